@@ -1,0 +1,259 @@
+"""The ``gitops-guard`` command line.
+
+Start-up time matters (a hook runs on every commit), so only the module of the command that
+runs is imported, and its options are added only when it runs. The CLI is the one place that
+prints and exits: checks return findings, the CLI resolves severities, drops suppressed
+findings, writes the report and picks the exit code (0 clean, 1 findings, 2 usage or
+configuration error, one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_guard import __version__
+
+USAGE_ERROR = 2
+
+
+@dataclass(frozen=True)
+class Command:
+    module: str
+    help: str
+    #: "files": module.check(source, policy) per file, or module.check_files(sources, policy,
+    #: args) for a check that reasons across files; "run": module.run(args) -> int
+    mode: str = "run"
+    files_required: bool = True
+
+
+COMMANDS: dict[str, Command] = {
+    "check-images": Command(
+        "gitops_guard.images", "image references against the image policy", "files"
+    ),
+    "check-secrets": Command(
+        "gitops_guard.secrets", "committed secrets (Kubernetes-aware, detect-secrets)", "files"
+    ),
+    "check-sync-waves": Command(
+        "gitops_guard.syncwaves", "sync-wave / hook / sync-option annotations and ordering", "files"
+    ),
+    "check-promotion": Command(
+        "gitops_guard.promotion",
+        "each environment only runs artifacts its predecessor ran",
+        "files",
+        files_required=False,
+    ),
+    "promote": Command("gitops_guard.promote", "copy an app's image references to the next env"),
+    "drift": Command("gitops_guard.drift", "render two overlays and report their differences"),
+    "new": Command("gitops_guard.scaffold", "generate a repository from the bundled template"),
+    "demo": Command("gitops_guard.demo", "generate a sample repository and run every check"),
+    "policy-schema": Command("gitops_guard.cli", "print the JSON Schema of the policy file"),
+}
+
+
+class UsageError(Exception):
+    """Bad command line or configuration: exit 2 with one line on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(message)
+
+
+def _base_parser() -> _Parser:
+    parser = _Parser(
+        prog="gitops-guard",
+        description="Keep a GitOps repository honest before a change leaves your machine.",
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<18}{cmd.help}" for name, cmd in COMMANDS.items())
+        + "\n\nRun 'gitops-guard COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gitops-guard {__version__}")
+    return parser
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    from gitops_guard.report import FORMATS
+
+    parser.add_argument("--policy", metavar="FILE", help="policy file (default: found upward)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+
+
+def build_parser(command: str) -> tuple[argparse.ArgumentParser, Any]:
+    spec = COMMANDS[command]
+    module = sys.modules[__name__] if spec.module == __name__ else _import(spec.module)
+    parser = _Parser(prog=f"gitops-guard {command}", description=spec.help)
+    add_common(parser)
+    if spec.mode == "files":
+        parser.add_argument(
+            "files",
+            nargs="*" if not spec.files_required else "+",
+            metavar="FILE",
+            help="files or folders to check (folders: every *.yaml / *.yml below)",
+        )
+    configure = getattr(module, "configure", None)
+    if configure is not None:
+        configure(parser)
+    return parser, module
+
+
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            raise UsageError(f"command not available in this version ({name})") from None
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"gitops-guard: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # never a traceback for users; GITOPS_GUARD_DEBUG=1 shows it
+        if os.environ.get("GITOPS_GUARD_DEBUG"):
+            raise
+        print(
+            f"gitops-guard: internal error: {type(exc).__name__}: {exc} "
+            "(set GITOPS_GUARD_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+
+
+def _main(argv: list[str]) -> int:
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is None or command not in COMMANDS:
+        parser = _base_parser()
+        if command is not None:
+            raise UsageError(f"unknown command {command!r} (see 'gitops-guard --help')")
+        parser.parse_args(argv)  # --version / --help exit here
+        parser.print_help()
+        return USAGE_ERROR
+    rest = argv[:]
+    rest.remove(command)
+    if any(a in ("-V", "--version") for a in rest):
+        print(f"gitops-guard {__version__}")
+        return 0
+    parser, module = build_parser(command)
+    try:
+        args = parser.parse_args(rest)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    args.command = command
+    spec = COMMANDS[command]
+    if spec.mode == "files":
+        return run_file_check(args, module)
+    return int(module.run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    """``policy-schema``: print the policy file's JSON Schema."""
+    import json
+
+    from gitops_guard.policy import schema
+
+    json.dump(schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+# -- the shared path of every checking command: files -> documents -> checks -> report --------
+
+
+def load_policy_or_fail(args: argparse.Namespace) -> Any:
+    from gitops_guard.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(args.policy)
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
+
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Files as given; folders expanded to the YAML files below them (hidden folders skipped)."""
+    result: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                result.extend(
+                    os.path.join(folder, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES)
+                )
+        elif not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or folder")
+        else:
+            result.append(path)
+    return result
+
+
+def run_file_check(args: argparse.Namespace, module: Any) -> int:
+    from gitops_guard.documents import load_file
+
+    policy = load_policy_or_fail(args)
+    paths = expand_paths(args.files or [])
+    sources = [load_file(p) for p in paths]
+    findings: list[Any] = []
+    for source in sources:
+        findings.extend(source.problems)
+    check_files: Callable[..., Any] | None = getattr(module, "check_files", None)
+    if check_files is not None:
+        findings.extend(check_files(sources, policy, args))
+    else:
+        for source in sources:
+            if source.documents:
+                findings.extend(module.check(source, policy))
+    return finish(findings, sources, policy, args)
+
+
+def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) -> int:
+    """Suppressions, severities, report, exit code: the same for every checking command."""
+    from gitops_guard.findings import exit_code, filter_suppressed
+    from gitops_guard.report import write
+    from gitops_guard.rules import RULES
+
+    lines_by_path = {s.path: s.lines for s in sources}
+    by_path: dict[str, list[Any]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    kept = []
+    for path, items in by_path.items():
+        lines = lines_by_path.get(path)
+        if lines is None:
+            lines = _read_lines(path)
+        for finding in filter_suppressed(items, lines):
+            rule = RULES.get(finding.rule)
+            default = finding.severity or (rule.severity if rule else "error")
+            severity = policy.severity(finding.rule, default)
+            if severity != "off":
+                kept.append(finding.with_severity(severity))
+    write(kept, getattr(args, "format", "text"), sys.stdout)
+    return exit_code(kept)
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""check-images: every image reference in a file, checked against the image policy.
+
+Images are found wherever they sit: any ``image:`` string in a Kubernetes object (pod specs of
+every workload kind, CronJob templates, Rollouts, Knative, Tekton steps, operator CRs),
+``image:`` mappings of Helm values (``registry/repository/tag/digest``) in values files,
+HelmRelease ``spec.values`` and Argo CD ``helm.valuesObject``, kustomize and Flux
+``images:`` entries (evaluated as the reference kustomize would produce), and Argo CD
+``kustomize.images`` strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_guard import reference
+from gitops_guard.documents import Document, Map, Pos, Seq, SourceFile, environment_of, walk
+from gitops_guard.findings import Finding
+from gitops_guard.policy import Policy
+
+KUSTOMIZATION_FILES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
+VALUES_FILE = re.compile(r"(^|[-_.])values([-_.].*)?\.ya?ml$")
+
+
+@dataclass
+class ImageSite:
+    """One image reference as the cluster would see it, with where each part was written."""
+
+    text: str
+    pos: Pos
+    where: str
+    name_pos: Pos | None = None
+    tag_pos: Pos | None = None
+    digest_pos: Pos | None = None
+    #: False when the tag comes from elsewhere (kustomize entry without newTag, chart default)
+    tag_known: bool = True
+
+
+def is_kustomization(source_path: str, doc: Document) -> bool:
+    api = doc.api_version or ""
+    if doc.kind == "Kustomization" and api.startswith("kustomize.config.k8s.io/"):
+        return True
+    return doc.kind in (None, "Kustomization") and Path(source_path).name in KUSTOMIZATION_FILES
+
+
+def is_values_file(path: str) -> bool:
+    return bool(VALUES_FILE.search(Path(path).name))
+
+
+def sites(source: SourceFile) -> Iterator[ImageSite]:
+    """Every image reference in the file."""
+    values_file = is_values_file(source.path)
+    for doc in source.documents:
+        data = doc.data
+        if not isinstance(data, Map):
+            continue
+        if is_kustomization(source.path, doc):
+            yield from _kustomize_entries(data.get("images"), "kustomize images")
+            continue
+        if not doc.is_kubernetes and not values_file:
+            continue  # not a manifest, not values: nothing of ours
+        api = doc.api_version or ""
+        if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
+            spec = data.get("spec")
+            if isinstance(spec, Map):
+                yield from _kustomize_entries(spec.get("images"), "Flux Kustomization images")
+        if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
+            yield from _argocd_images(data)
+        yield from _image_keys(data)
+
+
+def _image_keys(data: Map) -> Iterator[ImageSite]:
+    """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings."""
+    for item in walk(data):
+        if not isinstance(item, Map) or "image" not in item:
+            continue
+        if item is data.get("metadata"):
+            continue
+        value = item["image"]
+        if isinstance(value, str):
+            where = f"container {item['name']}" if isinstance(item.get("name"), str) else "image"
+            yield ImageSite(value, item.at("image"), where)
+        elif isinstance(value, Map) and isinstance(value.get("repository"), str):
+            yield _helm_image(value)
+
+
+def _helm_image(image: Map) -> ImageSite:
+    repository = image["repository"]
+    registry = image.text("registry")
+    name = f"{registry.rstrip('/')}/{repository}" if registry else repository
+    tag = image.text("tag")
+    digest = image.text("digest")
+    text = name
+    if tag:
+        text += f":{tag}"
+    if digest:
+        text += f"@{digest}"
+    return ImageSite(
+        text,
+        image.at("repository"),
+        "Helm values image",
+        name_pos=image.at("registry") if registry else image.at("repository"),
+        tag_pos=image.at("tag") if tag else None,
+        digest_pos=image.at("digest") if digest else None,
+        tag_known=bool(tag or digest),
+    )
+
+
+def _kustomize_entries(entries: Any, where: str) -> Iterator[ImageSite]:
+    """kustomize ``images:``: ``newName``/``newTag``/``digest`` replace parts of ``name``."""
+    if not isinstance(entries, Seq):
+        return
+    for entry in entries:
+        if not isinstance(entry, Map):
+            continue
+        name = entry.text("newName") or entry.text("name")
+        if not name:
+            continue
+        tag = entry.text("newTag")
+        digest = entry.text("digest")
+        text = name
+        if tag:
+            text += f":{tag}"
+        if digest:
+            text += f"@{digest}"
+        name_key = "newName" if entry.text("newName") else "name"
+        yield ImageSite(
+            text,
+            entry.at(name_key),
+            where,
+            name_pos=entry.at(name_key),
+            tag_pos=entry.at("newTag") if tag else None,
+            digest_pos=entry.at("digest") if digest else None,
+            # without newTag or digest the tag comes from the base manifest (checked there)
+            tag_known=bool(tag or digest),
+        )
+
+
+def _argocd_images(app: Map) -> Iterator[ImageSite]:
+    """Argo CD ``kustomize.images``: ``[old=]new[:tag][@digest]`` strings."""
+    spec = app.get("spec")
+    if not isinstance(spec, Map):
+        return
+    if app.get("kind") == "ApplicationSet":
+        template = spec.get("template")
+        spec = template.get("spec") if isinstance(template, Map) else None
+        if not isinstance(spec, Map):
+            return
+    sources = [spec.get("source")]
+    if isinstance(spec.get("sources"), list):
+        sources.extend(spec["sources"])
+    for source in sources:
+        kustomize = source.get("kustomize") if isinstance(source, Map) else None
+        images = kustomize.get("images") if isinstance(kustomize, Map) else None
+        if not isinstance(images, Seq):
+            continue
+        for i, entry in enumerate(images):
+            if isinstance(entry, str):
+                new = entry.split("=", 1)[1] if "=" in entry else entry
+                yield ImageSite(new, images.at(i), "Argo CD kustomize image")
+
+
+def check(source: SourceFile, policy: Policy) -> list[Finding]:
+    env = environment_of(source.path)
+    images = policy.section("images", env)
+    pattern_text = images.get("tag_pattern") or ""
+    pattern = re.compile(pattern_text) if pattern_text else None
+    allowed = list(images.get("allowed_registries") or [])
+    require_digest = bool(images.get("require_digest"))
+    findings: list[Finding] = []
+
+    def add(pos: Pos | None, rule: str, message: str, site: ImageSite) -> None:
+        line, col = pos or site.pos
+        findings.append(Finding(source.path, line, col, rule, message))
+
+    for site in sites(source):
+        if reference.is_templated(site.text):
+            add(
+                site.pos,
+                "image/unresolvable",
+                f"image {site.text!r} is templated; its value cannot be checked",
+                site,
+            )
+            continue
+        try:
+            ref = reference.parse(site.text)
+        except reference.ReferenceError as exc:
+            add(
+                site.pos,
+                "image/invalid-reference",
+                f"invalid image reference {_short(site.text)!r}: {exc}",
+                site,
+            )
+            continue
+        if allowed and not any(reference.registry_matches(ref, a) for a in allowed):
+            add(
+                site.name_pos,
+                "image/registry-not-allowed",
+                f"registry {ref.domain!r} of {ref.repository!r} is not allowed "
+                f"(allowed: {', '.join(allowed)})",
+                site,
+            )
+        if site.tag_known:
+            if ref.tag is None and ref.digest is None:
+                expected = f" matching {pattern_text}" if pattern_text else ""
+                add(
+                    site.pos,
+                    "image/tag-missing",
+                    f"image {ref.repository!r} has no tag, so it means 'latest'; "
+                    f"pin a tag{expected}",
+                    site,
+                )
+            elif ref.tag is not None and ref.tag.lower() == "latest":
+                add(
+                    site.tag_pos,
+                    "image/tag-latest",
+                    f"image {ref.repository!r} uses tag {ref.tag!r}, which floats; pin a tag "
+                    f"matching {pattern_text}",
+                    site,
+                )
+            elif ref.tag is not None and pattern is not None and not pattern.search(ref.tag):
+                add(
+                    site.tag_pos,
+                    "image/tag-not-allowed",
+                    f'tag "{ref.tag}" does not match {pattern_text}',
+                    site,
+                )
+            if require_digest and ref.digest is None:
+                where = f" in {env}" if env else ""
+                add(
+                    site.digest_pos or site.tag_pos,
+                    "image/digest-required",
+                    f"image {ref.repository!r} must be pinned by @sha256: digest{where}",
+                    site,
+                )
+    return findings
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,241 @@
+"""The policy file: find it, validate it against its JSON Schema, merge environment overrides.
+
+Validation uses jsonschema, which costs ~100 ms to import. A commit hook runs on every commit,
+so a successful validation is remembered by the hash of (policy bytes, schema): an unchanged
+policy file is not validated again. Set ``GITOPS_GUARD_NO_CACHE=1`` to always validate.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+POLICY_PATH = Path("policies") / "gitops-guard.yaml"
+SCHEMA_ID = "https://gitops-guard.dev/schemas/policy-v1.json"
+
+DEFAULT_TAG_PATTERN = r"^v\d+\.\d+\.\d+$"
+DEFAULTS: dict[str, Any] = {
+    "version": 1,
+    "images": {
+        "allowed_registries": [],
+        "tag_pattern": DEFAULT_TAG_PATTERN,
+        "require_digest": False,
+    },
+    "promotion": {"environments": ["staging", "production"], "require": "history"},
+}
+
+_SEVERITY = {"enum": ["error", "warning", "info", "off"]}
+
+_IMAGES = {
+    "type": "object",
+    "description": "What an image reference must look like.",
+    "additionalProperties": False,
+    "properties": {
+        "allowed_registries": {
+            "type": "array",
+            "description": "Registries images may come from (empty: any). Docker Hub images "
+            "are normalised to docker.io first. A trailing path narrows the match: "
+            "'registry.example.com/team'.",
+            "items": {"type": "string", "minLength": 1},
+        },
+        "tag_pattern": {
+            "type": "string",
+            "format": "regex",
+            "description": "Regular expression every tag must match.",
+        },
+        "require_digest": {
+            "type": "boolean",
+            "description": "Every image must be pinned by an @sha256: digest.",
+        },
+    },
+}
+
+_PROMOTION = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "How artifacts move between environments.",
+    "properties": {
+        "environments": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Promotion order, first to last.",
+        },
+        "require": {
+            "enum": ["current", "history"],
+            "description": "What the predecessor environment must have run: its current "
+            "reference, or any reference in its git history.",
+        },
+    },
+}
+
+_SECTIONS: dict[str, Any] = {
+    "images": _IMAGES,
+    "promotion": _PROMOTION,
+    "rules": {
+        "type": "object",
+        "description": "Change a rule's severity, or turn it off: {rule-id: error|warning|off}.",
+        "propertyNames": {"pattern": "^[a-z]+/[a-z0-9-]+$"},
+        "additionalProperties": _SEVERITY,
+    },
+}
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the policy file (what ``gitops-guard policy-schema`` prints)."""
+    sections = copy.deepcopy(_SECTIONS)
+    env_props = {k: v for k, v in copy.deepcopy(_SECTIONS).items() if k != "promotion"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "gitops-guard policy",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version"],
+        "properties": {
+            "version": {"const": 1, "description": "Policy file format version."},
+            **sections,
+            "environments": {
+                "type": "object",
+                "description": "Per-environment overrides of any section, applied to files "
+                "under clusters/<env>/.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": env_props,
+                },
+            },
+        },
+    }
+
+
+class PolicyError(Exception):
+    """An invalid or unreadable policy file (exit code 2)."""
+
+
+@dataclass
+class Policy:
+    data: dict[str, Any]
+    path: Path | None = None
+    _per_env: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        """The repository root the policy belongs to (parent of ``policies/``)."""
+        if self.path is None:
+            return Path.cwd()
+        return self.path.resolve().parent.parent
+
+    def for_environment(self, env: str | None) -> dict[str, Any]:
+        """The effective policy of an environment: top level with its overrides merged in."""
+        if env is None:
+            return self.data
+        if env not in self._per_env:
+            overrides = (self.data.get("environments") or {}).get(env) or {}
+            self._per_env[env] = deep_merge(self.data, overrides)
+        return self._per_env[env]
+
+    def section(self, name: str, env: str | None = None) -> dict[str, Any]:
+        return self.for_environment(env).get(name) or {}
+
+    def severity(self, rule: str, default: str) -> str:
+        return (self.data.get("rules") or {}).get(rule, default)
+
+    @property
+    def environments(self) -> list[str]:
+        return list(self.section("promotion").get("environments") or ["staging", "production"])
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def find_policy(start: Path | None = None) -> Path | None:
+    """``policies/gitops-guard.yaml`` in the working directory or the nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / POLICY_PATH
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate the policy; defaults when there is none. Raises PolicyError."""
+    if path is None:
+        found = find_policy()
+        if found is None:
+            return Policy(data=copy.deepcopy(DEFAULTS))
+        path = found
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
+    data = _parse(path, raw)
+    if not _cached_valid(raw):
+        validate(data, str(path))
+        _remember_valid(raw)
+    return Policy(data=deep_merge(DEFAULTS, data), path=path)
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    from gitops_guard.documents import load_bytes, to_plain
+
+    source = load_bytes(str(path), raw)
+    errors = [p for p in source.problems if p.rule not in ("yaml/empty",)]
+    if errors:
+        first = errors[0]
+        raise PolicyError(f"{path}:{first.line}:{first.column}: {first.message}")
+    if len(source.documents) != 1 or not isinstance(source.documents[0].data, dict):
+        raise PolicyError(f"{path}: the policy file must hold one YAML mapping")
+    return to_plain(source.documents[0].data)
+
+
+def validate(data: Any, where: str) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise PolicyError(f"{where}: invalid policy at '{key}': {error.message}")
+
+
+def _cache_file(raw: bytes) -> Path | None:
+    if os.environ.get("GITOPS_GUARD_NO_CACHE"):
+        return None
+    digest = hashlib.sha256(raw + json.dumps(schema(), sort_keys=True).encode()).hexdigest()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gitops-guard" / "valid-policies" / digest[:32]
+
+
+def _cached_valid(raw: bytes) -> bool:
+    cache = _cache_file(raw)
+    return cache is not None and cache.exists()
+
+
+def _remember_valid(raw: bytes) -> None:
+    cache = _cache_file(raw)
+    if cache is None:
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.touch()
+    except OSError:
+        pass  # a read-only home only costs the next run a validation

@@ -1,0 +1,157 @@
+"""The container image reference grammar (distribution/reference) and Docker Hub normalisation.
+
+    reference  := name [ ":" tag ] [ "@" digest ]
+    name       := [ domain "/" ] path-component ( "/" path-component )*
+    domain     := host [ ":" port ]            (only if the first component has "." or ":",
+                                                is "localhost", or has an uppercase letter)
+    path-comp  := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
+    tag        := [\\w][\\w.-]{0,127}
+    digest     := algorithm ":" hex            (sha256: exactly 64 lowercase hex)
+
+A name without a domain is on Docker Hub (``docker.io``), and a one-component Docker Hub name
+lives under ``library/``: ``nginx`` is ``docker.io/library/nginx``. No tag and no digest means
+``latest``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DOCKER_HUB = "docker.io"
+_HUB_ALIASES = {"index.docker.io", "registry-1.docker.io", "docker.io"}
+
+_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = re.compile(
+    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?\Z"
+)
+_TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
+_ALGORITHM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*\Z")
+_HEX = re.compile(r"[0-9a-fA-F]{32,}\Z")
+_SHA256 = re.compile(r"[a-f0-9]{64}\Z")
+NAME_MAX = 255
+
+#: ``{{ .Values.x }}``, ``${VAR}``, ``$(params.X)`` (Tekton, Kubernetes env expansion)
+TEMPLATED = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|\$\([^)]*\)")
+
+
+class ReferenceError(ValueError):
+    """The text is not a valid image reference; the message says why."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed image reference; ``domain`` and ``path`` are normalised for Docker Hub."""
+
+    domain: str
+    path: str
+    tag: str | None
+    digest: str | None
+    #: whether the text named a registry explicitly (``nginx`` did not)
+    explicit_domain: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.domain}/{self.path}"
+
+    @property
+    def repository(self) -> str:
+        """The name as it is usually written: Docker Hub short names stay short."""
+        if self.domain == DOCKER_HUB and not self.explicit_domain:
+            return self.path[len("library/") :] if self.path.startswith("library/") else self.path
+        return self.name
+
+    def __str__(self) -> str:
+        text = self.repository
+        if self.tag is not None:
+            text += f":{self.tag}"
+        if self.digest is not None:
+            text += f"@{self.digest}"
+        return text
+
+
+def is_templated(text: str) -> bool:
+    return bool(TEMPLATED.search(text))
+
+
+def parse(text: str) -> Reference:
+    """Parse and normalise; raise ReferenceError naming the broken part."""
+    if not text:
+        raise ReferenceError("empty image reference")
+    if text != text.strip() or any(c.isspace() for c in text):
+        raise ReferenceError("image reference contains whitespace")
+    remainder = text
+    digest = None
+    if "@" in remainder:
+        remainder, digest = remainder.split("@", 1)
+        check_digest(digest)
+    tag = None
+    slash = remainder.rfind("/")
+    colon = remainder.rfind(":")
+    if colon > slash:
+        remainder, tag = remainder[:colon], remainder[colon + 1 :]
+        if not _TAG.match(tag):
+            if len(tag) > 128:
+                raise ReferenceError(f"tag is {len(tag)} characters; the limit is 128")
+            raise ReferenceError(
+                f"invalid tag {tag!r}: tags are [A-Za-z0-9_.-], not starting with '.' or '-'"
+            )
+    if not remainder:
+        raise ReferenceError("missing repository name")
+    if len(remainder) > NAME_MAX:
+        raise ReferenceError(f"repository name is {len(remainder)} characters; the limit is 255")
+    domain, path, explicit = split_domain(remainder)
+    for component in path.split("/"):
+        if not _PATH_COMPONENT.match(component):
+            if component.lower() != component and _PATH_COMPONENT.match(component.lower()):
+                raise ReferenceError(f"repository name must be lowercase: {path!r}")
+            raise ReferenceError(f"invalid repository path component {component!r}")
+    return Reference(domain=domain, path=path, tag=tag, digest=digest, explicit_domain=explicit)
+
+
+def split_domain(name: str) -> tuple[str, str, bool]:
+    """(domain, path, explicit) with Docker Hub normalisation."""
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost" or first.lower() != first):
+        if not _DOMAIN.match(first):
+            raise ReferenceError(f"invalid registry host {first!r}")
+        domain = DOCKER_HUB if first in _HUB_ALIASES else first
+        path = rest
+        if domain == DOCKER_HUB and "/" not in path:
+            path = f"library/{path}"
+        return domain, path, True
+    path = name if sep else f"library/{name}"
+    return DOCKER_HUB, path, False
+
+
+def check_digest(digest: str) -> None:
+    algorithm, sep, hex_part = digest.partition(":")
+    if not sep or not _ALGORITHM.match(algorithm):
+        raise ReferenceError(f"invalid digest {mask_digest(digest)!r}: expected algorithm:hex")
+    if algorithm == "sha256":
+        if not _SHA256.match(hex_part):
+            raise ReferenceError(
+                f"invalid sha256 digest: {len(hex_part)} characters, expected 64 lowercase hex"
+            )
+    elif not _HEX.match(hex_part):
+        raise ReferenceError(f"invalid {algorithm} digest: expected at least 32 hex characters")
+
+
+def mask_digest(digest: str) -> str:
+    return digest if len(digest) <= 24 else digest[:19] + "..."
+
+
+def registry_matches(ref: Reference, allowed: str) -> bool:
+    """``registry.example.com`` allows that host; ``registry.example.com/team`` a subtree.
+
+    Allowed entries are normalised like references: ``docker.io`` and ``index.docker.io`` are
+    the same registry.
+    """
+    allowed = allowed.rstrip("/")
+    host, _, prefix = allowed.partition("/")
+    if host in _HUB_ALIASES:
+        host = DOCKER_HUB
+    if ref.domain.lower() != host.lower():
+        return False
+    return not prefix or ref.path == prefix or ref.path.startswith(prefix + "/")

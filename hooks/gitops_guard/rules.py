@@ -1,0 +1,141 @@
+"""Every rule gitops-guard reports, as data: id, default severity, summary, documentation.
+
+The README's rule table is checked against this table by a test, so the two cannot drift.
+Policy files may change a rule's severity (``rules: {image/unresolvable: warning}``) or turn
+it off. Each area keeps its rules in its own section of the one table below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitops_guard.findings import ERROR, INFO
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    summary: str
+    doc: str = ""
+
+
+_RULES = [
+    # -- yaml/: the file itself -------------------------------------------------------------
+    Rule(
+        "yaml/syntax",
+        ERROR,
+        "The file is not valid YAML.",
+        "Reported at the parser's line and column with its reason.",
+    ),
+    Rule(
+        "yaml/tab",
+        ERROR,
+        "A tab character is used for indentation.",
+        "YAML forbids tabs in indentation; editors hide them.",
+    ),
+    Rule(
+        "yaml/duplicate-key",
+        ERROR,
+        "A mapping repeats a key.",
+        "Tools disagree on which value wins (kubectl keeps the last, some the first).",
+    ),
+    Rule(
+        "yaml/custom-tag",
+        ERROR,
+        "A value carries a custom tag such as `!Ref`.",
+        "Kubernetes manifests are plain YAML; custom tags belong to other tools.",
+    ),
+    Rule(
+        "yaml/too-complex",
+        ERROR,
+        "Nesting too deep or an alias bomb.",
+        "Bounded so a hostile file cannot exhaust time or memory; the document is skipped.",
+    ),
+    Rule(
+        "yaml/not-text",
+        ERROR,
+        "The file is binary, not YAML.",
+        "A NUL byte in the first 8 KiB marks a binary file.",
+    ),
+    Rule(
+        "yaml/encoding",
+        ERROR,
+        "The file is not UTF-8 (or UTF-16 with a BOM).",
+        "Reported at the first byte that does not decode.",
+    ),
+    Rule(
+        "yaml/too-large",
+        ERROR,
+        "The file is over 10 MiB and is not checked.",
+        "No manifest is this large; a generated artifact probably slipped in.",
+    ),
+    Rule("yaml/unreadable", ERROR, "The file cannot be read.", ""),
+    Rule(
+        "yaml/empty",
+        INFO,
+        "The file holds no YAML document.",
+        "Informational: nothing to check, nothing wrong.",
+    ),
+    Rule(
+        "yaml/helm-template",
+        INFO,
+        "A Helm chart template is skipped, not parsed.",
+        "`{{ }}` templates are Go text/template, not YAML; check the rendered values instead.",
+    ),
+    # -- policy/: the policy file -----------------------------------------------------------
+    Rule(
+        "policy/invalid",
+        ERROR,
+        "The policy file does not match its schema.",
+        "Exit code 2 with the bad key named; see `gitops-guard policy-schema`.",
+    ),
+    # -- image/: image references -----------------------------------------------------------
+    Rule(
+        "image/invalid-reference",
+        ERROR,
+        "The image reference breaks the distribution/reference grammar.",
+        "Uppercase repository, bad digest, tag over 128 characters, empty name...",
+    ),
+    Rule(
+        "image/registry-not-allowed",
+        ERROR,
+        "The image's registry is not in `images.allowed_registries`.",
+        "Docker Hub short names are normalised first: `nginx` is `docker.io/library/nginx`.",
+    ),
+    Rule(
+        "image/tag-missing",
+        ERROR,
+        "The image has no tag and no digest, so it means `latest`.",
+        "An untagged reference floats; pin a tag (and a digest where required).",
+    ),
+    Rule(
+        "image/tag-latest",
+        ERROR,
+        "The image uses the `latest` tag (any case).",
+        "`latest` floats: the same manifest runs different code over time.",
+    ),
+    Rule(
+        "image/tag-not-allowed",
+        ERROR,
+        "The tag does not match `images.tag_pattern`.",
+        "The default pattern `^v\\d+\\.\\d+\\.\\d+$` refuses floating tags like `stable`, `1.27`.",
+    ),
+    Rule(
+        "image/digest-required",
+        ERROR,
+        "The policy requires a `@sha256:` digest and the image has none.",
+        "Set `images.require_digest: true`, usually for production only.",
+    ),
+    Rule(
+        "image/unresolvable",
+        ERROR,
+        "The image is templated (`{{ }}`, `${VAR}`, `$(VAR)`) and cannot be checked.",
+        "Resolve it in the repository, or suppress the line deliberately.",
+    ),
+    # -- secret/: committed secrets (secrets.py) --------------------------------------------
+    # -- sync/: Argo CD sync waves, hooks, ordering; Flux dependsOn (syncwaves.py) ------------
+    # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
+]
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
