@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import reference
-from gitops_guard.documents import Document, Map, Pos, Seq, SourceFile, environment_of, walk
+from gitops_guard.documents import (
+    Document,
+    Map,
+    Pos,
+    Seq,
+    SourceFile,
+    environment_of,
+    load_text,
+    walk,
+)
 from gitops_guard.findings import Finding
 from gitops_guard.policy import Policy
 
@@ -41,9 +50,12 @@ class ImageSite:
 
 def is_kustomization(source_path: str, doc: Document) -> bool:
     api = doc.api_version or ""
-    if doc.kind == "Kustomization" and api.startswith("kustomize.config.k8s.io/"):
+    if doc.kind in ("Kustomization", "Component") and api.startswith("kustomize.config.k8s.io/"):
         return True
-    return doc.kind in (None, "Kustomization") and Path(source_path).name in KUSTOMIZATION_FILES
+    return (
+        doc.kind in (None, "Kustomization", "Component")
+        and Path(source_path).name in KUSTOMIZATION_FILES
+    )
 
 
 def is_values_file(path: str) -> bool:
@@ -55,10 +67,14 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
     values_file = is_values_file(source.path)
     for doc in source.documents:
         data = doc.data
+        if isinstance(data, Seq):
+            yield from _json_patch(data)
+            continue
         if not isinstance(data, Map):
             continue
         if is_kustomization(source.path, doc):
             yield from _kustomize_entries(data.get("images"), "kustomize images")
+            yield from _inline_patches(source, data)
             continue
         if not doc.is_kubernetes and not values_file:
             continue  # not a manifest, not values: nothing of ours
@@ -85,6 +101,70 @@ def _image_keys(data: Map) -> Iterator[ImageSite]:
             yield ImageSite(value, item.at("image"), where)
         elif isinstance(value, Map) and isinstance(value.get("repository"), str):
             yield _helm_image(value)
+
+
+def _json_patch(ops: Seq) -> Iterator[ImageSite]:
+    """JSON 6902 patches: ``value:`` objects, and ``.../image`` paths with a string value."""
+    for op in ops:
+        if not isinstance(op, Map) or "op" not in op:
+            continue
+        value = op.get("value")
+        if isinstance(value, Map):
+            yield from _image_keys(value)
+        elif isinstance(value, str) and str(op.get("path", "")).endswith("/image"):
+            yield ImageSite(value, op.at("value"), "JSON patch image")
+
+
+def _inline_patches(source: SourceFile, kustomization: Map) -> Iterator[ImageSite]:
+    """Patches written inline in a kustomization are YAML inside a string: parse them too."""
+    holders: list[tuple[Any, Any]] = []
+    for key in ("patches", "patchesJson6902"):
+        entries = kustomization.get(key)
+        if isinstance(entries, Seq):
+            holders.extend((entry, "patch") for entry in entries if isinstance(entry, Map))
+    strategic = kustomization.get("patchesStrategicMerge")
+    if isinstance(strategic, Seq):
+        holders.extend((strategic, i) for i in range(len(strategic)))
+    for holder, key in holders:
+        text = holder[key] if isinstance(holder, Seq) else holder.get(key)
+        if not isinstance(text, str) or "image" not in text:
+            continue
+        line, col = holder.at(key)
+        line_shift, col_shift = _block_offset(source.lines, line, col)
+        embedded = load_text(source.path, text)
+        inner = SourceFile(source.path, text, embedded.documents)
+        for site in sites(inner):
+            yield _shifted(site, line_shift, col_shift, (line, col))
+
+
+def _block_offset(lines: list[str], line: int, col: int) -> tuple[int, int] | tuple[None, None]:
+    """How a block scalar's content maps onto the file: (line shift, column shift)."""
+    if not 1 <= line <= len(lines) or lines[line - 1][col - 1 : col] not in ("|", ">"):
+        return None, None  # a quoted one-line patch: report at the patch itself
+    for number in range(line + 1, len(lines) + 1):
+        content = lines[number - 1]
+        if content.strip():
+            return line, len(content) - len(content.lstrip(" "))
+    return None, None
+
+
+def _shifted(site: ImageSite, dl: int | None, dc: int | None, fallback: Pos) -> ImageSite:
+    def move(pos: Pos | None) -> Pos | None:
+        if pos is None:
+            return None
+        if dl is None or dc is None:
+            return fallback
+        return (pos[0] + dl, pos[1] + dc)
+
+    return ImageSite(
+        site.text,
+        move(site.pos) or fallback,
+        site.where,
+        move(site.name_pos),
+        move(site.tag_pos),
+        move(site.digest_pos),
+        site.tag_known,
+    )
 
 
 def _helm_image(image: Map) -> ImageSite:

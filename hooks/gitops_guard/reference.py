@@ -32,8 +32,9 @@ _HEX = re.compile(r"[0-9a-fA-F]{32,}\Z")
 _SHA256 = re.compile(r"[a-f0-9]{64}\Z")
 NAME_MAX = 255
 
-#: ``{{ .Values.x }}``, ``${VAR}``, ``$(params.X)`` (Tekton, Kubernetes env expansion)
-TEMPLATED = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|\$\([^)]*\)")
+#: ``{{ .Values.x }}``, ``${VAR}``, ``$(params.X)`` (Tekton, Kubernetes env expansion),
+#: ``__PLACEHOLDER__`` (left for the user of a catalog to replace)
+TEMPLATED = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|\$\([^)]*\)|__[A-Z0-9_]+__")
 
 
 class ReferenceError(ValueError):
