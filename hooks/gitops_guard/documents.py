@@ -330,7 +330,7 @@ class _Builder:
             context = getattr(exc, "context", None)
             message = f"{context}: {problem}" if context else str(problem)
             rule = "yaml/syntax"
-            if "\t" in message or "'\\t'" in message:
+            if _tab_at(text, line, col) or "'\\t'" in message:
                 rule = "yaml/tab"
                 message = "tab character used for indentation; YAML allows spaces only"
             elif "recursive" in message or "nest" in message:
@@ -477,6 +477,14 @@ class _Builder:
             except ValueError:
                 return text, False
         return text, False  # timestamps, binary...: keep the text
+
+
+def _tab_at(text: str, line: int, col: int) -> bool:
+    """Whether the parser stopped at (or just after) a tab: the usual cause of its error."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return False
+    return "\t" in lines[line - 1][: col + 1]
 
 
 def _to_int(text: str) -> Any:
