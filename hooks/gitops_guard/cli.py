@@ -13,24 +13,31 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from gitops_guard import __version__
+
+TYPE_CHECKING = False  # start-up time: typing, dataclasses and pathlib are not imported
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
 
 USAGE_ERROR = 2
 
 
-@dataclass(frozen=True)
 class Command:
-    module: str
-    help: str
-    #: "files": module.check(source, policy) per file, or module.check_files(sources, policy,
-    #: args) for a check that reasons across files; "run": module.run(args) -> int
-    mode: str = "run"
-    files_required: bool = True
+    """A subcommand: the module that implements it and how the CLI drives it."""
+
+    __slots__ = ("files_required", "help", "mode", "module")
+
+    def __init__(
+        self, module: str, help: str, mode: str = "run", files_required: bool = True
+    ) -> None:
+        self.module = module
+        self.help = help
+        #: "files": module.check(source, policy) per file, or module.check_files(sources,
+        #: policy, args) for a check that reasons across files; "run": module.run(args) -> int
+        self.mode = mode
+        self.files_required = files_required
 
 
 COMMANDS: dict[str, Command] = {
@@ -250,7 +257,8 @@ def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) 
 
 def _read_lines(path: str) -> list[str]:
     try:
-        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().splitlines()
     except OSError:
         return []
 

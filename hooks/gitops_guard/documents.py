@@ -10,13 +10,16 @@ Positions are 1-based (line, column), like every finding.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from gitops_guard.findings import Finding
+
+TYPE_CHECKING = False  # start-up time: typing, dataclasses and pathlib are not imported
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
 
 #: Files larger than this are not parsed (a GitOps manifest is never this big).
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -25,7 +28,7 @@ MAX_EXPANDED_NODES = 200_000
 #: Deeper than this is not a Kubernetes manifest and risks the parser's stack.
 MAX_DEPTH = 256
 
-Pos = tuple[int, int]
+Pos = "tuple[int, int]"
 
 
 class Map(dict):
@@ -79,14 +82,16 @@ class Seq(list):
         return value if isinstance(value, str) else None
 
 
-@dataclass
 class Document:
     """One YAML document of a file."""
 
-    path: str
-    index: int
-    data: Any
-    pos: Pos
+    __slots__ = ("data", "index", "path", "pos")
+
+    def __init__(self, path: str, index: int, data: Any, pos: Pos) -> None:
+        self.path = path
+        self.index = index
+        self.data = data
+        self.pos = pos
 
     @property
     def kind(self) -> str | None:
@@ -126,16 +131,23 @@ class Document:
         return meta if isinstance(meta, Map) else None
 
 
-@dataclass
 class SourceFile:
     """A file as the checks see it: its text, its documents, and what went wrong reading it."""
 
-    path: str
-    text: str = ""
-    documents: list[Document] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)
-    #: set when the file is deliberately not parsed (Helm template, binary, too big)
-    skipped: str | None = None
+    def __init__(
+        self,
+        path: str,
+        text: str = "",
+        documents: list[Document] | None = None,
+        problems: list[Finding] | None = None,
+        skipped: str | None = None,
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.documents: list[Document] = documents if documents is not None else []
+        self.problems: list[Finding] = problems if problems is not None else []
+        #: set when the file is deliberately not parsed (Helm template, binary, too big)
+        self.skipped = skipped
 
     @property
     def lines(self) -> list[str]:
@@ -149,19 +161,22 @@ def looks_like_helm_template(path: str, text: str) -> bool:
     """A chart template is Go text/template producing YAML, not YAML itself."""
     if "{{" not in text:
         return False
-    parts = Path(path).parts
-    if "templates" in parts[:-1]:
+    if "templates" in _parts(path)[:-1]:
         return True
     return bool(HELM_TEMPLATE.search(text))
 
 
 def environment_of(path: str | Path) -> str | None:
     """``clusters/<env>/...`` belongs to environment ``<env>`` (the contract)."""
-    parts = Path(path).parts
+    parts = _parts(path)
     for i, part in enumerate(parts[:-1]):
         if part == "clusters" and i + 1 < len(parts) - 1:
             return parts[i + 1]
     return None
+
+
+def _parts(path: str | Path) -> list[str]:
+    return [p for p in os.fspath(path).replace("\\", "/").split("/") if p not in ("", ".")]
 
 
 def _problem(path: str, line: int, col: int, rule: str, message: str) -> Finding:
@@ -197,7 +212,7 @@ def load_file(path: str | Path) -> SourceFile:
     spath = str(path)
     source = SourceFile(path=spath)
     try:
-        size = Path(path).stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
             source.skipped = "too large"
             source.problems.append(
@@ -210,7 +225,8 @@ def load_file(path: str | Path) -> SourceFile:
                 )
             )
             return source
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         source.skipped = "unreadable"
         source.problems.append(

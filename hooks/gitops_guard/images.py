@@ -10,11 +10,8 @@ HelmRelease ``spec.values`` and Argo CD ``helm.valuesObject``, kustomize and Flu
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from gitops_guard import reference
 from gitops_guard.documents import (
@@ -28,24 +25,42 @@ from gitops_guard.documents import (
     walk,
 )
 from gitops_guard.findings import Finding
-from gitops_guard.policy import Policy
+
+TYPE_CHECKING = False  # start-up time: typing is not imported at run time
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from gitops_guard.policy import Policy
 
 KUSTOMIZATION_FILES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 VALUES_FILE = re.compile(r"(^|[-_.])values([-_.].*)?\.ya?ml$")
 
 
-@dataclass
 class ImageSite:
     """One image reference as the cluster would see it, with where each part was written."""
 
-    text: str
-    pos: Pos
-    where: str
-    name_pos: Pos | None = None
-    tag_pos: Pos | None = None
-    digest_pos: Pos | None = None
-    #: False when the tag comes from elsewhere (kustomize entry without newTag, chart default)
-    tag_known: bool = True
+    __slots__ = ("digest_pos", "name_pos", "pos", "tag_known", "tag_pos", "text", "where")
+
+    def __init__(
+        self,
+        text: str,
+        pos: Pos,
+        where: str,
+        name_pos: Pos | None = None,
+        tag_pos: Pos | None = None,
+        digest_pos: Pos | None = None,
+        tag_known: bool = True,
+    ) -> None:
+        self.text = text
+        self.pos = pos
+        self.where = where
+        self.name_pos = name_pos
+        self.tag_pos = tag_pos
+        self.digest_pos = digest_pos
+        #: False when the tag comes from elsewhere (kustomize entry without newTag, chart
+        #: default)
+        self.tag_known = tag_known
 
 
 def is_kustomization(source_path: str, doc: Document) -> bool:
@@ -54,12 +69,12 @@ def is_kustomization(source_path: str, doc: Document) -> bool:
         return True
     return (
         doc.kind in (None, "Kustomization", "Component")
-        and Path(source_path).name in KUSTOMIZATION_FILES
+        and os.path.basename(source_path) in KUSTOMIZATION_FILES
     )
 
 
 def is_values_file(path: str) -> bool:
-    return bool(VALUES_FILE.search(Path(path).name))
+    return bool(VALUES_FILE.search(os.path.basename(path)))
 
 
 def sites(source: SourceFile) -> Iterator[ImageSite]:

@@ -8,14 +8,14 @@ policy file is not validated again. Set ``GITOPS_GUARD_NO_CACHE=1`` to always va
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-POLICY_PATH = Path("policies") / "gitops-guard.yaml"
+TYPE_CHECKING = False  # start-up time: typing and pathlib are imported only when needed
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+POLICY_PATH = os.path.join("policies", "gitops-guard.yaml")
 SCHEMA_ID = "https://gitops-guard.dev/schemas/policy-v1.json"
 
 DEFAULT_TAG_PATTERN = r"^v\d+\.\d+\.\d+$"
@@ -119,15 +119,19 @@ class PolicyError(Exception):
     """An invalid or unreadable policy file (exit code 2)."""
 
 
-@dataclass
 class Policy:
-    data: dict[str, Any]
-    path: Path | None = None
-    _per_env: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The effective policy: defaults merged with the file, per-environment views cached."""
+
+    def __init__(self, data: dict[str, Any], path: Path | None = None) -> None:
+        self.data = data
+        self.path = path
+        self._per_env: dict[str, dict[str, Any]] = {}
 
     @property
     def root(self) -> Path:
         """The repository root the policy belongs to (parent of ``policies/``)."""
+        from pathlib import Path
+
         if self.path is None:
             return Path.cwd()
         return self.path.resolve().parent.parent
@@ -162,14 +166,19 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def find_policy(start: Path | None = None) -> Path | None:
+def find_policy(start: str | Path | None = None) -> Path | None:
     """``policies/gitops-guard.yaml`` in the working directory or the nearest parent."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / POLICY_PATH
-        if candidate.is_file():
-            return candidate
-    return None
+    folder = os.path.realpath(start or os.getcwd())
+    while True:
+        candidate = os.path.join(folder, POLICY_PATH)
+        if os.path.isfile(candidate):
+            from pathlib import Path
+
+            return Path(candidate)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -179,6 +188,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         if found is None:
             return Policy(data=copy.deepcopy(DEFAULTS))
         path = found
+    from pathlib import Path
+
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -220,6 +231,10 @@ def validate(data: Any, where: str) -> None:
 def _cache_file(raw: bytes) -> Path | None:
     if os.environ.get("GITOPS_GUARD_NO_CACHE"):
         return None
+    import hashlib
+    import json
+    from pathlib import Path
+
     digest = hashlib.sha256(raw + json.dumps(schema(), sort_keys=True).encode()).hexdigest()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "gitops-guard" / "valid-policies" / digest[:32]

@@ -16,7 +16,6 @@ lives under ``library/``: ``nginx`` is ``docker.io/library/nginx``. No tag and n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = {"index.docker.io", "registry-1.docker.io", "docker.io"}
@@ -41,16 +40,41 @@ class ReferenceError(ValueError):
     """The text is not a valid image reference; the message says why."""
 
 
-@dataclass(frozen=True)
 class Reference:
     """A parsed image reference; ``domain`` and ``path`` are normalised for Docker Hub."""
 
-    domain: str
-    path: str
-    tag: str | None
-    digest: str | None
-    #: whether the text named a registry explicitly (``nginx`` did not)
-    explicit_domain: bool = True
+    __slots__ = ("digest", "domain", "explicit_domain", "path", "tag")
+
+    def __init__(
+        self,
+        domain: str,
+        path: str,
+        tag: str | None,
+        digest: str | None,
+        explicit_domain: bool = True,
+    ) -> None:
+        self.domain = domain
+        self.path = path
+        self.tag = tag
+        self.digest = digest
+        #: whether the text named a registry explicitly (``nginx`` did not)
+        self.explicit_domain = explicit_domain
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reference):
+            return NotImplemented
+        return (self.domain, self.path, self.tag, self.digest) == (
+            other.domain,
+            other.path,
+            other.tag,
+            other.digest,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.domain, self.path, self.tag, self.digest))
+
+    def __repr__(self) -> str:
+        return f"Reference({str(self)!r})"
 
     @property
     def name(self) -> str:

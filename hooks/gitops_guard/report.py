@@ -6,13 +6,14 @@ positions and rule metadata.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from typing import TextIO
-
 from gitops_guard import __version__
 from gitops_guard.findings import ERROR, WARNING, Finding
 from gitops_guard.rules import RULES
+
+TYPE_CHECKING = False  # start-up time: typing and json are imported only when needed
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import TextIO
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -29,6 +30,8 @@ def _text(findings: list[Finding], out: TextIO) -> None:
 
 
 def _json(findings: list[Finding], out: TextIO) -> None:
+    import json
+
     payload = {
         "findings": [
             {
@@ -50,6 +53,8 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning"}
 
 
 def _sarif(findings: list[Finding], out: TextIO) -> None:
+    import json
+
     used = sorted({f.rule for f in findings})
     index = {rule: i for i, rule in enumerate(used)}
     rules = []

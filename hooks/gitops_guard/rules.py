@@ -7,17 +7,22 @@ it off. Each area keeps its rules in its own section of the one table below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gitops_guard.findings import ERROR, INFO
 
 
-@dataclass(frozen=True)
 class Rule:
-    id: str
-    severity: str
-    summary: str
-    doc: str = ""
+    """One rule: what it is called, how bad it is, what it means."""
+
+    __slots__ = ("doc", "id", "severity", "summary")
+
+    def __init__(self, id: str, severity: str, summary: str, doc: str = "") -> None:
+        self.id = id
+        self.severity = severity
+        self.summary = summary
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r})"
 
 
 _RULES = [
