@@ -1,0 +1,221 @@
+"""Byte-minimal YAML edits: change a scalar where it is written, and nothing else.
+
+A round-trip through a YAML library re-serialises the whole file and loses what the user wrote
+(indentless sequences, quoting, blank lines, CRLF, a BOM, comment columns). Here the parser only
+says *where* each scalar sits (character offsets from PyYAML's pure-Python composer), and edits
+are splices of the original text: replace a scalar's span, insert one ``key: value`` line after
+a sibling, or delete one such line. Every other byte stays as it was.
+
+The text keeps a BOM as its first character, so offsets and the bytes written back agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+STR_TAG = "tag:yaml.org,2002:str"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class EditError(Exception):
+    """The file cannot be edited safely; the message says where and why."""
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+def _yaml() -> Any:
+    import yaml
+
+    return yaml
+
+
+def decode(data: bytes, where: str) -> str:
+    """UTF-8 text with any BOM kept as its first character (so it is written back)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise EditError(f"{where}: UTF-16 files are not edited; convert the file to UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EditError(f"{where}: not UTF-8 (byte {exc.start})") from None
+
+
+def compose(text: str, where: str, exact: bool = True) -> list[Any]:
+    """The node trees of every document. ``exact`` uses the pure-Python composer, whose marks
+    are character offsets into ``text``; otherwise libyaml (fast, line/column only)."""
+    yaml = _yaml()
+    loader = yaml.SafeLoader if exact else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return [n for n in yaml.compose_all(text, Loader=loader) if n is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"{mark.line + 1}:{mark.column + 1}: " if mark is not None else " "
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise EditError(f"{where}:{at}invalid YAML: {problem}") from None
+    except RecursionError:
+        raise EditError(f"{where}: nesting too deep to parse") from None
+
+
+def items(mapping: Any) -> Iterator[tuple[str, Any, Any, bool]]:
+    """(key, key node, value node, inherited) of a mapping node; merge keys (``<<``) resolved,
+    explicit keys first, as YAML 1.1 says."""
+    seen: set[str] = set()
+    merges = []
+    for key_node, value_node in mapping.value:
+        if key_node.tag == MERGE_TAG:
+            merges.append(value_node)
+            continue
+        if key_node.id == "scalar" and key_node.value not in seen:
+            seen.add(key_node.value)
+            yield key_node.value, key_node, value_node, False
+    for merge in merges:
+        for base in merge.value if merge.id == "sequence" else [merge]:
+            if base.id != "mapping":
+                continue
+            for key, key_node, value_node, _ in items(base):
+                if key not in seen:
+                    seen.add(key)
+                    yield key, key_node, value_node, True
+
+
+def scalar_span(text: str, node: Any) -> tuple[int, int]:
+    """Offsets of the scalar itself, without a leading ``&anchor`` or ``!tag``."""
+    start, end = node.start_mark.index, node.end_mark.index
+    while start < end and text[start] in "&!":
+        while start < end and not text[start].isspace():
+            start += 1
+        while start < end and text[start] in " \t":
+            start += 1
+    return start, end
+
+
+def style_of(node: Any) -> str:
+    return {None: "plain", "": "plain", "'": "single", '"': "double"}.get(node.style, "block")
+
+
+def _plain_ok(value: str, flow: bool, keep_type: bool) -> bool:
+    """Whether ``value`` reads back as the same plain scalar (and as a string, unless the
+    original was a plain non-string such as ``1.10`` that the user chose to leave unquoted)."""
+    if not value or value != value.strip() or "\n" in value:
+        return False
+    yaml = _yaml()
+    probe = f"{{k: {value}}}" if flow else f"k: {value}"
+    try:
+        node = yaml.compose(probe, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return False
+    if node is None or node.id != "mapping" or len(node.value) != 1:
+        return False
+    scalar = node.value[0][1]
+    if scalar.id != "scalar" or scalar.style not in (None, "") or scalar.value != value:
+        return False
+    return scalar.tag == STR_TAG or keep_type
+
+
+def render(value: str, style: str, flow: bool = False, was_str: bool = True) -> str:
+    """``value`` written in ``style``; plain falls back to double quotes when plain would
+    change its meaning (``1.10``, ``yes``, ``a: b``)."""
+    if style == "plain":
+        if _plain_ok(value, flow, keep_type=not was_str):
+            return value
+        style = "double"
+    if style == "single" and "\n" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def replace_scalar(text: str, node: Any, value: str, flow: bool) -> Edit:
+    style = style_of(node)
+    if style == "block":
+        line = node.start_mark.line + 1
+        raise EditError(f"line {line}: a block scalar (| or >) holds an image field; not edited")
+    start, end = scalar_span(text, node)
+    return Edit(start, end, render(value, style, flow, was_str=node.tag == STR_TAG))
+
+
+def _newline(text: str, at: int) -> str:
+    return "\r\n" if at > 0 and text[at - 1] == "\r" else "\n"
+
+
+def _line_end(text: str, index: int) -> int:
+    """Offset of the line break ending the line that holds ``index`` (len(text) if none)."""
+    found = text.find("\n", index)
+    return len(text) if found < 0 else found
+
+
+def insert_after(
+    text: str, mapping: Any, after: Any, entries: list[tuple[str, str]], like: Any | None = None
+) -> Edit:
+    """Add ``key: value`` entries to ``mapping`` right after the entry whose value is ``after``,
+    indented like its siblings (block) or comma-separated (flow)."""
+    style = style_of(like) if like is not None and style_of(like) != "block" else "plain"
+    if mapping.flow_style:
+        _, end = scalar_span(text, after) if after.id == "scalar" else (0, after.end_mark.index)
+        added = "".join(f", {k}: {render(v, style, flow=True)}" for k, v in entries)
+        return Edit(end, end, added)
+    indent = mapping.value[0][0].start_mark.column
+    end = scalar_span(text, after)[1] if after.id == "scalar" else after.end_mark.index - 1
+    line_end = _line_end(text, end)
+    lines = [" " * indent + f"{k}: {render(v, style)}" for k, v in entries]
+    if line_end >= len(text):
+        eol = "\r\n" if "\r\n" in text else "\n"
+        return Edit(len(text), len(text), "".join(eol + line for line in lines))
+    eol = _newline(text, line_end)
+    return Edit(line_end + 1, line_end + 1, "".join(line + eol for line in lines))
+
+
+def delete_entry(text: str, mapping: Any, key_node: Any, value_node: Any) -> Edit:
+    """Remove one ``key: value`` entry (its whole line in block style)."""
+    if mapping.flow_style:
+        start = key_node.start_mark.index
+        _, end = scalar_span(text, value_node)
+        before = text[:start].rstrip(" \t")
+        if before.endswith(","):
+            return Edit(len(before) - 1, end, "")
+        after = end
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        if after < len(text) and text[after] == ",":
+            after += 1
+            while after < len(text) and text[after] in " \t":
+                after += 1
+        return Edit(start, after, "")
+    line_start = text.rfind("\n", 0, key_node.start_mark.index) + 1
+    if text[line_start : key_node.start_mark.index].strip():
+        line = key_node.start_mark.line + 1
+        raise EditError(
+            f"line {line}: {key_node.value!r} shares its line with other YAML; not removed"
+        )
+    _, value_end = scalar_span(text, value_node)
+    line_end = _line_end(text, value_end)
+    rest = text[value_end:line_end].strip()
+    if rest and not rest.startswith("#"):
+        line = key_node.start_mark.line + 1
+        raise EditError(f"line {line}: {key_node.value!r} is followed by more YAML; not removed")
+    if line_end >= len(text):  # last line without a break: take the break before it instead
+        cut = line_start - 1
+        if cut > 0 and text[cut - 1] == "\r":
+            cut -= 1
+        return Edit(max(cut, 0), len(text), "")
+    return Edit(line_start, line_end + 1, "")
+
+
+def apply(text: str, edits: list[Edit]) -> str:
+    """Splice the edits into the text (duplicates collapse; overlapping ones are an error)."""
+    result = []
+    last = 0
+    for edit in sorted(set(edits)):
+        if edit.start < last:
+            raise EditError("two edits overlap (the same value is reached in two ways)")
+        result.append(text[last : edit.start])
+        result.append(edit.text)
+        last = edit.end
+    result.append(text[last:])
+    return "".join(result)
