@@ -1,0 +1,160 @@
+"""Time ``gitops-guard check-images`` against its peers, side by side, on the same files.
+
+    python bench/bench_images.py [--repo DIR] [--files 5000] [--runs 5] [--one-runs 15]
+
+Every tool runs as a whole process (start-up included: that is what a commit pays), on
+
+* one file: a multi-document Deployment + Service manifest of the synthetic repository, and
+* the whole synthetic repository (``bench/generate.py``, 5,000 YAML files by default),
+
+and the table shows the median wall time, the ratio to the libyaml floor and to
+``check-yaml``, and the peak resident memory (``ru_maxrss`` of the child process).
+
+The tools:
+
+* ``gitops-guard``: ``gitops-guard check-images FILE...`` (this project);
+* ``libyaml floor``: a tiny script that parses the same files with PyYAML's ``CSafeLoader``
+  and does nothing else: no check can be faster than reading the YAML;
+* ``check-yaml -m``: pre-commit-hooks' ``check-yaml --allow-multiple-documents``;
+* ``yamllint``: ``yamllint -d relaxed`` (syntax plus style rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+FLOOR = (
+    "import sys, yaml\n"
+    "for p in sys.argv[1:]:\n"
+    "    with open(p, 'rb') as f:\n"
+    "        for _ in yaml.load_all(f, Loader=yaml.CSafeLoader):\n"
+    "            pass\n"
+)
+
+
+def tool(name: str) -> str:
+    found = BIN / name
+    if found.exists():
+        return str(found)
+    on_path = shutil.which(name)
+    if on_path is None:
+        raise SystemExit(f"bench_images.py: {name} not found (pip install -e '.[bench]')")
+    return on_path
+
+
+def commands() -> dict[str, list[str]]:
+    return {
+        "gitops-guard check-images": [tool("gitops-guard"), "check-images"],
+        "libyaml floor (CSafeLoader)": [sys.executable, "-c", FLOOR],
+        "check-yaml -m": [tool("check-yaml"), "-m"],
+        "yamllint -d relaxed": [tool("yamllint"), "-d", "relaxed"],
+    }
+
+
+def run_once(argv: list[str], cwd: Path) -> tuple[float, int, int]:
+    """(seconds, peak RSS in KiB, exit code) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode(errors="replace").strip()
+        proc.stderr.close()
+        if proc.returncode not in (0, 1) and err:
+            print(f"  {argv[0]}: {err.splitlines()[-1]}", file=sys.stderr)
+    return elapsed, usage.ru_maxrss, proc.returncode
+
+
+def measure(argv: list[str], files: list[str], cwd: Path, runs: int) -> tuple[float, int, int]:
+    """Median seconds, max peak RSS (KiB), last exit code; one warm-up run first."""
+    run_once(argv + files, cwd)
+    times, peaks, code = [], [], 0
+    for _ in range(runs):
+        elapsed, peak, code = run_once(argv + files, cwd)
+        times.append(elapsed)
+        peaks.append(peak)
+    return statistics.median(times), max(peaks), code
+
+
+def table(title: str, results: dict[str, tuple[float, int, int]]) -> str:
+    floor = results["libyaml floor (CSafeLoader)"][0]
+    check_yaml = results["check-yaml -m"][0]
+    rows = [
+        f"### {title}",
+        "",
+        "| tool | median | x libyaml floor | x check-yaml | peak RSS | exit |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, (seconds, peak, code) in results.items():
+        rows.append(
+            f"| {name} | {seconds * 1000:.0f} ms | {seconds / floor:.2f} | "
+            f"{seconds / check_yaml:.2f} | {peak / 1024:.0f} MB | {code} |"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", help="an existing generated repository (default: generate)")
+    parser.add_argument("--files", type=int, default=5000, help="files to generate")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs on the repository")
+    parser.add_argument("--one-runs", type=int, default=15, help="timed runs on one file")
+    parser.add_argument("--skip", action="append", default=[], help="skip a tool (substring)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="gg-bench-") as scratch:
+        repo = Path(args.repo) if args.repo else Path(scratch) / "repo"
+        if not args.repo:
+            subprocess.run(
+                [sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(args.files)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yaml"))
+        one = next(f for f in files if f.endswith("/deployment.yaml"))
+        cmds = {k: v for k, v in commands().items() if not any(s in k for s in args.skip)}
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
+            f"{len(files)} files, {sum((repo / f).stat().st_size for f in files) / 1e6:.1f} MB"
+        )
+        print(f"one file: {one}\n")
+        single = {name: measure(cmd, [one], repo, args.one_runs) for name, cmd in cmds.items()}
+        print(table("One file (whole process)", single) + "\n")
+        many = {name: measure(cmd, files, repo, args.runs) for name, cmd in cmds.items()}
+        print(table(f"{len(files)} files (whole process)", many) + "\n")
+
+        guard = "gitops-guard check-images"
+        if guard in single and "check-yaml -m" in single:
+            one_ratio = single[guard][0] / single["check-yaml -m"][0]
+            floor_ratio = many[guard][0] / many["libyaml floor (CSafeLoader)"][0]
+            peak_mb = many[guard][1] / 1024
+            print("Targets:")
+            print(f"- one file <= 1.2 x check-yaml: {one_ratio:.2f} {_ok(one_ratio <= 1.2)}")
+            print(f"- {len(files)} files <= 2 x libyaml floor: {floor_ratio:.2f} "
+                  f"{_ok(floor_ratio <= 2)}")  # fmt: skip
+            for peer in ("check-yaml -m", "yamllint -d relaxed"):
+                if peer in many:
+                    faster = many[guard][0] < many[peer][0]
+                    print(f"- faster than {peer}: {_ok(faster)}")
+            print(f"- peak memory < 150 MB: {peak_mb:.0f} MB {_ok(peak_mb < 150)}")
+    return 0
+
+
+def _ok(flag: bool) -> str:
+    return "ok" if flag else "MISSED"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
