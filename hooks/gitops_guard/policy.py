@@ -26,7 +26,25 @@ DEFAULTS: dict[str, Any] = {
         "tag_pattern": DEFAULT_TAG_PATTERN,
         "require_digest": False,
     },
-    "promotion": {"environments": ["staging", "production"], "require": "history"},
+    "promotion": {
+        "environments": ["staging", "production"],
+        "require": "history",
+        "allowed_differences": {
+            "Deployment": [
+                "spec.replicas",
+                "spec.template.spec.containers[*].resources.requests",
+                "spec.template.spec.initContainers[*].resources.requests",
+            ],
+            "StatefulSet": [
+                "spec.replicas",
+                "spec.template.spec.containers[*].resources.requests",
+                "spec.template.spec.initContainers[*].resources.requests",
+            ],
+            "Rollout": ["spec.replicas", "spec.template.spec.containers[*].resources.requests"],
+            "HorizontalPodAutoscaler": ["spec.minReplicas", "spec.maxReplicas"],
+            "PodDisruptionBudget": ["spec.minAvailable", "spec.maxUnavailable"],
+        },
+    },
 }
 
 _SEVERITY = {"enum": ["error", "warning", "info", "off"]}
@@ -57,7 +75,7 @@ _IMAGES = {
 
 _PROMOTION = {
     "type": "object",
-    "additionalProperties": True,
+    "additionalProperties": False,
     "description": "How artifacts move between environments.",
     "properties": {
         "environments": {
@@ -71,6 +89,19 @@ _PROMOTION = {
             "enum": ["current", "history"],
             "description": "What the predecessor environment must have run: its current "
             "reference, or any reference in its git history.",
+        },
+        "allowed_differences": {
+            "type": "object",
+            "description": "What `drift` accepts between environments: {Kind or '*': [paths]}. "
+            "A path is dotted (`spec.replicas`), `[*]` matches every list item "
+            "(`spec.template.spec.containers[*].resources.requests`), and a difference at or "
+            "below a listed path is allowed. A kind listed here replaces that kind's defaults.",
+            "propertyNames": {"pattern": "^(\\*|[A-Za-z][A-Za-z0-9]*)$"},
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "uniqueItems": True,
+            },
         },
     },
 }

@@ -10,6 +10,7 @@ environment's image policy, and written atomically. Dry run by default (a unifie
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import os
 import re
@@ -259,7 +260,9 @@ def _verify(f: overlays.OverlayFile, new: str, wanted: dict[str, ImageSlot]) -> 
     try:
         _, roots, slots = overlays.parse_file(f.path, f.abspath.name, new.encode("utf-8"))
     except yamledit.EditError as exc:
-        raise Refused(f"{f.path}: the edited file would not parse ({exc}); nothing written")
+        raise Refused(
+            f"{f.path}: the edited file would not parse ({exc}); nothing written"
+        ) from None
     before = [(s.key, s.values()) for s in f.slots]
     after = [(s.key, s.values()) for s in slots]
     expected = [(k, wanted[k].values() if k in wanted else v) for k, v in before]
@@ -324,10 +327,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 

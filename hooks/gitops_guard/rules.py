@@ -7,7 +7,7 @@ it off. Each area keeps its rules in its own section of the one table below.
 
 from __future__ import annotations
 
-from gitops_guard.findings import ERROR, INFO
+from gitops_guard.findings import ERROR, INFO, WARNING
 
 
 class Rule:
@@ -141,6 +141,25 @@ _RULES = [
     # -- secret/: committed secrets (secrets.py) --------------------------------------------
     # -- sync/: Argo CD sync waves, hooks, ordering; Flux dependsOn (syncwaves.py) ------------
     # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
+    Rule(
+        "promotion/not-promoted",
+        ERROR,
+        "The environment runs an image the environment before it never ran.",
+        "Compared with the predecessor's current reference or its git history "
+        "(`promotion.require`); the message lists the tags the predecessor had.",
+    ),
+    Rule(
+        "promotion/no-predecessor",
+        WARNING,
+        "The app has no overlay in the environment before this one to promote from.",
+        "Create `clusters/<previous env>/<app>/` or run the app there first.",
+    ),
+    Rule(
+        "promotion/history-unavailable",
+        WARNING,
+        "Git history is missing (shallow clone, no repository), so only current references count.",
+        "Fetch full history in CI (`fetch-depth: 0`) for the `history` check.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -1,0 +1,337 @@
+"""``gitops-guard drift``: render two environments' overlays and show what differs.
+
+Each app's overlay is rendered with ``kustomize build`` (else ``kubectl kustomize``), resources
+are paired by kind / namespace / name, and every difference is listed except the allowed ones
+(``promotion.allowed_differences``: replicas, resource requests... per kind). A differing
+container image is *pending promotion* (``promote`` will carry it); anything else is *drift*,
+which is what a platform team wants to see before a promotion pull request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_guard import overlays
+from gitops_guard.overlays import KUSTOMIZATION_FILES, LayoutError
+
+PENDING = "pending promotion"
+DRIFT = "drift"
+_MISSING = object()
+RENDER_TIMEOUT = 300
+
+
+class RenderError(Exception):
+    """kustomize failed on an overlay; the message holds its first lines of error."""
+
+
+@dataclass
+class Difference:
+    app: str
+    kind: str
+    namespace: str
+    name: str
+    path: str
+    type: str
+    source: Any
+    target: Any
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app", nargs="?", metavar="APP", help="only this app (default: all)")
+    parser.add_argument("--from", dest="source", metavar="ENV", help="default: first env")
+    parser.add_argument("--to", dest="target", metavar="ENV", help="default: the env after")
+
+
+def renderer() -> list[str] | None:
+    """``kustomize build`` when kustomize is installed, else ``kubectl kustomize``."""
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from gitops_guard.cli import UsageError, load_policy_or_fail
+
+    if args.format not in ("text", "json"):
+        raise UsageError("drift prints --format text or json")
+    policy = load_policy_or_fail(args)
+    root = overlays.repo_root(policy)
+    try:
+        source, target = overlays.neighbours(policy, args.source, args.target)
+    except LayoutError as exc:
+        raise UsageError(str(exc)) from None
+    for env in (source, target):
+        if not overlays.env_folder(root, env).is_dir():
+            raise UsageError(f"environment {env!r} has no folder clusters/{env}/ under {root}")
+    command = renderer()
+    if command is None:
+        raise UsageError(
+            "no kustomize renderer: install kustomize or kubectl (kubectl kustomize) on PATH"
+        )
+    names = sorted(set(overlays.apps(root, source)) | set(overlays.apps(root, target)))
+    if args.app is not None:
+        if args.app not in names:
+            print(
+                f"gitops-guard drift: app {args.app!r} has no overlay in {source} or {target}",
+                file=sys.stderr,
+            )
+            return 1
+        names = [args.app]
+    allowed = _allowed(policy.section("promotion").get("allowed_differences") or {})
+    differences: list[Difference] = []
+    skipped: list[str] = []
+    ignored = 0
+    for app in names:
+        try:
+            found, quiet = compare_app(root, app, source, target, command, allowed)
+        except RenderError as exc:
+            print(f"gitops-guard drift: {exc}", file=sys.stderr)
+            return 1
+        if found is None:
+            skipped.append(app)
+            continue
+        differences.extend(found)
+        ignored += quiet
+    _report(args.format, source, target, differences, skipped, ignored)
+    return 1 if any(d.type == DRIFT for d in differences) else 0
+
+
+def _has_kustomization(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in KUSTOMIZATION_FILES)
+
+
+def compare_app(
+    root: Path,
+    app: str,
+    source: str,
+    target: str,
+    command: list[str],
+    allowed: dict[str, list[list[str]]],
+) -> tuple[list[Difference] | None, int]:
+    """(differences, allowed differences ignored); None when the app cannot be rendered."""
+    folders = {env: overlays.env_folder(root, env) / app for env in (source, target)}
+    for env, other in ((source, target), (target, source)):
+        if not folders[env].is_dir():
+            return [Difference(app, "", "", "", "", DRIFT, *_only(other, source))], 0
+    if not all(_has_kustomization(f) for f in folders.values()):
+        return None, 0
+    rendered = {env: render(folder, command) for env, folder in folders.items()}
+    differences: list[Difference] = []
+    ignored = 0
+    a, b = rendered[source], rendered[target]
+    for key in sorted(set(a) | set(b)):
+        kind, namespace, name = key
+        if key not in a or key not in b:
+            where = source if key in a else target
+            differences.append(
+                Difference(app, kind, namespace, name, "", DRIFT, *_only(where, source))
+            )
+            continue
+        patterns = allowed.get(kind, allowed.get("*", [])) + (
+            allowed.get("*", []) if kind in allowed else []
+        )
+        for path, left, right in diff(a[key], b[key], []):
+            if any(_matches(p, path) for p in patterns):
+                ignored += 1
+                continue
+            kind_of = PENDING if _is_image(path, left, right) else DRIFT
+            differences.append(
+                Difference(app, kind, namespace, name, _show(path), kind_of, left, right)
+            )
+    return differences, ignored
+
+
+def _only(env: str, source: str) -> tuple[Any, Any]:
+    return ("present", None) if env == source else (None, "present")
+
+
+def render(folder: Path, command: list[str]) -> dict[tuple[str, str, str], Any]:
+    """Run the renderer; resources by (kind, namespace, name)."""
+    import yaml
+
+    shown = overlays.display_path(folder)
+    try:
+        out = subprocess.run(
+            [*command, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=RENDER_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"cannot render {shown} with {' '.join(command)}: {exc}") from None
+    if out.returncode != 0:
+        first = " ".join(out.stderr.strip().splitlines()[:3]) or f"exit {out.returncode}"
+        raise RenderError(f"{' '.join(command)} {shown} failed: {first}")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = list(yaml.load_all(out.stdout, Loader=loader))
+    except yaml.YAMLError as exc:
+        raise RenderError(f"{shown}: the renderer's output is not YAML: {exc}") from None
+    resources: dict[tuple[str, str, str], Any] = {}
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        key = (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name")))
+        resources[key] = doc
+    return resources
+
+
+Segment = Any  # str key, or ("name", value) / ("index", i) for list items
+
+
+def diff(a: Any, b: Any, path: list[Segment]) -> Iterator[tuple[list[Segment], Any, Any]]:
+    """Every leaf difference between two plain values, as (path, a, b)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            left, right = a.get(key, _MISSING), b.get(key, _MISSING)
+            if left is _MISSING or right is _MISSING:
+                yield [*path, str(key)], _none(left), _none(right)
+            else:
+                yield from diff(left, right, [*path, str(key)])
+        return
+    if isinstance(a, list) and isinstance(b, list):
+        if _named(a) and _named(b):
+            left_items = {item["name"]: item for item in a}
+            right_items = {item["name"]: item for item in b}
+            for name in sorted(set(left_items) | set(right_items), key=str):
+                here = [*path, ("name", name)]
+                if name not in left_items or name not in right_items:
+                    yield here, left_items.get(name), right_items.get(name)
+                else:
+                    yield from diff(left_items[name], right_items[name], here)
+            return
+        for i in range(max(len(a), len(b))):
+            here = [*path, ("index", i)]
+            if i >= len(a) or i >= len(b):
+                yield here, a[i] if i < len(a) else None, b[i] if i < len(b) else None
+            else:
+                yield from diff(a[i], b[i], here)
+        return
+    if a != b or type(a) is not type(b):
+        yield path, a, b
+
+
+def _none(value: Any) -> Any:
+    return None if value is _MISSING else value
+
+
+def _named(items: list[Any]) -> bool:
+    names = [i.get("name") for i in items if isinstance(i, dict)]
+    return len(names) == len(items) and all(names) and len(set(map(str, names))) == len(names)
+
+
+def _show(path: list[Segment]) -> str:
+    text = ""
+    for seg in path:
+        if isinstance(seg, tuple):
+            text += f"[{seg[1]}]" if seg[0] == "index" else f"[name={seg[1]}]"
+        elif "." in seg or "[" in seg:
+            text += f'["{seg}"]'
+        else:
+            text += f".{seg}" if text else seg
+    return text
+
+
+def _allowed(config: dict[str, Any]) -> dict[str, list[list[str]]]:
+    return {kind: [_parse_pattern(p) for p in paths] for kind, paths in config.items()}
+
+
+def _parse_pattern(pattern: str) -> list[str]:
+    """``spec.template.spec.containers[*].resources`` -> segments; ``[x]`` stays ``[x]``."""
+    segments: list[str] = []
+    for part in pattern.split("."):
+        while "[" in part:
+            head, _, rest = part.partition("[")
+            if head:
+                segments.append(head)
+            inner, _, part = rest.partition("]")
+            segments.append(f"[{inner}]")
+        if part:
+            segments.append(part)
+    return segments
+
+
+def _matches(pattern: list[str], path: list[Segment]) -> bool:
+    """The difference sits at or below the pattern's path."""
+    if len(path) < len(pattern):
+        return False
+    for want, seg in zip(pattern, path):
+        if want.startswith("["):
+            if not isinstance(seg, tuple):
+                return False
+            inner = want[1:-1]
+            if inner not in ("*", str(seg[1])) and inner != f"name={seg[1]}":
+                return False
+        elif seg != want:
+            return False
+    return True
+
+
+def _is_image(path: list[Segment], left: Any, right: Any) -> bool:
+    return bool(path) and path[-1] == "image" and isinstance(left, str) and isinstance(right, str)
+
+
+def _report(
+    fmt: str,
+    source: str,
+    target: str,
+    differences: list[Difference],
+    skipped: list[str],
+    ignored: int,
+) -> None:
+    drift = sum(d.type == DRIFT for d in differences)
+    pending = len(differences) - drift
+    if fmt == "json":
+        payload = {
+            "from": source,
+            "to": target,
+            "differences": [_as_json(d) for d in differences],
+            "summary": {
+                "drift": drift,
+                "pending_promotion": pending,
+                "allowed": ignored,
+                "not_rendered": skipped,
+            },
+        }
+        json.dump(payload, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    for d in differences:
+        resource = f"{d.kind}/{d.namespace + '/' if d.namespace else ''}{d.name}" if d.kind else ""
+        where = " ".join(x for x in (resource, d.path) if x)
+        print(
+            f"{d.app}: {where or 'overlay'}: {source}={_value(d.source)} "
+            f"{target}={_value(d.target)} ({d.type})"
+        )
+    for app in skipped:
+        print(f"{app}: not rendered (no kustomization in both overlays)", file=sys.stderr)
+    print(
+        f"{drift} drift, {pending} pending promotion, {ignored} allowed difference(s) ignored "
+        f"({source} -> {target})"
+    )
+
+
+def _as_json(d: Difference) -> dict[str, Any]:
+    item = asdict(d)
+    item["from"] = item.pop("source")
+    item["to"] = item.pop("target")
+    return item
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,247 @@
+"""check-promotion: every environment only runs artifacts the environment before it has run.
+
+For each pair of neighbours in ``promotion.environments`` (staging -> production), every image
+reference an app's overlay pins in the later environment must be one the earlier environment
+ran: its current reference (``promotion.require: current``) or any reference in the git
+history of its overlay (``history``, the default). The hook reasons over the whole repository
+(``pass_filenames: false``); given files only narrow which findings are reported.
+
+History is read once per environment: ``git log --raw`` lists every version of every file
+under ``clusters/<env>/`` and ``git cat-file --batch`` reads those blobs in one process. A
+shallow clone has no history to read: that is said once, and ``current`` applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from gitops_guard import overlays, reference, yamledit
+from gitops_guard.findings import Finding
+
+NULL_BLOB = "0" * 40
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--require",
+        choices=("current", "history"),
+        help="override promotion.require from the policy",
+    )
+
+
+def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
+    start = Path(sources[0].path).resolve().parent if sources else None
+    root = overlays.repo_root(policy, start)
+    require = getattr(args, "require", None) or policy.section("promotion").get(
+        "require", "history"
+    )
+    given = {os.path.abspath(s.path) for s in sources}
+    findings = check_repository(root, policy.environments, require, policy)
+    if given:
+        findings = [f for f in findings if os.path.abspath(f.path) in given]
+    return findings
+
+
+def check_repository(
+    root: Path, order: list[str], require: str, policy: Any = None
+) -> list[Finding]:
+    findings: list[Finding] = []
+    history_note_done = False
+    for pred, env in zip(order, order[1:]):
+        env_apps = overlays.apps(root, env)
+        if not env_apps:
+            continue
+        history: dict[str, set[str]] | None = None
+        if require == "history":
+            history, why = read_history(root, pred)
+            if history is None and not history_note_done:
+                history_note_done = True
+                where = _note_path(root, policy, pred)
+                findings.append(
+                    Finding(
+                        where,
+                        1,
+                        1,
+                        "promotion/history-unavailable",
+                        f"{why}: comparing with {pred}'s current references only "
+                        "(promotion.require: current); fetch full history for the real check",
+                    )
+                )
+        for app in env_apps:
+            findings.extend(_check_app(root, pred, env, app, history))
+    return findings
+
+
+def _note_path(root: Path, policy: Any, env: str) -> str:
+    if policy is not None and getattr(policy, "path", None) is not None:
+        return overlays.display_path(Path(policy.path).resolve())
+    return overlays.display_path(overlays.env_folder(root, env))
+
+
+def _check_app(
+    root: Path, pred: str, env: str, app: str, history: dict[str, set[str]] | None
+) -> list[Finding]:
+    overlay = overlays.load_overlay(root, env, app)
+    findings = list(overlay.problems)
+    slots = [s for f in overlay.files for s in f.slots if s.pinned]
+    if not slots:
+        return findings
+    pred_dir = overlays.env_folder(root, pred) / app
+    if not pred_dir.is_dir():
+        for slot in slots:
+            line, col = slot.position()
+            findings.append(
+                Finding(
+                    slot.path,
+                    line,
+                    col,
+                    "promotion/no-predecessor",
+                    f"{env} runs {slot.reference} but {pred} has no overlay "
+                    f"clusters/{pred}/{app}/ to promote it from",
+                )
+            )
+        return findings
+    current = overlays.load_overlay(root, pred, app)
+    known_text = {s.reference for f in current.files for s in f.slots if s.pinned}
+    if history is not None:
+        known_text |= history.get(app, set())
+    known = [r for r in (_parse(t) for t in known_text) if r is not None]
+    for slot in slots:
+        ref = _parse(slot.reference)
+        if ref is None:
+            continue  # templated or invalid: check-images reports it
+        if any(_same_artifact(ref, k) for k in known):
+            continue
+        had = sorted({_label(k) for k in known if k.name == ref.name})
+        if history is not None:
+            what = f"which {pred} never ran ({pred} ran: {', '.join(had) or 'no tag of it'})"
+        else:
+            what = f"which is not what {pred} runs ({', '.join(had) or 'no tag of it'})"
+        tag_field = {"kustomize": "newTag", "helm": "tag", "string": "image"}[slot.kind]
+        line, col = slot.position(tag_field, "digest")
+        findings.append(
+            Finding(
+                slot.path,
+                line,
+                col,
+                "promotion/not-promoted",
+                f"{env} runs {ref.repository}:{_label(ref)}, {what}",
+            )
+        )
+    return findings
+
+
+def _parse(text: str) -> reference.Reference | None:
+    if not text or reference.is_templated(text):
+        return None
+    try:
+        return reference.parse(text)
+    except reference.ReferenceError:
+        return None
+
+
+def _same_artifact(a: reference.Reference, b: reference.Reference) -> bool:
+    """Same image: the digests agree when both pin one, else the tags agree."""
+    if a.name != b.name:
+        return False
+    if a.digest and b.digest:
+        return a.digest == b.digest
+    return a.tag is not None and a.tag == b.tag
+
+
+def _label(ref: reference.Reference) -> str:
+    if ref.tag and ref.digest:
+        return f"{ref.tag}@{ref.digest[:19]}..."
+    if ref.digest:
+        return f"@{ref.digest[:19]}..."
+    return ref.tag or "latest"
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=root,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+    )
+
+
+def read_history(root: Path, env: str) -> tuple[dict[str, set[str]] | None, str]:
+    """app -> every image reference its overlay in ``env`` ever pinned; None and a reason
+    when there is no history to read (not a git repository, shallow clone)."""
+    try:
+        probe = _git(root, "rev-parse", "--is-shallow-repository")
+    except OSError:
+        return None, "git is not installed"
+    if probe.returncode != 0:
+        return None, f"{root} is not a git repository, so it has no history"
+    if probe.stdout.strip() == "true":
+        return None, "this is a shallow clone: git history is missing"
+    if _git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
+        return {}, ""
+    prefix = f"clusters/{env}/"
+    log = _git(root, "log", "--format=", "--raw", "--no-renames", "--no-abbrev", "--", prefix)
+    if log.returncode != 0:
+        return None, f"git log failed: {log.stderr.strip()}"
+    blobs: dict[str, str] = {}  # blob -> path
+    for line in log.stdout.splitlines():
+        if not line.startswith(":"):
+            continue
+        meta, _, path = line.partition("\t")
+        parts = meta.split()
+        if len(parts) < 4 or not path.startswith(prefix):
+            continue
+        if not path.endswith(overlays.YAML_SUFFIXES) and not path.endswith("/Kustomization"):
+            continue
+        for blob in (parts[2], parts[3]):
+            if blob != NULL_BLOB:
+                blobs.setdefault(blob, path)
+    result: dict[str, set[str]] = {}
+    for path, data in _cat_blobs(root, blobs):
+        app = path[len(prefix) :].split("/", 1)[0]
+        try:
+            _, _, slots = overlays.parse_file(path, path.rsplit("/", 1)[-1], data)
+        except yamledit.EditError:
+            continue  # a broken past version ran nothing
+        result.setdefault(app, set()).update(s.reference for s in slots if s.pinned)
+    return result, ""
+
+
+def _cat_blobs(root: Path, blobs: dict[str, str]) -> Iterable[tuple[str, bytes]]:
+    if not blobs:
+        return []
+    names = list(blobs)
+    proc = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        input=("\n".join(names) + "\n").encode(),
+        capture_output=True,
+        check=False,
+    )
+    out = proc.stdout
+    pos = 0
+    found = []
+    for name in names:
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        found.append((blobs[name], out[pos : pos + size]))
+        pos += size + 1
+    return found
