@@ -106,9 +106,42 @@ _PROMOTION = {
     },
 }
 
+_KIND = {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$"}
+_SYNC_WAVES = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Argo CD sync-wave rules beyond the built-in ones (check-sync-waves).",
+    "properties": {
+        "require_wave": {
+            "type": "array",
+            "items": _KIND,
+            "uniqueItems": True,
+            "description": "Kinds that must carry an explicit argocd.argoproj.io/sync-wave "
+            "(on the object or through kustomize commonAnnotations).",
+        },
+        "order": {
+            "type": "array",
+            "description": "Extra ordering rules inside one application: every object of "
+            "kind 'after' syncs no earlier (phase, then wave) than every object of kind "
+            "'before'; with strict: true, in a strictly later wave.",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["before", "after"],
+                "properties": {
+                    "before": _KIND,
+                    "after": _KIND,
+                    "strict": {"type": "boolean"},
+                },
+            },
+        },
+    },
+}
+
 _SECTIONS: dict[str, Any] = {
     "images": _IMAGES,
     "promotion": _PROMOTION,
+    "sync_waves": _SYNC_WAVES,
     "rules": {
         "type": "object",
         "description": "Change a rule's severity, or turn it off: {rule-id: error|warning|off}.",

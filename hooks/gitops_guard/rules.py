@@ -140,6 +140,101 @@ _RULES = [
     ),
     # -- secret/: committed secrets (secrets.py) --------------------------------------------
     # -- sync/: Argo CD sync waves, hooks, ordering; Flux dependsOn (syncwaves.py) ------------
+    Rule(
+        "sync/annotation-not-string",
+        ERROR,
+        "An annotation or label value is not a string (unquoted `1`, `true`, `null`).",
+        "Kubernetes rejects the object; quote the value. Also checked in kustomize "
+        "`commonAnnotations` / `commonLabels`.",
+    ),
+    Rule(
+        "sync/wave-not-integer",
+        ERROR,
+        "`argocd.argoproj.io/sync-wave` is not an integer string, so Argo CD uses wave 0.",
+        "The value must match `^-?[0-9]+$`: `\"1.5\"`, `\"first\"`, `\" 2\"` all become wave 0.",
+    ),
+    Rule(
+        "sync/hook-unknown",
+        ERROR,
+        "`argocd.argoproj.io/hook` names an unknown phase, or combines `Skip` with others.",
+        "Known: PreSync, Sync, PostSync, SyncFail, Skip, PreDelete, PostDelete (comma-separated).",
+    ),
+    Rule(
+        "sync/hook-delete-policy-unknown",
+        ERROR,
+        "`argocd.argoproj.io/hook-delete-policy` names an unknown policy.",
+        "Known: HookSucceeded, HookFailed, BeforeHookCreation.",
+    ),
+    Rule(
+        "sync/sync-option-unknown",
+        ERROR,
+        "A sync option is unknown to Argo CD or has a value it does not accept.",
+        "Checked in the annotation and in an Application's `spec.syncPolicy.syncOptions`.",
+    ),
+    Rule(
+        "sync/sync-option-app-only",
+        ERROR,
+        "An Application-only sync option (`CreateNamespace`, ...) is set on a resource.",
+        "CreateNamespace, PrunePropagationPolicy, ApplyOutOfSyncOnly, FailOnSharedResource and "
+        "ClientSideApplyMigration only work in `spec.syncPolicy.syncOptions`.",
+    ),
+    Rule(
+        "sync/mixed-hook-annotations",
+        WARNING,
+        "Argo CD and Helm hook annotations are mixed on one object; Helm's are ignored.",
+        "",
+    ),
+    Rule(
+        "sync/hook-generate-name-clash",
+        WARNING,
+        "Two hooks of the same phase share a `generateName`.",
+        "Argo CD keys hook results by kind, namespace and name; give each hook its own.",
+    ),
+    Rule(
+        "sync/namespace-order",
+        ERROR,
+        "An object syncs in an earlier phase or wave than its Namespace.",
+        "",
+    ),
+    Rule(
+        "sync/reference-order",
+        ERROR,
+        "A pod spec references a ServiceAccount, ConfigMap, Secret, PVC or PriorityClass "
+        "that syncs later.",
+        "",
+    ),
+    Rule(
+        "sync/crd-order",
+        ERROR,
+        "A custom resource syncs in an earlier phase or wave than its CRD.",
+        "Not reported when the resource or its Application sets "
+        "`SkipDryRunOnMissingResource=true`.",
+    ),
+    Rule(
+        "sync/app-health-missing",
+        ERROR,
+        "Child Applications carry sync waves but `argocd-cm` has no Application health check.",
+        "Without it the parent Application does not wait for a child, so waves order nothing.",
+    ),
+    Rule(
+        "sync/depends-on-missing",
+        ERROR,
+        "A Flux `dependsOn` names an object that is not in the repository.",
+        "",
+    ),
+    Rule("sync/depends-on-cycle", ERROR, "Flux `dependsOn` entries form a cycle.", ""),
+    Rule(
+        "sync/wave-required",
+        ERROR,
+        "An object of a kind in `sync_waves.require_wave` has no explicit sync-wave.",
+        "",
+    ),
+    Rule(
+        "sync/policy-order",
+        ERROR,
+        "An object syncs earlier than a kind `sync_waves.order` says must come first.",
+        "",
+    ),
     # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
     Rule(
         "promotion/not-promoted",

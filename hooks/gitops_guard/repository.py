@@ -1,0 +1,140 @@
+"""The repository around the files a hook was given: where it is, and its other YAML files.
+
+pre-commit hands a hook only the changed files, but some questions are about the whole
+repository (which kustomization lists this file? does the Flux Kustomization this one depends
+on exist?). This module answers them lazily: the file list is walked once, and a file is read
+and parsed only when a question needs it, and only once. Files the hook was given are reused
+as they are, so a full run (every file given) parses nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from gitops_guard.documents import SourceFile, load_file
+
+YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+#: folders that never hold manifests of the repository itself
+SKIP_DIRS = {"node_modules", "vendor", "__pycache__", "venv"}
+
+
+def find_root(paths: Iterable[str]) -> Path:
+    """The git work tree holding the working directory, if the files are inside it.
+
+    Otherwise (files outside any repository, or outside the current one) the deepest folder
+    that holds every given file: a folder given on the command line is then its own repository.
+    """
+    absolute = [os.path.abspath(p) for p in paths]
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            prefix = str(folder) + os.sep
+            if all(p.startswith(prefix) or p == str(folder) for p in absolute):
+                return folder
+            break
+    if not absolute:
+        return here
+    common = os.path.commonpath(absolute)
+    return Path(common if os.path.isdir(common) else os.path.dirname(common))
+
+
+class Repository:
+    """Lazy, cached access to the YAML files of one repository."""
+
+    def __init__(self, root: Path, given: Iterable[SourceFile] = ()) -> None:
+        self.root = root
+        self._sources: dict[str, SourceFile] = {}
+        self.given: set[str] = set()
+        self._files: list[str] | None = None
+        for source in given:
+            key = self.key(source.path)
+            self._sources[key] = source
+            self.given.add(key)
+
+    @staticmethod
+    def key(path: str) -> str:
+        """One spelling per file: absolute and normalised."""
+        return os.path.normpath(os.path.abspath(path))
+
+    def display(self, key: str) -> str:
+        """How a file is named in findings: as given, else relative to the working directory."""
+        source = self._sources.get(key)
+        if source is not None and key in self.given:
+            return source.path
+        relative = os.path.relpath(key)
+        return key if relative.startswith("..") else relative
+
+    def is_given(self, key: str) -> bool:
+        return key in self.given
+
+    def files(self) -> list[str]:
+        """Every YAML file below the root (hidden and vendored folders skipped), as keys."""
+        if self._files is None:
+            found: list[str] = []
+            for folder, dirs, names in os.walk(self.root):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+                for name in sorted(names):
+                    if name.endswith(YAML_SUFFIXES) or name == "Kustomization":
+                        found.append(os.path.join(folder, name))
+            self._files = [self.key(f) for f in found]
+            self._files.extend(k for k in self.given if k not in set(self._files))
+        return self._files
+
+    def source(self, key: str) -> SourceFile | None:
+        """The parsed file (None when it does not exist)."""
+        cached = self._sources.get(key)
+        if cached is not None:
+            return cached
+        if not os.path.isfile(key):
+            return None
+        source = load_file(key)
+        self._sources[key] = source
+        return source
+
+    def containing(self, needle: bytes) -> list[SourceFile]:
+        """Parsed files whose text contains ``needle`` (a cheap filter before parsing)."""
+        result: list[SourceFile] = []
+        text_needle = needle.decode()
+        for key in self.files():
+            cached = self._sources.get(key)
+            if cached is not None:
+                if text_needle in cached.text:
+                    result.append(cached)
+                continue
+            try:
+                data = Path(key).read_bytes()
+            except OSError:
+                continue
+            if needle in data:
+                source = self.source(key)
+                if source is not None:
+                    result.append(source)
+        return result
+
+    def kustomization_in(self, folder: str) -> str | None:
+        """The kustomization file of a folder (key), if it has one."""
+        for name in KUSTOMIZATION_NAMES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                return self.key(candidate)
+        return None
+
+    def yaml_in(self, folder: str, recurse: bool = False) -> list[str]:
+        """YAML files of a folder (an Argo CD directory application), as keys."""
+        found: list[str] = []
+        if recurse:
+            for sub, dirs, names in os.walk(folder):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(
+                    os.path.join(sub, n) for n in sorted(names) if n.endswith(YAML_SUFFIXES)
+                )
+        else:
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                return []
+            found = [os.path.join(folder, n) for n in names if n.endswith(YAML_SUFFIXES)]
+        return [self.key(f) for f in found if os.path.isfile(f)]

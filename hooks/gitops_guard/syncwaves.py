@@ -1,0 +1,128 @@
+"""check-sync-waves: Argo CD sync-wave / hook / sync-option annotations, ordering, Flux dependsOn.
+
+Per object (``annotations.py``): values Kubernetes rejects or Argo CD silently misreads.
+Per application (``applications.py`` finds them, ``ordering.py`` judges them): nothing syncs
+in an earlier phase or wave than what it needs, the policy's ordering rules, explicit waves
+where the policy wants them, hooks that share a generateName. Per repository:
+waved child Applications without Argo CD's Application health check (``appofapps.py``) and
+Flux ``dependsOn`` (``flux_deps.py``).
+
+pre-commit passes only the changed files (the hook is ``require_serial`` so it gets them in one
+process). Every application a changed file belongs to is rebuilt from the repository, and an
+ordering finding is reported when any file involved in it (either object, the kustomizations
+that include them, where their waves were written) was given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from gitops_guard import annotations as ann
+from gitops_guard.documents import Map, SourceFile
+from gitops_guard.findings import Finding
+from gitops_guard.policy import Policy
+from gitops_guard.repository import KUSTOMIZATION_NAMES, Repository, find_root
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="repository root the applications are resolved in (default: the git work tree "
+        "holding the working directory, or the folder holding every given file)",
+    )
+
+
+def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Finding]:
+    root_arg = getattr(args, "root", None)
+    from pathlib import Path
+
+    root = Path(root_arg).resolve() if root_arg else find_root(s.path for s in sources)
+    repo = Repository(root, sources)
+    findings: list[Finding] = []
+    for source in sources:
+        findings.extend(check_annotations(source))
+    findings.extend(check_applications(repo, policy))
+    from gitops_guard import appofapps, flux_deps
+
+    findings.extend(appofapps.check(repo, sources))
+    findings.extend(flux_deps.check(repo, sources, all_files=False))
+    return _unique(findings)
+
+
+def _is_kustomization(source: SourceFile, data: Any, kind: str | None) -> bool:
+    if kind in ("Kustomization", "Component") and isinstance(data, Map):
+        api = data.get("apiVersion")
+        if isinstance(api, str) and api.startswith("kustomize.config.k8s.io/"):
+            return True
+    return kind in (None, "Kustomization") and os.path.basename(source.path) in KUSTOMIZATION_NAMES
+
+
+def check_annotations(source: SourceFile) -> list[Finding]:
+    """Every per-object rule over one file."""
+    findings: list[Finding] = []
+    for doc in source.documents:
+        if not isinstance(doc.data, Map):
+            continue
+        if _is_kustomization(source, doc.data, doc.kind):
+            findings.extend(ann.check_kustomization(doc.data, source.path))
+        elif doc.is_kubernetes:
+            findings.extend(ann.check_object(doc, source.path))
+    return findings
+
+
+def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
+    from gitops_guard import ordering
+    from gitops_guard.applications import Builder
+
+    findings: list[Finding] = []
+    builder = Builder(repo)
+    for app in builder.applications(all_files=False):
+        section = policy.section("sync_waves", app.env)
+        violations = [
+            *ordering.dependency_violations(app, repo.display),
+            *ordering.generate_name_clashes(app, repo.display),
+            *ordering.policy_violations(app, list(section.get("order") or []), repo.display),
+        ]
+        for violation in violations:
+            if not violation.files & repo.given:
+                continue
+            obj = violation.obj
+            line, col = obj.pos
+            if obj.wave_at is not None and obj.wave_at[0] == obj.key:
+                line, col = obj.wave_at[1], obj.wave_at[2]
+            findings.append(
+                Finding(repo.display(obj.key), line, col, violation.rule, violation.message)
+            )
+        kinds = list(section.get("require_wave") or [])
+        if kinds:
+            for obj in ordering.missing_waves(app, kinds):
+                if repo.is_given(obj.key):
+                    findings.append(
+                        Finding(
+                            repo.display(obj.key),
+                            obj.pos[0],
+                            obj.pos[1],
+                            "sync/wave-required",
+                            f"{obj.label()} has no {ann.WAVE} annotation, and the policy "
+                            "(sync_waves.require_wave) wants an explicit wave on every "
+                            f"{obj.kind}",
+                        )
+                    )
+    return findings
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """The same problem seen through several overlays is reported once."""
+    seen: set[tuple[str, int, int, str, str]] = set()
+    result = []
+    for finding in findings:
+        key = (finding.path, finding.line, finding.column, finding.rule, finding.message)
+        marker = (*key[:4], finding.message.split("; in ")[0])
+        if marker in seen:
+            continue
+        seen.add(marker)
+        result.append(finding)
+    return result

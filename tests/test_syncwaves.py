@@ -1,0 +1,179 @@
+"""check-sync-waves end to end through ``main``: every example folder, the contract, pre-commit.
+
+Each folder under ``tests/data/check-sync-waves/{good,bad}/`` is a small repository (often a
+multi-file application). A bad example marks every expected finding with a comment
+``# expect: RULE[, RULE]`` on the line the finding points at; the findings must be exactly those.
+A good example must produce none.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, DATA, hooks_config
+from gitops_guard.rules import RULES
+
+CASES = DATA / "check-sync-waves"
+EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
+
+
+def _cases(kind: str) -> list[Path]:
+    return sorted(p for p in (CASES / kind).iterdir() if p.is_dir())
+
+
+def _run(cli, case: Path, *extra: str) -> tuple[int, list[dict]]:
+    policy = case / "policies" / "gitops-guard.yaml"
+    args = ["check-sync-waves", "--format", "json", "--root", str(case)]
+    args += ["--policy", str(policy)] if policy.exists() else []
+    code, out, err = cli(*args, *extra, str(case))
+    assert err == ""
+    return code, json.loads(out)["findings"]
+
+
+def _expected(case: Path) -> set[tuple[str, int, str]]:
+    expected = set()
+    for path in case.rglob("*.yaml"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = EXPECT.search(line)
+            if match:
+                for rule in match.group(1).split(","):
+                    expected.add((str(path), number, rule.strip()))
+    return expected
+
+
+@pytest.mark.parametrize("case", _cases("bad"), ids=lambda p: p.name)
+def test_bad_examples_report_exactly_the_marked_findings(cli, chdir, case):
+    code, findings = _run(cli, case)
+    got = {(str(Path(f["path"]).resolve()), f["line"], f["rule"]) for f in findings}
+    want = {(str(Path(p).resolve()), line, rule) for p, line, rule in _expected(case)}
+    assert got == want
+    errors = [f for f in findings if f["severity"] == "error"]
+    assert code == (1 if errors else 0)
+
+
+@pytest.mark.parametrize("case", _cases("good"), ids=lambda p: p.name)
+def test_good_examples_are_clean(cli, chdir, case):
+    code, findings = _run(cli, case)
+    assert findings == []
+    assert code == 0
+
+
+def test_every_sync_rule_has_a_bad_example():
+    marked = {rule for case in _cases("bad") for _, _, rule in _expected(case)}
+    sync_rules = {r for r in RULES if r.startswith("sync/")}
+    assert sync_rules - marked == set()
+
+
+def test_chain_is_spelled_out(cli, chdir):
+    _, findings = _run(cli, CASES / "bad" / "reference-order")
+    messages = " ".join(f["message"] for f in findings)
+    assert "Deployment web (Sync wave 0)" in messages
+    assert "--serviceAccountName at" in messages
+    assert "ConfigMap web-config (Sync wave 2 from commonAnnotations at" in messages
+    assert "Job migrate (PreSync wave 0)" in messages
+    assert "SealedSecret db (Sync wave 0" in messages  # the controller makes Secret db
+
+
+def test_only_the_changed_file_still_sees_its_whole_application(cli, chdir):
+    """pre-commit passes the changed file; the ConfigMap and SA come from the repository."""
+    case = CASES / "bad" / "reference-order"
+    code, out, _ = cli(
+        "check-sync-waves", "--root", str(case), str(case / "app" / "config" / "configmap.yaml")
+    )
+    assert code == 1
+    assert "deployment.yaml:6:35: sync/reference-order" in out
+    assert "ConfigMap web-config" in out
+    assert "ServiceAccount" not in out  # that violation involves no changed file
+
+
+def test_an_unrelated_changed_file_reports_nothing_about_other_applications(cli, chdir):
+    case = CASES / "bad" / "reference-order"
+    (chdir / "other").mkdir()
+    lone = chdir / "other" / "cm.yaml"
+    lone.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    code, out, _ = cli("check-sync-waves", "--root", str(case), str(lone))
+    assert (code, out) == (0, "")
+
+
+def test_suppression_comment(cli, chdir):
+    target = chdir / "cm.yaml"
+    target.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n"
+        "    # gitops-guard: ignore[sync/wave-not-integer]\n"
+        '    argocd.argoproj.io/sync-wave: "1.5"\n'
+    )
+    assert cli("check-sync-waves", str(target))[:2] == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("key: [unclosed\n", "yaml/syntax"),
+        ("a:\n\tb: 1\n", "yaml/tab"),
+        ("a: 1\na: 2\n", "yaml/duplicate-key"),
+        ("", "yaml/empty"),
+    ],
+)
+def test_bad_input_is_a_finding_not_a_traceback(cli, chdir, text, rule):
+    target = chdir / "bad.yaml"
+    target.write_text(text)
+    _code, out, err = cli("check-sync-waves", str(target))
+    assert "bad.yaml:" in out and rule in out
+    assert err == ""
+
+
+def test_helm_template_is_skipped(cli, chdir):
+    target = chdir / "templates" / "job.yaml"
+    target.parent.mkdir()
+    target.write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}\n"
+        "  annotations:\n    argocd.argoproj.io/sync-wave: {{ .Values.wave }}\n"
+    )
+    code, out, _ = cli("check-sync-waves", str(target))
+    assert code == 0
+    assert "yaml/helm-template" in out and "sync/" not in out
+
+
+def test_usage_errors_exit_2(cli, chdir):
+    assert cli("check-sync-waves", "missing.yaml")[0] == 2
+    assert cli("check-sync-waves", "--bogus", ".")[0] == 2
+    policy = chdir / "policy.yaml"
+    policy.write_text("version: 1\nsync_waves:\n  order: [{before: Namespace}]\n")
+    code, _, err = cli("check-sync-waves", "--policy", str(policy), str(policy))
+    assert code == 2 and "sync_waves.order" in err and err[-1] == "\n" and err.count("\n") == 1
+
+
+def test_corpus_runs_without_crash_and_every_finding_is_an_ordering_bug(cli):
+    if not CORPUS.is_dir():
+        pytest.skip("real-world corpus not present")
+    _code, out, err = cli("check-sync-waves", "--format", "json", str(CORPUS))
+    assert err == ""
+    findings = json.loads(out)["findings"]
+    rules = {f["rule"] for f in findings}
+    assert rules <= {"sync/namespace-order"}, rules
+    paths = {Path(f["path"]).name for f in findings}
+    assert paths <= {"kustomization.yaml", "wait-for-servicemesh-job.yaml", "service-account.yaml"}
+
+
+@pytest.mark.e2e
+def test_through_real_pre_commit(hooks_repo, run_pre_commit, make_repo):
+    bad = (CASES / "bad" / "reference-order" / "app").rglob("*.yaml")
+    files = {str(p.relative_to(CASES / "bad" / "reference-order")): p.read_text() for p in bad}
+    files[".pre-commit-config.yaml"] = hooks_config(hooks_repo, "check-sync-waves")
+    repo = make_repo(files)
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "app/deployment.yaml:6:35: sync/reference-order" in result.stdout
+    assert "app/migrate-job.yaml:4:9: sync/reference-order" in result.stdout
+    # fix the waves in the changed files only: the hook passes
+    (repo / "app" / "deployment.yaml").write_text(
+        files["app/deployment.yaml"].replace('"0" # expect: sync/reference-order', '"6"')
+    )
+    (repo / "app" / "migrate-job.yaml").write_text(
+        files["app/migrate-job.yaml"].replace("PreSync", "PostSync")
+    )
+    result = run_pre_commit(repo, "run", "--files", "app/deployment.yaml", "app/migrate-job.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
