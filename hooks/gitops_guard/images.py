@@ -22,7 +22,6 @@ from gitops_guard.documents import (
     SourceFile,
     environment_of,
     load_text,
-    walk,
 )
 from gitops_guard.findings import Finding
 
@@ -105,10 +104,8 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
 
 def _image_keys(data: Map) -> Iterator[ImageSite]:
     """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings."""
-    for item in walk(data):
+    for item in _walk_data(data):
         if not isinstance(item, Map) or "image" not in item:
-            continue
-        if item is data.get("metadata"):
             continue
         value = item["image"]
         if isinstance(value, str):
@@ -116,6 +113,28 @@ def _image_keys(data: Map) -> Iterator[ImageSite]:
             yield ImageSite(value, item.at("image"), where)
         elif isinstance(value, Map) and isinstance(value.get("repository"), str):
             yield _helm_image(value)
+
+
+#: keys whose values are labels, annotations and names, never image references
+_NOT_DATA = frozenset(("metadata", "labels", "annotations", "matchLabels"))
+
+
+def _walk_data(data: Any) -> Iterator[Any]:
+    """Like :func:`walk`, but metadata, labels and annotations are not entered."""
+    stack = [data]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, (dict, list)) and key not in _NOT_DATA:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
 
 
 def _json_patch(ops: Seq) -> Iterator[ImageSite]:
@@ -283,8 +302,9 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
         try:
             ref = reference.parse(site.text)
         except reference.ReferenceError as exc:
+            part_pos = {"tag": site.tag_pos, "digest": site.digest_pos}.get(exc.part)
             add(
-                site.pos,
+                part_pos or site.pos,
                 "image/invalid-reference",
                 f"invalid image reference {_short(site.text)!r}: {exc}",
                 site,

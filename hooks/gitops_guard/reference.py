@@ -37,7 +37,15 @@ TEMPLATED = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|\$\([^)]*\)|__[A-Z0-9_]+__")
 
 
 class ReferenceError(ValueError):
-    """The text is not a valid image reference; the message says why."""
+    """The text is not a valid image reference; the message says why.
+
+    ``part`` names the broken part (``name``, ``tag`` or ``digest``) so a finding can point
+    at the line that holds it when the parts are written apart (kustomize, Helm values).
+    """
+
+    def __init__(self, message: str, part: str = "name") -> None:
+        super().__init__(message)
+        self.part = part
 
 
 class Reference:
@@ -118,9 +126,10 @@ def parse(text: str) -> Reference:
         remainder, tag = remainder[:colon], remainder[colon + 1 :]
         if not _TAG.match(tag):
             if len(tag) > 128:
-                raise ReferenceError(f"tag is {len(tag)} characters; the limit is 128")
+                raise ReferenceError(f"tag is {len(tag)} characters; the limit is 128", "tag")
             raise ReferenceError(
-                f"invalid tag {tag!r}: tags are [A-Za-z0-9_.-], not starting with '.' or '-'"
+                f"invalid tag {tag!r}: tags are [A-Za-z0-9_.-], not starting with '.' or '-'",
+                "tag",
             )
     if not remainder:
         raise ReferenceError("missing repository name")
@@ -153,14 +162,19 @@ def split_domain(name: str) -> tuple[str, str, bool]:
 def check_digest(digest: str) -> None:
     algorithm, sep, hex_part = digest.partition(":")
     if not sep or not _ALGORITHM.match(algorithm):
-        raise ReferenceError(f"invalid digest {mask_digest(digest)!r}: expected algorithm:hex")
+        raise ReferenceError(
+            f"invalid digest {mask_digest(digest)!r}: expected algorithm:hex", "digest"
+        )
     if algorithm == "sha256":
         if not _SHA256.match(hex_part):
             raise ReferenceError(
-                f"invalid sha256 digest: {len(hex_part)} characters, expected 64 lowercase hex"
+                f"invalid sha256 digest: {len(hex_part)} characters, expected 64 lowercase hex",
+                "digest",
             )
     elif not _HEX.match(hex_part):
-        raise ReferenceError(f"invalid {algorithm} digest: expected at least 32 hex characters")
+        raise ReferenceError(
+            f"invalid {algorithm} digest: expected at least 32 hex characters", "digest"
+        )
 
 
 def mask_digest(digest: str) -> str:

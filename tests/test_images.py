@@ -1,0 +1,360 @@
+"""check-images: every rule positive and negative, every place an image can sit.
+
+The example files live in ``tests/data/check-images/{good,bad}/`` and are checked against
+``tests/data/check-images/policy.yaml``. A good file must produce no image finding; a bad file
+lists exactly the findings it must produce in ``# expect: RULE LINE:COL`` comments.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from gitops_guard import images
+from gitops_guard.documents import load_file, load_text
+from gitops_guard.policy import DEFAULTS, Policy, deep_merge, load_policy
+from gitops_guard.rules import RULES
+
+HERE = DATA / "check-images"
+GOOD = sorted(p for p in (HERE / "good").rglob("*.yaml"))
+BAD = sorted(p for p in (HERE / "bad").rglob("*.yaml"))
+EXPECT = re.compile(r"^# expect: (\S+) (\d+):(\d+)$", re.MULTILINE)
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def data_policy() -> Policy:
+    return load_policy(HERE / "policy.yaml")
+
+
+def policy(**images_section: object) -> Policy:
+    return Policy(deep_merge(DEFAULTS, {"images": images_section}))
+
+
+def check(text: str, path: str = "manifest.yaml", pol: Policy | None = None) -> list[tuple]:
+    source = load_text(path, text)
+    assert not [p for p in source.problems if p.rule != "yaml/empty"], source.problems
+    found = images.check(source, pol or policy())
+    return sorted((f.rule, f.line, f.column) for f in found)
+
+
+def rules_of(text: str, path: str = "manifest.yaml", pol: Policy | None = None) -> list[str]:
+    return [rule for rule, _, _ in check(text, path, pol)]
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(HERE))
+
+
+def pod(image: str) -> str:
+    return (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        f"    - name: c\n      image: {image}\n"
+    )
+
+
+# -- the example files ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", GOOD, ids=rel)
+def test_good_files_have_no_image_findings(path: Path):
+    source = load_file(path)
+    found = images.check(source, data_policy()) if source.documents else []
+    assert found == []
+    assert all(p.rule in ("yaml/helm-template",) for p in source.problems), source.problems
+
+
+@pytest.mark.parametrize("path", BAD, ids=rel)
+def test_bad_files_have_exactly_their_expected_findings(path: Path):
+    text = path.read_text(encoding="utf-8")
+    expected = sorted((m[0], int(m[1]), int(m[2])) for m in EXPECT.findall(text))
+    assert expected, f"{rel(path)} states no '# expect: RULE LINE:COL'"
+    source = load_file(path)
+    assert source.problems == []
+    found = sorted((f.rule, f.line, f.column) for f in images.check(source, data_policy()))
+    assert found == expected
+
+
+def test_every_image_rule_has_a_bad_and_a_good_example():
+    stated = {m[0] for p in BAD for m in EXPECT.findall(p.read_text(encoding="utf-8"))}
+    image_rules = {r for r in RULES if r.startswith("image/")}
+    assert image_rules <= stated, image_rules - stated
+    assert len(GOOD) >= 10
+
+
+def test_the_helm_chart_template_in_good_is_skipped_not_parsed():
+    source = load_file(HERE / "good" / "charts" / "app" / "templates" / "deployment.yaml")
+    assert source.skipped == "helm template"
+    assert source.documents == []
+
+
+# -- where images sit ---------------------------------------------------------------------------
+
+
+def sites(text: str, path: str = "manifest.yaml") -> list[tuple[str, tuple[int, int], str]]:
+    return [(s.text, s.pos, s.where) for s in images.sites(load_text(path, text))]
+
+
+def test_containers_init_and_ephemeral_of_a_pod():
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+        "  initContainers: [{name: i, image: 'reg.io/i:v1.0.0'}]\n"
+        "  containers: [{name: c, image: 'reg.io/c:v1.0.0'}]\n"
+        "  ephemeralContainers: [{name: e, image: 'reg.io/e:v1.0.0'}]\n"
+    )
+    found = {t for t, _, _ in sites(text)}
+    assert found == {"reg.io/i:v1.0.0", "reg.io/c:v1.0.0", "reg.io/e:v1.0.0"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "api", "prefix"),
+    [
+        ("Deployment", "apps/v1", "spec:\n  template:\n    spec:\n"),
+        ("DaemonSet", "apps/v1", "spec:\n  template:\n    spec:\n"),
+        ("Job", "batch/v1", "spec:\n  template:\n    spec:\n"),
+        (
+            "CronJob",
+            "batch/v1",
+            "spec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n",
+        ),
+        ("PodTemplate", "v1", "template:\n  spec:\n"),
+        ("Rollout", "argoproj.io/v1alpha1", "spec:\n  template:\n    spec:\n"),
+        ("Service", "serving.knative.dev/v1", "spec:\n  template:\n    spec:\n"),
+        ("Workflow", "argoproj.io/v1alpha1", "spec:\n  templates:\n    - container:\n"),
+    ],
+)
+def test_every_workload_kind_is_checked(kind: str, api: str, prefix: str):
+    indent = " " * (len(prefix.splitlines()[-1]) - len(prefix.splitlines()[-1].lstrip()) + 2)
+    if kind == "Workflow":  # Argo Workflows: `container: {image: ...}`, not a pod spec
+        body = f"{indent}    image: reg.io/app:latest\n"
+    else:
+        body = f"{indent}containers:\n{indent}  - name: c\n{indent}    image: reg.io/app:latest\n"
+    text = f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\n{prefix}{body}"
+    assert rules_of(text) == ["image/tag-latest"]
+
+
+def test_kustomize_entry_is_evaluated_as_the_reference_kustomize_produces():
+    text = (
+        "images:\n"
+        "  - name: app\n    newName: reg.io/team/app\n    newTag: v1.2.3\n"
+        f"    digest: {DIGEST}\n"
+        "  - name: reg.io/team/worker\n    newTag: v2.0.0\n"
+        "  - name: reg.io/team/base-tag\n    newName: reg.io/team/renamed\n"
+    )
+    found = list(images.sites(load_text("kustomization.yaml", text)))
+    assert [s.text for s in found] == [
+        f"reg.io/team/app:v1.2.3@{DIGEST}",
+        "reg.io/team/worker:v2.0.0",
+        "reg.io/team/renamed",
+    ]
+    assert [s.tag_known for s in found] == [True, True, False]
+    assert found[0].name_pos == (3, 14) and found[0].tag_pos == (4, 13)
+    assert found[0].digest_pos == (5, 13)
+
+
+def test_kustomize_entry_without_new_tag_checks_only_the_registry():
+    text = "images:\n  - name: app\n    newName: quay.io/team/app\n"
+    pol = policy(allowed_registries=["reg.io"])
+    assert check(text, "kustomization.yaml", pol) == [("image/registry-not-allowed", 3, 14)]
+    assert check(text, "kustomization.yaml") == []
+
+
+def test_a_kustomization_is_recognised_by_its_api_version_whatever_its_file_name():
+    text = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "images:\n  - name: app\n    newTag: latest\n"
+    )
+    assert rules_of(text, "overlay.yaml") == ["image/tag-latest"]
+    component = text.replace("v1beta1\nkind: Kustomization", "v1alpha1\nkind: Component")
+    assert rules_of(component, "component.yaml") == ["image/tag-latest"]
+
+
+def test_flux_kustomization_spec_images():
+    text = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+        "  name: apps\nspec:\n  images:\n    - name: app\n      newTag: '1.0'\n"
+    )
+    assert check(text) == [("image/tag-not-allowed", 8, 15)]
+
+
+def test_argocd_kustomize_images_strings_in_source_and_sources_and_applicationsets():
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n"
+        "  source:\n    kustomize:\n      images: ['app=reg.io/app:latest']\n"
+        "  sources:\n    - kustomize:\n        images: ['reg.io/other:v1.0.0@sha256:12']\n"
+    )
+    assert rules_of(app) == ["image/invalid-reference", "image/tag-latest"]
+    appset = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: a}\nspec:\n"
+        "  template:\n    spec:\n      source:\n        kustomize:\n"
+        "          images: [reg.io/app]\n"
+    )
+    assert check(appset) == [("image/tag-missing", 9, 20)]
+
+
+def test_helm_values_structured_and_string():
+    text = (
+        "image:\n  registry: quay.io\n  repository: team/app\n  tag: v1.0.0\n"
+        "other:\n  image: nginx:1.27\n"
+        "chartDefault:\n  image:\n    repository: reg.io/x\n"
+    )
+    found = {(s.text, s.tag_known) for s in images.sites(load_text("values.yaml", text))}
+    assert found == {
+        ("quay.io/team/app:v1.0.0", True),
+        ("nginx:1.27", True),
+        ("reg.io/x", False),
+    }
+    assert check(text, "values.yaml") == [("image/tag-not-allowed", 6, 10)]
+    assert check(text, "values.yaml", policy(allowed_registries=["reg.io"])) == [
+        ("image/registry-not-allowed", 2, 13),
+        ("image/registry-not-allowed", 6, 10),
+        ("image/tag-not-allowed", 6, 10),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["values.yaml", "values-production.yaml", "app-values.yml", "values.prod.yaml"]
+)
+def test_values_files_are_recognised_by_name(name: str):
+    assert images.is_values_file(name)
+    assert rules_of("image:\n  repository: a\n  tag: latest\n", name) == ["image/tag-latest"]
+
+
+def test_a_plain_config_file_with_an_image_key_is_not_ours():
+    assert rules_of("services:\n  web:\n    image: nginx:latest\n", "docker-compose.yaml") == []
+    assert not images.is_values_file("valuesfile.yaml")
+
+
+def test_helmrelease_values_and_argocd_values_object():
+    hr = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: a}\n"
+        "spec:\n  values:\n    image:\n      repository: reg.io/a\n      tag: latest\n"
+    )
+    assert check(hr) == [("image/tag-latest", 8, 12)]
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n"
+        "  source:\n    helm:\n      valuesObject:\n        image: reg.io/a:stable\n"
+    )
+    assert check(app) == [("image/tag-not-allowed", 8, 16)]
+
+
+def test_labels_and_annotations_are_never_images():
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {image: web}\n"
+        "  annotations:\n    image: 'not a reference'\nspec:\n  containers: []\n"
+    )
+    assert check(text) == []
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "reg.io/app:${TAG}",
+        "'{{ .Values.image }}'",
+        "'reg.io/app:$(params.version)'",
+        "reg.io/app:__TAG__",
+    ],
+)
+def test_templated_images_are_unresolvable_not_silently_passed(image: str):
+    assert rules_of(pod(image)) == ["image/unresolvable"]
+
+
+def test_json6902_patch_and_inline_kustomization_patches():
+    patch = (
+        "- op: replace\n  path: /spec/template/spec/containers/0/image\n"
+        "  value: reg.io/app:latest\n"
+    )
+    assert check(patch, "patch.yaml") == [("image/tag-latest", 3, 10)]
+    kustomization = (
+        "resources: [base]\npatches:\n  - patch: |\n"
+        "      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: a}\n"
+        "      spec:\n        template:\n          spec:\n            containers:\n"
+        "              - name: a\n                image: reg.io/a:latest\n"
+    )
+    assert check(kustomization, "kustomization.yaml") == [("image/tag-latest", 12, 24)]
+
+
+# -- the policy ------------------------------------------------------------------------------
+
+
+def test_default_policy_is_the_seed_rule():
+    assert rules_of(pod("quay.io/anything/at-all:v1.2.3")) == []
+    assert rules_of(pod("nginx")) == ["image/tag-missing"]
+    assert rules_of(pod("nginx:Latest")) == ["image/tag-latest"]
+    for floating in ("stable", "1.27", "latest-alpine", "v1.2", "v1.2.3-rc1"):
+        assert rules_of(pod(f"nginx:{floating}")) == ["image/tag-not-allowed"], floating
+
+
+def test_messages_say_what_the_policy_expects():
+    source = load_text("pod.yaml", pod("nginx:1.27"))
+    (finding,) = images.check(source, policy())
+    assert finding.message == 'tag "1.27" does not match ^v\\d+\\.\\d+\\.\\d+$'
+    source = load_text("pod.yaml", pod("quay.io/a/b:v1.0.0"))
+    (finding,) = images.check(source, policy(allowed_registries=["reg.io"]))
+    assert "quay.io" in finding.message and "reg.io" in finding.message
+
+
+def test_custom_tag_pattern_and_empty_pattern():
+    pol = policy(tag_pattern=r"^\d+\.\d+$")
+    assert rules_of(pod("nginx:1.27"), pol=pol) == []
+    assert rules_of(pod("nginx:v1.2.3"), pol=pol) == ["image/tag-not-allowed"]
+    anything = policy(tag_pattern="")
+    assert rules_of(pod("nginx:whatever"), pol=anything) == []
+    assert rules_of(pod("nginx:latest"), pol=anything) == ["image/tag-latest"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "image", "ok"),
+    [
+        (["docker.io"], "nginx:v1.0.0", True),
+        (["docker.io/library"], "nginx:v1.0.0", True),
+        (["index.docker.io"], "library/nginx:v1.0.0", True),
+        (["docker.io"], "registry-1.docker.io/bitnami/redis:v1.0.0", True),
+        (["docker.io/library"], "bitnami/redis:v1.0.0", False),
+        (["reg.io"], "nginx:v1.0.0", False),
+        (["reg.io/team"], "reg.io/team/app:v1.0.0", True),
+        (["reg.io/team"], "reg.io/teamx/app:v1.0.0", False),
+        (["reg.io/team/"], "reg.io/team/sub/app:v1.0.0", True),
+        (["REG.io"], "reg.io/app:v1.0.0", True),
+        (["localhost:5000"], "localhost:5000/app:v1.0.0", True),
+        (["localhost:5000"], "localhost/app:v1.0.0", False),
+        ([], "anywhere.example/app:v1.0.0", True),
+    ],
+)
+def test_allowed_registries_with_docker_hub_normalisation(allowed, image, ok):
+    found = rules_of(pod(image), pol=policy(allowed_registries=allowed))
+    assert (found == []) is ok, found
+
+
+def test_require_digest_and_per_environment_overrides():
+    pol = Policy(
+        deep_merge(
+            DEFAULTS,
+            {"environments": {"production": {"images": {"require_digest": True}}}},
+        )
+    )
+    text = pod("reg.io/app:v1.0.0")
+    assert rules_of(text, "clusters/staging/app/pod.yaml", pol) == []
+    assert rules_of(text, "apps/app/pod.yaml", pol) == []
+    assert rules_of(text, "clusters/production/app/pod.yaml", pol) == ["image/digest-required"]
+    pinned = pod(f"reg.io/app:v1.0.0@{DIGEST}")
+    assert rules_of(pinned, "clusters/production/app/pod.yaml", pol) == []
+    digest_only = pod(f"reg.io/app@{DIGEST}")
+    assert rules_of(digest_only, "clusters/production/app/pod.yaml", pol) == []
+    assert rules_of(pod("reg.io/app:v1.0.0"), pol=policy(require_digest=True)) == [
+        "image/digest-required"
+    ]
+
+
+def test_digest_required_points_at_the_tag_in_a_kustomize_entry():
+    pol = policy(require_digest=True)
+    text = "images:\n  - name: reg.io/app\n    newTag: v1.0.0\n"
+    assert check(text, "kustomization.yaml", pol) == [("image/digest-required", 3, 13)]
+
+
+def test_invalid_parts_are_reported_where_they_are_written():
+    text = "images:\n  - name: reg.io/app\n    newTag: v1.0.0\n    digest: sha256:abc\n"
+    assert check(text, "kustomization.yaml") == [("image/invalid-reference", 4, 13)]
+    text = "image:\n  repository: reg.io/app\n  tag: -bad\n"
+    assert check(text, "values.yaml") == [("image/invalid-reference", 3, 8)]
