@@ -29,6 +29,10 @@ class Refused(Exception):
     """The promotion is not done; the message says why (exit 1)."""
 
 
+class NoImages(Refused):
+    """The app sets no image in the source environment (skipped by ``--all``)."""
+
+
 @dataclass
 class Change:
     """One slot whose reference changes."""
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"gitops-guard promote: note: {note}", file=sys.stderr)
     changed = [p for p in plans if p.changes]
     if not changed:
-        what = args.app or "any app"
+        what = args.app or "every app"
         print(f"nothing to promote: {what} in {target} already runs what {source} runs")
         return 0
     if not (args.write or args.branch):
@@ -115,7 +119,10 @@ def _plans(root: Path, policy: Any, app: str | None, source: str, target: str) -
     tgt_apps = set(overlays.apps(root, target))
     plans = []
     for name in sorted(src_apps & tgt_apps):
-        plans.append(plan_app(root, policy, name, source, target))
+        try:
+            plans.append(plan_app(root, policy, name, source, target))
+        except NoImages as exc:
+            plans.append(Plan(name, source, target, notes=[f"{exc}; skipped"]))
     for name in sorted(src_apps ^ tgt_apps):
         where = source if name in src_apps else target
         plans.append(Plan(name, source, target, notes=[f"{name}: only in {where}; skipped"]))
@@ -140,7 +147,7 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
             raise Refused(f"{first.path}:{first.line}:{first.column}: {first.message}")
     wanted = _wanted(src)
     if not wanted:
-        raise Refused(f"app {app!r} sets no image in {source} (clusters/{source}/{app}/)")
+        raise NoImages(f"app {app!r} sets no image in {source} (clusters/{source}/{app}/)")
     plan = Plan(app, source, target)
     target_slots = tgt.slots()
     for key, want in wanted.items():

@@ -1,0 +1,297 @@
+"""promote: golden files for every YAML style, the diff is only the changed values, refusals,
+atomic writes, --branch, and a property test that promote then promote back restores bytes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import DATA, GIT_ENV, git, init_repo
+from gitops_guard import overlays, yamledit
+from gitops_guard.promote import slot_edits_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+CASES = DATA / "promotion" / "promote"
+CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+BASE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: web
+"""
+
+
+def _variant(data: bytes, crlf: bool, bom: bool) -> bytes:
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+def build_case(root: Path, case: str, crlf: bool = False, bom: bool = False) -> Path:
+    """A repository with the case's staging and production overlays of app ``web``."""
+    for env in ("staging", "production"):
+        folder = root / "clusters" / env / "web"
+        folder.mkdir(parents=True)
+        for source in sorted((CASES / case / env).iterdir()):
+            (folder / source.name).write_bytes(_variant(source.read_bytes(), crlf, bom))
+    return root
+
+
+VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
+
+
+@pytest.mark.parametrize("crlf,bom", VARIANTS, ids=["lf", "crlf", "bom", "crlf-bom"])
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_promote_writes_exactly_the_golden_file(case, crlf, bom, chdir, cli):
+    build_case(chdir, case, crlf, bom)
+    code, out, err = cli("promote", "web", "--from", "staging", "--to", "production", "--write")
+    assert code == 0, err
+    for expected in sorted((CASES / case / "expected").iterdir()):
+        written = (chdir / "clusters" / "production" / "web" / expected.name).read_bytes()
+        assert written == _variant(expected.read_bytes(), crlf, bom), expected.name
+    # and now there is nothing left to promote
+    code, out, _ = cli("promote", "web", "--write")
+    assert code == 0
+    assert "nothing to promote" in out
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_dry_run_diff_is_only_the_changed_lines_and_writes_nothing(case, chdir, cli):
+    build_case(chdir, case)
+    before = {p: p.read_bytes() for p in (chdir / "clusters").rglob("*.yaml")}
+    code, out, err = cli("promote", "web")
+    assert code == 0, err
+    assert {p: p.read_bytes() for p in before} == before
+    removed = [ln[1:] for ln in out.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    added = [ln[1:] for ln in out.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    production = CASES / case / "production"
+    expected = CASES / case / "expected"
+    old_lines = [ln for p in sorted(production.iterdir()) for ln in p.read_text().splitlines()]
+    new_lines = [ln for p in sorted(expected.iterdir()) for ln in p.read_text().splitlines()]
+    assert removed == [ln for ln in old_lines if ln not in new_lines]
+    assert added == [ln for ln in new_lines if ln not in old_lines]
+    assert "web" in err and "dry run" in err
+
+
+def test_promote_refuses_when_the_target_policy_requires_a_digest(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    (chdir / "policies").mkdir()
+    (chdir / "policies" / "gitops-guard.yaml").write_text(
+        "version: 1\nenvironments:\n  production:\n    images:\n      require_digest: true\n"
+    )
+    target = chdir / "clusters" / "production" / "web" / "kustomization.yaml"
+    before = target.read_bytes()
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 1
+    assert "image/digest-required" in err and "refused" in err
+    assert target.read_bytes() == before
+
+
+def test_promote_refuses_a_tag_the_target_policy_forbids(chdir, cli):
+    build_case(chdir, "kustomize-indentless")
+    staging = chdir / "clusters" / "staging" / "web" / "kustomization.yaml"
+    staging.write_text(staging.read_text().replace("v2.0.0", "latest"))
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 1
+    assert "image/tag-latest" in err
+
+
+def test_unknown_app_or_missing_overlay_is_exit_1(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    code, _, err = cli("promote", "nope")
+    assert code == 1
+    assert "no overlay in staging or production" in err
+    shutil.rmtree(chdir / "clusters" / "production" / "web")
+    (chdir / "clusters" / "production" / "other").mkdir()
+    code, _, err = cli("promote", "web")
+    assert code == 1
+    assert "no overlay in production" in err
+
+
+def test_usage_errors_are_exit_2(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    assert cli("promote")[0] == 2
+    code, _, err = cli("promote", "web", "--to", "qa")
+    assert code == 2 and "unknown environment 'qa'" in err
+    code, _, err = cli("promote", "web", "--from", "production")
+    assert code == 2 and "last environment" in err
+    assert cli("promote", "web", "--push")[0] == 2
+
+
+def test_malformed_target_is_refused_and_untouched(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    target = chdir / "clusters" / "production" / "web" / "kustomization.yaml"
+    target.write_text("images:\n  - name: web\n    newTag: [v1\n")
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 1
+    assert "kustomization.yaml:" in err and "Traceback" not in err
+    assert target.read_text() == "images:\n  - name: web\n    newTag: [v1\n"
+
+
+def test_target_without_the_image_entry_is_refused(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    target = chdir / "clusters" / "production" / "web" / "kustomization.yaml"
+    target.write_text("resources: [../../../apps/web]\n")
+    code, _, err = cli("promote", "web")
+    assert code == 1
+    assert "no image entry images[name=web]" in err
+
+
+def test_write_keeps_permissions_and_leaves_no_temp_file(chdir, cli):
+    build_case(chdir, "helm-values")
+    target = chdir / "clusters" / "production" / "web" / "values.yaml"
+    os.chmod(target, 0o640)
+    assert cli("promote", "web", "--write")[0] == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["values.yaml"]
+
+
+def test_all_promotes_every_app_that_differs(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    for env, tag in (("staging", "v1.0.1"), ("production", "v1.0.0")):
+        api = chdir / "clusters" / env / "api"
+        api.mkdir(parents=True)
+        (api / "values.yaml").write_text(f"image:\n  repository: r.example.com/api\n  tag: {tag}\n")
+    (chdir / "clusters" / "staging" / "only-staging").mkdir()
+    code, _, err = cli("promote", "--all", "--write")
+    assert code == 0, err
+    assert "only in staging" in err
+    assert "tag: v1.0.1" in (chdir / "clusters/production/api/values.yaml").read_text()
+    assert "v1.4.2" in (chdir / "clusters/production/web/kustomization.yaml").read_text()
+
+
+def test_branch_commits_with_a_message_naming_app_envs_and_reference(
+    tmp_path_factory, chdir, cli, monkeypatch
+):
+    build_case(chdir, "kustomize-comments")
+    init_repo(chdir)
+    remote = tmp_path_factory.mktemp("remote") / "remote.git"
+    git(remote.parent, "init", "-q", "--bare", str(remote))
+    git(chdir, "remote", "add", "origin", str(remote))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = cli("promote", "web", "--branch", "--push")
+    assert code == 0, err
+    assert out.strip() == "promote/web-v1.4.2"
+    assert git(chdir, "branch", "--show-current").stdout.strip() == "promote/web-v1.4.2"
+    message = git(chdir, "log", "-1", "--format=%B").stdout
+    assert "web" in message and "staging" in message and "production" in message
+    assert "registry.example.com/web:v1.4.2" in message
+    assert git(chdir, "status", "--porcelain").stdout == ""
+    assert "promote/web-v1.4.2" in git(remote, "branch").stdout
+    # a second run: nothing to promote, no new branch
+    code, out, _ = cli("promote", "web", "--branch")
+    assert code == 0 and "nothing to promote" in out
+
+
+def test_branch_refuses_dirty_target_files(chdir, cli, monkeypatch):
+    build_case(chdir, "kustomize-comments")
+    init_repo(chdir)
+    target = chdir / "clusters" / "production" / "web" / "kustomization.yaml"
+    target.write_text(target.read_text() + "# local edit\n")
+    code, _, err = cli("promote", "web", "--branch")
+    assert code == 1
+    assert "uncommitted changes" in err
+
+
+# -- the property: promote, then promote back, restores the original bytes -----------------
+
+TAGS = st.from_regex(r"v[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True) | st.from_regex(
+    r"[0-9a-f]{7,12}", fullmatch=True
+).filter(lambda t: not t.isdigit())
+DIGESTS = st.none() | st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True)
+QUOTES = st.sampled_from(["", "'", '"'])
+
+
+def _render_kustomization(draw_tag, quote, digest, indent, indentless, flow, comment) -> str:
+    q = quote
+    tag = f"{q}{draw_tag}{q}"
+    if flow:
+        extra = f", digest: {q}{digest}{q}" if digest else ""
+        return (
+            f"images: [{{name: web, newName: r.example.com/web, newTag: {tag}{extra}}}, "
+            "{name: other, newTag: v0.0.1}]\n"
+        )
+    pad = " " * indent
+    dash = "" if indentless else pad
+    item = dash + "- "
+    inner = " " * len(item)
+    lines = ["images:", f"{item}name: web{comment}", f"{inner}newTag: {tag}{comment}"]
+    if digest:
+        lines.append(f"{inner}digest: {q}{digest}{q}")  # a new field copies the tag's quotes
+    lines.append(f"{dash}- name: other")
+    lines.append(f"{inner}newTag: v0.0.1")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    old_tag=TAGS,
+    new_tag=TAGS,
+    old_digest=DIGESTS,
+    new_digest=DIGESTS,
+    quote=QUOTES,
+    indent=st.sampled_from([2, 4]),
+    indentless=st.booleans(),
+    flow=st.booleans(),
+    comment=st.sampled_from(["", "  # note", " #x"]),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
+def test_promote_then_promote_back_restores_the_bytes(
+    old_tag, new_tag, old_digest, new_digest, quote, indent, indentless, flow, comment, crlf, bom
+):
+    text = _render_kustomization(old_tag, quote, old_digest, indent, indentless, flow, comment)
+    data = _variant(text.encode(), crlf, bom)
+    original = _edit(data, {"newTag": old_tag, "digest": old_digest})
+    assert original == data  # setting what is there changes nothing
+    promoted = _edit(data, {"newTag": new_tag, "digest": new_digest})
+    _, _, slots = overlays.parse_file("k", "kustomization.yaml", promoted)
+    web = next(s for s in slots if s.name == "web")
+    assert web.value("newTag") == new_tag and web.value("digest") == new_digest
+    assert next(s for s in slots if s.name == "other").value("newTag") == "v0.0.1"
+    assert _edit(promoted, {"newTag": old_tag, "digest": old_digest}) == data
+
+
+def _edit(data: bytes, desired: dict[str, str | None]) -> bytes:
+    text, _, slots = overlays.parse_file("k", "kustomization.yaml", data, exact=True)
+    web = next(s for s in slots if s.name == "web")
+    wanted = {k: v for k, v in {**web.values(), **desired}.items() if v is not None}
+    return yamledit.apply(text, slot_edits_for(text, web, wanted)).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "value,style,expected",
+    [
+        ("v1.2.3", "plain", "v1.2.3"),
+        ("1.10", "plain", '"1.10"'),  # plain would turn into a float
+        ("yes", "plain", '"yes"'),
+        ("it's", "single", "'it''s'"),
+        ("v1", "double", '"v1"'),
+    ],
+)
+def test_render_keeps_the_meaning(value, style, expected):
+    assert yamledit.render(value, style) == expected
+
+
+def test_block_scalar_is_refused_not_mangled():
+    data = b"images:\n  - name: web\n    newTag: |\n      v1.0.0\n"
+    text, _, slots = overlays.parse_file("k", "kustomization.yaml", data, exact=True)
+    with pytest.raises(yamledit.EditError, match="block scalar"):
+        slot_edits_for(text, slots[0], {"newTag": "v2.0.0"})
