@@ -81,6 +81,11 @@ def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
             continue
         rel = raw.decode()
         source = ROOT / rel
+        if source.is_symlink():  # gitops_guard/template -> ../../template: keep it a link
+            target = snapshot / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(os.readlink(source))
+            continue
         if not source.is_file():
             continue
         target = snapshot / rel
