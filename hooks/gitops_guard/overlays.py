@@ -132,7 +132,8 @@ class Overlay:
 
 
 def repo_root(policy: Any = None, start: Path | None = None) -> Path:
-    """The policy file's repository, else git's top level, else the working directory."""
+    """The policy file's repository, else git's top level, else the nearest folder above
+    ``start`` holding ``clusters/``, else the working directory."""
     if policy is not None and getattr(policy, "path", None) is not None:
         return policy.root
     here = start or Path.cwd()
@@ -148,7 +149,11 @@ def repo_root(policy: Any = None, start: Path | None = None) -> Path:
         return here.resolve()
     if out.returncode == 0 and out.stdout.strip():
         return Path(out.stdout.strip())
-    return here.resolve()
+    here = here.resolve()
+    for folder in (here, *here.parents):  # not a git repository: the folder holding clusters/
+        if (folder / "clusters").is_dir():
+            return folder
+    return here
 
 
 def env_folder(root: Path, env: str) -> Path:

@@ -43,7 +43,11 @@ def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
     given = {os.path.abspath(s.path) for s in sources}
     findings = check_repository(root, policy.environments, require, policy)
     if given:
-        findings = [f for f in findings if os.path.abspath(f.path) in given]
+        findings = [
+            f
+            for f in findings
+            if os.path.abspath(f.path) in given or f.rule == "promotion/history-unavailable"
+        ]
     return findings
 
 
@@ -123,7 +127,9 @@ def _check_app(
         else:
             what = f"which is not what {pred} runs ({', '.join(had) or 'no tag of it'})"
         tag_field = {"kustomize": "newTag", "helm": "tag", "string": "image"}[slot.kind]
-        line, col = slot.position(tag_field, "digest")
+        same_tag = any(k.name == ref.name and k.tag == ref.tag for k in known)
+        prefer = ("digest",) if ref.digest and same_tag else (tag_field, "digest")
+        line, col = slot.position(*prefer)
         findings.append(
             Finding(
                 slot.path,

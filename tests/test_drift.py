@@ -1,0 +1,139 @@
+"""drift: overlays rendered by the real kustomize (kubectl kustomize), compared resource by
+resource; allowed differences ignored, images pending promotion, the rest drift."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from gitops_guard import drift
+
+DRIFT = DATA / "promotion" / "drift"
+RENDERER = drift.renderer()
+needs_renderer = pytest.mark.skipif(
+    RENDERER is None, reason="no kustomize renderer (kustomize or kubectl) on PATH"
+)
+
+
+def build(root: Path, case: str) -> Path:
+    shutil.copytree(DRIFT / "apps", root / "apps")
+    shutil.copytree(DRIFT / case / "clusters", root / "clusters")
+    return root
+
+
+@needs_renderer
+def test_only_allowed_differences_and_a_pending_image_is_not_drift(chdir, cli):
+    build(chdir, "good")
+    code, out, err = cli("drift", "--from", "staging", "--to", "production")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "web: Deployment/web/web spec.template.spec.containers[name=web].image: "
+        'staging="registry.example.com/web:v1.3.0" production="registry.example.com/web:v1.2.0" '
+        "(pending promotion)",
+        "0 drift, 1 pending promotion, 2 allowed difference(s) ignored (staging -> production)",
+    ]
+
+
+@needs_renderer
+def test_drift_is_reported_in_text_and_json_with_exit_1(chdir, cli):
+    build(chdir, "bad")
+    code, out, _ = cli("drift")
+    assert code == 1
+    assert (
+        'web: ConfigMap/web/web-settings data.LOG_LEVEL: staging="info" production="debug" ' in out
+    )
+    assert "resources.limits.memory" in out and "2 drift, 1 pending promotion" in out
+    code, out, _ = cli("drift", "--format", "json", "web")
+    assert code == 1
+    payload = json.loads(out)
+    assert (payload["from"], payload["to"]) == ("staging", "production")
+    kinds = {
+        (d["kind"], d["path"]): (d["type"], d["from"], d["to"]) for d in payload["differences"]
+    }
+    assert kinds[("ConfigMap", "data.LOG_LEVEL")] == ("drift", "info", "debug")
+    image = kinds[("Deployment", "spec.template.spec.containers[name=web].image")]
+    assert image[0] == "pending promotion"
+    assert payload["summary"]["allowed"] == 2
+
+
+@needs_renderer
+def test_policy_allowed_differences_replace_the_defaults(chdir, cli):
+    build(chdir, "bad")
+    (chdir / "policies").mkdir()
+    (chdir / "policies" / "gitops-guard.yaml").write_text(
+        "version: 1\npromotion:\n  allowed_differences:\n"
+        "    ConfigMap: [data]\n"
+        "    Deployment: [spec.replicas, 'spec.template.spec.containers[*].resources']\n"
+    )
+    code, out, err = cli("drift")
+    assert code == 0, out + err
+    assert "0 drift, 1 pending promotion, 4 allowed difference(s) ignored" in out
+
+
+@needs_renderer
+def test_resource_only_in_one_environment_is_drift(chdir, cli):
+    build(chdir, "good")
+    extra = chdir / "clusters" / "production" / "web"
+    (extra / "pdb.yaml").write_text(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n"
+        "spec:\n  minAvailable: 1\n  selector: {matchLabels: {app: web}}\n"
+    )
+    kustomization = extra / "kustomization.yaml"
+    text = kustomization.read_text()
+    kustomization.write_text(
+        text.replace("  - ../../../apps/web\n", "  - ../../../apps/web\n  - pdb.yaml\n")
+    )
+    code, out, _ = cli("drift")
+    assert code == 1
+    assert 'web: PodDisruptionBudget/web/web: staging=(absent) production="present" (drift)' in out
+
+
+@needs_renderer
+def test_renderer_error_is_a_clear_message(chdir, cli):
+    build(chdir, "good")
+    (chdir / "clusters" / "production" / "web" / "kustomization.yaml").write_text(
+        "resources:\n  - ../../../apps/missing\n"
+    )
+    code, _, err = cli("drift")
+    assert code == 1
+    assert "kustomize" in err and "clusters/production/web" in err and "failed" in err
+    assert "Traceback" not in err
+
+
+def test_no_renderer_is_a_usage_error(chdir, cli, monkeypatch, tmp_path_factory):
+    build(chdir, "good")
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
+    code, _, err = cli("drift")
+    assert code == 2
+    assert "no kustomize renderer" in err
+
+
+def test_bad_input_exit_codes(chdir, cli):
+    build(chdir, "good")
+    assert cli("drift", "--to", "qa")[0] == 2
+    assert cli("drift", "--format", "sarif")[0] == 2
+    if RENDERER is not None:
+        code, _, err = cli("drift", "nope")
+        assert code == 1 and "no overlay" in err
+
+
+def test_allowed_paths_match_at_or_below_with_wildcards():
+    pattern = drift._parse_pattern("spec.template.spec.containers[*].resources.requests")
+    below = ["spec", "template", "spec", "containers", ("name", "web"), "resources", "requests"]
+    assert drift._matches(pattern, [*below, "cpu"])
+    assert not drift._matches(pattern, [*below[:-1], "limits", "cpu"])
+    assert drift._matches(
+        drift._parse_pattern("spec.containers[web].image"),
+        ["spec", "containers", ("name", "web"), "image"],
+    )
+
+
+def test_diff_pairs_named_list_items_and_reports_leaves():
+    a = {"spec": {"containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y"}]}}
+    b = {"spec": {"containers": [{"name": "b", "image": "y"}, {"name": "a", "image": "x:2"}]}}
+    (only,) = list(drift.diff(a, b, []))
+    assert drift._show(only[0]) == "spec.containers[name=a].image"
+    assert only[1:] == ("x:1", "x:2")

@@ -1,0 +1,200 @@
+"""check-promotion on real git repositories: history, shallow clones, current-only policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, DATA, git, hooks_config, init_repo
+from gitops_guard.promotion import check_repository
+
+CHECK = DATA / "promotion" / "check"
+DIGEST_A = "sha256:" + "a" * 64
+
+
+def kustomization(tag: str, comment: str = "") -> str:
+    return (
+        "images:\n  - name: web\n    newName: registry.example.com/web\n"
+        f"    newTag: {tag}{comment}\n"
+    )
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def commit(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def history_repo(root: Path) -> Path:
+    """staging ran v1.0.0 then v1.1.0; production runs v1.0.0 (promoted earlier)."""
+    root.mkdir(parents=True, exist_ok=True)
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(root)
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    commit(root, "staging: web v1.1.0")
+    return root
+
+
+def test_good_example_is_clean_and_bad_is_reported_at_the_production_lines(tmp_path, chdir, cli):
+    shutil.copytree(CHECK / "good", chdir / "good")
+    shutil.copytree(CHECK / "bad", chdir / "bad")
+    code, out, err = cli("check-promotion", "--require", "current", "good")
+    assert (code, out) == (0, ""), err
+    code, out, _ = cli("check-promotion", "--require", "current", "bad")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines == [
+        "bad/clusters/production/api/values.yaml:4:11: promotion/not-promoted production runs "
+        "registry.example.com/api:v2.0.0@sha256:bbbbbbbbbbbb..., which is not what staging runs "
+        "(v2.0.0@sha256:aaaaaaaaaaaa...)",
+        "bad/clusters/production/web/kustomization.yaml:4:13: promotion/not-promoted production "
+        "runs registry.example.com/web:v1.3.0, which is not what staging runs (v1.2.0)",
+    ]
+
+
+def test_history_accepts_what_staging_ran_before(tmp_path, chdir, cli):
+    history_repo(chdir)
+    code, out, err = cli("check-promotion")
+    assert (code, out) == (0, ""), err
+
+
+def test_current_only_policy_refuses_what_staging_no_longer_runs(chdir, cli):
+    history_repo(chdir)
+    write(chdir, "policies/gitops-guard.yaml", "version: 1\npromotion:\n  require: current\n")
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert "clusters/production/web/kustomization.yaml:4:13: promotion/not-promoted" in out
+    assert "(v1.1.0)" in out
+
+
+def test_a_tag_staging_never_had_names_every_tag_staging_had(chdir, cli):
+    history_repo(chdir)
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0", " # hot"))
+    code, out, _ = cli("check-promotion", "--format", "json")
+    assert code == 1
+    (finding,) = json.loads(out)["findings"]
+    assert finding["path"] == "clusters/production/web/kustomization.yaml"
+    assert (finding["line"], finding["column"]) == (4, 13)
+    assert finding["rule"] == "promotion/not-promoted"
+    assert "staging ran: v1.0.0, v1.1.0" in finding["message"]
+
+
+def test_history_follows_helm_values_and_deleted_files(chdir, cli):
+    values = "image:\n  repository: registry.example.com/api\n  tag: {}\n"
+    write(chdir, "clusters/staging/api/values.yaml", values.format("v3.0.0"))
+    init_repo(chdir)
+    git(chdir, "rm", "-q", "clusters/staging/api/values.yaml")
+    write(chdir, "clusters/staging/api/values-staging.yaml", values.format("v3.1.0"))
+    commit(chdir, "staging: rename values")
+    write(chdir, "clusters/production/api/values.yaml", values.format("v3.0.0"))
+    assert cli("check-promotion")[0] == 0
+    write(chdir, "clusters/production/api/values.yaml", values.format("v2.9.0"))
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "staging ran: v3.0.0, v3.1.0" in out
+
+
+def test_shallow_clone_says_so_and_falls_back_to_current(tmp_path, chdir, cli):
+    origin = history_repo(tmp_path / "origin")
+    git(chdir, "clone", "-q", "--depth", "1", f"file://{origin}", "clone")
+    clone = chdir / "clone"
+    assert git(clone, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    code, out, _ = cli("check-promotion", "--format", "json", str(clone / "clusters"))
+    findings = json.loads(out)["findings"]
+    assert code == 1
+    rules = sorted(f["rule"] for f in findings)
+    assert rules == ["promotion/history-unavailable", "promotion/not-promoted"]
+    os.chdir(clone)
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert "promotion/history-unavailable" in out and "shallow clone" in out
+    assert "[warning]" in out
+    assert "promotion/not-promoted" in out and "(v1.1.0)" in out
+
+
+def test_outside_git_history_is_unavailable_not_a_crash(chdir, cli):
+    shutil.copytree(CHECK / "good", chdir, dirs_exist_ok=True)
+    code, out, _ = cli("check-promotion")
+    assert code == 0
+    assert "promotion/history-unavailable" in out and "not a git repository" in out
+
+
+def test_app_without_a_predecessor_is_a_warning(chdir, cli):
+    write(chdir, "clusters/production/solo/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0
+    assert "promotion/no-predecessor" in out and "clusters/staging/solo/" in out
+
+
+def test_three_environments_in_policy_order(chdir, cli):
+    write(
+        chdir,
+        "policies/gitops-guard.yaml",
+        "version: 1\npromotion:\n  environments: [dev, staging, production]\n",
+    )
+    write(chdir, "clusters/dev/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert out.startswith("clusters/staging/web/kustomization.yaml:4:13: promotion/not-promoted")
+    assert "which dev never ran (dev ran: v1.0.0)" in out
+    assert "clusters/production" not in out
+
+
+def test_malformed_overlay_is_a_yaml_finding(chdir, cli):
+    history_repo(chdir)
+    write(chdir, "clusters/production/web/kustomization.yaml", "images: [\n")
+    code, out, err = cli("check-promotion")
+    assert code == 1
+    assert "clusters/production/web/kustomization.yaml:" in out and "yaml/" in out
+    assert "Traceback" not in err
+
+
+def test_digest_and_tag_matching():
+    from gitops_guard.promotion import _same_artifact
+    from gitops_guard.reference import parse
+
+    tagged = parse("r.example.com/web:v1")
+    pinned = parse(f"r.example.com/web:v1@{DIGEST_A}")
+    other = parse("r.example.com/web:v1@sha256:" + "b" * 64)
+    assert _same_artifact(pinned, tagged)  # the tag staging ran, now pinned
+    assert not _same_artifact(pinned, other)  # same tag, different bytes
+    assert not _same_artifact(parse("r.example.com/api:v1"), tagged)
+
+
+def test_realworld_corpus_has_no_false_promotion_findings():
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not present at {CORPUS}")
+    for repo in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
+        findings = check_repository(repo, ["staging", "production"], "current")
+        assert findings == [], repo.name
+
+
+@pytest.mark.e2e
+def test_check_promotion_hook_through_pre_commit(hooks_repo, make_repo, run_pre_commit):
+    repo = make_repo(
+        {
+            "clusters/staging/web/kustomization.yaml": kustomization("v1.0.0"),
+            "clusters/production/web/kustomization.yaml": kustomization("v1.0.0"),
+        }
+    )
+    (repo / ".pre-commit-config.yaml").write_text(hooks_config(hooks_repo, "check-promotion"))
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    write(repo, "clusters/production/web/kustomization.yaml", kustomization("v2.0.0"))
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 1
+    assert "promotion/not-promoted" in result.stdout
+    assert "staging ran: v1.0.0" in result.stdout
