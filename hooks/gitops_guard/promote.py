@@ -146,9 +146,15 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
             first = overlay.problems[0]
             raise Refused(f"{first.path}:{first.line}:{first.column}: {first.message}")
     wanted = _wanted(src)
+    plan = Plan(app, source, target)
+    for key in [k for k, slot in wanted.items() if not slot.pinned]:
+        del wanted[key]
+        plan.notes.append(
+            f"{app}: {source} pins no tag or digest for {key} (the base or chart default "
+            "applies); left alone"
+        )
     if not wanted:
         raise NoImages(f"app {app!r} sets no image in {source} (clusters/{source}/{app}/)")
-    plan = Plan(app, source, target)
     target_slots = tgt.slots()
     for key, want in wanted.items():
         if key not in target_slots:
