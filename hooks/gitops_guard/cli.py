@@ -45,7 +45,8 @@ COMMANDS: dict[str, Command] = {
         "gitops_guard.images", "image references against the image policy", "files"
     ),
     "check-secrets": Command(
-        "gitops_guard.secrets", "committed secrets (Kubernetes-aware, detect-secrets)", "files"
+        # "run": it scans every text file (not only YAML) and handles its own files
+        "gitops_guard.secrets", "committed secrets (Kubernetes-aware, detect-secrets)", "run"
     ),
     "check-sync-waves": Command(
         "gitops_guard.syncwaves", "sync-wave / hook / sync-option annotations and ordering", "files"

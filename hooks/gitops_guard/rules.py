@@ -139,6 +139,72 @@ _RULES = [
         "Resolve it in the repository, or suppress the line deliberately.",
     ),
     # -- secret/: committed secrets (secrets.py) --------------------------------------------
+    Rule(
+        "secret/k8s-secret-plaintext",
+        ERROR,
+        "A core v1 Secret keeps plaintext `data` or `stringData` in Git.",
+        "Whatever its keys: base64 is encoding, not encryption. The message names what the "
+        "decoded values hold (private key, token, docker auth). Empty values, placeholders "
+        "and public certificates alone do not count.",
+    ),
+    Rule(
+        "secret/template-plaintext",
+        ERROR,
+        "A SealedSecret or ExternalSecret template holds a literal value.",
+        "`spec.template.data` (SealedSecret) and `spec.target.template.data` (ExternalSecret) "
+        "are stored unencrypted; only `{{ }}` templates belong there.",
+    ),
+    Rule(
+        "secret/sops-not-encrypted",
+        ERROR,
+        "A value in a SOPS-encrypted file is not `ENC[...]`.",
+        "Keys exempted by `unencrypted_suffix`/`unencrypted_regex` (or not selected by "
+        "`encrypted_suffix`/`encrypted_regex`) are scanned like any other value instead.",
+    ),
+    Rule(
+        "secret/kustomize-secret-literal",
+        ERROR,
+        "A kustomize secretGenerator takes a plaintext literal, env file or file.",
+        "The generated Secret is plaintext in Git; missing or SOPS-encrypted sources pass.",
+    ),
+    Rule(
+        "secret/literal-credential",
+        ERROR,
+        "A key or env name says password, token, secret or API key and its value is literal.",
+        "Env entries, Argo CD helm.parameters, Helm values, HelmRelease spec.values, "
+        "ConfigMaps. References, placeholders and obvious dummies pass.",
+    ),
+    Rule(
+        "secret/private-key",
+        ERROR,
+        "A private key is committed.",
+        "detect-secrets' PrivateKeyDetector; public certificates pass.",
+    ),
+    Rule(
+        "secret/provider-token",
+        ERROR,
+        "A provider token or key (AWS, GitHub, GitLab, Slack, Stripe, JWT...) is committed.",
+        "detect-secrets' provider plugins; the message names the provider.",
+    ),
+    Rule(
+        "secret/url-credentials",
+        ERROR,
+        "A URL carries a user name and password.",
+        "`postgres://user:pass@host`: detect-secrets' BasicAuthDetector.",
+    ),
+    Rule(
+        "secret/high-entropy-string",
+        ERROR,
+        "A value looks random enough to be a key (base64 or hex entropy).",
+        "detect-secrets' entropy plugins on whole values; digests, revisions, checksums, "
+        "ids and certificates are not checked for entropy.",
+    ),
+    Rule(
+        "secret/not-scanned",
+        INFO,
+        "A file is binary or too large and was not scanned (or only in part).",
+        "Binary files are skipped; files over 10 MiB are scanned up to that size.",
+    ),
     # -- sync/: Argo CD sync waves, hooks, ordering; Flux dependsOn (syncwaves.py) ------------
     Rule(
         "sync/annotation-not-string",

@@ -1,0 +1,224 @@
+"""detect-secrets as an engine: its plugins and filters, run on values and on lines.
+
+detect-secrets keeps its configuration in a process-wide singleton (``get_settings()``) and
+caches the plugins built from it. An :class:`Engine` builds its plugins inside
+``transient_settings``, scans while that context is open and restores the previous settings on
+:meth:`Engine.close`, so one scan (say, with a baseline's plugin limits) cannot leak into the
+next one in the same process.
+
+detect-secrets costs ~130 ms to import, 80 ms of which is ``requests`` (used only to verify
+secrets against provider APIs, which a commit hook never does). It is imported on the first
+value that needs it, with ``requests`` deferred until something really uses it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NamedTuple
+
+#: IPPublicDetector reports public IP addresses: not credentials, and manifests are full of
+#: them (load balancer IPs, DNS servers). KeywordDetector works on ``key = value`` lines; on
+#: YAML values the name rules of secrets.py do its job with the structure in hand.
+EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
+VALUE_EXCLUDED = frozenset({"KeywordDetector"})
+
+#: Shorter than this, no detect-secrets plugin can match a value (the shortest provider
+#: pattern is longer; the entropy limits need more distinct characters than this).
+MIN_VALUE_LENGTH = 8
+#: Lines and values are cut here before the regular expressions see them.
+MAX_SCAN_CHARS = 100_000
+
+
+class Hit(NamedTuple):
+    """One thing detect-secrets found: its type (detect-secrets' own name) and the value."""
+
+    type: str
+    #: what detect-secrets reports (and a baseline hashes): sometimes a regex group only
+    secret: str
+    plugin: str
+    #: the whole match, for the masked length shown to the user (never printed in full)
+    shown: str = ""
+
+
+def _defer_requests() -> None:
+    """Install a stand-in for ``requests`` that imports the real module on first use."""
+    if "requests" in sys.modules:
+        return
+    import importlib
+    import types
+
+    class _Deferred(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            if name == "Response":  # only in plugin annotations, evaluated at import time
+                return Any
+            if sys.modules.get("requests") is self:
+                del sys.modules["requests"]
+            real = importlib.import_module("requests")
+            self.__dict__.update(real.__dict__)
+            return getattr(real, name)
+
+    sys.modules["requests"] = _Deferred("requests")
+
+
+def default_plugins_config() -> list[dict[str, Any]]:
+    """Every detect-secrets plugin with its defaults, minus :data:`EXCLUDED_PLUGINS`."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    names = sorted(c.__name__ for c in get_mapping_from_secret_type_to_class().values())
+    return [{"name": n} for n in names if n not in EXCLUDED_PLUGINS]
+
+
+class Engine:
+    """The plugins of one scan. Built on first use; :meth:`close` restores global settings."""
+
+    def __init__(self, plugins_config: list[dict[str, Any]] | None = None) -> None:
+        self._config = plugins_config
+        self._stack: Any = None
+        self._value_regex: list[Any] = []
+        self._entropy: list[Any] = []
+        self._other: list[Any] = []
+        self._all: list[Any] = []
+        self._memo: dict[str, tuple[Hit, ...]] = {}
+        self._heuristic: Any = None
+
+    # -- life cycle --------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._stack is not None:
+            return
+        import contextlib
+
+        _defer_requests()
+        from detect_secrets.filters import heuristic
+        from detect_secrets.plugins.base import RegexBasedDetector
+        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+        from detect_secrets.settings import get_plugins, transient_settings
+
+        config = self._config
+        if config is None:
+            config = default_plugins_config()
+        config = [c for c in config if c.get("name") not in EXCLUDED_PLUGINS]
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(transient_settings({"plugins_used": config}))
+        self._heuristic = heuristic
+        self._all = list(get_plugins())
+        for plugin in self._all:
+            name = type(plugin).__name__
+            if isinstance(plugin, HighEntropyStringsPlugin):
+                self._entropy.append(plugin)
+            elif name in VALUE_EXCLUDED:
+                continue
+            elif isinstance(plugin, RegexBasedDetector):
+                self._value_regex.append(plugin)
+            else:
+                self._other.append(plugin)
+
+    def close(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def plugins_used(self) -> list[dict[str, Any]]:
+        """The plugin configuration, as a baseline's ``plugins_used`` records it."""
+        self._start()
+        return sorted((p.json() for p in self._all), key=lambda p: p["name"])
+
+    # -- scanning ----------------------------------------------------------------------------
+    def scan_value(self, value: str, *, entropy: bool = True) -> tuple[Hit, ...]:
+        """Provider tokens, private keys, URL credentials (and, if asked, high entropy) in a
+        YAML value. The whole value is the candidate: no quotes needed, as in a manifest."""
+        if len(value) < MIN_VALUE_LENGTH:
+            return ()
+        key = ("E" if entropy else "R") + value
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        self._start()
+        text = value[:MAX_SCAN_CHARS]
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        self._regex_hits(text, hits, seen)
+        for plugin in self._other:
+            for secret in plugin.analyze_line(filename="value", line=text, line_number=0):
+                match = secret.secret_value or ""
+                if match and match not in seen and not self._filtered(match, text, plugin):
+                    seen.add(match)
+                    hits.append(Hit(plugin.secret_type, match, type(plugin).__name__))
+        if entropy and not hits:
+            token = text.strip()
+            for plugin in self._entropy:
+                if (
+                    len(token) >= 16
+                    and all(c in plugin.charset for c in token)
+                    and plugin.calculate_shannon_entropy(token) > plugin.entropy_limit
+                    and not self._filtered(token, token, plugin)
+                ):
+                    hits.append(Hit(plugin.secret_type, token, type(plugin).__name__))
+                    break
+        result = tuple(hits)
+        if len(self._memo) < 50_000:
+            self._memo[key] = result
+        return result
+
+    def _regex_hits(self, text: str, hits: list[Hit], seen: set[str]) -> None:
+        for plugin in self._value_regex:
+            for regex in plugin.denylist:
+                for found in regex.finditer(text):
+                    # detect-secrets keeps the first group (for GitHub tokens: ``ghp``); a
+                    # prefix that short would make a baseline entry accept every such token
+                    match = next((g for g in found.groups() if g), None) or found.group(0)
+                    if len(match) < MIN_VALUE_LENGTH:
+                        match = found.group(0)
+                    if match and match not in seen and not self._filtered(match, text, plugin):
+                        seen.add(match)
+                        name = type(plugin).__name__
+                        hits.append(Hit(plugin.secret_type, match, name, found.group(0)))
+
+    def scan_line(self, filename: str, line: str, line_number: int) -> list[Hit]:
+        """Every plugin on one line of a non-YAML file, as detect-secrets-hook scans it."""
+        if len(line.strip()) < MIN_VALUE_LENGTH:
+            return []
+        self._start()
+        text = line[:MAX_SCAN_CHARS]
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        self._regex_hits(text, hits, seen)
+        for plugin in self._all:
+            if plugin in self._value_regex:
+                continue
+            try:
+                found = plugin.analyze_line(filename=filename, line=text, line_number=line_number)
+            except Exception:  # a third-party plugin must not stop the scan
+                continue
+            for secret in found or ():
+                match = secret.secret_value or ""
+                if match and match not in seen and not self._filtered(match, text, plugin):
+                    seen.add(match)
+                    hits.append(Hit(plugin.secret_type, match, type(plugin).__name__))
+        return hits
+
+    def _filtered(self, secret: str, line: str, plugin: Any) -> bool:
+        """detect-secrets' default heuristic filters (the ones that look at the secret)."""
+        h = self._heuristic
+        return bool(
+            h.is_sequential_string(secret)
+            or h.is_potential_uuid(secret)
+            or h.is_templated_secret(secret)
+            or h.is_prefixed_with_dollar_sign(secret)
+            or h.is_not_alphanumeric_string(secret)
+            or h.is_likely_id_string(secret, line, plugin)
+            or h.is_indirect_reference(line)
+        )
+
+
+def hash_secret(secret: str) -> str:
+    """detect-secrets' ``hashed_secret``: SHA-1 of the value (what a baseline stores)."""
+    import hashlib
+
+    return hashlib.sha1(secret.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,830 @@
+"""check-secrets: stop plaintext credentials in a GitOps repository, let encrypted forms pass.
+
+Kubernetes YAML is read with its structure: a core ``v1`` Secret with data is a finding
+whatever its values look like (its base64 is decoded to name what it holds); SealedSecret
+``encryptedData``, SOPS ``ENC[...]`` values and ExternalSecret ``remoteRef``s pass because of
+where they sit, while the plaintext corners of those forms (SealedSecret and ExternalSecret
+templates, SOPS keys exempted from encryption) are still scanned. Every other value goes
+through detect-secrets' plugins (secret_engine.py) and the name rules: a key or an env /
+Helm parameter ``name`` that says password, token, secret or API key with a literal value.
+Files that are not YAML (the hook runs on every text file) are scanned line by line by
+detect-secrets, as ``detect-secrets-hook`` would.
+
+A secret's value never reaches a message: at most a few leading characters and its length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import os
+import re
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from gitops_guard.documents import MAX_FILE_BYTES, Document, Map, Pos, Seq, load_text
+from gitops_guard.findings import INFO, WARNING, Finding
+from gitops_guard.secret_engine import Engine, Hit, hash_secret
+
+YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_FILES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
+BINARY_PROBE = 8192
+
+# -- values that are not secrets -------------------------------------------------------------
+
+ENCRYPTED = re.compile(r"^ENC\[[A-Za-z0-9_]+,.*\]$", re.DOTALL)
+#: ``${VAR}``, ``$(VAR)``, ``{{ .Values.x }}``, ``<password>``, ``((var))`` and references to
+#: secret stores (vals ``ref+vault://``, bank-vaults ``vault:``, argocd-vault-plugin
+#: ``<path:...>``): the value lives elsewhere.
+PLACEHOLDER = re.compile(
+    r"\$\{[^}]*\}|\$\([^)]*\)|\{\{.*?\}\}|\(\([^)]*\)\)|^<[^<>]*>$|^__[A-Z0-9_]+__$"
+    r"|^(ref\+[a-z0-9]+://|vault:|secretref\+|sm://)",
+    re.DOTALL,
+)
+#: Obvious dummies: a name rule does not fire on them (the structural Secret rule still does,
+#: because that object is applied to the cluster as written).
+DUMMY_WORDS = {
+    "changeme", "changeit", "password", "secret", "token", "example", "dummy", "placeholder",
+    "redacted", "replaceme", "todo", "none", "null", "nil", "test", "fake", "sample",
+    "mypassword", "yourpassword", "notasecret", "notsecret", "undefined", "default", "empty",
+    "true", "false", "yes", "no", "apikey", "yoursecret", "mysecret", "yourtoken", "xxx",
+}  # fmt: skip
+DUMMY_PREFIXES = ("changeme", "replace", "your", "example", "dummy", "placeholder", "insert")
+REPEATED = re.compile(r"^(.)\1*$")
+
+#: Words that make a key name sensitive when they end it (``dbPassword``, ``API_TOKEN``).
+SENSITIVE_LAST = {
+    "password", "passwd", "pwd", "passphrase", "pass", "secret", "token", "apikey",
+    "credential", "credentials", "privatekey", "secretkey", "accesskey", "authkey",
+}  # fmt: skip
+#: ``<word>Key`` / ``<WORD>_KEY``: a key, not a key name.
+KEY_QUALIFIERS = {
+    "api", "access", "secret", "private", "auth", "client", "encryption", "signing",
+    "master", "license", "session", "account", "service", "db", "database", "webhook",
+    "hmac", "crypto", "cookie", "jwt", "app", "admin", "root", "storage", "shared",
+}  # fmt: skip
+#: ``existingSecret``, ``secretName``, ``passwordSecretRef``: references, not values.
+REFERENCE_FIRST = {"existing", "use", "create", "generate", "auto", "enable", "with"}
+REFERENCE_LAST = {
+    "name", "names", "ref", "refs", "file", "files", "path", "paths", "dir", "mount",
+    "volume", "length", "policy", "type", "id", "namespace", "selector", "enabled", "enable",
+    "provider", "store", "template", "format", "url", "uri", "endpoint", "ttl", "expiry",
+    "expiration", "duration", "field", "env", "prefix", "suffix", "version", "mode", "class",
+}  # fmt: skip
+#: ``imagePullSecret``, ``tlsSecret``, ``JGROUPS_KEYSTORE_SECRET``: these name a Secret object.
+SECRET_REFERENCE_QUALIFIERS = {
+    "pull", "tls", "ca", "cert", "certs", "certificate", "keystore", "truststore", "bootstrap",
+    "credentials", "credential", "image", "config", "kubeconfig", "ssh", "registry", "docker",
+    "git", "repo", "repository", "provider", "cluster", "mounted", "ref", "existing",
+}  # fmt: skip
+#: A value like ``eap-app-secret`` or ``db-credentials`` names a Secret: a reference.
+NAMES_A_SECRET = re.compile(
+    r"^[a-z0-9]([a-z0-9.-]*-)?(secret|secrets|credentials|creds)(-[a-z0-9-]*)?$"
+)
+#: Keys whose values are hashes or ids by design: no entropy check (tokens are still found).
+NO_ENTROPY_KEY = re.compile(
+    r"(sha|sha1|sha256|sha512|digest|hash|checksum|revision|commit|fingerprint|integrity"
+    r"|uid|uuid|id|version|etag|image|cabundle|ca|crt|cert|certificate|pub|publickey"
+    r"|targetrevision|resourceversion)$",
+    re.IGNORECASE,
+)
+WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def key_words(name: str) -> list[str]:
+    """``dbPassword`` -> [db, password]; ``API_TOKEN`` -> [api, token]."""
+    return [w.lower() for w in WORD.findall(name)]
+
+
+def sensitive_kind(name: Any) -> str | None:
+    """What a key or env name says its value is (``password``, ``token``...), or None."""
+    if not isinstance(name, str) or len(name) > 100:
+        return None
+    words = key_words(name.rsplit("/", 1)[-1])
+    if not words or words[-1] in REFERENCE_LAST or words[0] in REFERENCE_FIRST:
+        return None
+    last = words[-1]
+    if last == "secret" and len(words) > 1 and words[-2] in SECRET_REFERENCE_QUALIFIERS:
+        return None  # imagePullSecret, tlsSecret, keystoreSecret: the name of a Secret
+    if last in SENSITIVE_LAST:
+        return last
+    if last == "key" and len(words) > 1 and words[-2] in KEY_QUALIFIERS:
+        return f"{words[-2]} key"
+    return None
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(PLACEHOLDER.search(value)) or bool(ENCRYPTED.match(value))
+
+
+def is_dummy(value: str) -> bool:
+    norm = re.sub(r"[^a-z0-9]", "", value.lower())
+    return (
+        not norm
+        or norm in DUMMY_WORDS
+        or norm.startswith(DUMMY_PREFIXES)
+        or bool(REPEATED.match(value))
+        or len(value) < 4
+    )
+
+
+def mask(secret: str) -> str:
+    """A few leading characters and the length; never the value."""
+    n = len(secret)
+    shown = 0 if n < 10 else min(4, n // 5)
+    return f"'{secret[:shown]}...' ({n} chars)"
+
+
+def _public_certificate(text: str) -> bool:
+    return "-----BEGIN CERTIFICATE-----" in text and "PRIVATE KEY" not in text
+
+
+def _b64decode(value: str) -> bytes | None:
+    compact = re.sub(r"\s+", "", value)
+    if not compact or len(compact) % 4:
+        return None
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _certificate_blob(value: str) -> bool:
+    """A base64 PEM or DER certificate (``caBundle``): public, high entropy, not a secret."""
+    if len(value) < 200:
+        return False
+    raw = _b64decode(value)
+    if raw is None:
+        return False
+    return raw.startswith(b"0\x82") or _public_certificate(raw[:4096].decode("latin-1"))
+
+
+# -- findings with the secret values they stand for (for the baseline and the pragma) --------
+
+RULE_OF_TYPE = {
+    "Private Key": "secret/private-key",
+    "Basic Auth Credentials": "secret/url-credentials",
+    "Base64 High Entropy String": "secret/high-entropy-string",
+    "Hex High Entropy String": "secret/high-entropy-string",
+    "Secret Keyword": "secret/literal-credential",
+}
+KEYWORD_TYPE = "Secret Keyword"
+
+
+class Candidate(NamedTuple):
+    finding: Finding
+    #: the plaintext values the finding stands for (hashed for the baseline; never printed)
+    secrets: tuple[str, ...]
+    #: detect-secrets' type name, for the baseline
+    type: str
+
+
+def _rule_for(hit: Hit) -> str:
+    return RULE_OF_TYPE.get(hit.type, "secret/provider-token")
+
+
+def _describe(hit: Hit) -> str:
+    if hit.type == "Private Key":
+        return "private key"
+    return f"{hit.type} {mask(hit.shown or hit.secret)}"
+
+
+# -- scanning one file ---------------------------------------------------------------------
+
+
+class FileScan(NamedTuple):
+    path: str
+    lines: list[str]
+    candidates: list[Candidate]
+
+
+class _Scanner:
+    """Scan one file's text: YAML with its structure, anything else line by line."""
+
+    def __init__(self, path: str, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self.out: list[Candidate] = []
+        self.taken: set[Pos] = set()
+        #: line offset of a YAML string parsed inside another file (Argo CD helm.values)
+        self.offset = 0
+
+    def add(self, pos: Pos, rule: str, message: str, secrets: tuple[str, ...], type_: str) -> None:
+        if pos in self.taken:
+            return
+        self.taken.add(pos)
+        finding = Finding(self.path, pos[0], pos[1], rule, message)
+        self.out.append(Candidate(finding, secrets, type_))
+
+    # -- plain text -------------------------------------------------------------------------
+    def lines(self, lines: list[str], start: int = 1) -> None:
+        for number, line in enumerate(lines, start):
+            for hit in self.engine.scan_line(self.path, line, number):
+                col = line.find(hit.secret) + 1 or 1
+                self.add((number, col), _rule_for(hit), _describe(hit), (hit.secret,), hit.type)
+
+    def comments(self, lines: list[str]) -> None:
+        """Tokens pasted into YAML comments (values are covered by the structure)."""
+        for number, line in enumerate(lines, 1):
+            stripped = line.lstrip()
+            if stripped.startswith("#") and len(stripped) > 12:
+                for hit in self.engine.scan_value(stripped[1:], entropy=False):
+                    col = line.find(hit.secret) + 1 or 1
+                    self.add((number, col), _rule_for(hit), _describe(hit), (hit.secret,), hit.type)
+
+    # -- YAML -------------------------------------------------------------------------------
+    def document(self, doc: Document, offset: int = 0) -> None:
+        data = doc.data
+        if not isinstance(data, (Map, Seq)):
+            return
+        self.offset = offset
+        kind = doc.kind if isinstance(data, Map) else None
+        group = doc.group if isinstance(data, Map) else ""
+        skip: set[int] = set()  # ids of subtrees handled (or exempted) by structure
+        names = True
+        sops = _sops_config(data) if isinstance(data, Map) else None
+        if sops is not None:
+            skip.add(id(data["sops"]))
+        if isinstance(data, Map):
+            spec = data.get("spec")
+            if kind == "Secret" and doc.api_version == "v1":
+                self.core_secret(doc, skip, sops)
+            elif kind == "SealedSecret" and group.endswith("bitnami.com"):
+                if isinstance(spec, Map):
+                    if isinstance(spec.get("encryptedData"), Map):
+                        skip.add(id(spec["encryptedData"]))
+                    self.template(spec.get("template"), "SealedSecret", skip)
+            elif kind in ("ExternalSecret", "ClusterExternalSecret") and "external-secrets" in (
+                group
+            ):
+                names = False  # secretKey / remoteRef.key name things, they hold nothing
+                target = spec.get("target") if isinstance(spec, Map) else None
+                if isinstance(target, Map):
+                    self.template(target.get("template"), "ExternalSecret", skip)
+            elif _is_kustomization(self.path, doc):
+                self.kustomization(data)
+            elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
+                self.argo_values(data)
+        self.walk(data, (), skip, names, sops)
+
+    def walk(
+        self, node: Any, path: tuple[Any, ...], skip: set[int], names: bool, sops: Any
+    ) -> None:
+        if id(node) in skip:
+            return
+        if isinstance(node, Map):
+            annotations = path[-2:] == ("metadata", "annotations")
+            pair = node.get("name")
+            pair_kind = sensitive_kind(pair) if names and "value" in node else None
+            for key, value in node.items():
+                if annotations and isinstance(key, str) and key.startswith("checksum/"):
+                    continue
+                sub = (*path, key)
+                if isinstance(value, (Map, Seq)):
+                    self.walk(value, sub, skip, names, sops)
+                    continue
+                text = node.text(key)
+                if text is None:
+                    continue
+                kind = None
+                if names and not annotations:
+                    kind = pair_kind if key == "value" else sensitive_kind(key)
+                label = pair if key == "value" and isinstance(pair, str) else str(key)
+                self.value(text, node.at(key), label, kind, sub, sops)
+        elif isinstance(node, Seq):
+            for i, item in enumerate(node):
+                if isinstance(item, (Map, Seq)):
+                    self.walk(item, (*path, i), skip, names, sops)
+                elif isinstance(item, str):
+                    self.value(item, node.at(i), str(path[-1]) if path else "", None, path, sops)
+
+    def _pos(self, pos: Pos) -> Pos:
+        return (pos[0] + self.offset, pos[1])
+
+    def value(
+        self, text: str, pos: Pos, label: str, kind: str | None, path: tuple[Any, ...], sops: Any
+    ) -> None:
+        stripped = text.strip()
+        if not stripped:
+            return
+        if sops is not None and not ENCRYPTED.match(stripped) and not _sops_exempt(path, sops):
+            self.add(
+                self._pos(pos),
+                "secret/sops-not-encrypted",
+                f"{label}: value is not ENC[...] in a SOPS-encrypted file "
+                f"(edited after encryption?); re-encrypt with sops",
+                (stripped,),
+                KEYWORD_TYPE,
+            )
+            return
+        if is_placeholder(stripped) or _public_certificate(stripped):
+            return
+        entropy = not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", "")) and not (
+            _certificate_blob(stripped)
+        )
+        # most specific first: a provider token, then the name, then entropy
+        hits = self.engine.scan_value(stripped, entropy=False)
+        if not hits and kind is not None:
+            if not is_dummy(stripped) and not NAMES_A_SECRET.match(stripped):
+                self.add(
+                    self._pos(pos),
+                    "secret/literal-credential",
+                    f"{label}: literal {kind} {mask(stripped)}; reference a Secret instead "
+                    "(secretKeyRef, existingSecret, an encrypted Secret)",
+                    (stripped,),
+                    KEYWORD_TYPE,
+                )
+            return
+        if not hits and entropy:
+            hits = self.engine.scan_value(stripped, entropy=True)
+        if hits:
+            hit = hits[0]
+            self.add(
+                self._pos(pos),
+                _rule_for(hit),
+                f"{label}: {_describe(hit)}",
+                tuple(h.secret for h in hits),
+                hit.type,
+            )
+
+    def core_secret(self, doc: Document, skip: set[int], sops: Any) -> None:
+        data: Map = doc.data
+        entries: list[tuple[str, str, str, Pos]] = []  # key, as written, decoded, position
+        invalid: list[str] = []
+        for field in ("data", "stringData"):
+            values = data.get(field)
+            if not isinstance(values, Map):
+                continue
+            if sops is None:
+                skip.add(id(values))  # else: each value is checked against SOPS' rules
+            for key, _ in values.items():
+                written = values.text(key)
+                if written is None or not written.strip():
+                    continue
+                written = written.strip()
+                if is_placeholder(written):
+                    continue
+                if sops is not None and not _sops_exempt((field, key), sops):
+                    continue
+                decoded = written
+                if field == "data":
+                    raw = _b64decode(written)
+                    if raw is None:
+                        invalid.append(str(key))
+                    else:
+                        decoded = raw.decode("utf-8", "replace")
+                entries.append((str(key), written, decoded, values.at(key)))
+        if not entries or all(_public_certificate(e[2]) for e in entries):
+            return
+        notes: list[str] = []
+        for key, _, decoded, _ in entries:
+            notes.extend(self.name_contents(key, decoded))
+        if invalid:
+            notes.append(f"data not base64 in {', '.join(invalid)}")
+        keys = ", ".join(e[0] for e in entries[:5]) + (", ..." if len(entries) > 5 else "")
+        found = f"; holds {'; '.join(dict.fromkeys(notes))}" if notes else ""
+        name = doc.name or "(unnamed)"
+        secrets = tuple(dict.fromkeys(v for e in entries for v in (e[1], e[2])))
+        self.add(
+            self._pos(entries[0][3]),
+            "secret/k8s-secret-plaintext",
+            f"Secret {name!r} keeps {len(entries)} plaintext value(s) in Git "
+            f"(keys: {keys}){found}; commit it encrypted (SealedSecret, SOPS) or "
+            "reference it (ExternalSecret)",
+            secrets,
+            KEYWORD_TYPE,
+        )
+
+    def name_contents(self, key: str, text: str) -> Iterator[str]:
+        """Name what a Secret value holds, never the value itself."""
+        if "PRIVATE KEY-----" in text:
+            yield f"a private key in '{key}'"
+            return
+        if key in (".dockerconfigjson", ".dockercfg"):
+            yield from _docker_auths(key, text)
+            return
+        hits = self.engine.scan_value(text.strip(), entropy=False)
+        for hit in hits[:2]:
+            yield f"{_article(hit.type)} {hit.type} in '{key}'"
+        if not hits:
+            kind = sensitive_kind(key)
+            if kind is not None:
+                yield f"{_article(kind)} {kind} in '{key}'"
+
+    def template(self, template: Any, owner: str, skip: set[int]) -> None:
+        """Literal values in a SealedSecret / ExternalSecret template are plain Secret data."""
+        if not isinstance(template, Map):
+            return
+        for field in ("data", "stringData"):
+            values = template.get(field)
+            if not isinstance(values, Map):
+                continue
+            skip.add(id(values))
+            for key, _ in values.items():
+                written = values.text(key)
+                if written is None or not written.strip():
+                    continue
+                written = written.strip()
+                if is_placeholder(written):
+                    hits = self.engine.scan_value(written, entropy=False)
+                    if hits:  # a template that embeds a credential around its variables
+                        self.add(
+                            self._pos(values.at(key)),
+                            _rule_for(hits[0]),
+                            f"{key}: {_describe(hits[0])}",
+                            tuple(h.secret for h in hits),
+                            hits[0].type,
+                        )
+                    continue
+                if _public_certificate(written):
+                    continue
+                notes = list(self.name_contents(str(key), written))
+                found = f" ({'; '.join(notes)})" if notes else ""
+                self.add(
+                    self._pos(values.at(key)),
+                    "secret/template-plaintext",
+                    f"{owner} template.{field}.{key} is a literal {mask(written)}{found}: it is "
+                    "stored unencrypted; move it into the encrypted data or the secret store",
+                    (written,),
+                    KEYWORD_TYPE,
+                )
+
+    def kustomization(self, data: Map) -> None:
+        base = os.path.dirname(self.path)
+        for generator, secret in (("secretGenerator", True), ("configMapGenerator", False)):
+            items = data.get(generator)
+            if not isinstance(items, Seq):
+                continue
+            for entry in items:
+                if isinstance(entry, Map):
+                    self.generator(entry, generator, secret, base)
+
+    def generator(self, entry: Map, generator: str, secret: bool, base: str) -> None:
+        name = entry.get("name") if isinstance(entry.get("name"), str) else "(unnamed)"
+        literals = entry.get("literals")
+        if isinstance(literals, Seq):
+            for i, literal in enumerate(literals):
+                if not isinstance(literal, str) or "=" not in literal:
+                    continue
+                key, _, value = literal.partition("=")
+                value = value.strip().strip("\"'")
+                if not value or is_placeholder(value):
+                    continue
+                if secret:
+                    self.add(
+                        self._pos(literals.at(i)),
+                        "secret/kustomize-secret-literal",
+                        f"secretGenerator {name!r} literal {key.strip()} is plaintext "
+                        f"{mask(value)}; use an encrypted source (SOPS, SealedSecret)",
+                        (value, literal),
+                        KEYWORD_TYPE,
+                    )
+                else:
+                    kind = sensitive_kind(key.strip())
+                    if kind is not None and not is_dummy(value):
+                        self.add(
+                            self._pos(literals.at(i)),
+                            "secret/literal-credential",
+                            f"configMapGenerator {name!r} literal {key.strip()}: literal "
+                            f"{kind} {mask(value)}; a ConfigMap is not the place for it",
+                            (value, literal),
+                            KEYWORD_TYPE,
+                        )
+        if not secret:
+            return
+        sources: list[tuple[str, Pos, bool]] = []  # file, position, is an env file
+        for field in ("envs", "files"):
+            items = entry.get(field)
+            if isinstance(items, Seq):
+                for i, item in enumerate(items):
+                    if isinstance(item, str):
+                        sources.append((item, items.at(i), field == "envs"))
+        if isinstance(entry.get("env"), str):
+            sources.append((entry["env"], entry.at("env"), True))
+        for item, pos, is_env in sources:
+            rel = item.split("=", 1)[1] if not is_env and "=" in item else item
+            target = os.path.join(base, rel)
+            content = _read_small(target)
+            if content is None or ("ENC[" in content and "sops" in content):
+                continue  # missing (generated at build time) or SOPS-encrypted
+            values = _env_values(content) if is_env else ([content.strip()] if content else [])
+            values = [v for v in values if v and not is_placeholder(v)]
+            if not values or all(_public_certificate(v) for v in values):
+                continue
+            what = f"{len(values)} plaintext value(s) from" if is_env else "the plaintext file"
+            self.add(
+                self._pos(pos),
+                "secret/kustomize-secret-literal",
+                f"secretGenerator {name!r} reads {what} {rel}; commit it encrypted "
+                "(SOPS) or generate it outside Git",
+                tuple(values),
+                KEYWORD_TYPE,
+            )
+
+    def argo_values(self, app: Map) -> None:
+        """``helm.values`` is a YAML string inside the Application: parse it and scan it."""
+        spec = app.get("spec")
+        if app.get("kind") == "ApplicationSet" and isinstance(spec, Map):
+            template = spec.get("template")
+            spec = template.get("spec") if isinstance(template, Map) else None
+        if not isinstance(spec, Map):
+            return
+        sources = [spec.get("source")]
+        if isinstance(spec.get("sources"), Seq):
+            sources.extend(spec["sources"])
+        for source in sources:
+            helm = source.get("helm") if isinstance(source, Map) else None
+            if not isinstance(helm, Map) or not isinstance(helm.get("values"), str):
+                continue
+            line = helm.at("values")[0]
+            raw = helm["values"]
+            inner = load_text(self.path, raw)
+            saved = getattr(self, "offset", 0)
+            for doc in inner.documents:
+                self.document(doc, offset=saved + line)  # block scalar: content starts below
+            self.offset = saved
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def _docker_auths(key: str, text: str) -> Iterator[str]:
+    import json
+
+    try:
+        config = json.loads(text)
+    except ValueError:
+        yield f"an unreadable {key}"
+        return
+    if not isinstance(config, dict):
+        return
+    auths = config.get("auths") if isinstance(config.get("auths"), dict) else config
+    for registry, entry in auths.items():
+        if not isinstance(entry, dict):
+            continue
+        auth = entry.get("auth")
+        if isinstance(auth, str):
+            raw = _b64decode(auth)
+            if raw is not None and b":" in raw:
+                yield f"{key} auth for {registry} that decodes to user:password"
+                continue
+        if entry.get("password"):
+            yield f"a password for {registry} in {key}"
+
+
+def _sops_config(data: Map) -> Map | None:
+    sops = data.get("sops")
+    if isinstance(sops, Map) and "mac" in sops and "version" in sops:
+        return sops
+    return None
+
+
+def _sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
+    """Keys SOPS leaves in clear: ``unencrypted_suffix``/``_regex`` match, or the
+    ``encrypted_suffix``/``_regex`` does not."""
+    keys = [k for k in path if isinstance(k, str)]
+    unenc_suffix = sops.get("unencrypted_suffix")
+    enc_suffix = sops.get("encrypted_suffix")
+    unenc_regex = sops.get("unencrypted_regex")
+    enc_regex = sops.get("encrypted_regex")
+    if not any((unenc_suffix, enc_suffix, unenc_regex, enc_regex)):
+        unenc_suffix = "_unencrypted"
+    try:
+        if isinstance(unenc_suffix, str) and any(k.endswith(unenc_suffix) for k in keys):
+            return True
+        if isinstance(unenc_regex, str) and any(re.search(unenc_regex, k) for k in keys):
+            return True
+        if isinstance(enc_suffix, str) and not any(k.endswith(enc_suffix) for k in keys):
+            return True
+        if isinstance(enc_regex, str) and not any(re.search(enc_regex, k) for k in keys):
+            return True
+    except re.error:
+        return False
+    return False
+
+
+def _is_kustomization(path: str, doc: Document) -> bool:
+    api = doc.api_version or ""
+    if doc.kind == "Kustomization" and api.startswith("kustomize.config.k8s.io/"):
+        return True
+    return doc.kind in (None, "Kustomization") and os.path.basename(path) in KUSTOMIZATION_FILES
+
+
+def _read_small(path: str) -> str | None:
+    try:
+        if os.path.getsize(path) > 1024 * 1024:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if b"\x00" in data[:BINARY_PROBE]:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def _env_values(text: str) -> list[str]:
+    values = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        values.append(line.split("=", 1)[1].strip().strip("\"'"))
+    return values
+
+
+def scan_file(path: str, engine: Engine) -> FileScan:
+    """Everything check-secrets finds in one file, before baseline and pragmas."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES)
+    except OSError as exc:
+        finding = Finding(path, 1, 1, "secret/not-scanned", f"cannot read: {exc.strerror}")
+        return FileScan(path, [], [Candidate(finding.with_severity(WARNING), (), "")])
+    if b"\x00" in data[:BINARY_PROBE] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        finding = Finding(path, 1, 1, "secret/not-scanned", "binary file, not scanned")
+        return FileScan(path, [], [Candidate(finding.with_severity(INFO), (), "")])
+    text = _decode(data)
+    scanner = _Scanner(path, engine)
+    lines = text.splitlines()
+    if size > MAX_FILE_BYTES:
+        note = Finding(
+            path,
+            1,
+            1,
+            "secret/not-scanned",
+            f"{size} bytes: only the first {MAX_FILE_BYTES} were scanned",
+        )
+        scanner.out.append(Candidate(note.with_severity(WARNING), (), ""))
+        scanner.lines(lines)
+    elif path.endswith(YAML_SUFFIXES) or os.path.basename(path) == "Kustomization":
+        source = load_text(path, text)
+        broken = any(
+            p.rule in ("yaml/syntax", "yaml/tab", "yaml/too-complex") for p in source.problems
+        )
+        if source.skipped or broken:
+            scanner.lines(lines)  # Helm templates, broken YAML: as detect-secrets would
+        else:
+            for doc in source.documents:
+                scanner.document(doc)
+            scanner.comments(lines)
+    else:
+        scanner.lines(lines)
+    return FileScan(path, lines, scanner.out)
+
+
+def _decode(data: bytes) -> str:
+    """Text as far as it can be read: UTF-8 (or UTF-16 with a BOM), else bytes replaced."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8-sig", "replace")
+
+
+# -- allowlisting: pragma and baseline ----------------------------------------------------------
+
+PRAGMA = re.compile(r"pragma:\s?allowlist[ -]secret", re.IGNORECASE)
+PRAGMA_NEXT = re.compile(r"pragma:\s?allowlist[ -]nextline[ -]secret", re.IGNORECASE)
+
+
+def allowlisted(candidate: Candidate, lines: list[str]) -> bool:
+    """detect-secrets' ``pragma: allowlist secret`` on the line, or ``allowlist nextline
+    secret`` on the line above."""
+    n = candidate.finding.line
+    if 1 <= n <= len(lines) and PRAGMA.search(lines[n - 1]):
+        return True
+    return 2 <= n <= len(lines) + 1 and bool(PRAGMA_NEXT.search(lines[n - 2]))
+
+
+def in_baseline(candidate: Candidate, hashes: set[str]) -> bool:
+    return bool(candidate.secrets) and all(hash_secret(s) in hashes for s in candidate.secrets)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="files or folders to scan (folders: every file below, hidden folders skipped)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="detect-secrets baseline of accepted secrets (default: .secrets.baseline if present)",
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write the findings into the baseline (created if missing; audit marks kept) "
+        "instead of reporting them; scans the current folder when no FILE is given",
+    )
+
+
+def expand(paths: list[str]) -> list[str]:
+    from gitops_guard.cli import UsageError
+
+    result: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                result.extend(
+                    os.path.join(folder, f)
+                    for f in sorted(files)
+                    if not f.startswith(".secrets.baseline")
+                )
+        elif not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or folder")
+        else:
+            result.append(path)
+    return result
+
+
+def scan(paths: list[str], engine: Engine) -> list[FileScan]:
+    return [scan_file(p, engine) for p in paths]
+
+
+def run(args: argparse.Namespace) -> int:
+    from gitops_guard import secret_baseline
+    from gitops_guard.cli import UsageError, finish, load_policy_or_fail
+
+    policy = load_policy_or_fail(args)
+    files = list(args.files or [])
+    if not files:
+        if not args.update_baseline:
+            raise UsageError("no FILE given (folders are scanned recursively)")
+        files = ["."]
+    baseline_path = args.baseline or secret_baseline.DEFAULT_PATH
+    try:
+        baseline = (
+            secret_baseline.load(args.baseline)
+            if args.baseline and not args.update_baseline
+            else secret_baseline.load_if_present(baseline_path)
+        )
+    except secret_baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    paths = expand(files)
+    with Engine(baseline.plugins_used if baseline else None) as engine:
+        scans = scan(paths, engine)
+        if args.update_baseline:
+            return _update_baseline(baseline_path, baseline, scans, engine)
+    findings: list[Finding] = []
+    for item in scans:
+        hashes = baseline.hashes(item.path) if baseline else set()
+        for candidate in item.candidates:
+            if allowlisted(candidate, item.lines):
+                continue
+            if hashes and in_baseline(candidate, hashes):
+                continue
+            findings.append(candidate.finding)
+    return finish(findings, scans, policy, args)
+
+
+def _update_baseline(path: str, old: Any, scans: list[FileScan], engine: Engine) -> int:
+    import sys
+
+    from detect_secrets.settings import get_settings
+
+    from gitops_guard import secret_baseline
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    count = 0
+    for item in scans:
+        name = secret_baseline.normalise(item.path)
+        entries: dict[str, dict[str, Any]] = {}
+        for candidate in item.candidates:
+            if not candidate.secrets or allowlisted(candidate, item.lines):
+                continue
+            for secret in candidate.secrets:
+                digest = hash_secret(secret)
+                entries.setdefault(
+                    digest,
+                    {
+                        "type": candidate.type,
+                        "filename": name,
+                        "hashed_secret": digest,
+                        "is_verified": False,
+                        "line_number": candidate.finding.line,
+                    },
+                )
+        if entries:
+            results[name] = list(entries.values())
+            count += len(entries)
+    settings = {"plugins_used": engine.plugins_used, **_filters_used(get_settings())}
+    payload = secret_baseline.updated(old, [s.path for s in scans], results, settings)
+    secret_baseline.write(path, payload)
+    print(
+        f"gitops-guard: wrote {path}: {count} secret(s) in {len(results)} file(s) accepted; "
+        "review them with 'detect-secrets audit'",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _filters_used(settings: Any) -> dict[str, Any]:
+    return {"filters_used": settings.json().get("filters_used", [])}
