@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: An alias bomb expands a small file into billions of nodes; refuse past this many.
 MAX_EXPANDED_NODES = 200_000
+#: ... and to more than this many times its own size.
+ALIAS_FACTOR = 10
 #: Deeper than this is not a Kubernetes manifest and risks the parser's stack.
 MAX_DEPTH = 256
 
@@ -154,7 +156,9 @@ class SourceFile:
         return self.text.splitlines()
 
 
-HELM_TEMPLATE = re.compile(r"^\s*\{\{-?|\{\{-|-\}\}", re.MULTILINE)
+#: a line that starts with an action, trim markers, or an unquoted ``{{`` as a value or item
+#: (``name: {{ .Values.x }}`` would otherwise parse as a nonsensical nested flow mapping)
+HELM_TEMPLATE = re.compile(r"^\s*\{\{-?|\{\{-|-\}\}|(?::|^\s*-)[ \t]+\{\{", re.MULTILINE)
 
 
 def looks_like_helm_template(path: str, text: str) -> bool:
@@ -321,6 +325,9 @@ class _Builder:
         loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         loader = loader_cls(text)
         index = 0
+        # only an alias can expand a document or make it cyclic: without one, the depth
+        # bound in _build is all the protection a document needs (and costs no extra pass)
+        aliases = "*" in text
         try:
             while loader.check_node():
                 node = loader.get_node()
@@ -330,7 +337,8 @@ class _Builder:
                     continue
                 pos = (node.start_mark.line + 1, node.start_mark.column + 1)
                 try:
-                    self._check_shape(node)
+                    if aliases:
+                        self._check_shape(node)
                     data = self._build(node, 0)
                 except _TooBig as exc:
                     self.problems.append(
@@ -342,6 +350,11 @@ class _Builder:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            if mark is None and isinstance(getattr(exc, "position", None), int):
+                # a reader error (control character) knows only its offset in the text
+                before = text[: exc.position]
+                line = before.count("\n") + 1
+                col = exc.position - (before.rfind("\n") + 1) + 1
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             context = getattr(exc, "context", None)
             message = f"{context}: {problem}" if context else str(problem)
@@ -371,11 +384,6 @@ class _Builder:
                 total = 1
                 for child in _children(node):
                     total += sizes.get(id(child), 1)
-                    if total > MAX_EXPANDED_NODES:
-                        raise _TooBig(
-                            f"document expands to over {MAX_EXPANDED_NODES} nodes through "
-                            "aliases (alias bomb?); not checked"
-                        )
                 sizes[key] = total
                 continue
             if key in sizes:
@@ -386,11 +394,20 @@ class _Builder:
             for child in _children(node):
                 if id(child) not in sizes:
                     stack.append((child, depth + 1, False))
+        # a big file is fine; a small one that aliases expand many times over is a bomb
+        expanded = sizes.get(id(root), 1)
+        if expanded > MAX_EXPANDED_NODES and expanded > ALIAS_FACTOR * len(sizes):
+            raise _TooBig(
+                f"document expands to over {MAX_EXPANDED_NODES} nodes through aliases "
+                "(alias bomb?); not checked"
+            )
 
     def _build(self, node: Any, depth: int) -> Any:
         key = id(node)
         if key in self.memo:
             return self.memo[key]
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels; not checked")
         tag = node.tag
         if tag not in _STANDARD_TAGS:
             self.problems.append(
@@ -468,6 +485,8 @@ class _Builder:
         if node.id != "scalar":
             return f"<complex key at line {node.start_mark.line + 1}>"
         value, _ = self._scalar(node)
+        if value is None or isinstance(value, bool):
+            return node.value  # `true: a` and `1: b` are two keys, though True == 1
         try:
             hash(value)
         except TypeError:
