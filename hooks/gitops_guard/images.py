@@ -100,6 +100,54 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
         if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
             yield from _argocd_images(data)
         yield from _image_keys(data)
+        for values in _values_roots(doc, data, values_file):
+            yield from _flat_helm_images(values)
+
+
+def _values_roots(doc: Document, data: Map, values_file: bool) -> Iterator[Map]:
+    """Helm values: a values file, HelmRelease ``spec.values``, Argo CD ``valuesObject``."""
+    if not doc.is_kubernetes:
+        if values_file:
+            yield data
+        return
+    spec = data.get("spec")
+    if not isinstance(spec, Map):
+        return
+    api = doc.api_version or ""
+    if doc.kind == "HelmRelease" and api.startswith("helm.toolkit.fluxcd.io/"):
+        values = spec.get("values")
+        if isinstance(values, Map):
+            yield values
+    elif doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
+        if doc.kind == "ApplicationSet":
+            template = spec.get("template")
+            spec = template.get("spec") if isinstance(template, Map) else None
+            if not isinstance(spec, Map):
+                return
+        sources = [spec.get("source")]
+        if isinstance(spec.get("sources"), list):
+            sources.extend(spec["sources"])
+        for source in sources:
+            helm = source.get("helm") if isinstance(source, Map) else None
+            values = helm.get("valuesObject") if isinstance(helm, Map) else None
+            if isinstance(values, Map):
+                yield values
+
+
+def _flat_helm_images(values: Map) -> Iterator[ImageSite]:
+    """Charts that spell an image without an ``image:`` key: ``redis: {repository, tag}``.
+
+    (``image: {repository, tag}`` is found by :func:`_image_keys`.)
+    """
+    maps = [item for item in _walk_data(values) if isinstance(item, Map)]
+    under_image = {id(m["image"]) for m in maps if isinstance(m.get("image"), Map)}
+    for item in maps:
+        if (
+            id(item) not in under_image
+            and isinstance(item.get("repository"), str)
+            and ("tag" in item or "digest" in item)
+        ):
+            yield _helm_image(item)
 
 
 def _image_keys(data: Map) -> Iterator[ImageSite]:
