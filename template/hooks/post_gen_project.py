@@ -33,7 +33,7 @@ REMOVE: list[tuple[str, str, list[str]]] = [
     (
         "gitops_engine",
         "flux",
-        ["bootstrap/argocd", ENVIRONMENTS + "/argocd", ENVIRONMENTS + "/root-app.yaml"],
+        ["bootstrap", ENVIRONMENTS + "/argocd", ENVIRONMENTS + "/root-app.yaml"],
     ),
     ("ci_provider", "github", [".gitlab-ci.yml"]),
     ("ci_provider", "gitlab", [".github"]),

@@ -1,0 +1,487 @@
+"""The cookiecutter template: every combination of answers generates a repository whose
+overlays render, whose CI files match their public schemas, which passes its own checks, and
+whose Helm templates and GitHub expressions survive Jinja. Bad answers leave nothing behind.
+
+Generation uses cookiecutter's Python API in this process (the template's hooks still run as
+scripts, as they do for users); each combination is generated once per session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, git
+
+TEMPLATE = ROOT / "template"
+PROJECT = TEMPLATE / "{{cookiecutter.repo_slug}}"
+ENGINES = ("argocd", "flux")
+CIS = ("github", "gitlab", "none")
+BACKENDS = ("sealed-secrets", "external-secrets", "sops")
+FORMATS = ("kustomize", "helm")
+COMBOS = list(itertools.product(ENGINES, CIS, BACKENDS, FORMATS))
+APP = "demo-app"
+REGISTRY = "registry.example.com"
+
+
+def combo_id(combo: tuple[str, ...]) -> str:
+    return "-".join(combo)
+
+
+def generate(out: Path, **answers: str) -> Path:
+    from cookiecutter.main import cookiecutter
+
+    return Path(
+        cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(out))
+    )
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Path]:
+    """Every combination, generated once."""
+    out = tmp_path_factory.mktemp("combos")
+    repos = {}
+    for combo in COMBOS:
+        engine, ci, backend, fmt = combo
+        repos[combo] = generate(
+            out / combo_id(combo),  # the same answers otherwise: equal files compare equal
+            gitops_engine=engine,
+            ci_provider=ci,
+            secrets_backend=backend,
+            app_format=fmt,
+        )
+    return repos
+
+
+def files_of(repo: Path) -> set[str]:
+    return {str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file()}
+
+
+def load_all(path: Path) -> list:
+    return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+
+
+# -- the layout each answer chooses ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
+def test_every_combination_generates_the_layout_it_asked_for(generated, combo):
+    engine, ci, backend, fmt = combo
+    repo = generated[combo]
+    files = files_of(repo)
+    common = {
+        "README.md",
+        "CODEOWNERS",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        ".secrets.baseline",
+        "policies/gitops-guard.yaml",
+    }
+    assert common <= files
+    for env in ("staging", "production"):
+        overlay = f"clusters/{env}/{APP}"
+        assert f"clusters/{env}/infrastructure/namespace.yaml" in files
+        if fmt == "kustomize":
+            assert f"{overlay}/kustomization.yaml" in files
+            assert f"{overlay}/values.yaml" not in files
+        else:
+            assert f"{overlay}/values.yaml" in files
+            assert (f"{overlay}/helmrelease.yaml" in files) == (engine == "flux")
+            assert (f"{overlay}/kustomization.yaml" in files) == (engine == "flux")
+        assert (f"clusters/{env}/root-app.yaml" in files) == (engine == "argocd")
+        assert (f"clusters/{env}/argocd/{APP}.yaml" in files) == (engine == "argocd")
+        assert (f"clusters/{env}/flux/{APP}.yaml" in files) == (engine == "flux")
+        assert (f"{overlay}/sealed-secret.yaml" in files) == (backend == "sealed-secrets")
+        assert (f"{overlay}/external-secret.yaml" in files) == (backend == "external-secrets")
+        assert (f"clusters/{env}/infrastructure/secret-store.yaml" in files) == (
+            backend == "external-secrets"
+        )
+        assert (f"{overlay}/credentials.sops.yaml" in files) == (backend == "sops")
+    assert (".sops.yaml" in files) == (backend == "sops")
+    assert ("bootstrap/argocd/argocd-cm.yaml" in files) == (engine == "argocd")
+    assert (f"apps/{APP}/Chart.yaml" in files) == (fmt == "helm")
+    assert (f"apps/{APP}/deployment.yaml" in files) == (fmt == "kustomize")
+    assert (".github/workflows/pre-commit.yml" in files) == (ci == "github")
+    assert (".github/workflows/promote.yml" in files) == (ci == "github")
+    assert (".gitlab-ci.yml" in files) == (ci == "gitlab")
+    for rel in files:
+        text = (repo / rel).read_text(encoding="utf-8")
+        assert "cookiecutter" not in text, f"{rel}: unrendered template variable"
+        assert "{%" not in text, f"{rel}: unrendered Jinja"
+
+
+def test_no_empty_folders_are_left_by_the_deletions(generated):
+    for repo in generated.values():
+        empty = [p for p in repo.rglob("*") if p.is_dir() and not any(p.iterdir())]
+        assert empty == []
+
+
+# -- what the files say -----------------------------------------------------------------------
+
+
+def overlay_images(repo: Path, env: str, fmt: str) -> list[str]:
+    folder = repo / "clusters" / env / APP
+    if fmt == "kustomize":
+        (kustomization,) = load_all(folder / "kustomization.yaml")
+        return [f"{i['name']}:{i['newTag']}" for i in kustomization["images"]]
+    (values,) = load_all(folder / "values.yaml")
+    image = values["image"]
+    return [f"{image['registry']}/{image['repository']}:{image['tag']}"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_environment_runs_the_registry_image_at_a_release_tag(generated, fmt):
+    repo = generated[("argocd", "github", "sops", fmt)]
+    for env in ("staging", "production"):
+        (image,) = overlay_images(repo, env, fmt)
+        name, tag = image.rsplit(":", 1)
+        assert name == f"{REGISTRY}/{APP}"
+        assert tag == "v0.1.0"
+
+
+def test_the_image_registry_answer_reaches_images_and_policy(tmp_path):
+    repo = generate(tmp_path, image_registry="localhost:5000/team", app_name="shop")
+    kustomization = (repo / "clusters/staging/shop/kustomization.yaml").read_text()
+    assert "name: localhost:5000/team/shop\n" in kustomization
+    (policy,) = load_all(repo / "policies/gitops-guard.yaml")
+    assert policy["images"]["allowed_registries"] == ["localhost:5000/team"]
+
+
+def test_policy_has_schema_comment_and_commented_stricter_options(generated):
+    repo = generated[COMBOS[0]]
+    text = (repo / "policies/gitops-guard.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=")
+    assert "#       require_digest: true" in text
+    from gitops_guard.policy import load_policy
+
+    policy = load_policy(repo / "policies/gitops-guard.yaml")  # valid against the schema
+    assert policy.section("images")["allowed_registries"] == [REGISTRY]
+    assert policy.environments == ["staging", "production"]
+
+
+def test_pre_commit_config_uses_only_this_projects_hooks_at_the_private_pin(tmp_path):
+    repo = generate(tmp_path, _hooks_repo="https://git.example.com/hooks", _hooks_rev="v9.9.9")
+    (config,) = load_all(repo / ".pre-commit-config.yaml")
+    (entry,) = config["repos"]
+    assert entry["repo"] == "https://git.example.com/hooks"
+    assert entry["rev"] == "v9.9.9"
+    published = [h["id"] for h in load_all(ROOT / ".pre-commit-hooks.yaml")[0]]
+    assert [h["id"] for h in entry["hooks"]] == published
+
+
+def test_hooks_rev_default_is_this_version():
+    from gitops_guard import __version__
+
+    data = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    assert data["_hooks_rev"] == f"v{__version__}"
+
+
+def test_variables_of_the_design_with_first_choice_as_default():
+    data = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    assert data["gitops_engine"] == list(ENGINES)
+    assert data["ci_provider"] == list(CIS)
+    assert data["app_format"] == list(FORMATS)
+    assert data["secrets_backend"] == list(BACKENDS)
+    assert data["image_registry"] == REGISTRY
+    assert data["app_name"] == APP
+    assert {"project_name", "repo_slug"} <= set(data)
+
+
+def test_secrets_baseline_is_static(generated):
+    texts = {(repo / ".secrets.baseline").read_bytes() for repo in generated.values()}
+    assert len(texts) == 1
+    baseline = json.loads(texts.pop())
+    assert baseline["results"] == {}
+    assert "generated_at" in baseline
+
+
+def test_codeowners_platform_owns_clusters_and_policies_apps_teams_own_apps(generated):
+    lines = (generated[COMBOS[0]] / "CODEOWNERS").read_text().splitlines()
+    owners = dict(line.split(None, 1) for line in lines if line and not line.startswith("#"))
+    assert owners["/clusters/"] == owners["/policies/"] == "@example-org/platform-team"
+    assert owners["/apps/"] == "@example-org/app-team"
+
+
+def test_no_plaintext_secret_is_generated(generated):
+    for repo in generated.values():
+        for path in list(repo.rglob("*.yaml")):
+            if "templates" in path.parts or path.name.endswith("notifications-cm.yaml"):
+                continue
+            for doc in load_all(path):
+                if isinstance(doc, dict) and doc.get("kind") == "Secret":
+                    assert "sops" in doc, path  # only SOPS-encrypted Secrets
+                    assert all(v.startswith("ENC[AES256_GCM,") for v in doc["stringData"].values())
+
+
+def test_helm_templates_are_copied_verbatim(generated):
+    source = PROJECT / "apps" / "{{cookiecutter.app_name}}" / "templates"
+    for combo in COMBOS:
+        if combo[3] != "helm":
+            continue
+        target = generated[combo] / "apps" / APP / "templates"
+        names = sorted(p.name for p in source.iterdir())
+        assert sorted(p.name for p in target.iterdir()) == names
+        for name in names:
+            assert (target / name).read_bytes() == (source / name).read_bytes()
+    assert "{{ include" in (source / "deployment.yaml").read_text()
+
+
+def test_github_expressions_survive_jinja(generated):
+    workflows = generated[("argocd", "github", "sops", "kustomize")] / ".github/workflows"
+    promote = (workflows / "promote.yml").read_text()
+    assert "${{ inputs.app }}" in promote
+    assert "${{ secrets.PROMOTION_TOKEN || github.token }}" in promote
+    assert "gitops-guard promote" in promote
+    assert "gh pr create" in promote
+    (doc,) = load_all(workflows / "promote.yml")
+    assert "workflow_dispatch" in doc[True]  # YAML 1.1 reads the key `on` as True
+    check = (workflows / "pre-commit.yml").read_text()
+    assert "${{ hashFiles('.pre-commit-config.yaml') }}" in check
+    assert "pre-commit run --all-files" in check
+
+
+def test_gitlab_ci_runs_pre_commit_and_a_manual_promotion(generated):
+    (ci,) = load_all(generated[("flux", "gitlab", "sops", "helm")] / ".gitlab-ci.yml")
+    assert "pre-commit run --all-files" in " ".join(ci["pre-commit"]["script"])
+    promote = ci["promote"]
+    assert promote["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "web"'}]
+    assert any("gitops-guard promote" in line for line in promote["script"])
+    assert any("merge_request.create" in line for line in promote["script"])
+
+
+# -- the engines ------------------------------------------------------------------------------
+
+
+def sync_wave(doc: dict) -> int:
+    return int(doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_argocd_applications_heal_prune_retry_and_sync_in_waves(generated, fmt):
+    repo = generated[("argocd", "github", "sealed-secrets", fmt)]
+    for env in ("staging", "production"):
+        (root,) = load_all(repo / f"clusters/{env}/root-app.yaml")
+        (infra,) = load_all(repo / f"clusters/{env}/argocd/infrastructure.yaml")
+        (app,) = load_all(repo / f"clusters/{env}/argocd/{APP}.yaml")
+        for application in (root, infra, app):
+            policy = application["spec"]["syncPolicy"]
+            assert policy["automated"] == {"prune": True, "selfHeal": True}
+            assert policy["retry"]["backoff"]["factor"] == 2
+        assert sync_wave(infra) < sync_wave(app)
+        (namespace,) = load_all(repo / f"clusters/{env}/infrastructure/namespace.yaml")
+        assert sync_wave(namespace) < 0
+        if fmt == "helm":
+            helm = app["spec"]["source"]["helm"]
+            assert helm["valueFiles"] == [f"../../clusters/{env}/{APP}/values.yaml"]
+    (cm,) = load_all(repo / "bootstrap/argocd/argocd-cm.yaml")
+    assert (
+        "obj.status.health.status"
+        in cm["data"]["resource.customizations.health.argoproj.io_Application"]
+    )
+    (notifications,) = load_all(repo / "bootstrap/argocd/argocd-notifications-cm.yaml")
+    assert {"trigger.on-sync-failed", "trigger.on-health-degraded"} <= set(notifications["data"])
+    assert "{{.app.metadata.name}}" in notifications["data"]["template.app-sync-failed"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_flux_kustomizations_prune_wait_time_out_and_depend(generated, fmt):
+    repo = generated[("flux", "github", "sops", fmt)]
+    for env in ("staging", "production"):
+        flux = repo / f"clusters/{env}/flux"
+        (source,) = load_all(flux / "source.yaml")
+        assert source["kind"] == "GitRepository"
+        (infra,) = load_all(flux / "infrastructure.yaml")
+        (app,) = load_all(flux / f"{APP}.yaml")
+        for kustomization in (infra, app):
+            spec = kustomization["spec"]
+            assert spec["prune"] is True and spec["timeout"]
+            assert spec["sourceRef"]["name"] == source["metadata"]["name"]
+            assert spec.get("wait") or spec.get("healthChecks")
+        assert app["spec"]["dependsOn"] == [{"name": "infrastructure"}]
+        kinds = {d["kind"] for d in load_all(flux / "notifications.yaml")}
+        assert kinds == {"Alert", "Provider"}
+        if fmt == "helm":
+            (release,) = load_all(repo / f"clusters/{env}/{APP}/helmrelease.yaml")
+            assert release["spec"]["upgrade"]["remediation"]["strategy"] == "rollback"
+            assert release["spec"]["driftDetection"]["mode"] == "enabled"
+            assert app["spec"]["healthChecks"][0]["kind"] == "HelmRelease"
+
+
+# -- external tools: kustomize, the CI schemas ------------------------------------------------
+
+
+def _tree_digest(repo: Path) -> str:
+    """What kustomize reads: everything under apps/, clusters/, bootstrap/."""
+    digest = hashlib.sha256()
+    for path in sorted(repo.rglob("*")):
+        rel = path.relative_to(repo)
+        if path.is_file() and rel.parts[0] in ("apps", "clusters", "bootstrap"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def kustomize(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) not found")
+def test_every_overlay_renders_with_kubectl_kustomize(generated):
+    # combinations that differ only in CI have identical manifests: render each tree once
+    unique: dict[str, Path] = {}
+    for repo in generated.values():
+        unique.setdefault(_tree_digest(repo), repo)
+    folders = [
+        k.parent for repo in unique.values() for k in sorted(repo.rglob("kustomization.yaml"))
+    ]
+    assert len(unique) == len(ENGINES) * len(BACKENDS) * len(FORMATS)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(kustomize, folders))
+    failures = [f"{f}: {r.stderr}" for f, r in zip(folders, results) if r.returncode != 0]
+    assert failures == []
+    rendered = {str(f): r.stdout for f, r in zip(folders, results)}
+    overlay = next(f for f in folders if f.match(f"clusters/production/{APP}"))
+    if (overlay / "values.yaml").exists():
+        assert "kind: HelmRelease" in rendered[str(overlay)]
+    else:
+        assert f"image: {REGISTRY}/{APP}:v0.1.0" in rendered[str(overlay)]
+
+
+def test_an_overlay_that_does_not_render_fails(tmp_path):
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl (with kustomize) not found")
+    repo = generate(tmp_path)
+    (repo / f"apps/{APP}/service.yaml").unlink()
+    assert kustomize(repo / f"clusters/staging/{APP}").returncode != 0
+
+
+def check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_ci_files_match_their_public_schemas(generated):
+    workflows = sorted(f for r in generated.values() for f in r.glob(".github/workflows/*.yml"))
+    gitlab = sorted(f for r in generated.values() for f in r.glob(".gitlab-ci.yml"))
+    assert len(workflows) == 2 * len(COMBOS) // 3 and len(gitlab) == len(COMBOS) // 3
+    for schema, files in (("vendor.github-workflows", workflows), ("vendor.gitlab-ci", gitlab)):
+        result = check_jsonschema(schema, files)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_broken_ci_file_fails_its_schema(generated, tmp_path):
+    source = generated[("argocd", "gitlab", "sops", "helm")] / ".gitlab-ci.yml"
+    broken = tmp_path / ".gitlab-ci.yml"
+    broken.write_text(source.read_text().replace("when: never", "when: sometimes"))
+    assert check_jsonschema("vendor.gitlab-ci", [broken]).returncode != 0
+    workflow = generated[("argocd", "github", "sops", "helm")] / ".github/workflows/promote.yml"
+    broken = tmp_path / "promote.yml"
+    broken.write_text(workflow.read_text().replace("runs-on: ubuntu-latest", "runs_on: linux"))
+    assert check_jsonschema("vendor.github-workflows", [broken]).returncode != 0
+
+
+# -- the repository passes its own checks (in process; real pre-commit in test_scaffold) ------
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
+def test_every_combination_passes_its_own_checks(generated, combo, tmp_path):
+    from gitops_guard import demo
+
+    repo = tmp_path / "repo"
+    shutil.copytree(generated[combo], repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    for check in demo.CHECKS:
+        outcome = demo.run_check(repo, check)
+        assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
+
+
+# -- bad answers ------------------------------------------------------------------------------
+
+BAD_ANSWERS = [
+    ({"app_name": "Demo_App"}, "app_name 'Demo_App' is not a DNS-1123 label"),
+    ({"app_name": "-app"}, "app_name '-app' is not a DNS-1123 label"),
+    ({"app_name": "a" * 64}, "a DNS-1123 label has at most 63"),
+    ({"repo_slug": "my.repo"}, "repo_slug 'my.repo' is not a DNS-1123 label"),
+    ({"image_registry": "myregistry"}, "would be read as a Docker Hub path"),
+    ({"image_registry": "https://registry.example.com"}, "is not a registry host"),
+    ({"image_registry": "registry.example.com:99999"}, "port 99999 is not between"),
+    ({"image_registry": "registry example.com"}, "is not a registry host"),
+]
+
+
+@pytest.mark.parametrize(("answers", "message"), BAD_ANSWERS)
+def test_bad_answers_fail_with_the_reason_and_leave_no_folder(tmp_path, capfd, answers, message):
+    from cookiecutter.exceptions import FailedHookException
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(FailedHookException):
+        generate(out, **answers)
+    assert message in capfd.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def _pre_gen():
+    from gitops_guard.scaffold import _pre_gen_module
+
+    return _pre_gen_module()
+
+
+@pytest.mark.parametrize(
+    "registry",
+    [
+        "registry.example.com",
+        "localhost",
+        "localhost:5000",
+        "ghcr.io/my-org",
+        "10.0.0.1:5000/team/sub",
+        "[::1]:5000",
+        "registry-1.example.com:443",
+    ],
+)
+def test_registry_hosts_accepted(registry):
+    assert _pre_gen().registry_problem(registry) is None
+
+
+def test_the_hook_script_is_valid_python_before_rendering():
+    for name in ("pre_gen_project.py", "post_gen_project.py"):
+        source = (TEMPLATE / "hooks" / name).read_text()
+        compile(source, name, "exec")
+        assert "r'''{{ cookiecutter | tojson }}'''" in source
+
+
+def test_post_gen_deletions_are_a_pure_function_of_the_answers(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "post_gen", TEMPLATE / "hooks/post_gen_project.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    repo = generate(tmp_path / "a")  # already trimmed: nothing more to delete
+    monkeypatch.chdir(repo)
+    answers = {
+        "gitops_engine": "argocd",
+        "ci_provider": "github",
+        "secrets_backend": "sealed-secrets",
+        "app_format": "kustomize",
+        "app_name": APP,
+    }
+    assert module.doomed(answers) == []
+    answers["ci_provider"] = "none"
+    assert module.doomed(answers) == [".github"]
