@@ -273,7 +273,8 @@ def _edit(data: bytes, desired: dict[str, str | None]) -> bytes:
     text, _, slots = overlays.parse_file("k", "kustomization.yaml", data, exact=True)
     web = next(s for s in slots if s.name == "web")
     wanted = {k: v for k, v in {**web.values(), **desired}.items() if v is not None}
-    return yamledit.apply(text, slot_edits_for(text, web, wanted)).encode("utf-8")
+    bom = "\ufeff" if yamledit.has_bom(data) else ""
+    return (bom + yamledit.apply(text, slot_edits_for(text, web, wanted))).encode("utf-8")
 
 
 @pytest.mark.parametrize(
@@ -295,3 +296,31 @@ def test_block_scalar_is_refused_not_mangled():
     text, _, slots = overlays.parse_file("k", "kustomization.yaml", data, exact=True)
     with pytest.raises(yamledit.EditError, match="block scalar"):
         slot_edits_for(text, slots[0], {"newTag": "v2.0.0"})
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_libyaml_offsets_are_the_pure_python_ones(case):
+    """promote edits at libyaml's marks only because they equal the pure-Python composer's."""
+    import yaml
+
+    for path in sorted((CASES / case / "production").iterdir()):
+        text = "\ufeffkey: é\r\n" + path.read_text(encoding="utf-8").replace("\n", "\r\n")
+        text = text.lstrip("\ufeff")
+        fast = yamledit.compose(text, "x", exact=True)
+        slow = yamledit._compose(text, "x", yaml.SafeLoader)
+        assert yamledit._offsets_line_up(text, fast)
+        assert _spans(fast) == _spans(slow)
+
+
+def _spans(roots):
+    out = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node.id == "scalar":
+            out.append((node.value, node.start_mark.index, node.end_mark.index))
+        elif node.id == "sequence":
+            stack.extend(node.value)
+        else:
+            stack.extend(v for pair in node.value for v in pair)
+    return out

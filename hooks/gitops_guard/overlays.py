@@ -108,6 +108,7 @@ class OverlayFile:
     data: bytes
     roots: list[Any]
     slots: list[ImageSlot]
+    bom: bool = False
 
 
 @dataclass
@@ -207,7 +208,8 @@ def load_overlay(root: Path, env: str, app: str, exact: bool = False) -> Overlay
             overlay.problems.extend(_problems(shown, data))
             continue
         text, roots, slots = parsed
-        overlay.files.append(OverlayFile(shown, path, text, data, roots, slots))
+        bom = yamledit.has_bom(data)
+        overlay.files.append(OverlayFile(shown, path, text, data, roots, slots, bom))
     return overlay
 
 

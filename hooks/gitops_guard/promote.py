@@ -188,7 +188,8 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
                 raise Refused(f"{f.path}: {exc}") from None
             _verify(f, new, wanted)
             _check_policy(policy, f.path, new, wanted)
-            plan.files[f.abspath] = (f.path, f.text, new)
+            bom = "\ufeff" if f.bom else ""
+            plan.files[f.abspath] = (f.path, bom + f.text, bom + new)
     return plan
 
 
@@ -290,7 +291,7 @@ def _check_policy(policy: Any, shown: str, new: str, wanted: dict[str, ImageSlot
     from gitops_guard.documents import load_text
     from gitops_guard.images import check
 
-    source = load_text(shown, new.lstrip("\ufeff"))
+    source = load_text(shown, new)
     _, _, slots = overlays.parse_file(shown, Path(shown).name, new.encode("utf-8"))
     lines: set[int] = set()
     for slot in slots:

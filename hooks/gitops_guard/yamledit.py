@@ -6,7 +6,7 @@ says *where* each scalar sits (character offsets from PyYAML's pure-Python compo
 are splices of the original text: replace a scalar's span, insert one ``key: value`` line after
 a sibling, or delete one such line. Every other byte stays as it was.
 
-The text keeps a BOM as its first character, so offsets and the bytes written back agree.
+A BOM is taken off before parsing (libyaml does not count it) and put back on writing.
 """
 
 from __future__ import annotations
@@ -38,20 +38,33 @@ def _yaml() -> Any:
 
 
 def decode(data: bytes, where: str) -> str:
-    """UTF-8 text with any BOM kept as its first character (so it is written back)."""
+    """UTF-8 text without its BOM (the caller keeps the BOM and writes it back)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise EditError(f"{where}: UTF-16 files are not edited; convert the file to UTF-8")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EditError(f"{where}: not UTF-8 (byte {exc.start})") from None
 
 
+def has_bom(data: bytes) -> bool:
+    return data.startswith(b"\xef\xbb\xbf")
+
+
 def compose(text: str, where: str, exact: bool = True) -> list[Any]:
-    """The node trees of every document. ``exact`` uses the pure-Python composer, whose marks
-    are character offsets into ``text``; otherwise libyaml (fast, line/column only)."""
+    """The node trees of every document. With ``exact``, marks are character offsets into
+    ``text``: libyaml's marks are checked against the text (they count characters) and the
+    pure-Python composer is the fallback when they do not line up."""
     yaml = _yaml()
-    loader = yaml.SafeLoader if exact else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    fast = getattr(yaml, "CSafeLoader", None)
+    roots = _compose(text, where, fast or yaml.SafeLoader)
+    if exact and fast is not None and not _offsets_line_up(text, roots):
+        roots = _compose(text, where, yaml.SafeLoader)
+    return roots
+
+
+def _compose(text: str, where: str, loader: Any) -> list[Any]:
+    yaml = _yaml()
     try:
         return [n for n in yaml.compose_all(text, Loader=loader) if n is not None]
     except yaml.YAMLError as exc:
@@ -61,6 +74,33 @@ def compose(text: str, where: str, exact: bool = True) -> list[Any]:
         raise EditError(f"{where}:{at}invalid YAML: {problem}") from None
     except RecursionError:
         raise EditError(f"{where}: nesting too deep to parse") from None
+
+
+def _offsets_line_up(text: str, roots: list[Any]) -> bool:
+    """Every single-line scalar sits where its marks say (plain: its text; quoted: quotes)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.id == "scalar":
+            start, end = node.start_mark.index, node.end_mark.index
+            if end > len(text) or start > end:
+                return False
+            if node.style in (None, "") and "\n" not in text[start:end]:
+                if node.value and not text[start:end].endswith(node.value):
+                    return False
+            elif node.style in ("'", '"') and text[end - 1 : end] != node.style:
+                return False
+        elif node.id == "sequence":
+            stack.extend(node.value)
+        else:
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+    return True
 
 
 def items(mapping: Any) -> Iterator[tuple[str, Any, Any, bool]]:

@@ -1,0 +1,244 @@
+"""Benchmark promotion: ``promote`` on a 2,000-line Helm values file, and ``check-promotion``
+over 500 apps with 200 commits of history.
+
+    python bench/bench_promotion.py [--repeat 5] [--keep DIR]
+
+promote is compared side by side with the usual peer, a ruamel.yaml round trip (load, set the
+tag, dump: what image updaters and yq-style tools do), on the same file: time per promotion and
+how many lines each changes (ours: exactly the changed value's line). check-promotion runs as
+the hook does (a fresh ``gitops-guard`` process), with ``require: history`` and ``current``,
+next to the floor of reading that history at all (``git log --raw`` + ``git cat-file --batch``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hooks"))
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        env=GIT_ENV,
+        input=stdin,
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def values_file(tag: str, lines: int = 2000) -> str:
+    """A realistic, comment-heavy values file of about ``lines`` lines, image near the end."""
+    rng = random.Random(7)
+    out = ["# Default values for the web chart.", "# This is a YAML-formatted file.", ""]
+    section = 0
+    while len(out) < lines - 12:
+        section += 1
+        out.append(f"component{section}:")
+        out.append(f"  # settings of component {section}")
+        out.append(f"  enabled: {'true' if rng.random() > 0.3 else 'false'}")
+        out.append(f"  replicaCount: {rng.randint(1, 5)}")
+        out.append("  resources:")
+        out.append(f"    requests: {{cpu: {rng.randint(1, 9)}00m, memory: 128Mi}}")
+        out.append("  env:")
+        for i in range(rng.randint(1, 4)):
+            out.append(f"  - name: VAR_{section}_{i}")
+            out.append(f'    value: "{rng.randint(0, 10**6)}"  # quoted on purpose')
+        out.append("  annotations: &ann" + str(section))
+        out.append(f"    team: team-{section % 7}")
+        out.append("")
+    out += [
+        "image:",
+        "  repository: registry.example.com/web",
+        "  pullPolicy: IfNotPresent",
+        "  # Overrides the image tag whose default is the chart appVersion.",
+        f'  tag: "{tag}"',
+        "",
+        "service:",
+        "  type: ClusterIP",
+        "  port: 80",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def changed_lines(old: str, new: str) -> str:
+    """``-removed/+added`` lines between two texts."""
+    diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0))
+    removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+    added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+    return f"-{removed}/+{added} lines"
+
+
+def bench_promote(work: Path, repeat: int) -> None:
+    from gitops_guard.cli import main
+
+    repo = work / "promote"
+    for env, tag in (("staging", "v2.0.0"), ("production", "v1.9.0")):
+        folder = repo / "clusters" / env / "web"
+        folder.mkdir(parents=True)
+        (folder / "values.yaml").write_text(values_file(tag), encoding="utf-8")
+    target = repo / "clusters" / "production" / "web" / "values.yaml"
+    original = target.read_text(encoding="utf-8")
+    print(f"promote: {len(original.splitlines())}-line values file, tag v1.9.0 -> v2.0.0")
+
+    old_cwd = os.getcwd()
+    os.chdir(repo)
+    ours = []
+    try:
+        for _ in range(repeat):
+            target.write_text(original, encoding="utf-8")
+            sink = io.StringIO()
+            stdout, stderr = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = sink
+            start = time.perf_counter()
+            try:
+                code = main(["promote", "web", "--write"])
+            finally:
+                sys.stdout, sys.stderr = stdout, stderr
+            ours.append(time.perf_counter() - start)
+            assert code == 0, sink.getvalue()
+    finally:
+        os.chdir(old_cwd)
+    ours_text = target.read_text(encoding="utf-8")
+
+    from ruamel.yaml import YAML
+
+    peer = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        yaml = YAML()
+        yaml.preserve_quotes = True
+        data = yaml.load(original)
+        data["image"]["tag"] = "v2.0.0"
+        buffer = io.StringIO()
+        yaml.dump(data, buffer)
+        peer.append(time.perf_counter() - start)
+    peer_text = buffer.getvalue()
+
+    t_ours, t_peer = statistics.median(ours), statistics.median(peer)
+    rows = [
+        ("gitops-guard promote --write (parse, verify, policy, write)", t_ours, ours_text),
+        ("ruamel.yaml round trip (load, set, dump; no policy/write)", t_peer, peer_text),
+    ]
+    for label, seconds, text in rows:
+        print(f"  {label:<58} {seconds * 1000:8.1f} ms  {changed_lines(original, text)}")
+    print(f"  ratio ours/peer: {t_ours / t_peer:.2f}x")
+
+
+def bench_check(work: Path, repeat: int, apps: int = 500, commits: int = 200) -> None:
+    repo = work / "check"
+    rng = random.Random(11)
+    tags = {}
+
+    def kustomization(app: str, tag: str) -> str:
+        return (
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources:\n  - ../../../apps/{app}\nimages:\n  - name: {app}\n"
+            f"    newName: registry.example.com/{app}\n    newTag: {tag}  # set by CI\n"
+        )
+
+    for i in range(apps):
+        app = f"app{i:03d}"
+        tags[app] = [f"v1.0.{i % 10}"]
+        for env in ("staging", "production"):
+            path = repo / "clusters" / env / app / "kustomization.yaml"
+            path.parent.mkdir(parents=True)
+            path.write_text(kustomization(app, tags[app][0]))
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    start = time.perf_counter()
+    for n in range(commits):
+        app = f"app{rng.randrange(apps):03d}"
+        tag = f"v2.{n}.0"
+        tags[app].append(tag)
+        (repo / "clusters" / "staging" / app / "kustomization.yaml").write_text(
+            kustomization(app, tag)
+        )
+        if n % 3 == 0:  # every third commit promotes an older staging tag to production
+            old = rng.choice(tags[app])
+            (repo / "clusters" / "production" / app / "kustomization.yaml").write_text(
+                kustomization(app, old)
+            )
+        git(repo, "commit", "-q", "-am", f"bump {app} to {tag}")
+    print(
+        f"check-promotion: {apps} apps x 2 environments, {commits + 1} commits "
+        f"(history built in {time.perf_counter() - start:.1f} s)"
+    )
+    exe = shutil.which("gitops-guard") or str(Path(sys.executable).parent / "gitops-guard")
+
+    def timed(*argv: str) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+        runs = []
+        result = None
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = subprocess.run(argv, cwd=repo, capture_output=True, check=False)
+            runs.append(time.perf_counter() - start)
+        assert result is not None
+        return statistics.median(runs), result
+
+    t_hist, r_hist = timed(exe, "check-promotion")
+    t_curr, r_curr = timed(exe, "check-promotion", "--require", "current")
+
+    def floor() -> None:
+        log = git(repo, "log", "--format=", "--raw", "--no-abbrev", "--", "clusters/staging/")
+        blobs = {line.split()[3] for line in log.decode().splitlines() if line.startswith(":")}
+        git(repo, "cat-file", "--batch", stdin=("\n".join(blobs) + "\n").encode())
+
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        floor()
+        runs.append(time.perf_counter() - start)
+    t_floor = statistics.median(runs)
+    n_hist = len(r_hist.stdout.decode().splitlines())
+    n_curr = len(r_curr.stdout.decode().splitlines())
+    for label, seconds, result, count in (
+        ("check-promotion (require: history)", t_hist, r_hist, n_hist),
+        ("check-promotion --require current", t_curr, r_curr, n_curr),
+    ):
+        print(f"  {label:<35} {seconds * 1000:8.1f} ms, exit {result.returncode}, {count} findings")
+    print(f"  {'floor: git log --raw + cat-file':<35} {t_floor * 1000:8.1f} ms")
+    print(f"  history cost over current: {(t_hist - t_curr) * 1000:.1f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it")
+    args = parser.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-promotion-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        bench_promote(work, args.repeat)
+        bench_check(work, args.repeat)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
