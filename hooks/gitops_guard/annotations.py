@@ -9,11 +9,14 @@ is caught here, per object, at the line of the value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from gitops_guard.documents import Document, Map, Seq
 from gitops_guard.findings import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 WAVE = "argocd.argoproj.io/sync-wave"
 HOOK = "argocd.argoproj.io/hook"

@@ -20,9 +20,7 @@ reading the repository's kustomization files (cheaply: no positions) and builds 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections import namedtuple
 
 from gitops_guard.annotations import (
     HELM_HOOK,
@@ -33,16 +31,33 @@ from gitops_guard.annotations import (
     sync_options,
 )
 from gitops_guard.documents import Document, Map, Pos, Seq, environment_of
-from gitops_guard.repository import KUSTOMIZATION_NAMES, Repository
+from gitops_guard.kgraph import Graph
+from gitops_guard.repository import Repository
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 _WATCHED = (WAVE, HOOK, SYNC_OPTIONS, HELM_HOOK, HELM_WEIGHT)
-_LISTS = ("resources", "bases", "components", "crds")
 
 
-@dataclass(frozen=True)
-class Obj:
-    """One object of an application, as Argo CD would receive it."""
+_ObjFields = namedtuple(
+    "_ObjFields",
+    "key doc kind group name namespace pos annotations wave_at via generated",
+    defaults=(None, (), False),
+)
 
+
+class Obj(_ObjFields):
+    """One object of an application, as Argo CD would receive it.
+
+    ``annotations``: the Argo CD / Helm annotations after kustomize's commonAnnotations;
+    ``wave_at``: where the effective sync-wave was written (file key, line, column);
+    ``via``: the kustomization files that include the object, innermost first.
+    """
+
+    __slots__ = ()
     key: str
     doc: Document | None
     kind: str
@@ -50,51 +65,29 @@ class Obj:
     name: str
     namespace: str | None
     pos: Pos
-    #: Argo CD / Helm annotations after kustomize's commonAnnotations
     annotations: dict[str, Any]
-    #: where the effective sync-wave was written: (file key, line, column)
-    wave_at: tuple[str, int, int] | None = None
-    #: kustomization files that include the object, innermost first
-    via: tuple[str, ...] = ()
-    generated: bool = False
+    wave_at: tuple[str, int, int] | None
+    via: tuple[str, ...]
+    generated: bool
 
     def label(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {ns}{self.name}"
 
 
-@dataclass
 class Application:
-    root: str
-    description: str
-    objects: list[Obj] = field(default_factory=list)
-    files: set[str] = field(default_factory=set)
-    #: SkipDryRunOnMissingResource=true in the pointing Application's syncOptions
-    skip_dry_run: bool = False
-    env: str | None = None
+    """The objects that sync together, and the files they come from."""
 
+    __slots__ = ("description", "env", "files", "objects", "root", "skip_dry_run")
 
-def _is_remote(entry: str) -> bool:
-    return "://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/"))
-
-
-def _light(repo: Repository, key: str) -> Any:
-    """A kustomization's data without positions: fast, for the reference graph only."""
-    source = repo._sources.get(key)
-    if source is not None:
-        docs = source.documents
-        return docs[0].data if docs else None
-    try:
-        with open(key, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except Exception:  # broken YAML is reported where the file is checked, not here
-        return None
+    def __init__(self, root: str, description: str) -> None:
+        self.root = root
+        self.description = description
+        self.objects: list[Obj] = []
+        self.files: set[str] = set()
+        #: SkipDryRunOnMissingResource=true in the pointing Application's syncOptions
+        self.skip_dry_run = False
+        self.env: str | None = None
 
 
 class Builder:
@@ -102,54 +95,17 @@ class Builder:
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
-        self._graph: dict[str, list[tuple[bool, str]]] = {}
         self._objects: dict[str, list[Obj]] = {}
-        self._closure: dict[str, set[str]] = {}
+        self._graph: Graph | None = None
 
-    # -- the kustomization graph ----------------------------------------------------------
-    def kustomizations(self) -> list[str]:
-        return [k for k in self.repo.files() if os.path.basename(k) in KUSTOMIZATION_NAMES]
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = Graph(self.repo)
+        return self._graph
 
     def edges(self, kfile: str) -> list[tuple[bool, str]]:
-        """What a kustomization lists, in order: (is a kustomization, key)."""
-        if kfile in self._graph:
-            return self._graph[kfile]
-        listed: list[tuple[bool, str]] = []
-        data = _light(self.repo, kfile)
-        folder = os.path.dirname(kfile)
-        if isinstance(data, dict):
-            for entry in _entries(data):
-                if _is_remote(entry):
-                    continue
-                target = os.path.normpath(os.path.join(folder, entry))
-                if os.path.isdir(target):
-                    sub = self.repo.kustomization_in(target)
-                    if sub is not None:
-                        listed.append((True, sub))
-                elif os.path.isfile(target):
-                    listed.append((False, self.repo.key(target)))
-        self._graph[kfile] = listed
-        return listed
-
-    def closure(self, kfile: str, stack: tuple[str, ...] = ()) -> set[str]:
-        """Every file (kustomizations included) an application rooted at ``kfile`` reads."""
-        if kfile in self._closure:
-            return self._closure[kfile]
-        result = {kfile}
-        for is_kust, key in self.edges(kfile):
-            if not is_kust:
-                result.add(key)
-            elif key not in stack:
-                result |= self.closure(key, (*stack, kfile))
-        self._closure[kfile] = result
-        return result
-
-    def roots(self) -> list[str]:
-        all_k = self.kustomizations()
-        listed: set[str] = set()
-        for k in all_k:
-            listed.update(key for is_kust, key in self.edges(k) if is_kust)
-        return [k for k in all_k if k not in listed]
+        return self.graph.edges.get(kfile, [])
 
     # -- objects ----------------------------------------------------------------------------
     def file_objects(self, key: str) -> list[Obj]:
@@ -184,29 +140,36 @@ class Builder:
 
     def applications(self, all_files: bool) -> Iterator[Application]:
         """The applications holding a given file (every application when ``all_files``)."""
+        graph = self.graph
         given = self.repo.given
-        covered: set[str] = set()
-        for root in self.roots():
-            closure = self.closure(root)
-            covered |= closure
-            if all_files or closure & given:
-                app = Application(root, f"kustomization {self.repo.display(root)}")
-                app.objects = self.kustomize_objects(root)
-                app.files = closure
-                app.env = environment_of(self.repo.display(root))
-                yield app
-        pointed = set()
+        if all_files:
+            roots = graph.roots()
+        else:
+            wanted: set[str] = set()
+            for key in given:
+                wanted |= graph.roots_of(key)
+            roots = [r for r in graph.roots() if r in wanted]
+        for root in roots:
+            app = Application(root, f"kustomization {self.repo.display(root)}")
+            app.objects = self.kustomize_objects(root)
+            app.files = graph.closure(root)
+            app.env = environment_of(self.repo.display(root))
+            yield app
+
+        def covered(key: str) -> bool:
+            return key in graph.parents or key in graph.edges
+
+        pointed: set[str] = set()
         for app in self._argo_directory_apps(covered):
             pointed |= app.files
             if all_files or app.files & given:
                 yield app
-        folders: dict[str, list[str]] = {}
+        folders: dict[str, None] = {}
         for key in sorted(given):
-            if key in covered or key in pointed:
-                continue
-            folders.setdefault(os.path.dirname(key), [])
+            if not covered(key) and key not in pointed:
+                folders.setdefault(os.path.dirname(key))
         for folder in folders:
-            files = [k for k in self.repo.yaml_in(folder) if k not in covered]
+            files = [k for k in self.repo.yaml_in(folder) if not covered(k)]
             app = Application(folder, f"folder {self.repo.display(folder) or '.'}")
             app.files = set(files)
             app.env = environment_of(self.repo.display(folder) + os.sep + "x")
@@ -214,7 +177,7 @@ class Builder:
                 app.objects.extend(self.file_objects(key))
             yield app
 
-    def _argo_directory_apps(self, covered: set[str]) -> Iterator[Application]:
+    def _argo_directory_apps(self, covered: Callable[[str], bool]) -> Iterator[Application]:
         """Folders Argo CD Applications among the loaded files point at (no kustomization)."""
         seen: set[str] = set()
         for key in sorted(self.repo.given):
@@ -240,7 +203,7 @@ class Builder:
                     seen.add(folder)
                     directory = src.get("directory")
                     recurse = isinstance(directory, Map) and directory.get("recurse") is True
-                    files = [k for k in self.repo.yaml_in(folder, recurse) if k not in covered]
+                    files = [k for k in self.repo.yaml_in(folder, recurse) if not covered(k)]
                     name = doc.name or "?"
                     app = Application(
                         folder, f"folder {self.repo.display(folder)} (Argo CD Application {name})"
@@ -251,17 +214,6 @@ class Builder:
                     for fkey in files:
                         app.objects.extend(self.file_objects(fkey))
                     yield app
-
-
-def _entries(data: dict) -> Iterator[str]:
-    for name in _LISTS:
-        items = data.get(name)
-        if isinstance(items, list):
-            for item in items:
-                if isinstance(item, str):
-                    yield item
-                elif isinstance(item, dict) and isinstance(item.get("path"), str):
-                    yield item["path"]
 
 
 def _app_sources(spec: Map) -> list[Map]:

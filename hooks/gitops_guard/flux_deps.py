@@ -9,28 +9,33 @@ depending object's own, as in Flux. The same name can exist once per cluster
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-
 from gitops_guard.documents import Document, Map, Seq, SourceFile, environment_of
 from gitops_guard.findings import Finding
 from gitops_guard.repository import Repository
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    Key = tuple[str | None, str, str | None, str]  # env, kind, namespace, name
 
 FLUX_KINDS = {
     "Kustomization": "kustomize.toolkit.fluxcd.io",
     "HelmRelease": "helm.toolkit.fluxcd.io",
 }
 
-Key = tuple[str | None, str, str | None, str]  # env, kind, namespace, name
 
-
-@dataclass
 class Node:
-    key: Key
-    path: str
-    source_key: str
-    doc: Document
-    deps: list[tuple[Key, tuple[int, int]]] = field(default_factory=list)
+    """A Flux object and the objects it depends on."""
+
+    __slots__ = ("deps", "doc", "key", "path", "source_key")
+
+    def __init__(self, key: Key, path: str, source_key: str, doc: Document) -> None:
+        self.key = key
+        self.path = path
+        self.source_key = source_key
+        self.doc = doc
+        self.deps: list[tuple[Key, tuple[int, int]]] = []
 
     def label(self) -> str:
         _, kind, ns, name = self.key

@@ -11,9 +11,7 @@ the dependency, and where each wave was written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections import namedtuple
 
 from gitops_guard.annotations import (
     HELM_WEIGHT,
@@ -27,13 +25,18 @@ from gitops_guard.annotations import (
 from gitops_guard.applications import CLUSTER_SCOPED, Application, Obj
 from gitops_guard.documents import Map, Pos, Seq, pod_specs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
 PHASES = {"PreSync": 0, "Sync": 1, "PostSync": 2}
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(namedtuple("_Slot", "phase wave")):
     """Where Argo CD places an object: phase, then wave."""
 
+    __slots__ = ()
     phase: str
     wave: int
 
@@ -61,10 +64,10 @@ def slot(obj: Obj) -> Slot | None:
     return Slot(phase, wave or 0)
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(namedtuple("_Need", "kind name namespace field pos")):
     """A reference from one object to another kind of object."""
 
+    __slots__ = ()
     kind: str
     name: str
     namespace: str | None
@@ -209,14 +212,16 @@ class Index:
         return None
 
 
-@dataclass(frozen=True)
 class Violation:
     """An ordering problem: ``obj`` syncs before ``dep``."""
 
-    rule: str
-    obj: Obj
-    dep: Obj
-    message: str
+    __slots__ = ("dep", "message", "obj", "rule")
+
+    def __init__(self, rule: str, obj: Obj, dep: Obj, message: str) -> None:
+        self.rule = rule
+        self.obj = obj
+        self.dep = dep
+        self.message = message
 
     @property
     def files(self) -> set[str]:

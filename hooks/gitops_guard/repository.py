@@ -17,8 +17,6 @@ from gitops_guard.documents import SourceFile, load_file
 
 YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-#: folders that never hold manifests of the repository itself
-SKIP_DIRS = {"node_modules", "vendor", "__pycache__", "venv"}
 
 
 def find_root(paths: Iterable[str]) -> Path:
@@ -49,6 +47,7 @@ class Repository:
         self._sources: dict[str, SourceFile] = {}
         self.given: set[str] = set()
         self._files: list[str] | None = None
+        self.tree_changed = True
         for source in given:
             key = self.key(source.path)
             self._sources[key] = source
@@ -71,17 +70,23 @@ class Repository:
         return key in self.given
 
     def files(self) -> list[str]:
-        """Every YAML file below the root (hidden and vendored folders skipped), as keys."""
+        """Every YAML file of the repository, as keys (given files always included).
+
+        Listed incrementally (``listing.py``): only folders changed since the last run are
+        read again. ``tree_changed`` says whether anything was added, removed or renamed.
+        """
         if self._files is None:
-            found: list[str] = []
-            for folder, dirs, names in os.walk(self.root):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-                for name in sorted(names):
-                    if name.endswith(YAML_SUFFIXES) or name == "Kustomization":
-                        found.append(os.path.join(folder, name))
-            self._files = [self.key(f) for f in found]
-            self._files.extend(k for k in self.given if k not in set(self._files))
+            from gitops_guard import listing
+
+            keys, self.tree_changed = listing.yaml_files(str(self.root))
+            listed = set(keys)
+            keys.extend(sorted(k for k in self.given if k not in listed))
+            self._files = keys
         return self._files
+
+    def parsed(self, key: str) -> SourceFile | None:
+        """The file if it is already parsed (never reads)."""
+        return self._sources.get(key)
 
     def source(self, key: str) -> SourceFile | None:
         """The parsed file (None when it does not exist)."""

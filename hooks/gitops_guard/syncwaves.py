@@ -15,15 +15,18 @@ that include them, where their waves were written) was given.
 
 from __future__ import annotations
 
-import argparse
 import os
-from typing import Any
 
 from gitops_guard import annotations as ann
 from gitops_guard.documents import Map, SourceFile
 from gitops_guard.findings import Finding
 from gitops_guard.policy import Policy
 from gitops_guard.repository import KUSTOMIZATION_NAMES, Repository, find_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

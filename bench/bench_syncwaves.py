@@ -1,0 +1,126 @@
+"""Time ``gitops-guard check-sync-waves`` against its peers, side by side, on the same files.
+
+    python bench/bench_syncwaves.py [--repo DIR] [--files 5000] [--runs 5] [--one-runs 15]
+
+Every tool runs as a whole process (start-up included: that is what a commit pays) inside the
+synthetic repository (``bench/generate.py``, made a git repository so the hook finds its root):
+
+* full run: every YAML file of the repository on one command line, like
+  ``pre-commit run --all-files`` with ``require_serial``; the peer is
+  ``gitops-guard check-images`` on the same files (target: at most 2x);
+* one file: one changed ``deployment.yaml``, the way a commit runs the hook. check-sync-waves
+  still reasons over the application that file belongs to, so it reads the repository's
+  kustomization graph (cached between runs, see ``kgraph.py`` / ``listing.py``); the peer is
+  pre-commit-hooks' ``check-yaml`` (target: at most 1.2x). The first, cache-filling run is
+  timed separately ("cold").
+
+The table shows the median wall time of each tool and the ratio to the peer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+#: installed tools run from bytecode; an editable checkout with PYTHONDONTWRITEBYTECODE set
+#: would recompile on every run and pay a cost no real install pays
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def tool(name: str) -> str:
+    found = BIN / name
+    if found.exists():
+        return str(found)
+    on_path = shutil.which(name)
+    if on_path is None:
+        raise SystemExit(f"bench_syncwaves.py: {name} not found (pip install -e '.[bench]')")
+    return on_path
+
+
+def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise SystemExit(f"{' '.join(argv[:2])}: exit {proc.returncode}: {message[-1:]}")
+    return elapsed
+
+
+def median(argv: list[str], cwd: Path, runs: int, env: dict[str, str]) -> float:
+    run_once(argv, cwd, env)  # warm-up (and cache fill)
+    return statistics.median(run_once(argv, cwd, env) for _ in range(runs))
+
+
+def git_repo(path: Path) -> None:
+    env = {**ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
+    env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", help="an existing generated repository (default: generate)")
+    parser.add_argument("--files", type=int, default=5000, help="files to generate")
+    parser.add_argument("--runs", type=int, default=5, help="timed full runs")
+    parser.add_argument("--one-runs", type=int, default=15, help="timed one-file runs")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="gg-bench-sync-") as scratch:
+        repo = Path(args.repo).resolve() if args.repo else Path(scratch) / "repo"
+        if not args.repo:
+            subprocess.run(
+                [sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(args.files)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        if not (repo / ".git").exists():
+            git_repo(repo)
+        env = {**ENV, "XDG_CACHE_HOME": str(Path(scratch) / "cache")}
+        files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yaml"))
+        one = next(f for f in files if f.endswith("/deployment.yaml"))
+        guard = tool("gitops-guard")
+        sync = [guard, "check-sync-waves"]
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {len(files)} files")
+        print(f"one file: {one}\n")
+
+        cold = run_once([*sync, one], repo, {**env, "XDG_CACHE_HOME": str(Path(scratch) / "c0")})
+        rows = [
+            ("one file", "check-sync-waves", median([*sync, one], repo, args.one_runs, env)),
+            (
+                "one file",
+                "check-yaml -m",
+                median([tool("check-yaml"), "-m", one], repo, args.one_runs, env),
+            ),
+            ("full", "check-sync-waves", median([*sync, *files], repo, args.runs, env)),
+            ("full", "check-images", median([guard, "check-images", *files], repo, args.runs, env)),
+        ]
+        print("| run | tool | median |")
+        print("|---|---|---:|")
+        for run, name, seconds in rows:
+            print(f"| {run} | {name} | {seconds * 1000:.0f} ms |")
+        print(f"| one file, cold cache | check-sync-waves | {cold * 1000:.0f} ms |\n")
+        one_ratio = rows[0][2] / rows[1][2]
+        full_ratio = rows[2][2] / rows[3][2]
+        print("Targets:")
+        print(f"- one file <= 1.2 x check-yaml: {one_ratio:.2f} {_ok(one_ratio <= 1.2)}")
+        print(f"- full run <= 2 x check-images: {full_ratio:.2f} {_ok(full_ratio <= 2)}")
+    return 0
+
+
+def _ok(flag: bool) -> str:
+    return "ok" if flag else "MISSED"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

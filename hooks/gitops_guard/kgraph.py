@@ -1,0 +1,185 @@
+"""The kustomization graph of a repository (who lists whom), remembered between runs.
+
+To know which applications hold a changed file, the hook needs what every kustomization of the
+repository lists (``resources``, ``bases``, ``components``, ``crds``), and a repository has
+hundreds. Parsing them all on every commit would cost more than the check itself, so the graph
+is kept in a cache file per repository (``~/.cache/gitops-guard/kustomizations/``): each
+kustomization's list is valid while its size and modification time are unchanged, and the
+resolved graph while, in addition, no file was added, removed or renamed (``listing.py``).
+``GITOPS_GUARD_NO_CACHE=1`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from gitops_guard.repository import Repository
+
+LISTS = ("resources", "bases", "components", "crds")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_ENDINGS = tuple(os.sep + n for n in KUSTOMIZATION_NAMES)
+_VERSION = 2
+
+#: an edge: (the target is a kustomization, target key)
+Edge = tuple[bool, str]
+
+
+def listed(data: object) -> list[str]:
+    """The paths a kustomization lists, in order."""
+    result: list[str] = []
+    if not isinstance(data, dict):
+        return result
+    for name in LISTS:
+        items = data.get(name)
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, str):
+                    result.append(item)
+                elif isinstance(item, dict) and isinstance(item.get("path"), str):
+                    result.append(item["path"])
+    return result
+
+
+def is_remote(entry: str) -> bool:
+    return "://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/"))
+
+
+def _cache_file(root: str) -> str | None:
+    if os.environ.get("GITOPS_GUARD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return os.path.join(base, "gitops-guard", "kustomizations", f"{digest}.marshal")
+
+
+def _parse(key: str) -> list[str]:
+    try:
+        with open(key, "rb") as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except Exception:  # broken YAML is reported where the file itself is checked
+        return []
+    return listed(data)
+
+
+class Graph:
+    """``edges[k]``: what kustomization ``k`` lists; ``parents[x]``: kustomizations listing x."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        files = repo.files()
+        self.kustomizations = [k for k in files if k.endswith(_ENDINGS)]
+        self.edges: dict[str, list[Edge]] = {}
+        self.parents: dict[str, list[str]] = {}
+        self._build(set(files))
+        for kfile, edges in self.edges.items():
+            for _, target in edges:
+                self.parents.setdefault(target, []).append(kfile)
+
+    def roots(self) -> list[str]:
+        return [k for k in self.kustomizations if k not in self.parents]
+
+    def roots_of(self, key: str) -> set[str]:
+        """The root kustomizations whose applications hold ``key``."""
+        found: set[str] = set()
+        stack = [key]
+        seen = {key}
+        while stack:
+            item = stack.pop()
+            ups = self.parents.get(item)
+            if not ups:
+                if item.endswith(_ENDINGS):
+                    found.add(item)
+                continue
+            for up in ups:
+                if up not in seen:
+                    seen.add(up)
+                    stack.append(up)
+        return found
+
+    def closure(self, kfile: str) -> set[str]:
+        """Every file an application rooted at ``kfile`` reads (kustomizations included)."""
+        result = {kfile}
+        stack = [kfile]
+        while stack:
+            for is_kust, target in self.edges.get(stack.pop(), ()):
+                if target not in result:
+                    result.add(target)
+                    if is_kust:
+                        stack.append(target)
+        return result
+
+    def _build(self, known: set[str]) -> None:
+        cache_path = _cache_file(str(self.repo.root))
+        cached: dict = {}
+        if cache_path is not None:
+            try:
+                with open(cache_path, "rb") as handle:
+                    loaded = marshal.loads(handle.read())
+                if isinstance(loaded, dict) and loaded.get("version") == _VERSION:
+                    cached = loaded.get("files") or {}
+            except (OSError, EOFError, ValueError, TypeError):
+                cached = {}
+        changed = self.repo.tree_changed or len(cached) != len(self.kustomizations)
+        stamps: dict[str, tuple[int, int]] = {}
+        for key in self.kustomizations:
+            try:
+                stat = os.stat(key)
+            except OSError:
+                stamps[key] = (-1, -1)
+                changed = True
+                continue
+            stamps[key] = (stat.st_mtime_ns, stat.st_size)
+            hit = cached.get(key)
+            if hit is None or (hit[0], hit[1]) != stamps[key]:
+                changed = True
+        fresh: dict[str, tuple] = {}
+        for key in self.kustomizations:
+            hit = cached.get(key)
+            if not changed and hit is not None:
+                self.edges[key] = [tuple(e) for e in hit[3]]  # type: ignore[misc]
+                continue
+            fresh_hit = hit is not None and (hit[0], hit[1]) == stamps[key]
+            entries = hit[2] if fresh_hit else _parse(key)
+            edges = self._resolve(key, entries, known)
+            self.edges[key] = edges
+            fresh[key] = (*stamps[key], entries, edges)
+        if changed and cache_path is not None:
+            _save(cache_path, fresh)
+
+    def _resolve(self, kfile: str, entries: list[str], known: set[str]) -> list[Edge]:
+        folder = os.path.dirname(kfile)
+        result: list[Edge] = []
+        for entry in entries:
+            if is_remote(entry):
+                continue
+            target = os.path.normpath(os.path.join(folder, entry))
+            if target in known:
+                result.append((False, target))
+                continue
+            sub = next((target + e for e in _ENDINGS if target + e in known), None)
+            if sub is not None:
+                result.append((True, sub))
+            elif os.path.isfile(target):  # a non-YAML resource, or one the listing skips
+                result.append((False, target))
+        return result
+
+
+def _save(path: str, files: dict) -> None:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as handle:
+            marshal.dump({"version": _VERSION, "files": files}, handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the next run the parsing
