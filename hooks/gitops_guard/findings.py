@@ -75,7 +75,7 @@ class Finding:
 
 def _suppressed_rules(line: str) -> set[str] | None:
     """Rules a line's comment suppresses: None (no comment), empty set (all), or ids."""
-    if "gitops-guard" not in line:
+    if "gitops-guard" not in line.lower():
         return None
     match = SUPPRESS.search(line)
     if match is None:
@@ -86,17 +86,24 @@ def _suppressed_rules(line: str) -> set[str] | None:
 
 
 def is_suppressed(finding: Finding, lines: list[str]) -> bool:
-    """A comment on the finding's line or the line directly above it silences it."""
+    """A comment on the finding's line, or a comment line directly above it, silences it.
+
+    The line above counts only when it is nothing but a comment: a trailing comment that
+    silences its own line must not silence the next one too.
+    """
     for number in (finding.line, finding.line - 1):
         if 1 <= number <= len(lines):
-            rules = _suppressed_rules(lines[number - 1])
+            text = lines[number - 1]
+            if number != finding.line and not text.lstrip().startswith("#"):
+                continue
+            rules = _suppressed_rules(text)
             if rules is not None and (not rules or finding.rule in rules):
                 return True
     return False
 
 
 def filter_suppressed(findings: Iterable[Finding], lines: list[str]) -> list[Finding]:
-    if not any("gitops-guard" in line for line in lines):
+    if not any("gitops-guard" in line.lower() for line in lines):
         return list(findings)
     return [f for f in findings if not is_suppressed(f, lines)]
 
