@@ -26,7 +26,8 @@ def write(findings: Iterable[Finding], fmt: str, out: TextIO) -> None:
 def _text(findings: list[Finding], out: TextIO) -> None:
     for f in findings:
         suffix = "" if f.severity == ERROR else f" [{f.severity}]"
-        out.write(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{suffix}\n")
+        message = " ".join(f.message.splitlines())  # one finding, one line
+        out.write(f"{f.path}:{f.line}:{f.column}: {f.rule} {message}{suffix}\n")
 
 
 def _json(findings: list[Finding], out: TextIO) -> None:
