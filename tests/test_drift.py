@@ -4,6 +4,7 @@ resource; allowed differences ignored, images pending promotion, the rest drift.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -137,3 +138,66 @@ def test_diff_pairs_named_list_items_and_reports_leaves():
     (only,) = list(drift.diff(a, b, []))
     assert drift._show(only[0]) == "spec.containers[name=a].image"
     assert only[1:] == ("x:1", "x:2")
+
+
+def test_generated_configmap_names_pair_up_and_embedded_values_diff_by_key():
+    staging = {
+        ("ConfigMap", "web", "web-values-5t9k9t6fkh"): {
+            "data": {"values.yaml": "# staging\nreplicaCount: 1\nimage:\n  tag: v2\nlog: debug\n"}
+        },
+        ("HelmRelease", "web", "web"): {
+            "spec": {"valuesFrom": [{"kind": "ConfigMap", "name": "web-values-5t9k9t6fkh"}]}
+        },
+    }
+    production = {
+        ("ConfigMap", "web", "web-values-gmdc9d8thk"): {
+            "data": {"values.yaml": "# production\nreplicaCount: 3\nimage:\n  tag: v1\nlog: info\n"}
+        },
+        ("HelmRelease", "web", "web"): {
+            "spec": {"valuesFrom": [{"kind": "ConfigMap", "name": "web-values-gmdc9d8thk"}]}
+        },
+    }
+    a, b = drift._unhash(staging), drift._unhash(production)
+    assert set(a) == set(b)
+    key = ("ConfigMap", "web", "web-values-<hash>")
+    found = {drift._show(p): (x, y) for p, x, y in drift.diff(a[key], b[key], [])}
+    assert found == {
+        'data["values.yaml"].image.tag': ("v2", "v1"),
+        'data["values.yaml"].log': ("debug", "info"),
+        'data["values.yaml"].replicaCount': (1, 3),
+    }
+    hr = ("HelmRelease", "web", "web")
+    assert list(drift.diff(a[hr], b[hr], [])) == []
+    image_path = drift._parse_pattern('data["values.yaml"].image.tag')
+    assert drift._is_image(image_path, "v2", "v1")
+    assert drift._matches(
+        drift._parse_pattern("data.*.replicaCount"), [*image_path[:2], "replicaCount"]
+    )
+
+
+@needs_renderer
+@pytest.mark.parametrize("answers", [("kustomize", "argocd"), ("helm", "flux")])
+def test_a_generated_repository_has_no_drift_only_the_pending_tag(answers, chdir, cli):
+    """The template's overlays differ by design (environment labels, replicas); after CI bumps
+    staging, drift shows the tag as pending, and after promote nothing is left."""
+    app_format, engine = answers
+    code, _, err = cli(
+        "new", "repo", "--no-input", "--set", f"app_format={app_format}",
+        "--set", f"gitops_engine={engine}",
+    )  # fmt: skip
+    assert code == 0, err
+    os.chdir(chdir / "repo")
+    code, out, err = cli("drift")
+    assert code == 0 and "0 drift, 0 pending promotion" in out, out + err
+    staging = chdir / "repo" / "clusters" / "staging" / "demo-app"
+    for path in staging.glob("*.yaml"):
+        text = path.read_text()
+        if "newTag: v0.1.0" in text or "  tag: v0.1.0" in text:
+            path.write_text(text.replace("v0.1.0", "v0.2.0"))
+    code, out, err = cli("drift")
+    assert code == 0 and "0 drift, 1 pending promotion" in out, out + err
+    assert "v0.2.0" in out
+    assert cli("promote", "demo-app", "--write")[0] == 0
+    code, out, _ = cli("drift")
+    assert code == 0 and "0 drift, 0 pending promotion" in out
+    assert cli("check-promotion", "--require", "current")[0] == 0

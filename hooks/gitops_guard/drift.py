@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -78,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "no kustomize renderer: install kustomize or kubectl (kubectl kustomize) on PATH"
         )
-    names = sorted(set(overlays.apps(root, source)) | set(overlays.apps(root, target)))
+    folders = sorted(set(overlays.apps(root, source)) | set(overlays.apps(root, target)))
+    names = [name for name in folders if _sets_an_image(root, name, (source, target))]
     if args.app is not None:
-        if args.app not in names:
+        if args.app not in folders:
             print(
                 f"gitops-guard drift: app {args.app!r} has no overlay in {source} or {target}",
                 file=sys.stderr,
@@ -106,6 +108,15 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(d.type == DRIFT for d in differences) else 0
 
 
+def _sets_an_image(root: Path, app: str, envs: tuple[str, str]) -> bool:
+    """An app's overlay sets its image; bootstrap folders (argocd/, flux/) do not."""
+    for env in envs:
+        overlay = overlays.load_overlay(root, env, app)
+        if any(f.slots for f in overlay.files):
+            return True
+    return False
+
+
 def _has_kustomization(folder: Path) -> bool:
     return any((folder / name).is_file() for name in KUSTOMIZATION_FILES)
 
@@ -125,7 +136,7 @@ def compare_app(
             return [Difference(app, "", "", "", "", DRIFT, *_only(other, source))], 0
     if not all(_has_kustomization(f) for f in folders.values()):
         return None, 0
-    rendered = {env: render(folder, command) for env, folder in folders.items()}
+    rendered = {env: _unhash(render(folder, command)) for env, folder in folders.items()}
     differences: list[Difference] = []
     ignored = 0
     a, b = rendered[source], rendered[target]
@@ -188,6 +199,36 @@ def render(folder: Path, command: list[str]) -> dict[tuple[str, str, str], Any]:
     return resources
 
 
+#: kustomize's generated ConfigMap / Secret names end in 10 characters of this alphabet
+_HASH_SUFFIX = re.compile(r"^(.+)-[2456789bcdfghkmt]{10}$")
+
+
+def _unhash(resources: dict[tuple[str, str, str], Any]) -> dict[tuple[str, str, str], Any]:
+    """``app-values-5t9k9t6fkh`` -> ``app-values-<hash>``, in names and in references to them,
+    so generated ConfigMaps pair up and only their content shows as a difference."""
+    renamed: dict[str, str] = {}
+    for kind, _namespace, name in resources:
+        match = _HASH_SUFFIX.match(name) if kind in ("ConfigMap", "Secret") else None
+        if match:
+            renamed[name] = f"{match.group(1)}-<hash>"
+    if not renamed:
+        return resources
+    return {
+        (kind, namespace, renamed.get(name, name)): _replace(doc, renamed)
+        for (kind, namespace, name), doc in resources.items()
+    }
+
+
+def _replace(value: Any, renamed: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return renamed.get(value, value)
+    if isinstance(value, dict):
+        return {k: _replace(v, renamed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, renamed) for v in value]
+    return value
+
+
 Segment = Any  # str key, or ("name", value) / ("index", i) for list items
 
 
@@ -219,8 +260,31 @@ def diff(a: Any, b: Any, path: list[Segment]) -> Iterator[tuple[list[Segment], A
             else:
                 yield from diff(a[i], b[i], here)
         return
+    if isinstance(a, str) and isinstance(b, str) and a != b and _embedded_yaml(path):
+        left, right = _load_embedded(a), _load_embedded(b)
+        if isinstance(left, dict) and isinstance(right, dict):
+            yield from diff(left, right, path)  # a values file in a ConfigMap: by key
+            return
     if a != b or type(a) is not type(b):
         yield path, a, b
+
+
+def _embedded_yaml(path: list[Segment]) -> bool:
+    return (
+        len(path) >= 2
+        and path[-2] == "data"
+        and isinstance(path[-1], str)
+        and path[-1].endswith((".yaml", ".yml"))
+    )
+
+
+def _load_embedded(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
 
 
 def _none(value: Any) -> Any:
@@ -248,18 +312,21 @@ def _allowed(config: dict[str, Any]) -> dict[str, list[list[str]]]:
     return {kind: [_parse_pattern(p) for p in paths] for kind, paths in config.items()}
 
 
+_TOKEN = re.compile(r'\["([^"]*)"\]|\[([^\]]*)\]|([^.\[\]]+)')
+
+
 def _parse_pattern(pattern: str) -> list[str]:
-    """``spec.template.spec.containers[*].resources`` -> segments; ``[x]`` stays ``[x]``."""
+    """``spec.containers[*].resources`` or ``metadata.labels["app.kubernetes.io/env"]`` ->
+    segments; list selectors stay bracketed (``[*]``, ``[web]``, ``[name=web]``, ``[0]``)."""
     segments: list[str] = []
-    for part in pattern.split("."):
-        while "[" in part:
-            head, _, rest = part.partition("[")
-            if head:
-                segments.append(head)
-            inner, _, part = rest.partition("]")
-            segments.append(f"[{inner}]")
-        if part:
-            segments.append(part)
+    for match in _TOKEN.finditer(pattern):
+        quoted, selector, key = match.groups()
+        if quoted is not None:
+            segments.append(quoted)
+        elif selector is not None:
+            segments.append(f"[{selector}]")
+        else:
+            segments.append(key)
     return segments
 
 
@@ -274,13 +341,25 @@ def _matches(pattern: list[str], path: list[Segment]) -> bool:
             inner = want[1:-1]
             if inner not in ("*", str(seg[1])) and inner != f"name={seg[1]}":
                 return False
-        elif seg != want:
+        elif want != "*" and seg != want:
             return False
     return True
 
 
+IMAGE_FIELDS = ("registry", "repository", "tag", "digest")
+
+
 def _is_image(path: list[Segment], left: Any, right: Any) -> bool:
-    return bool(path) and path[-1] == "image" and isinstance(left, str) and isinstance(right, str)
+    """A container's ``image``, or a Helm values ``image.tag`` (repository, digest...)."""
+    if (
+        not path
+        or not isinstance(left, (str, type(None)))
+        or not isinstance(right, (str, type(None)))
+    ):
+        return False
+    if path[-1] == "image":
+        return isinstance(left, str) and isinstance(right, str)
+    return len(path) >= 2 and path[-2] == "image" and path[-1] in IMAGE_FIELDS
 
 
 def _report(

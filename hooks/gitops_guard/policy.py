@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
         "environments": ["staging", "production"],
         "require": "history",
         "allowed_differences": {
+            "*": ['metadata.labels["app.kubernetes.io/environment"]'],
             "Deployment": [
                 "spec.replicas",
                 "spec.template.spec.containers[*].resources.requests",
@@ -43,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
             "Rollout": ["spec.replicas", "spec.template.spec.containers[*].resources.requests"],
             "HorizontalPodAutoscaler": ["spec.minReplicas", "spec.maxReplicas"],
             "PodDisruptionBudget": ["spec.minAvailable", "spec.maxUnavailable"],
+            "HelmRelease": ["spec.values.replicaCount", "spec.values.resources.requests"],
+            # a values file kustomize turns into a ConfigMap (Flux valuesFrom)
+            "ConfigMap": ["data.*.replicaCount", "data.*.resources.requests"],
         },
     },
 }
@@ -95,7 +99,8 @@ _PROMOTION = {
             "description": "What `drift` accepts between environments: {Kind or '*': [paths]}. "
             "A path is dotted (`spec.replicas`), `[*]` matches every list item "
             "(`spec.template.spec.containers[*].resources.requests`), and a difference at or "
-            "below a listed path is allowed. A kind listed here replaces that kind's defaults.",
+            "below a listed path is allowed; a `*` segment matches any key. A kind listed here "
+            "replaces that kind's defaults.",
             "propertyNames": {"pattern": "^(\\*|[A-Za-z][A-Za-z0-9]*)$"},
             "additionalProperties": {
                 "type": "array",
