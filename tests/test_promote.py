@@ -324,3 +324,25 @@ def _spans(roots):
         else:
             stack.extend(v for pair in node.value for v in pair)
     return out
+
+
+@pytest.mark.parametrize(
+    "written,expected",
+    [("tag: ~", "tag: v2.3.0"), ("tag: null  # chart default", "tag: v2.3.0  # chart default")],
+)
+def test_a_null_tag_is_replaced_in_place(written, expected, chdir, cli):
+    build_case(chdir, "helm-values")
+    target = chdir / "clusters" / "production" / "web" / "values.yaml"
+    target.write_text(target.read_text().replace('tag: "v2.2.0"', written))
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 0, err
+    text = target.read_text()
+    assert expected in text and text.count("tag:") == 2
+
+
+def test_an_empty_tag_is_refused(chdir, cli):
+    build_case(chdir, "helm-values")
+    target = chdir / "clusters" / "production" / "web" / "values.yaml"
+    target.write_text(target.read_text().replace('tag: "v2.2.0"', "tag:"))
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 1 and "tag is empty" in err

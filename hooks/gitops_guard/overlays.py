@@ -33,6 +33,7 @@ FIELDS = {
     "string": ("image",),
 }
 MAX_DEPTH = 64
+NULL_TAG = "tag:yaml.org,2002:null"
 
 
 class LayoutError(Exception):
@@ -55,11 +56,14 @@ class ImageSlot:
     inherited: set[str] = field(default_factory=set)
 
     def value(self, name: str) -> str | None:
+        """The field's text; None when absent or null (``tag: ~``)."""
         pair = self.fields.get(name)
-        return pair[1].value if pair is not None else None
+        if pair is None or pair[1].tag == NULL_TAG:
+            return None
+        return pair[1].value
 
     def values(self) -> dict[str, str]:
-        return {k: v[1].value for k, v in self.fields.items()}
+        return {k: v for k in self.fields if (v := self.value(k)) is not None}
 
     @property
     def reference(self) -> str:
@@ -290,8 +294,6 @@ def _kustomize(shown: str, entries: Any, prefix: str) -> Iterator[ImageSlot]:
 def _fill(slot: ImageSlot, mapping: Any) -> None:
     for key, key_node, value_node, inherited in yamledit.items(mapping):
         if key in FIELDS[slot.kind] and value_node.id == "scalar":
-            if value_node.tag == "tag:yaml.org,2002:null" and not value_node.value:
-                continue  # `tag:` with nothing: as if absent
             slot.fields[key] = (key_node, value_node)
             if inherited:
                 slot.inherited.add(key)

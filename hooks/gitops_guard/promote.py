@@ -235,6 +235,12 @@ def slot_edits_for(text: str, slot: ImageSlot, desired: dict[str, str]) -> list[
         if want is not None and have is not None:
             node = slot.fields[name][1]
             edits.append(yamledit.replace_scalar(text, node, want, flow=bool(mapping.flow_style)))
+        elif want is not None and name in slot.fields:  # written but null: `tag: ~`
+            node = slot.fields[name][1]
+            if not node.value:
+                line = node.start_mark.line + 1
+                raise yamledit.EditError(f"{slot.path}:{line}: {name} is empty; set it by hand")
+            edits.append(yamledit.replace_scalar(text, node, want, flow=bool(mapping.flow_style)))
         elif want is not None:
             inserts.append(name)
         else:

@@ -177,7 +177,8 @@ def replace_scalar(text: str, node: Any, value: str, flow: bool) -> Edit:
         line = node.start_mark.line + 1
         raise EditError(f"line {line}: a block scalar (| or >) holds an image field; not edited")
     start, end = scalar_span(text, node)
-    return Edit(start, end, render(value, style, flow, was_str=node.tag == STR_TAG))
+    was_str = node.tag in (STR_TAG, "tag:yaml.org,2002:null")  # null: write a string
+    return Edit(start, end, render(value, style, flow, was_str=was_str))
 
 
 def _newline(text: str, at: int) -> str:
