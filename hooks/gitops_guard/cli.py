@@ -46,7 +46,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "check-secrets": Command(
         # "run": it scans every text file (not only YAML) and handles its own files
-        "gitops_guard.secrets", "committed secrets (Kubernetes-aware, detect-secrets)", "run"
+        "gitops_guard.secrets",
+        "committed secrets (Kubernetes-aware, detect-secrets)",
+        "run",
     ),
     "check-sync-waves": Command(
         "gitops_guard.syncwaves", "sync-wave / hook / sync-option annotations and ordering", "files"
@@ -149,7 +151,10 @@ def _main(argv: list[str]) -> int:
         parser = _base_parser()
         if command is not None:
             raise UsageError(f"unknown command {command!r} (see 'gitops-guard --help')")
-        parser.parse_args(argv)  # --version / --help exit here
+        try:
+            parser.parse_args(argv)  # --version / --help end here
+        except SystemExit as exc:  # main() returns its exit code, it never raises one
+            return int(exc.code or 0)
         parser.print_help()
         return USAGE_ERROR
     rest = argv[:]

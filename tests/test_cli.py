@@ -1,0 +1,151 @@
+"""The command line: exit codes 0 / 1 / 2, one-line usage errors, --version, --help, folders,
+and ``python -m gitops_guard`` as a real process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from gitops_guard import __version__
+from gitops_guard.cli import COMMANDS, expand_paths
+
+GOOD = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+    "  containers: [{name: a, image: 'reg.io/a:v1.0.0'}]\n"
+)
+BAD = GOOD.replace("v1.0.0", "latest")
+
+
+@pytest.fixture
+def files(chdir: Path) -> Path:
+    (chdir / "good.yaml").write_text(GOOD, encoding="utf-8")
+    (chdir / "bad.yaml").write_text(BAD, encoding="utf-8")
+    return chdir
+
+
+def one_line_error(err: str) -> bool:
+    return err.count("\n") == 1 and err.startswith("gitops-guard: error: ")
+
+
+def test_exit_0_when_clean(cli, files):
+    assert cli("check-images", "good.yaml") == (0, "", "")
+
+
+def test_exit_1_with_findings(cli, files):
+    code, out, err = cli("check-images", "good.yaml", "bad.yaml")
+    assert (code, err) == (1, "")
+    assert out == (
+        "bad.yaml:5:33: image/tag-latest image 'reg.io/a' uses tag 'latest', which floats; "
+        "pin a tag matching ^v\\d+\\.\\d+\\.\\d+$\n"
+    )
+
+
+def test_exit_0_when_only_warnings_or_info(cli, files):
+    (files / "empty.yaml").write_text("", encoding="utf-8")
+    code, out, _ = cli("check-images", "empty.yaml")
+    assert code == 0 and out.rstrip().endswith("[info]")
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["check-images", "--frobnicate", "good.yaml"], "--frobnicate"),
+        (["check-images", "--format", "xml", "good.yaml"], "xml"),
+        (["check-images"], "FILE"),
+        (["check-images", "missing.yaml"], "missing.yaml"),
+        (["no-such-command"], "no-such-command"),
+        (["--frobnicate"], "--frobnicate"),
+    ],
+)
+def test_usage_errors_are_exit_2_with_one_line(cli, files, argv, says):
+    code, out, err = cli(*argv)
+    assert code == 2 and out == ""
+    assert one_line_error(err), err
+    assert says in err
+
+
+def test_version(cli):
+    for argv in (["--version"], ["check-images", "--version"]):
+        code, out, _ = cli(*argv)
+        assert (code, out) == (0, f"gitops-guard {__version__}\n")
+
+
+def test_help_lists_every_command(cli):
+    code, out, _ = cli("--help")
+    assert code == 0
+    for name in COMMANDS:
+        assert name in out
+    code, out, _ = cli("check-images", "--help")
+    assert code == 0 and "--policy" in out and "--format" in out
+
+
+def test_no_arguments_prints_help_and_exits_2(cli):
+    code, out, _ = cli()
+    assert code == 2 and "commands:" in out
+
+
+def test_folders_expand_to_yaml_files_skipping_hidden_ones(tmp_path: Path):
+    for rel in ("a.yaml", "b.yml", "c.json", "sub/d.yaml", ".git/e.yaml", "sub/.hidden/f.yaml"):
+        target = tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("a: 1\n", encoding="utf-8")
+    found = [Path(p).relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)])]
+    assert found == ["a.yaml", "b.yml", "sub/d.yaml"]
+    # a file named explicitly is checked whatever its suffix (pre-commit chose it)
+    assert expand_paths([str(tmp_path / "c.json")]) == [str(tmp_path / "c.json")]
+
+
+def test_a_folder_argument_is_checked_recursively(cli, files):
+    (files / "apps").mkdir()
+    (files / "apps" / "pod.yaml").write_text(BAD, encoding="utf-8")
+    code, out, _ = cli("check-images", "apps")
+    assert code == 1 and out.startswith("apps/pod.yaml:5:33: image/tag-latest")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_every_format_keeps_the_exit_code(cli, files, fmt):
+    assert cli("check-images", "--format", fmt, "bad.yaml")[0] == 1
+    assert cli("check-images", "--format", fmt, "good.yaml")[0] == 0
+
+
+def test_python_dash_m_runs_as_a_real_process(files):
+    run = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-images", "good.yaml", "bad.yaml"],
+        cwd=files,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1 and run.stderr == ""
+    assert run.stdout.startswith("bad.yaml:5:33: image/tag-latest")
+    usage = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-images", "--bogus", "good.yaml"],
+        cwd=files,
+        capture_output=True,
+        text=True,
+    )
+    assert usage.returncode == 2 and one_line_error(usage.stderr)
+    assert "Traceback" not in usage.stderr
+
+
+def test_check_images_imports_no_heavy_module():
+    """Start-up time: a commit hook must not import jsonschema, ruamel or detect-secrets."""
+    code = (
+        "import sys\n"
+        "from gitops_guard.cli import main\n"
+        "main(['check-images', sys.argv[1]])\n"
+        "heavy = [m for m in ('jsonschema', 'ruamel', 'detect_secrets', 'cookiecutter', "
+        "'pathlib', 'dataclasses', 'typing') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "tests" / "data" / "check-images" / "good")],
+        cwd=ROOT.parent,  # no policy file upward: defaults
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "", run.stdout  # the list of heavy modules: empty
