@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,30 +55,31 @@ def check_repository(
     root: Path, order: list[str], require: str, policy: Any = None
 ) -> list[Finding]:
     findings: list[Finding] = []
-    history_note_done = False
+    notes: list[Finding] = []
     for pred, env in zip(order, order[1:]):
-        env_apps = overlays.apps(root, env)
-        if not env_apps:
-            continue
-        history: dict[str, set[str]] | None = None
-        if require == "history":
-            history, why = read_history(root, pred)
-            if history is None and not history_note_done:
-                history_note_done = True
-                where = _note_path(root, policy, pred)
-                findings.append(
-                    Finding(
-                        where,
-                        1,
-                        1,
-                        "promotion/history-unavailable",
-                        f"{why}: comparing with {pred}'s current references only "
-                        "(promotion.require: current); fetch full history for the real check",
+        cache: dict[str, Any] = {}
+
+        def history(pred: str = pred, cache: dict[str, Any] = cache) -> dict[str, set[str]] | None:
+            """Read once, and only when an app pins something to compare."""
+            if require != "history":
+                return None
+            if "value" not in cache:
+                cache["value"], why = read_history(root, pred)
+                if cache["value"] is None and not notes:
+                    notes.append(
+                        Finding(
+                            _note_path(root, policy, pred),
+                            1,
+                            1,
+                            "promotion/history-unavailable",
+                            f"{why}: comparing with {pred}'s current references only",
+                        )
                     )
-                )
-        for app in env_apps:
+            return cache["value"]
+
+        for app in overlays.apps(root, env):
             findings.extend(_check_app(root, pred, env, app, history))
-    return findings
+    return notes + findings
 
 
 def _note_path(root: Path, policy: Any, env: str) -> str:
@@ -88,7 +89,7 @@ def _note_path(root: Path, policy: Any, env: str) -> str:
 
 
 def _check_app(
-    root: Path, pred: str, env: str, app: str, history: dict[str, set[str]] | None
+    root: Path, pred: str, env: str, app: str, get_history: Callable[[], Any]
 ) -> list[Finding]:
     overlay = overlays.load_overlay(root, env, app)
     findings = list(overlay.problems)
@@ -110,6 +111,7 @@ def _check_app(
                 )
             )
         return findings
+    history: dict[str, set[str]] | None = get_history()
     current = overlays.load_overlay(root, pred, app)
     known_text = {s.reference for f in current.files for s in f.slots if s.pinned}
     if history is not None:
@@ -192,9 +194,11 @@ def read_history(root: Path, env: str) -> tuple[dict[str, set[str]] | None, str]
     except OSError:
         return None, "git is not installed"
     if probe.returncode != 0:
-        return None, f"{root} is not a git repository, so it has no history"
+        return None, "not a git repository, so there is no history"
     if probe.stdout.strip() == "true":
-        return None, "this is a shallow clone: git history is missing"
+        return None, (
+            "this is a shallow clone, so git history is missing (fetch it: fetch-depth: 0)"
+        )
     if _git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
         return {}, ""
     prefix = f"clusters/{env}/"
