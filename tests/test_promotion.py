@@ -198,3 +198,11 @@ def test_check_promotion_hook_through_pre_commit(hooks_repo, make_repo, run_pre_
     assert result.returncode == 1
     assert "promotion/not-promoted" in result.stdout
     assert "staging ran: v1.0.0" in result.stdout
+
+
+def test_a_policy_given_outside_policies_does_not_move_the_root(chdir, cli):
+    history_repo(chdir)
+    write(chdir, "custom-policy.yaml", "version: 1\npromotion:\n  require: current\n")
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0"))
+    code, out, _ = cli("check-promotion", "--policy", "custom-policy.yaml")
+    assert code == 1 and "which is not what staging runs (v1.1.0)" in out

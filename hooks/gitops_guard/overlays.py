@@ -139,7 +139,8 @@ class Overlay:
 def repo_root(policy: Any = None, start: Path | None = None) -> Path:
     """The policy file's repository, else git's top level, else the nearest folder above
     ``start`` holding ``clusters/``, else the working directory."""
-    if policy is not None and getattr(policy, "path", None) is not None:
+    path = getattr(policy, "path", None)
+    if path is not None and Path(path).resolve().parent.name == "policies":
         return policy.root
     here = start or Path.cwd()
     try:
