@@ -20,6 +20,12 @@ CASES = DATA / "check-sync-waves"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
 
 
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    """Each test gets its own listing / kustomization-graph cache (and exercises it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 def _cases(kind: str) -> list[Path]:
     return sorted(p for p in (CASES / kind).iterdir() if p.is_dir())
 

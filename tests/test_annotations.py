@@ -1,0 +1,96 @@
+"""annotations: values Kubernetes rejects or Argo CD silently misreads, one object at a time."""
+
+from __future__ import annotations
+
+import pytest
+from gitops_guard import annotations as ann
+from gitops_guard.documents import load_text
+
+
+def _findings(text: str) -> list:
+    doc = load_text("x.yaml", text).documents[0]
+    return list(ann.check_object(doc, "x.yaml"))
+
+
+def _meta(annotations: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n{annotations}"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("1", '"1"'), ("true", '"true"'), ("1.10", '"1.10"'), ("0x1F", '"0x1F"'), ("~", '""')],
+)
+def test_unquoted_values_name_the_fix(value, shown):
+    (finding,) = _findings(_meta(f"    example.com/a: {value}\n"))
+    assert finding.rule == "sync/annotation-not-string"
+    assert (finding.line, finding.column) == (6, 20)
+    assert shown in finding.message
+
+
+def test_quoted_values_and_block_scalars_are_strings():
+    assert _findings(_meta("    a: \"1\"\n    b: |\n      multi\n    c: 'true'\n")) == []
+
+
+@pytest.mark.parametrize("wave", ['"1.5"', "first", '" 2"', '"+1"', '""', '"1e3"'])
+def test_wave_must_be_an_integer(wave):
+    (finding,) = _findings(_meta(f"    argocd.argoproj.io/sync-wave: {wave}\n"))
+    assert finding.rule == "sync/wave-not-integer"
+    assert "wave 0" in finding.message
+
+
+@pytest.mark.parametrize("wave", ['"0"', '"-10"', '"2147483647"'])
+def test_integer_waves_pass(wave):
+    assert _findings(_meta(f"    argocd.argoproj.io/sync-wave: {wave}\n")) == []
+
+
+def test_hook_values():
+    assert _findings(_meta("    argocd.argoproj.io/hook: PreSync , PostSync\n")) == []
+    (bad,) = _findings(_meta("    argocd.argoproj.io/hook: postsync\n"))
+    assert "did you mean PostSync?" in bad.message
+    (skip,) = _findings(_meta("    argocd.argoproj.io/hook: Skip,Sync\n"))
+    assert "Skip must stand alone" in skip.message
+    (empty,) = _findings(_meta("    argocd.argoproj.io/hook: PreSync,\n"))
+    assert "(empty)" in empty.message
+
+
+def test_sync_options_known_values_and_application_only():
+    ok = "    argocd.argoproj.io/sync-options: Prune=false,Delete=confirm,Replace=true\n"
+    assert _findings(_meta(ok)) == []
+    found = _findings(_meta("    argocd.argoproj.io/sync-options: Validate=no,PruneLast\n"))
+    assert [f.rule for f in found] == ["sync/sync-option-unknown"] * 2
+    (app_only,) = _findings(
+        _meta("    argocd.argoproj.io/sync-options: PrunePropagationPolicy=orphan\n")
+    )
+    assert app_only.rule == "sync/sync-option-app-only"
+
+
+def test_helm_weight_next_to_sync_wave_is_mixed():
+    text = _meta('    argocd.argoproj.io/sync-wave: "1"\n    helm.sh/hook-weight: "2"\n')
+    (finding,) = _findings(text)
+    assert finding.rule == "sync/mixed-hook-annotations"
+
+
+def test_crd_schema_labels_are_not_values():
+    text = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: a.b\nspec:\n  versions:\n    - schema:\n        openAPIV3Schema:\n"
+        "          properties:\n            metadata:\n              properties:\n"
+        "                labels: {type: object}\n"
+    )
+    assert _findings(text) == []
+
+
+def test_kustomization_common_annotations():
+    doc = load_text(
+        "kustomization.yaml",
+        "commonAnnotations:\n  argocd.argoproj.io/sync-wave: two\ncommonLabels:\n  tier: 1\n",
+    ).documents[0]
+    rules = sorted(f.rule for f in ann.check_kustomization(doc.data, "kustomization.yaml"))
+    assert rules == ["sync/annotation-not-string", "sync/wave-not-integer"]
+
+
+def test_hook_phases_prefer_argo_over_helm():
+    assert ann.hook_phases({ann.HOOK: "PostSync", ann.HELM_HOOK: "pre-install"}) == ["PostSync"]
+    assert ann.hook_phases({ann.HELM_HOOK: "pre-install,post-upgrade"}) == ["PreSync", "PostSync"]
+    assert ann.hook_phases({ann.HELM_HOOK: "test"}) is None
+    assert ann.hook_phases({}) is None

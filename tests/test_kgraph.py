@@ -1,0 +1,72 @@
+"""kgraph: who lists whom among a repository's kustomizations, cached by size and mtime."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from gitops_guard import kgraph
+from gitops_guard.repository import Repository
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GITOPS_GUARD_NO_CACHE", raising=False)
+
+
+def _write(root, files):
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def _graph(root):
+    return kgraph.Graph(Repository(root))
+
+
+def test_edges_roots_and_closure(tmp_path):
+    root = tmp_path / "repo"
+    _write(
+        root,
+        {
+            "apps/web/base/kustomization.yaml": "resources: [deploy.yaml]\n",
+            "apps/web/base/deploy.yaml": "kind: Deployment\n",
+            "clusters/prod/web/kustomization.yaml": (
+                "resources:\n  - ../../../apps/web/base\n  - https://example.com/remote.yaml\n"
+                "components:\n  - ../../../components/extra\n"
+            ),
+            "components/extra/kustomization.yaml": "kind: Component\n",
+        },
+    )
+    graph = _graph(root)
+    overlay = str(root / "clusters/prod/web/kustomization.yaml")
+    base = str(root / "apps/web/base/kustomization.yaml")
+    deploy = str(root / "apps/web/base/deploy.yaml")
+    assert graph.edges[overlay] == [
+        (True, base),
+        (True, str(root / "components/extra/kustomization.yaml")),
+    ]
+    assert graph.roots() == [overlay]
+    assert graph.roots_of(deploy) == {overlay}
+    assert deploy in graph.closure(overlay)
+
+
+def test_an_edited_kustomization_is_read_again(tmp_path):
+    root = tmp_path / "repo"
+    _write(root, {"k/kustomization.yaml": "resources: [a.yaml]\n", "k/a.yaml": "", "k/b.yaml": ""})
+    _graph(root)
+    target = root / "k/kustomization.yaml"
+    target.write_text("resources: [a.yaml, b.yaml]\n")
+    os.utime(target, ns=(1, 1))  # a different stamp even on a coarse clock
+    graph = _graph(root)
+    assert [t for _, t in graph.edges[str(target)]] == [
+        str(root / "k/a.yaml"),
+        str(root / "k/b.yaml"),
+    ]
+
+
+def test_broken_kustomization_lists_nothing(tmp_path):
+    root = tmp_path / "repo"
+    _write(root, {"k/kustomization.yaml": "resources: [unclosed\n"})
+    assert _graph(root).edges[str(root / "k/kustomization.yaml")] == []

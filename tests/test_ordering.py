@@ -1,0 +1,136 @@
+"""ordering: phases then waves, and what an object needs before it (one application)."""
+
+from __future__ import annotations
+
+from gitops_guard import ordering
+from gitops_guard.applications import Application, make_obj
+from gitops_guard.documents import load_text
+
+
+def _app(text: str, **kwargs) -> Application:
+    app = Application("root", "test application")
+    for key, value in kwargs.items():
+        setattr(app, key, value)
+    for doc in load_text("x.yaml", text).documents:
+        obj = make_obj("x.yaml", doc)
+        if obj is not None:
+            app.objects.append(obj)
+    return app
+
+
+def _rules(app: Application) -> list[str]:
+    return [v.rule for v in ordering.dependency_violations(app, str)]
+
+
+def _obj(kind: str, name: str, annotations: str = "", extra: str = "") -> str:
+    block = f"  annotations:\n{annotations}" if annotations else ""
+    return f"---\napiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n{block}{extra}"
+
+
+def test_slot_phase_then_wave():
+    app = _app(
+        _obj("ConfigMap", "a", "    argocd.argoproj.io/hook: PostSync,PreSync\n")
+        + _obj("ConfigMap", "b", '    helm.sh/hook: post-install\n    helm.sh/hook-weight: "-3"\n')
+        + _obj("ConfigMap", "c", "    argocd.argoproj.io/hook: Skip\n")
+        + _obj("ConfigMap", "d", '    argocd.argoproj.io/sync-wave: "x"\n')
+    )
+    slots = [ordering.slot(o) for o in app.objects]
+    assert [str(s) for s in slots] == ["PreSync wave 0", "PostSync wave -3", "None", "Sync wave 0"]
+    assert slots[0].order < slots[3].order < slots[1].order
+
+
+POD = """\
+spec:
+  serviceAccountName: sa
+  priorityClassName: high
+  imagePullSecrets: [{name: pull}]
+  volumes:
+    - name: v
+      projected:
+        sources:
+          - configMap: {name: projected-cm}
+          - secret: {name: projected-secret, optional: true}
+  containers:
+    - name: c
+      image: x
+      envFrom: [{secretRef: {name: env-secret}}]
+"""
+
+
+def test_needs_every_pod_reference_but_optional_ones():
+    app = _app(_obj("Pod", "p", extra=POD))
+    needs = {(n.kind, n.name) for n in ordering.needs(app.objects[0])}
+    assert needs == {
+        ("ServiceAccount", "sa"),
+        ("PriorityClass", "high"),
+        ("Secret", "pull"),
+        ("ConfigMap", "projected-cm"),
+        ("Secret", "env-secret"),
+    }
+
+
+def test_later_dependency_is_reported_with_its_chain():
+    text = _obj("Pod", "p", '    argocd.argoproj.io/sync-wave: "1"\n', POD) + _obj(
+        "Secret", "env-secret", '    argocd.argoproj.io/sync-wave: "2"\n'
+    )
+    (violation,) = ordering.dependency_violations(_app(text), str)
+    assert violation.rule == "sync/reference-order"
+    assert "Pod p (Sync wave 1) --container c envFrom at x.yaml:" in violation.message
+    assert "--> Secret env-secret (Sync wave 2, x.yaml:" in violation.message
+
+
+def test_same_wave_and_earlier_dependencies_are_fine():
+    text = (
+        _obj("Pod", "p", extra=POD)
+        + _obj("ServiceAccount", "sa")
+        + _obj("PriorityClass", "high", '    argocd.argoproj.io/sync-wave: "-1"\n')
+    )
+    assert _rules(_app(text)) == []
+
+
+def test_secret_made_by_external_secret_target_name():
+    text = _obj("Pod", "p", "    argocd.argoproj.io/hook: PreSync\n", POD) + (
+        "---\napiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n"
+        "  name: from-vault\nspec:\n  target:\n    name: env-secret\n"
+    )
+    assert _rules(_app(text)) == ["sync/reference-order"]
+
+
+def test_namespace_and_crd_with_skip_dry_run():
+    ns = _obj("Namespace", "shop", '    argocd.argoproj.io/sync-wave: "5"\n')
+    crd = (
+        "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        '  name: widgets.example.com\n  annotations:\n    argocd.argoproj.io/sync-wave: "5"\n'
+        "spec:\n  group: example.com\n  names: {kind: Widget}\n"
+    )
+    widget = (
+        "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: shop\n"
+    )
+    assert sorted(_rules(_app(ns + crd + widget))) == ["sync/crd-order", "sync/namespace-order"]
+    assert _rules(_app(ns + crd + widget, skip_dry_run=True)) == ["sync/namespace-order"]
+
+
+def test_policy_order_and_missing_waves():
+    text = _obj("Secret", "s", '    argocd.argoproj.io/sync-wave: "1"\n') + _obj("Service", "svc")
+    app = _app(text)
+    (v,) = ordering.policy_violations(app, [{"before": "Secret", "after": "Service"}], str)
+    assert v.obj.kind == "Service" and "no earlier than every Secret" in v.message
+    assert [o.name for o in ordering.missing_waves(app, ["Service", "Secret"])] == ["svc"]
+
+
+def test_generate_name_clash_needs_same_phase():
+    hook = "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: j-\n  annotations:\n"
+    text = (
+        hook
+        + "    argocd.argoproj.io/hook: PreSync\n"
+        + hook
+        + "    argocd.argoproj.io/hook: PreSync\n"
+    )
+    assert len(list(ordering.generate_name_clashes(_app(text), str))) == 1
+    text = (
+        hook
+        + "    argocd.argoproj.io/hook: PreSync\n"
+        + hook
+        + "    argocd.argoproj.io/hook: Sync\n"
+    )
+    assert list(ordering.generate_name_clashes(_app(text), str)) == []
