@@ -346,3 +346,46 @@ def test_an_empty_tag_is_refused(chdir, cli):
     target.write_text(target.read_text().replace('tag: "v2.2.0"', "tag:"))
     code, _, err = cli("promote", "web", "--write")
     assert code == 1 and "tag is empty" in err
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    old_tag=TAGS,
+    new_tag=TAGS,
+    old_digest=DIGESTS,
+    new_digest=DIGESTS,
+    quote=QUOTES,
+    indent=st.sampled_from([2, 4]),
+    flow=st.booleans(),
+    comment=st.sampled_from(["", "  # pinned by CI"]),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
+def test_helm_values_promote_then_back_restores_the_bytes(
+    old_tag, new_tag, old_digest, new_digest, quote, indent, flow, comment, crlf, bom
+):
+    def values(tag: str, digest: str | None) -> str:
+        q = quote
+        if flow:
+            extra = f", digest: {q}{digest}{q}" if digest else ""
+            return f"image: {{repository: r.example.com/web, tag: {q}{tag}{q}{extra}}}\n"
+        pad = " " * indent
+        lines = ["# values", "image:", f"{pad}repository: r.example.com/web", ""]
+        lines[3] = f"{pad}tag: {q}{tag}{q}{comment}"
+        if digest:
+            lines.append(f"{pad}digest: {q}{digest}{q}")
+        lines += [f"{pad}pullPolicy: IfNotPresent", "", "service:", f"{pad}port: 80"]
+        return "\n".join(lines) + "\n"
+
+    def edit(data: bytes, tag: str, digest: str | None) -> bytes:
+        text, _, slots = overlays.parse_file("v", "values.yaml", data, exact=True)
+        wanted = {"repository": "r.example.com/web", "tag": tag}
+        if digest:
+            wanted["digest"] = digest
+        bom_text = "\ufeff" if yamledit.has_bom(data) else ""
+        return (bom_text + yamledit.apply(text, slot_edits_for(text, slots[0], wanted))).encode()
+
+    data = _variant(values(old_tag, old_digest).encode(), crlf, bom)
+    promoted = edit(data, new_tag, new_digest)
+    assert promoted == _variant(values(new_tag, new_digest).encode(), crlf, bom)
+    assert edit(promoted, old_tag, old_digest) == data
