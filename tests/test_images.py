@@ -358,3 +358,42 @@ def test_invalid_parts_are_reported_where_they_are_written():
     assert check(text, "kustomization.yaml") == [("image/invalid-reference", 4, 13)]
     text = "image:\n  repository: reg.io/app\n  tag: -bad\n"
     assert check(text, "values.yaml") == [("image/invalid-reference", 3, 8)]
+
+
+# -- end to end, through the real pre-commit ---------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_check_image_tags_hook_through_pre_commit(hooks_repo, make_repo, run_pre_commit):
+    from conftest import git, hooks_config
+
+    good = HERE / "good"
+    repo = make_repo(
+        {
+            ".pre-commit-config.yaml": hooks_config(hooks_repo, "check-image-tags"),
+            "policies/gitops-guard.yaml": (HERE / "policy.yaml").read_text(encoding="utf-8"),
+            "apps/shop/deployment.yaml": (good / "deployment.yaml").read_text(encoding="utf-8"),
+            "clusters/production/shop/kustomization.yaml": (
+                good / "clusters" / "production" / "app" / "kustomization.yaml"
+            ).read_text(encoding="utf-8"),
+            "README.md": "# shop\n",
+        }
+    )
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gitops-guard check-images" in result.stdout and "Passed" in result.stdout
+
+    overlay = repo / "clusters" / "production" / "shop" / "kustomization.yaml"
+    overlay.write_text(
+        overlay.read_text(encoding="utf-8").replace(f"    digest: {DIGEST}\n", ""),
+        encoding="utf-8",
+    )
+    (repo / "apps" / "shop" / "debug-pod.yaml").write_text(pod("busybox:latest"), "utf-8")
+    git(repo, "add", "-A")
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "apps/shop/debug-pod.yaml:8:14: image/tag-latest" in result.stdout
+    assert "clusters/production/shop/kustomization.yaml:7:13: image/digest-required" in (
+        result.stdout
+    )
+    assert "Traceback" not in result.stdout + result.stderr
