@@ -485,3 +485,48 @@ def test_post_gen_deletions_are_a_pure_function_of_the_answers(tmp_path, monkeyp
     assert module.doomed(answers) == []
     answers["ci_provider"] = "none"
     assert module.doomed(answers) == [".github"]
+
+
+# -- the template used directly: cruft (and so cookiecutter) with --directory template -------
+
+
+def cruft(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cruft", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.e2e
+def test_cruft_create_and_update_from_the_repository(hooks_repo, run_pre_commit, tmp_path):
+    repo_path, commit = hooks_repo
+    rev = "v0.0.0-e2e"
+    git(Path(repo_path), "tag", "-f", rev, commit)
+    url = f"file://{repo_path}"
+
+    # defaults: re-rendering the same template gives the same tree (cruft diff is empty)
+    plain = cruft(
+        "create", url, "--directory", "template", "--no-input", "--output-dir", str(tmp_path)
+    )
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    repo = tmp_path / "demo-gitops"
+    record = json.loads((repo / ".cruft.json").read_text())
+    assert record["directory"] == "template" and record["commit"] == commit
+    diff = cruft("diff", "--exit-code", cwd=repo)
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+
+    # pointed at this checkout's hooks: pre-commit passes, .cruft.json included
+    answers = json.dumps({"_hooks_repo": repo_path, "_hooks_rev": rev, "repo_slug": "pinned"})
+    made = cruft(
+        *("create", url, "--directory", "template", "--no-input", "--output-dir", str(tmp_path)),
+        *("--extra-context", answers),
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    pinned = tmp_path / "pinned"
+    git(pinned, "init", "-q")
+    git(pinned, "add", "-A")
+    git(pinned, "commit", "-q", "-m", "initial")
+    result = run_pre_commit(pinned, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # private variables are the template's to update: cruft moves the pin to its default
+    diff = cruft("diff", cwd=pinned)
+    assert "+    rev: v" in diff.stdout and f"-    rev: {rev}" in diff.stdout
