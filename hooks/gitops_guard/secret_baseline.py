@@ -72,7 +72,7 @@ def updated(
     """The new baseline: results of the scanned files replaced, audit marks kept."""
     from datetime import datetime, timezone
 
-    from detect_secrets import __version__ as ds_version
+    from detect_secrets.__version__ import VERSION as ds_version
 
     previous = dict((old.data.get("results") or {}) if old else {})
     scanned_names = {normalise(p) for p in scanned}

@@ -86,9 +86,11 @@ NAMES_A_SECRET = re.compile(
 NO_ENTROPY_KEY = re.compile(
     r"(sha|sha1|sha256|sha512|digest|hash|checksum|revision|commit|fingerprint|integrity"
     r"|uid|uuid|id|version|etag|image|cabundle|ca|crt|cert|certificate|pub|publickey"
-    r"|targetrevision|resourceversion)$",
+    r"|targetrevision|resourceversion|rev|ref|tag)$",
     re.IGNORECASE,
 )
+#: A git commit or tree id (``rev:`` pins, ``targetRevision``): random-looking, not secret.
+GIT_OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
@@ -336,7 +338,7 @@ class _Scanner:
                     KEYWORD_TYPE,
                 )
             return
-        if not hits and entropy:
+        if not hits and entropy and not GIT_OBJECT_ID.match(stripped):
             hits = self.engine.scan_value(stripped, entropy=True)
         if hits:
             hit = hits[0]

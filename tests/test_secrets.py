@@ -1,0 +1,459 @@
+"""check-secrets: the labelled corpus, structure rules, allowlisting, output hygiene, bad input.
+
+The corpus (tests/data/secrets/) names each planted case after the rule that must catch it:
+``bad/<rule>--<case>[.ext]`` (a file or a folder); every ``good/`` case is a look-alike that
+must pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, DATA, init_repo
+
+SECRETS = DATA / "secrets"
+BAD = sorted(SECRETS.glob("bad/*"))
+GOOD = sorted(SECRETS.glob("good/*"))
+
+#: Every planted value, as written or decoded: none may appear in any output.
+PLANTED = [
+    "ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM",
+    "AKIADZDOCIS2JHTLGMXG",
+    "sk_live_ehGAkWvj7FAc9QeWJKY40uvS",
+    "glpat-wMFLZDe1f8rESQedUStP",
+    "xoxb-2048193744-4096372815633-Kq7dWn3RfYb2LpXz9TgHcV5m",
+    "UvImZaYMEtKJGF2VDuiBNgkWb2sRPReNbA/TkB/yOaE=",
+    "Wn8#kLp2vQz!",
+    "Wn8kLp2vQzR4",
+    "7d1f0c9e2b4a",
+    "pgS3cret2024",
+    "r3disPassw0rd",
+    "GrafanaAdm1n!",
+    "9f8e7d6c5b4a3921",
+    "hunter2hunter2",
+    "Pr0pS3cretValue",
+    "M4ilS3cret",
+    "Kust0mizeLit",
+    "EnvF1leSecret",
+    "Sealed0ops",
+    "ExtLiteral99",
+    "addedAfterEncryption",
+    "Sop5Leak3d",
+    "W0rk3rPass",
+    "T3mplat3Pass",
+    "c0mposeS3cret",
+    "L3gacyPassw0rd",
+    "Tr0ub4dor&3xQ",
+    "deploy:Tr0ub4dor&3xQ",
+    "MIIEowIBAAKCAQEA7v3k9QpLx2mZ8bN4cR1tY6uW0sD5fG7hJ3kL9pQ2rT8vX1yZ",
+]
+
+
+DETECT_SECRETS_HOOK = [sys.executable, "-m", "detect_secrets.pre_commit_hook"]
+
+
+def case_id(path: Path) -> str:
+    return path.name
+
+
+def expected_rule(path: Path) -> str:
+    return "secret/" + path.name.split("--", 1)[0]
+
+
+def test_the_corpus_is_big_enough():
+    assert len(BAD) >= 30
+    assert len(GOOD) >= 20
+    rules = {expected_rule(p) for p in BAD}
+    assert {
+        "secret/k8s-secret-plaintext",
+        "secret/literal-credential",
+        "secret/kustomize-secret-literal",
+        "secret/template-plaintext",
+        "secret/sops-not-encrypted",
+        "secret/private-key",
+        "secret/provider-token",
+        "secret/url-credentials",
+        "secret/high-entropy-string",
+    } <= rules
+
+
+@pytest.mark.parametrize("case", BAD, ids=case_id)
+def test_every_planted_secret_is_caught(case, cli):
+    code, out, err = cli("check-secrets", str(case))
+    assert code == 1, out + err
+    assert f" {expected_rule(case)} " in out, out
+
+
+@pytest.mark.parametrize("case", GOOD, ids=case_id)
+def test_no_look_alike_is_flagged(case, cli):
+    code, out, err = cli("check-secrets", str(case))
+    assert (code, out, err) == (0, "", "")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_no_output_format_prints_a_planted_secret(fmt, cli):
+    code, out, err = cli("check-secrets", "--format", fmt, str(SECRETS / "bad"))
+    assert code == 1
+    assert out.strip()
+    for value in PLANTED:
+        assert value not in out and value not in err, f"{value[:4]}... leaked in {fmt}"
+
+
+# -- the structural rule --------------------------------------------------------------------
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_secret_reported_at_its_first_value_naming_what_it_holds(tmp_path, cli):
+    path = str(SECRETS / "bad" / "k8s-secret-plaintext--tls-key.yaml")
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1
+    assert out.startswith(f"{path}:7:12: secret/k8s-secret-plaintext Secret 'ingress-tls'")
+    assert "a private key in 'tls.key'" in out
+    docker = str(SECRETS / "bad" / "k8s-secret-plaintext--dockerconfigjson.yaml")
+    _, out, _ = cli("check-secrets", docker)
+    assert "auth for registry.example.com that decodes to user:password" in out
+    flow = str(SECRETS / "bad" / "k8s-secret-plaintext--flow-style.yaml")
+    _, out, _ = cli("check-secrets", flow)
+    assert "a GitHub Token in 'token'" in out
+
+
+def test_secret_with_only_placeholders_or_empty_values_passes(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+        "stringData: {a: '', b: '${B}', c: '{{ .c }}', d: ENC[AES256_GCM,data:x,type:str]}\n",
+    )
+    assert cli("check-secrets", path)[0] == 0
+
+
+def test_a_secret_of_another_api_group_is_not_core(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: example.com/v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: b}\n",
+    )
+    assert cli("check-secrets", path)[0] == 0
+
+
+def test_invalid_base64_in_data_is_said(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: not base64!}\n",
+    )
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "data not base64 in password" in out
+
+
+# -- name rules -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("DB_PASSWORD", "password"),
+        ("dbPassword", "password"),
+        ("apiKey", "api key"),
+        ("AWS_SECRET_ACCESS_KEY", "access key"),
+        ("clientSecret", "secret"),
+        ("auth.token", "token"),
+        ("secretName", None),
+        ("existingSecret", None),
+        ("passwordSecretRef", None),
+        ("imagePullSecret", None),
+        ("PASSWORD_FILE", None),
+        ("TOKEN_URL", None),
+        ("key", None),
+        ("checksum/secret", "secret"),  # skipped by its place (annotations), not its name
+        ("monkey", None),
+    ],
+)
+def test_sensitive_names(name, kind):
+    from gitops_guard.secrets import sensitive_kind
+
+    assert sensitive_kind(name) == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "dummy"),
+    [("changeme", True), ("CHANGE_ME", True), ("xxxxxxxx", True), ("", True), ("s3cr3t!x", False)],
+)
+def test_dummies(value, dummy):
+    from gitops_guard.secrets import is_dummy
+
+    assert is_dummy(value) is dummy
+
+
+def test_mask_shows_a_few_characters_and_the_length():
+    from gitops_guard.secrets import mask
+
+    assert mask("ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM") == "'ghp_...' (40 chars)"
+    assert mask("short") == "'...' (5 chars)"
+
+
+# -- allowlisting -----------------------------------------------------------------------------
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+
+
+def test_pragma_allowlist_secret_on_the_line(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "c.yaml",
+        CONFIGMAP + "  DB_PASSWORD: hunter2hunter2  # pragma: allowlist secret\n",
+    )
+    assert cli("check-secrets", path)[0] == 0
+
+
+def test_pragma_allowlist_nextline_secret(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "c.yaml",
+        CONFIGMAP + "  # pragma: allowlist nextline secret\n  DB_PASSWORD: hunter2hunter2\n",
+    )
+    assert cli("check-secrets", path)[0] == 0
+
+
+def test_gitops_guard_ignore_comment(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "c.yaml",
+        CONFIGMAP + "  # gitops-guard: ignore[secret/literal-credential]\n"
+        "  DB_PASSWORD: hunter2hunter2\n",
+    )
+    assert cli("check-secrets", path)[0] == 0
+    path = write(
+        tmp_path,
+        "d.yaml",
+        CONFIGMAP + "  # gitops-guard: ignore[secret/private-key]\n  DB_PASSWORD: hunter2hunter2\n",
+    )
+    assert cli("check-secrets", path)[0] == 1
+
+
+def test_policy_can_change_a_secret_rule_severity(tmp_path, cli, chdir):
+    (chdir / "policies").mkdir()
+    (chdir / "policies" / "gitops-guard.yaml").write_text(
+        "version: 1\nrules:\n  secret/literal-credential: warning\n", encoding="utf-8"
+    )
+    path = write(chdir, "c.yaml", CONFIGMAP + "  DB_PASSWORD: hunter2hunter2\n")
+    code, out, _ = cli("check-secrets", path)
+    assert code == 0 and out.rstrip().endswith("[warning]")
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+def test_binary_file_is_reported_as_not_scanned(tmp_path, cli):
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + os.urandom(64))
+    code, out, _ = cli("check-secrets", str(path))
+    assert code == 0
+    assert "secret/not-scanned binary file, not scanned [info]" in out
+
+
+def test_non_utf8_text_is_still_scanned(tmp_path, cli):
+    path = tmp_path / "legacy.env"
+    path.write_bytes("USER=Jos\xe9\nGITHUB_TOKEN=".encode("latin-1") + PLANTED[0].encode())
+    code, out, _ = cli("check-secrets", str(path))
+    assert code == 1 and "secret/provider-token" in out
+
+
+def test_huge_file_is_scanned_up_to_the_limit(tmp_path, cli):
+    from gitops_guard.documents import MAX_FILE_BYTES
+
+    path = tmp_path / "dump.txt"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"token={PLANTED[0]}\n")
+        handle.write("ok\n" * (MAX_FILE_BYTES // 3 + 10))
+    code, out, _ = cli("check-secrets", str(path))
+    assert code == 1
+    assert "secret/provider-token" in out
+    assert "secret/not-scanned" in out and "[warning]" in out
+
+
+def test_broken_yaml_falls_back_to_lines(tmp_path, cli):
+    path = write(tmp_path, "broken.yaml", f"a: [unclosed\ntoken: {PLANTED[0]}\n")
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and ":2:" in out and "secret/provider-token" in out
+
+
+def test_missing_file_and_no_file_are_usage_errors(tmp_path, cli):
+    code, _, err = cli("check-secrets", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "no such file" in err
+    code, _, err = cli("check-secrets")
+    assert code == 2 and "no FILE" in err
+
+
+def test_a_folder_is_scanned_whole(cli):
+    code, out, _ = cli("check-secrets", str(SECRETS / "good"))
+    assert (code, out) == (0, "")
+
+
+# -- baseline ----------------------------------------------------------------------------------
+
+
+def test_update_baseline_then_check_with_it(tmp_path, cli, chdir):
+    write(chdir, "apps/c.yaml", CONFIGMAP + "  DB_PASSWORD: hunter2hunter2\n")
+    write(chdir, "apps/app.env", f"GITHUB_TOKEN={PLANTED[0]}\n")
+    code, out, err = cli("check-secrets", "apps")
+    assert code == 1
+    code, out, err = cli("check-secrets", "--update-baseline", "apps")
+    assert code == 0 and out == "" and "wrote .secrets.baseline: 2 secret(s) in 2 file(s)" in err
+    baseline = json.loads((chdir / ".secrets.baseline").read_text(encoding="utf-8"))
+    assert set(baseline["results"]) == {"apps/c.yaml", "apps/app.env"}
+    assert {"version", "plugins_used", "filters_used", "generated_at"} <= set(baseline)
+    for secret in PLANTED:
+        assert secret not in json.dumps(baseline)
+    before = (chdir / ".secrets.baseline").read_bytes()
+    # found automatically, and named explicitly
+    assert cli("check-secrets", "apps")[:2] == (0, "")
+    assert cli("check-secrets", "--baseline", ".secrets.baseline", "apps")[:2] == (0, "")
+    # a new secret is still reported; the baseline is never rewritten by a check
+    write(
+        chdir, "apps/c.yaml", CONFIGMAP + "  DB_PASSWORD: hunter2hunter2\n  API_TOKEN: t0kenV4lue\n"
+    )
+    code, out, _ = cli("check-secrets", "apps")
+    assert code == 1 and "API_TOKEN" in out and "DB_PASSWORD" not in out
+    assert (chdir / ".secrets.baseline").read_bytes() == before
+
+
+def test_baseline_is_readable_by_detect_secrets(tmp_path, cli, chdir):
+    write(chdir, "c.yaml", CONFIGMAP + "  DB_PASSWORD: hunter2hunter2\n")
+    assert cli("check-secrets", "--update-baseline", "c.yaml")[0] == 0
+    init_repo(chdir)  # detect-secrets-hook wants a git repository
+    result = subprocess.run(
+        [*DETECT_SECRETS_HOOK, "--baseline", ".secrets.baseline", "c.yaml"],
+        cwd=chdir,
+        capture_output=True,
+        text=True,
+    )
+    # detect-secrets loads our baseline and accepts the secret it lists (same SHA-1)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_baseline_written_by_detect_secrets_is_honoured(tmp_path, cli, chdir):
+    write(chdir, "app.properties", "db.password=Pr0pS3cretValue\n")
+    write(chdir, "c.yaml", CONFIGMAP + "  DB_PASSWORD: hunter2hunter2\n")
+    scan = subprocess.run(
+        [sys.executable, "-m", "detect_secrets", "scan", "app.properties", "c.yaml"],
+        cwd=chdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (chdir / "ds.baseline").write_text(scan.stdout, encoding="utf-8")
+    assert cli("check-secrets", "app.properties", "c.yaml")[0] == 1
+    code, out, _ = cli("check-secrets", "--baseline", "ds.baseline", "app.properties", "c.yaml")
+    assert (code, out) == (0, "")
+
+
+def test_invalid_baseline_is_a_usage_error(tmp_path, cli, chdir):
+    write(chdir, "bad.baseline", "{not json")
+    write(chdir, "c.yaml", CONFIGMAP)
+    code, out, err = cli("check-secrets", "--baseline", "bad.baseline", "c.yaml")
+    assert (
+        code == 2 and out == "" and err.count("\n") == 1 and "not a detect-secrets baseline" in err
+    )
+
+
+# -- real data ----------------------------------------------------------------------------------
+
+
+def test_realworld_corpus_findings_are_plaintext_credentials(cli):
+    if not CORPUS.exists():
+        pytest.skip("real-world corpus not present")
+    code, out, err = cli("check-secrets", "--format", "json", str(CORPUS))
+    assert code == 1 and err == ""
+    findings = json.loads(out)["findings"]
+    rules = {f["rule"] for f in findings}
+    # the corpus has real plain Secrets, env passwords, a KeycloakClient secret and two
+    # secretGenerator literals; nothing else (no entropy noise from digests, CRDs, certs)
+    assert rules <= {
+        "secret/k8s-secret-plaintext",
+        "secret/literal-credential",
+        "secret/kustomize-secret-literal",
+    }, rules
+    assert sum(f["rule"] == "secret/k8s-secret-plaintext" for f in findings) >= 40
+    paths = {Path(f["path"]).name for f in findings}
+    assert "htpass-secret.yaml" in paths and "mta-web-console-dc.yaml" in paths
+
+
+# -- start-up -----------------------------------------------------------------------------------
+
+
+def test_detect_secrets_is_imported_only_when_a_value_needs_it(tmp_path):
+    small = write(tmp_path, "small.yaml", "a: b\nc: [1, 2]\n")
+    code = (
+        "import sys; from gitops_guard.cli import main; rc = main(['check-secrets', sys.argv[1]]);"
+        "print(rc, 'detect_secrets' in sys.modules, 'requests' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, small], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["0", "False", "False"]
+    big = str(SECRETS / "bad" / "provider-token--aws-configmap.yaml")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code.replace("'requests' in sys.modules", "type(sys.modules['requests']).__name__"),
+            big,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # detect-secrets is loaded, but requests (provider verification only) is still deferred
+    assert result.stdout.split()[-3:] == ["1", "True", "_Deferred"]
+
+
+# -- end to end ---------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_pre_commit_passes_a_clean_repo_and_blocks_a_planted_secret(
+    hooks_repo, make_repo, run_pre_commit
+):
+    from conftest import git, hooks_config
+
+    clean = (SECRETS / "good" / "secret-references.yaml").read_text(encoding="utf-8")
+    repo = make_repo(
+        {
+            ".pre-commit-config.yaml": hooks_config(hooks_repo, "check-secrets"),
+            "apps/api/deployment.yaml": clean,
+            "README.md": "# apps\n",
+            ".gitignore": ".cache/\n",  # the fixture's HOME is the repository
+        }
+    )
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    planted = (SECRETS / "bad" / "k8s-secret-plaintext--stringdata.yaml").read_text("utf-8")
+    (repo / "apps" / "api" / "db-secret.yaml").write_text(planted, encoding="utf-8")
+    git(repo, "add", "-A")
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 1
+    assert "apps/api/db-secret.yaml:7:13: secret/k8s-secret-plaintext" in result.stdout
+    assert "Wn8#kLp2vQz!" not in result.stdout + result.stderr
+    # accepted into the baseline on purpose: the hook passes again
+    code = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-secrets", "--update-baseline"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    ).returncode
+    assert code == 0
+    git(repo, "add", "-A")
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
