@@ -530,3 +530,33 @@ def test_cruft_create_and_update_from_the_repository(hooks_repo, run_pre_commit,
     # private variables are the template's to update: cruft moves the pin to its default
     diff = cruft("diff", cwd=pinned)
     assert "+    rev: v" in diff.stdout and f"-    rev: {rev}" in diff.stdout
+
+
+# -- the promotion flow the generated README describes ----------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_generated_promotion_flow_works(tmp_path, cli, monkeypatch, fmt):
+    import importlib.util
+
+    for module in ("gitops_guard.promote", "gitops_guard.promotion"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not in this version")
+    repo = generate(tmp_path, app_format=fmt)
+    name = "values.yaml" if fmt == "helm" else "kustomization.yaml"
+    staging, production = (
+        repo / f"clusters/{env}/{APP}/{name}" for env in ("staging", "production")
+    )
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    staging.write_text(staging.read_text().replace("v0.1.0", "v0.2.0"))  # what CI does
+    git(repo, "commit", "-q", "-am", "staging runs v0.2.0")
+    monkeypatch.chdir(repo)
+    assert cli("promote", APP, "--from", "staging", "--to", "production", "--write")[0] == 0
+    assert "v0.2.0" in production.read_text() and "v0.1.0" not in production.read_text()
+    assert cli("check-promotion")[0] == 0
+    production.write_text(production.read_text().replace("v0.2.0", "v0.3.0"))  # by hand
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert f"clusters/production/{APP}/{name}:" in out and "promotion/not-promoted" in out
