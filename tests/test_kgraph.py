@@ -43,7 +43,7 @@ def test_edges_roots_and_closure(tmp_path):
     overlay = str(root / "clusters/prod/web/kustomization.yaml")
     base = str(root / "apps/web/base/kustomization.yaml")
     deploy = str(root / "apps/web/base/deploy.yaml")
-    assert graph.edges[overlay] == [
+    assert list(graph.edges[overlay]) == [
         (True, base),
         (True, str(root / "components/extra/kustomization.yaml")),
     ]
@@ -69,4 +69,4 @@ def test_an_edited_kustomization_is_read_again(tmp_path):
 def test_broken_kustomization_lists_nothing(tmp_path):
     root = tmp_path / "repo"
     _write(root, {"k/kustomization.yaml": "resources: [unclosed\n"})
-    assert _graph(root).edges[str(root / "k/kustomization.yaml")] == []
+    assert _graph(root).edges[str(root / "k/kustomization.yaml")] == ()

@@ -134,3 +134,18 @@ def test_generate_name_clash_needs_same_phase():
         + "    argocd.argoproj.io/hook: Sync\n"
     )
     assert list(ordering.generate_name_clashes(_app(text), str)) == []
+
+
+def test_cluster_scoped_kinds_need_no_namespace():
+    ns = _obj("Namespace", "shop", '    argocd.argoproj.io/sync-wave: "5"\n')
+    store = "---\napiVersion: external-secrets.io/v1beta1\nkind: ClusterSecretStore\nmetadata:\n"
+    store += "  name: vault\n  namespace: shop\n"  # as kustomize's namespace transformer sets it
+    crd = (
+        "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: gadgets.example.com\nspec:\n  group: example.com\n  scope: Cluster\n"
+        "  names: {kind: Gadget}\n"
+    )
+    gadget = (
+        "---\napiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: shop\n"
+    )
+    assert _rules(_app(ns + store + crd + gadget)) == []

@@ -15,14 +15,14 @@ def test_root_is_the_git_work_tree_around_the_working_directory(tmp_path, monkey
     (repo / "apps" / "a.yaml").write_text("a: 1\n")
     init_repo(repo)
     monkeypatch.chdir(repo / "apps")
-    assert find_root(["a.yaml"]) == repo.resolve()
+    assert find_root(["a.yaml"]) == str(repo.resolve())
 
 
 def test_files_outside_the_work_tree_use_their_common_folder(tmp_path, monkeypatch):
     (tmp_path / "x" / "a").mkdir(parents=True)
     (tmp_path / "x" / "b").mkdir()
     monkeypatch.chdir(tmp_path)
-    assert find_root(["x/a/1.yaml", "x/b/2.yaml"]) == (tmp_path / "x").resolve()
+    assert find_root(["x/a/1.yaml", "x/b/2.yaml"]) == str((tmp_path / "x").resolve())
 
 
 def test_display_keeps_given_paths_and_shortens_others(tmp_path, monkeypatch):

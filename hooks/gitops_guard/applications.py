@@ -270,7 +270,7 @@ def make_obj(key: str, doc: Document) -> Obj | None:
     )
 
 
-#: kinds without a namespace (kustomize leaves them alone; they need no Namespace)
+#: built-in kinds without a namespace (kustomize's namespace transformer leaves them alone)
 CLUSTER_SCOPED = {
     "Namespace",
     "CustomResourceDefinition",
@@ -282,8 +282,35 @@ CLUSTER_SCOPED = {
     "APIService",
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
-    "ClusterIssuer",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "RuntimeClass",
+    "IngressClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "VolumeSnapshotClass",
+    "CertificateSigningRequest",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+    "Node",
 }
+#: API groups whose kinds are all cluster-scoped (OpenShift cluster configuration, Gatekeeper)
+_CLUSTER_GROUPS = ("config.openshift.io", "constraints.gatekeeper.sh", "templates.gatekeeper.sh")
+
+
+def cluster_scoped(
+    kind: str, group: str, crd_scopes: dict[tuple[str, str], str] | None = None
+) -> bool:
+    """Whether objects of a kind have no namespace (so they need no Namespace first).
+
+    Built-in kinds are known; ``Cluster*`` kinds (ClusterIssuer, ClusterSecretStore,
+    ClusterPolicy...) and a few cluster-configuration groups are by convention; a CRD in the
+    same application says so in ``spec.scope``.
+    """
+    if crd_scopes and (group, kind) in crd_scopes:
+        return crd_scopes[(group, kind)] == "Cluster"
+    return kind in CLUSTER_SCOPED or kind.startswith("Cluster") or group.endswith(_CLUSTER_GROUPS)
 
 
 def _transform(obj: Obj, kfile: str, data: Map) -> Obj:

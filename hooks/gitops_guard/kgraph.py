@@ -11,9 +11,10 @@ resolved graph while, in addition, no file was added, removed or renamed (``list
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
+import time
+import zlib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 LISTS = ("resources", "bases", "components", "crds")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _ENDINGS = tuple(os.sep + n for n in KUSTOMIZATION_NAMES)
-_VERSION = 2
+_VERSION = 3
+#: a file changed this recently may change again within its timestamp: do not trust it
+_RACY_NS = 2_000_000_000
 
 #: an edge: (the target is a kustomization, target key)
 Edge = tuple[bool, str]
@@ -52,7 +55,9 @@ def _cache_file(root: str) -> str | None:
     if os.environ.get("GITOPS_GUARD_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    digest = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    raw = root.encode("utf-8", "surrogateescape")
+    tail = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(root))[:40]
+    digest = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}-{tail}"  # no hashlib: start-up time
     return os.path.join(base, "gitops-guard", "kustomizations", f"{digest}.marshal")
 
 
@@ -78,9 +83,9 @@ class Graph:
         self.repo = repo
         files = repo.files()
         self.kustomizations = [k for k in files if k.endswith(_ENDINGS)]
-        self.edges: dict[str, list[Edge]] = {}
+        self.edges: dict[str, tuple[Edge, ...]] = {}
         self.parents: dict[str, list[str]] = {}
-        self._build(set(files))
+        self._build(files)
         for kfile, edges in self.edges.items():
             for _, target in edges:
                 self.parents.setdefault(target, []).append(kfile)
@@ -118,7 +123,7 @@ class Graph:
                         stack.append(target)
         return result
 
-    def _build(self, known: set[str]) -> None:
+    def _build(self, files: list[str]) -> None:
         cache_path = _cache_file(str(self.repo.root))
         cached: dict = {}
         if cache_path is not None:
@@ -142,21 +147,24 @@ class Graph:
             hit = cached.get(key)
             if hit is None or (hit[0], hit[1]) != stamps[key]:
                 changed = True
+        if not changed:
+            self.edges = {key: cached[key][3] for key in self.kustomizations}
+            return
+        known = set(files)
+        now = time.time_ns()
         fresh: dict[str, tuple] = {}
         for key in self.kustomizations:
             hit = cached.get(key)
-            if not changed and hit is not None:
-                self.edges[key] = [tuple(e) for e in hit[3]]  # type: ignore[misc]
-                continue
             fresh_hit = hit is not None and (hit[0], hit[1]) == stamps[key]
             entries = hit[2] if fresh_hit else _parse(key)
             edges = self._resolve(key, entries, known)
             self.edges[key] = edges
-            fresh[key] = (*stamps[key], entries, edges)
+            mtime, size = stamps[key]
+            fresh[key] = (mtime if now - mtime > _RACY_NS else -1, size, entries, edges)
         if changed and cache_path is not None:
             _save(cache_path, fresh)
 
-    def _resolve(self, kfile: str, entries: list[str], known: set[str]) -> list[Edge]:
+    def _resolve(self, kfile: str, entries: list[str], known: set[str]) -> tuple[Edge, ...]:
         folder = os.path.dirname(kfile)
         result: list[Edge] = []
         for entry in entries:
@@ -171,7 +179,7 @@ class Graph:
                 result.append((True, sub))
             elif os.path.isfile(target):  # a non-YAML resource, or one the listing skips
                 result.append((False, target))
-        return result
+        return tuple(result)
 
 
 def _save(path: str, files: dict) -> None:

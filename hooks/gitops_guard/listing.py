@@ -11,14 +11,14 @@ vendored ones are skipped. ``GITOPS_GUARD_NO_CACHE=1`` walks the tree every time
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import time
+import zlib
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {"node_modules", "vendor", "__pycache__", "venv"}
-_VERSION = 1
+_VERSION = 3
 _RACY_NS = 2_000_000_000
 
 
@@ -30,7 +30,9 @@ def _cache_file(root: str) -> str | None:
     if os.environ.get("GITOPS_GUARD_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    digest = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    raw = root.encode("utf-8", "surrogateescape")
+    tail = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(root))[:40]
+    digest = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}-{tail}"  # no hashlib: start-up time
     return os.path.join(base, "gitops-guard", "listing", f"{digest}.marshal")
 
 
@@ -39,11 +41,11 @@ def _load(path: str | None) -> dict:
         return {}
     try:
         with open(path, "rb") as handle:
-            loaded = marshal.loads(handle.read())
+            loaded = marshal.loads(handle.read())  # one read: marshal.load(file) reads piecemeal
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if isinstance(loaded, dict) and loaded.get("version") == _VERSION:
-        return loaded.get("dirs") or {}
+        return loaded
     return {}
 
 
@@ -72,41 +74,60 @@ def yaml_files(root: str) -> tuple[list[str], bool]:
     root = os.path.abspath(root)
     cache_path = _cache_file(root)
     cached = _load(cache_path)
+    mtimes: dict[str, int] = cached.get("mtimes") or {}
+    if mtimes and _unchanged(mtimes):
+        return list(cached["files"]), False
+    # what each folder holds is only needed when something changed: kept in a second file
+    dirs: dict[str, tuple[list[str], list[str]]] = {}
+    if cache_path is not None and mtimes:
+        dirs = _load(cache_path + ".dirs").get("dirs") or {}
     now = time.time_ns()
-    seen: dict[str, tuple[int, list[str], list[str]]] = {}
+    seen_mtimes: dict[str, int] = {}
+    seen_dirs: dict[str, tuple[list[str], list[str]]] = {}
     result: list[str] = []
-    changed = not cached
     stack = [root]
     while stack:
         folder = stack.pop()
         try:
             mtime = os.stat(folder).st_mtime_ns
         except OSError:
-            changed = True
             continue
-        hit = cached.get(folder)
-        if hit is not None and hit[0] == mtime:
-            subdirs, files = hit[1], hit[2]
+        hit = dirs.get(folder)
+        if hit is not None and mtimes.get(folder) == mtime:
+            subdirs, files = hit
         else:
-            changed = True
             subdirs, files = _scan(folder)
         # a folder changed just now may change again within the same timestamp: re-read it
-        seen[folder] = (mtime if now - mtime > _RACY_NS else -1, subdirs, files)
+        seen_mtimes[folder] = mtime if now - mtime > _RACY_NS else -1
+        seen_dirs[folder] = (subdirs, files)
         prefix = folder + os.sep
         result.extend(prefix + name for name in files)
         stack.extend(prefix + name for name in reversed(subdirs))
-    if cache_path is not None and (changed or len(seen) != len(cached)):
-        _save(cache_path, seen)
     result.sort()
-    return result, changed or len(seen) != len(cached)
+    if cache_path is not None:
+        _save(cache_path + ".dirs", {"dirs": seen_dirs})
+        _save(cache_path, {"mtimes": seen_mtimes, "files": result})
+    return result, True
 
 
-def _save(path: str, dirs: dict) -> None:
+def _unchanged(mtimes: dict[str, int]) -> bool:
+    """Every folder still has its recorded modification time (nothing added or removed)."""
+    stat = os.stat
+    try:
+        for folder, mtime in mtimes.items():
+            if stat(folder).st_mtime_ns != mtime:
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def _save(path: str, data: dict) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as handle:
-            marshal.dump({"version": _VERSION, "dirs": dirs}, handle)
+            marshal.dump({"version": _VERSION, **data}, handle)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the next run a walk

@@ -22,7 +22,7 @@ from gitops_guard.annotations import (
     parse_wave,
     sync_options,
 )
-from gitops_guard.applications import CLUSTER_SCOPED, Application, Obj
+from gitops_guard.applications import Application, Obj, cluster_scoped
 from gitops_guard.documents import Map, Pos, Seq, pod_specs
 
 TYPE_CHECKING = False
@@ -75,14 +75,29 @@ class Need(namedtuple("_Need", "kind name namespace field pos")):
     pos: Pos
 
 
-def needs(obj: Obj) -> Iterator[Need]:
+def needs(obj: Obj, crd_scopes: dict[tuple[str, str], str] | None = None) -> Iterator[Need]:
     """What an object needs to exist first: its Namespace and its pods' references."""
-    if obj.namespace and obj.kind not in CLUSTER_SCOPED:
+    if obj.namespace and not cluster_scoped(obj.kind, obj.group, crd_scopes):
         yield Need("Namespace", obj.namespace, None, "metadata.namespace", obj.pos)
     if obj.doc is None or not isinstance(obj.doc.data, Map):
         return
+    data = obj.doc.data
+    refs = _POD_NEEDS.get(id(data))
+    if refs is None:  # an object in a base is seen once per overlay: find its references once
+        refs = _POD_NEEDS[id(data)] = (data, list(_pod_needs(data)))
     ns = obj.namespace
-    for spec in pod_specs(obj.doc.data):
+    for need in refs[1]:
+        yield need if need.kind == "PriorityClass" else need._replace(namespace=ns)
+
+
+#: id(document data) -> (data, its pod references); the data is kept so the id stays unique
+_POD_NEEDS: dict[int, tuple[Map, list[Need]]] = {}
+
+
+def _pod_needs(data: Map) -> Iterator[Need]:
+    """References from every pod spec of an object (namespace filled in by the caller)."""
+    ns = None
+    for spec in pod_specs(data):
         for key in ("serviceAccountName", "serviceAccount"):
             if isinstance(spec.get(key), str):
                 yield Need("ServiceAccount", spec[key], ns, key, spec.at(key))
@@ -186,6 +201,7 @@ class Index:
     def __init__(self, app: Application) -> None:
         self.by_name: dict[tuple[str, str], list[Obj]] = {}
         self.crds: dict[tuple[str, str], Obj] = {}
+        self.scopes: dict[tuple[str, str], str] = {}
         for obj in app.objects:
             self.by_name.setdefault((obj.kind, obj.name), []).append(obj)
             made = _secret_made_by(obj)
@@ -198,6 +214,9 @@ class Index:
                 kind = names.get("kind") if isinstance(names, Map) else None
                 if isinstance(group, str) and isinstance(kind, str):
                     self.crds.setdefault((group, kind), obj)
+                    scope = spec.get("scope") if isinstance(spec, Map) else None
+                    if isinstance(scope, str):
+                        self.scopes[(group, kind)] = scope
 
     def find(self, need: Need) -> Obj | None:
         candidates = self.by_name.get((need.kind, need.name), [])
@@ -245,7 +264,7 @@ def dependency_violations(app: Application, display: Any) -> Iterator[Violation]
         mine = slots[id(obj)]
         if mine is None:
             continue
-        for need in needs(obj):
+        for need in needs(obj, index.scopes):
             dep = index.find(need)
             if dep is None or dep is obj:
                 continue

@@ -10,40 +10,47 @@ as they are, so a full run (every file given) parses nothing twice.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from pathlib import Path
 
 from gitops_guard.documents import SourceFile, load_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def find_root(paths: Iterable[str]) -> Path:
+def find_root(paths: Iterable[str]) -> str:
     """The git work tree holding the working directory, if the files are inside it.
 
     Otherwise (files outside any repository, or outside the current one) the deepest folder
     that holds every given file: a folder given on the command line is then its own repository.
     """
     absolute = [os.path.abspath(p) for p in paths]
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            prefix = str(folder) + os.sep
-            if all(p.startswith(prefix) or p == str(folder) for p in absolute):
+    here = os.path.realpath(os.getcwd())
+    folder = here
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            prefix = folder.rstrip(os.sep) + os.sep
+            if all(p.startswith(prefix) or p == folder for p in absolute):
                 return folder
             break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
     if not absolute:
         return here
     common = os.path.commonpath(absolute)
-    return Path(common if os.path.isdir(common) else os.path.dirname(common))
+    return common if os.path.isdir(common) else os.path.dirname(common)
 
 
 class Repository:
     """Lazy, cached access to the YAML files of one repository."""
 
-    def __init__(self, root: Path, given: Iterable[SourceFile] = ()) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str], given: Iterable[SourceFile] = ()) -> None:
+        self.root = os.path.abspath(os.fspath(root))
         self._sources: dict[str, SourceFile] = {}
         self.given: set[str] = set()
         self._files: list[str] | None = None
@@ -110,7 +117,8 @@ class Repository:
                     result.append(cached)
                 continue
             try:
-                data = Path(key).read_bytes()
+                with open(key, "rb") as handle:
+                    data = handle.read()
             except OSError:
                 continue
             if needle in data:

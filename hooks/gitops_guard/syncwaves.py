@@ -40,18 +40,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Finding]:
     root_arg = getattr(args, "root", None)
-    from pathlib import Path
-
-    root = Path(root_arg).resolve() if root_arg else find_root(s.path for s in sources)
+    root = os.path.realpath(root_arg) if root_arg else find_root(s.path for s in sources)
     repo = Repository(root, sources)
     findings: list[Finding] = []
     for source in sources:
         findings.extend(check_annotations(source))
     findings.extend(check_applications(repo, policy))
-    from gitops_guard import appofapps, flux_deps
+    if any("argoproj.io" in s.text for s in sources):  # a waved child Application, maybe
+        from gitops_guard import appofapps
 
-    findings.extend(appofapps.check(repo, sources))
-    findings.extend(flux_deps.check(repo, sources, all_files=False))
+        findings.extend(appofapps.check(repo, sources))
+    if any("toolkit.fluxcd.io" in s.text for s in sources):
+        from gitops_guard import flux_deps
+
+        findings.extend(flux_deps.check(repo, sources, all_files=False))
     return _unique(findings)
 
 
