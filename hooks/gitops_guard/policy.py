@@ -1,13 +1,14 @@
 """The policy file: find it, validate it against its JSON Schema, merge environment overrides.
 
 Validation uses jsonschema, which costs ~100 ms to import. A commit hook runs on every commit,
-so a successful validation is remembered by the hash of (policy bytes, schema): an unchanged
-policy file is not validated again. Set ``GITOPS_GUARD_NO_CACHE=1`` to always validate.
+so a successful validation is remembered (the policy bytes and the schema, compared exactly):
+an unchanged policy file is not validated again. Set ``GITOPS_GUARD_NO_CACHE=1`` to always
+validate. For the same reason nothing here imports pathlib, hashlib, json or copy on the way
+to a loaded policy.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 
 TYPE_CHECKING = False  # start-up time: typing and pathlib are imported only when needed
@@ -158,6 +159,8 @@ _SECTIONS: dict[str, Any] = {
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of the policy file (what ``gitops-guard policy-schema`` prints)."""
+    import copy
+
     sections = copy.deepcopy(_SECTIONS)
     env_props = {k: v for k, v in copy.deepcopy(_SECTIONS).items() if k != "promotion"}
     return {
@@ -191,19 +194,28 @@ class PolicyError(Exception):
 class Policy:
     """The effective policy: defaults merged with the file, per-environment views cached."""
 
-    def __init__(self, data: dict[str, Any], path: Path | None = None) -> None:
+    def __init__(self, data: dict[str, Any], path: str | Path | None = None) -> None:
         self.data = data
-        self.path = path
+        self._path = os.fspath(path) if path is not None else None
         self._per_env: dict[str, dict[str, Any]] = {}
+
+    @property
+    def path(self) -> Path | None:
+        """The policy file (None: defaults). A Path, made on demand (pathlib costs start-up)."""
+        if self._path is None:
+            return None
+        from pathlib import Path
+
+        return Path(self._path)
 
     @property
     def root(self) -> Path:
         """The repository root the policy belongs to (parent of ``policies/``)."""
         from pathlib import Path
 
-        if self.path is None:
+        if self._path is None:
             return Path.cwd()
-        return self.path.resolve().parent.parent
+        return Path(self._path).resolve().parent.parent
 
     def for_environment(self, env: str | None) -> dict[str, Any]:
         """The effective policy of an environment: top level with its overrides merged in."""
@@ -237,44 +249,58 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 def find_policy(start: str | Path | None = None) -> Path | None:
     """``policies/gitops-guard.yaml`` in the working directory or the nearest parent."""
+    found = _find(start)
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found)
+
+
+def _find(start: str | Path | None = None) -> str | None:
     folder = os.path.realpath(start or os.getcwd())
     while True:
         candidate = os.path.join(folder, POLICY_PATH)
         if os.path.isfile(candidate):
-            from pathlib import Path
-
-            return Path(candidate)
+            return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
         folder = parent
 
 
+def _copy(data: Any) -> Any:
+    """A deep copy of plain data (copy.deepcopy costs an import on every commit)."""
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate the policy; defaults when there is none. Raises PolicyError."""
     if path is None:
-        found = find_policy()
-        if found is None:
-            return Policy(data=copy.deepcopy(DEFAULTS))
-        path = found
-    from pathlib import Path
-
-    path = Path(path)
+        path = _find()
+        if path is None:
+            return Policy(data=_copy(DEFAULTS))
+    path = os.fspath(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
     data = _parse(path, raw)
     if not _cached_valid(raw):
-        validate(data, str(path))
+        validate(data, path)
         _remember_valid(raw)
-    return Policy(data=deep_merge(DEFAULTS, data), path=path)
+    return Policy(data=deep_merge(_copy(DEFAULTS), data), path=path)
 
 
-def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+def _parse(path: str, raw: bytes) -> dict[str, Any]:
     from gitops_guard.documents import load_bytes, to_plain
 
-    source = load_bytes(str(path), raw)
+    source = load_bytes(path, raw)
     errors = [p for p in source.problems if p.rule not in ("yaml/empty",)]
     if errors:
         first = errors[0]
@@ -297,29 +323,43 @@ def validate(data: Any, where: str) -> None:
         raise PolicyError(f"{where}: invalid policy at '{key}': {error.message}")
 
 
-def _cache_file(raw: bytes) -> Path | None:
+def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
+    """(file, content) remembering that ``raw`` is valid under the current schema.
+
+    The content is the schema's fingerprint and the policy bytes themselves, compared
+    exactly on reading: no hash to trust, and no hashlib/json to import.
+    """
     if os.environ.get("GITOPS_GUARD_NO_CACHE"):
         return None
-    import hashlib
-    import json
-    from pathlib import Path
+    import zlib
 
-    digest = hashlib.sha256(raw + json.dumps(schema(), sort_keys=True).encode()).hexdigest()
+    # the sections, and the constants of schema() itself (the wrapper around them)
+    wrapper = [c for c in schema.__code__.co_consts if isinstance(c, (str, int, tuple))]
+    fingerprint = repr((SCHEMA_ID, _SECTIONS, wrapper)).encode()
+    content = fingerprint + b"\0" + raw
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gitops-guard" / "valid-policies" / digest[:32]
+    name = f"{zlib.crc32(content):08x}-{len(content)}"
+    return os.path.join(base, "gitops-guard", "valid-policies", name), content
 
 
 def _cached_valid(raw: bytes) -> bool:
-    cache = _cache_file(raw)
-    return cache is not None and cache.exists()
+    entry = _cache_entry(raw)
+    if entry is None:
+        return False
+    try:
+        with open(entry[0], "rb") as handle:
+            return handle.read() == entry[1]
+    except OSError:
+        return False
 
 
 def _remember_valid(raw: bytes) -> None:
-    cache = _cache_file(raw)
-    if cache is None:
+    entry = _cache_entry(raw)
+    if entry is None:
         return
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.touch()
+        os.makedirs(os.path.dirname(entry[0]), exist_ok=True)
+        with open(entry[0], "wb") as handle:
+            handle.write(entry[1])
     except OSError:
         pass  # a read-only home only costs the next run a validation
