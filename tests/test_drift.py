@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,9 @@ def test_renderer_error_is_a_clear_message(chdir, cli):
 
 def test_no_renderer_is_a_usage_error(chdir, cli, monkeypatch, tmp_path_factory):
     build(chdir, "good")
-    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
+    empty = tmp_path_factory.mktemp("empty-path")
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(sys, "executable", str(empty / "python"))
     code, _, err = cli("drift")
     assert code == 2
     assert "no kustomize renderer" in err
@@ -201,3 +204,16 @@ def test_a_generated_repository_has_no_drift_only_the_pending_tag(answers, chdir
     code, out, _ = cli("drift")
     assert code == 0 and "0 drift, 0 pending promotion" in out
     assert cli("check-promotion", "--require", "current")[0] == 0
+
+
+@needs_renderer
+def test_kubectl_next_to_python_renders_without_path(monkeypatch, tmp_path_factory):
+    """The render extra installs kubectl into the venv's bin, which may not be on PATH."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not installed")
+    venv_bin = tmp_path_factory.mktemp("venv-bin")
+    (venv_bin / "kubectl").symlink_to(kubectl)
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    assert drift.renderer() == [str(venv_bin / "kubectl"), "kustomize"]

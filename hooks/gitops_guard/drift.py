@@ -52,11 +52,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def renderer() -> list[str] | None:
-    """``kustomize build`` when kustomize is installed, else ``kubectl kustomize``."""
+    """``kustomize build`` when kustomize is installed, else ``kubectl kustomize``: on PATH, or
+    next to this Python (the ``render`` extra's kubectl wheel in a venv nobody activated)."""
     if shutil.which("kustomize"):
         return ["kustomize", "build"]
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize"]
+    kubectl = shutil.which("kubectl") or shutil.which(
+        "kubectl", path=str(Path(sys.executable).parent)
+    )
+    if kubectl:
+        return [kubectl, "kustomize"]
     return None
 
 
@@ -77,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     command = renderer()
     if command is None:
         raise UsageError(
-            "no kustomize renderer: install kustomize or kubectl (kubectl kustomize) on PATH"
+            "no kustomize renderer: install kustomize or kubectl on PATH, "
+            "or pip install 'gitops-guard[render]'"
         )
     folders = sorted(set(overlays.apps(root, source)) | set(overlays.apps(root, target)))
     names = [name for name in folders if _sets_an_image(root, name, (source, target))]
