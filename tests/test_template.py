@@ -560,3 +560,18 @@ def test_the_generated_promotion_flow_works(tmp_path, cli, monkeypatch, fmt):
     code, out, _ = cli("check-promotion")
     assert code == 1
     assert f"clusters/production/{APP}/{name}:" in out and "promotion/not-promoted" in out
+
+
+@pytest.mark.skipif(shutil.which("helm") is None, reason="helm not found")
+def test_the_chart_renders_with_each_environments_values(generated):
+    repo = generated[("argocd", "github", "sealed-secrets", "helm")]
+    for env in ("staging", "production"):
+        values = repo / f"clusters/{env}/{APP}/values.yaml"
+        result = subprocess.run(
+            ["helm", "template", APP, str(repo / "apps" / APP), "-f", str(values)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert f'image: "{REGISTRY}/{APP}:v0.1.0"' in result.stdout
