@@ -4,12 +4,12 @@ and ``python -m gitops_guard`` as a real process.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from gitops_guard import __version__
 from gitops_guard.cli import COMMANDS, expand_paths
 
@@ -131,21 +131,29 @@ def test_python_dash_m_runs_as_a_real_process(files):
     assert "Traceback" not in usage.stderr
 
 
-def test_check_images_imports_no_heavy_module():
-    """Start-up time: a commit hook must not import jsonschema, ruamel or detect-secrets."""
+def test_check_images_imports_no_heavy_module(tmp_path: Path):
+    """Start-up time: with a policy validated once, a commit imports nothing heavy."""
+    repo = tmp_path / "repo"
+    (repo / "policies").mkdir(parents=True)
+    (repo / "policies" / "gitops-guard.yaml").write_text("version: 1\n", encoding="utf-8")
+    (repo / "pod.yaml").write_text(GOOD, encoding="utf-8")
+    heavy = (
+        "jsonschema", "ruamel", "detect_secrets", "cookiecutter", "pathlib", "dataclasses",
+        "typing", "hashlib", "json", "copy", "shutil",
+    )  # fmt: skip
     code = (
         "import sys\n"
         "from gitops_guard.cli import main\n"
-        "main(['check-images', sys.argv[1]])\n"
-        "heavy = [m for m in ('jsonschema', 'ruamel', 'detect_secrets', 'cookiecutter', "
-        "'pathlib', 'dataclasses', 'typing') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+        "code = main(['check-images', 'pod.yaml'])\n"
+        f"print(code, sorted(m for m in {heavy!r} if m in sys.modules))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT / "tests" / "data" / "check-images" / "good")],
-        cwd=ROOT.parent,  # no policy file upward: defaults
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == "", run.stdout  # the list of heavy modules: empty
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("GITOPS_GUARD_NO_CACHE", None)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert "jsonschema" in runs[0].stdout, runs[0].stdout + runs[0].stderr  # validated once
+    assert runs[1].stdout == "0 []\n", runs[1].stdout + runs[1].stderr

@@ -71,7 +71,31 @@ class UsageError(Exception):
     """Bad command line or configuration: exit 2 with one line on stderr."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter without ``shutil`` (imported only to measure the terminal).
+
+    Every ``add_argument`` builds a formatter, so the hook would pay the import on every
+    commit; help text is wrapped at $COLUMNS or 100 instead.
+    """
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: Any = None
+    ) -> None:
+        if width is None:
+            columns = os.environ.get("COLUMNS", "")
+            width = int(columns) - 2 if columns.isdigit() and int(columns) > 20 else 98
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _RawFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise UsageError(message)
 
@@ -83,7 +107,7 @@ def _base_parser() -> _Parser:
         epilog="commands:\n"
         + "\n".join(f"  {name:<18}{cmd.help}" for name, cmd in COMMANDS.items())
         + "\n\nRun 'gitops-guard COMMAND --help' for a command's options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gitops-guard {__version__}")
     return parser
