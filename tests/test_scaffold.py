@@ -70,6 +70,7 @@ def test_new_into_an_existing_empty_folder(cli, chdir):
         (["--set", "gitops_engine=jenkins"], "--set gitops_engine=jenkins: choose one of"),
         (["--set", "novalue"], "expected KEY=VALUE"),
         (["Bad_Dir"], "repo_slug 'Bad_Dir' is not a DNS-1123 label"),
+        (["--set", "project_name=!!!"], "repo_slug is empty"),  # derived from project_name
         (["x", "--set", "repo_slug=y"], "differ"),
     ],
 )

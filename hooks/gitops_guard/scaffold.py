@@ -71,17 +71,15 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     return result
 
 
-def _answers_for_validation(extra: dict[str, str]) -> dict[str, Any]:
-    """Defaults (first choice; derived values stand in as valid) overlaid with ``extra``."""
-    answers: dict[str, Any] = {}
-    for key, value in variables().items():
-        if isinstance(value, list):
-            answers[key] = value[0]
-        elif isinstance(value, str) and "{{" not in value:
-            answers[key] = value
-        else:
-            answers[key] = "placeholder"  # rendered from other answers: checked by the hook
-    answers.update(extra)
+def _rendered_answers(extra: dict[str, str]) -> dict[str, Any]:
+    """The answers cookiecutter would use without prompting (derived defaults rendered)."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    context = generate_context(
+        context_file=str(template_dir() / "cookiecutter.json"), extra_context=extra
+    )
+    answers: dict[str, Any] = prompt_for_config(context, no_input=True)
     return answers
 
 
@@ -105,7 +103,10 @@ def generate(
 
     extra = dict(extra or {})
     if no_input:
-        found = problems(_answers_for_validation(extra))
+        try:
+            found = problems(_rendered_answers(extra))
+        except (CookiecutterException, ValueError) as exc:
+            raise UsageError(f"the template failed: {exc}") from None
         if found:
             raise UsageError("; ".join(found))
     try:
