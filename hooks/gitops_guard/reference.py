@@ -30,6 +30,7 @@ _ALGORITHM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*\Z"
 _HEX = re.compile(r"[0-9a-fA-F]{32,}\Z")
 _SHA256 = re.compile(r"[a-f0-9]{64}\Z")
 NAME_MAX = 255
+_SPACE = re.compile(r"\s")
 
 #: ``{{ .Values.x }}``, ``${VAR}``, ``$(params.X)`` (Tekton, Kubernetes env expansion),
 #: ``__PLACEHOLDER__`` (left for the user of a catalog to replace)
@@ -112,7 +113,7 @@ def parse(text: str) -> Reference:
     """Parse and normalise; raise ReferenceError naming the broken part."""
     if not text:
         raise ReferenceError("empty image reference")
-    if text != text.strip() or any(c.isspace() for c in text):
+    if _SPACE.search(text):
         raise ReferenceError("image reference contains whitespace")
     remainder = text
     digest = None
