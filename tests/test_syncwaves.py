@@ -146,6 +146,8 @@ def test_helm_template_is_skipped(cli, chdir):
 def test_usage_errors_exit_2(cli, chdir):
     assert cli("check-sync-waves", "missing.yaml")[0] == 2
     assert cli("check-sync-waves", "--bogus", ".")[0] == 2
+    code, _, err = cli("check-sync-waves", "--root", "nowhere", ".")
+    assert code == 2 and "--root nowhere: not a folder" in err
     policy = chdir / "policy.yaml"
     policy.write_text("version: 1\nsync_waves:\n  order: [{before: Namespace}]\n")
     code, _, err = cli("check-sync-waves", "--policy", str(policy), str(policy))

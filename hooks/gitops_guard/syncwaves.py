@@ -40,6 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Finding]:
     root_arg = getattr(args, "root", None)
+    if root_arg and not os.path.isdir(root_arg):
+        from gitops_guard.cli import UsageError
+
+        raise UsageError(f"--root {root_arg}: not a folder")
     root = os.path.realpath(root_arg) if root_arg else find_root(s.path for s in sources)
     repo = Repository(root, sources)
     findings: list[Finding] = []
