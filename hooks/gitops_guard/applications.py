@@ -44,8 +44,8 @@ _WATCHED = (WAVE, HOOK, SYNC_OPTIONS, HELM_HOOK, HELM_WEIGHT)
 
 _ObjFields = namedtuple(
     "_ObjFields",
-    "key doc kind group name namespace pos annotations wave_at via generated",
-    defaults=(None, (), False),
+    "key doc kind group name namespace pos annotations wave_at via generated ns_at",
+    defaults=(None, (), False, None),
 )
 
 
@@ -54,7 +54,8 @@ class Obj(_ObjFields):
 
     ``annotations``: the Argo CD / Helm annotations after kustomize's commonAnnotations;
     ``wave_at``: where the effective sync-wave was written (file key, line, column);
-    ``via``: the kustomization files that include the object, innermost first.
+    ``via``: the kustomization files that include the object, innermost first;
+    ``ns_at``: where the effective namespace was written (file key, line, column).
     """
 
     __slots__ = ()
@@ -69,6 +70,7 @@ class Obj(_ObjFields):
     wave_at: tuple[str, int, int] | None
     via: tuple[str, ...]
     generated: bool
+    ns_at: tuple[str, int, int] | None
 
     def label(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
@@ -257,6 +259,9 @@ def make_obj(key: str, doc: Document) -> Obj | None:
     pos = meta.pos if meta is not None else doc.pos
     if meta is not None and "name" in meta:
         pos = meta.at("name")
+    ns_at = None
+    if meta is not None and isinstance(meta.get("namespace"), str):
+        ns_at = (key, *meta.at("namespace"))
     return Obj(
         key=key,
         doc=doc,
@@ -267,6 +272,7 @@ def make_obj(key: str, doc: Document) -> Obj | None:
         pos=pos,
         annotations=annotations,
         wave_at=wave_at,
+        ns_at=ns_at,
     )
 
 
@@ -316,9 +322,11 @@ def cluster_scoped(
 def _transform(obj: Obj, kfile: str, data: Map) -> Obj:
     """kustomize's namespace and commonAnnotations, applied by one kustomization."""
     namespace = obj.namespace
+    ns_at = obj.ns_at
     ns = data.get("namespace")
     if isinstance(ns, str) and ns and obj.kind not in CLUSTER_SCOPED:
         namespace = ns
+        ns_at = (kfile, *data.at("namespace"))
     annotations = obj.annotations
     wave_at = obj.wave_at
     common = data.get("commonAnnotations")
@@ -341,6 +349,7 @@ def _transform(obj: Obj, kfile: str, data: Map) -> Obj:
         wave_at=wave_at,
         via=(*obj.via, kfile),
         generated=obj.generated,
+        ns_at=ns_at,
     )
 
 
@@ -372,4 +381,5 @@ def _generated(kfile: str, data: Map) -> Iterator[Obj]:
                 pos=entry.at("name") if "name" in entry else entries.at(i),
                 annotations=annotations,
                 generated=True,
+                ns_at=(kfile, *entry.at("namespace")) if isinstance(ns, str) else None,
             )

@@ -64,7 +64,7 @@ def slot(obj: Obj) -> Slot | None:
     return Slot(phase, wave or 0)
 
 
-class Need(namedtuple("_Need", "kind name namespace field pos")):
+class Need(namedtuple("_Need", "kind name namespace field pos where", defaults=(None,))):
     """A reference from one object to another kind of object."""
 
     __slots__ = ()
@@ -78,7 +78,11 @@ class Need(namedtuple("_Need", "kind name namespace field pos")):
 def needs(obj: Obj, crd_scopes: dict[tuple[str, str], str] | None = None) -> Iterator[Need]:
     """What an object needs to exist first: its Namespace and its pods' references."""
     if obj.namespace and not cluster_scoped(obj.kind, obj.group, crd_scopes):
-        yield Need("Namespace", obj.namespace, None, "metadata.namespace", obj.pos)
+        if obj.ns_at is not None and obj.ns_at[0] != obj.key:  # kustomize's namespace
+            yield Need("Namespace", obj.namespace, None, "namespace", obj.ns_at[1:], obj.ns_at[0])
+        else:
+            pos = obj.ns_at[1:] if obj.ns_at is not None else obj.pos
+            yield Need("Namespace", obj.namespace, None, "metadata.namespace", pos)
     if obj.doc is None or not isinstance(obj.doc.data, Map):
         return
     data = obj.doc.data
@@ -274,7 +278,7 @@ def dependency_violations(app: Application, display: Any) -> Iterator[Violation]
             rule = "sync/namespace-order" if need.kind == "Namespace" else "sync/reference-order"
             chain = (
                 f"{obj.label()} ({mine}{_wave_origin(obj, display)}) "
-                f"--{need.field} at {display(obj.key)}:{need.pos[0]}--> "
+                f"--{need.field} at {display(need.where or obj.key)}:{need.pos[0]}--> "
                 f"{dep.label()} ({theirs}{_wave_origin(dep, display)}, "
                 f"{display(dep.key)}:{dep.pos[0]})"
             )

@@ -87,6 +87,8 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
     from gitops_guard.applications import Builder
 
     findings: list[Finding] = []
+    #: one finding per problem: the same base seen through several overlays is one problem
+    seen: dict[tuple, list] = {}
     builder = Builder(repo)
     for app in builder.applications(all_files=False):
         section = policy.section("sync_waves", app.env)
@@ -102,9 +104,16 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
             line, col = obj.pos
             if obj.wave_at is not None and obj.wave_at[0] == obj.key:
                 line, col = obj.wave_at[1], obj.wave_at[2]
-            findings.append(
-                Finding(repo.display(obj.key), line, col, violation.rule, violation.message)
-            )
+            dep = violation.dep
+            key = (obj.key, line, col, violation.rule, obj.label(), dep.label(), dep.key, dep.pos)
+            if key in seen:
+                seen[key][1] += 1
+                continue
+            seen[key] = [
+                Finding(repo.display(obj.key), line, col, violation.rule, violation.message),
+                0,
+            ]
+            findings.append(seen[key][0])
         kinds = list(section.get("require_wave") or [])
         if kinds:
             for obj in ordering.missing_waves(app, kinds):
@@ -120,6 +129,17 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
                             f"{obj.kind}",
                         )
                     )
+    for first, more in seen.values():
+        if more:
+            index = findings.index(first)
+            apps = "application" if more == 1 else "applications"
+            findings[index] = Finding(
+                first.path,
+                first.line,
+                first.column,
+                first.rule,
+                f"{first.message} (and {more} other {apps})",
+            )
     return findings
 
 
