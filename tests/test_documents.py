@@ -307,6 +307,9 @@ def test_helm_templates_are_skipped_not_parsed(path: str, text: str):
         'a: "x {{ y }}"\n',
         "plain: text\n",
         "description: use {{ and }} freely\n",
+        # Argo CD notification templates: Go templates inside YAML block scalars
+        "message: |\n  {{.app.metadata.name}} failed: {{range .c}}{{.message}} {{end}}\n"
+        "  {{- if .x }}trimmed{{ end -}}\n",
     ],
 )
 def test_quoted_template_strings_are_yaml(text: str):

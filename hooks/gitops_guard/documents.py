@@ -156,18 +156,18 @@ class SourceFile:
         return self.text.splitlines()
 
 
-#: a line that starts with an action, trim markers, or an unquoted ``{{`` as a value or item
-#: (``name: {{ .Values.x }}`` would otherwise parse as a nonsensical nested flow mapping)
+#: evidence of Go templating where YAML failed to parse: a line that starts with an action,
+#: trim markers, or an unquoted ``{{`` as a value or item
 HELM_TEMPLATE = re.compile(r"^\s*\{\{-?|\{\{-|-\}\}|(?::|^\s*-)[ \t]+\{\{", re.MULTILINE)
 
 
 def looks_like_helm_template(path: str, text: str) -> bool:
     """A chart template is Go text/template producing YAML, not YAML itself."""
-    if "{{" not in text:
-        return False
-    if "templates" in _parts(path)[:-1]:
-        return True
-    return bool(HELM_TEMPLATE.search(text))
+    return load_text(path, text).skipped == "helm template"
+
+
+def _in_chart_templates(path: str, text: str) -> bool:
+    return "{{" in text and "templates" in _parts(path)[:-1]
 
 
 def environment_of(path: str | Path) -> str | None:
@@ -257,7 +257,21 @@ def load_text(path: str, text: str) -> SourceFile:
             _problem(path, 1, 1, "yaml/empty", "empty file: no YAML document to check")
         )
         return source
-    if looks_like_helm_template(path, text):
+    templated = _in_chart_templates(path, text)
+    if not templated:
+        builder = _Builder(path)
+        source.documents, source.problems = builder.build(text)
+        if "{{" not in text:
+            return source
+        # YAML that parses is YAML (Argo CD notification templates, quoted values), unless
+        # it only parsed because an unquoted {{ x }} reads as a mapping used as a key;
+        # broken YAML with template actions in it is a template, not a syntax error.
+        syntax = any(p.rule in ("yaml/syntax", "yaml/tab") for p in source.problems)
+        templated = builder.complex_keys > 0 or (syntax and bool(HELM_TEMPLATE.search(text)))
+        if not templated:
+            return source
+        source.documents, source.problems = [], []
+    if templated:
         source.skipped = "helm template"
         source.problems.append(
             _problem(
@@ -268,8 +282,6 @@ def load_text(path: str, text: str) -> SourceFile:
                 "Helm chart template ({{ }}) is not YAML; skipped (check the rendered output)",
             )
         )
-        return source
-    source.documents, source.problems = _Builder(path).build(text)
     return source
 
 
@@ -355,6 +367,8 @@ class _Builder:
         self.path = path
         self.problems: list[Finding] = []
         self.memo: dict[int, Any] = {}
+        #: mappings used as keys: never in a manifest, always in an unquoted ``{{ x }}``
+        self.complex_keys = 0
         self.expanded = 0
 
     def build(self, text: str) -> tuple[list[Document], list[Finding]]:
@@ -520,6 +534,7 @@ class _Builder:
 
     def _key(self, node: Any) -> Any:
         if node.id != "scalar":
+            self.complex_keys += 1
             return f"<complex key at line {node.start_mark.line + 1}>"
         value, _ = self._scalar(node)
         if value is None or isinstance(value, bool):
