@@ -185,3 +185,25 @@ def test_through_real_pre_commit(hooks_repo, run_pre_commit, make_repo):
     )
     result = run_pre_commit(repo, "run", "--files", "app/deployment.yaml", "app/migrate-job.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_policy_section_per_environment(cli, chdir):
+    (chdir / "policies").mkdir()
+    (chdir / "policies" / "gitops-guard.yaml").write_text(
+        "version: 1\nenvironments:\n  production:\n    sync_waves:\n"
+        "      require_wave: [Namespace]\n"
+    )
+    for env in ("staging", "production"):
+        folder = chdir / "clusters" / env / "shop"
+        folder.mkdir(parents=True)
+        (folder / "kustomization.yaml").write_text("resources: [namespace.yaml]\n")
+        (folder / "namespace.yaml").write_text(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+        )
+    code, out, _ = cli("check-sync-waves", "--root", str(chdir), "clusters")
+    assert code == 1
+    assert out.splitlines() == [
+        "clusters/production/shop/namespace.yaml:4:9: sync/wave-required Namespace shop has no "
+        "argocd.argoproj.io/sync-wave annotation, and the policy (sync_waves.require_wave) wants "
+        "an explicit wave on every Namespace"
+    ]
