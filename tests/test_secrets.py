@@ -270,9 +270,11 @@ def test_non_utf8_text_is_still_scanned(tmp_path, cli):
     assert code == 1 and "secret/provider-token" in out
 
 
-def test_huge_file_is_scanned_up_to_the_limit(tmp_path, cli):
-    from gitops_guard.documents import MAX_FILE_BYTES
+def test_huge_file_is_scanned_up_to_the_limit(tmp_path, cli, monkeypatch):
+    from gitops_guard import secrets
 
+    MAX_FILE_BYTES = 1024 * 1024  # the real limit is 10 MiB; the logic is the same
+    monkeypatch.setattr(secrets, "MAX_FILE_BYTES", MAX_FILE_BYTES)
     path = tmp_path / "dump.txt"
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(f"token={PLANTED[0]}\n")
@@ -281,6 +283,19 @@ def test_huge_file_is_scanned_up_to_the_limit(tmp_path, cli):
     assert code == 1
     assert "secret/provider-token" in out
     assert "secret/not-scanned" in out and "[warning]" in out
+
+
+def test_a_huge_line_is_scanned_in_windows_up_to_a_bound(tmp_path, cli, monkeypatch):
+    from gitops_guard import secrets
+
+    MAX_LINE_CHARS = 300_000
+    monkeypatch.setattr(secrets, "MAX_LINE_CHARS", MAX_LINE_CHARS)
+    path = tmp_path / "bundle.min.js"
+    path.write_text("x" * 150_000 + f' t="{PLANTED[0]}"' + "y" * MAX_LINE_CHARS, "utf-8")
+    code, out, _ = cli("check-secrets", str(path))
+    assert code == 1
+    assert f"{path}:1:150005: secret/provider-token" in out
+    assert f":1:{MAX_LINE_CHARS + 1}: secret/not-scanned" in out
 
 
 def test_broken_yaml_falls_back_to_lines(tmp_path, cli):

@@ -25,11 +25,13 @@ from typing import Any, NamedTuple
 
 from gitops_guard.documents import MAX_FILE_BYTES, Document, Map, Pos, Seq, load_text
 from gitops_guard.findings import INFO, WARNING, Finding
-from gitops_guard.secret_engine import Engine, Hit, hash_secret
+from gitops_guard.secret_engine import MAX_SCAN_CHARS, Engine, Hit, hash_secret
 
 YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_FILES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 BINARY_PROBE = 8192
+#: A longer line (minified JSON or JS) is scanned up to here; the rest is reported unscanned.
+MAX_LINE_CHARS = 1_000_000
 
 # -- values that are not secrets -------------------------------------------------------------
 
@@ -222,9 +224,22 @@ class _Scanner:
     # -- plain text -------------------------------------------------------------------------
     def lines(self, lines: list[str], start: int = 1) -> None:
         for number, line in enumerate(lines, start):
-            for hit in self.engine.scan_line(self.path, line, number):
-                col = line.find(hit.secret) + 1 or 1
-                self.add((number, col), _rule_for(hit), _describe(hit), (hit.secret,), hit.type)
+            # a minified file is one huge line: scan it in overlapping windows, up to a bound
+            step = MAX_SCAN_CHARS - 1000
+            if len(line) > MAX_LINE_CHARS:
+                note = Finding(
+                    self.path,
+                    number,
+                    MAX_LINE_CHARS + 1,
+                    "secret/not-scanned",
+                    f"line of {len(line)} characters: only the first {MAX_LINE_CHARS} scanned",
+                )
+                self.out.append(Candidate(note.with_severity(WARNING), (), ""))
+            for offset in range(0, max(min(len(line), MAX_LINE_CHARS) - 1000, 1), step):
+                window = line[offset : offset + MAX_SCAN_CHARS]
+                for hit in self.engine.scan_line(self.path, window, number):
+                    col = offset + (window.find(hit.secret) + 1 or 1)
+                    self.add((number, col), _rule_for(hit), _describe(hit), (hit.secret,), hit.type)
 
     def comments(self, lines: list[str]) -> None:
         """Tokens pasted into YAML comments (values are covered by the structure)."""
