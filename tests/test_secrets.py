@@ -48,6 +48,7 @@ PLANTED = [
     "T3mplat3Pass",
     "c0mposeS3cret",
     "L3gacyPassw0rd",
+    "superSecret99",
     "Tr0ub4dor&3xQ",
     "deploy:Tr0ub4dor&3xQ",
     "MIIEowIBAAKCAQEA7v3k9QpLx2mZ8bN4cR1tY6uW0sD5fG7hJ3kL9pQ2rT8vX1yZ",

@@ -258,6 +258,11 @@ class _Scanner:
         self.offset = offset
         kind = doc.kind if isinstance(data, Map) else None
         group = doc.group if isinstance(data, Map) else ""
+        if kind == "List" and isinstance(data.get("items"), Seq):  # kubectl get -o yaml
+            for item in data["items"]:
+                if isinstance(item, Map):
+                    self.document(Document(doc.path, doc.index, item, item.pos), offset)
+            return
         skip: set[int] = set()  # ids of subtrees handled (or exempted) by structure
         names = True
         sops = _sops_config(data) if isinstance(data, Map) else None
