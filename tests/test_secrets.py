@@ -49,6 +49,7 @@ PLANTED = [
     "c0mposeS3cret",
     "L3gacyPassw0rd",
     "superSecret99",
+    "Emb3ddedPr0ps",
     "Tr0ub4dor&3xQ",
     "deploy:Tr0ub4dor&3xQ",
     "MIIEowIBAAKCAQEA7v3k9QpLx2mZ8bN4cR1tY6uW0sD5fG7hJ3kL9pQ2rT8vX1yZ",

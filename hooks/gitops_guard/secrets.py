@@ -213,6 +213,7 @@ class _Scanner:
         self.taken: set[Pos] = set()
         #: line offset of a YAML string parsed inside another file (Argo CD helm.values)
         self.offset = 0
+        self.file_lines: list[str] = []
 
     def add(self, pos: Pos, rule: str, message: str, secrets: tuple[str, ...], type_: str) -> None:
         if pos in self.taken:
@@ -345,6 +346,8 @@ class _Scanner:
         entropy = not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", "")) and not (
             _certificate_blob(stripped)
         )
+        if "\n" in stripped and self.embedded(text, pos, label):
+            return
         # most specific first: a provider token, then the name, then entropy
         hits = self.engine.scan_value(stripped, entropy=False)
         if not hits and kind is not None:
@@ -369,6 +372,27 @@ class _Scanner:
                 tuple(h.secret for h in hits),
                 hit.type,
             )
+
+    def embedded(self, text: str, pos: Pos, label: str) -> bool:
+        """A file inside a value (``application.properties: |``): its lines are scanned as
+        detect-secrets scans that file type; True when something was found."""
+        name = label if "." in label else "embedded.txt"
+        first = pos[0] + 1  # a block scalar's content starts below its ``|``
+        found = False
+        for i, line in enumerate(text.splitlines()):
+            for hit in self.engine.scan_line(name, line, i + 1):
+                number = self._pos((first + i, 1))[0]
+                source = self.file_lines[number - 1] if number <= len(self.file_lines) else line
+                col = source.find(hit.secret) + 1 or 1
+                self.add(
+                    (number, col),
+                    _rule_for(hit),
+                    f"{label}: {_describe(hit)}",
+                    (hit.secret,),
+                    hit.type,
+                )
+                found = True
+        return found
 
     def core_secret(self, doc: Document, skip: set[int], sops: Any) -> None:
         data: Map = doc.data
@@ -672,6 +696,7 @@ def scan_file(path: str, engine: Engine) -> FileScan:
     text = _decode(data)
     scanner = _Scanner(path, engine)
     lines = text.splitlines()
+    scanner.file_lines = lines
     if size > MAX_FILE_BYTES:
         note = Finding(
             path,
