@@ -265,6 +265,23 @@ def test_binary_file_is_reported_as_not_scanned(tmp_path, cli):
     assert "secret/not-scanned binary file, not scanned [info]" in out
 
 
+def test_binary_file_in_a_folder_is_skipped_quietly(tmp_path, cli):
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + os.urandom(64))
+    assert cli("check-secrets", str(tmp_path)) == (0, "", "")
+
+
+def test_placeholder_secret_is_reported_with_advice(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+        "stringData: {AWS_ACCESS_KEY_ID: UPDATE_AWS_ACCESS_KEY_ID, password: changeme}\n",
+    )
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "the values look like placeholders" in out
+    assert "holds" not in out  # a placeholder holds no access key
+
+
 def test_non_utf8_text_is_still_scanned(tmp_path, cli):
     path = tmp_path / "legacy.env"
     path.write_bytes("USER=Jos\xe9\nGITHUB_TOKEN=".encode("latin-1") + PLANTED[0].encode())

@@ -54,6 +54,8 @@ DUMMY_WORDS = {
 }  # fmt: skip
 DUMMY_PREFIXES = ("changeme", "replace", "your", "example", "dummy", "placeholder", "insert")
 REPEATED = re.compile(r"^(.)\1*$")
+#: ``UPDATE_AWS_ACCESS_KEY_ID``, ``REPLACE_ME``, ``<fill-in>``: a value waiting to be filled in.
+PLACEHOLDER_WORD = re.compile(r"^([A-Z][A-Z0-9]*(_[A-Z0-9]+)+|[A-Z]{4,})$")
 
 #: Words that make a key name sensitive when they end it (``dbPassword``, ``API_TOKEN``).
 SENSITIVE_LAST = {
@@ -423,12 +425,19 @@ class _Scanner:
                 entries.append((str(key), written, decoded, values.at(key)))
         if not entries or all(_public_certificate(e[2]) for e in entries):
             return
+        keys = ", ".join(e[0] for e in entries[:5]) + (", ..." if len(entries) > 5 else "")
         notes: list[str] = []
-        for key, _, decoded, _ in entries:
-            notes.extend(self.name_contents(key, decoded))
+        advice = "commit it encrypted (SealedSecret, SOPS) or reference it (ExternalSecret)"
+        if all(is_dummy(e[2]) or PLACEHOLDER_WORD.match(e[2]) for e in entries):
+            advice = (
+                "the values look like placeholders, and the next edit would commit real ones: "
+                "keep the object out of Git (SealedSecret, SOPS, ExternalSecret)"
+            )
+        else:
+            for key, _, decoded, _ in entries:
+                notes.extend(self.name_contents(key, decoded))
         if invalid:
             notes.append(f"data not base64 in {', '.join(invalid)}")
-        keys = ", ".join(e[0] for e in entries[:5]) + (", ..." if len(entries) > 5 else "")
         found = f"; holds {'; '.join(dict.fromkeys(notes))}" if notes else ""
         name = doc.name or "(unnamed)"
         secrets = tuple(dict.fromkeys(v for e in entries for v in (e[1], e[2])))
@@ -436,8 +445,7 @@ class _Scanner:
             self._pos(entries[0][3]),
             "secret/k8s-secret-plaintext",
             f"Secret {name!r} keeps {len(entries)} plaintext value(s) in Git "
-            f"(keys: {keys}){found}; commit it encrypted (SealedSecret, SOPS) or "
-            "reference it (ExternalSecret)",
+            f"(keys: {keys}){found}; {advice}",
             secrets,
             KEYWORD_TYPE,
         )
@@ -792,8 +800,16 @@ def expand(paths: list[str]) -> list[str]:
     return result
 
 
-def scan(paths: list[str], engine: Engine) -> list[FileScan]:
-    return [scan_file(p, engine) for p in paths]
+def scan(paths: list[str], engine: Engine, named: frozenset[str] = frozenset()) -> list[FileScan]:
+    """Scan every file; a binary file met in a folder is skipped quietly (images, archives),
+    one named on the command line is reported as not scanned."""
+    scans = []
+    for path in paths:
+        item = scan_file(path, engine)
+        if path not in named and item.candidates and not item.lines:
+            item = item._replace(candidates=[])
+        scans.append(item)
+    return scans
 
 
 def run(args: argparse.Namespace) -> int:
@@ -817,7 +833,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     paths = expand(files)
     with Engine(baseline.plugins_used if baseline else None) as engine:
-        scans = scan(paths, engine)
+        scans = scan(paths, engine, frozenset(files))
         if args.update_baseline:
             return _update_baseline(baseline_path, baseline, scans, engine)
     findings: list[Finding] = []
