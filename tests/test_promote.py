@@ -389,3 +389,32 @@ def test_helm_values_promote_then_back_restores_the_bytes(
     promoted = edit(data, new_tag, new_digest)
     assert promoted == _variant(values(new_tag, new_digest).encode(), crlf, bom)
     assert edit(promoted, old_tag, old_digest) == data
+
+
+@pytest.mark.parametrize(
+    "case,crlf",
+    [("kustomize-comments", False), ("kustomize-flow", False), ("helm-values", True)],
+)
+def test_a_ruamel_round_trip_would_rewrite_more_than_the_value(case, crlf):
+    """Why promote splices spans instead of dumping with ruamel.yaml: even with
+    preserve_quotes, the round trip re-indents sequences, re-spaces flow collections and
+    turns CRLF into LF, so its output is more than the changed value (promote's is not; on
+    plain LF files like helm-values it is exact)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    (source,) = sorted((CASES / case / "production").iterdir())
+    (expected,) = sorted((CASES / case / "expected").iterdir())
+    newline = "\r\n" if crlf else "\n"
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    data = yaml.load(source.read_text().replace("\n", newline))
+    if "images" in data:
+        data["images"][0]["newTag"] = "v1.4.2" if case == "kustomize-comments" else "v3.1.0"
+    else:
+        data["image"]["tag"] = "v2.3.0"
+        data["worker"]["image"]["tag"] = "v2.3.1"
+    out = io.BytesIO()
+    yaml.dump(data, out)
+    assert out.getvalue() != expected.read_text().replace("\n", newline).encode()

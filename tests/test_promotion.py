@@ -206,3 +206,12 @@ def test_a_policy_given_outside_policies_does_not_move_the_root(chdir, cli):
     write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0"))
     code, out, _ = cli("check-promotion", "--policy", "custom-policy.yaml")
     assert code == 1 and "which is not what staging runs (v1.1.0)" in out
+
+
+def test_many_tags_are_listed_newest_last_in_version_order():
+    from gitops_guard.promotion import _listing, _natural
+
+    labels = sorted([f"v1.{i}.0" for i in range(12)], key=_natural)
+    assert labels[-2:] == ["v1.10.0", "v1.11.0"]
+    assert _listing(labels) == "2 older, then " + ", ".join(f"v1.{i}.0" for i in range(2, 12))
+    assert _listing([]) == "no tag of it"

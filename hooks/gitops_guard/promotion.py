@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -123,11 +124,11 @@ def _check_app(
             continue  # templated or invalid: check-images reports it
         if any(_same_artifact(ref, k) for k in known):
             continue
-        had = sorted({_label(k) for k in known if k.name == ref.name})
+        had = _listing(sorted({_label(k) for k in known if k.name == ref.name}, key=_natural))
         if history is not None:
-            what = f"which {pred} never ran ({pred} ran: {', '.join(had) or 'no tag of it'})"
+            what = f"which {pred} never ran ({pred} ran: {had})"
         else:
-            what = f"which is not what {pred} runs ({', '.join(had) or 'no tag of it'})"
+            what = f"which is not what {pred} runs ({had})"
         tag_field = {"kustomize": "newTag", "helm": "tag", "string": "image"}[slot.kind]
         same_tag = any(k.name == ref.name and k.tag == ref.tag for k in known)
         prefer = ("digest",) if ref.digest and same_tag else (tag_field, "digest")
@@ -142,6 +143,25 @@ def _check_app(
             )
         )
     return findings
+
+
+MAX_LISTED = 10
+
+
+def _natural(label: str) -> list[Any]:
+    """v1.9.0 before v1.10.0."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", label)
+    ]
+
+
+def _listing(labels: list[str]) -> str:
+    """The tags, newest last; only the last few when there are many."""
+    if not labels:
+        return "no tag of it"
+    if len(labels) <= MAX_LISTED:
+        return ", ".join(labels)
+    return f"{len(labels) - MAX_LISTED} older, then " + ", ".join(labels[-MAX_LISTED:])
 
 
 def _parse(text: str) -> reference.Reference | None:
