@@ -106,6 +106,13 @@ def test_no_output_format_prints_a_planted_secret(fmt, cli):
         assert value not in out and value not in err, f"{value[:4]}... leaked in {fmt}"
 
 
+def test_a_key_that_is_itself_a_token_is_masked_in_the_message(tmp_path, cli):
+    path = write(tmp_path, "k.yaml", f"allow:\n  {PLANTED[0]}: postgres://u:Passw0rdX@h/db\n")
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/url-credentials" in out
+    assert PLANTED[0] not in out and "Passw0rdX" not in out
+
+
 # -- the structural rule --------------------------------------------------------------------
 
 

@@ -98,6 +98,10 @@ GIT_OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
+#: Any run this long in a message is masked, whatever it is (a key that is itself a token).
+LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_.:@-]{33,}")
+
+
 def key_words(name: str) -> list[str]:
     """``dbPassword`` -> [db, password]; ``API_TOKEN`` -> [api, token]."""
     return [w.lower() for w in WORD.findall(name)]
@@ -221,6 +225,8 @@ class _Scanner:
         if pos in self.taken:
             return
         self.taken.add(pos)
+        # belt and braces: a key name or label long enough to be a token is masked too
+        message = LONG_TOKEN.sub(lambda m: mask(m.group(0)), message)
         finding = Finding(self.path, pos[0], pos[1], rule, message)
         self.out.append(Candidate(finding, secrets, type_))
 
