@@ -418,3 +418,22 @@ def test_a_ruamel_round_trip_would_rewrite_more_than_the_value(case, crlf):
     out = io.BytesIO()
     yaml.dump(data, out)
     assert out.getvalue() != expected.read_text().replace("\n", newline).encode()
+
+
+def test_a_field_written_twice_is_refused(chdir, cli):
+    build_case(chdir, "kustomize-indentless")
+    target = chdir / "clusters" / "production" / "web" / "kustomization.yaml"
+    target.write_text(
+        target.read_text().replace("  newTag: 'v1.9.0'\n", "  newTag: v1\n  newTag: v2\n")
+    )
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 1 and "newTag is written twice" in err
+
+
+def test_helm_templates_in_an_overlay_are_skipped(chdir, cli):
+    build_case(chdir, "helm-values")
+    templates = chdir / "clusters" / "production" / "web" / "templates"
+    templates.mkdir()
+    (templates / "deployment.yaml").write_text("image: {{ .Values.image.tag }}\n")
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 0, err

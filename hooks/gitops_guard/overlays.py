@@ -36,6 +36,10 @@ MAX_DEPTH = 64
 NULL_TAG = "tag:yaml.org,2002:null"
 
 
+class NotYaml(yamledit.EditError):
+    """A Helm chart template among the overlay's files: not YAML, not ours, skipped."""
+
+
 class LayoutError(Exception):
     """Unknown environment, app without an overlay, unreadable file: a clear one-line reason."""
 
@@ -54,6 +58,8 @@ class ImageSlot:
     mapping: Any = None
     #: fields that come from a merge key (``<<: *base``): editable in place, not removable
     inherited: set[str] = field(default_factory=set)
+    #: why the slot must not be edited (a field written twice), else None
+    problem: str | None = None
 
     def value(self, name: str) -> str | None:
         """The field's text; None when absent or null (``tag: ~``)."""
@@ -209,6 +215,8 @@ def load_overlay(root: Path, env: str, app: str, exact: bool = False) -> Overlay
             continue
         try:
             parsed = parse_file(shown, path.name, data, exact)
+        except NotYaml:
+            continue
         except yamledit.EditError:
             overlay.problems.extend(_problems(shown, data))
             continue
@@ -231,7 +239,7 @@ def parse_file(
     """(text, document nodes, image slots) of one overlay file; EditError when it is bad."""
     text = yamledit.decode(data, shown)
     if "{{" in text and ("templates" in Path(shown).parts or "{{-" in text):
-        raise yamledit.EditError(f"{shown}: a Helm template, not YAML")
+        raise NotYaml(f"{shown}: a Helm template, not YAML")
     roots = yamledit.compose(text, shown, exact=exact)
     return text, roots, list(slots_of(shown, filename, roots))
 
@@ -293,6 +301,13 @@ def _kustomize(shown: str, entries: Any, prefix: str) -> Iterator[ImageSlot]:
 
 
 def _fill(slot: ImageSlot, mapping: Any) -> None:
+    seen: set[str] = set()
+    for key_node, _ in mapping.value:
+        if key_node.id == "scalar" and key_node.value in FIELDS[slot.kind]:
+            if key_node.value in seen and slot.problem is None:
+                line = key_node.start_mark.line + 1
+                slot.problem = f"{slot.path}:{line}: {key_node.value} is written twice"
+            seen.add(key_node.value)
     for key, key_node, value_node, inherited in yamledit.items(mapping):
         if key in FIELDS[slot.kind] and value_node.id == "scalar":
             slot.fields[key] = (key_node, value_node)

@@ -175,6 +175,8 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
                         f"{want.kind} in {source}; not converted"
                     )
                 continue
+            if slot.problem is not None:
+                raise Refused(f"{slot.problem}; fix that first")
             slot_edits = slot_edits_for(f.text, slot, want.values())
             if slot_edits:
                 edits.extend(slot_edits)
