@@ -437,3 +437,23 @@ def test_helm_templates_in_an_overlay_are_skipped(chdir, cli):
     (templates / "deployment.yaml").write_text("image: {{ .Values.image.tag }}\n")
     code, _, err = cli("promote", "web", "--write")
     assert code == 0, err
+
+
+def test_policy_severity_and_suppressions_are_respected(chdir, cli):
+    build_case(chdir, "kustomize-indentless")
+    staging = chdir / "clusters" / "staging" / "web" / "kustomization.yaml"
+    staging.write_text(staging.read_text().replace("v2.0.0", "stable"))
+    assert cli("promote", "web")[0] == 1  # tag-not-allowed is an error by default
+    (chdir / "policies").mkdir()
+    policy = chdir / "policies" / "gitops-guard.yaml"
+    policy.write_text("version: 1\nrules:\n  image/tag-not-allowed: warning\n")
+    assert cli("promote", "web")[0] == 0
+    policy.write_text("version: 1\n")
+    target = chdir / "clusters" / "production" / "web" / "kustomization.yaml"
+    target.write_text(
+        target.read_text().replace(
+            "  newTag: 'v1.9.0'",
+            "  # gitops-guard: ignore[image/tag-not-allowed]\n  newTag: 'v1.9.0'",
+        )
+    )
+    assert cli("promote", "web")[0] == 0

@@ -306,7 +306,18 @@ def _check_policy(policy: Any, shown: str, new: str, wanted: dict[str, ImageSlot
         if slot.key in wanted:
             for _k, node in slot.fields.values():
                 lines.update(range(node.start_mark.line + 1, node.end_mark.line + 2))
-    bad = [f for f in check(source, policy) if f.line in lines]
+    from gitops_guard.findings import filter_suppressed
+    from gitops_guard.rules import RULES
+
+    found = filter_suppressed([f for f in check(source, policy) if f.line in lines], source.lines)
+    bad = [
+        f
+        for f in found
+        if policy.severity(
+            f.rule, f.severity or (RULES[f.rule].severity if f.rule in RULES else "error")
+        )
+        == "error"
+    ]
     if bad:
         reasons = "; ".join(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}" for f in bad)
         raise Refused(f"the promoted reference would break the image policy: {reasons}")
