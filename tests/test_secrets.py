@@ -498,3 +498,50 @@ def test_pre_commit_passes_a_clean_repo_and_blocks_a_planted_secret(
     git(repo, "add", "-A")
     result = run_pre_commit(repo, "run", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- fuzz ---------------------------------------------------------------------------------------
+
+FUZZ_TOKENS = [
+    "apiVersion: v1\n", "kind: Secret\n", "kind: List\n", "items:\n", "kind: ConfigMap\n",
+    "apiVersion: bitnami.com/v1alpha1\n", "kind: SealedSecret\n", "encryptedData:\n",
+    "apiVersion: external-secrets.io/v1beta1\n", "kind: ExternalSecret\n", "target:\n",
+    "template:\n", "data:\n", "stringData:\n", "sops:\n", "  mac: x\n", "  version: 3\n",
+    "  unencrypted_regex: '['\n", "  encrypted_suffix: _enc\n", "secretGenerator:\n",
+    "- name: a\n", "  literals: [a=b, c=]\n", "  envs: [../../etc/passwd]\n",
+    "  files: [x=/dev/null]\n", "  value: hunter2hunter2\n", "env:\n", "password: ",
+    "DB_PASSWORD: ", "ENC[AES256_GCM,data:x,type:str]", "c2VjcmV0", "LS0tLS1CRUdJTiBSU0Eg",
+    ".dockerconfigjson: ", "eyJhdXRocyI6e319", "-----BEGIN RSA PRIVATE KEY-----\n",
+    "helm:\n", "  values: |\n", "    a: [\n", "---\n", "- ", "  ", "\t", ": ", "{", "}", "[",
+    "]", ",", "&a ", "*a ", "|\n", "'", '"', "#", "# pragma: allowlist secret\n", "{{ x }}",
+    "${X}", "\n", "\x00", "\ufeff", "é", "0777", "~", "postgres://u:p@h", PLANTED[0],
+]  # fmt: skip
+
+
+def test_arbitrary_input_never_raises(tmp_path):
+    from gitops_guard.secret_engine import Engine
+    from gitops_guard.secrets import scan_file
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    names = st.sampled_from(["s.yaml", "kustomization.yaml", "x.env", "t/templates/s.yaml"])
+    text = st.lists(st.sampled_from(FUZZ_TOKENS), max_size=50).map("".join).map(str.encode)
+    with Engine() as engine:
+
+        @settings(
+            max_examples=250,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
+        @given(names, st.one_of(text, st.binary(max_size=300)))
+        def check(name: str, data: bytes) -> None:
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            for candidate in scan_file(str(path), engine).candidates:
+                finding = candidate.finding
+                assert finding.rule.startswith("secret/")
+                assert finding.line >= 1 and finding.column >= 1
+                assert PLANTED[0] not in finding.message
+
+        check()

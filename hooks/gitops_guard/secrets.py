@@ -565,6 +565,9 @@ class _Scanner:
         for item, pos, is_env in sources:
             rel = item.split("=", 1)[1] if not is_env and "=" in item else item
             target = os.path.join(base, rel)
+            root = os.path.realpath(base or ".")
+            if os.path.commonpath([root, os.path.realpath(target)]) != root:
+                continue  # kustomize refuses files outside the kustomization's folder too
             content = _read_small(target)
             if content is None or ("ENC[" in content and "sops" in content):
                 continue  # missing (generated at build time) or SOPS-encrypted
