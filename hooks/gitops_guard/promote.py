@@ -50,8 +50,8 @@ class Plan:
     app: str
     source: str
     target: str
-    #: file -> new text, for files that change
-    files: dict[Path, tuple[str, str, str]] = field(default_factory=dict)  # path: (shown, old, new)
+    #: the files that change: path -> (path as shown, old text, new text)
+    files: dict[Path, tuple[str, str, str]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
