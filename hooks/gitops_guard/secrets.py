@@ -86,6 +86,12 @@ SECRET_REFERENCE_QUALIFIERS = {
 NAMES_A_SECRET = re.compile(
     r"^[a-z0-9]([a-z0-9.-]*-)?(secret|secrets|credentials|creds)(-[a-z0-9-]*)?$"
 )
+#: ``secretKey: tls.key``, ``passwordKey: admin.password``: the name of a key or file.
+NAMES_A_FILE = re.compile(
+    r"^[\w-]+(\.[\w-]+)*\.(key|crt|pem|cert|json|ya?ml|txt|properties|conf|cfg|p12|jks|env"
+    r"|password|token|secret)$",
+    re.IGNORECASE,
+)
 #: Keys whose values are hashes or ids by design: no entropy check (tokens are still found).
 NO_ENTROPY_KEY = re.compile(
     r"(sha|sha1|sha256|sha512|digest|hash|checksum|revision|commit|fingerprint|integrity"
@@ -359,7 +365,11 @@ class _Scanner:
         # most specific first: a provider token, then the name, then entropy
         hits = self.engine.scan_value(stripped, entropy=False)
         if not hits and kind is not None:
-            if not is_dummy(stripped) and not NAMES_A_SECRET.match(stripped):
+            if (
+                not is_dummy(stripped)
+                and not NAMES_A_SECRET.match(stripped)
+                and not (NAMES_A_FILE.match(stripped))
+            ):
                 self.add(
                     self._pos(pos),
                     "secret/literal-credential",
