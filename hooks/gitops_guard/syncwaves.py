@@ -44,7 +44,7 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
         from gitops_guard.cli import UsageError
 
         raise UsageError(f"--root {root_arg}: not a folder")
-    root = os.path.realpath(root_arg) if root_arg else find_root(s.path for s in sources)
+    root = os.path.abspath(root_arg) if root_arg else find_root(s.path for s in sources)
     repo = Repository(root, sources)
     findings: list[Finding] = []
     for source in sources:
