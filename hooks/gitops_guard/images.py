@@ -22,7 +22,9 @@ from gitops_guard.documents import (
     SourceFile,
     environment_of,
     load_text,
+    pod_specs,
 )
+from gitops_guard.documents import containers as _containers
 from gitops_guard.findings import Finding
 
 TYPE_CHECKING = False  # start-up time: typing is not imported at run time
@@ -144,23 +146,37 @@ def _flat_helm_images(values: Map) -> Iterator[ImageSite]:
     for item in maps:
         if (
             id(item) not in under_image
-            and isinstance(item.get("repository"), str)
+            and _is_set(item.get("repository"))
             and ("tag" in item or "digest" in item)
         ):
             yield _helm_image(item)
 
 
 def _image_keys(data: Map) -> Iterator[ImageSite]:
-    """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings."""
+    """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings.
+
+    An empty ``image: ""`` or ``repository: ""`` is a chart's "not set" (the template falls
+    back to a default): not a reference. Only a container must name its image.
+    """
+    containers: set[int] | None = None
     for item in _walk_data(data):
         if not isinstance(item, Map) or "image" not in item:
             continue
         value = item["image"]
         if isinstance(value, str):
+            if not value.strip():
+                if containers is None:  # rare: find the containers only when needed
+                    containers = {id(c) for spec in pod_specs(data) for _, c in _containers(spec)}
+                if id(item) not in containers:
+                    continue
             where = f"container {item['name']}" if isinstance(item.get("name"), str) else "image"
             yield ImageSite(value, item.at("image"), where)
-        elif isinstance(value, Map) and isinstance(value.get("repository"), str):
+        elif isinstance(value, Map) and _is_set(value.get("repository")):
             yield _helm_image(value)
+
+
+def _is_set(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 #: keys whose values are labels, annotations and names, never image references
