@@ -94,6 +94,12 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
             continue
         if not doc.is_kubernetes and not values_file:
             continue  # not a manifest, not values: nothing of ours
+        group = doc.group
+        if group == "kyverno.io" or group.endswith(".kyverno.io"):
+            continue  # policies hold image *patterns* ("!*:latest"), not references
+        if doc.kind == "ImageRepository" and group == "image.toolkit.fluxcd.io":
+            yield from _flux_image_repository(data)
+            continue
         api = doc.api_version or ""
         if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
             spec = data.get("spec")
@@ -104,6 +110,14 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
         yield from _image_keys(data)
         for values in _values_roots(doc, data, values_file):
             yield from _flat_helm_images(values)
+
+
+def _flux_image_repository(data: Map) -> Iterator[ImageSite]:
+    """Flux ``ImageRepository.spec.image`` names a repository to scan: no tag by design."""
+    spec = data.get("spec")
+    if isinstance(spec, Map) and isinstance(spec.get("image"), str):
+        pos = spec.at("image")
+        yield ImageSite(spec["image"], pos, "Flux image repository", name_pos=pos, tag_known=False)
 
 
 def _values_roots(doc: Document, data: Map, values_file: bool) -> Iterator[Map]:
