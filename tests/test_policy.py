@@ -279,3 +279,15 @@ def test_schema_rejects_what_load_policy_rejects():
     validator = jsonschema.Draft202012Validator(schema())
     assert not validator.is_valid({"version": 1, "images": {"colour": "blue"}})
     assert validator.is_valid({"version": 1})
+
+
+def test_the_readme_policy_reference_documents_every_key_of_the_schema():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_.<>-]+)` \|", text, re.MULTILINE))
+    expected = set()
+    for section, spec in schema()["properties"].items():
+        keys = list(spec.get("properties", {}))
+        expected |= {f"{section}.{key}" for key in keys} if keys else {section}
+    expected = {"rules.<rule-id>" if k == "rules" else k for k in expected}
+    expected = {"environments.<env>.<section>" if k == "environments" else k for k in expected}
+    assert expected <= documented, expected - documented
