@@ -325,6 +325,13 @@ def _loader_class() -> Any:
                 return tag
             return _MAP if kind is mapping_node else _SEQ
 
+        # SafeLoader has no path resolvers: libyaml's two calls per node need not look
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
     _LOADER = Loader
     return Loader
 
@@ -473,41 +480,55 @@ class _Builder:
         node_id = node.id
         if node_id == "scalar":
             return self._scalar(node)[0]
+        # the loops below run for every node of every file: plain string scalars (most keys
+        # and values) take the inline path, everything else the general one
         if node_id == "sequence":
             seq = Seq()
             seq.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
             self.memo[key] = seq
+            append, append_pos, raw = seq.append, seq.item_pos.append, seq.raw
             for i, item in enumerate(node.value):
-                seq.append(self._child(item, depth, seq.raw, i))
-                seq.item_pos.append((item.start_mark.line + 1, item.start_mark.column + 1))
+                if item.tag == _STR and item.id == "scalar":
+                    append(item.value)
+                else:
+                    append(self._child(item, depth, raw, i))
+                mark = item.start_mark
+                append_pos((mark.line + 1, mark.column + 1))
             return seq
         mapping = Map()
         mapping.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
         self.memo[key] = mapping
         merges: list[Any] = []
+        key_pos, value_pos, raw = mapping.key_pos, mapping.value_pos, mapping.raw
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            key_tag = key_node.tag
+            if key_tag == _STR and key_node.id == "scalar":
+                k = key_node.value
+            elif key_tag == _MERGE:
                 merges.append(value_node)
                 continue
-            k = self._key(key_node)
-            if k in mapping.key_pos:
-                first = mapping.key_pos[k]
+            else:
+                k = self._key(key_node)
+            key_mark = key_node.start_mark
+            if k in key_pos:
+                first = key_pos[k]
                 self.problems.append(
                     _problem(
                         self.path,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
+                        key_mark.line + 1,
+                        key_mark.column + 1,
                         "yaml/duplicate-key",
                         f"duplicate key {k!r} (first at line {first[0]}); "
                         "tools disagree on which value wins",
                     )
                 )
-            mapping[k] = self._child(value_node, depth, mapping.raw, k)
-            mapping.key_pos[k] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            mapping.value_pos[k] = (
-                value_node.start_mark.line + 1,
-                value_node.start_mark.column + 1,
-            )
+            if value_node.tag == _STR and value_node.id == "scalar":
+                mapping[k] = value_node.value
+            else:
+                mapping[k] = self._child(value_node, depth, raw, k)
+            key_pos[k] = (key_mark.line + 1, key_mark.column + 1)
+            value_mark = value_node.start_mark
+            value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
         for merge in merges:  # explicit keys win over merged ones, as YAML 1.1 says
             sources = merge.value if merge.id == "sequence" else [merge]
             for source in sources:
