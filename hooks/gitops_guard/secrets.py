@@ -152,8 +152,24 @@ def mask(secret: str) -> str:
     return f"'{secret[:shown]}...' ({n} chars)"
 
 
+#: Public keys are meant to be shared: age recipients (``.sops.yaml``), SSH public keys
+#: (``known_hosts``-style entries, Flux ``identity.pub``), PGP public key blocks.
+PUBLIC_KEY = re.compile(
+    r"^(age1[02-9ac-hj-np-z]{58}"
+    r"|(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA[0-9A-Za-z+/=]+"
+    r"( \S+)?)$"
+)
+
+
 def _public_certificate(text: str) -> bool:
-    return "-----BEGIN CERTIFICATE-----" in text and "PRIVATE KEY" not in text
+    """A certificate, public key or age recipient: public by design, never a finding."""
+    if "PRIVATE KEY" in text:
+        return False
+    return (
+        "-----BEGIN CERTIFICATE-----" in text
+        or "-----BEGIN PGP PUBLIC KEY BLOCK-----" in text
+        or bool(PUBLIC_KEY.match(text.strip()))
+    )
 
 
 def _b64decode(value: str) -> bytes | None:
@@ -734,7 +750,8 @@ def scan_file(path: str, engine: Engine) -> FileScan:
         )
         scanner.out.append(Candidate(note.with_severity(WARNING), (), ""))
         scanner.lines(lines)
-    elif path.endswith(YAML_SUFFIXES) or os.path.basename(path) == "Kustomization":
+    elif path.endswith((*YAML_SUFFIXES, ".json")) or os.path.basename(path) == "Kustomization":
+        # JSON is YAML: key-aware scanning (``"commit": "<sha>"`` is an id, not a secret)
         source = load_text(path, text)
         broken = any(
             p.rule in ("yaml/syntax", "yaml/tab", "yaml/too-complex") for p in source.problems
