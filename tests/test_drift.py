@@ -3,6 +3,7 @@ resource; allowed differences ignored, images pending promotion, the rest drift.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -217,3 +218,76 @@ def test_kubectl_next_to_python_renders_without_path(monkeypatch, tmp_path_facto
     monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
     monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
     assert drift.renderer() == [str(venv_bin / "kubectl"), "kustomize"]
+
+
+SECRETS = {
+    "staging": ("PW-for-staging-Zq8fTr2mWx", "tok-staging-Hq7Lm2Vb9x", "only-staging-Kq3Ws8"),
+    "production": ("PW-for-production-Zq8fTr2mWx", "tok-production-Hq7Lm2Vb9x"),
+}
+
+
+def _plant_secrets(root: Path) -> list[str]:
+    """secretGenerator literals that differ per environment, a key only staging has, and a
+    literal API_TOKEN env var next to a harmless MODE one; returns every form a value takes."""
+    forms = []
+    for env, values in SECRETS.items():
+        literals = [f"password={values[0]}", "user=app"]
+        if len(values) > 2:
+            literals.append(f"extra={values[2]}")
+        kustomization = root / "clusters" / env / "web" / "kustomization.yaml"
+        patch = (
+            "  - target: {kind: Deployment, name: web}\n    patch: |\n"
+            "      - op: add\n        path: /spec/template/spec/containers/0/env\n"
+            f"        value: [{{name: API_TOKEN, value: {values[1]}}},"
+            f" {{name: MODE, value: {env}}}]\n"
+        )
+        text = kustomization.read_text()
+        text = (
+            text.replace("patches:\n", f"patches:\n{patch}")
+            if "patches:" in text
+            else (text + f"patches:\n{patch}")
+        )
+        kustomization.write_text(
+            text + f"secretGenerator:\n  - name: db\n    literals: {literals}\n"
+        )
+        for value in values:
+            forms += [value, base64.b64encode(value.encode()).decode()]
+    return forms
+
+
+@needs_renderer
+def test_secret_values_appear_in_no_drift_output(chdir, cli):
+    forms = _plant_secrets(build(chdir, "good"))
+    code, out, err = cli("drift")
+    assert code == 1, out + err
+    assert (
+        "Secret/web/db-<hash> data.password: staging=(hidden, 36 chars) production=(hidden, " in out
+    )
+    assert "data.extra: staging=(hidden, " in out and "production=(absent)" in out
+    assert "env[name=API_TOKEN].value: staging=(hidden, 22 chars)" in out
+    assert 'env[name=MODE].value: staging="staging" production="production"' in out
+    code_json, payload, err_json = cli("drift", "--format", "json")
+    assert code_json == 1
+    hidden = {d["path"]: (d["from"], d["to"]) for d in json.loads(payload)["differences"]}
+    assert hidden["data.password"] == ("(hidden, 36 chars)", "(hidden, 40 chars)")
+    for text in (out, err, payload, err_json):
+        for form in forms:
+            assert form not in text
+
+
+def test_concealed_values_keep_shape_and_key_names_but_no_value():
+    secret = {"password": "hunter2-Zq8f", "port": 5432, "list": ["a-b-c"]}
+    assert drift._conceal("Secret", ["data"], secret) == {
+        "password": "(hidden, 12 chars)",
+        "port": "(hidden)",
+        "list": ["(hidden, 5 chars)"],
+    }
+    assert drift._secret_path("Secret", ["stringData", "x"])
+    assert drift._secret_path("ConfigMap", ["data", "values.yaml", "db", "adminPassword"])
+    env = ["spec", "template", "spec", "containers", ("name", "web"), "env"]
+    assert drift._secret_path("Deployment", [*env, ("name", "DB_PASSWORD"), "value"])
+    assert drift._secret_path("Deployment", [*env, ("name", "DB_PASSWORD")])
+    assert not drift._secret_path("Deployment", [*env, ("name", "DB_PASSWORD"), "valueFrom"])
+    assert not drift._secret_path("ConfigMap", ["data", "LOG_LEVEL"])
+    assert not drift._secret_path("Secret", ["metadata", "labels", "app"])
+    assert drift._conceal("ConfigMap", ["data", "LOG_LEVEL"], "info") == "info"

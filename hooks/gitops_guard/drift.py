@@ -161,6 +161,7 @@ def compare_app(
                 ignored += 1
                 continue
             kind_of = PENDING if _is_image(path, left, right) else DRIFT
+            left, right = _conceal(kind, path, left), _conceal(kind, path, right)
             differences.append(
                 Difference(app, kind, namespace, name, _show(path), kind_of, left, right)
             )
@@ -351,6 +352,48 @@ def _matches(pattern: list[str], path: list[Segment]) -> bool:
     return True
 
 
+def _secret_path(kind: str, path: list[Segment]) -> bool:
+    """A Secret's ``data`` / ``stringData``, or a value under a key or env ``name`` that says
+    password, token, API key... (the name rules of check-secrets)."""
+    from gitops_guard.secrets import sensitive_kind
+
+    if kind == "Secret" and path[:1] in (["data"], ["stringData"]):
+        return True
+    for i, seg in enumerate(path):
+        if isinstance(seg, str):
+            if sensitive_kind(seg) is not None:
+                return True
+        elif seg[0] == "name" and sensitive_kind(seg[1]) is not None:
+            following = path[i + 1 : i + 2]
+            if following in ([], ["value"]):  # env[name=DB_PASSWORD].value, not .valueFrom
+                return True
+    return False
+
+
+def _conceal(kind: str, path: list[Segment], value: Any) -> Any:
+    """A secret's value as ``(hidden, N chars)``, keeping key names and shape: drift output
+    goes to terminals and CI logs, where a Secret's data must never appear."""
+    if value is None or not _secret_path(kind, path):
+        return value
+    return _hidden(value)
+
+
+def _hidden(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {key: _hidden(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_hidden(item) for item in value]
+    if isinstance(value, str):
+        return Hidden(f"(hidden, {len(value)} chars)")
+    return Hidden("(hidden)")
+
+
+class Hidden(str):
+    """A concealed value: printed bare in text (``staging=(hidden, 36 chars)``)."""
+
+
 IMAGE_FIELDS = ("registry", "repository", "tag", "digest")
 
 
@@ -417,5 +460,7 @@ def _as_json(d: Difference) -> dict[str, Any]:
 def _value(value: Any) -> str:
     if value is None:
         return "(absent)"
+    if isinstance(value, Hidden):
+        return str(value)
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
