@@ -31,16 +31,54 @@ def test_quoted_values_and_block_scalars_are_strings():
     assert _findings(_meta("    a: \"1\"\n    b: |\n      multi\n    c: 'true'\n")) == []
 
 
-@pytest.mark.parametrize("wave", ['"1.5"', "first", '" 2"', '"+1"', '""', '"1e3"'])
-def test_wave_must_be_an_integer(wave):
+@pytest.mark.parametrize(
+    "wave",
+    [
+        '"1.5"',
+        "first",
+        '" 2"',
+        '"2 "',
+        '""',
+        '"1e3"',
+        '"5\\n"',  # YAML "5\n": Python's $ matches before a final newline, Atoi does not
+        "|\n      5",  # a block scalar keeps its final newline: "5\n"
+        '"--1"',
+        '"1_000"',
+        '"\u0661"',  # ARABIC-INDIC DIGIT ONE: Python's \d takes it, Go's Atoi does not
+        '"9223372036854775808"',  # one past a 64-bit int: Atoi fails (out of range)
+    ],
+)
+def test_wave_must_be_an_integer_as_atoi_reads_it(wave):
     (finding,) = _findings(_meta(f"    argocd.argoproj.io/sync-wave: {wave}\n"))
     assert finding.rule == "sync/wave-not-integer"
     assert "wave 0" in finding.message
+    assert ann.parse_wave(_wave_value(wave)) is None
 
 
-@pytest.mark.parametrize("wave", ['"0"', '"-10"', '"2147483647"'])
-def test_integer_waves_pass(wave):
+@pytest.mark.parametrize(
+    ("wave", "number"),
+    [
+        ('"0"', 0),
+        ('"-10"', -10),
+        ('"+5"', 5),  # Atoi takes a plus sign: Argo CD syncs this in wave 5
+        ('"007"', 7),
+        ('"2147483647"', 2147483647),
+        ('"-9223372036854775808"', -(2**63)),
+    ],
+)
+def test_integer_waves_pass_as_atoi_reads_them(wave, number):
     assert _findings(_meta(f"    argocd.argoproj.io/sync-wave: {wave}\n")) == []
+    assert ann.parse_wave(_wave_value(wave)) == number
+
+
+def _wave_value(written: str) -> object:
+    doc = load_text("x.yaml", _meta(f"    argocd.argoproj.io/sync-wave: {written}\n")).documents[0]
+    return doc.metadata["annotations"][ann.WAVE]
+
+
+def test_out_of_range_wave_says_so():
+    (finding,) = _findings(_meta('    argocd.argoproj.io/sync-wave: "99999999999999999999"\n'))
+    assert "64-bit" in finding.message
 
 
 def test_hook_values():

@@ -39,6 +39,15 @@ def test_slot_phase_then_wave():
     assert slots[0].order < slots[3].order < slots[1].order
 
 
+def test_waves_are_read_like_atoi():
+    """Argo CD (Go's strconv.Atoi) reads "+5" as wave 5; "5\\n" is no number: wave 0."""
+    app = _app(
+        _obj("ConfigMap", "plus", '    argocd.argoproj.io/sync-wave: "+5"\n')
+        + _obj("ConfigMap", "newline", '    argocd.argoproj.io/sync-wave: "5\\n"\n')
+    )
+    assert [str(ordering.slot(o)) for o in app.objects] == ["Sync wave 5", "Sync wave 0"]
+
+
 POD = """\
 spec:
   serviceAccountName: sa

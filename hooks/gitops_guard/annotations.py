@@ -26,7 +26,11 @@ HELM_HOOK = "helm.sh/hook"
 HELM_WEIGHT = "helm.sh/hook-weight"
 HELM_DELETE_POLICY = "helm.sh/hook-delete-policy"
 
-WAVE_PATTERN = re.compile(r"^-?[0-9]+$")
+#: what Go's strconv.Atoi (Argo CD reads waves with it) accepts: an optional sign, ASCII
+#: digits, nothing around them (``fullmatch``: ``$`` would also match before a final newline)
+WAVE_PATTERN = re.compile(r"[+-]?[0-9]+")
+#: Atoi fails outside a 64-bit int, and Argo CD then uses wave 0
+_WAVE_MIN, _WAVE_MAX = -(2**63), 2**63 - 1
 HOOKS = ("PreSync", "Sync", "PostSync", "SyncFail", "Skip", "PreDelete", "PostDelete")
 DELETE_POLICIES = ("HookSucceeded", "HookFailed", "BeforeHookCreation")
 _BOOL = ("true", "false")
@@ -68,8 +72,11 @@ def split_list(value: str) -> list[str]:
 
 
 def parse_wave(value: Any) -> int | None:
-    if isinstance(value, str) and WAVE_PATTERN.match(value):
-        return int(value)
+    """The wave Argo CD reads from an annotation value (None: Atoi fails, so wave 0)."""
+    if isinstance(value, str) and WAVE_PATTERN.fullmatch(value):
+        number = int(value)
+        if _WAVE_MIN <= number <= _WAVE_MAX:
+            return number
     return None
 
 
@@ -139,15 +146,17 @@ def string_values(mapping: Map, what: str, path: str) -> Iterator[Finding]:
 def argo_values(annotations: Map, path: str, where: str = "") -> Iterator[Finding]:
     """The values of Argo CD's own annotations (already known to be strings)."""
     wave = annotations.get(WAVE)
-    if isinstance(wave, str) and not WAVE_PATTERN.match(wave):
+    if isinstance(wave, str) and parse_wave(wave) is None:
         line, col = annotations.at(WAVE)
+        what = "is not an integer (an optional sign and digits, nothing else)"
+        if WAVE_PATTERN.fullmatch(wave):
+            what = "does not fit a 64-bit integer"
         yield Finding(
             path,
             line,
             col,
             "sync/wave-not-integer",
-            f"sync-wave {wave!r}{where} is not an integer (^-?[0-9]+$); "
-            "Argo CD would silently use wave 0",
+            f"sync-wave {wave!r}{where} {what}; Argo CD would silently use wave 0",
         )
     hook = annotations.get(HOOK)
     if isinstance(hook, str):

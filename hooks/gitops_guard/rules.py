@@ -217,7 +217,8 @@ _RULES = [
         "sync/wave-not-integer",
         ERROR,
         "`argocd.argoproj.io/sync-wave` is not an integer string, so Argo CD uses wave 0.",
-        'The value must match `^-?[0-9]+$`: `"1.5"`, `"first"`, `" 2"` all become wave 0.',
+        "Read as Go's `strconv.Atoi` reads it: an optional sign and digits, nothing else "
+        '(`"+5"` is wave 5; `"1.5"`, `"first"`, `" 2"`, `"5\\n"` all become wave 0).',
     ),
     Rule(
         "sync/hook-unknown",
