@@ -336,6 +336,20 @@ def test_environment_of(path: str, env: str | None):
     assert environment_of(path) == env
 
 
+def test_environment_is_read_relative_to_the_repository_root(tmp_path: Path, monkeypatch):
+    # a "clusters" folder above the repository does not name an environment
+    repo = tmp_path / "clusters" / "repo"
+    (repo / ".git").mkdir(parents=True)
+    overlay = repo / "clusters" / "production" / "demo-app"
+    overlay.mkdir(parents=True)
+    assert environment_of(overlay / "kustomization.yaml") == "production"
+    assert environment_of(repo / "apps" / "web" / "deployment.yaml") is None
+    # the path as typed from a subfolder still belongs to its environment
+    monkeypatch.chdir(repo / "clusters" / "production")
+    assert environment_of("demo-app/kustomization.yaml") == "production"
+    assert environment_of("demo-app/kustomization.yaml", root=repo) == "production"
+
+
 def test_pod_specs_containers_walk_get_path_to_plain():
     text = (
         "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n"

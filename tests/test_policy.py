@@ -183,6 +183,20 @@ def test_environment_override_applies_to_files_under_clusters_env(chdir: Path, c
     ]
 
 
+def test_environment_override_applies_from_a_subfolder(chdir: Path, cli, monkeypatch):
+    write_policy(
+        chdir,
+        "version: 1\nenvironments:\n  production:\n    images:\n      require_digest: true\n",
+    )
+    (chdir / ".git").mkdir()
+    app = chdir / "clusters" / "production" / "demo-app"
+    app.mkdir(parents=True)
+    (app / "pod.yaml").write_text(POD.replace(":1.27", ":v1.2.7"), encoding="utf-8")
+    monkeypatch.chdir(chdir / "clusters" / "production")
+    code, out, _ = cli("check-images", "demo-app/pod.yaml")
+    assert code == 1 and "image/digest-required" in out
+
+
 def test_rule_severities_from_the_policy(chdir: Path, cli):
     (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
     write_policy(chdir, "version: 1\nrules:\n  image/tag-not-allowed: warning\n")

@@ -170,13 +170,53 @@ def _in_chart_templates(path: str, text: str) -> bool:
     return "{{" in text and "templates" in _parts(path)[:-1]
 
 
-def environment_of(path: str | Path) -> str | None:
-    """``clusters/<env>/...`` belongs to environment ``<env>`` (the contract)."""
+def environment_of(path: str | Path, root: str | Path | None = None) -> str | None:
+    """``clusters/<env>/...`` belongs to environment ``<env>`` (the contract).
+
+    The path is read relative to the repository root (``root``, else the one the file lives
+    in), so the environment does not depend on the working directory, and a ``clusters``
+    folder above the repository (``/home/u/clusters/repo/...``) does not count.
+    """
+    absolute = os.path.abspath(path)
+    top = os.path.abspath(root) if root is not None else None
+    if top is None or not absolute.startswith(top.rstrip(os.sep) + os.sep):
+        top = repository_root_of(os.path.dirname(absolute))
+    if top is not None:
+        path = os.path.relpath(absolute, top)
     parts = _parts(path)
     for i, part in enumerate(parts[:-1]):
         if part == "clusters" and i + 1 < len(parts) - 1:
             return parts[i + 1]
     return None
+
+
+_ROOTS: dict[str, str | None] = {}
+
+
+def repository_root_of(folder: str) -> str | None:
+    """The repository a folder belongs to: the nearest folder at or above it holding ``.git``,
+    else (no git) the nearest one holding ``clusters/``; None when there is neither.
+
+    Remembered per folder: a check asks once per file, and a repository has few folders.
+    """
+    folder = os.path.abspath(folder)
+    if folder in _ROOTS:
+        return _ROOTS[folder]
+    found: str | None = None
+    holder: str | None = None
+    current = folder
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            found = current
+            break
+        if holder is None and os.path.isdir(os.path.join(current, "clusters")):
+            holder = current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    _ROOTS[folder] = found or holder
+    return _ROOTS[folder]
 
 
 def _parts(path: str | Path) -> list[str]:
