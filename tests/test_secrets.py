@@ -330,6 +330,42 @@ def test_broken_yaml_falls_back_to_lines(tmp_path, cli):
     assert code == 1 and ":2:" in out and "secret/provider-token" in out
 
 
+TLS_KEY_B64 = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2UUlCQURBTkJna3Foa2lHOXcwQkFRRUZBQVND"
+
+
+@pytest.mark.parametrize(
+    "broken, where",
+    [("x: [\n", ":9:1: yaml/syntax "), ("x:\n\t- y\n", ":9:1: yaml/tab ")],
+)
+def test_a_secret_in_broken_yaml_does_not_pass(broken, where, tmp_path, cli):
+    """The line scan misses unquoted base64 (``data: {tls.key: LS0t...}``): broken YAML is an
+    error of check-secrets, at the parser's position, and never shows the value."""
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\ntype: kubernetes.io/tls\n"
+        f"data: {{tls.key: {TLS_KEY_B64}}}\n# the next line breaks the file\n{broken}",
+    )
+    for fmt in ("text", "json"):
+        code, out, err = cli("check-secrets", "--format", fmt, path)
+        assert code == 1, out + err
+        assert TLS_KEY_B64[:12] not in out + err
+    code, out, _ = cli("check-secrets", path)
+    assert out.startswith(f"{path}{where}") and "fix the YAML" in out
+    code, out, _ = cli("check-secrets", "--format", "json", path)
+    assert [f["severity"] for f in json.loads(out)["findings"]] == ["error"]
+
+
+def test_json_with_comments_is_scanned_by_line_without_a_syntax_error(tmp_path, cli):
+    """JSONC (tsconfig.json, editor settings) does not parse as YAML; every JSON string is
+    quoted, so the line scan sees the values: no yaml/syntax finding, a token still found."""
+    clean = write(tmp_path, "tsconfig.json", '{\n  // strict\n  "strict": true,\n}\n')
+    assert cli("check-secrets", clean)[:2] == (0, "")
+    leaky = write(tmp_path, "settings.json", f'{{\n  // x\n  "t": "{PLANTED[0]}"\n}}\n')
+    code, out, _ = cli("check-secrets", leaky)
+    assert code == 1 and "secret/provider-token" in out and "yaml/syntax" not in out
+
+
 def test_missing_file_and_no_file_are_usage_errors(tmp_path, cli):
     code, _, err = cli("check-secrets", str(tmp_path / "nope.yaml"))
     assert code == 2 and "no such file" in err

@@ -753,11 +753,15 @@ def scan_file(path: str, engine: Engine) -> FileScan:
     elif path.endswith((*YAML_SUFFIXES, ".json")) or os.path.basename(path) == "Kustomization":
         # JSON is YAML: key-aware scanning (``"commit": "<sha>"`` is an id, not a secret)
         source = load_text(path, text)
-        broken = any(
-            p.rule in ("yaml/syntax", "yaml/tab", "yaml/too-complex") for p in source.problems
-        )
+        broken = [p for p in source.problems if p.rule in BROKEN_YAML]
         if source.skipped or broken:
             scanner.lines(lines)  # Helm templates, broken YAML: as detect-secrets would
+            if broken and not path.endswith(".json"):
+                # a line scan misses unquoted values (``data: {tls.key: LS0t...}``): a
+                # broken YAML file cannot pass as checked. JSON quotes every string, so the
+                # line scan sees its values (and JSONC files with comments are common).
+                for problem in broken:
+                    scanner.out.append(_not_checked_as_yaml(problem))
         else:
             for doc in source.documents:
                 scanner.document(doc)
@@ -765,6 +769,18 @@ def scan_file(path: str, engine: Engine) -> FileScan:
     else:
         scanner.lines(lines)
     return FileScan(path, lines, scanner.out)
+
+
+BROKEN_YAML = ("yaml/syntax", "yaml/tab", "yaml/too-complex")
+
+
+def _not_checked_as_yaml(problem: Finding) -> Candidate:
+    """The parser's error, an error-level finding of check-secrets: fixing it is what lets
+    the file be scanned with its structure (a Secret's data, names, encrypted forms)."""
+    message = f"{problem.message}; scanned line by line only, fix the YAML to have it checked"
+    message = LONG_TOKEN.sub(lambda m: mask(m.group(0)), message)
+    finding = Finding(problem.path, problem.line, problem.column, problem.rule, message)
+    return Candidate(finding, (), "")
 
 
 def _decode(data: bytes) -> str:
