@@ -39,6 +39,7 @@ PLANTED = [
     "Pr0pS3cretValue",
     "M4ilS3cret",
     "Kust0mizeLit",
+    "C0mp0nentLit",
     "EnvF1leSecret",
     "Sealed0ops",
     "ExtLiteral99",

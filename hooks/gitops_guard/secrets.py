@@ -694,11 +694,17 @@ def _sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
     return False
 
 
+#: a kustomize Component (``kind: Component``) has the same generators as a Kustomization
+KUSTOMIZE_KINDS = ("Kustomization", "Component")
+
+
 def _is_kustomization(path: str, doc: Document) -> bool:
     api = doc.api_version or ""
-    if doc.kind == "Kustomization" and api.startswith("kustomize.config.k8s.io/"):
+    if doc.kind in KUSTOMIZE_KINDS and api.startswith("kustomize.config.k8s.io/"):
         return True
-    return doc.kind in (None, "Kustomization") and os.path.basename(path) in KUSTOMIZATION_FILES
+    return (doc.kind is None or doc.kind in KUSTOMIZE_KINDS) and (
+        os.path.basename(path) in KUSTOMIZATION_FILES
+    )
 
 
 def _read_small(path: str) -> str | None:
