@@ -101,6 +101,8 @@ def test_partial_policy_keeps_the_other_defaults(tmp_path: Path):
         ("version: 1\nenvironments:\n  production:\n    promotion: {}\n", "promotion"),
         ("version: 1\nrules:\n  image/tag-latest: loud\n", "rules.image/tag-latest"),
         ("version: 1\nrules:\n  NotARule: off\n", "NotARule"),
+        ("version: 1\nrules:\n  image/tag-not-alowed: warning\n", "unknown rule id"),
+        ("version: 1\nimages:\n  tag_pattern: '[[:x'\n", "not a valid regular expression"),
         ("version: 1\npromotion:\n  require: always\n", "promotion.require"),
         ("version: 1\npromotion:\n  environments: []\n", "promotion.environments"),
         ("- version: 1\n", "mapping"),
@@ -122,6 +124,18 @@ def test_invalid_policy_is_exit_2_naming_the_bad_key(text, named, chdir: Path, c
     assert str(path.name) in err
     with pytest.raises(PolicyError):
         load_policy(path)
+
+
+def test_a_bad_regex_prints_no_warning_before_the_one_line(chdir: Path, cli):
+    import warnings
+
+    write_policy(chdir, "version: 1\nimages:\n  tag_pattern: '[[:x'\n")
+    (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, _, err = cli("check-images", "pod.yaml")
+    assert code == 2 and "images.tag_pattern" in err
+    assert [str(w.message) for w in caught] == []
 
 
 def test_unreadable_policy_option_is_exit_2(chdir: Path, cli):
@@ -204,6 +218,27 @@ def test_rule_severities_from_the_policy(chdir: Path, cli):
     assert code == 0 and out.rstrip().endswith("[warning]")
     write_policy(chdir, "version: 1\nrules:\n  image/tag-not-allowed: 'off'\n")
     assert cli("check-images", "pod.yaml")[:2] == (0, "")
+
+
+def test_an_unquoted_off_turns_a_rule_off(chdir: Path, cli):
+    # YAML 1.1 reads an unquoted off as false; the README promises off works
+    (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
+    write_policy(chdir, "version: 1\nrules:\n  image/tag-not-allowed: off\n")
+    assert cli("check-images", "pod.yaml") == (0, "", "")
+
+
+def test_environment_rules_override_the_top_level(chdir: Path, cli):
+    write_policy(
+        chdir,
+        "version: 1\nenvironments:\n  production:\n    rules:\n"
+        "      image/tag-not-allowed: 'off'\n",
+    )
+    for env in ("staging", "production"):
+        (chdir / "clusters" / env).mkdir(parents=True)
+        (chdir / "clusters" / env / "pod.yaml").write_text(POD, encoding="utf-8")
+    code, out, _ = cli("check-images", "clusters")
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == ["clusters/staging/pod.yaml"]
 
 
 # -- the validation cache -------------------------------------------------------------------

@@ -267,6 +267,7 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
 
 def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) -> int:
     """Suppressions, severities, report, exit code: the same for every checking command."""
+    from gitops_guard.documents import environment_of
     from gitops_guard.findings import exit_code, filter_suppressed
     from gitops_guard.report import write
     from gitops_guard.rules import RULES
@@ -280,10 +281,11 @@ def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) 
     for path, items in by_path.items():
         source = source_by_path.get(path)
         lines = source.lines if source is not None else _read_lines(path)
+        env = environment_of(path)  # environments.<env>.rules override the top level
         for finding in filter_suppressed(items, lines):
             rule = RULES.get(finding.rule)
             default = finding.severity or (rule.severity if rule else "error")
-            severity = policy.severity(finding.rule, default)
+            severity = policy.severity(finding.rule, default, env)
             if severity != "off":
                 kept.append(finding.with_severity(severity))
     write(kept, getattr(args, "format", "text"), sys.stdout)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from gitops_guard.rules import RULES
+
 TYPE_CHECKING = False  # start-up time: typing and pathlib are imported only when needed
 if TYPE_CHECKING:
     from pathlib import Path
@@ -150,8 +152,9 @@ _SECTIONS: dict[str, Any] = {
     "sync_waves": _SYNC_WAVES,
     "rules": {
         "type": "object",
-        "description": "Change a rule's severity, or turn it off: {rule-id: error|warning|off}.",
-        "propertyNames": {"pattern": "^[a-z]+/[a-z0-9-]+$"},
+        "description": "Change a rule's severity, or turn it off: {rule-id: error|warning|"
+        "info|off} (an unquoted off, which YAML reads as false, is off too).",
+        "propertyNames": {"enum": sorted(RULES)},
         "additionalProperties": _SEVERITY,
     },
 }
@@ -229,8 +232,9 @@ class Policy:
     def section(self, name: str, env: str | None = None) -> dict[str, Any]:
         return self.for_environment(env).get(name) or {}
 
-    def severity(self, rule: str, default: str) -> str:
-        return (self.data.get("rules") or {}).get(rule, default)
+    def severity(self, rule: str, default: str, env: str | None = None) -> str:
+        """The rule's severity in an environment (its ``rules:`` override the top level)."""
+        return (self.for_environment(env).get("rules") or {}).get(rule, default)
 
     @property
     def environments(self) -> list[str]:
@@ -290,7 +294,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
             raw = handle.read()
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
-    data = _parse(path, raw)
+    data = _off_is_false(_parse(path, raw))
     if not _cached_valid(raw):
         validate(data, path)
         _remember_valid(raw)
@@ -310,17 +314,51 @@ def _parse(path: str, raw: bytes) -> dict[str, Any]:
     return to_plain(source.documents[0].data)
 
 
+def _off_is_false(data: dict[str, Any]) -> dict[str, Any]:
+    """``rule: off`` unquoted is YAML 1.1's false: read it as the ``off`` the user wrote."""
+    sections = [data, *((data.get("environments") or {}).values())]
+    for section in sections:
+        rules = section.get("rules") if isinstance(section, dict) else None
+        if isinstance(rules, dict):
+            for rule, value in rules.items():
+                if value is False:
+                    rules[rule] = "off"
+    return data
+
+
 def validate(data: Any, where: str) -> None:
+    import warnings
+
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(
         schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    with warnings.catch_warnings():  # re's FutureWarnings would print before the one line
+        warnings.simplefilter("ignore")
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
         key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise PolicyError(f"{where}: invalid policy at '{key}': {error.message}")
+        raise PolicyError(f"{where}: invalid policy at '{key}': {_message(error)}")
+
+
+def _message(error: Any) -> str:
+    """jsonschema's message, made specific where it would list every rule or say no more
+    than "is not a 'regex'"."""
+    if "propertyNames" in error.schema_path:
+        return f"unknown rule id {error.instance!r} (see the README's rule table)"
+    if error.validator == "format" and error.validator_value == "regex":
+        import re
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                re.compile(error.instance)
+        except re.error as exc:
+            return f"{error.instance!r} is not a valid regular expression: {exc}"
+    return str(error.message)
 
 
 def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
