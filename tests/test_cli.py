@@ -4,6 +4,7 @@ and ``python -m gitops_guard`` as a real process.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from gitops_guard import __version__
-from gitops_guard.cli import COMMANDS, expand_paths
+from gitops_guard.cli import ALL_FORMATS, COMMANDS, expand_paths
+from gitops_guard.report import FORMATS
 
 GOOD = (
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
@@ -59,6 +61,12 @@ def test_exit_0_when_only_warnings_or_info(cli, files):
         (["check-images", "missing.yaml"], "missing.yaml"),
         (["no-such-command"], "no-such-command"),
         (["--frobnicate"], "--frobnicate"),
+        (["check-images", "--bogus"], "--bogus"),
+        (["drift", "--format", "sarif"], "sarif"),
+        (["promote", "--format", "json", "web"], "--format"),
+        (["policy-schema", "--format", "json"], "--format"),
+        (["new", "--policy", "p.yaml"], "--policy"),
+        (["new", "/dev/null/x", "--no-input"], "/dev/null/x"),
     ],
 )
 def test_usage_errors_are_exit_2_with_one_line(cli, files, argv, says):
@@ -72,6 +80,27 @@ def test_version(cli):
     for argv in (["--version"], ["check-images", "--version"]):
         code, out, _ = cli(*argv)
         assert (code, out) == (0, f"gitops-guard {__version__}\n")
+
+
+def test_options_may_come_before_the_command(cli, files):
+    (files / "p.yaml").write_text("version: 1\nrules:\n  image/tag-latest: warning\n")
+    code, out, err = cli("--policy", "p.yaml", "check-images", "bad.yaml")
+    assert (code, err) == (0, "") and out.rstrip().endswith("[warning]")
+    code, out, _ = cli("--format", "json", "check-images", "bad.yaml")
+    assert code == 1 and json.loads(out)["findings"][0]["rule"] == "image/tag-latest"
+
+
+def test_short_version_at_the_top_level(cli):
+    assert cli("-V") == (0, f"gitops-guard {__version__}\n", "")
+
+
+def test_format_is_offered_only_with_the_choices_a_command_honours(cli):
+    for name, spec in COMMANDS.items():
+        code, out, _ = cli(name, "--help")
+        assert code == 0
+        assert ("--format" in out) == bool(spec.formats), name
+    assert COMMANDS["drift"].formats == ("text", "json")
+    assert COMMANDS["check-secrets"].formats == FORMATS == ALL_FORMATS
 
 
 def test_help_lists_every_command(cli):

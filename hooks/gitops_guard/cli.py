@@ -22,15 +22,23 @@ if TYPE_CHECKING:
     from typing import Any
 
 USAGE_ERROR = 2
+#: report.FORMATS, repeated here: importing report (and the rule table) costs --help time
+ALL_FORMATS = ("text", "json", "sarif", "github")
 
 
 class Command:
     """A subcommand: the module that implements it and how the CLI drives it."""
 
-    __slots__ = ("files_required", "help", "mode", "module")
+    __slots__ = ("files_required", "formats", "help", "mode", "module", "policy")
 
     def __init__(
-        self, module: str, help: str, mode: str = "run", files_required: bool = True
+        self,
+        module: str,
+        help: str,
+        mode: str = "run",
+        files_required: bool = True,
+        formats: tuple[str, ...] = ALL_FORMATS,
+        policy: bool = True,
     ) -> None:
         self.module = module
         self.help = help
@@ -38,6 +46,10 @@ class Command:
         #: policy, args) for a check that reasons across files; "run": module.run(args) -> int
         self.mode = mode
         self.files_required = files_required
+        #: the --format choices the command honours (none: no --format option)
+        self.formats = formats
+        #: whether the command reads the policy file (--policy)
+        self.policy = policy
 
 
 COMMANDS: dict[str, Command] = {
@@ -59,12 +71,32 @@ COMMANDS: dict[str, Command] = {
         "files",
         files_required=False,
     ),
-    "promote": Command("gitops_guard.promote", "copy an app's image references to the next env"),
-    "drift": Command("gitops_guard.drift", "render two overlays and report their differences"),
-    "new": Command("gitops_guard.scaffold", "generate a repository from the bundled template"),
-    "demo": Command("gitops_guard.demo", "generate a sample repository and run every check"),
-    "policy-schema": Command("gitops_guard.cli", "print the JSON Schema of the policy file"),
+    "promote": Command(
+        "gitops_guard.promote", "copy an app's image references to the next env", formats=()
+    ),
+    "drift": Command(
+        "gitops_guard.drift",
+        "render two overlays and report their differences",
+        formats=("text", "json"),
+    ),
+    "new": Command(
+        "gitops_guard.scaffold",
+        "generate a repository from the bundled template",
+        formats=(),
+        policy=False,
+    ),
+    "demo": Command(
+        "gitops_guard.demo",
+        "generate a sample repository and run every check",
+        formats=(),
+        policy=False,
+    ),
+    "policy-schema": Command(
+        "gitops_guard.cli", "print the JSON Schema of the policy file", formats=(), policy=False
+    ),
 }
+#: options that take a value and may come before the command (``--policy p.yaml check-images``)
+_VALUE_OPTIONS = ("--policy", "--format")
 
 
 class UsageError(Exception):
@@ -109,22 +141,24 @@ def _base_parser() -> _Parser:
         + "\n\nRun 'gitops-guard COMMAND --help' for a command's options.",
         formatter_class=_RawFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"gitops-guard {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"gitops-guard {__version__}")
     return parser
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    from gitops_guard.report import FORMATS
-
-    parser.add_argument("--policy", metavar="FILE", help="policy file (default: found upward)")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+def add_common(parser: argparse.ArgumentParser, spec: Command | None = None) -> None:
+    """--policy and --format, for the commands that honour them (with their own choices)."""
+    if spec is None or spec.policy:
+        parser.add_argument("--policy", metavar="FILE", help="policy file (default: found upward)")
+    formats = ALL_FORMATS if spec is None else spec.formats
+    if formats:
+        parser.add_argument("--format", choices=formats, default="text", help="output format")
 
 
 def build_parser(command: str) -> tuple[argparse.ArgumentParser, Any]:
     spec = COMMANDS[command]
     module = sys.modules[__name__] if spec.module == __name__ else _import(spec.module)
     parser = _Parser(prog=f"gitops-guard {command}", description=spec.help)
-    add_common(parser)
+    add_common(parser, spec)
     if spec.mode == "files":
         parser.add_argument(
             "files",
@@ -158,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path the user gave: not writable, not a folder, ...
+        if os.environ.get("GITOPS_GUARD_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"gitops-guard: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return USAGE_ERROR
     except Exception as exc:  # never a traceback for users; GITOPS_GUARD_DEBUG=1 shows it
         if os.environ.get("GITOPS_GUARD_DEBUG"):
             raise
@@ -169,11 +209,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
 
 
+def _command_index(argv: list[str]) -> int | None:
+    """Where the command is: the first argument that is neither an option nor the value of
+    an option given before the command (``--policy p.yaml check-images``)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return None
+        if arg in _VALUE_OPTIONS:
+            i += 2
+            continue
+        if not arg.startswith("-"):
+            return i
+        i += 1
+    return None
+
+
+def _unknown_options(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
+    """Options the command does not have (argparse would name a missing FILE first)."""
+    known = parser._option_string_actions
+    unknown = []
+    for arg in args:
+        if arg == "--":
+            break
+        if not arg.startswith("-") or arg == "-" or arg[1:2].isdigit():
+            continue
+        name = arg.split("=", 1)[0]
+        if name.startswith("--"):
+            if name not in known and not any(k.startswith(name) for k in known):
+                unknown.append(name)
+        elif name[:2] not in known:
+            unknown.append(name)
+    return unknown
+
+
 def _main(argv: list[str]) -> int:
-    command = next((a for a in argv if not a.startswith("-")), None)
-    if command is None or command not in COMMANDS:
+    index = _command_index(argv)
+    if index is None or argv[index] not in COMMANDS:
         parser = _base_parser()
-        if command is not None:
+        if index is not None:
+            command = argv[index]
             raise UsageError(f"unknown command {command!r} (see 'gitops-guard --help')")
         try:
             parser.parse_args(argv)  # --version / --help end here
@@ -181,12 +257,15 @@ def _main(argv: list[str]) -> int:
             return int(exc.code or 0)
         parser.print_help()
         return USAGE_ERROR
-    rest = argv[:]
-    rest.remove(command)
+    command = argv[index]
+    rest = argv[:index] + argv[index + 1 :]
     if any(a in ("-V", "--version") for a in rest):
         print(f"gitops-guard {__version__}")
         return 0
     parser, module = build_parser(command)
+    unknown = _unknown_options(parser, rest)
+    if unknown:
+        raise UsageError(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         args = parser.parse_args(rest)
     except SystemExit as exc:  # --help
