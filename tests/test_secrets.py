@@ -114,6 +114,45 @@ def test_a_key_that_is_itself_a_token_is_masked_in_the_message(tmp_path, cli):
     assert PLANTED[0] not in out and "Passw0rdX" not in out
 
 
+def test_key_and_file_names_are_shown_in_messages_long_ones_cut(tmp_path, cli):
+    """Key names are not secrets: ``admin-permissions.broker.properties`` reads as written."""
+    name = "admin-permissions.broker.properties"
+    long_name = "a-" * 40 + "x.properties"
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: broker}\nstringData:\n"
+        f"  {name}: Pr0pS3cretValue\n  {long_name}: other\n",
+    )
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1
+    assert f"(keys: {name}, {long_name[:61]}...)" in out
+    assert "Pr0pS3cretValue" not in out and long_name not in out
+
+
+def test_a_duplicate_key_secret_is_reported_at_its_first_value(tmp_path, cli, chdir):
+    """kubectl applies the last value, but both are in Git: the finding points at the first,
+    and --update-baseline accepts both (a baseline with only the last would not pass)."""
+    first, last = "First-Kq8zTr2mWx", "Second-Kq8zTr2mWx"
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n"
+        f"  password: {first}\n  user: app\n  password: {last}\n",
+    )
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1
+    assert out.startswith(f"{path}:6:13: secret/k8s-secret-plaintext Secret 'db' keeps 3 ")
+    assert "(keys: password, user)" in out and "key password written more than once" in out
+    assert first not in out and last not in out
+    flow = write(
+        tmp_path, "f.yaml", f"kind: Secret\napiVersion: v1\ndata: {{a: {first}, a: eA==}}\n"
+    )
+    assert cli("check-secrets", flow)[1].startswith(f"{flow}:3:11: secret/k8s-secret-plaintext")
+    assert cli("check-secrets", "--update-baseline", path)[0] == 0
+    assert cli("check-secrets", path)[:2] == (0, "")
+
+
 # -- the structural rule --------------------------------------------------------------------
 
 
@@ -143,9 +182,10 @@ def test_secret_with_only_placeholders_or_empty_values_passes(tmp_path, cli):
         tmp_path,
         "s.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
-        "stringData: {a: '', b: '${B}', c: '{{ .c }}', d: ENC[AES256_GCM,data:x,type:str]}\n",
+        # (unquoted, ENC[...]'s commas would break the flow mapping: broken YAML, an error)
+        "stringData: {a: '', b: '${B}', c: '{{ .c }}', d: 'ENC[AES256_GCM,data:x,type:str]'}\n",
     )
-    assert cli("check-secrets", path)[0] == 0
+    assert cli("check-secrets", path)[:2] == (0, "")
 
 
 def test_a_secret_of_another_api_group_is_not_core(tmp_path, cli):
@@ -558,7 +598,7 @@ FUZZ_TOKENS = [
 
 def test_arbitrary_input_never_raises(tmp_path):
     from gitops_guard.secret_engine import Engine
-    from gitops_guard.secrets import scan_file
+    from gitops_guard.secrets import BROKEN_YAML, scan_file
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -578,7 +618,7 @@ def test_arbitrary_input_never_raises(tmp_path):
             path.write_bytes(data)
             for candidate in scan_file(str(path), engine).candidates:
                 finding = candidate.finding
-                assert finding.rule.startswith("secret/")
+                assert finding.rule.startswith("secret/") or finding.rule in BROKEN_YAML
                 assert finding.line >= 1 and finding.column >= 1
                 assert PLANTED[0] not in finding.message
 

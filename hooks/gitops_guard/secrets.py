@@ -104,8 +104,28 @@ GIT_OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
-#: Any run this long in a message is masked, whatever it is (a key that is itself a token).
+#: A run this long in a message (a key name, a file name) is checked: shown when it reads as
+#: a name (``admin-permissions.broker.properties``), masked when it looks like a token.
 LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_.:@-]{33,}")
+#: a name longer than this is cut (a message stays one readable line)
+NAME_SHOWN_CHARS = 64
+#: a part of a name with letters and several digits, this long, is random: a token or an id
+RANDOM_PART = re.compile(r"(?=(?:[^0-9]*[0-9]){2})(?=(?:[^A-Za-z]*[A-Za-z]){2})[A-Za-z0-9]{12,}")
+
+
+def redact(message: str, engine: Engine | None = None) -> str:
+    """Long runs in a message that look like tokens masked, long names cut; shorter runs are
+    words, key names and masked values already."""
+    return LONG_TOKEN.sub(lambda m: _shown_run(m.group(0), engine), message)
+
+
+def _shown_run(run: str, engine: Engine | None) -> str:
+    parts = re.split(r"[^A-Za-z0-9]+", run)
+    if any(RANDOM_PART.fullmatch(part) for part in parts) or (
+        engine is None or engine.scan_value(run, entropy=True)
+    ):
+        return mask(run)
+    return run if len(run) <= NAME_SHOWN_CHARS else run[: NAME_SHOWN_CHARS - 3] + "..."
 
 
 def key_words(name: str) -> list[str]:
@@ -242,13 +262,17 @@ class _Scanner:
         #: line offset of a YAML string parsed inside another file (Argo CD helm.values)
         self.offset = 0
         self.file_lines: list[str] = []
+        #: the file's text, and whether a mapping in it repeats a key (see ``written``)
+        self.text = ""
+        self.duplicates = False
+        self._nodes: list[Any] | None = None
 
     def add(self, pos: Pos, rule: str, message: str, secrets: tuple[str, ...], type_: str) -> None:
         if pos in self.taken:
             return
         self.taken.add(pos)
-        # belt and braces: a key name or label long enough to be a token is masked too
-        message = LONG_TOKEN.sub(lambda m: mask(m.group(0)), message)
+        # belt and braces: a key name or label that is itself a token is masked too
+        message = redact(message, self.engine)
         finding = Finding(self.path, pos[0], pos[1], rule, message)
         self.out.append(Candidate(finding, secrets, type_))
 
@@ -438,8 +462,7 @@ class _Scanner:
                 continue
             if sops is None:
                 skip.add(id(values))  # else: each value is checked against SOPS' rules
-            for key, _ in values.items():
-                written = values.text(key)
+            for key, written, pos in self.written(values):
                 if written is None or not written.strip():
                     continue
                 written = written.strip()
@@ -454,10 +477,11 @@ class _Scanner:
                         invalid.append(str(key))
                     else:
                         decoded = raw.decode("utf-8", "replace")
-                entries.append((str(key), written, decoded, values.at(key)))
+                entries.append((str(key), written, decoded, pos))
         if not entries or all(_public_certificate(e[2]) for e in entries):
             return
-        keys = ", ".join(e[0] for e in entries[:5]) + (", ..." if len(entries) > 5 else "")
+        unique = list(dict.fromkeys(e[0] for e in entries))
+        keys = ", ".join(unique[:5]) + (", ..." if len(unique) > 5 else "")
         notes: list[str] = []
         advice = "commit it encrypted (SealedSecret, SOPS) or reference it (ExternalSecret)"
         if all(is_dummy(e[2]) or PLACEHOLDER_WORD.match(e[2]) for e in entries):
@@ -469,18 +493,55 @@ class _Scanner:
             for key, _, decoded, _ in entries:
                 notes.extend(self.name_contents(key, decoded))
         if invalid:
-            notes.append(f"data not base64 in {', '.join(invalid)}")
+            notes.append(f"data not base64 in {', '.join(dict.fromkeys(invalid))}")
+        twice = [k for k in unique if sum(e[0] == k for e in entries) > 1]
+        if twice:
+            notes.append(f"key {', '.join(twice)} written more than once")
         found = f"; holds {'; '.join(dict.fromkeys(notes))}" if notes else ""
         name = doc.name or "(unnamed)"
         secrets = tuple(dict.fromkeys(v for e in entries for v in (e[1], e[2])))
         self.add(
-            self._pos(entries[0][3]),
+            self._pos(min(e[3] for e in entries)),  # the first value written
             "secret/k8s-secret-plaintext",
             f"Secret {name!r} keeps {len(entries)} plaintext value(s) in Git "
             f"(keys: {keys}){found}; {advice}",
             secrets,
             KEYWORD_TYPE,
         )
+
+    def written(self, values: Map) -> list[tuple[Any, str | None, Pos]]:
+        """(key, value as written, position) of every entry, in file order, including values
+        a later duplicate key hides: kubectl applies the last one, but all of them are in Git
+        (and the finding belongs at the first)."""
+        items = [(key, values.text(key), values.at(key)) for key in values]
+        if self.duplicates and self.offset == 0:
+            items.extend(self._shadowed(values))
+            items.sort(key=lambda item: item[2])
+        return items
+
+    def _shadowed(self, values: Map) -> list[tuple[Any, str | None, Pos]]:
+        """The hidden entries, read from the file's node graph (which keeps every pair)."""
+        import yaml
+
+        if self._nodes is None:
+            try:
+                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+                self._nodes = [
+                    n for n in yaml.compose_all(self.text, Loader=loader) if n is not None
+                ]
+            except (yaml.YAMLError, RecursionError):
+                self._nodes = []
+        node = _mapping_node_at(self._nodes, values.pos)
+        if node is None:
+            return []
+        last = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        return [
+            (k.value, v.value, (v.start_mark.line + 1, v.start_mark.column + 1))
+            for k, v in node.value
+            if isinstance(k, yaml.ScalarNode)
+            and isinstance(v, yaml.ScalarNode)
+            and last[k.value] is not v
+        ]
 
     def name_contents(self, key: str, text: str) -> Iterator[str]:
         """Name what a Secret value holds, never the value itself."""
@@ -707,6 +768,25 @@ def _is_kustomization(path: str, doc: Document) -> bool:
     )
 
 
+def _mapping_node_at(roots: list[Any], pos: Pos) -> Any:
+    """The composed mapping node that starts at ``pos`` (1-based), or None."""
+    import yaml
+
+    stack, seen = list(roots), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            if (node.start_mark.line + 1, node.start_mark.column + 1) == pos:
+                return node
+            stack.extend(item for pair in node.value for item in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
 def _read_small(path: str) -> str | None:
     try:
         if os.path.getsize(path) > 1024 * 1024:
@@ -746,6 +826,7 @@ def scan_file(path: str, engine: Engine) -> FileScan:
     scanner = _Scanner(path, engine)
     lines = text.splitlines()
     scanner.file_lines = lines
+    scanner.text = text
     if size > MAX_FILE_BYTES:
         note = Finding(
             path,
@@ -769,6 +850,7 @@ def scan_file(path: str, engine: Engine) -> FileScan:
                 for problem in broken:
                     scanner.out.append(_not_checked_as_yaml(problem))
         else:
+            scanner.duplicates = any(p.rule == "yaml/duplicate-key" for p in source.problems)
             for doc in source.documents:
                 scanner.document(doc)
             scanner.comments(lines)
@@ -784,7 +866,7 @@ def _not_checked_as_yaml(problem: Finding) -> Candidate:
     """The parser's error, an error-level finding of check-secrets: fixing it is what lets
     the file be scanned with its structure (a Secret's data, names, encrypted forms)."""
     message = f"{problem.message}; scanned line by line only, fix the YAML to have it checked"
-    message = LONG_TOKEN.sub(lambda m: mask(m.group(0)), message)
+    message = redact(message)  # no engine: any long run in a parser's message is masked
     finding = Finding(problem.path, problem.line, problem.column, problem.rule, message)
     return Candidate(finding, (), "")
 
