@@ -304,6 +304,16 @@ def test_custom_tag_pattern_and_empty_pattern():
     assert rules_of(pod("nginx:latest"), pol=anything) == ["image/tag-latest"]
 
 
+def test_messages_with_an_empty_tag_pattern_name_no_pattern():
+    anything = policy(tag_pattern="")
+    (latest,) = images.check(load_text("pod.yaml", pod("nginx:latest")), anything)
+    assert latest.message == "image 'nginx' uses tag 'latest', which floats; pin a tag"
+    (missing,) = images.check(load_text("pod.yaml", pod("nginx")), anything)
+    assert missing.message == "image 'nginx' has no tag, so it means 'latest'; pin a tag"
+    (latest,) = images.check(load_text("pod.yaml", pod("nginx:latest")), policy())
+    assert latest.message.endswith("; pin a tag matching ^v\\d+\\.\\d+\\.\\d+$")
+
+
 @pytest.mark.parametrize(
     ("allowed", "image", "ok"),
     [

@@ -397,8 +397,8 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 site,
             )
         if site.tag_known:
+            expected = f" matching {pattern_text}" if pattern_text else ""
             if ref.tag is None and ref.digest is None:
-                expected = f" matching {pattern_text}" if pattern_text else ""
                 add(
                     site.pos,
                     "image/tag-missing",
@@ -410,8 +410,8 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 add(
                     site.tag_pos,
                     "image/tag-latest",
-                    f"image {ref.repository!r} uses tag {ref.tag!r}, which floats; pin a tag "
-                    f"matching {pattern_text}",
+                    f"image {ref.repository!r} uses tag {ref.tag!r}, which floats; "
+                    f"pin a tag{expected}",
                     site,
                 )
             elif ref.tag is not None and pattern is not None and not pattern.search(ref.tag):
