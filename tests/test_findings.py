@@ -67,6 +67,40 @@ def test_suppression_through_the_cli(cli, chdir: Path):
     assert out.startswith("pod.yaml:9:")
 
 
+def test_only_real_comments_suppress_in_yaml():
+    lines = [
+        "args:",
+        "  - |",
+        "    echo start",
+        "    # gitops-guard: ignore",  # a line of a script, not a comment
+        "image: nginx:latest",
+        'cmd: "x  # gitops-guard: ignore"',  # inside a string
+        'say: "# gitops-guard: ignore[x/y]"  # gitops-guard: ignore[image/tag-latest]',
+        "key: |  # gitops-guard: ignore",  # a block scalar's header takes a comment
+        "  text",
+    ]
+    assert filter_suppressed([f(5), f(6), f(7), f(8)], lines) == [f(5), f(6)]
+    # outside YAML (the secrets hook scans any text file) every # comment counts
+    env = [Finding("app.env", 2, 1, "secret/x", "m")]
+    assert filter_suppressed(env, ["X=a", 'Y="a"  # gitops-guard: ignore']) == []
+    assert filter_suppressed(env, ["X=a", "Y=a"]) == env
+    assert filter_suppressed(env, ["# gitops-guard: ignore", "X=a"]) == []
+    # a YAML syntax error: past it, every comment counts again
+    broken = ["a: [", "# gitops-guard: ignore", "image: x"]
+    assert filter_suppressed([f(3)], broken) == []
+
+
+def test_a_block_scalar_line_does_not_suppress_through_the_cli(cli, chdir: Path):
+    (chdir / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: a\n      args:\n        - |\n          echo start\n"
+        "          # gitops-guard: ignore\n      image: 'reg.io/a:latest'\n",
+        encoding="utf-8",
+    )
+    code, out, _ = cli("check-images", "pod.yaml")
+    assert code == 1 and out.startswith("pod.yaml:11:") and "image/tag-latest" in out
+
+
 def test_findings_sort_by_place_and_are_immutable():
     a = Finding("b.yaml", 1, 1, "x/y", "m")
     b = Finding("a.yaml", 9, 1, "x/y", "m")

@@ -73,39 +73,100 @@ class Finding:
         return Finding(self.path, self.line, self.column, self.rule, self.message, severity)
 
 
-def _suppressed_rules(line: str) -> set[str] | None:
-    """Rules a line's comment suppresses: None (no comment), empty set (all), or ids."""
-    if "gitops-guard" not in line.lower():
-        return None
-    match = SUPPRESS.search(line)
-    if match is None:
-        return None
-    if match.group(1) is None:
-        return set()
-    return {part.strip() for part in match.group(1).split(",") if part.strip()}
+#: files read as YAML (JSON is YAML): there only a real comment suppresses, not text inside
+#: a string or a block scalar; in any other text file every ``#`` comment counts
+_PARSED_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def is_suppressed(finding: Finding, lines: list[str]) -> bool:
+def suppressions(lines: list[str], path: str = "") -> dict[int, set[str]]:
+    """Line number -> the rules its suppression comment silences (empty set: every rule).
+
+    Only real comments count: in a YAML file, ``# gitops-guard: ignore`` inside a quoted
+    string or a block scalar (a script in ``args: |``) is data, not a comment.
+    """
+    table: dict[int, set[str]] = {}
+    scalars: list[tuple[int, int, int, int]] | None = None
+    for number, line in enumerate(lines, 1):
+        if "gitops-guard" not in line.lower():
+            continue
+        for match in SUPPRESS.finditer(line):
+            if scalars is None:
+                scalars = _scalar_spans(lines, path)
+            if _inside(scalars, number - 1, match.start()):
+                continue
+            ids = match.group(1)
+            table[number] = (
+                set() if ids is None else {p.strip() for p in ids.split(",") if p.strip()}
+            )
+            break
+    return table
+
+
+def _scalar_spans(lines: list[str], path: str) -> list[tuple[int, int, int, int]]:
+    """(line, column) start and end, 0-based, of every scalar of a YAML file; [] otherwise.
+
+    Scanned only for files that mention gitops-guard. A block scalar's first line holds
+    its indicator and may hold a real comment; its text starts on the next line. Past a
+    syntax error nothing is known, and every comment there counts.
+    """
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if not name.endswith(_PARSED_SUFFIXES) and name != "Kustomization":
+        return []
+    import yaml
+
+    spans: list[tuple[int, int, int, int]] = []
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class("\n".join(lines) + "\n")
+    try:
+        while True:
+            token = loader.get_token()
+            if token is None:
+                break
+            if isinstance(token, yaml.ScalarToken):
+                start, end = token.start_mark, token.end_mark
+                if token.style in ("|", ">"):
+                    spans.append((start.line + 1, 0, end.line, end.column))
+                else:
+                    spans.append((start.line, start.column, end.line, end.column))
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return spans
+
+
+def _inside(spans: list[tuple[int, int, int, int]], line: int, column: int) -> bool:
+    return any((sl, sc) <= (line, column) < (el, ec) for sl, sc, el, ec in spans)
+
+
+def is_suppressed(
+    finding: Finding, lines: list[str], table: dict[int, set[str]] | None = None
+) -> bool:
     """A comment on the finding's line, or a comment line directly above it, silences it.
 
     The line above counts only when it is nothing but a comment: a trailing comment that
     silences its own line must not silence the next one too.
     """
+    if table is None:
+        table = suppressions(lines, finding.path)
     for number in (finding.line, finding.line - 1):
-        if 1 <= number <= len(lines):
-            text = lines[number - 1]
-            if number != finding.line and not text.lstrip().startswith("#"):
-                continue
-            rules = _suppressed_rules(text)
-            if rules is not None and (not rules or finding.rule in rules):
-                return True
+        rules = table.get(number)
+        if rules is None:
+            continue
+        if number != finding.line and not lines[number - 1].lstrip().startswith("#"):
+            continue
+        if not rules or finding.rule in rules:
+            return True
     return False
 
 
 def filter_suppressed(findings: Iterable[Finding], lines: list[str]) -> list[Finding]:
-    if not any("gitops-guard" in line.lower() for line in lines):
-        return list(findings)
-    return [f for f in findings if not is_suppressed(f, lines)]
+    """The findings no suppression comment silences (the findings of one file)."""
+    findings = list(findings)
+    if not findings or not any("gitops-guard" in line.lower() for line in lines):
+        return findings
+    table = suppressions(lines, findings[0].path)
+    return [f for f in findings if not is_suppressed(f, lines, table)]
 
 
 def exit_code(findings: Iterable[Finding]) -> int:
