@@ -196,6 +196,16 @@ def test_sarif_results_point_at_their_rules_and_places():
     assert documented["shortDescription"]["text"] == RULES["image/tag-latest"].summary
 
 
+def test_sarif_uris_are_relative_and_percent_encoded(chdir):
+    inside = str(chdir / "my app" / "pod#1.yaml")
+    paths = ["./a b/x%y.yaml", inside, "/elsewhere/c d.yaml"]
+    out = io.StringIO()
+    write([Finding(p, 1, 1, "image/tag-latest", "m") for p in paths], "sarif", out)
+    results = json.loads(out.getvalue())["runs"][0]["results"]
+    uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+    assert uris == ["a%20b/x%25y.yaml", "file:///elsewhere/c%20d.yaml", "my%20app/pod%231.yaml"]
+
+
 def test_sarif_through_the_cli(cli, chdir):
     (chdir / "pod.yaml").write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"

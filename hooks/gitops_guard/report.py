@@ -76,7 +76,7 @@ def _sarif(findings: list[Finding], out: TextIO) -> None:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path.replace("\\", "/")},
+                        "artifactLocation": {"uri": _uri(f.path)},
                         "region": {"startLine": f.line, "startColumn": f.column},
                     }
                 }
@@ -103,6 +103,27 @@ def _sarif(findings: list[Finding], out: TextIO) -> None:
     }
     json.dump(payload, out, indent=2)
     out.write("\n")
+
+
+def _uri(path: str) -> str:
+    """A SARIF artifact URI: relative to the working directory and percent-encoded (a space
+    or ``#`` in a file name would otherwise change the URI); ``file://`` when outside it."""
+    import os
+    from urllib.parse import quote
+
+    if os.path.isabs(path):
+        try:
+            relative = os.path.relpath(path)
+        except ValueError:  # another drive (Windows)
+            relative = os.pardir
+        if relative.split(os.sep, 1)[0] == os.pardir:
+            absolute = path.replace("\\", "/")
+            return "file://" + ("" if absolute.startswith("/") else "/") + quote(absolute)
+        path = relative
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return quote(path, safe="/")
 
 
 def _escape(value: str, *, prop: bool = False) -> str:
