@@ -48,10 +48,12 @@ def test_outer_overlay_wins_and_sets_the_namespace(tmp_path):
 
 def test_a_file_no_kustomization_lists_belongs_to_its_folder(tmp_path):
     files = {"loose/a.yaml": CM.format(name="a"), "loose/b.yaml": CM.format(name="b")}
-    _, apps = _apps(tmp_path, files, ["loose/a.yaml"])
+    root, apps = _apps(tmp_path, files, ["loose/a.yaml"])
     (app,) = apps
-    assert sorted(o.name for o in app.objects) == ["a", "b"]
+    assert app.files == {str(root / "loose/a.yaml"), str(root / "loose/b.yaml")}
     assert app.description.startswith("folder ")
+    # b names nothing a names, so no ordering finding can involve both: b is not parsed
+    assert sorted(o.name for o in app.objects) == ["a"]
 
 
 def test_argo_application_points_at_a_folder_recursively(tmp_path):
@@ -65,9 +67,10 @@ def test_argo_application_points_at_a_folder_recursively(tmp_path):
         "apps/shop/a.yaml": CM.format(name="a"),
         "apps/shop/deep/b.yaml": CM.format(name="b"),
     }
-    _, apps = _apps(tmp_path, files, ["argocd/shop.yaml", "apps/shop/deep/b.yaml"])
+    root, apps = _apps(tmp_path, files, ["argocd/shop.yaml", "apps/shop/deep/b.yaml"])
     shop = next(a for a in apps if "Argo CD Application shop" in a.description)
-    assert sorted(o.name for o in shop.objects) == ["a", "b"]
+    assert shop.files == {str(root / "apps/shop/a.yaml"), str(root / "apps/shop/deep/b.yaml")}
+    assert sorted(o.name for o in shop.objects) == ["b"]  # a names nothing b names
     assert shop.skip_dry_run
     assert not any(a.description.startswith("folder") and "deep" in a.description for a in apps)
 

@@ -70,7 +70,8 @@ def test_good_examples_are_clean(cli, chdir, case):
 def test_every_sync_rule_has_a_bad_example():
     marked = {rule for case in _cases("bad") for _, _, rule in _expected(case)}
     sync_rules = {r for r in RULES if r.startswith("sync/")}
-    assert sync_rules - marked == set()
+    # the one-file-run note needs a file over 1 MB: made at test time in test_relevance.py
+    assert sync_rules - marked == {"sync/context-not-read"}
 
 
 def test_chain_is_spelled_out(cli, chdir):

@@ -36,8 +36,10 @@ from gitops_guard.repository import Repository
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
+
+    from gitops_guard.relevance import Context
 
 _WATCHED = (WAVE, HOOK, SYNC_OPTIONS, HELM_HOOK, HELM_WEIGHT)
 
@@ -95,10 +97,14 @@ class Application:
 class Builder:
     """Finds the applications of a repository and builds their objects, memoised."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, order_rules: Iterable[tuple[str, str]] = ()) -> None:
         self.repo = repo
         self._objects: dict[str, list[Obj]] = {}
         self._graph: Graph | None = None
+        #: (before, after) kinds of the policy's sync_waves.order rules, every environment
+        self.order_rules = list(order_rules)
+        #: set in a one-file run: which files that were not given need parsing
+        self.context: Context | None = None
 
     @property
     def graph(self) -> Graph:
@@ -111,6 +117,14 @@ class Builder:
 
     # -- objects ----------------------------------------------------------------------------
     def file_objects(self, key: str) -> list[Obj]:
+        context = self.context
+        if (
+            context is not None
+            and not self.repo.is_given(key)
+            and self.repo.parsed(key) is None
+            and not context.wanted(key)
+        ):
+            return []  # names nothing a given file names: no finding can involve it
         source = self.repo.source(key)
         if source is None:
             return []
@@ -151,6 +165,8 @@ class Builder:
             for key in given:
                 wanted |= graph.roots_of(key)
             roots = [r for r in graph.roots() if r in wanted]
+            if not any(k in graph.edges for k in given):  # a given kustomization: read all
+                self.context = self._context(roots)
         for root in roots:
             app = Application(root, f"kustomization {self.repo.display(root)}")
             app.objects = self.kustomize_objects(root)
@@ -178,6 +194,29 @@ class Builder:
             for key in files:
                 app.objects.extend(self.file_objects(key))
             yield app
+
+    def _context(self, roots: list[str]) -> Context | None:
+        """The words a file must name to matter to the given files (``relevance.py``).
+
+        None (read every file) when a given Namespace is one a kustomization puts its objects
+        in: those objects need it without their files naming it.
+        """
+        from gitops_guard.relevance import Context, words_of
+
+        given = [s for s in (self.repo.parsed(k) for k in sorted(self.repo.given)) if s]
+        namespaces = {d.name for s in given for d in s.documents if d.kind == "Namespace"}
+        context = Context(words_of(given, self.order_rules))
+        for root in roots:  # a kustomization's namespace becomes its objects' namespace
+            for key in self.graph.closure(root):
+                if key in self.graph.edges:
+                    source = self.repo.source(key)
+                    data = source.documents[0].data if source and source.documents else None
+                    ns = data.get("namespace") if isinstance(data, Map) else None
+                    if isinstance(ns, str) and ns:
+                        if ns in namespaces:
+                            return None
+                        context.add(ns)
+        return context
 
     def _argo_directory_apps(self, covered: Callable[[str], bool]) -> Iterator[Application]:
         """Folders Argo CD Applications among the loaded files point at (no kustomization)."""

@@ -302,6 +302,13 @@ _RULES = [
         "An object syncs earlier than a kind `sync_waves.order` says must come first.",
         "",
     ),
+    Rule(
+        "sync/context-not-read",
+        INFO,
+        "A file next to a changed one was too large to read for ordering in a one-file run.",
+        "A one-file run parses only the files of the application that name something the "
+        "changed files name, and none over 1 MB; a full run reads every file.",
+    ),
     # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
     Rule(
         "promotion/not-promoted",

@@ -89,8 +89,10 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
     findings: list[Finding] = []
     #: one finding per problem: the same base seen through several overlays is one problem
     seen: dict[tuple, list] = {}
-    builder = Builder(repo)
+    builder = Builder(repo, _order_rules(policy))
+    noted: set[str] = set()
     for app in builder.applications(all_files=False):
+        findings.extend(_not_read(builder, app, repo, noted))
         section = policy.section("sync_waves", app.env)
         violations = [
             *ordering.dependency_violations(app, repo.display),
@@ -139,6 +141,43 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
                 first.column,
                 first.rule,
                 f"{first.message} (and {more} other {apps})",
+            )
+    return findings
+
+
+def _order_rules(policy: Policy) -> list[tuple[str, str]]:
+    """(before, after) of every ``sync_waves.order`` rule, top level and every environment."""
+    envs = [None, *((policy.data.get("environments") or {}).keys())]
+    found: dict[tuple[str, str], None] = {}
+    for env in envs:
+        for rule in policy.section("sync_waves", env).get("order") or []:
+            if isinstance(rule, dict):
+                found[(str(rule.get("before")), str(rule.get("after")))] = None
+    return list(found)
+
+
+def _not_read(builder: Any, app: Any, repo: Repository, noted: set[str]) -> list[Finding]:
+    """``sync/context-not-read``: a relevant file over the size cap (``relevance.py``)."""
+    context = builder.context
+    if context is None or not context.not_read:
+        return []
+    given = sorted(repo.display(k) for k in app.files & repo.given)
+    findings = []
+    for key in sorted(set(context.not_read) & app.files - noted):
+        noted.add(key)
+        size = context.not_read[key] / 1_000_000
+        for path in given[:1]:
+            findings.append(
+                Finding(
+                    path,
+                    1,
+                    1,
+                    "sync/context-not-read",
+                    f"{repo.display(key)} ({size:.1f} MB, {app.description}) names something "
+                    "this file's objects name, but is too large to parse for a one-file run, "
+                    "so ordering against it was not checked; a full run (pre-commit run "
+                    "--all-files) checks it",
+                )
             )
     return findings
 
