@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS, DATA
@@ -20,11 +21,12 @@ from gitops_guard.images import sites
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="real-world corpus not present")
 
 REVIEWED = DATA / "corpus" / "check-images.txt"
+REVIEWED_SECRETS = DATA / "corpus" / "check-secrets.txt"
 
 
-def reviewed() -> set[tuple[str, int, str]]:
+def reviewed(listing: Path = REVIEWED) -> set[tuple[str, int, str]]:
     found = set()
-    for line in REVIEWED.read_text(encoding="utf-8").splitlines():
+    for line in listing.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             where, rule = line.split(" ")
             path, number = where.rsplit(":", 1)
@@ -43,6 +45,22 @@ def test_check_images_over_the_corpus_reports_exactly_the_reviewed_findings(cli,
     }
     assert got == reviewed()
     assert len(findings) == len(got)  # nothing reported twice
+
+
+def test_check_secrets_over_the_corpus_reports_exactly_the_reviewed_findings(cli):
+    """``tests/data/corpus/check-secrets.txt``: plain Secrets, literal passwords in env vars
+    and CRs, two secretGenerator literals; a lost finding or a new one (noise) fails."""
+    code, out, err = cli("check-secrets", "--format", "json", str(CORPUS))
+    assert err == ""
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    got = {
+        (os.path.relpath(f["path"], CORPUS).replace(os.sep, "/"), f["line"], f["rule"])
+        for f in findings
+    }
+    assert got == reviewed(REVIEWED_SECRETS)
+    assert len(findings) == len(got)  # nothing reported twice
+    assert {f["severity"] for f in findings} == {"error"}
 
 
 def test_every_corpus_file_loads_without_a_problem_or_crash():

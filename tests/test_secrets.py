@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, DATA, init_repo
+from conftest import DATA, init_repo
 
 SECRETS = DATA / "secrets"
 BAD = sorted(SECRETS.glob("bad/*"))
@@ -487,26 +487,7 @@ def test_invalid_baseline_is_a_usage_error(tmp_path, cli, chdir):
     )
 
 
-# -- real data ----------------------------------------------------------------------------------
-
-
-def test_realworld_corpus_findings_are_plaintext_credentials(cli):
-    if not CORPUS.exists():
-        pytest.skip("real-world corpus not present")
-    code, out, err = cli("check-secrets", "--format", "json", str(CORPUS))
-    assert code == 1 and err == ""
-    findings = json.loads(out)["findings"]
-    rules = {f["rule"] for f in findings}
-    # the corpus has real plain Secrets, env passwords, a KeycloakClient secret and two
-    # secretGenerator literals; nothing else (no entropy noise from digests, CRDs, certs)
-    assert rules <= {
-        "secret/k8s-secret-plaintext",
-        "secret/literal-credential",
-        "secret/kustomize-secret-literal",
-    }, rules
-    assert sum(f["rule"] == "secret/k8s-secret-plaintext" for f in findings) >= 40
-    paths = {Path(f["path"]).name for f in findings}
-    assert "htpass-secret.yaml" in paths and "mta-web-console-dc.yaml" in paths
+# (the real-world corpus: tests/test_corpus.py pins every check-secrets finding exactly)
 
 
 # -- start-up -----------------------------------------------------------------------------------
