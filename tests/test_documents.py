@@ -350,6 +350,31 @@ def test_environment_is_read_relative_to_the_repository_root(tmp_path: Path, mon
     assert environment_of("demo-app/kustomization.yaml", root=repo) == "production"
 
 
+KUSTOMIZE = "apiVersion: kustomize.config.k8s.io/"
+FLUX = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected"),
+    [
+        ("a/kustomization.yaml", "resources: [x.yaml]\n", True),
+        ("a/Kustomization", "resources: [x.yaml]\n", True),
+        ("a/kustomization.yml", "kind: Component\n", True),
+        ("a/kustomization.yaml", KUSTOMIZE + "v1alpha1\nkind: Component\n", True),
+        ("a/db.yaml", KUSTOMIZE + "v1alpha1\nkind: Component\n", True),
+        ("a/db.yaml", KUSTOMIZE + "v1beta1\nkind: Kustomization\n", True),
+        ("a/db.yaml", "resources: [x.yaml]\n", False),
+        ("a/kustomization.yaml", "apiVersion: v1\nkind: ConfigMap\n", False),
+        ("a/apps.yaml", FLUX, False),
+        ("a/kustomization.yaml", FLUX, False),
+    ],
+)  # fmt: skip
+def test_is_kustomization_counts_components_like_kustomize(path: str, text: str, expected: bool):
+    doc = load_text(path, text).documents[0]
+    assert documents.is_kustomization(path, doc) is expected
+    assert documents.is_yaml_name(path.rsplit("/", 1)[1])
+
+
 def test_pod_specs_containers_walk_get_path_to_plain():
     text = (
         "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n"

@@ -32,6 +32,13 @@ MAX_DEPTH = 256
 
 Pos = "tuple[int, int]"
 
+#: the files every hook reads as YAML (a folder argument expands to these)
+YAML_SUFFIXES = (".yaml", ".yml")
+#: the file names kustomize looks for in a folder
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+#: a kustomize Component has the fields of a Kustomization (generators, images, resources)
+KUSTOMIZE_KINDS = ("Kustomization", "Component")
+
 
 class Map(dict):
     """A mapping that remembers the position of itself, its keys and its values."""
@@ -190,18 +197,56 @@ def environment_of(path: str | Path, root: str | Path | None = None) -> str | No
     return None
 
 
-_ROOTS: dict[str, str | None] = {}
+def is_yaml_name(name: str) -> bool:
+    """A file name the hooks read as YAML: ``*.yaml``, ``*.yml`` or kustomize's
+    ``Kustomization``."""
+    return name.endswith(YAML_SUFFIXES) or name == "Kustomization"
 
 
-def repository_root_of(folder: str) -> str | None:
-    """The repository a folder belongs to: the nearest folder at or above it holding ``.git``,
-    else (no git) the nearest one holding ``clusters/``; None when there is neither.
+def is_kustomize_file(path: str, kind: Any, api_version: Any) -> bool:
+    """Whether kustomize reads this file as a kustomization (or Component).
+
+    A ``kustomize.config.k8s.io`` Kustomization or Component anywhere, or a file kustomize
+    looks for by name (``kustomization.yaml``) with no other kind. A Flux ``Kustomization``
+    (``kustomize.toolkit.fluxcd.io``) is a Kubernetes object, not one of these.
+    """
+    api = api_version if isinstance(api_version, str) else ""
+    if kind in KUSTOMIZE_KINDS and api.startswith("kustomize.config.k8s.io/"):
+        return True
+    if kind in KUSTOMIZE_KINDS and api.startswith("kustomize.toolkit.fluxcd.io/"):
+        return False
+    name = os.path.basename(os.fspath(path).replace("\\", "/"))
+    return (kind is None or kind in KUSTOMIZE_KINDS) and name in KUSTOMIZATION_FILES
+
+
+def is_kustomization(path: str, doc: Document) -> bool:
+    """Whether a document is a kustomization (or Component): see ``is_kustomize_file``."""
+    return is_kustomize_file(path, doc.kind, doc.api_version)
+
+
+_ROOTS: dict[tuple[str, bool], str | None] = {}
+
+
+def git_root_of(folder: str | Path) -> str | None:
+    """The git work tree a folder is in: the nearest folder at or above it holding ``.git``
+    (a folder, or a file in a worktree or submodule). No ``git`` process: start-up time."""
+    return _root_of(folder, False)
+
+
+def repository_root_of(folder: str | Path) -> str | None:
+    """The repository a folder belongs to: its git work tree, else (no git) the nearest
+    folder at or above it holding ``clusters/``; None when there is neither.
 
     Remembered per folder: a check asks once per file, and a repository has few folders.
     """
+    return _root_of(folder, True)
+
+
+def _root_of(folder: str | Path, clusters: bool) -> str | None:
     folder = os.path.abspath(folder)
-    if folder in _ROOTS:
-        return _ROOTS[folder]
+    key = (folder, clusters)
+    if key in _ROOTS:
+        return _ROOTS[key]
     found: str | None = None
     holder: str | None = None
     current = folder
@@ -209,14 +254,14 @@ def repository_root_of(folder: str) -> str | None:
         if os.path.exists(os.path.join(current, ".git")):
             found = current
             break
-        if holder is None and os.path.isdir(os.path.join(current, "clusters")):
+        if clusters and holder is None and os.path.isdir(os.path.join(current, "clusters")):
             holder = current
         parent = os.path.dirname(current)
         if parent == current:
             break
         current = parent
-    _ROOTS[folder] = found or holder
-    return _ROOTS[folder]
+    _ROOTS[key] = found or holder
+    return _ROOTS[key]
 
 
 def _parts(path: str | Path) -> list[str]:

@@ -21,6 +21,7 @@ from gitops_guard.documents import (
     Seq,
     SourceFile,
     environment_of,
+    is_kustomization,
     load_text,
     pod_specs,
 )
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
     from gitops_guard.policy import Policy
 
-KUSTOMIZATION_FILES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 VALUES_FILE = re.compile(r"(^|[-_.])values([-_.].*)?\.ya?ml$")
 
 
@@ -62,16 +62,6 @@ class ImageSite:
         #: False when the tag comes from elsewhere (kustomize entry without newTag, chart
         #: default)
         self.tag_known = tag_known
-
-
-def is_kustomization(source_path: str, doc: Document) -> bool:
-    api = doc.api_version or ""
-    if doc.kind in ("Kustomization", "Component") and api.startswith("kustomize.config.k8s.io/"):
-        return True
-    return (
-        doc.kind in (None, "Kustomization", "Component")
-        and os.path.basename(source_path) in KUSTOMIZATION_FILES
-    )
 
 
 def is_values_file(path: str) -> bool:
