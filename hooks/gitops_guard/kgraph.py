@@ -14,15 +14,16 @@ from __future__ import annotations
 import marshal
 import os
 import time
-import zlib
+
+from gitops_guard.cache import repository_cache_file
+from gitops_guard.documents import KUSTOMIZATION_FILES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from gitops_guard.repository import Repository
 
 LISTS = ("resources", "bases", "components", "crds")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-_ENDINGS = tuple(os.sep + n for n in KUSTOMIZATION_NAMES)
+_ENDINGS = tuple(os.sep + n for n in KUSTOMIZATION_FILES)
 _VERSION = 3
 #: a file changed this recently may change again within its timestamp: do not trust it
 _RACY_NS = 2_000_000_000
@@ -49,16 +50,6 @@ def listed(data: object) -> list[str]:
 
 def is_remote(entry: str) -> bool:
     return "://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/"))
-
-
-def _cache_file(root: str) -> str | None:
-    if os.environ.get("GITOPS_GUARD_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    raw = root.encode("utf-8", "surrogateescape")
-    tail = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(root))[:40]
-    digest = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}-{tail}"  # no hashlib: start-up time
-    return os.path.join(base, "gitops-guard", "kustomizations", f"{digest}.marshal")
 
 
 def _parse(key: str) -> list[str]:
@@ -124,7 +115,7 @@ class Graph:
         return result
 
     def _build(self, files: list[str]) -> None:
-        cache_path = _cache_file(str(self.repo.root))
+        cache_path = repository_cache_file("kustomizations", str(self.repo.root))
         cached: dict = {}
         if cache_path is not None:
             try:

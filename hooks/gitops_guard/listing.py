@@ -14,26 +14,13 @@ from __future__ import annotations
 import marshal
 import os
 import time
-import zlib
 
-YAML_SUFFIXES = (".yaml", ".yml")
+from gitops_guard.cache import repository_cache_file
+from gitops_guard.documents import is_yaml_name as wanted
+
 SKIP_DIRS = {"node_modules", "vendor", "__pycache__", "venv"}
 _VERSION = 3
 _RACY_NS = 2_000_000_000
-
-
-def wanted(name: str) -> bool:
-    return name.endswith(YAML_SUFFIXES) or name == "Kustomization"
-
-
-def _cache_file(root: str) -> str | None:
-    if os.environ.get("GITOPS_GUARD_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    raw = root.encode("utf-8", "surrogateescape")
-    tail = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(root))[:40]
-    digest = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}-{tail}"  # no hashlib: start-up time
-    return os.path.join(base, "gitops-guard", "listing", f"{digest}.marshal")
 
 
 def _load(path: str | None) -> dict:
@@ -72,7 +59,7 @@ def _scan(folder: str) -> tuple[list[str], list[str]]:
 def yaml_files(root: str) -> tuple[list[str], bool]:
     """(every YAML file below ``root`` as an absolute path, whether the tree changed)."""
     root = os.path.abspath(root)
-    cache_path = _cache_file(root)
+    cache_path = repository_cache_file("listing", root)
     cached = _load(cache_path)
     mtimes: dict[str, int] = cached.get("mtimes") or {}
     if mtimes and _unchanged(mtimes):

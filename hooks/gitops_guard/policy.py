@@ -367,7 +367,10 @@ def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
     The content is the schema's fingerprint and the policy bytes themselves, compared
     exactly on reading: no hash to trust, and no hashlib/json to import.
     """
-    if os.environ.get("GITOPS_GUARD_NO_CACHE"):
+    from gitops_guard.cache import cache_dir
+
+    folder = cache_dir("valid-policies")
+    if folder is None:
         return None
     import zlib
 
@@ -375,9 +378,8 @@ def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
     wrapper = [c for c in schema.__code__.co_consts if isinstance(c, (str, int, tuple))]
     fingerprint = repr((SCHEMA_ID, _SECTIONS, wrapper)).encode()
     content = fingerprint + b"\0" + raw
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     name = f"{zlib.crc32(content):08x}-{len(content)}"
-    return os.path.join(base, "gitops-guard", "valid-policies", name), content
+    return os.path.join(folder, name), content
 
 
 def _cached_valid(raw: bytes) -> bool:
