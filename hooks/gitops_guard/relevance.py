@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: bytes; a sibling above this that names something relevant is skipped with a note
 SIZE_CAP = 1_000_000
+#: a byte that continues a name: a word next to one is part of a longer name
+_TOKEN = re.compile(rb"[\w.-]")
 
 
 def words_of(
@@ -71,26 +73,35 @@ class Context:
     """Decides, per file that was not given, whether the application needs it parsed."""
 
     def __init__(self, words: Iterable[str]) -> None:
-        self.words: set[str] = set(words)
-        self._pattern: re.Pattern[bytes] | None = None
+        self.words: set[str] = {w for w in words if w}
+        self._patterns: list[tuple[bytes, re.Pattern[bytes]]] | None = None
         #: relevant files over the size cap, with their size: reported as a note
         self.not_read: dict[str, int] = {}
 
     def add(self, word: str) -> None:
         if word and word not in self.words:
             self.words.add(word)
-            self._pattern = None
+            self._patterns = None
 
     def names_a_word(self, data: bytes) -> bool:
-        if not self.words:
-            return False
-        if self._pattern is None:
-            alternatives = b"|".join(
-                re.escape(w.encode("utf-8", "surrogateescape"))
-                for w in sorted(self.words, key=len, reverse=True)
-            )
-            self._pattern = re.compile(rb"(?<![\w.-])(?:" + alternatives + rb")(?![\w.-])")
-        return self._pattern.search(data) is not None
+        """Whether ``data`` holds a word as a whole token (not inside a longer name)."""
+        if self._patterns is None:
+            self._patterns = [
+                (w, re.compile(re.escape(w) + rb"(?![\w.-])"))
+                for w in sorted({w.encode("utf-8", "surrogateescape") for w in self.words})
+            ]
+        for word, pattern in self._patterns:
+            if word not in data:  # a plain search first: most words are in no file
+                continue
+            # a pattern starting with a literal is searched fast; the character before is
+            # checked here (a look-behind in front would make the search slow)
+            match = pattern.search(data)
+            while match is not None:
+                start = match.start()
+                if start == 0 or not _TOKEN.fullmatch(data[start - 1 : start]):
+                    return True
+                match = pattern.search(data, start + 1)
+        return False
 
     def wanted(self, key: str) -> bool:
         """Whether the file can take part (read, searched, its size checked; never parsed)."""
