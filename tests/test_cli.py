@@ -118,12 +118,19 @@ def test_no_arguments_prints_help_and_exits_2(cli):
 
 
 def test_folders_expand_to_yaml_files_skipping_hidden_ones(tmp_path: Path):
-    for rel in ("a.yaml", "b.yml", "c.json", "sub/d.yaml", ".git/e.yaml", "sub/.hidden/f.yaml"):
+    names = ("a.yaml", "b.yml", "c.json", "sub/d.yaml", "sub/Kustomization", ".git/e.yaml")
+    for rel in (*names, "sub/.hidden/f.yaml"):
         target = tmp_path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("a: 1\n", encoding="utf-8")
     found = [Path(p).relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)])]
-    assert found == ["a.yaml", "b.yml", "sub/d.yaml"]
+    assert found == ["a.yaml", "b.yml", "sub/Kustomization", "sub/d.yaml"]
+    every = expand_paths([str(tmp_path)], lambda name: True)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in every][:3] == [
+        "a.yaml",
+        "b.yml",
+        "c.json",
+    ]
     # a file named explicitly is checked whatever its suffix (pre-commit chose it)
     assert expand_paths([str(tmp_path / "c.json")]) == [str(tmp_path / "c.json")]
 

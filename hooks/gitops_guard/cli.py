@@ -164,7 +164,8 @@ def build_parser(command: str) -> tuple[argparse.ArgumentParser, Any]:
             "files",
             nargs="*" if not spec.files_required else "+",
             metavar="FILE",
-            help="files or folders to check (folders: every *.yaml / *.yml below)",
+            help="files or folders to check (folders: every *.yaml, *.yml and "
+            "Kustomization file below)",
         )
     configure = getattr(module, "configure", None)
     if configure is not None:
@@ -300,19 +301,18 @@ def load_policy_or_fail(args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from None
 
 
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Files as given; folders expanded to the YAML files below them (hidden folders skipped)."""
+def expand_paths(paths: Iterable[str], wanted: Callable[[str], bool] | None = None) -> list[str]:
+    """Files as given (pre-commit chose them); folders expanded to the files below them whose
+    name is ``wanted`` (default: the YAML ones, ``documents.is_yaml_name``), hidden folders
+    skipped. Every command that takes folders expands them here."""
+    if wanted is None:
+        from gitops_guard.documents import is_yaml_name as wanted
     result: list[str] = []
     for path in paths:
         if os.path.isdir(path):
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                result.extend(
-                    os.path.join(folder, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES)
-                )
+                result.extend(os.path.join(folder, f) for f in sorted(files) if wanted(f))
         elif not os.path.exists(path):
             raise UsageError(f"{path}: no such file or folder")
         else:

@@ -921,23 +921,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def expand(paths: list[str]) -> list[str]:
-    from gitops_guard.cli import UsageError
+    """Folders expand to every file below them (secrets hide in any text file), except
+    the baseline, which holds hashes of accepted secrets."""
+    from gitops_guard.cli import expand_paths
 
-    result: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                result.extend(
-                    os.path.join(folder, f)
-                    for f in sorted(files)
-                    if not f.startswith(".secrets.baseline")
-                )
-        elif not os.path.exists(path):
-            raise UsageError(f"{path}: no such file or folder")
-        else:
-            result.append(path)
-    return result
+    return expand_paths(paths, lambda name: not name.startswith(".secrets.baseline"))
 
 
 def scan(paths: list[str], engine: Engine, named: frozenset[str] = frozenset()) -> list[FileScan]:
