@@ -23,12 +23,19 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from gitops_guard.documents import MAX_FILE_BYTES, Document, Map, Pos, Seq, load_text
+from gitops_guard.documents import (
+    MAX_FILE_BYTES,
+    Document,
+    Map,
+    Pos,
+    Seq,
+    is_kustomization,
+    is_yaml_name,
+    load_text,
+)
 from gitops_guard.findings import INFO, WARNING, Finding
 from gitops_guard.secret_engine import MAX_SCAN_CHARS, Engine, Hit, hash_secret
 
-YAML_SUFFIXES = (".yaml", ".yml")
-KUSTOMIZATION_FILES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 BINARY_PROBE = 8192
 #: A longer line (minified JSON or JS) is scanned up to here; the rest is reported unscanned.
 MAX_LINE_CHARS = 1_000_000
@@ -339,7 +346,7 @@ class _Scanner:
                 target = spec.get("target") if isinstance(spec, Map) else None
                 if isinstance(target, Map):
                     self.template(target.get("template"), "ExternalSecret", skip)
-            elif _is_kustomization(self.path, doc):
+            elif is_kustomization(self.path, doc):
                 self.kustomization(data)
             elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
                 self.argo_values(data)
@@ -755,19 +762,6 @@ def _sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
     return False
 
 
-#: a kustomize Component (``kind: Component``) has the same generators as a Kustomization
-KUSTOMIZE_KINDS = ("Kustomization", "Component")
-
-
-def _is_kustomization(path: str, doc: Document) -> bool:
-    api = doc.api_version or ""
-    if doc.kind in KUSTOMIZE_KINDS and api.startswith("kustomize.config.k8s.io/"):
-        return True
-    return (doc.kind is None or doc.kind in KUSTOMIZE_KINDS) and (
-        os.path.basename(path) in KUSTOMIZATION_FILES
-    )
-
-
 def _mapping_node_at(roots: list[Any], pos: Pos) -> Any:
     """The composed mapping node that starts at ``pos`` (1-based), or None."""
     import yaml
@@ -837,7 +831,7 @@ def scan_file(path: str, engine: Engine) -> FileScan:
         )
         scanner.out.append(Candidate(note.with_severity(WARNING), (), ""))
         scanner.lines(lines)
-    elif path.endswith((*YAML_SUFFIXES, ".json")) or os.path.basename(path) == "Kustomization":
+    elif is_yaml_name(os.path.basename(path)) or path.endswith(".json"):
         # JSON is YAML: key-aware scanning (``"commit": "<sha>"`` is an id, not a secret)
         source = load_text(path, text)
         broken = [p for p in source.problems if p.rule in BROKEN_YAML]
