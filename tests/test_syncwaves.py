@@ -237,3 +237,13 @@ def test_policy_section_per_environment(cli, chdir):
         "argocd.argoproj.io/sync-wave annotation, and the policy (sync_waves.require_wave) wants "
         "an explicit wave on every Namespace"
     ]
+
+
+def test_a_component_without_api_version_is_checked_as_a_kustomization():
+    # kustomize accepts `kind: Component` in a kustomization.yaml with no apiVersion
+    from gitops_guard.documents import load_text
+    from gitops_guard.syncwaves import check_annotations
+
+    text = "kind: Component\ncommonAnnotations:\n  argocd.argoproj.io/sync-wave: soon\n"
+    found = check_annotations(load_text("db/kustomization.yaml", text))
+    assert [(f.line, f.rule) for f in found] == [(3, "sync/wave-not-integer")]

@@ -237,7 +237,8 @@ def repository_root_of(folder: str | Path) -> str | None:
     """The repository a folder belongs to: its git work tree, else (no git) the nearest
     folder at or above it holding ``clusters/``; None when there is neither.
 
-    Remembered per folder: a check asks once per file, and a repository has few folders.
+    A git work tree is remembered per folder: a check asks once per file, and a repository
+    has few folders. Nothing else is (a test may ``git init`` a folder it asked about).
     """
     return _root_of(folder, True)
 
@@ -260,8 +261,9 @@ def _root_of(folder: str | Path, clusters: bool) -> str | None:
         if parent == current:
             break
         current = parent
-    _ROOTS[key] = found or holder
-    return _ROOTS[key]
+    if found is not None:
+        _ROOTS[key] = found
+    return found or holder
 
 
 def _parts(path: str | Path) -> list[str]:

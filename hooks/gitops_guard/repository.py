@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 
-from gitops_guard.documents import SourceFile, load_file
+from gitops_guard.documents import (
+    KUSTOMIZATION_FILES,
+    YAML_SUFFIXES,
+    SourceFile,
+    git_root_of,
+    load_file,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-YAML_SUFFIXES = (".yaml", ".yml")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 def find_root(paths: Iterable[str]) -> str:
@@ -29,17 +32,11 @@ def find_root(paths: Iterable[str]) -> str:
     """
     absolute = [os.path.abspath(p) for p in paths]
     here = os.path.realpath(os.getcwd())
-    folder = here
-    while True:
-        if os.path.exists(os.path.join(folder, ".git")):
-            prefix = folder.rstrip(os.sep) + os.sep
-            if all(p.startswith(prefix) or p == folder for p in absolute):
-                return folder
-            break
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
+    top = git_root_of(here)
+    if top is not None:
+        prefix = top.rstrip(os.sep) + os.sep
+        if all(p.startswith(prefix) or p == top for p in absolute):
+            return top
     if not absolute:
         return here
     common = os.path.commonpath(absolute)
@@ -129,7 +126,7 @@ class Repository:
 
     def kustomization_in(self, folder: str) -> str | None:
         """The kustomization file of a folder (key), if it has one."""
-        for name in KUSTOMIZATION_NAMES:
+        for name in KUSTOMIZATION_FILES:
             candidate = os.path.join(folder, name)
             if os.path.isfile(candidate):
                 return self.key(candidate)

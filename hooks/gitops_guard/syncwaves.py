@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 
 from gitops_guard import annotations as ann
-from gitops_guard.documents import Map, SourceFile
+from gitops_guard.documents import Map, SourceFile, is_kustomization
 from gitops_guard.findings import Finding
 from gitops_guard.policy import Policy
-from gitops_guard.repository import KUSTOMIZATION_NAMES, Repository, find_root
+from gitops_guard.repository import Repository, find_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,21 +61,13 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
     return _unique(findings)
 
 
-def _is_kustomization(source: SourceFile, data: Any, kind: str | None) -> bool:
-    if kind in ("Kustomization", "Component") and isinstance(data, Map):
-        api = data.get("apiVersion")
-        if isinstance(api, str) and api.startswith("kustomize.config.k8s.io/"):
-            return True
-    return kind in (None, "Kustomization") and os.path.basename(source.path) in KUSTOMIZATION_NAMES
-
-
 def check_annotations(source: SourceFile) -> list[Finding]:
     """Every per-object rule over one file."""
     findings: list[Finding] = []
     for doc in source.documents:
         if not isinstance(doc.data, Map):
             continue
-        if _is_kustomization(source, doc.data, doc.kind):
+        if is_kustomization(source.path, doc):
             findings.extend(ann.check_kustomization(doc.data, source.path))
         elif doc.is_kubernetes:
             findings.extend(ann.check_object(doc, source.path))
