@@ -78,16 +78,17 @@ def test_words_match_as_whole_tokens(text, named):
     assert relevance.Context({"web"}).names_a_word(text) is named
 
 
-def test_an_unrelated_large_sibling_is_not_parsed(tmp_path, cli, chdir):
+@pytest.mark.parametrize("kustomize", [False, True], ids=["folder", "kustomization"])
+def test_an_unrelated_large_sibling_is_not_parsed(tmp_path, cli, chdir, kustomize):
     """The review's repro: a one-line manifest next to a big one (8 MB took 8 s / 300 MB)."""
     root = tmp_path / "repo"
-    _write(
-        root,
-        {
-            "app/huge.yaml": _padding(1_500_000),
-            "app/small.yaml": '{apiVersion: v1, kind: ConfigMap, metadata: {name: one, annotations: {argocd.argoproj.io/sync-wave: "1"}}}\n',  # noqa: E501
-        },
-    )
+    files = {
+        "app/huge.yaml": _padding(1_500_000),
+        "app/small.yaml": '{apiVersion: v1, kind: ConfigMap, metadata: {name: one, annotations: {argocd.argoproj.io/sync-wave: "1"}}}\n',  # noqa: E501
+    }
+    if kustomize:
+        files["app/kustomization.yaml"] = "resources: [huge.yaml, small.yaml]\n"
+    _write(root, files)
     repo = Repository(root, [load_file(str(root / "app/small.yaml"))])
     (app,) = Builder(repo).applications(all_files=False)
     assert repo.key(str(root / "app/huge.yaml")) in app.files
