@@ -30,7 +30,7 @@ from gitops_guard.annotations import (
     WAVE,
     sync_options,
 )
-from gitops_guard.documents import Document, Map, Pos, Seq, environment_of
+from gitops_guard.documents import Document, Map, Pos, Seq, environment_of, is_kustomization
 from gitops_guard.kgraph import Graph
 from gitops_guard.repository import Repository
 
@@ -275,13 +275,9 @@ def _app_skip_dry_run(spec: Map) -> bool:
     )
 
 
-def is_kustomize_doc(doc: Document) -> bool:
-    return doc.kind in ("Kustomization", "Component") and doc.group == "kustomize.config.k8s.io"
-
-
 def make_obj(key: str, doc: Document) -> Obj | None:
     """An application object from a document (None for non-objects and kustomizations)."""
-    if not doc.is_kubernetes or not isinstance(doc.data, Map) or is_kustomize_doc(doc):
+    if not doc.is_kubernetes or not isinstance(doc.data, Map) or is_kustomization(key, doc):
         return None
     meta = doc.metadata
     name = doc.name

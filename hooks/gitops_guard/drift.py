@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import overlays
-from gitops_guard.overlays import KUSTOMIZATION_FILES, LayoutError
+from gitops_guard.documents import KUSTOMIZATION_FILES
+from gitops_guard.overlays import LayoutError
 
 PENDING = "pending promotion"
 DRIFT = "drift"

@@ -15,17 +15,15 @@ promote edit exactly those scalars.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gitops_guard import yamledit
+from gitops_guard.documents import is_kustomize_file, is_yaml_name, repository_root_of
 from gitops_guard.findings import Finding
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-YAML_SUFFIXES = (".yaml", ".yml")
 #: the fields of each kind of slot, in the order they are written
 FIELDS = {
     "kustomize": ("newName", "newTag", "digest"),
@@ -148,24 +146,9 @@ def repo_root(policy: Any = None, start: Path | None = None) -> Path:
     path = getattr(policy, "path", None)
     if path is not None and Path(path).resolve().parent.name == "policies":
         return policy.root
-    here = start or Path.cwd()
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return here.resolve()
-    if out.returncode == 0 and out.stdout.strip():
-        return Path(out.stdout.strip())
-    here = here.resolve()
-    for folder in (here, *here.parents):  # not a git repository: the folder holding clusters/
-        if (folder / "clusters").is_dir():
-            return folder
-    return here
+    here = (start or Path.cwd()).resolve()
+    found = repository_root_of(here)  # git's work tree, else the folder holding clusters/
+    return Path(found) if found is not None else here
 
 
 def env_folder(root: Path, env: str) -> Path:
@@ -195,7 +178,7 @@ def overlay_files(folder: Path) -> list[Path]:
     for dirpath, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.endswith(YAML_SUFFIXES) or name == "Kustomization":
+            if is_yaml_name(name):
                 result.append(Path(dirpath) / name)
     return result
 
@@ -270,9 +253,7 @@ def slots_of(shown: str, filename: str, roots: list[Any]) -> Iterator[ImageSlot]
             continue
         kind = _scalar(_get(root, "kind"))
         api = _scalar(_get(root, "apiVersion")) or ""
-        if filename in KUSTOMIZATION_FILES or (
-            kind == "Kustomization" and api.startswith("kustomize.config.k8s.io/")
-        ):
+        if is_kustomize_file(filename, kind, api):
             yield from _kustomize(shown, _get(root, "images"), "")
         elif kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
             name = _scalar(_get(_get(root, "metadata"), "name")) or ""

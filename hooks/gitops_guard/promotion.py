@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import overlays, reference, yamledit
+from gitops_guard.documents import is_yaml_name
 from gitops_guard.findings import Finding
 
 NULL_BLOB = "0" * 40
@@ -233,7 +234,7 @@ def read_history(root: Path, env: str) -> tuple[dict[str, set[str]] | None, str]
         parts = meta.split()
         if len(parts) < 4 or not path.startswith(prefix):
             continue
-        if not path.endswith(overlays.YAML_SUFFIXES) and not path.endswith("/Kustomization"):
+        if not is_yaml_name(path.rsplit("/", 1)[-1]):
             continue
         for blob in (parts[2], parts[3]):
             if blob != NULL_BLOB:
