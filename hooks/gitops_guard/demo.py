@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gitops_guard.cli import UsageError
+from gitops_guard.documents import YAML_SUFFIXES
 
 APP = "demo-app"
 SLUG = "demo-gitops"
@@ -132,7 +133,7 @@ def repo_files(repo: Path, kind: str) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d != ".git")
         for name in sorted(files):
             rel = os.path.relpath(os.path.join(folder, name), repo)
-            if kind == "yaml" and not name.endswith((".yaml", ".yml")):
+            if kind == "yaml" and not name.endswith(YAML_SUFFIXES):  # pre-commit's yaml type
                 continue
             if name == ".secrets.baseline":
                 continue

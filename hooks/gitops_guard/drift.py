@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard import overlays
-from gitops_guard.documents import KUSTOMIZATION_FILES
+from gitops_guard.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
 from gitops_guard.overlays import LayoutError
 
 PENDING = "pending promotion"
@@ -281,7 +281,7 @@ def _embedded_yaml(path: list[Segment]) -> bool:
         len(path) >= 2
         and path[-2] == "data"
         and isinstance(path[-1], str)
-        and path[-1].endswith((".yaml", ".yml"))
+        and path[-1].endswith(YAML_SUFFIXES)
     )
 
 
