@@ -72,6 +72,8 @@ def test_order_rule_kinds_count_only_when_a_given_object_is_of_one():
         (b"  app.kubernetes.io/name: webapp\n", False),
         (b"  image: example.com/web.v2\n", False),
         (b"", False),
+        (b"  name: webweb-web.web_\n" * 40, False),  # many hits inside longer names
+        (b"  name: webweb-web.web_\n" * 40 + b"  name: web\n", True),
     ],
 )
 def test_words_match_as_whole_tokens(text, named):
