@@ -314,6 +314,21 @@ def test_messages_with_an_empty_tag_pattern_name_no_pattern():
     assert latest.message.endswith("; pin a tag matching ^v\\d+\\.\\d+\\.\\d+$")
 
 
+def test_a_pattern_python_warns_about_prints_no_warning():
+    # "[[:alpha:]]" is a POSIX class Python does not know: re warns (FutureWarning) on compile,
+    # which would put extra lines on a hook's stderr.
+    import warnings
+
+    re.purge()  # the warning fires only when the pattern is compiled, not from re's cache
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = images.check(
+            load_text("pod.yaml", pod("nginx:1.2")), policy(tag_pattern="^[[:x]]$")
+        )
+    assert [f.rule for f in found] == ["image/tag-not-allowed"]
+    assert caught == []
+
+
 @pytest.mark.parametrize(
     ("allowed", "image", "ok"),
     [

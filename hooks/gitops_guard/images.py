@@ -345,11 +345,20 @@ def _argocd_images(app: Map) -> Iterator[ImageSite]:
                 yield ImageSite(new, images.at(i), "Argo CD kustomize image")
 
 
+def _compile(pattern: str) -> re.Pattern[str]:
+    """The policy's tag pattern; Python's FutureWarnings (``[[:alpha:]]``) stay off stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return re.compile(pattern)
+
+
 def check(source: SourceFile, policy: Policy) -> list[Finding]:
     env = environment_of(source.path)
     images = policy.section("images", env)
     pattern_text = images.get("tag_pattern") or ""
-    pattern = re.compile(pattern_text) if pattern_text else None
+    pattern = _compile(pattern_text) if pattern_text else None
     allowed = list(images.get("allowed_registries") or [])
     require_digest = bool(images.get("require_digest"))
     findings: list[Finding] = []
