@@ -42,3 +42,17 @@ def test_quickstart_shows_the_two_commands_and_ci_runs_the_test_one():
     )
     assert test_command in text
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_command_and_option_is_documented():
+    """A README section lost in a merge (it happened once) fails here, not in a user's hands."""
+    from gitops_guard.cli import COMMANDS, build_parser
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"`{command}" in text or f"gitops-guard {command}" in text, command
+        parser, _ = build_parser(command)
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    assert option in text, f"{command} {option} is not in the README"
