@@ -188,8 +188,13 @@ def environment_of(path: str | Path, root: str | Path | None = None) -> str | No
     top = os.path.abspath(root) if root is not None else None
     if top is None or not absolute.startswith(top.rstrip(os.sep) + os.sep):
         top = repository_root_of(os.path.dirname(absolute))
-    if top is not None:
-        path = os.path.relpath(absolute, top)
+    if top is not None:  # an ancestor of the file: its path below it, without relpath's cost
+        prefix = top.rstrip(os.sep) + os.sep
+        path = (
+            absolute[len(prefix) :]
+            if absolute.startswith(prefix)
+            else os.path.relpath(absolute, top)
+        )
     parts = _parts(path)
     for i, part in enumerate(parts[:-1]):
         if part == "clusters" and i + 1 < len(parts) - 1:
@@ -237,8 +242,9 @@ def repository_root_of(folder: str | Path) -> str | None:
     """The repository a folder belongs to: its git work tree, else (no git) the nearest
     folder at or above it holding ``clusters/``; None when there is neither.
 
-    A git work tree is remembered per folder: a check asks once per file, and a repository
-    has few folders. Nothing else is (a test may ``git init`` a folder it asked about).
+    A git work tree is remembered per folder, and for the folders between it and the folder
+    asked about: a check asks once per file or application, and a repository has few folders.
+    Nothing else is (a test may ``git init`` a folder it asked about).
     """
     return _root_of(folder, True)
 
@@ -251,10 +257,16 @@ def _root_of(folder: str | Path, clusters: bool) -> str | None:
     found: str | None = None
     holder: str | None = None
     current = folder
+    walked: list[str] = []  # folders without .git on the way up: in the same work tree
     while True:
+        known = _ROOTS.get((current, False)) or _ROOTS.get((current, True))
+        if known is not None:  # a folder above already led to a work tree (a sibling's walk)
+            found = known
+            break
         if os.path.exists(os.path.join(current, ".git")):
             found = current
             break
+        walked.append(current)
         if clusters and holder is None and os.path.isdir(os.path.join(current, "clusters")):
             holder = current
         parent = os.path.dirname(current)
@@ -263,6 +275,8 @@ def _root_of(folder: str | Path, clusters: bool) -> str | None:
         current = parent
     if found is not None:
         _ROOTS[key] = found
+        for below in walked:  # a full run asks about every folder of the repository
+            _ROOTS[(below, False)] = _ROOTS[(below, True)] = found
     return found or holder
 
 
@@ -725,13 +739,13 @@ def walk(data: Any) -> Iterator[Any]:
                 continue
             seen.add(id(item))
             yield item
-            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+            stack.extend([v for v in item.values() if isinstance(v, (dict, list))])
         elif isinstance(item, list):
             if id(item) in seen:
                 continue
             seen.add(id(item))
             yield item
-            stack.extend(v for v in item if isinstance(v, (dict, list)))
+            stack.extend([v for v in item if isinstance(v, (dict, list))])
 
 
 def get_path(data: Any, *keys: Any) -> Any:
@@ -755,13 +769,27 @@ def pod_specs(data: Any) -> Iterator[Map]:
     Found generically (a mapping with a ``containers`` list of mappings) so Argo Rollouts,
     Knative Services, Tekton-free CRDs and future kinds are covered without a list of kinds.
     """
-    for item in walk(data):
-        if isinstance(item, Map):
-            for key in POD_SPEC_LISTS:
-                containers = item.get(key)
-                if isinstance(containers, list) and any(isinstance(c, dict) for c in containers):
-                    yield item
-                    break
+    # ``walk`` inlined (same order): a full check-sync-waves run calls this once per object
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, Map):
+                for key in POD_SPEC_LISTS:
+                    found = item.get(key)
+                    if isinstance(found, list) and any(isinstance(c, dict) for c in found):
+                        yield item
+                        break
+            stack.extend([v for v in item.values() if isinstance(v, (dict, list))])
+        elif isinstance(item, list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            stack.extend([v for v in item if isinstance(v, (dict, list))])
 
 
 def containers(pod_spec: Map) -> Iterator[tuple[str, Map]]:
