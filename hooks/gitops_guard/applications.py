@@ -171,7 +171,7 @@ class Builder:
             app = Application(root, f"kustomization {self.repo.display(root)}")
             app.objects = self.kustomize_objects(root)
             app.files = graph.closure(root)
-            app.env = environment_of(self.repo.display(root))
+            app.env = environment_of(root)  # a key: absolute already
             yield app
 
         def covered(key: str) -> bool:
@@ -190,7 +190,7 @@ class Builder:
             files = [k for k in self.repo.yaml_in(folder) if not covered(k)]
             app = Application(folder, f"folder {self.repo.display(folder) or '.'}")
             app.files = set(files)
-            app.env = environment_of(self.repo.display(folder) + os.sep + "x")
+            app.env = environment_of(os.path.join(folder, "x"))
             for key in files:
                 app.objects.extend(self.file_objects(key))
             yield app
@@ -251,7 +251,7 @@ class Builder:
                     )
                     app.skip_dry_run = skip
                     app.files = set(files)
-                    app.env = environment_of(self.repo.display(folder) + os.sep + "x")
+                    app.env = environment_of(os.path.join(folder, "x"))
                     for fkey in files:
                         app.objects.extend(self.file_objects(fkey))
                     yield app

@@ -319,6 +319,8 @@ def policy_violations(
     app: Application, rules: list[dict[str, Any]], display: Any
 ) -> Iterator[Violation]:
     """``sync_waves.order``: every object of kind ``after`` syncs no earlier than ``before``."""
+    if not rules:  # the usual case: no slot needs working out
+        return
     slots = {id(o): slot(o) for o in app.objects}
     for rule in rules:
         first, then = rule.get("before"), rule.get("after")

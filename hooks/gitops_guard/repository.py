@@ -141,10 +141,13 @@ class Repository:
                 found.extend(
                     os.path.join(sub, n) for n in sorted(names) if n.endswith(YAML_SUFFIXES)
                 )
-        else:
+        else:  # one folder per application of a full run: the entry types, no stat per file
             try:
-                names = sorted(os.listdir(folder))
+                with os.scandir(folder) as entries:
+                    files = sorted(
+                        e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and e.is_file()
+                    )
             except OSError:
                 return []
-            found = [os.path.join(folder, n) for n in names if n.endswith(YAML_SUFFIXES)]
+            return [self.key(os.path.join(folder, n)) for n in files]
         return [self.key(f) for f in found if os.path.isfile(f)]
