@@ -30,7 +30,7 @@ from gitops_guard.findings import Finding
 
 TYPE_CHECKING = False  # start-up time: typing is not imported at run time
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from gitops_guard.policy import Policy
@@ -96,7 +96,7 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
             if isinstance(spec, Map):
                 yield from _kustomize_entries(spec.get("images"), "Flux Kustomization images")
         if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
-            yield from _argocd_images(data)
+            yield from _argocd_images(source, data)
         yield from _image_keys(data)
         for values in _values_roots(doc, data, values_file):
             yield from _flat_helm_images(values)
@@ -125,16 +125,8 @@ def _values_roots(doc: Document, data: Map, values_file: bool) -> Iterator[Map]:
         if isinstance(values, Map):
             yield values
     elif doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
-        if doc.kind == "ApplicationSet":
-            template = spec.get("template")
-            spec = template.get("spec") if isinstance(template, Map) else None
-            if not isinstance(spec, Map):
-                return
-        sources = [spec.get("source")]
-        if isinstance(spec.get("sources"), list):
-            sources.extend(spec["sources"])
-        for source in sources:
-            helm = source.get("helm") if isinstance(source, Map) else None
+        for source in _argocd_sources(data):
+            helm = source.get("helm")
             values = helm.get("valuesObject") if isinstance(helm, Map) else None
             if isinstance(values, Map):
                 yield values
@@ -229,14 +221,28 @@ def _inline_patches(source: SourceFile, kustomization: Map) -> Iterator[ImageSit
         holders.extend((strategic, i) for i in range(len(strategic)))
     for holder, key in holders:
         text = holder[key] if isinstance(holder, Seq) else holder.get(key)
-        if not isinstance(text, str) or "image" not in text:
-            continue
-        line, col = holder.at(key)
-        line_shift, col_shift = _block_offset(source.lines, line, col)
-        embedded = load_text(source.path, text)
-        inner = SourceFile(source.path, text, embedded.documents)
-        for site in sites(inner):
-            yield _shifted(site, line_shift, col_shift, (line, col))
+        if isinstance(text, str) and "image" in text:
+            yield from _embedded(source, holder, key, sites)
+
+
+def _embedded(
+    source: SourceFile, holder: Any, key: Any, extract: Callable[[SourceFile], Iterator[ImageSite]]
+) -> Iterator[ImageSite]:
+    """Images in YAML written inside a string (an inline patch, Argo CD ``helm.values``),
+    reported at their place in the file when the string is a block scalar."""
+    line, col = holder.at(key)
+    line_shift, col_shift = _block_offset(source.lines, line, col)
+    text = holder[key]
+    inner = SourceFile(source.path, text, load_text(source.path, text).documents)
+    for site in extract(inner):
+        yield _shifted(site, line_shift, col_shift, (line, col))
+
+
+def _values_text(inner: SourceFile) -> Iterator[ImageSite]:
+    for doc in inner.documents:
+        if isinstance(doc.data, Map):
+            yield from _image_keys(doc.data)
+            yield from _flat_helm_images(doc.data)
 
 
 def _block_offset(lines: list[str], line: int, col: int) -> tuple[int, int] | tuple[None, None]:
@@ -321,28 +327,62 @@ def _kustomize_entries(entries: Any, where: str) -> Iterator[ImageSite]:
         )
 
 
-def _argocd_images(app: Map) -> Iterator[ImageSite]:
-    """Argo CD ``kustomize.images``: ``[old=]new[:tag][@digest]`` strings."""
+def _argocd_sources(app: Map) -> list[Map]:
+    """The sources of an Application, or of an ApplicationSet's template."""
     spec = app.get("spec")
-    if not isinstance(spec, Map):
-        return
-    if app.get("kind") == "ApplicationSet":
+    if isinstance(spec, Map) and app.get("kind") == "ApplicationSet":
         template = spec.get("template")
         spec = template.get("spec") if isinstance(template, Map) else None
-        if not isinstance(spec, Map):
-            return
+    if not isinstance(spec, Map):
+        return []
     sources = [spec.get("source")]
     if isinstance(spec.get("sources"), list):
         sources.extend(spec["sources"])
-    for source in sources:
-        kustomize = source.get("kustomize") if isinstance(source, Map) else None
+    return [source for source in sources if isinstance(source, Map)]
+
+
+def _argocd_images(source_file: SourceFile, app: Map) -> Iterator[ImageSite]:
+    """Argo CD sources: ``kustomize.images`` strings (``[old=]new[:tag][@digest]``), Helm
+    ``parameters`` (``image.repository`` / ``image.tag`` / ``image``) and a ``values`` string."""
+    for source in _argocd_sources(app):
+        kustomize = source.get("kustomize")
         images = kustomize.get("images") if isinstance(kustomize, Map) else None
-        if not isinstance(images, Seq):
+        if isinstance(images, Seq):
+            for i, entry in enumerate(images):
+                if isinstance(entry, str):
+                    new = entry.split("=", 1)[1] if "=" in entry else entry
+                    yield ImageSite(new, images.at(i), "Argo CD kustomize image")
+        helm = source.get("helm")
+        if not isinstance(helm, Map):
             continue
-        for i, entry in enumerate(images):
-            if isinstance(entry, str):
-                new = entry.split("=", 1)[1] if "=" in entry else entry
-                yield ImageSite(new, images.at(i), "Argo CD kustomize image")
+        if isinstance(helm.get("parameters"), Seq):
+            yield from _helm_parameters(helm["parameters"])
+        if isinstance(helm.get("values"), str) and "image" in helm["values"]:
+            yield from _embedded(source_file, helm, "values", _values_text)
+
+
+_IMAGE_FIELDS = ("registry", "repository", "tag", "digest")
+
+
+def _helm_parameters(parameters: Seq) -> Iterator[ImageSite]:
+    """``--set``-style parameters: ``image.repository`` + ``image.tag`` make one image."""
+    groups: dict[str, Map] = {}
+    for entry in parameters:
+        if not isinstance(entry, Map) or not isinstance(entry.get("name"), str):
+            continue
+        value = entry.text("value")
+        if value is None:
+            continue
+        prefix, _, field = entry["name"].rpartition(".")
+        if field == "image":
+            yield ImageSite(value, entry.at("value"), "Argo CD Helm parameter")
+        elif field in _IMAGE_FIELDS:
+            group = groups.setdefault(prefix, Map())
+            group[field] = value
+            group.value_pos[field] = entry.at("value")
+    for group in groups.values():
+        if _is_set(group.get("repository")):
+            yield _helm_image(group)
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
