@@ -20,6 +20,7 @@ from gitops_guard.documents import KUSTOMIZATION_FILES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from gitops_guard.documents import SourceFile
     from gitops_guard.repository import Repository
 
 LISTS = ("resources", "bases", "components", "crds")
@@ -65,6 +66,42 @@ def _parse(key: str) -> list[str]:
     except Exception:  # broken YAML is reported where the file itself is checked
         return []
     return listed(data)
+
+
+def _loaded(source: SourceFile | None) -> list[str] | None:
+    """What an already-parsed kustomization lists (a full run has every file parsed), when
+    that is certainly what ``_parse`` would find; None to parse the file again.
+
+    The hook's loader keeps some plain scalars as text that PyYAML's resolves (``.inf``, a
+    date), so every listed string must be a string to PyYAML as well.
+    """
+    if source is None or source.skipped or source.problems or len(source.documents) != 1:
+        return None
+    data = source.documents[0].data
+    if not isinstance(data, dict):
+        return None
+    from yaml import ScalarNode
+    from yaml.resolver import Resolver
+
+    resolver = Resolver()
+    for name in LISTS:
+        items = data.get(name)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            return None
+        for item in items:
+            value = item.get("path") if isinstance(item, dict) else item
+            if value is None and isinstance(item, dict):
+                continue
+            if not isinstance(value, str):
+                return None
+            if resolver.resolve(ScalarNode, value, (True, False)) != _STR:
+                return None
+    return listed(data)
+
+
+_STR = "tag:yaml.org,2002:str"
 
 
 class Graph:
@@ -147,7 +184,9 @@ class Graph:
         for key in self.kustomizations:
             hit = cached.get(key)
             fresh_hit = hit is not None and (hit[0], hit[1]) == stamps[key]
-            entries = hit[2] if fresh_hit else _parse(key)
+            entries = hit[2] if fresh_hit else _loaded(self.repo.parsed(key))
+            if entries is None:
+                entries = _parse(key)
             edges = self._resolve(key, entries, known)
             self.edges[key] = edges
             mtime, size = stamps[key]
