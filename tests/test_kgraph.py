@@ -70,3 +70,29 @@ def test_broken_kustomization_lists_nothing(tmp_path):
     root = tmp_path / "repo"
     _write(root, {"k/kustomization.yaml": "resources: [unclosed\n"})
     assert _graph(root).edges[str(root / "k/kustomization.yaml")] == ()
+
+
+def test_given_kustomizations_are_not_parsed_again(tmp_path, monkeypatch):
+    from gitops_guard.documents import load_file
+
+    root = tmp_path / "repo"
+    _write(
+        root,
+        {
+            "app/kustomization.yaml": "resources: [a.yaml, {path: b.yaml}]\n",
+            "app/a.yaml": "kind: ConfigMap\n",
+            "app/b.yaml": "kind: Secret\n",
+            # PyYAML reads these plain entries as a float and a date: not listed paths
+            "odd/kustomization.yaml": "resources:\n  - .inf\n  - 2024-01-01\n  - c.yaml\n",
+            "odd/c.yaml": "kind: ConfigMap\n",
+        },
+    )
+    given = [load_file(str(root / p)) for p in ("app/kustomization.yaml", "odd/kustomization.yaml")]
+    parsed: list[str] = []
+    real_parse = kgraph._parse
+    monkeypatch.setattr(kgraph, "_parse", lambda key: parsed.append(key) or real_parse(key))
+    graph = kgraph.Graph(Repository(root, given))
+    app, odd = (os.path.join(str(root), d, "kustomization.yaml") for d in ("app", "odd"))
+    assert [os.path.basename(t) for _, t in graph.edges[app]] == ["a.yaml", "b.yaml"]
+    assert [os.path.basename(t) for _, t in graph.edges[odd]] == ["c.yaml"]
+    assert parsed == [odd]  # only the one whose text PyYAML could read differently
