@@ -321,10 +321,11 @@ def expand_paths(paths: Iterable[str], wanted: Callable[[str], bool] | None = No
 
 
 def run_file_check(args: argparse.Namespace, module: Any) -> int:
-    from gitops_guard.documents import load_file
+    from gitops_guard.documents import is_yaml_name, load_file
 
     policy = load_policy_or_fail(args)
-    paths = expand_paths(args.files or [])
+    # `$(git ls-files)` names READMEs too: the YAML checks read YAML files only
+    paths = [p for p in expand_paths(args.files or []) if is_yaml_name(os.path.basename(p))]
     findings: list[Any] = []
     check_files: Callable[..., Any] | None = getattr(module, "check_files", None)
     if check_files is not None:
@@ -337,7 +338,7 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
     for path in paths:  # one file at a time: its parsed documents are dropped once checked
         source = load_file(path)
         findings.extend(source.problems)
-        if source.documents:
+        if source.documents or source.skipped == "helm template":
             findings.extend(module.check(source, policy))
             source.documents = []
         sources.append(source)

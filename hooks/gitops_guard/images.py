@@ -385,6 +385,24 @@ def _helm_parameters(parameters: Seq) -> Iterator[ImageSite]:
             yield _helm_image(group)
 
 
+#: ``image: repo:tag`` on one line of a chart template, with nothing templated in it
+_TEMPLATE_IMAGE = re.compile(
+    r"""^(?P<lead>\s*(?:-\s+)?image:\s*)(?P<q>["']?)(?P<ref>[^\s"'#{}]+)(?P=q)\s*(?:#.*)?$"""
+)
+
+
+def _template_images(source: SourceFile) -> Iterator[ImageSite]:
+    """A chart template is not YAML, but an image written literally in it still ships:
+    ``image: nginx:latest`` in ``templates/deployment.yaml`` is checked line by line."""
+    for number, line in enumerate(source.lines, 1):
+        if "image:" not in line or "{{" in line:
+            continue
+        match = _TEMPLATE_IMAGE.match(line)
+        if match:
+            column = len(match.group("lead")) + 1
+            yield ImageSite(match.group("ref"), (number, column), "image in a chart template")
+
+
 def _compile(pattern: str) -> re.Pattern[str]:
     """The policy's tag pattern; Python's FutureWarnings (``[[:alpha:]]``) stay off stderr."""
     import warnings
@@ -407,7 +425,8 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
         line, col = pos or site.pos
         findings.append(Finding(source.path, line, col, rule, message))
 
-    for site in sites(source):
+    found = _template_images(source) if source.skipped == "helm template" else sites(source)
+    for site in found:
         if reference.is_templated(site.text):
             add(
                 site.pos,
