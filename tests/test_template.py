@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, git
+from gitops_guard.rules import RULES
 
 TEMPLATE = ROOT / "template"
 PROJECT = TEMPLATE / "{{cookiecutter.repo_slug}}"
@@ -165,6 +166,63 @@ def test_policy_has_schema_comment_and_commented_stricter_options(generated):
     policy = load_policy(repo / "policies/gitops-guard.yaml")  # valid against the schema
     assert policy.section("images")["allowed_registries"] == [REGISTRY]
     assert policy.environments == ["staging", "production"]
+
+
+def uncomment_stricter_options(text: str) -> str:
+    """What a user does: strip the leading "# " of the block under "Stricter options"."""
+    head, marker, block = text.partition("# Stricter options")
+    assert marker, "the policy has no stricter options block"
+    lines = block.splitlines(keepends=True)
+    rest = [line[2:] if line.startswith("# ") else line for line in lines[1:]]
+    return head + marker + lines[0] + "".join(rest)
+
+
+def test_the_stricter_options_uncommented_validate_and_the_repository_still_passes(
+    generated, tmp_path
+):
+    from gitops_guard import demo
+    from gitops_guard.policy import load_policy
+
+    repo = tmp_path / "repo"
+    shutil.copytree(generated[("argocd", "github", "sealed-secrets", "kustomize")], repo)
+    policy_file = repo / "policies/gitops-guard.yaml"
+    text = policy_file.read_text()
+    current = text.replace("  require: history", "  # require: history").replace(
+        "  # require: current", "  require: current"
+    )
+    assert "\n  require: current" in current
+    assert (
+        load_policy_text(tmp_path / "current.yaml", current).section("promotion")["require"]
+        == "current"
+    )
+    strict = uncomment_stricter_options(text)
+    policy_file.write_text(strict)
+    policy = load_policy(policy_file)  # one mapping, no duplicate key, valid against the schema
+    assert policy.section("images", "production")["require_digest"] is True
+    severities = policy.data["rules"]
+    assert severities and all(severities[rule] != RULES[rule].severity for rule in severities), (
+        "a rules example that changes nothing"
+    )
+    # what the stricter options ask for: production pinned by digest; then every hook passes
+    overlay = repo / f"clusters/production/{APP}/kustomization.yaml"
+    overlay.write_text(
+        overlay.read_text().replace(
+            "    newTag: v0.1.0\n", "    newTag: v0.1.0\n    digest: sha256:" + "0" * 64 + "\n"
+        )
+    )
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    for check in demo.CHECKS:
+        outcome = demo.run_check(repo, check)
+        assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
+
+
+def load_policy_text(path: Path, text: str):
+    from gitops_guard.policy import load_policy
+
+    path.write_text(text)
+    return load_policy(path)
 
 
 def test_pre_commit_config_uses_only_this_projects_hooks_at_the_private_pin(tmp_path):
