@@ -24,20 +24,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from harness import ok, run, tool
+
 HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
 
 #: Installed tools run from bytecode; with PYTHONDONTWRITEBYTECODE set, an editable checkout
 #: would recompile its sources on every run and lose ~15 ms that no real install pays.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 FLOOR = (
     "import sys, yaml\n"
@@ -46,16 +44,6 @@ FLOOR = (
     "        for _ in yaml.load_all(f, Loader=yaml.CSafeLoader):\n"
     "            pass\n"
 )
-
-
-def tool(name: str) -> str:
-    found = BIN / name
-    if found.exists():
-        return str(found)
-    on_path = shutil.which(name)
-    if on_path is None:
-        raise SystemExit(f"bench_images.py: {name} not found (pip install -e '.[bench]')")
-    return on_path
 
 
 def commands() -> dict[str, list[str]]:
@@ -69,20 +57,10 @@ def commands() -> dict[str, list[str]]:
 
 def run_once(argv: list[str], cwd: Path) -> tuple[float, float, int, int]:
     """(wall seconds, CPU seconds, peak RSS in KiB, exit code) of one whole process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stderr is not None:
-        err = proc.stderr.read().decode(errors="replace").strip()
-        proc.stderr.close()
-        if proc.returncode not in (0, 1) and err:
-            print(f"  {argv[0]}: {err.splitlines()[-1]}", file=sys.stderr)
-    cpu = usage.ru_utime + usage.ru_stime
-    return elapsed, cpu, usage.ru_maxrss, proc.returncode
+    elapsed, cpu, peak, code, err = run(argv, cwd)
+    if code not in (0, 1) and err:
+        print(f"  {argv[0]}: {err}", file=sys.stderr)
+    return elapsed, cpu, peak, code
 
 
 Result = tuple[float, float, int, int]
@@ -154,22 +132,18 @@ def main(argv: list[str] | None = None) -> int:
             print("Targets (wall / CPU):")
             one = [single[guard][i] / single["check-yaml -m"][i] for i in (0, 1)]
             print(f"- one file <= 1.2 x check-yaml: {one[0]:.2f} / {one[1]:.2f} "
-                  f"{_ok(max(one) <= 1.2)}")  # fmt: skip
+                  f"{ok(max(one) <= 1.2)}")  # fmt: skip
             floor = [many[guard][i] / many["libyaml floor (CSafeLoader)"][i] for i in (0, 1)]
             print(f"- {len(files)} files <= 2 x libyaml floor: {floor[0]:.2f} / {floor[1]:.2f} "
-                  f"{_ok(max(floor) <= 2)}")  # fmt: skip
+                  f"{ok(max(floor) <= 2)}")  # fmt: skip
             for peer in ("check-yaml -m", "yamllint -d relaxed"):
                 if peer in many:
                     ratio = [many[guard][i] / many[peer][i] for i in (0, 1)]
                     print(f"- faster than {peer}: {ratio[0]:.2f} / {ratio[1]:.2f} "
-                          f"{_ok(max(ratio) < 1)}")  # fmt: skip
+                          f"{ok(max(ratio) < 1)}")  # fmt: skip
             peak_mb = many[guard][2] / 1024
-            print(f"- peak memory < 150 MB: {peak_mb:.0f} MB {_ok(peak_mb < 150)}")
+            print(f"- peak memory < 150 MB: {peak_mb:.0f} MB {ok(peak_mb < 150)}")
     return 0
-
-
-def _ok(flag: bool) -> str:
-    return "ok" if flag else "MISSED"
 
 
 if __name__ == "__main__":

@@ -25,33 +25,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from harness import ENV, medians, run, tool
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BIN = Path(sys.executable).parent
 CORPUS = ROOT / "tests" / "data" / "secrets"
 ONE_FILE = CORPUS / "bad" / "k8s-secret-plaintext--tls-key.yaml"
 BATCH = 500  # file names per process, as pre-commit splits long lists
-
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def tool(name: str) -> str:
-    found = BIN / name
-    if found.exists():
-        return str(found)
-    on_path = shutil.which(name)
-    if on_path is None:
-        raise SystemExit(f"bench_secrets.py: {name} not found (pip install -e '.[test,bench]')")
-    return on_path
 
 
 def commands() -> dict[str, list[str]]:
@@ -63,12 +48,7 @@ def commands() -> dict[str, list[str]]:
 
 def run_once(argv: list[str], cwd: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one whole process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    _, _, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+    return run(argv, cwd)[:2]
 
 
 def run_batches(argv: list[str], files: list[str], cwd: Path) -> tuple[float, float]:
@@ -85,15 +65,11 @@ def timing(repo: Path, runs: int, one_runs: int) -> list[tuple[str, str, float, 
     rows = []
     for name, argv in commands().items():
         samples = [run_once([*argv, str(ONE_FILE)], repo) for _ in range(one_runs)]
-        rows.append(("one file", name, *_medians(samples)))
+        rows.append(("one file", name, *medians(samples)))
     for name, argv in commands().items():
         samples = [run_batches(argv, files, repo) for _ in range(runs)]
-        rows.append((f"{len(files)} files", name, *_medians(samples)))
+        rows.append((f"{len(files)} files", name, *medians(samples)))
     return rows
-
-
-def _medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
 # -- detection on the labelled corpus -----------------------------------------------------------

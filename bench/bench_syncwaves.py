@@ -23,46 +23,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from harness import ENV, medians, ok, run, tool
+
 HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
-#: installed tools run from bytecode; an editable checkout with PYTHONDONTWRITEBYTECODE set
-#: would recompile on every run and pay a cost no real install pays
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def tool(name: str) -> str:
-    found = BIN / name
-    if found.exists():
-        return str(found)
-    on_path = shutil.which(name)
-    if on_path is None:
-        raise SystemExit(f"bench_syncwaves.py: {name} not found (pip install -e '.[bench]')")
-    return on_path
 
 
 def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one run."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
-        message = err.decode(errors="replace").strip().splitlines()
-        raise SystemExit(f"{' '.join(argv[:2])}: exit {proc.returncode}: {message[-1:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime
+    """Wall and CPU seconds of one run; a crash stops the benchmark."""
+    elapsed, cpu, _, code, err = run(argv, cwd, env)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(argv[:2])}: exit {code}: {err}")
+    return elapsed, cpu
 
 
 def paired(
@@ -76,11 +52,7 @@ def paired(
     for _ in range(runs):
         times_a.append(run_once(a, cwd, env))
         times_b.append(run_once(b, cwd, env))
-    return _medians(times_a), _medians(times_b)
-
-
-def _medians(times: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+    return medians(times_a), medians(times_b)
 
 
 def git_repo(path: Path) -> None:
@@ -144,12 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         ):
             wall = rows[i][2][0] / rows[i + 1][2][0]
             cpu = rows[i][2][1] / rows[i + 1][2][1]
-            print(f"- {label}: wall {wall:.2f}, CPU {cpu:.2f} {_ok(max(wall, cpu) <= limit)}")
+            print(f"- {label}: wall {wall:.2f}, CPU {cpu:.2f} {ok(max(wall, cpu) <= limit)}")
     return 0
-
-
-def _ok(flag: bool) -> str:
-    return "ok" if flag else "MISSED"
 
 
 if __name__ == "__main__":
