@@ -67,13 +67,43 @@ def test_history_accepts_what_staging_ran_before(tmp_path, chdir, cli):
     assert (code, out) == (0, ""), err
 
 
-def test_current_only_policy_refuses_what_staging_no_longer_runs(chdir, cli):
+def test_current_policy_passes_production_lagging_behind_staging(chdir, cli):
+    # production v1.0.0, staging moved on to v1.1.0: the normal state between promotions
     history_repo(chdir)
     write(chdir, "policies/gitops-guard.yaml", "version: 1\npromotion:\n  require: current\n")
+    code, out, err = cli("check-promotion")
+    assert (code, out) == (0, ""), err
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.2.0"))  # CI bump
+    code, out, err = cli("check-promotion")
+    assert (code, out) == (0, ""), err
+
+
+def test_current_policy_refuses_moving_production_to_what_staging_no_longer_runs(chdir, cli):
+    history_repo(chdir)
+    write(chdir, "policies/gitops-guard.yaml", "version: 1\npromotion:\n  require: current\n")
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "staging: web v1.2.0")
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
     code, out, _ = cli("check-promotion")
     assert code == 1
     assert "clusters/production/web/kustomization.yaml:4:13: promotion/not-promoted" in out
-    assert "(v1.1.0)" in out
+    assert "which is not what staging runs (v1.2.0)" in out
+    assert cli("check-promotion", "--require", "history")[0] == 0  # staging ran v1.1.0 once
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.2.0"))
+    assert cli("check-promotion")[0] == 0
+
+
+def test_current_policy_in_ci_compares_with_the_base_revision(chdir, cli, monkeypatch):
+    # the move is committed: the working tree equals HEAD, the change starts at HEAD~1
+    history_repo(chdir)
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0"))
+    commit(chdir, "production: web v9.0.0 by hand")
+    assert cli("check-promotion", "--require", "current")[0] == 0  # nothing changed since HEAD
+    code, out, _ = cli("check-promotion", "--require", "current", "--base", "HEAD~1")
+    assert code == 1 and "runs registry.example.com/web:v9.0.0" in out
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", "HEAD~1")  # pre-commit run --from-ref
+    assert cli("check-promotion", "--require", "current")[0] == 1
+    assert cli("check-promotion")[0] == 1  # history: staging never ran v9.0.0, whatever the base
 
 
 def test_a_tag_staging_never_had_names_every_tag_staging_had(chdir, cli):
@@ -107,6 +137,12 @@ def test_shallow_clone_says_so_and_falls_back_to_current(tmp_path, chdir, cli):
     git(chdir, "clone", "-q", "--depth", "1", f"file://{origin}", "clone")
     clone = chdir / "clone"
     assert git(clone, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    # production lags behind staging (v1.0.0 < v1.1.0) and did not move: only the note
+    code, out, _ = cli("check-promotion", "--format", "json", str(clone / "clusters"))
+    findings = json.loads(out)["findings"]
+    assert code == 0
+    assert [f["rule"] for f in findings] == ["promotion/history-unavailable"]
+    write(clone, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0"))
     code, out, _ = cli("check-promotion", "--format", "json", str(clone / "clusters"))
     findings = json.loads(out)["findings"]
     assert code == 1
@@ -118,6 +154,8 @@ def test_shallow_clone_says_so_and_falls_back_to_current(tmp_path, chdir, cli):
     assert "promotion/history-unavailable" in out and "shallow clone" in out
     assert "[warning]" in out
     assert "promotion/not-promoted" in out and "(v1.1.0)" in out
+    write(clone, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    assert cli("check-promotion")[0] == 0  # promoted: what staging runs now
 
 
 def test_outside_git_history_is_unavailable_not_a_crash(chdir, cli):

@@ -94,8 +94,9 @@ _PROMOTION = {
         },
         "require": {
             "enum": ["current", "history"],
-            "description": "What the predecessor environment must have run: its current "
-            "reference, or any reference in its git history.",
+            "description": "What the predecessor environment must have run: current (a "
+            "reference that moved since the base revision must be its current one) or "
+            "history (any reference in its git history).",
         },
         "allowed_differences": {
             "type": "object",

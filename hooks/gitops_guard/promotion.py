@@ -6,6 +6,13 @@ ran: its current reference (``promotion.require: current``) or any reference in 
 history of its overlay (``history``, the default). The hook reasons over the whole repository
 (``pass_filenames: false``); given files only narrow which findings are reported.
 
+Production lagging behind staging is the normal state of a GitOps repository, so when only
+current references are compared (``current``, or a shallow clone) a production reference
+that staging does not run now is reported only if it is new: not pinned by that app's
+production overlay at the base revision (``--base``, else ``$PRE_COMMIT_FROM_REF``, else
+``HEAD``: the working tree is the change under check). Without a base to read (no git
+repository, no commit yet) every reference is new.
+
 History is read once per environment: ``git log --raw`` lists every version of every file
 under ``clusters/<env>/`` and ``git cat-file --batch`` reads those blobs in one process. A
 shallow clone has no history to read: that is said once, and ``current`` applies.
@@ -34,6 +41,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("current", "history"),
         help="override promotion.require from the policy",
     )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="the revision the change under check starts from, for `current` "
+        "(default: $PRE_COMMIT_FROM_REF, else HEAD)",
+    )
 
 
 def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
@@ -43,7 +56,8 @@ def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
         "require", "history"
     )
     given = {os.path.abspath(s.path) for s in sources}
-    findings = check_repository(root, policy.environments, require, policy)
+    base = getattr(args, "base", None) or os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"
+    findings = check_repository(root, policy.environments, require, policy, base)
     if given:
         findings = [
             f
@@ -54,12 +68,19 @@ def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
 
 
 def check_repository(
-    root: Path, order: list[str], require: str, policy: Any = None
+    root: Path, order: list[str], require: str, policy: Any = None, base: str = "HEAD"
 ) -> list[Finding]:
     findings: list[Finding] = []
     notes: list[Finding] = []
     for pred, env in zip(order, order[1:]):
         cache: dict[str, Any] = {}
+        before: dict[str, Any] = {}
+
+        def pinned_before(env: str = env, before: dict[str, Any] = before) -> Any:
+            """app -> what the env pinned at the base (None: nothing to compare with)."""
+            if "value" not in before:
+                before["value"] = read_pinned_at(root, env, base)
+            return before["value"]
 
         def history(pred: str = pred, cache: dict[str, Any] = cache) -> dict[str, set[str]] | None:
             """Read once, and only when an app pins something to compare."""
@@ -80,7 +101,7 @@ def check_repository(
             return cache["value"]
 
         for app in overlays.apps(root, env):
-            findings.extend(_check_app(root, pred, env, app, history))
+            findings.extend(_check_app(root, pred, env, app, history, pinned_before))
     return notes + findings
 
 
@@ -91,7 +112,12 @@ def _note_path(root: Path, policy: Any, env: str) -> str:
 
 
 def _check_app(
-    root: Path, pred: str, env: str, app: str, get_history: Callable[[], Any]
+    root: Path,
+    pred: str,
+    env: str,
+    app: str,
+    get_history: Callable[[], Any],
+    get_before: Callable[[], Any],
 ) -> list[Finding]:
     overlay = overlays.load_overlay(root, env, app)
     findings = list(overlay.problems)
@@ -119,12 +145,19 @@ def _check_app(
     if history is not None:
         known_text |= history.get(app, set())
     known = [r for r in (_parse(t) for t in known_text) if r is not None]
+    unchanged: list[reference.Reference] = []
+    if history is None:  # current references only: production lagging behind is fine
+        before = get_before()
+        if before is not None:
+            unchanged = [r for r in map(_parse, before.get(app, ())) if r is not None]
     for slot in slots:
         ref = _parse(slot.reference)
         if ref is None:
             continue  # templated or invalid: check-images reports it
         if any(_same_artifact(ref, k) for k in known):
             continue
+        if any(_same_artifact(ref, k) for k in unchanged):
+            continue  # not moved in the change under check
         had = _listing(sorted({_label(k) for k in known if k.name == ref.name}, key=_natural))
         if history is not None:
             what = f"which {pred} never ran ({pred} ran: {had})"
@@ -248,6 +281,40 @@ def read_history(root: Path, env: str) -> tuple[dict[str, set[str]] | None, str]
             continue  # a broken past version ran nothing
         result.setdefault(app, set()).update(s.reference for s in slots if s.pinned)
     return result, ""
+
+
+def read_pinned_at(root: Path, env: str, rev: str) -> dict[str, set[str]] | None:
+    """app -> every image reference its overlay in ``env`` pinned at ``rev``; None when
+    there is no such revision to read (not a git repository, no commit yet)."""
+    tree = None
+    for candidate in dict.fromkeys((rev, "HEAD")):
+        try:
+            tree = _git(root, "ls-tree", "-r", "--full-name", candidate, "--", f"clusters/{env}/")
+        except OSError:
+            return None
+        if tree.returncode == 0:
+            break
+    if tree is None or tree.returncode != 0:
+        return None
+    prefix = f"clusters/{env}/"
+    paths: dict[str, list[str]] = {}  # blob -> every path holding it (equal files share one)
+    for line in tree.stdout.splitlines():
+        meta, _, path = line.partition("\t")
+        parts = meta.split()
+        if len(parts) != 3 or parts[1] != "blob" or not path.startswith(prefix):
+            continue
+        if is_yaml_name(path.rsplit("/", 1)[-1]):
+            paths.setdefault(parts[2], []).append(path)
+    pinned: dict[str, set[str]] = {}
+    for blob, data in _cat_blobs(root, {blob: blob for blob in paths}):
+        for path in paths[blob]:
+            app = path[len(prefix) :].split("/", 1)[0]
+            try:
+                _, _, slots = overlays.parse_file(path, path.rsplit("/", 1)[-1], data)
+            except yamledit.EditError:
+                continue
+            pinned.setdefault(app, set()).update(s.reference for s in slots if s.pinned)
+    return pinned
 
 
 def _cat_blobs(root: Path, blobs: dict[str, str]) -> Iterable[tuple[str, bytes]]:
