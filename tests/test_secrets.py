@@ -54,6 +54,12 @@ PLANTED = [
     "Tr0ub4dor&3xQ",
     "deploy:Tr0ub4dor&3xQ",
     "MIIEowIBAAKCAQEA7v3k9QpLx2mZ8bN4cR1tY6uW0sD5fG7hJ3kL9pQ2rT8vX1yZ",
+    "ugowf6thP2FAQmztEotbckxWZx35YSfEXe8NLHUx",
+    "qSSZ3jTD14HTlsN1AJlc",
+    "stpxkz04626fI4txdWjz5tRf",
+    "XM1xyBDEVUMsaaAIqqPOJd67nWhYpSQs",
+    "919ae74050aa9808ec454013b37a302961c0c93f",
+    "376faff0617866113d750f190106e53aaa58fcbc",
 ]
 
 
@@ -300,6 +306,96 @@ def test_policy_can_change_a_secret_rule_severity(tmp_path, cli, chdir):
     path = write(chdir, "c.yaml", CONFIGMAP + "  DB_PASSWORD: hunter2hunter2\n")
     code, out, _ = cli("check-secrets", path)
     assert code == 0 and out.rstrip().endswith("[warning]")
+
+
+# -- KEY=value lines outside YAML, git ids ------------------------------------------------------
+
+UNQUOTED = "Zk3j9QpL2mN8vR4tW6yB1cD5"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("q.txt", f"password={UNQUOTED}\n", ":1:10: secret/literal-credential "),
+        ("d.env", f"AWS_SECRET_ACCESS_KEY={UNQUOTED}\n", ":1:23: secret/literal-credential "),
+        (
+            "e.sh",
+            f"#!/bin/sh\nexport DB_PASSWORD={UNQUOTED}\n",
+            ":2:20: secret/literal-credential ",
+        ),
+        ("f.sh", f"declare -x API_TOKEN={UNQUOTED} # ci\n", ":1:22: secret/literal-credential "),
+        (
+            "Dockerfile",
+            f"FROM alpine\nENV SESSION_SEED={UNQUOTED}x\n",
+            ":2:18: secret/high-entropy",
+        ),
+    ],
+)
+def test_unquoted_key_value_lines_are_read_with_their_key(name, text, where, tmp_path, cli):
+    """detect-secrets' keyword and entropy rules want quotes outside config files, and its hook
+    only re-reads a file as ini when every line parses: ``password=...`` in a .txt, .env or .sh
+    file passed. The value now goes through the name rules and the entropy check."""
+    path = write(tmp_path, name, text)
+    code, out, err = cli("check-secrets", path)
+    assert code == 1 and out.startswith(path + where), out + err
+    assert UNQUOTED[:6] not in out + err
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a.env", "LOG_LEVEL=debug\nIMAGE_TAG=v1.2.3\nDB_PASSWORD=\nADMIN_PASSWORD=changeme\n"),
+        ("b.sh", "export PATH=$PATH:/x\nTOKEN=$(cat /run/token)\nPASSWORD=$DB_PASSWORD\n"),
+        ("c.sh", 'if [ "$MODE" = "x" ]; then :; fi\nSECRET_NAME=db-credentials\n'),
+        ("d.env", "GIT_SHA=3b51110a96db5e4ca426d14e44a372fe1a72ae0b\nKEY_FILE=tls.key\n"),
+        ("e.py", "token = get_token()\npassword = os.environ['P']\n"),
+        ("f.md", f"Set it with\n\n    export DB_PASSWORD={UNQUOTED}\n"),
+    ],
+)
+def test_key_value_look_alikes_pass(name, text, tmp_path, cli):
+    path = write(tmp_path, name, text)
+    assert cli("check-secrets", path) == (0, "", "")
+
+
+def test_assignment_parsing():
+    from gitops_guard.secrets import assignment
+
+    assert assignment("export A=b") == ("A", "b", 10)
+    assert assignment('  X_Y = "v w" ') == ("X_Y", "v w", 10)
+    assert assignment("declare -x -r K='v'  # note") == ("K", "v", 18)
+    assert assignment("a.b.password=v # c") == ("a.b.password", "v", 14)
+    for line in ("A=$B", "A=${B}", "A=`b`", "A=%B%", "A=", "A==b", "A=b c", "- A=b", "A='b"):
+        assert assignment(line) is None, line
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "flagged"),
+    [
+        ("c.yaml", f"{CONFIGMAP}  GITHUB_AUTH: 919ae74050aa9808ec454013b37a302961c0c93f\n", True),
+        ("c.json", '{"auth": "376faff0617866113d750f190106e53aaa58fcbc"}\n', True),
+        ("g.yaml", f"{CONFIGMAP}  GIT_COMMIT: 919ae74050aa9808ec454013b37a302961c0c93f\n", False),
+        ("g.json", '{"commits": ["376faff0617866113d750f190106e53aaa58fcbc"]}\n', False),
+        ("r.json", '{"targetRevision": "376faff0617866113d750f190106e53aaa58fcbc"}\n', False),
+    ],
+)
+def test_a_40_hex_value_skips_the_entropy_check_only_under_a_git_id_key(
+    name, text, flagged, tmp_path, cli
+):
+    """A 40-hex value is a commit id under ``rev``/``sha``/``commit``/``revision``/``ref``
+    keys; elsewhere it may be a token (classic GitHub tokens were 40 hex)."""
+    code, out, _ = cli("check-secrets", write(tmp_path, name, text))
+    assert (code == 1 and "secret/high-entropy-string" in out) is flagged, out
+
+
+@pytest.mark.parametrize(
+    ("name", "git"),
+    [("rev", True), ("commitSha", True), ("targetRevision", True), ("GIT_COMMIT", True),
+     ("sha1", True), ("refs", True), ("auth", False), ("webhookId", False), ("prefix", False)],
+)  # fmt: skip
+def test_git_id_keys(name, git):
+    from gitops_guard.secrets import is_git_id_key
+
+    assert is_git_id_key(name) is git
 
 
 # -- bad input ----------------------------------------------------------------------------------

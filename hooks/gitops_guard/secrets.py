@@ -106,8 +106,13 @@ NO_ENTROPY_KEY = re.compile(
     r"|targetrevision|resourceversion|rev|ref|tag)$",
     re.IGNORECASE,
 )
-#: A git commit or tree id (``rev:`` pins, ``targetRevision``): random-looking, not secret.
+#: A git commit or tree id (``rev:`` pins, ``targetRevision``): random-looking, not secret,
+#: but only under a key that says so (GIT_ID_WORDS): a 40-hex value elsewhere may be a token
+#: (classic GitHub tokens, API keys) and gets the entropy check.
 GIT_OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
+GIT_ID_WORDS = {
+    "rev", "revs", "sha", "shas", "commit", "commits", "revision", "revisions", "ref", "refs",
+}  # fmt: skip
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
@@ -155,6 +160,56 @@ def sensitive_kind(name: Any) -> str | None:
     if last == "key" and len(words) > 1 and words[-2] in KEY_QUALIFIERS:
         return f"{words[-2]} key"
     return None
+
+
+REFERENCE_ADVICE = "reference a Secret instead (secretKeyRef, existingSecret, an encrypted Secret)"
+#: for a ``KEY=value`` line outside Kubernetes YAML
+RUNTIME_ADVICE = "keep it out of Git (a secret store, an encrypted file) and read it at run time"
+
+
+def is_git_id_key(name: str) -> bool:
+    """``rev``, ``commitSha``, ``targetRevision``, ``GIT_COMMIT``, ``sha1``: a git id's key."""
+    words = [w for w in key_words(name.rsplit("/", 1)[-1]) if not w.isdigit()]
+    return bool(words) and words[-1] in GIT_ID_WORDS
+
+
+#: ``KEY=value`` in a .env file, a shell script (``export``, ``readonly``, ``declare -x``), a
+#: Dockerfile (``ENV``, ``ARG``), a properties or ini file: a config line, read with its key.
+ASSIGNMENT = re.compile(
+    r"^\s*(?:(?:export|readonly|local|declare(?:\s+-[A-Za-z]+)*|ENV|ARG)\s+)?"
+    r"([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=(?!=)[ \t]*(.*?)\s*$"
+)
+#: Source code and documentation: ``token = get_token()`` is a call, ``PASSWORD=hunter2`` in
+#: a README an example (detect-secrets' line scan, provider tokens included, still runs).
+NOT_CONFIG_SUFFIXES = frozenset({
+    ".py", ".pyi", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".go", ".java", ".kt", ".kts",
+    ".scala", ".groovy", ".gradle", ".tf", ".hcl", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs",
+    ".m", ".php", ".swift", ".cls", ".rb", ".rs", ".lua", ".pl", ".pm", ".r", ".jl", ".dart",
+    ".ex", ".exs", ".sql", ".ps1", ".bat", ".cmd", ".vue", ".svelte", ".html", ".htm", ".xml",
+    ".json", ".md", ".rst", ".adoc",
+})  # fmt: skip
+
+
+def assignment(line: str) -> tuple[str, str, int] | None:
+    """(key, value, 1-based column of the value) of a ``KEY=value`` line, or None. A
+    variable or command (``$VAR``, ``$(cmd)``, backquotes, ``%VAR%``) is a reference; an
+    unquoted value with spaces is not one value."""
+    found = ASSIGNMENT.match(line)
+    if found is None or not found.group(2):
+        return None
+    key, value, col = found.group(1), found.group(2), found.start(2) + 1
+    if value[0] in "\"'":
+        end = value.find(value[0], 1)
+        if end < 0:
+            return None
+        value, col = value[1:end], col + 1
+    else:
+        value = re.split(r"\s+[#;]", value, maxsplit=1)[0]  # a trailing comment
+        if any(c.isspace() for c in value):
+            return None
+    if not value or value.startswith(("$", "`", "%")):
+        return None
+    return key, value, col
 
 
 def is_placeholder(value: str) -> bool:
@@ -269,6 +324,8 @@ class _Scanner:
         #: line offset of a YAML string parsed inside another file (Argo CD helm.values)
         self.offset = 0
         self.file_lines: list[str] = []
+        #: read ``KEY=value`` lines with their key (not in source code: see NOT_CONFIG_SUFFIXES)
+        self.assignments = not _not_config(path)
         #: the file's text, and whether a mapping in it repeats a key (see ``written``)
         self.text = ""
         self.duplicates = False
@@ -297,11 +354,29 @@ class _Scanner:
                     f"line of {len(line)} characters: only the first {MAX_LINE_CHARS} scanned",
                 )
                 self.out.append(Candidate(note.with_severity(WARNING), (), ""))
+            found = False
             for offset in range(0, max(min(len(line), MAX_LINE_CHARS) - 1000, 1), step):
                 window = line[offset : offset + MAX_SCAN_CHARS]
                 for hit in self.engine.scan_line(self.path, window, number):
                     col = offset + (window.find(hit.secret) + 1 or 1)
                     self.add((number, col), _rule_for(hit), _describe(hit), (hit.secret,), hit.type)
+                    found = True
+            if not found and self.assignments:
+                self.config_line(line, number)
+
+    def config_line(self, line: str, number: int) -> None:
+        """``KEY=value``: detect-secrets' keyword and entropy rules want quotes outside config
+        files (its hook only finds ``password=s3cret`` in a .env or .sh file by re-reading a
+        file that parses whole as ini). The value goes through the YAML value rules instead:
+        provider tokens, the key's name (dummies and references pass), entropy (not under an
+        id or digest key)."""
+        if len(line) > MAX_SCAN_CHARS or "=" not in line:
+            return
+        parsed = assignment(line)
+        if parsed is not None:
+            key, value, col = parsed
+            kind = sensitive_kind(key)
+            self.value(value, (number, col), key, kind, (key,), None, RUNTIME_ADVICE)
 
     def comments(self, lines: list[str]) -> None:
         """Tokens pasted into YAML comments (values are covered by the structure)."""
@@ -387,7 +462,14 @@ class _Scanner:
         return (pos[0] + self.offset, pos[1])
 
     def value(
-        self, text: str, pos: Pos, label: str, kind: str | None, path: tuple[Any, ...], sops: Any
+        self,
+        text: str,
+        pos: Pos,
+        label: str,
+        kind: str | None,
+        path: tuple[Any, ...],
+        sops: Any,
+        advice: str = REFERENCE_ADVICE,
     ) -> None:
         stripped = text.strip()
         if not stripped:
@@ -420,13 +502,12 @@ class _Scanner:
                 self.add(
                     self._pos(pos),
                     "secret/literal-credential",
-                    f"{label}: literal {kind} {mask(stripped)}; reference a Secret instead "
-                    "(secretKeyRef, existingSecret, an encrypted Secret)",
+                    f"{label}: literal {kind} {mask(stripped)}; {advice}",
                     (stripped,),
                     KEYWORD_TYPE,
                 )
             return
-        if not hits and entropy and not GIT_OBJECT_ID.match(stripped):
+        if not hits and entropy and not (GIT_OBJECT_ID.match(stripped) and is_git_id_key(label)):
             hits = self.engine.scan_value(stripped, entropy=True)
         if hits:
             hit = hits[0]
@@ -701,6 +782,10 @@ class _Scanner:
             for doc in inner.documents:
                 self.document(doc, offset=saved + line)  # block scalar: content starts below
             self.offset = saved
+
+
+def _not_config(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in NOT_CONFIG_SUFFIXES
 
 
 def _article(noun: str) -> str:
