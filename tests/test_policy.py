@@ -164,6 +164,26 @@ def test_invalid_policy_through_a_real_process_has_no_traceback(chdir: Path):
 # -- environments -------------------------------------------------------------------------------
 
 
+def test_an_unknown_environment_name_is_a_usage_error(chdir: Path, cli):
+    # a typo (prod: for production) would silently override nothing
+    write_policy(
+        chdir, "version: 1\nenvironments:\n  prod:\n    images:\n      require_digest: true\n"
+    )
+    (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
+    code, out, err = cli("check-images", "pod.yaml")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "environments.prod: no such environment" in err
+    assert "[staging, production]" in err and "clusters/prod/" in err
+    (chdir / "clusters" / "prod").mkdir(parents=True)  # an environment by its folder
+    assert cli("check-images", "pod.yaml")[0] != 2
+    write_policy(
+        chdir,
+        "version: 1\npromotion:\n  environments: [dev, prod]\n"
+        "environments:\n  dev:\n    rules:\n      image/tag-not-allowed: 'off'\n",
+    )
+    assert cli("check-images", "pod.yaml")[0] != 2  # one of promotion.environments
+
+
 def test_environment_overrides_merge_into_the_top_level():
     pol = Policy(
         {

@@ -299,7 +299,30 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if not _cached_valid(raw):
         validate(data, path)
         _remember_valid(raw)
+    _check_environment_names(data, path)
     return Policy(data=deep_merge(_copy(DEFAULTS), data), path=path)
+
+
+def _check_environment_names(data: dict[str, Any], path: str) -> None:
+    """A key under ``environments:`` names an environment: one of promotion.environments or
+    a ``clusters/<env>/`` folder. Anything else is a typo (``prod:``) whose overrides would
+    silently apply to nothing. Not cached: folders come and go."""
+    overrides = data.get("environments") or {}
+    if not overrides:
+        return
+    order = (data.get("promotion") or {}).get("environments") or DEFAULTS["promotion"][
+        "environments"
+    ]
+    folder = os.path.dirname(os.path.abspath(path))
+    roots = [os.path.dirname(folder)] if os.path.basename(folder) == "policies" else []
+    roots += [folder, os.getcwd()]
+    for env in overrides:
+        if env in order or any(os.path.isdir(os.path.join(r, "clusters", env)) for r in roots):
+            continue
+        raise PolicyError(
+            f"{path}: environments.{env}: no such environment (not in promotion.environments "
+            f"[{', '.join(order)}], and no clusters/{env}/ folder)"
+        )
 
 
 def _parse(path: str, raw: bytes) -> dict[str, Any]:
