@@ -525,10 +525,19 @@ class _Scanner:
         name = label if "." in label else "embedded.txt"
         first = pos[0] + 1  # a block scalar's content starts below its ``|``
         found = False
+        before = len(self.out)
         for i, line in enumerate(text.splitlines()):
-            for hit in self.engine.scan_line(name, line, i + 1):
-                number = self._pos((first + i, 1))[0]
-                source = self.file_lines[number - 1] if number <= len(self.file_lines) else line
+            number = self._pos((first + i, 1))[0]
+            source = self.file_lines[number - 1] if number <= len(self.file_lines) else line
+            hits = self.engine.scan_line(name, line, i + 1)
+            if not hits and "=" in line and not _not_config(name):
+                parsed = assignment(line)  # ``.env: |`` or ``entrypoint.sh: |``: KEY=value
+                if parsed is not None:
+                    key, value, col = parsed
+                    col = source.find(value) + 1 or col
+                    kind = sensitive_kind(key)
+                    self.value(value, (first + i, col), key, kind, (key,), None)
+            for hit in hits:
                 col = source.find(hit.secret) + 1 or 1
                 self.add(
                     (number, col),
@@ -538,7 +547,7 @@ class _Scanner:
                     hit.type,
                 )
                 found = True
-        return found
+        return found or len(self.out) > before
 
     def core_secret(self, doc: Document, skip: set[int], sops: Any) -> None:
         data: Map = doc.data
