@@ -106,6 +106,40 @@ def test_renderer_error_is_a_clear_message(chdir, cli):
     assert "Traceback" not in err
 
 
+VALUES = "replicaCount: {replicas}\nimage:\n  repository: registry.example.com/api\n  tag: {tag}\n"
+JOB = "images:\n  - name: registry.example.com/job\n    newTag: {tag}\n"
+
+
+@needs_renderer
+def test_values_only_overlays_compare_key_by_key_and_unrendered_apps_are_counted(chdir, cli):
+    # Argo CD helm.valueFiles: clusters/<env>/api/ holds values files, no kustomization
+    for env, replicas, tag, extra in (
+        ("staging", 1, "v2.0.0", "logLevel: debug\n"),
+        ("production", 3, "v1.0.0", "logLevel: info\n"),
+    ):
+        folder = chdir / "clusters" / env / "api"
+        folder.mkdir(parents=True)
+        (folder / f"values-{env}.yaml").write_text(
+            VALUES.format(replicas=replicas, tag=tag) + extra
+        )
+        job = chdir / "clusters" / env / "job"  # a kustomization on one side only: not rendered
+        job.mkdir()
+        name = "kustomization.yaml" if env == "staging" else "images.yaml"
+        (job / name).write_text(JOB.format(tag=tag))
+    code, out, err = cli("drift")
+    assert code == 1, err
+    assert out.splitlines() == [
+        'api: HelmValues/values-<env>.yaml image.tag: staging="v2.0.0" production="v1.0.0" '
+        "(pending promotion)",
+        'api: HelmValues/values-<env>.yaml logLevel: staging="debug" production="info" (drift)',
+        "1 drift, 1 pending promotion, 1 allowed difference(s) ignored, 1 not rendered "
+        "(staging -> production)",
+    ]
+    assert "job: not rendered" in err
+    code, out, _ = cli("drift", "--format", "json")
+    assert json.loads(out)["summary"]["not_rendered"] == ["job"]
+
+
 def test_no_renderer_is_a_usage_error(chdir, cli, monkeypatch, tmp_path_factory):
     build(chdir, "good")
     empty = tmp_path_factory.mktemp("empty-path")
@@ -180,7 +214,7 @@ def test_generated_configmap_names_pair_up_and_embedded_values_diff_by_key():
 
 
 @needs_renderer
-@pytest.mark.parametrize("answers", [("kustomize", "argocd"), ("helm", "flux")])
+@pytest.mark.parametrize("answers", [("kustomize", "argocd"), ("helm", "flux"), ("helm", "argocd")])
 def test_a_generated_repository_has_no_drift_only_the_pending_tag(answers, chdir, cli):
     """The template's overlays differ by design (environment labels, replicas); after CI bumps
     staging, drift shows the tag as pending, and after promote nothing is left."""

@@ -141,24 +141,33 @@ def compare_app(
         if not folders[env].is_dir():
             return [Difference(app, "", "", "", "", DRIFT, *_only(other, source))], 0
     if not all(_has_kustomization(f) for f in folders.values()):
-        return None, 0
+        return _compare_values(app, folders, source, target, allowed)
     rendered = {env: _unhash(render(folder, command)) for env, folder in folders.items()}
+    return _compare_resources(app, rendered[source], rendered[target], allowed)
+
+
+def _compare_resources(
+    app: str,
+    a: dict[tuple[str, str, str], Any],
+    b: dict[tuple[str, str, str], Any],
+    allowed: dict[str, list[list[str]]],
+    prefix: tuple[str, ...] = (),
+) -> tuple[list[Difference], int]:
+    """Differences between two sets of resources; ``prefix`` is prepended to a path only to
+    match allowed differences (values files are matched as a HelmRelease's spec.values)."""
     differences: list[Difference] = []
     ignored = 0
-    a, b = rendered[source], rendered[target]
     for key in sorted(set(a) | set(b)):
         kind, namespace, name = key
         if key not in a or key not in b:
-            where = source if key in a else target
-            differences.append(
-                Difference(app, kind, namespace, name, "", DRIFT, *_only(where, source))
-            )
+            present = ("present", None) if key in a else (None, "present")
+            differences.append(Difference(app, kind, namespace, name, "", DRIFT, *present))
             continue
         patterns = allowed.get(kind, allowed.get("*", [])) + (
             allowed.get("*", []) if kind in allowed else []
         )
         for path, left, right in diff(a[key], b[key], []):
-            if any(_matches(p, path) for p in patterns):
+            if any(_matches(p, [*prefix, *path]) for p in patterns):
                 ignored += 1
                 continue
             kind_of = PENDING if _is_image(path, left, right) else DRIFT
@@ -167,6 +176,48 @@ def compare_app(
                 Difference(app, kind, namespace, name, _show(path), kind_of, left, right)
             )
     return differences, ignored
+
+
+VALUES_KIND = "HelmValues"
+
+
+def _compare_values(
+    app: str,
+    folders: dict[str, Path],
+    source: str,
+    target: str,
+    allowed: dict[str, list[list[str]]],
+) -> tuple[list[Difference] | None, int]:
+    """A values-only overlay (Argo CD ``helm.valueFiles``: no kustomization to render): its
+    values files compared key by key, paired by name with the environment's name taken out
+    (``values-staging.yaml`` ~ ``values-production.yaml``). HelmRelease ``spec.values``
+    allowed differences apply. None when neither folder holds a values file."""
+    files = {env: _values_files(folders[env], env) for env in (source, target)}
+    if not files[source] and not files[target]:
+        return None, 0
+    allowed = dict(allowed)
+    allowed[VALUES_KIND] = allowed.get("HelmRelease", [])
+    a, b = (
+        {(VALUES_KIND, "", name): data for name, data in files[env].items()}
+        for env in (source, target)
+    )
+    return _compare_resources(app, a, b, allowed, ("spec", "values"))
+
+
+def _values_files(folder: Path, env: str) -> dict[str, Any]:
+    """name (env taken out) -> the values file's content, for the values files in folder."""
+    from gitops_guard.images import is_values_file
+
+    found: dict[str, Any] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name.endswith(YAML_SUFFIXES) and is_values_file(path.name):
+            name = re.sub(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])", "<env>", path.name)
+            try:
+                data = _load_embedded(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                data = None
+            found[name] = data if isinstance(data, dict) else {}
+    return found
 
 
 def _only(env: str, source: str) -> tuple[Any, Any]:
@@ -445,9 +496,10 @@ def _report(
         )
     for app in skipped:
         print(f"{app}: not rendered (no kustomization in both overlays)", file=sys.stderr)
+    not_rendered = f", {len(skipped)} not rendered" if skipped else ""
     print(
-        f"{drift} drift, {pending} pending promotion, {ignored} allowed difference(s) ignored "
-        f"({source} -> {target})"
+        f"{drift} drift, {pending} pending promotion, {ignored} allowed difference(s) ignored"
+        f"{not_rendered} ({source} -> {target})"
     )
 
 
