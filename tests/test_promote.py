@@ -190,6 +190,8 @@ def test_branch_commits_with_a_message_naming_app_envs_and_reference(
     assert code == 0, err
     assert out.strip() == "promote/web-v1.4.2"
     assert git(chdir, "branch", "--show-current").stdout.strip() == "promote/web-v1.4.2"
+    start = git(chdir, "rev-parse", "--abbrev-ref", "@{-1}").stdout.strip()
+    assert f"the working copy stays on promote/web-v1.4.2 (`git switch {start}`" in err
     message = git(chdir, "log", "-1", "--format=%B").stdout
     assert "web" in message and "staging" in message and "production" in message
     assert "registry.example.com/web:v1.4.2" in message

@@ -411,6 +411,7 @@ def _branch(root: Path, plans: list[Plan], source: str, target: str, push: bool)
         )
         return 1
     name = branch_name(plans, target)
+    previous = _git(root, "branch", "--show-current").stdout.strip()
     created = _git(root, "checkout", "-q", "-b", name)
     if created.returncode != 0:
         print(
@@ -443,5 +444,11 @@ def _branch(root: Path, plans: list[Plan], source: str, target: str, push: bool)
             )
             return 1
         print(f"gitops-guard promote: pushed {name}", file=sys.stderr)
+    back = f"git switch {previous}" if previous else "git switch -"
+    print(
+        f"gitops-guard promote: the working copy stays on {name} "
+        f"(`{back}` to go back{f' to {previous}' if previous else ''})",
+        file=sys.stderr,
+    )
     print(name)
     return 0
