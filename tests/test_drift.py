@@ -242,6 +242,24 @@ def test_a_generated_repository_has_no_drift_only_the_pending_tag(answers, chdir
 
 
 @needs_renderer
+def test_argocd_applications_named_after_their_environment_pair_up(chdir, cli):
+    # the README's `drift argocd`: Applications are <env>-<app>, sources clusters/<env>/<app>
+    code, _, err = cli("new", "repo", "--no-input", "--set", "gitops_engine=argocd")
+    assert code == 0, err
+    os.chdir(chdir / "repo")
+    code, out, err = cli("drift", "argocd")
+    assert code == 0 and out.startswith("0 drift, 0 pending promotion"), out + err
+    app = chdir / "repo" / "clusters" / "production" / "argocd" / "demo-app.yaml"
+    app.write_text(app.read_text().replace("path: clusters/production/", "path: clusters/staging/"))
+    code, out, _ = cli("drift", "argocd")
+    assert code == 1
+    assert (
+        "argocd: Application/argocd/<env>-demo-app spec.source.path: "
+        'staging="clusters/<env>/demo-app" production="clusters/staging/demo-app" (drift)'
+    ) in out
+
+
+@needs_renderer
 def test_kubectl_next_to_python_renders_without_path(monkeypatch, tmp_path_factory):
     """The render extra installs kubectl into the venv's bin, which may not be on PATH."""
     kubectl = shutil.which("kubectl")

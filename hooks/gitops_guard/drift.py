@@ -142,8 +142,42 @@ def compare_app(
             return [Difference(app, "", "", "", "", DRIFT, *_only(other, source))], 0
     if not all(_has_kustomization(f) for f in folders.values()):
         return _compare_values(app, folders, source, target, allowed)
-    rendered = {env: _unhash(render(folder, command)) for env, folder in folders.items()}
+    rendered = {
+        env: _env_neutral(_unhash(render(folder, command)), env) for env, folder in folders.items()
+    }
     return _compare_resources(app, rendered[source], rendered[target], allowed)
+
+
+def _env_neutral(
+    resources: dict[tuple[str, str, str], Any], env: str
+) -> dict[tuple[str, str, str], Any]:
+    """Names that embed the environment's own name pair up (``staging-web`` ~
+    ``production-web``: Argo CD Applications of one repository), and the environment's folder
+    in a path (``clusters/staging/web``) is taken out. Other values are left alone: a
+    token that differs by the environment's name is still a difference."""
+    token = re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
+    folder = re.compile(rf"(?<![^/\s])clusters/{re.escape(env)}(?=/|$)")
+
+    def name_of(name: str) -> str:
+        return token.sub("<env>", name) if name != env else name
+
+    def paths(value: Any) -> Any:
+        if isinstance(value, str):
+            return folder.sub("clusters/<env>", value) if "clusters/" in value else value
+        if isinstance(value, dict):
+            return {k: paths(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [paths(v) for v in value]
+        return value
+
+    neutral: dict[tuple[str, str, str], Any] = {}
+    for (kind, namespace, name), doc in resources.items():
+        doc = paths(doc)
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+            doc["metadata"] = {**meta, "name": name_of(meta["name"])}
+        neutral[(kind, namespace, name_of(name))] = doc
+    return neutral
 
 
 def _compare_resources(
