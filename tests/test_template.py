@@ -279,6 +279,33 @@ def test_no_plaintext_secret_is_generated(generated):
                     assert all(v.startswith("ENC[AES256_GCM,") for v in doc["stringData"].values())
 
 
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
+def test_secret_instructions_name_only_files_the_repository_has(generated, combo):
+    """The instruction to list a secret in the overlay's kustomization.yaml appears only where
+    the overlay has one: an Argo CD Helm app's overlay is values only (the Application renders
+    the chart)."""
+    backend = combo[2]
+    repo = generated[combo]
+    overlay = repo / "clusters" / "staging" / APP
+    texts = [(repo / "README.md").read_text()]
+    texts += [p.read_text() for p in sorted(overlay.glob("*secret*.yaml"))]
+    says_kustomization = any(
+        phrase in text
+        for text in texts
+        for phrase in (
+            "overlay's `kustomization.yaml`",
+            "their `kustomization.yaml`",
+            "list it in kustomization.yaml",
+        )
+    )
+    has_kustomization = (overlay / "kustomization.yaml").exists()
+    assert not says_kustomization or has_kustomization
+    if backend != "sops":
+        assert says_kustomization == has_kustomization
+        if not has_kustomization:
+            assert f"`apps/{APP}/templates/`" in texts[0]
+
+
 def test_helm_templates_are_copied_verbatim(generated):
     source = PROJECT / "apps" / "{{cookiecutter.app_name}}" / "templates"
     for combo in COMBOS:
