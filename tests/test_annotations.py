@@ -132,3 +132,14 @@ def test_hook_phases_prefer_argo_over_helm():
     assert ann.hook_phases({ann.HELM_HOOK: "pre-install,post-upgrade"}) == ["PreSync", "PostSync"]
     assert ann.hook_phases({ann.HELM_HOOK: "test"}) is None
     assert ann.hook_phases({}) is None
+
+
+def test_readme_lists_the_values_each_sync_option_takes():
+    """The README's list and the finding ("Prune takes true|false|confirm") say the same."""
+    from conftest import ROOT
+    from gitops_guard.annotations import RESOURCE_OPTIONS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for key, values in RESOURCE_OPTIONS.items():
+        if set(values) != {"true", "false"}:
+            assert f"`{key}={'|'.join(values)}`" in readme, key
