@@ -101,6 +101,8 @@ def test_current_policy_in_ci_compares_with_the_base_revision(chdir, cli, monkey
     assert cli("check-promotion", "--require", "current")[0] == 0  # nothing changed since HEAD
     code, out, _ = cli("check-promotion", "--require", "current", "--base", "HEAD~1")
     assert code == 1 and "runs registry.example.com/web:v9.0.0" in out
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", "")  # CI outside a pull request: HEAD
+    assert cli("check-promotion", "--require", "current")[0] == 0
     monkeypatch.setenv("PRE_COMMIT_FROM_REF", "HEAD~1")  # pre-commit run --from-ref
     assert cli("check-promotion", "--require", "current")[0] == 1
     assert cli("check-promotion")[0] == 1  # history: staging never ran v9.0.0, whatever the base

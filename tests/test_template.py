@@ -331,11 +331,15 @@ def test_github_expressions_survive_jinja(generated):
     check = (workflows / "pre-commit.yml").read_text()
     assert "${{ hashFiles('.pre-commit-config.yaml') }}" in check
     assert "pre-commit run --all-files" in check
+    assert "PRE_COMMIT_FROM_REF: ${{ github.event.pull_request.base.sha }}" in check
 
 
 def test_gitlab_ci_runs_pre_commit_and_a_manual_promotion(generated):
     (ci,) = load_all(generated[("flux", "gitlab", "sops", "helm")] / ".gitlab-ci.yml")
     assert "pre-commit run --all-files" in " ".join(ci["pre-commit"]["script"])
+    assert 'PRE_COMMIT_FROM_REF="$CI_MERGE_REQUEST_DIFF_BASE_SHA"' in " ".join(
+        ci["pre-commit"]["script"]
+    )  # check-promotion's base in a merge request
     promote = ci["promote"]
     assert promote["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "web"'}]
     assert any("gitops-guard promote" in line for line in promote["script"])
