@@ -108,6 +108,16 @@ def test_current_policy_in_ci_compares_with_the_base_revision(chdir, cli, monkey
     assert cli("check-promotion")[0] == 1  # history: staging never ran v9.0.0, whatever the base
 
 
+def test_an_unreadable_base_revision_is_said_not_hidden(chdir, cli):
+    # a shallow CI checkout that did not fetch the pull request's base
+    history_repo(chdir)
+    code, out, _ = cli("check-promotion", "--require", "current", "--base", "0" * 40)
+    assert code == 0  # a warning, not an error: nothing moved since HEAD
+    assert "promotion/history-unavailable" in out and "cannot be read" in out
+    code, out, _ = cli("check-promotion", "--require", "current", "--base", "HEAD")
+    assert (code, out) == (0, "")
+
+
 def test_a_tag_staging_never_had_names_every_tag_staging_had(chdir, cli):
     history_repo(chdir)
     write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0", " # hot"))

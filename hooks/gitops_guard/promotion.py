@@ -79,7 +79,19 @@ def check_repository(
         def pinned_before(env: str = env, before: dict[str, Any] = before) -> Any:
             """app -> what the env pinned at the base (None: nothing to compare with)."""
             if "value" not in before:
-                before["value"] = read_pinned_at(root, env, base)
+                before["value"], used = read_pinned_at(root, env, base)
+                if used is not None and used != base and not notes:
+                    notes.append(
+                        Finding(
+                            _note_path(root, policy, env),
+                            1,
+                            1,
+                            "promotion/history-unavailable",
+                            f"base revision {base!r} cannot be read (not fetched?): comparing "
+                            f"{env} with HEAD, so a move to a new reference committed before "
+                            "HEAD is not seen; fetch the base (fetch-depth: 0)",
+                        )
+                    )
             return before["value"]
 
         def history(pred: str = pred, cache: dict[str, Any] = cache) -> dict[str, set[str]] | None:
@@ -283,19 +295,22 @@ def read_history(root: Path, env: str) -> tuple[dict[str, set[str]] | None, str]
     return result, ""
 
 
-def read_pinned_at(root: Path, env: str, rev: str) -> dict[str, set[str]] | None:
-    """app -> every image reference its overlay in ``env`` pinned at ``rev``; None when
-    there is no such revision to read (not a git repository, no commit yet)."""
+def read_pinned_at(root: Path, env: str, rev: str) -> tuple[dict[str, set[str]] | None, str | None]:
+    """(app -> every image reference its overlay in ``env`` pinned at ``rev``, the revision
+    read): ``rev``, else HEAD when ``rev`` cannot be read; (None, None) when there is no
+    revision at all (not a git repository, no commit yet)."""
     tree = None
+    used = None
     for candidate in dict.fromkeys((rev, "HEAD")):
         try:
             tree = _git(root, "ls-tree", "-r", "--full-name", candidate, "--", f"clusters/{env}/")
         except OSError:
-            return None
+            return None, None
         if tree.returncode == 0:
+            used = candidate
             break
     if tree is None or tree.returncode != 0:
-        return None
+        return None, None
     prefix = f"clusters/{env}/"
     paths: dict[str, list[str]] = {}  # blob -> every path holding it (equal files share one)
     for line in tree.stdout.splitlines():
@@ -314,7 +329,7 @@ def read_pinned_at(root: Path, env: str, rev: str) -> dict[str, set[str]] | None
             except yamledit.EditError:
                 continue
             pinned.setdefault(app, set()).update(s.reference for s in slots if s.pinned)
-    return pinned
+    return pinned, used
 
 
 def _cat_blobs(root: Path, blobs: dict[str, str]) -> Iterable[tuple[str, bytes]]:
