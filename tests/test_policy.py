@@ -360,3 +360,15 @@ def test_the_readme_policy_reference_documents_every_key_of_the_schema():
     expected = {"rules.<rule-id>" if k == "rules" else k for k in expected}
     expected = {"environments.<env>.<section>" if k == "environments" else k for k in expected}
     assert expected <= documented, expected - documented
+
+
+def test_root_dir_is_known_only_from_the_contracts_place(tmp_path: Path):
+    # a policy at <repo>/policies/gitops-guard.yaml names its repository; one given with
+    # --policy from elsewhere does not (environment_of then finds the file's own repository)
+    (tmp_path / "repo" / "policies").mkdir(parents=True)
+    placed = tmp_path / "repo" / "policies" / "gitops-guard.yaml"
+    placed.write_text("version: 1\n", encoding="utf-8")
+    elsewhere = tmp_path / "strict.yaml"
+    elsewhere.write_text("version: 1\n", encoding="utf-8")
+    assert load_policy(placed).root_dir == str(tmp_path / "repo")
+    assert load_policy(elsewhere).root_dir is None

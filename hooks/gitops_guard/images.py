@@ -413,7 +413,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 def check(source: SourceFile, policy: Policy) -> list[Finding]:
-    env = environment_of(source.path)
+    env = environment_of(source.path, policy.root_dir)
     images = policy.section("images", env)
     pattern_text = images.get("tag_pattern") or ""
     pattern = _compile(pattern_text) if pattern_text else None

@@ -202,6 +202,7 @@ class Policy:
         self.data = data
         self._path = os.fspath(path) if path is not None else None
         self._per_env: dict[str, dict[str, Any]] = {}
+        self._root_dir: str | None = None
 
     @property
     def path(self) -> Path | None:
@@ -211,6 +212,20 @@ class Policy:
         from pathlib import Path
 
         return Path(self._path)
+
+    @property
+    def root_dir(self) -> str | None:
+        """The policy's repository root as an absolute path string, or None without a policy
+        file: what ``environment_of`` needs for each file, computed once."""
+        if self._path is None:
+            return None
+        if self._root_dir is None:
+            folder = os.path.dirname(os.path.abspath(self._path))
+            # only the contract's place says where the repository is (--policy elsewhere: "")
+            self._root_dir = (
+                os.path.dirname(folder) if os.path.basename(folder) == "policies" else ""
+            )
+        return self._root_dir or None
 
     @property
     def root(self) -> Path:
