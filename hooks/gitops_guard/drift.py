@@ -71,14 +71,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format not in ("text", "json"):
         raise UsageError("drift prints --format text or json")
     policy = load_policy_or_fail(args)
-    root = overlays.repo_root(policy)
     try:
-        source, target = overlays.neighbours(policy, args.source, args.target)
+        root, source, target = overlays.environment_pair(policy, args.source, args.target)
     except LayoutError as exc:
         raise UsageError(str(exc)) from None
-    for env in (source, target):
-        if not overlays.env_folder(root, env).is_dir():
-            raise UsageError(f"environment {env!r} has no folder clusters/{env}/ under {root}")
     command = renderer()
     if command is None:
         raise UsageError(

@@ -327,6 +327,17 @@ def environment_order(policy: Any) -> list[str]:
     return list(policy.environments)
 
 
+def environment_pair(policy: Any, source: str | None, target: str | None) -> tuple[Path, str, str]:
+    """(repository root, from-env, to-env) for promote and drift: ``--from`` / ``--to`` with
+    the policy's defaults, each with its ``clusters/<env>/`` folder. Raises LayoutError."""
+    root = repo_root(policy)
+    source, target = neighbours(policy, source, target)
+    for env in (source, target):
+        if not env_folder(root, env).is_dir():
+            raise LayoutError(f"environment {env!r} has no folder clusters/{env}/ under {root}")
+    return root, source, target
+
+
 def neighbours(policy: Any, source: str | None, target: str | None) -> tuple[str, str]:
     """``--from`` / ``--to`` with defaults from the policy's order (the env before / after)."""
     order = environment_order(policy)

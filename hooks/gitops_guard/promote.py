@@ -76,14 +76,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give one APP or --all")
     if args.push and not args.branch:
         raise UsageError("--push needs --branch")
-    root = overlays.repo_root(policy)
     try:
-        source, target = overlays.neighbours(policy, args.source, args.target)
+        root, source, target = overlays.environment_pair(policy, args.source, args.target)
     except LayoutError as exc:
         raise UsageError(str(exc)) from None
-    for env in (source, target):
-        if not overlays.env_folder(root, env).is_dir():
-            raise UsageError(f"environment {env!r} has no folder clusters/{env}/ under {root}")
     try:
         plans = _plans(root, policy, args.app, source, target)
     except (Refused, LayoutError, yamledit.EditError) as exc:
