@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gitops_guard import annotations as ann
-from gitops_guard.documents import load_text
+from gitops_guard.checks.syncwaves import annotations as ann
+from gitops_guard.core.documents import load_text
+from gitops_guard.repo import argo
 
 
 def _findings(text: str) -> list:
@@ -52,7 +53,7 @@ def test_wave_must_be_an_integer_as_atoi_reads_it(wave):
     (finding,) = _findings(_meta(f"    argocd.argoproj.io/sync-wave: {wave}\n"))
     assert finding.rule == "sync/wave-not-integer"
     assert "wave 0" in finding.message
-    assert ann.parse_wave(_wave_value(wave)) is None
+    assert argo.parse_wave(_wave_value(wave)) is None
 
 
 @pytest.mark.parametrize(
@@ -68,12 +69,12 @@ def test_wave_must_be_an_integer_as_atoi_reads_it(wave):
 )
 def test_integer_waves_pass_as_atoi_reads_them(wave, number):
     assert _findings(_meta(f"    argocd.argoproj.io/sync-wave: {wave}\n")) == []
-    assert ann.parse_wave(_wave_value(wave)) == number
+    assert argo.parse_wave(_wave_value(wave)) == number
 
 
 def _wave_value(written: str) -> object:
     doc = load_text("x.yaml", _meta(f"    argocd.argoproj.io/sync-wave: {written}\n")).documents[0]
-    return doc.metadata["annotations"][ann.WAVE]
+    return doc.metadata["annotations"][argo.WAVE]
 
 
 def test_out_of_range_wave_says_so():
@@ -128,16 +129,16 @@ def test_kustomization_common_annotations():
 
 
 def test_hook_phases_prefer_argo_over_helm():
-    assert ann.hook_phases({ann.HOOK: "PostSync", ann.HELM_HOOK: "pre-install"}) == ["PostSync"]
-    assert ann.hook_phases({ann.HELM_HOOK: "pre-install,post-upgrade"}) == ["PreSync", "PostSync"]
-    assert ann.hook_phases({ann.HELM_HOOK: "test"}) is None
-    assert ann.hook_phases({}) is None
+    assert argo.hook_phases({argo.HOOK: "PostSync", argo.HELM_HOOK: "pre-install"}) == ["PostSync"]
+    assert argo.hook_phases({argo.HELM_HOOK: "pre-install,post-upgrade"}) == ["PreSync", "PostSync"]
+    assert argo.hook_phases({argo.HELM_HOOK: "test"}) is None
+    assert argo.hook_phases({}) is None
 
 
 def test_readme_lists_the_values_each_sync_option_takes():
     """The README's list and the finding ("Prune takes true|false|confirm") say the same."""
     from conftest import ROOT
-    from gitops_guard.annotations import RESOURCE_OPTIONS
+    from gitops_guard.repo.argo import RESOURCE_OPTIONS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for key, values in RESOURCE_OPTIONS.items():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gitops_guard.applications import Builder
-from gitops_guard.documents import load_file
-from gitops_guard.repository import Repository
+from gitops_guard.core.documents import load_file
+from gitops_guard.repo.applications import Builder
+from gitops_guard.repo.repository import Repository
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gitops_guard import appofapps
-from gitops_guard.documents import load_file
-from gitops_guard.repository import Repository
+from gitops_guard.checks.syncwaves import appofapps
+from gitops_guard.core.documents import load_file
+from gitops_guard.repo.repository import Repository
 
 CHILD = """\
 apiVersion: argoproj.io/v1alpha1

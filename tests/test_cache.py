@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from gitops_guard.cache import cache_dir, repository_cache_file
+from gitops_guard.core.cache import cache_dir, repository_cache_file
 
 
 def test_cache_files_live_under_xdg_cache_home_one_per_repository(tmp_path, monkeypatch):

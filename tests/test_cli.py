@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from gitops_guard import __version__
-from gitops_guard.cli import ALL_FORMATS, COMMANDS, expand_paths
-from gitops_guard.report import FORMATS
+from gitops_guard.cli import ALL_FORMATS, COMMANDS
+from gitops_guard.core.pipeline import expand_paths
+from gitops_guard.core.report import FORMATS
 
 GOOD = (
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, DATA
-from gitops_guard.documents import load_file
-from gitops_guard.images import sites
+from gitops_guard.checks.images.check import sites
+from gitops_guard.core.documents import load_file
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="real-world corpus not present")
 

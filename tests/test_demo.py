@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from gitops_guard import demo
+from gitops_guard.scaffold import demo
 
 
 def test_demo_passes_then_catches_every_planted_mistake(cli, tmp_path):

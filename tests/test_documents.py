@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from gitops_guard import documents
-from gitops_guard.documents import (
+from gitops_guard.core import documents
+from gitops_guard.core.documents import (
     Map,
     Seq,
     containers,

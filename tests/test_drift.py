@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from gitops_guard import drift
+from gitops_guard.change import drift
 
 DRIFT = DATA / "promotion" / "drift"
 RENDERER = drift.renderer()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitops_guard.findings import Finding, exit_code, filter_suppressed, is_suppressed
+from gitops_guard.core.findings import Finding, exit_code, filter_suppressed, is_suppressed
 
 
 def f(line: int, rule: str = "image/tag-latest", severity: str | None = None) -> Finding:

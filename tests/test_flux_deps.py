@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gitops_guard import flux_deps
-from gitops_guard.documents import load_file
-from gitops_guard.repository import Repository
+from gitops_guard.checks.syncwaves import flux_deps
+from gitops_guard.core.documents import load_file
+from gitops_guard.repo.repository import Repository
 
 
 @pytest.fixture(autouse=True)

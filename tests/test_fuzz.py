@@ -9,10 +9,10 @@ import contextlib
 import io
 from pathlib import Path
 
-from gitops_guard import images
+from gitops_guard.checks.images import check as images
 from gitops_guard.cli import main
-from gitops_guard.documents import load_bytes, to_plain
-from gitops_guard.policy import DEFAULTS, Policy, deep_merge
+from gitops_guard.core.documents import load_bytes, to_plain
+from gitops_guard.core.policy import DEFAULTS, Policy, deep_merge
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from gitops_guard import images
-from gitops_guard.documents import load_file, load_text
-from gitops_guard.policy import DEFAULTS, Policy, deep_merge, load_policy
-from gitops_guard.rules import RULES
+from gitops_guard.checks.images import check as images
+from gitops_guard.core.documents import load_file, load_text
+from gitops_guard.core.policy import DEFAULTS, Policy, deep_merge, load_policy
+from gitops_guard.core.rules import RULES
 
 HERE = DATA / "check-images"
 GOOD = sorted(p for p in (HERE / "good").rglob("*.yaml"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from gitops_guard import kgraph
-from gitops_guard.repository import Repository
+from gitops_guard.repo import kgraph
+from gitops_guard.repo.repository import Repository
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +73,7 @@ def test_broken_kustomization_lists_nothing(tmp_path):
 
 
 def test_given_kustomizations_are_not_parsed_again(tmp_path, monkeypatch):
-    from gitops_guard.documents import load_file
+    from gitops_guard.core.documents import load_file
 
     root = tmp_path / "repo"
     _write(

@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from gitops_guard import listing
+from gitops_guard.repo import listing
 
 
 @pytest.fixture(autouse=True)

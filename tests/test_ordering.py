@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gitops_guard import ordering
-from gitops_guard.applications import Application, make_obj
-from gitops_guard.documents import load_text
+from gitops_guard.checks.syncwaves import ordering
+from gitops_guard.core.documents import load_text
+from gitops_guard.repo.applications import Application, make_obj
 
 
 def _app(text: str, **kwargs) -> Application:

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 import yaml
 from conftest import ROOT
-from gitops_guard import policy as policy_mod
-from gitops_guard.policy import (
+from gitops_guard.core import policy as policy_mod
+from gitops_guard.core.policy import (
     DEFAULT_TAG_PATTERN,
     Policy,
     PolicyError,

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, GIT_ENV, git, init_repo
-from gitops_guard import overlays, yamledit
-from gitops_guard.promote import slot_edits_for
+from gitops_guard.change.promote import slot_edits_for
+from gitops_guard.core import yamledit
+from gitops_guard.repo import overlays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

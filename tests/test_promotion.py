@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, DATA, git, hooks_config, init_repo
-from gitops_guard.promotion import check_repository
+from gitops_guard.checks.promotion import check_repository
 
 CHECK = DATA / "promotion" / "check"
 DIGEST_A = "sha256:" + "a" * 64
@@ -213,8 +213,8 @@ def test_malformed_overlay_is_a_yaml_finding(chdir, cli):
 
 
 def test_digest_and_tag_matching():
-    from gitops_guard.promotion import _same_artifact
-    from gitops_guard.reference import parse
+    from gitops_guard.checks.images.reference import parse
+    from gitops_guard.checks.promotion import _same_artifact
 
     tagged = parse("r.example.com/web:v1")
     pinned = parse(f"r.example.com/web:v1@{DIGEST_A}")
@@ -259,7 +259,7 @@ def test_a_policy_given_outside_policies_does_not_move_the_root(chdir, cli):
 
 
 def test_many_tags_are_listed_newest_last_in_version_order():
-    from gitops_guard.promotion import _listing, _natural
+    from gitops_guard.checks.promotion import _listing, _natural
 
     labels = sorted([f"v1.{i}.0" for i in range(12)], key=_natural)
     assert labels[-2:] == ["v1.10.0", "v1.11.0"]

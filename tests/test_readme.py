@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT
-from gitops_guard.rules import RULES
+from gitops_guard.core.rules import RULES
 
 ROW = re.compile(r"^\| `([a-z]+/[a-z0-9-]+)` \| (\w+) \| (.+) \|$", re.MULTILINE)
 

@@ -6,8 +6,8 @@ nothing else.
 from __future__ import annotations
 
 import pytest
-from gitops_guard import reference
-from gitops_guard.reference import Reference, ReferenceError, parse, registry_matches
+from gitops_guard.checks.images import reference
+from gitops_guard.checks.images.reference import Reference, ReferenceError, parse, registry_matches
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

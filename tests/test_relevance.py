@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from gitops_guard import relevance
-from gitops_guard.applications import Builder
-from gitops_guard.documents import load_file, load_text
-from gitops_guard.repository import Repository
+from gitops_guard.core.documents import load_file, load_text
+from gitops_guard.repo import relevance
+from gitops_guard.repo.applications import Builder
+from gitops_guard.repo.repository import Repository
 
 
 @pytest.fixture(autouse=True)

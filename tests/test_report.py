@@ -15,9 +15,9 @@ import json
 
 import jsonschema
 import pytest
-from gitops_guard.findings import Finding
-from gitops_guard.report import FORMATS, write
-from gitops_guard.rules import RULES
+from gitops_guard.core.findings import Finding
+from gitops_guard.core.report import FORMATS, write
+from gitops_guard.core.rules import RULES
 
 FINDINGS = [
     Finding("b/pod.yaml", 7, 14, "image/tag-latest", "uses tag 'latest'", "error"),

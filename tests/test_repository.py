@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from conftest import init_repo
-from gitops_guard.documents import load_file
-from gitops_guard.repository import Repository, find_root
+from gitops_guard.core.documents import load_file
+from gitops_guard.repo.repository import Repository, find_root
 
 
 def test_root_is_the_git_work_tree_around_the_working_directory(tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ def test_new_generates_into_dir_named_after_repo_slug(cli, chdir):
 
 
 def test_new_writes_the_policy_schema_the_policy_points_at(cli, chdir):
-    from gitops_guard.policy import schema
+    from gitops_guard.core.policy import schema
 
     assert cli("new", "--no-input")[0] == 0
     repo = chdir / "demo-gitops"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from gitops_guard import secret_baseline as sb
+from gitops_guard.checks.secrets import baseline as sb
 
 
 def entry(name: str, digest: str, line: int = 1) -> dict:

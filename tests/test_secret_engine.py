@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gitops_guard.secret_engine import Engine, hash_secret
+from gitops_guard.checks.secrets.engine import Engine, hash_secret
 
 TOKEN = "ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM"
 #: base64-looking, entropy about 3.9: over a 3.0 limit, under the default 4.5

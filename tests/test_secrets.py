@@ -238,7 +238,7 @@ def test_invalid_base64_in_data_is_said(tmp_path, cli):
     ],
 )
 def test_sensitive_names(name, kind):
-    from gitops_guard.secrets import sensitive_kind
+    from gitops_guard.checks.secrets.values import sensitive_kind
 
     assert sensitive_kind(name) == kind
 
@@ -248,13 +248,13 @@ def test_sensitive_names(name, kind):
     [("changeme", True), ("CHANGE_ME", True), ("xxxxxxxx", True), ("", True), ("s3cr3t!x", False)],
 )
 def test_dummies(value, dummy):
-    from gitops_guard.secrets import is_dummy
+    from gitops_guard.checks.secrets.values import is_dummy
 
     assert is_dummy(value) is dummy
 
 
 def test_mask_shows_a_few_characters_and_the_length():
-    from gitops_guard.secrets import mask
+    from gitops_guard.checks.secrets.values import mask
 
     assert mask("ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM") == "'ghp_...' (40 chars)"
     assert mask("short") == "'...' (5 chars)"
@@ -359,7 +359,7 @@ def test_key_value_look_alikes_pass(name, text, tmp_path, cli):
 
 
 def test_assignment_parsing():
-    from gitops_guard.secrets import assignment
+    from gitops_guard.checks.secrets.values import assignment
 
     assert assignment("export A=b") == ("A", "b", 10)
     assert assignment('  X_Y = "v w" ') == ("X_Y", "v w", 10)
@@ -394,7 +394,7 @@ def test_a_40_hex_value_skips_the_entropy_check_only_under_a_git_id_key(
      ("sha1", True), ("refs", True), ("auth", False), ("webhookId", False), ("prefix", False)],
 )  # fmt: skip
 def test_git_id_keys(name, git):
-    from gitops_guard.secrets import is_git_id_key
+    from gitops_guard.checks.secrets.values import is_git_id_key
 
     assert is_git_id_key(name) is git
 
@@ -435,7 +435,7 @@ def test_non_utf8_text_is_still_scanned(tmp_path, cli):
 
 
 def test_huge_file_is_scanned_up_to_the_limit(tmp_path, cli, monkeypatch):
-    from gitops_guard import secrets
+    from gitops_guard.checks.secrets import check as secrets
 
     MAX_FILE_BYTES = 1024 * 1024  # the real limit is 10 MiB; the logic is the same
     monkeypatch.setattr(secrets, "MAX_FILE_BYTES", MAX_FILE_BYTES)
@@ -450,10 +450,10 @@ def test_huge_file_is_scanned_up_to_the_limit(tmp_path, cli, monkeypatch):
 
 
 def test_a_huge_line_is_scanned_in_windows_up_to_a_bound(tmp_path, cli, monkeypatch):
-    from gitops_guard import secrets
+    from gitops_guard.checks.secrets import lines
 
     MAX_LINE_CHARS = 300_000
-    monkeypatch.setattr(secrets, "MAX_LINE_CHARS", MAX_LINE_CHARS)
+    monkeypatch.setattr(lines, "MAX_LINE_CHARS", MAX_LINE_CHARS)
     path = tmp_path / "bundle.min.js"
     path.write_text("x" * 150_000 + f' t="{PLANTED[0]}"' + "y" * MAX_LINE_CHARS, "utf-8")
     code, out, _ = cli("check-secrets", str(path))
@@ -675,8 +675,8 @@ FUZZ_TOKENS = [
 
 
 def test_arbitrary_input_never_raises(tmp_path):
-    from gitops_guard.secret_engine import Engine
-    from gitops_guard.secrets import BROKEN_YAML, scan_file
+    from gitops_guard.checks.secrets.check import BROKEN_YAML, scan_file
+    from gitops_guard.checks.secrets.engine import Engine
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 

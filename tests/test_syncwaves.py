@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, DATA, hooks_config
-from gitops_guard.rules import RULES
+from gitops_guard.core.rules import RULES
 
 CASES = DATA / "check-sync-waves"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
@@ -241,8 +241,8 @@ def test_policy_section_per_environment(cli, chdir):
 
 def test_a_component_without_api_version_is_checked_as_a_kustomization():
     # kustomize accepts `kind: Component` in a kustomization.yaml with no apiVersion
-    from gitops_guard.documents import load_text
-    from gitops_guard.syncwaves import check_annotations
+    from gitops_guard.checks.syncwaves.check import check_annotations
+    from gitops_guard.core.documents import load_text
 
     text = "kind: Component\ncommonAnnotations:\n  argocd.argoproj.io/sync-wave: soon\n"
     found = check_annotations(load_text("db/kustomization.yaml", text))

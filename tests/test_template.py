@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, git
-from gitops_guard.rules import RULES
+from gitops_guard.cli import main
+from gitops_guard.core.rules import RULES
 
 TEMPLATE = ROOT / "template"
 PROJECT = TEMPLATE / "{{cookiecutter.repo_slug}}"
@@ -161,7 +162,7 @@ def test_policy_has_schema_comment_and_commented_stricter_options(generated):
     text = (repo / "policies/gitops-guard.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     assert "#       require_digest: true" in text
-    from gitops_guard.policy import load_policy
+    from gitops_guard.core.policy import load_policy
 
     policy = load_policy(repo / "policies/gitops-guard.yaml")  # valid against the schema
     assert policy.section("images")["allowed_registries"] == [REGISTRY]
@@ -180,8 +181,8 @@ def uncomment_stricter_options(text: str) -> str:
 def test_the_stricter_options_uncommented_validate_and_the_repository_still_passes(
     generated, tmp_path
 ):
-    from gitops_guard import demo
-    from gitops_guard.policy import load_policy
+    from gitops_guard.core.policy import load_policy
+    from gitops_guard.scaffold import demo
 
     repo = tmp_path / "repo"
     shutil.copytree(generated[("argocd", "github", "sealed-secrets", "kustomize")], repo)
@@ -214,12 +215,12 @@ def test_the_stricter_options_uncommented_validate_and_the_repository_still_pass
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")
     for check in demo.CHECKS:
-        outcome = demo.run_check(repo, check)
+        outcome = demo.run_check(repo, check, main)
         assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
 
 
 def load_policy_text(path: Path, text: str):
-    from gitops_guard.policy import load_policy
+    from gitops_guard.core.policy import load_policy
 
     path.write_text(text)
     return load_policy(path)
@@ -487,7 +488,7 @@ def test_a_broken_ci_file_fails_its_schema(generated, tmp_path):
 
 @pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
 def test_every_combination_passes_its_own_checks(generated, combo, tmp_path):
-    from gitops_guard import demo
+    from gitops_guard.scaffold import demo
 
     repo = tmp_path / "repo"
     shutil.copytree(generated[combo], repo)
@@ -495,7 +496,7 @@ def test_every_combination_passes_its_own_checks(generated, combo, tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")
     for check in demo.CHECKS:
-        outcome = demo.run_check(repo, check)
+        outcome = demo.run_check(repo, check, main)
         assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
 
 
@@ -526,7 +527,7 @@ def test_bad_answers_fail_with_the_reason_and_leave_no_folder(tmp_path, capfd, a
 
 
 def _pre_gen():
-    from gitops_guard.scaffold import _pre_gen_module
+    from gitops_guard.scaffold.new import _pre_gen_module
 
     return _pre_gen_module()
 
@@ -628,7 +629,7 @@ def test_cruft_create_and_update_from_the_repository(hooks_repo, run_pre_commit,
 def test_the_generated_promotion_flow_works(tmp_path, cli, monkeypatch, fmt):
     import importlib.util
 
-    for module in ("gitops_guard.promote", "gitops_guard.promotion"):
+    for module in ("gitops_guard.change.promote", "gitops_guard.checks.promotion"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not in this version")
     repo = generate(tmp_path, app_format=fmt)

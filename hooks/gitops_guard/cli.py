@@ -15,10 +15,11 @@ import os
 import sys
 
 from gitops_guard import __version__
+from gitops_guard.core.errors import UsageError
 
 TYPE_CHECKING = False  # start-up time: typing, dataclasses and pathlib are not imported
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
 USAGE_ERROR = 2
@@ -54,39 +55,41 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "check-images": Command(
-        "gitops_guard.images", "image references against the image policy", "files"
+        "gitops_guard.checks.images.check", "image references against the image policy", "files"
     ),
     "check-secrets": Command(
         # "run": it scans every text file (not only YAML) and handles its own files
-        "gitops_guard.secrets",
+        "gitops_guard.checks.secrets.check",
         "committed secrets (Kubernetes-aware, detect-secrets)",
         "run",
     ),
     "check-sync-waves": Command(
-        "gitops_guard.syncwaves", "sync-wave / hook / sync-option annotations and ordering", "files"
+        "gitops_guard.checks.syncwaves.check",
+        "sync-wave / hook / sync-option annotations and ordering",
+        "files",
     ),
     "check-promotion": Command(
-        "gitops_guard.promotion",
+        "gitops_guard.checks.promotion",
         "each environment only runs artifacts its predecessor ran",
         "files",
         files_required=False,
     ),
     "promote": Command(
-        "gitops_guard.promote", "copy an app's image references to the next env", formats=()
+        "gitops_guard.change.promote", "copy an app's image references to the next env", formats=()
     ),
     "drift": Command(
-        "gitops_guard.drift",
+        "gitops_guard.change.drift",
         "render two overlays and report their differences",
         formats=("text", "json"),
     ),
     "new": Command(
-        "gitops_guard.scaffold",
+        "gitops_guard.scaffold.new",
         "generate a repository from the bundled template",
         formats=(),
         policy=False,
     ),
     "demo": Command(
-        "gitops_guard.demo",
+        "gitops_guard.scaffold.demo",
         "generate a sample repository and run every check",
         formats=(),
         policy=False,
@@ -97,10 +100,6 @@ COMMANDS: dict[str, Command] = {
 }
 #: options that take a value and may come before the command (``--policy p.yaml check-images``)
 _VALUE_OPTIONS = ("--policy", "--format")
-
-
-class UsageError(Exception):
-    """Bad command line or configuration: exit 2 with one line on stderr."""
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -274,7 +273,10 @@ def _main(argv: list[str]) -> int:
     args.command = command
     spec = COMMANDS[command]
     if spec.mode == "files":
+        from gitops_guard.core.pipeline import run_file_check
+
         return run_file_check(args, module)
+    args.dispatch = main  # a command that runs other commands (demo) calls back through it
     return int(module.run(args))
 
 
@@ -282,102 +284,11 @@ def run(args: argparse.Namespace) -> int:
     """``policy-schema``: print the policy file's JSON Schema."""
     import json
 
-    from gitops_guard.policy import schema
+    from gitops_guard.core.policy import schema
 
     json.dump(schema(), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
-
-
-# -- the shared path of every checking command: files -> documents -> checks -> report --------
-
-
-def load_policy_or_fail(args: argparse.Namespace) -> Any:
-    from gitops_guard.policy import PolicyError, load_policy
-
-    try:
-        return load_policy(args.policy)
-    except PolicyError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def expand_paths(paths: Iterable[str], wanted: Callable[[str], bool] | None = None) -> list[str]:
-    """Files as given (pre-commit chose them); folders expanded to the files below them whose
-    name is ``wanted`` (default: the YAML ones, ``documents.is_yaml_name``), hidden folders
-    skipped. Every command that takes folders expands them here."""
-    if wanted is None:
-        from gitops_guard.documents import is_yaml_name as wanted
-    result: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                result.extend(os.path.join(folder, f) for f in sorted(files) if wanted(f))
-        elif not os.path.exists(path):
-            raise UsageError(f"{path}: no such file or folder")
-        else:
-            result.append(path)
-    return result
-
-
-def run_file_check(args: argparse.Namespace, module: Any) -> int:
-    from gitops_guard.documents import is_yaml_name, load_file
-
-    policy = load_policy_or_fail(args)
-    # `$(git ls-files)` names READMEs too: the YAML checks read YAML files only
-    paths = [p for p in expand_paths(args.files or []) if is_yaml_name(os.path.basename(p))]
-    findings: list[Any] = []
-    check_files: Callable[..., Any] | None = getattr(module, "check_files", None)
-    if check_files is not None:
-        sources = [load_file(p) for p in paths]
-        for source in sources:
-            findings.extend(source.problems)
-        findings.extend(check_files(sources, policy, args))
-        return finish(findings, sources, policy, args)
-    sources = []
-    for path in paths:  # one file at a time: its parsed documents are dropped once checked
-        source = load_file(path)
-        findings.extend(source.problems)
-        if source.documents or source.skipped == "helm template":
-            findings.extend(module.check(source, policy))
-            source.documents = []
-        sources.append(source)
-    return finish(findings, sources, policy, args)
-
-
-def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) -> int:
-    """Suppressions, severities, report, exit code: the same for every checking command."""
-    from gitops_guard.documents import environment_of
-    from gitops_guard.findings import exit_code, filter_suppressed
-    from gitops_guard.report import write
-    from gitops_guard.rules import RULES
-
-    by_path: dict[str, list[Any]] = {}
-    for finding in findings:
-        by_path.setdefault(finding.path, []).append(finding)
-    # lines only of the files with findings (splitting 5,000 clean files costs time)
-    source_by_path = {s.path: s for s in sources} if by_path else {}
-    kept = []
-    for path, items in by_path.items():
-        source = source_by_path.get(path)
-        lines = source.lines if source is not None else _read_lines(path)
-        env = environment_of(path)  # environments.<env>.rules override the top level
-        for finding in filter_suppressed(items, lines):
-            rule = RULES.get(finding.rule)
-            default = finding.severity or (rule.severity if rule else "error")
-            severity = policy.severity(finding.rule, default, env)
-            if severity != "off":
-                kept.append(finding.with_severity(severity))
-    write(kept, getattr(args, "format", "text"), sys.stdout)
-    return exit_code(kept)
-
-
-def _read_lines(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().splitlines()
-    except OSError:
-        return []
 
 
 if __name__ == "__main__":

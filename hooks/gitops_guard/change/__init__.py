@@ -1,0 +1,1 @@
+"""Commands that change the repository or compare its environments: promote, drift."""

@@ -1,0 +1,1 @@
+"""check-images: image references against the image policy."""

@@ -1,0 +1,488 @@
+"""check-images: every image reference in a file, checked against the image policy.
+
+Images are found wherever they sit: any ``image:`` string in a Kubernetes object (pod specs of
+every workload kind, CronJob templates, Rollouts, Knative, Tekton steps, operator CRs),
+``image:`` mappings of Helm values (``registry/repository/tag/digest``) in values files,
+HelmRelease ``spec.values`` and Argo CD ``helm.valuesObject``, kustomize and Flux
+``images:`` entries (evaluated as the reference kustomize would produce), and Argo CD
+``kustomize.images`` strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gitops_guard.checks.images import reference
+from gitops_guard.core.documents import (
+    Document,
+    Map,
+    Pos,
+    Seq,
+    SourceFile,
+    environment_of,
+    is_kustomization,
+    is_values_file,
+    load_text,
+    pod_specs,
+)
+from gitops_guard.core.documents import containers as _containers
+from gitops_guard.core.findings import Finding
+
+TYPE_CHECKING = False  # start-up time: typing is not imported at run time
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    from gitops_guard.core.policy import Policy
+
+
+class ImageSite:
+    """One image reference as the cluster would see it, with where each part was written."""
+
+    __slots__ = ("digest_pos", "name_pos", "pos", "tag_known", "tag_pos", "text", "where")
+
+    def __init__(
+        self,
+        text: str,
+        pos: Pos,
+        where: str,
+        name_pos: Pos | None = None,
+        tag_pos: Pos | None = None,
+        digest_pos: Pos | None = None,
+        tag_known: bool = True,
+    ) -> None:
+        self.text = text
+        self.pos = pos
+        self.where = where
+        self.name_pos = name_pos
+        self.tag_pos = tag_pos
+        self.digest_pos = digest_pos
+        #: False when the tag comes from elsewhere (kustomize entry without newTag, chart
+        #: default)
+        self.tag_known = tag_known
+
+
+def sites(source: SourceFile) -> Iterator[ImageSite]:
+    """Every image reference in the file."""
+    values_file = is_values_file(source.path)
+    for doc in source.documents:
+        data = doc.data
+        if isinstance(data, Seq):
+            yield from _json_patch(data)
+            continue
+        if not isinstance(data, Map):
+            continue
+        if is_kustomization(source.path, doc):
+            yield from _kustomize_entries(data.get("images"), "kustomize images")
+            yield from _inline_patches(source, data)
+            continue
+        if not doc.is_kubernetes and not values_file:
+            continue  # not a manifest, not values: nothing of ours
+        group = doc.group
+        if group == "kyverno.io" or group.endswith(".kyverno.io"):
+            continue  # policies hold image *patterns* ("!*:latest"), not references
+        if doc.kind == "ImageRepository" and group == "image.toolkit.fluxcd.io":
+            yield from _flux_image_repository(data)
+            continue
+        api = doc.api_version or ""
+        if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
+            spec = data.get("spec")
+            if isinstance(spec, Map):
+                yield from _kustomize_entries(spec.get("images"), "Flux Kustomization images")
+        if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
+            yield from _argocd_images(source, data)
+        yield from _image_keys(data)
+        for values in _values_roots(doc, data, values_file):
+            yield from _flat_helm_images(values)
+
+
+def _flux_image_repository(data: Map) -> Iterator[ImageSite]:
+    """Flux ``ImageRepository.spec.image`` names a repository to scan: no tag by design."""
+    spec = data.get("spec")
+    if isinstance(spec, Map) and isinstance(spec.get("image"), str):
+        pos = spec.at("image")
+        yield ImageSite(spec["image"], pos, "Flux image repository", name_pos=pos, tag_known=False)
+
+
+def _values_roots(doc: Document, data: Map, values_file: bool) -> Iterator[Map]:
+    """Helm values: a values file, HelmRelease ``spec.values``, Argo CD ``valuesObject``."""
+    if not doc.is_kubernetes:
+        if values_file:
+            yield data
+        return
+    spec = data.get("spec")
+    if not isinstance(spec, Map):
+        return
+    api = doc.api_version or ""
+    if doc.kind == "HelmRelease" and api.startswith("helm.toolkit.fluxcd.io/"):
+        values = spec.get("values")
+        if isinstance(values, Map):
+            yield values
+    elif doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
+        for source in _argocd_sources(data):
+            helm = source.get("helm")
+            values = helm.get("valuesObject") if isinstance(helm, Map) else None
+            if isinstance(values, Map):
+                yield values
+
+
+def _flat_helm_images(values: Map) -> Iterator[ImageSite]:
+    """Charts that spell an image without an ``image:`` key: ``redis: {repository, tag}``.
+
+    (``image: {repository, tag}`` is found by :func:`_image_keys`.)
+    """
+    maps = [item for item in _walk_data(values) if isinstance(item, Map)]
+    under_image = {id(m["image"]) for m in maps if isinstance(m.get("image"), Map)}
+    for item in maps:
+        if (
+            id(item) not in under_image
+            and _is_set(item.get("repository"))
+            and ("tag" in item or "digest" in item)
+        ):
+            yield _helm_image(item)
+
+
+def _image_keys(data: Map) -> Iterator[ImageSite]:
+    """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings.
+
+    An empty ``image: ""`` or ``repository: ""`` is a chart's "not set" (the template falls
+    back to a default): not a reference. Only a container must name its image.
+    """
+    containers: set[int] | None = None
+    for item in _walk_data(data):
+        if not isinstance(item, Map) or "image" not in item:
+            continue
+        value = item["image"]
+        if isinstance(value, str):
+            if not value.strip():
+                if containers is None:  # rare: find the containers only when needed
+                    containers = {id(c) for spec in pod_specs(data) for _, c in _containers(spec)}
+                if id(item) not in containers:
+                    continue
+            where = f"container {item['name']}" if isinstance(item.get("name"), str) else "image"
+            yield ImageSite(value, item.at("image"), where)
+        elif isinstance(value, Map) and _is_set(value.get("repository")):
+            yield _helm_image(value)
+
+
+def _is_set(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+#: keys whose values are labels, annotations and names, never image references
+_NOT_DATA = frozenset(("metadata", "labels", "annotations", "matchLabels"))
+
+
+def _walk_data(data: Any) -> Iterator[Any]:
+    """Like :func:`walk`, but metadata, labels and annotations are not entered."""
+    stack = [data]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, (dict, list)) and key not in _NOT_DATA:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+
+
+def _json_patch(ops: Seq) -> Iterator[ImageSite]:
+    """JSON 6902 patches: ``value:`` objects, and ``.../image`` paths with a string value."""
+    for op in ops:
+        if not isinstance(op, Map) or "op" not in op:
+            continue
+        value = op.get("value")
+        if isinstance(value, Map):
+            yield from _image_keys(value)
+        elif isinstance(value, str) and str(op.get("path", "")).endswith("/image"):
+            yield ImageSite(value, op.at("value"), "JSON patch image")
+
+
+def _inline_patches(source: SourceFile, kustomization: Map) -> Iterator[ImageSite]:
+    """Patches written inline in a kustomization are YAML inside a string: parse them too."""
+    holders: list[tuple[Any, Any]] = []
+    for key in ("patches", "patchesJson6902"):
+        entries = kustomization.get(key)
+        if isinstance(entries, Seq):
+            holders.extend((entry, "patch") for entry in entries if isinstance(entry, Map))
+    strategic = kustomization.get("patchesStrategicMerge")
+    if isinstance(strategic, Seq):
+        holders.extend((strategic, i) for i in range(len(strategic)))
+    for holder, key in holders:
+        text = holder[key] if isinstance(holder, Seq) else holder.get(key)
+        if isinstance(text, str) and "image" in text:
+            yield from _embedded(source, holder, key, sites)
+
+
+def _embedded(
+    source: SourceFile, holder: Any, key: Any, extract: Callable[[SourceFile], Iterator[ImageSite]]
+) -> Iterator[ImageSite]:
+    """Images in YAML written inside a string (an inline patch, Argo CD ``helm.values``),
+    reported at their place in the file when the string is a block scalar."""
+    line, col = holder.at(key)
+    line_shift, col_shift = _block_offset(source.lines, line, col)
+    text = holder[key]
+    inner = SourceFile(source.path, text, load_text(source.path, text).documents)
+    for site in extract(inner):
+        yield _shifted(site, line_shift, col_shift, (line, col))
+
+
+def _values_text(inner: SourceFile) -> Iterator[ImageSite]:
+    for doc in inner.documents:
+        if isinstance(doc.data, Map):
+            yield from _image_keys(doc.data)
+            yield from _flat_helm_images(doc.data)
+
+
+def _block_offset(lines: list[str], line: int, col: int) -> tuple[int, int] | tuple[None, None]:
+    """How a block scalar's content maps onto the file: (line shift, column shift)."""
+    if not 1 <= line <= len(lines) or lines[line - 1][col - 1 : col] not in ("|", ">"):
+        return None, None  # a quoted one-line patch: report at the patch itself
+    for number in range(line + 1, len(lines) + 1):
+        content = lines[number - 1]
+        if content.strip():
+            return line, len(content) - len(content.lstrip(" "))
+    return None, None
+
+
+def _shifted(site: ImageSite, dl: int | None, dc: int | None, fallback: Pos) -> ImageSite:
+    def move(pos: Pos | None) -> Pos | None:
+        if pos is None:
+            return None
+        if dl is None or dc is None:
+            return fallback
+        return (pos[0] + dl, pos[1] + dc)
+
+    return ImageSite(
+        site.text,
+        move(site.pos) or fallback,
+        site.where,
+        move(site.name_pos),
+        move(site.tag_pos),
+        move(site.digest_pos),
+        site.tag_known,
+    )
+
+
+def _helm_image(image: Map) -> ImageSite:
+    repository = image["repository"]
+    registry = image.text("registry")
+    name = f"{registry.rstrip('/')}/{repository}" if registry else repository
+    tag = image.text("tag")
+    digest = image.text("digest")
+    text = name
+    if tag:
+        text += f":{tag}"
+    if digest:
+        text += f"@{digest}"
+    return ImageSite(
+        text,
+        image.at("repository"),
+        "Helm values image",
+        name_pos=image.at("registry") if registry else image.at("repository"),
+        tag_pos=image.at("tag") if tag else None,
+        digest_pos=image.at("digest") if digest else None,
+        tag_known=bool(tag or digest),
+    )
+
+
+def _kustomize_entries(entries: Any, where: str) -> Iterator[ImageSite]:
+    """kustomize ``images:``: ``newName``/``newTag``/``digest`` replace parts of ``name``."""
+    if not isinstance(entries, Seq):
+        return
+    for entry in entries:
+        if not isinstance(entry, Map):
+            continue
+        name = entry.text("newName") or entry.text("name")
+        if not name:
+            continue
+        tag = entry.text("newTag")
+        digest = entry.text("digest")
+        text = name
+        if tag:
+            text += f":{tag}"
+        if digest:
+            text += f"@{digest}"
+        name_key = "newName" if entry.text("newName") else "name"
+        yield ImageSite(
+            text,
+            entry.at(name_key),
+            where,
+            name_pos=entry.at(name_key),
+            tag_pos=entry.at("newTag") if tag else None,
+            digest_pos=entry.at("digest") if digest else None,
+            # without newTag or digest the tag comes from the base manifest (checked there)
+            tag_known=bool(tag or digest),
+        )
+
+
+def _argocd_sources(app: Map) -> list[Map]:
+    """The sources of an Application, or of an ApplicationSet's template."""
+    spec = app.get("spec")
+    if isinstance(spec, Map) and app.get("kind") == "ApplicationSet":
+        template = spec.get("template")
+        spec = template.get("spec") if isinstance(template, Map) else None
+    if not isinstance(spec, Map):
+        return []
+    sources = [spec.get("source")]
+    if isinstance(spec.get("sources"), list):
+        sources.extend(spec["sources"])
+    return [source for source in sources if isinstance(source, Map)]
+
+
+def _argocd_images(source_file: SourceFile, app: Map) -> Iterator[ImageSite]:
+    """Argo CD sources: ``kustomize.images`` strings (``[old=]new[:tag][@digest]``), Helm
+    ``parameters`` (``image.repository`` / ``image.tag`` / ``image``) and a ``values`` string."""
+    for source in _argocd_sources(app):
+        kustomize = source.get("kustomize")
+        images = kustomize.get("images") if isinstance(kustomize, Map) else None
+        if isinstance(images, Seq):
+            for i, entry in enumerate(images):
+                if isinstance(entry, str):
+                    new = entry.split("=", 1)[1] if "=" in entry else entry
+                    yield ImageSite(new, images.at(i), "Argo CD kustomize image")
+        helm = source.get("helm")
+        if not isinstance(helm, Map):
+            continue
+        if isinstance(helm.get("parameters"), Seq):
+            yield from _helm_parameters(helm["parameters"])
+        if isinstance(helm.get("values"), str) and "image" in helm["values"]:
+            yield from _embedded(source_file, helm, "values", _values_text)
+
+
+_IMAGE_FIELDS = ("registry", "repository", "tag", "digest")
+
+
+def _helm_parameters(parameters: Seq) -> Iterator[ImageSite]:
+    """``--set``-style parameters: ``image.repository`` + ``image.tag`` make one image."""
+    groups: dict[str, Map] = {}
+    for entry in parameters:
+        if not isinstance(entry, Map) or not isinstance(entry.get("name"), str):
+            continue
+        value = entry.text("value")
+        if value is None:
+            continue
+        prefix, _, field = entry["name"].rpartition(".")
+        if field == "image":
+            yield ImageSite(value, entry.at("value"), "Argo CD Helm parameter")
+        elif field in _IMAGE_FIELDS:
+            group = groups.setdefault(prefix, Map())
+            group[field] = value
+            group.value_pos[field] = entry.at("value")
+    for group in groups.values():
+        if _is_set(group.get("repository")):
+            yield _helm_image(group)
+
+
+#: ``image: repo:tag`` on one line of a chart template, with nothing templated in it
+_TEMPLATE_IMAGE = re.compile(
+    r"""^(?P<lead>\s*(?:-\s+)?image:\s*)(?P<q>["']?)(?P<ref>[^\s"'#{}]+)(?P=q)\s*(?:#.*)?$"""
+)
+
+
+def _template_images(source: SourceFile) -> Iterator[ImageSite]:
+    """A chart template is not YAML, but an image written literally in it still ships:
+    ``image: nginx:latest`` in ``templates/deployment.yaml`` is checked line by line."""
+    for number, line in enumerate(source.lines, 1):
+        if "image:" not in line or "{{" in line:
+            continue
+        match = _TEMPLATE_IMAGE.match(line)
+        if match:
+            column = len(match.group("lead")) + 1
+            yield ImageSite(match.group("ref"), (number, column), "image in a chart template")
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """The policy's tag pattern; Python's FutureWarnings (``[[:alpha:]]``) stay off stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return re.compile(pattern)
+
+
+def check(source: SourceFile, policy: Policy) -> list[Finding]:
+    env = environment_of(source.path, policy.root_dir)
+    images = policy.section("images", env)
+    pattern_text = images.get("tag_pattern") or ""
+    pattern = _compile(pattern_text) if pattern_text else None
+    allowed = list(images.get("allowed_registries") or [])
+    require_digest = bool(images.get("require_digest"))
+    findings: list[Finding] = []
+
+    def add(pos: Pos | None, rule: str, message: str, site: ImageSite) -> None:
+        line, col = pos or site.pos
+        findings.append(Finding(source.path, line, col, rule, message))
+
+    found = _template_images(source) if source.skipped == "helm template" else sites(source)
+    for site in found:
+        if reference.is_templated(site.text):
+            add(
+                site.pos,
+                "image/unresolvable",
+                f"image {site.text!r} is templated; its value cannot be checked",
+                site,
+            )
+            continue
+        try:
+            ref = reference.parse(site.text)
+        except reference.ReferenceError as exc:
+            part_pos = {"tag": site.tag_pos, "digest": site.digest_pos}.get(exc.part)
+            add(
+                part_pos or site.pos,
+                "image/invalid-reference",
+                f"invalid image reference {_short(site.text)!r}: {exc}",
+                site,
+            )
+            continue
+        if allowed and not any(reference.registry_matches(ref, a) for a in allowed):
+            add(
+                site.name_pos,
+                "image/registry-not-allowed",
+                f"registry {ref.domain!r} of {ref.repository!r} is not allowed "
+                f"(allowed: {', '.join(allowed)})",
+                site,
+            )
+        if site.tag_known:
+            expected = f" matching {pattern_text}" if pattern_text else ""
+            if ref.tag is None and ref.digest is None:
+                add(
+                    site.pos,
+                    "image/tag-missing",
+                    f"image {ref.repository!r} has no tag, so it means 'latest'; "
+                    f"pin a tag{expected}",
+                    site,
+                )
+            elif ref.tag is not None and ref.tag.lower() == "latest":
+                add(
+                    site.tag_pos,
+                    "image/tag-latest",
+                    f"image {ref.repository!r} uses tag {ref.tag!r}, which floats; "
+                    f"pin a tag{expected}",
+                    site,
+                )
+            elif ref.tag is not None and pattern is not None and not pattern.search(ref.tag):
+                add(
+                    site.tag_pos,
+                    "image/tag-not-allowed",
+                    f'tag "{ref.tag}" does not match {pattern_text}',
+                    site,
+                )
+            if require_digest and ref.digest is None:
+                where = f" in {env}" if env else ""
+                add(
+                    site.digest_pos or site.tag_pos,
+                    "image/digest-required",
+                    f"image {ref.repository!r} must be pinned by @sha256: digest{where}",
+                    site,
+                )
+    return findings
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,1 @@
+"""check-secrets: committed secrets, on the detect-secrets engine."""

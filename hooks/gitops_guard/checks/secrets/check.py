@@ -1,0 +1,440 @@
+"""check-secrets: stop plaintext credentials in a GitOps repository, let encrypted forms pass.
+
+Kubernetes YAML is read with its structure: a core ``v1`` Secret with data is a finding
+whatever its values look like (its base64 is decoded to name what it holds); SealedSecret
+``encryptedData``, SOPS ``ENC[...]`` values and ExternalSecret ``remoteRef``s pass because of
+where they sit, while the plaintext corners of those forms (SealedSecret and ExternalSecret
+templates, SOPS keys exempted from encryption) are still scanned. Every other value goes
+through detect-secrets' plugins (engine.py) and the name rules: a key or an env /
+Helm parameter ``name`` that says password, token, secret or API key with a literal value.
+Files that are not YAML (the hook runs on every text file) are scanned line by line by
+detect-secrets, as ``detect-secrets-hook`` would.
+
+A secret's value never reaches a message: at most a few leading characters and its length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from typing import Any, NamedTuple
+
+from gitops_guard.checks.secrets.engine import Engine, hash_secret
+from gitops_guard.checks.secrets.kinds import KindRules, sops_config, sops_exempt
+from gitops_guard.checks.secrets.lines import LineRules
+from gitops_guard.checks.secrets.values import (
+    BINARY_PROBE,
+    ENCRYPTED,
+    GIT_OBJECT_ID,
+    KEYWORD_TYPE,
+    NAMES_A_FILE,
+    NAMES_A_SECRET,
+    NO_ENTROPY_KEY,
+    REFERENCE_ADVICE,
+    Candidate,
+    certificate_blob,
+    describe,
+    is_dummy,
+    is_git_id_key,
+    is_placeholder,
+    mask,
+    not_config,
+    public_certificate,
+    redact,
+    rule_for,
+    sensitive_kind,
+)
+from gitops_guard.core.documents import (
+    MAX_FILE_BYTES,
+    Document,
+    Map,
+    Pos,
+    Seq,
+    is_kustomization,
+    is_yaml_name,
+    load_text,
+)
+from gitops_guard.core.findings import INFO, WARNING, Finding
+
+# -- scanning one file ---------------------------------------------------------------------
+
+
+class FileScan(NamedTuple):
+    path: str
+    lines: list[str]
+    candidates: list[Candidate]
+
+
+class _Scanner(LineRules, KindRules):
+    """Scan one file's text: YAML with its structure, anything else line by line."""
+
+    def __init__(self, path: str, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self.out: list[Candidate] = []
+        self.taken: set[Pos] = set()
+        #: line offset of a YAML string parsed inside another file (Argo CD helm.values)
+        self.offset = 0
+        self.file_lines: list[str] = []
+        #: read ``KEY=value`` lines with their key (not in source code: see NOT_CONFIG_SUFFIXES)
+        self.assignments = not not_config(path)
+        #: the file's text, and whether a mapping in it repeats a key (see ``written``)
+        self.text = ""
+        self.duplicates = False
+        self._nodes: list[Any] | None = None
+
+    def add(self, pos: Pos, rule: str, message: str, secrets: tuple[str, ...], type_: str) -> None:
+        if pos in self.taken:
+            return
+        self.taken.add(pos)
+        # belt and braces: a key name or label that is itself a token is masked too
+        message = redact(message, self.engine)
+        finding = Finding(self.path, pos[0], pos[1], rule, message)
+        self.out.append(Candidate(finding, secrets, type_))
+
+    # -- YAML -------------------------------------------------------------------------------
+    def document(self, doc: Document, offset: int = 0) -> None:
+        data = doc.data
+        if not isinstance(data, (Map, Seq)):
+            return
+        self.offset = offset
+        kind = doc.kind if isinstance(data, Map) else None
+        group = doc.group if isinstance(data, Map) else ""
+        if kind == "List" and isinstance(data.get("items"), Seq):  # kubectl get -o yaml
+            for item in data["items"]:
+                if isinstance(item, Map):
+                    self.document(Document(doc.path, doc.index, item, item.pos), offset)
+            return
+        skip: set[int] = set()  # ids of subtrees handled (or exempted) by structure
+        names = True
+        sops = sops_config(data) if isinstance(data, Map) else None
+        if sops is not None:
+            skip.add(id(data["sops"]))
+        if isinstance(data, Map):
+            spec = data.get("spec")
+            if kind == "Secret" and doc.api_version == "v1":
+                self.core_secret(doc, skip, sops)
+            elif kind == "SealedSecret" and group.endswith("bitnami.com"):
+                if isinstance(spec, Map):
+                    if isinstance(spec.get("encryptedData"), Map):
+                        skip.add(id(spec["encryptedData"]))
+                    self.template(spec.get("template"), "SealedSecret", skip)
+            elif kind in ("ExternalSecret", "ClusterExternalSecret") and "external-secrets" in (
+                group
+            ):
+                names = False  # secretKey / remoteRef.key name things, they hold nothing
+                target = spec.get("target") if isinstance(spec, Map) else None
+                if isinstance(target, Map):
+                    self.template(target.get("template"), "ExternalSecret", skip)
+            elif is_kustomization(self.path, doc):
+                self.kustomization(data)
+            elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
+                self.argo_values(data)
+        self.walk(data, (), skip, names, sops)
+
+    def walk(
+        self, node: Any, path: tuple[Any, ...], skip: set[int], names: bool, sops: Any
+    ) -> None:
+        if id(node) in skip:
+            return
+        if isinstance(node, Map):
+            annotations = path[-2:] == ("metadata", "annotations")
+            pair = node.get("name")
+            pair_kind = sensitive_kind(pair) if names and "value" in node else None
+            for key, value in node.items():
+                if annotations and isinstance(key, str) and key.startswith("checksum/"):
+                    continue
+                sub = (*path, key)
+                if isinstance(value, (Map, Seq)):
+                    self.walk(value, sub, skip, names, sops)
+                    continue
+                text = node.text(key)
+                if text is None:
+                    continue
+                kind = None
+                if names and not annotations:
+                    kind = pair_kind if key == "value" else sensitive_kind(key)
+                label = pair if key == "value" and isinstance(pair, str) else str(key)
+                self.value(text, node.at(key), label, kind, sub, sops)
+        elif isinstance(node, Seq):
+            for i, item in enumerate(node):
+                if isinstance(item, (Map, Seq)):
+                    self.walk(item, (*path, i), skip, names, sops)
+                elif isinstance(item, str):
+                    self.value(item, node.at(i), str(path[-1]) if path else "", None, path, sops)
+
+    def _pos(self, pos: Pos) -> Pos:
+        return (pos[0] + self.offset, pos[1])
+
+    def value(
+        self,
+        text: str,
+        pos: Pos,
+        label: str,
+        kind: str | None,
+        path: tuple[Any, ...],
+        sops: Any,
+        advice: str = REFERENCE_ADVICE,
+    ) -> None:
+        stripped = text.strip()
+        if not stripped:
+            return
+        if sops is not None and not ENCRYPTED.match(stripped) and not sops_exempt(path, sops):
+            self.add(
+                self._pos(pos),
+                "secret/sops-not-encrypted",
+                f"{label}: value is not ENC[...] in a SOPS-encrypted file "
+                f"(edited after encryption?); re-encrypt with sops",
+                (stripped,),
+                KEYWORD_TYPE,
+            )
+            return
+        if is_placeholder(stripped) or public_certificate(stripped):
+            return
+        entropy = not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", "")) and not (
+            certificate_blob(stripped)
+        )
+        if "\n" in stripped and self.embedded(text, pos, label):
+            return
+        # most specific first: a provider token, then the name, then entropy
+        hits = self.engine.scan_value(stripped, entropy=False)
+        if not hits and kind is not None:
+            if (
+                not is_dummy(stripped)
+                and not NAMES_A_SECRET.match(stripped)
+                and not (NAMES_A_FILE.match(stripped))
+            ):
+                self.add(
+                    self._pos(pos),
+                    "secret/literal-credential",
+                    f"{label}: literal {kind} {mask(stripped)}; {advice}",
+                    (stripped,),
+                    KEYWORD_TYPE,
+                )
+            return
+        if not hits and entropy and not (GIT_OBJECT_ID.match(stripped) and is_git_id_key(label)):
+            hits = self.engine.scan_value(stripped, entropy=True)
+        if hits:
+            hit = hits[0]
+            self.add(
+                self._pos(pos),
+                rule_for(hit),
+                f"{label}: {describe(hit)}",
+                tuple(h.secret for h in hits),
+                hit.type,
+            )
+
+
+def scan_file(path: str, engine: Engine) -> FileScan:
+    """Everything check-secrets finds in one file, before baseline and pragmas."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES)
+    except OSError as exc:
+        finding = Finding(path, 1, 1, "secret/not-scanned", f"cannot read: {exc.strerror}")
+        return FileScan(path, [], [Candidate(finding.with_severity(WARNING), (), "")])
+    if b"\x00" in data[:BINARY_PROBE] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        finding = Finding(path, 1, 1, "secret/not-scanned", "binary file, not scanned")
+        return FileScan(path, [], [Candidate(finding.with_severity(INFO), (), "")])
+    text = _decode(data)
+    scanner = _Scanner(path, engine)
+    lines = text.splitlines()
+    scanner.file_lines = lines
+    scanner.text = text
+    if size > MAX_FILE_BYTES:
+        note = Finding(
+            path,
+            1,
+            1,
+            "secret/not-scanned",
+            f"{size} bytes: only the first {MAX_FILE_BYTES} were scanned",
+        )
+        scanner.out.append(Candidate(note.with_severity(WARNING), (), ""))
+        scanner.lines(lines)
+    elif is_yaml_name(os.path.basename(path)) or path.endswith(".json"):
+        # JSON is YAML: key-aware scanning (``"commit": "<sha>"`` is an id, not a secret)
+        source = load_text(path, text)
+        broken = [p for p in source.problems if p.rule in BROKEN_YAML]
+        if source.skipped or broken:
+            scanner.lines(lines)  # Helm templates, broken YAML: as detect-secrets would
+            if broken and not path.endswith(".json"):
+                # a line scan misses unquoted values (``data: {tls.key: LS0t...}``): a
+                # broken YAML file cannot pass as checked. JSON quotes every string, so the
+                # line scan sees its values (and JSONC files with comments are common).
+                for problem in broken:
+                    scanner.out.append(_not_checked_as_yaml(problem))
+        else:
+            scanner.duplicates = any(p.rule == "yaml/duplicate-key" for p in source.problems)
+            for doc in source.documents:
+                scanner.document(doc)
+            scanner.comments(lines)
+    else:
+        scanner.lines(lines)
+    return FileScan(path, lines, scanner.out)
+
+
+BROKEN_YAML = ("yaml/syntax", "yaml/tab", "yaml/too-complex")
+
+
+def _not_checked_as_yaml(problem: Finding) -> Candidate:
+    """The parser's error, an error-level finding of check-secrets: fixing it is what lets
+    the file be scanned with its structure (a Secret's data, names, encrypted forms)."""
+    message = f"{problem.message}; scanned line by line only, fix the YAML to have it checked"
+    message = redact(message)  # no engine: any long run in a parser's message is masked
+    finding = Finding(problem.path, problem.line, problem.column, problem.rule, message)
+    return Candidate(finding, (), "")
+
+
+def _decode(data: bytes) -> str:
+    """Text as far as it can be read: UTF-8 (or UTF-16 with a BOM), else bytes replaced."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8-sig", "replace")
+
+
+# -- allowlisting: pragma and baseline ----------------------------------------------------------
+
+PRAGMA = re.compile(r"pragma:\s?allowlist[ -]secret", re.IGNORECASE)
+PRAGMA_NEXT = re.compile(r"pragma:\s?allowlist[ -]nextline[ -]secret", re.IGNORECASE)
+
+
+def allowlisted(candidate: Candidate, lines: list[str]) -> bool:
+    """detect-secrets' ``pragma: allowlist secret`` on the line, or ``allowlist nextline
+    secret`` on the line above."""
+    n = candidate.finding.line
+    if 1 <= n <= len(lines) and PRAGMA.search(lines[n - 1]):
+        return True
+    return 2 <= n <= len(lines) + 1 and bool(PRAGMA_NEXT.search(lines[n - 2]))
+
+
+def in_baseline(candidate: Candidate, hashes: set[str]) -> bool:
+    return bool(candidate.secrets) and all(hash_secret(s) in hashes for s in candidate.secrets)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="files or folders to scan (folders: every file below, hidden folders skipped)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="detect-secrets baseline of accepted secrets (default: .secrets.baseline if present)",
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write the findings into the baseline (created if missing; audit marks kept) "
+        "instead of reporting them; scans the current folder when no FILE is given",
+    )
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Folders expand to every file below them (secrets hide in any text file), except
+    the baseline, which holds hashes of accepted secrets."""
+    from gitops_guard.core.pipeline import expand_paths
+
+    return expand_paths(paths, lambda name: not name.startswith(".secrets.baseline"))
+
+
+def scan(paths: list[str], engine: Engine, named: frozenset[str] = frozenset()) -> list[FileScan]:
+    """Scan every file; a binary file met in a folder is skipped quietly (images, archives),
+    one named on the command line is reported as not scanned."""
+    scans = []
+    for path in paths:
+        if os.path.basename(path) == ".secrets.baseline":
+            continue  # hashes of accepted secrets: random-looking by design
+        item = scan_file(path, engine)
+        if path not in named and item.candidates and not item.lines:
+            item = item._replace(candidates=[])
+        scans.append(item)
+    return scans
+
+
+def run(args: argparse.Namespace) -> int:
+    from gitops_guard.checks.secrets import baseline as secret_baseline
+    from gitops_guard.core.errors import UsageError
+    from gitops_guard.core.pipeline import finish, load_policy_or_fail
+
+    policy = load_policy_or_fail(args)
+    files = list(args.files or [])
+    if not files:
+        if not args.update_baseline:
+            raise UsageError("no FILE given (folders are scanned recursively)")
+        files = ["."]
+    baseline_path = args.baseline or secret_baseline.DEFAULT_PATH
+    try:
+        baseline = (
+            secret_baseline.load(args.baseline)
+            if args.baseline and not args.update_baseline
+            else secret_baseline.load_if_present(baseline_path)
+        )
+    except secret_baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    paths = expand(files)
+    with Engine(baseline.plugins_used if baseline else None) as engine:
+        scans = scan(paths, engine, frozenset(files))
+        if args.update_baseline:
+            return _update_baseline(baseline_path, baseline, scans, engine)
+    findings: list[Finding] = []
+    for item in scans:
+        hashes = baseline.hashes(item.path) if baseline else set()
+        for candidate in item.candidates:
+            if allowlisted(candidate, item.lines):
+                continue
+            if hashes and in_baseline(candidate, hashes):
+                continue
+            findings.append(candidate.finding)
+    return finish(findings, scans, policy, args)
+
+
+def _update_baseline(path: str, old: Any, scans: list[FileScan], engine: Engine) -> int:
+    import sys
+
+    from detect_secrets.settings import get_settings
+
+    from gitops_guard.checks.secrets import baseline as secret_baseline
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    count = 0
+    for item in scans:
+        name = secret_baseline.normalise(item.path)
+        entries: dict[str, dict[str, Any]] = {}
+        for candidate in item.candidates:
+            if not candidate.secrets or allowlisted(candidate, item.lines):
+                continue
+            for secret in candidate.secrets:
+                digest = hash_secret(secret)
+                entries.setdefault(
+                    digest,
+                    {
+                        "type": candidate.type,
+                        "filename": name,
+                        "hashed_secret": digest,
+                        "is_verified": False,
+                        "line_number": candidate.finding.line,
+                    },
+                )
+        if entries:
+            results[name] = list(entries.values())
+            count += len(entries)
+    settings = {"plugins_used": engine.plugins_used, **_filters_used(get_settings())}
+    payload = secret_baseline.updated(old, [s.path for s in scans], results, settings)
+    secret_baseline.write(path, payload)
+    print(
+        f"gitops-guard: wrote {path}: {count} secret(s) in {len(results)} file(s) accepted; "
+        "review them with 'detect-secrets audit'",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _filters_used(settings: Any) -> dict[str, Any]:
+    return {"filters_used": settings.json().get("filters_used", [])}

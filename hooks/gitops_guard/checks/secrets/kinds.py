@@ -1,0 +1,380 @@
+"""The per-kind rules: core Secrets, SealedSecret / ExternalSecret templates, SOPS files,
+kustomize generators and Argo CD Helm values.
+
+Each kind of object keeps credentials in its own places and encrypts them in its own way; each
+rule here knows one of them, and hands every other value back to the scanner's value rules.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from gitops_guard.checks.secrets.values import (
+    BINARY_PROBE,
+    KEYWORD_TYPE,
+    PLACEHOLDER_WORD,
+    article,
+    b64decode,
+    describe,
+    is_dummy,
+    is_placeholder,
+    mask,
+    public_certificate,
+    rule_for,
+    sensitive_kind,
+)
+from gitops_guard.core.documents import (
+    Document,
+    Map,
+    Pos,
+    Seq,
+    load_text,
+)
+
+
+class KindRules:
+    """Rules per kind of object, mixed into the scanner (they call ``add``, ``value`` and
+    ``document``)."""
+
+    def core_secret(self, doc: Document, skip: set[int], sops: Any) -> None:
+        data: Map = doc.data
+        entries: list[tuple[str, str, str, Pos]] = []  # key, as written, decoded, position
+        invalid: list[str] = []
+        for field in ("data", "stringData"):
+            values = data.get(field)
+            if not isinstance(values, Map):
+                continue
+            if sops is None:
+                skip.add(id(values))  # else: each value is checked against SOPS' rules
+            for key, written, pos in self.written(values):
+                if written is None or not written.strip():
+                    continue
+                written = written.strip()
+                if is_placeholder(written):
+                    continue
+                if sops is not None and not sops_exempt((field, key), sops):
+                    continue
+                decoded = written
+                if field == "data":
+                    raw = b64decode(written)
+                    if raw is None:
+                        invalid.append(str(key))
+                    else:
+                        decoded = raw.decode("utf-8", "replace")
+                entries.append((str(key), written, decoded, pos))
+        if not entries or all(public_certificate(e[2]) for e in entries):
+            return
+        unique = list(dict.fromkeys(e[0] for e in entries))
+        keys = ", ".join(unique[:5]) + (", ..." if len(unique) > 5 else "")
+        notes: list[str] = []
+        advice = "commit it encrypted (SealedSecret, SOPS) or reference it (ExternalSecret)"
+        if all(is_dummy(e[2]) or PLACEHOLDER_WORD.match(e[2]) for e in entries):
+            advice = (
+                "the values look like placeholders, and the next edit would commit real ones: "
+                "keep the object out of Git (SealedSecret, SOPS, ExternalSecret)"
+            )
+        else:
+            for key, _, decoded, _ in entries:
+                notes.extend(self.name_contents(key, decoded))
+        if invalid:
+            notes.append(f"data not base64 in {', '.join(dict.fromkeys(invalid))}")
+        twice = [k for k in unique if sum(e[0] == k for e in entries) > 1]
+        if twice:
+            notes.append(f"key {', '.join(twice)} written more than once")
+        found = f"; holds {'; '.join(dict.fromkeys(notes))}" if notes else ""
+        name = doc.name or "(unnamed)"
+        secrets = tuple(dict.fromkeys(v for e in entries for v in (e[1], e[2])))
+        self.add(
+            self._pos(min(e[3] for e in entries)),  # the first value written
+            "secret/k8s-secret-plaintext",
+            f"Secret {name!r} keeps {len(entries)} plaintext value(s) in Git "
+            f"(keys: {keys}){found}; {advice}",
+            secrets,
+            KEYWORD_TYPE,
+        )
+
+    def written(self, values: Map) -> list[tuple[Any, str | None, Pos]]:
+        """(key, value as written, position) of every entry, in file order, including values
+        a later duplicate key hides: kubectl applies the last one, but all of them are in Git
+        (and the finding belongs at the first)."""
+        items = [(key, values.text(key), values.at(key)) for key in values]
+        if self.duplicates and self.offset == 0:
+            items.extend(self._shadowed(values))
+            items.sort(key=lambda item: item[2])
+        return items
+
+    def _shadowed(self, values: Map) -> list[tuple[Any, str | None, Pos]]:
+        """The hidden entries, read from the file's node graph (which keeps every pair)."""
+        import yaml
+
+        if self._nodes is None:
+            try:
+                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+                self._nodes = [
+                    n for n in yaml.compose_all(self.text, Loader=loader) if n is not None
+                ]
+            except (yaml.YAMLError, RecursionError):
+                self._nodes = []
+        node = _mapping_node_at(self._nodes, values.pos)
+        if node is None:
+            return []
+        last = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        return [
+            (k.value, v.value, (v.start_mark.line + 1, v.start_mark.column + 1))
+            for k, v in node.value
+            if isinstance(k, yaml.ScalarNode)
+            and isinstance(v, yaml.ScalarNode)
+            and last[k.value] is not v
+        ]
+
+    def name_contents(self, key: str, text: str) -> Iterator[str]:
+        """Name what a Secret value holds, never the value itself."""
+        if "PRIVATE KEY-----" in text:
+            yield f"a private key in '{key}'"
+            return
+        if key in (".dockerconfigjson", ".dockercfg"):
+            yield from _docker_auths(key, text)
+            return
+        hits = self.engine.scan_value(text.strip(), entropy=False)
+        for hit in hits[:2]:
+            yield f"{article(hit.type)} {hit.type} in '{key}'"
+        if not hits:
+            kind = sensitive_kind(key)
+            if kind is not None:
+                yield f"{article(kind)} {kind} in '{key}'"
+
+    def template(self, template: Any, owner: str, skip: set[int]) -> None:
+        """Literal values in a SealedSecret / ExternalSecret template are plain Secret data."""
+        if not isinstance(template, Map):
+            return
+        for field in ("data", "stringData"):
+            values = template.get(field)
+            if not isinstance(values, Map):
+                continue
+            skip.add(id(values))
+            for key, _ in values.items():
+                written = values.text(key)
+                if written is None or not written.strip():
+                    continue
+                written = written.strip()
+                if is_placeholder(written):
+                    hits = self.engine.scan_value(written, entropy=False)
+                    if hits:  # a template that embeds a credential around its variables
+                        self.add(
+                            self._pos(values.at(key)),
+                            rule_for(hits[0]),
+                            f"{key}: {describe(hits[0])}",
+                            tuple(h.secret for h in hits),
+                            hits[0].type,
+                        )
+                    continue
+                if public_certificate(written):
+                    continue
+                notes = list(self.name_contents(str(key), written))
+                found = f" ({'; '.join(notes)})" if notes else ""
+                self.add(
+                    self._pos(values.at(key)),
+                    "secret/template-plaintext",
+                    f"{owner} template.{field}.{key} is a literal {mask(written)}{found}: it is "
+                    "stored unencrypted; move it into the encrypted data or the secret store",
+                    (written,),
+                    KEYWORD_TYPE,
+                )
+
+    def kustomization(self, data: Map) -> None:
+        base = os.path.dirname(self.path)
+        for generator, secret in (("secretGenerator", True), ("configMapGenerator", False)):
+            items = data.get(generator)
+            if not isinstance(items, Seq):
+                continue
+            for entry in items:
+                if isinstance(entry, Map):
+                    self.generator(entry, generator, secret, base)
+
+    def generator(self, entry: Map, generator: str, secret: bool, base: str) -> None:
+        name = entry.get("name") if isinstance(entry.get("name"), str) else "(unnamed)"
+        literals = entry.get("literals")
+        if isinstance(literals, Seq):
+            for i, literal in enumerate(literals):
+                if not isinstance(literal, str) or "=" not in literal:
+                    continue
+                key, _, value = literal.partition("=")
+                value = value.strip().strip("\"'")
+                if not value or is_placeholder(value):
+                    continue
+                if secret:
+                    self.add(
+                        self._pos(literals.at(i)),
+                        "secret/kustomize-secret-literal",
+                        f"secretGenerator {name!r} literal {key.strip()} is plaintext "
+                        f"{mask(value)}; use an encrypted source (SOPS, SealedSecret)",
+                        (value, literal),
+                        KEYWORD_TYPE,
+                    )
+                else:
+                    kind = sensitive_kind(key.strip())
+                    if kind is not None and not is_dummy(value):
+                        self.add(
+                            self._pos(literals.at(i)),
+                            "secret/literal-credential",
+                            f"configMapGenerator {name!r} literal {key.strip()}: literal "
+                            f"{kind} {mask(value)}; a ConfigMap is not the place for it",
+                            (value, literal),
+                            KEYWORD_TYPE,
+                        )
+        if not secret:
+            return
+        sources: list[tuple[str, Pos, bool]] = []  # file, position, is an env file
+        for field in ("envs", "files"):
+            items = entry.get(field)
+            if isinstance(items, Seq):
+                for i, item in enumerate(items):
+                    if isinstance(item, str):
+                        sources.append((item, items.at(i), field == "envs"))
+        if isinstance(entry.get("env"), str):
+            sources.append((entry["env"], entry.at("env"), True))
+        for item, pos, is_env in sources:
+            rel = item.split("=", 1)[1] if not is_env and "=" in item else item
+            target = os.path.join(base, rel)
+            root = os.path.realpath(base or ".")
+            if os.path.commonpath([root, os.path.realpath(target)]) != root:
+                continue  # kustomize refuses files outside the kustomization's folder too
+            content = _read_small(target)
+            if content is None or ("ENC[" in content and "sops" in content):
+                continue  # missing (generated at build time) or SOPS-encrypted
+            values = _env_values(content) if is_env else ([content.strip()] if content else [])
+            values = [v for v in values if v and not is_placeholder(v)]
+            if not values or all(public_certificate(v) for v in values):
+                continue
+            what = f"{len(values)} plaintext value(s) from" if is_env else "the plaintext file"
+            self.add(
+                self._pos(pos),
+                "secret/kustomize-secret-literal",
+                f"secretGenerator {name!r} reads {what} {rel}; commit it encrypted "
+                "(SOPS) or generate it outside Git",
+                tuple(values),
+                KEYWORD_TYPE,
+            )
+
+    def argo_values(self, app: Map) -> None:
+        """``helm.values`` is a YAML string inside the Application: parse it and scan it."""
+        spec = app.get("spec")
+        if app.get("kind") == "ApplicationSet" and isinstance(spec, Map):
+            template = spec.get("template")
+            spec = template.get("spec") if isinstance(template, Map) else None
+        if not isinstance(spec, Map):
+            return
+        sources = [spec.get("source")]
+        if isinstance(spec.get("sources"), Seq):
+            sources.extend(spec["sources"])
+        for source in sources:
+            helm = source.get("helm") if isinstance(source, Map) else None
+            if not isinstance(helm, Map) or not isinstance(helm.get("values"), str):
+                continue
+            line = helm.at("values")[0]
+            raw = helm["values"]
+            inner = load_text(self.path, raw)
+            saved = getattr(self, "offset", 0)
+            for doc in inner.documents:
+                self.document(doc, offset=saved + line)  # block scalar: content starts below
+            self.offset = saved
+
+
+def _docker_auths(key: str, text: str) -> Iterator[str]:
+    import json
+
+    try:
+        config = json.loads(text)
+    except ValueError:
+        yield f"an unreadable {key}"
+        return
+    if not isinstance(config, dict):
+        return
+    auths = config.get("auths") if isinstance(config.get("auths"), dict) else config
+    for registry, entry in auths.items():
+        if not isinstance(entry, dict):
+            continue
+        auth = entry.get("auth")
+        if isinstance(auth, str):
+            raw = b64decode(auth)
+            if raw is not None and b":" in raw:
+                yield f"{key} auth for {registry} that decodes to user:password"
+                continue
+        if entry.get("password"):
+            yield f"a password for {registry} in {key}"
+
+
+def sops_config(data: Map) -> Map | None:
+    sops = data.get("sops")
+    if isinstance(sops, Map) and "mac" in sops and "version" in sops:
+        return sops
+    return None
+
+
+def sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
+    """Keys SOPS leaves in clear: ``unencrypted_suffix``/``_regex`` match, or the
+    ``encrypted_suffix``/``_regex`` does not."""
+    keys = [k for k in path if isinstance(k, str)]
+    unenc_suffix = sops.get("unencrypted_suffix")
+    enc_suffix = sops.get("encrypted_suffix")
+    unenc_regex = sops.get("unencrypted_regex")
+    enc_regex = sops.get("encrypted_regex")
+    if not any((unenc_suffix, enc_suffix, unenc_regex, enc_regex)):
+        unenc_suffix = "_unencrypted"
+    try:
+        if isinstance(unenc_suffix, str) and any(k.endswith(unenc_suffix) for k in keys):
+            return True
+        if isinstance(unenc_regex, str) and any(re.search(unenc_regex, k) for k in keys):
+            return True
+        if isinstance(enc_suffix, str) and not any(k.endswith(enc_suffix) for k in keys):
+            return True
+        if isinstance(enc_regex, str) and not any(re.search(enc_regex, k) for k in keys):
+            return True
+    except re.error:
+        return False
+    return False
+
+
+def _mapping_node_at(roots: list[Any], pos: Pos) -> Any:
+    """The composed mapping node that starts at ``pos`` (1-based), or None."""
+    import yaml
+
+    stack, seen = list(roots), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            if (node.start_mark.line + 1, node.start_mark.column + 1) == pos:
+                return node
+            stack.extend(item for pair in node.value for item in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+def _read_small(path: str) -> str | None:
+    try:
+        if os.path.getsize(path) > 1024 * 1024:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if b"\x00" in data[:BINARY_PROBE]:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def _env_values(text: str) -> list[str]:
+    values = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        values.append(line.split("=", 1)[1].strip().strip("\"'"))
+    return values

@@ -1,0 +1,1 @@
+"""check-sync-waves: Argo CD annotations, sync ordering and Flux dependsOn."""

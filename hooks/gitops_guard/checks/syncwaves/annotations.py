@@ -1,0 +1,263 @@
+"""Annotation and label values that Kubernetes rejects or Argo CD silently misreads.
+
+Kubernetes only accepts strings as annotation and label values, so an unquoted ``1``, ``true``
+or ``null`` fails at apply time. Argo CD reads its own annotations leniently: a sync-wave that
+is not an integer becomes wave 0, an unknown hook name or sync option is dropped. Each of these
+is caught here, per object, at the line of the value.
+"""
+
+from __future__ import annotations
+
+from gitops_guard.core.documents import Document, Map, Seq
+from gitops_guard.core.findings import Finding
+from gitops_guard.repo.argo import (
+    APPLICATION_OPTIONS,
+    DELETE_POLICIES,
+    DELETE_POLICY,
+    HELM_DELETE_POLICY,
+    HELM_HOOK,
+    HELM_WEIGHT,
+    HOOK,
+    HOOKS,
+    RESOURCE_OPTIONS,
+    SYNC_OPTIONS,
+    WAVE,
+    WAVE_PATTERN,
+    parse_wave,
+    split_list,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    for choice in choices:
+        if choice.lower() == word.lower():
+            return f" (did you mean {choice}?)"
+    return ""
+
+
+def _rendered(raw: tuple[str, str] | None, value: Any) -> str:
+    if raw is not None:
+        return raw[0] or "(empty)"
+    return "null" if value is None else repr(value)
+
+
+def string_values(mapping: Map, what: str, path: str) -> Iterator[Finding]:
+    """``sync/annotation-not-string``: every value of an annotations/labels mapping."""
+    for key, value in mapping.items():
+        if isinstance(value, str):
+            continue
+        line, col = mapping.at(key)
+        shown = _rendered(mapping.raw.get(key), value)
+        if isinstance(value, (dict, list)):
+            reason = "is a mapping or list"
+            fix = "write it as one string"
+        elif value is None:
+            reason = "has no value (YAML null)"
+            fix = 'write "" for an empty value'
+        else:
+            kind = "boolean" if isinstance(value, bool) else "number"
+            if not isinstance(value, (bool, int, float)):
+                kind = "non-string"
+            reason = f"is {shown} unquoted, which YAML reads as a {kind}"
+            fix = f'quote it: "{shown}"'
+        yield Finding(
+            path,
+            line,
+            col,
+            "sync/annotation-not-string",
+            f"{what} {key!r} {reason}; Kubernetes only accepts string values ({fix})",
+        )
+
+
+def argo_values(annotations: Map, path: str, where: str = "") -> Iterator[Finding]:
+    """The values of Argo CD's own annotations (already known to be strings)."""
+    wave = annotations.get(WAVE)
+    if isinstance(wave, str) and parse_wave(wave) is None:
+        line, col = annotations.at(WAVE)
+        what = "is not an integer (an optional sign and digits, nothing else)"
+        if WAVE_PATTERN.fullmatch(wave):
+            what = "does not fit a 64-bit integer"
+        yield Finding(
+            path,
+            line,
+            col,
+            "sync/wave-not-integer",
+            f"sync-wave {wave!r}{where} {what}; Argo CD would silently use wave 0",
+        )
+    hook = annotations.get(HOOK)
+    if isinstance(hook, str):
+        yield from _hook(hook, annotations.at(HOOK), path)
+    policy = annotations.get(DELETE_POLICY)
+    if isinstance(policy, str):
+        line, col = annotations.at(DELETE_POLICY)
+        for item in split_list(policy):
+            if item not in DELETE_POLICIES:
+                yield Finding(
+                    path,
+                    line,
+                    col,
+                    "sync/hook-delete-policy-unknown",
+                    f"hook-delete-policy {item!r} is not one of {', '.join(DELETE_POLICIES)}"
+                    f"{_suggest(item, DELETE_POLICIES)}; Argo CD ignores it",
+                )
+    options = annotations.get(SYNC_OPTIONS)
+    if isinstance(options, str):
+        yield from _options(options, annotations.at(SYNC_OPTIONS), path, resource=True)
+
+
+def _hook(value: str, pos: tuple[int, int], path: str) -> Iterator[Finding]:
+    line, col = pos
+    items = split_list(value)
+    for item in items:
+        if item not in HOOKS:
+            shown = item or "(empty)"
+            yield Finding(
+                path,
+                line,
+                col,
+                "sync/hook-unknown",
+                f"hook {shown!r} is not one of {', '.join(HOOKS)}{_suggest(item, HOOKS)}; "
+                "Argo CD ignores it",
+            )
+    if "Skip" in items and len(items) > 1:
+        yield Finding(
+            path,
+            line,
+            col,
+            "sync/hook-unknown",
+            f"hook {value!r} combines Skip with other phases; Skip must stand alone",
+        )
+
+
+def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Iterator[Finding]:
+    line, col = pos
+    for token in split_list(value):
+        key, sep, val = token.partition("=")
+        key, val = key.strip(), val.strip()
+        known = {**RESOURCE_OPTIONS, **APPLICATION_OPTIONS}
+        if key not in known:
+            names = tuple(known)
+            yield Finding(
+                path,
+                line,
+                col,
+                "sync/sync-option-unknown",
+                f"sync option {token or '(empty)'!r} is not a known Argo CD option"
+                f"{_suggest(key, names)}; Argo CD ignores it",
+            )
+            continue
+        if not sep or val not in known[key]:
+            yield Finding(
+                path,
+                line,
+                col,
+                "sync/sync-option-unknown",
+                f"sync option {token!r}: {key} takes {'|'.join(known[key])}",
+            )
+            continue
+        if resource and key in APPLICATION_OPTIONS:
+            yield Finding(
+                path,
+                line,
+                col,
+                "sync/sync-option-app-only",
+                f"sync option {key} only works in an Application's spec.syncPolicy.syncOptions; "
+                "on a resource annotation Argo CD ignores it",
+            )
+
+
+def _mixed(annotations: Map, path: str) -> Iterator[Finding]:
+    argo = [k for k in (HOOK, DELETE_POLICY) if k in annotations]
+    helm = [k for k in (HELM_HOOK, HELM_WEIGHT, HELM_DELETE_POLICY) if k in annotations]
+    if argo and helm:
+        line, col = annotations.key_at(helm[0])
+        yield Finding(
+            path,
+            line,
+            col,
+            "sync/mixed-hook-annotations",
+            f"{', '.join(helm)} next to {', '.join(argo)}: Argo CD ignores the Helm hook "
+            "annotations when its own are present; keep one kind",
+        )
+    elif WAVE in annotations and HELM_WEIGHT in annotations:
+        line, col = annotations.key_at(HELM_WEIGHT)
+        yield Finding(
+            path,
+            line,
+            col,
+            "sync/mixed-hook-annotations",
+            f"{HELM_WEIGHT} next to {WAVE}: Argo CD uses the sync-wave and ignores the weight; "
+            "keep one",
+        )
+
+
+_SCHEMA_KEYS = {"openAPIV3Schema", "schema", "validation"}
+
+
+def _metadata_maps(data: Map) -> Iterator[Map]:
+    """``metadata`` mappings of the object and of the templates it holds (not CRD schemas)."""
+    stack: list[Any] = [data]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Map):
+            meta = item.get("metadata")
+            if isinstance(meta, Map):
+                yield meta
+            for key, value in item.items():
+                if key in _SCHEMA_KEYS or key == "metadata":
+                    continue
+                if isinstance(value, (Map, Seq)):
+                    stack.append(value)
+        elif isinstance(item, Seq):
+            stack.extend(v for v in item if isinstance(v, (Map, Seq)))
+
+
+def check_object(doc: Document, path: str) -> Iterator[Finding]:
+    """Every annotation rule that looks at one Kubernetes object on its own."""
+    data = doc.data
+    if not isinstance(data, Map):
+        return
+    for meta in _metadata_maps(data):
+        for what, key in (("annotation", "annotations"), ("label", "labels")):
+            values = meta.get(key)
+            if isinstance(values, Map):
+                yield from string_values(values, what, path)
+        annotations = meta.get("annotations")
+        if isinstance(annotations, Map):
+            yield from argo_values(annotations, path)
+            yield from _mixed(annotations, path)
+    if doc.kind in ("Application", "ApplicationSet") and doc.group == "argoproj.io":
+        yield from _application_options(data, path)
+
+
+def _application_options(data: Map, path: str) -> Iterator[Finding]:
+    spec = data.get("spec")
+    if isinstance(spec, Map) and data.get("kind") == "ApplicationSet":
+        template = spec.get("template")
+        spec = template.get("spec") if isinstance(template, Map) else None
+    policy = spec.get("syncPolicy") if isinstance(spec, Map) else None
+    options = policy.get("syncOptions") if isinstance(policy, Map) else None
+    if isinstance(options, Seq):
+        for i, token in enumerate(options):
+            if isinstance(token, str):
+                yield from _options(token, options.at(i), path, resource=False)
+
+
+def check_kustomization(data: Map, path: str) -> Iterator[Finding]:
+    """kustomize copies ``commonAnnotations`` / ``commonLabels`` onto every resource."""
+    for what, key in (("commonAnnotations", "commonAnnotations"), ("commonLabels", "commonLabels")):
+        values = data.get(key)
+        if isinstance(values, Map):
+            yield from string_values(values, what, path)
+    common = data.get("commonAnnotations")
+    if isinstance(common, Map):
+        yield from argo_values(common, path, " (commonAnnotations)")

@@ -1,0 +1,189 @@
+"""Flux ``dependsOn``: every dependency exists, and the dependencies form no cycle.
+
+A Flux Kustomization or HelmRelease waits for every object in ``spec.dependsOn``; one that does
+not exist, or a cycle, blocks reconciliation forever with nothing but a "dependency not ready"
+condition. A dependency names an object of the same kind; its namespace defaults to the
+depending object's own, as in Flux. The same name can exist once per cluster
+(``clusters/<env>/``), so a dependency resolves inside its environment first.
+"""
+
+from __future__ import annotations
+
+from gitops_guard.core.documents import Document, Map, Seq, SourceFile, environment_of
+from gitops_guard.core.findings import Finding
+from gitops_guard.repo.repository import Repository
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    Key = tuple[str | None, str, str | None, str]  # env, kind, namespace, name
+
+FLUX_KINDS = {
+    "Kustomization": "kustomize.toolkit.fluxcd.io",
+    "HelmRelease": "helm.toolkit.fluxcd.io",
+}
+
+
+class Node:
+    """A Flux object and the objects it depends on."""
+
+    __slots__ = ("deps", "doc", "key", "path", "source_key")
+
+    def __init__(self, key: Key, path: str, source_key: str, doc: Document) -> None:
+        self.key = key
+        self.path = path
+        self.source_key = source_key
+        self.doc = doc
+        self.deps: list[tuple[Key, tuple[int, int]]] = []
+
+    def label(self) -> str:
+        _, kind, ns, name = self.key
+        return f"{kind} {ns + '/' if ns else ''}{name}"
+
+
+def is_flux(doc: Document) -> bool:
+    return FLUX_KINDS.get(doc.kind or "") == doc.group
+
+
+def _nodes(repo: Repository, source: SourceFile) -> Iterator[Node]:
+    skey = repo.key(source.path)
+    env = environment_of(repo.display(skey))
+    for doc in source.documents:
+        if not is_flux(doc) or doc.name is None:
+            continue
+        node = Node((env, doc.kind or "", doc.namespace, doc.name), source.path, skey, doc)
+        spec = doc.data.get("spec")
+        deps = spec.get("dependsOn") if isinstance(spec, Map) else None
+        if isinstance(deps, Seq):
+            for i, dep in enumerate(deps):
+                if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
+                    continue
+                ns = dep.get("namespace") if isinstance(dep.get("namespace"), str) else None
+                target: Key = (env, node.key[1], ns or doc.namespace, dep["name"])
+                node.deps.append((target, dep.at("name") if "name" in dep else deps.at(i)))
+        yield node
+
+
+def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[Finding]:
+    given = [s for s in sources if "toolkit.fluxcd.io" in s.text]
+    if not given:
+        return []
+    everything = sources if all_files else repo.containing(b"toolkit.fluxcd.io")
+    nodes: dict[Key, Node] = {}
+    for source in {repo.key(s.path): s for s in [*given, *everything]}.values():
+        for node in _nodes(repo, source):
+            nodes.setdefault(node.key, node)
+    names = {(kind, ns, name) for _, kind, ns, name in nodes}
+
+    def resolve(target: Key) -> Key | None:
+        env, kind, ns, name = target
+        for candidate in ((env, kind, ns, name), (None, kind, ns, name)):
+            if candidate in nodes:
+                return candidate
+        return None
+
+    findings: list[Finding] = []
+    graph: dict[Key, list[Key]] = {}
+    for key, node in nodes.items():
+        edges = graph.setdefault(key, [])
+        for target, (line, col) in node.deps:
+            resolved = resolve(target)
+            if resolved is not None:
+                edges.append(resolved)
+                continue
+            if target[1:] in names and target[0] is None:
+                continue  # env-less object depending on a per-cluster one: exists somewhere
+            if not (all_files or repo.is_given(node.source_key)):
+                continue
+            _, kind, ns, name = target
+            where = f" in namespace {ns}" if ns else ""
+            findings.append(
+                Finding(
+                    node.path,
+                    line,
+                    col,
+                    "sync/depends-on-missing",
+                    f"{node.label()} depends on {kind} {name!r}{where}, which is not in the "
+                    "repository; Flux waits for it forever (the namespace defaults to the "
+                    "object's own)",
+                )
+            )
+    for cycle in _cycles(graph):
+        members = [nodes[k] for k in cycle]
+        if not (all_files or any(repo.is_given(n.source_key) for n in members)):
+            continue
+        first = members[0]
+        dep_pos = next(pos for t, pos in first.deps if resolve(t) == cycle[1 % len(cycle)])
+        text = " -> ".join(n.label() for n in [*members, first])
+        findings.append(
+            Finding(
+                first.path,
+                dep_pos[0],
+                dep_pos[1],
+                "sync/depends-on-cycle",
+                f"dependsOn cycle: {text}; none of them can ever become ready",
+            )
+        )
+    return findings
+
+
+def _cycles(graph: dict[Key, list[Key]]) -> list[list[Key]]:
+    """One cycle per strongly connected component that has one (Tarjan, iterative)."""
+    index: dict[Key, int] = {}
+    low: dict[Key, int] = {}
+    on_stack: set[Key] = set()
+    stack: list[Key] = []
+    result: list[list[Key]] = []
+    counter = 0
+    for start in sorted(graph, key=str):
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            edges = graph.get(node, [])
+            if i < len(edges):
+                work.append((node, i + 1))
+                nxt = edges[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    component.append(top)
+                    if top == node:
+                        break
+                if len(component) > 1 or node in graph.get(node, []):
+                    result.append(_a_cycle(graph, set(component)))
+    return result
+
+
+def _a_cycle(graph: dict[Key, list[Key]], members: set[Key]) -> list[Key]:
+    """A concrete cycle inside a strongly connected component, from its smallest member."""
+    start = min(members, key=str)
+    path = [start]
+    seen = {start}
+    node = start
+    while True:
+        nxt = next((n for n in graph[node] if n in members), start)
+        if nxt == start or nxt in seen:
+            if nxt != start:
+                path = path[path.index(nxt) :]
+            return path
+        path.append(nxt)
+        seen.add(nxt)
+        node = nxt

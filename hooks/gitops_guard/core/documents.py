@@ -1,0 +1,824 @@
+"""Load YAML files into plain Python objects that remember where every value came from.
+
+Every check reports at the exact line and column of the offending value, so the loader keeps
+positions for each mapping value and sequence item. Parsing uses libyaml (PyYAML's C parser)
+for the heavy lifting and builds the objects itself so that duplicate keys, alias bombs and
+custom tags become findings instead of silent surprises or tracebacks.
+
+Positions are 1-based (line, column), like every finding.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from gitops_guard.core.findings import Finding
+
+TYPE_CHECKING = False  # start-up time: typing, dataclasses and pathlib are not imported
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
+
+#: Files larger than this are not parsed (a GitOps manifest is never this big).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: An alias bomb expands a small file into billions of nodes; refuse past this many.
+MAX_EXPANDED_NODES = 200_000
+#: ... and to more than this many times its own size.
+ALIAS_FACTOR = 10
+#: Deeper than this is not a Kubernetes manifest and risks the parser's stack.
+MAX_DEPTH = 256
+
+Pos = "tuple[int, int]"
+
+#: the files every hook reads as YAML (a folder argument expands to these)
+YAML_SUFFIXES = (".yaml", ".yml")
+#: the file names kustomize looks for in a folder
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+#: a kustomize Component has the fields of a Kustomization (generators, images, resources)
+KUSTOMIZE_KINDS = ("Kustomization", "Component")
+
+
+class Map(dict):
+    """A mapping that remembers the position of itself, its keys and its values."""
+
+    __slots__ = ("key_pos", "pos", "raw", "value_pos")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pos: Pos = (1, 1)
+        self.key_pos: dict[Any, Pos] = {}
+        self.value_pos: dict[Any, Pos] = {}
+        #: the source text and style of non-string scalars (``1`` vs ``"1"`` matters)
+        self.raw: dict[Any, tuple[str, str]] = {}
+
+    def at(self, key: Any) -> Pos:
+        """Position of the value under ``key`` (or of the mapping when absent)."""
+        return self.value_pos.get(key, self.pos)
+
+    def key_at(self, key: Any) -> Pos:
+        return self.key_pos.get(key, self.pos)
+
+    def text(self, key: Any) -> str | None:
+        """The value as the user wrote it: ``1.10`` stays ``"1.10"``, not ``1.1``."""
+        if key not in self:
+            return None
+        if key in self.raw:
+            return self.raw[key][0]
+        value = self[key]
+        return value if isinstance(value, str) else None
+
+
+class Seq(list):
+    """A sequence that remembers the position of itself and of each item."""
+
+    __slots__ = ("item_pos", "pos", "raw")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pos: Pos = (1, 1)
+        self.item_pos: list[Pos] = []
+        self.raw: dict[int, tuple[str, str]] = {}
+
+    def at(self, index: int) -> Pos:
+        return self.item_pos[index] if 0 <= index < len(self.item_pos) else self.pos
+
+    def text(self, index: int) -> str | None:
+        if index in self.raw:
+            return self.raw[index][0]
+        value = self[index]
+        return value if isinstance(value, str) else None
+
+
+class Document:
+    """One YAML document of a file."""
+
+    __slots__ = ("data", "index", "path", "pos")
+
+    def __init__(self, path: str, index: int, data: Any, pos: Pos) -> None:
+        self.path = path
+        self.index = index
+        self.data = data
+        self.pos = pos
+
+    @property
+    def kind(self) -> str | None:
+        kind = self.data.get("kind") if isinstance(self.data, dict) else None
+        return kind if isinstance(kind, str) else None
+
+    @property
+    def api_version(self) -> str | None:
+        api = self.data.get("apiVersion") if isinstance(self.data, dict) else None
+        return api if isinstance(api, str) else None
+
+    @property
+    def is_kubernetes(self) -> bool:
+        return self.kind is not None and self.api_version is not None
+
+    @property
+    def group(self) -> str:
+        """API group of the object (``""`` for the core group)."""
+        api = self.api_version or ""
+        return api.rsplit("/", 1)[0] if "/" in api else ""
+
+    @property
+    def name(self) -> str | None:
+        meta = self.data.get("metadata") if isinstance(self.data, dict) else None
+        name = meta.get("name") if isinstance(meta, dict) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def namespace(self) -> str | None:
+        meta = self.data.get("metadata") if isinstance(self.data, dict) else None
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        return ns if isinstance(ns, str) else None
+
+    @property
+    def metadata(self) -> Map | None:
+        meta = self.data.get("metadata") if isinstance(self.data, dict) else None
+        return meta if isinstance(meta, Map) else None
+
+
+class SourceFile:
+    """A file as the checks see it: its text, its documents, and what went wrong reading it."""
+
+    def __init__(
+        self,
+        path: str,
+        text: str = "",
+        documents: list[Document] | None = None,
+        problems: list[Finding] | None = None,
+        skipped: str | None = None,
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.documents: list[Document] = documents if documents is not None else []
+        self.problems: list[Finding] = problems if problems is not None else []
+        #: set when the file is deliberately not parsed (Helm template, binary, too big)
+        self.skipped = skipped
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+#: evidence of Go templating where YAML failed to parse: a line that starts with an action,
+#: trim markers, or an unquoted ``{{`` as a value or item
+HELM_TEMPLATE = re.compile(r"^\s*\{\{-?|\{\{-|-\}\}|(?::|^\s*-)[ \t]+\{\{", re.MULTILINE)
+
+
+def looks_like_helm_template(path: str, text: str) -> bool:
+    """A chart template is Go text/template producing YAML, not YAML itself."""
+    return load_text(path, text).skipped == "helm template"
+
+
+def _in_chart_templates(path: str, text: str) -> bool:
+    return "{{" in text and "templates" in _parts(path)[:-1]
+
+
+def environment_of(path: str | Path, root: str | Path | None = None) -> str | None:
+    """``clusters/<env>/...`` belongs to environment ``<env>`` (the contract).
+
+    The path is read relative to the repository root (``root``, else the one the file lives
+    in), so the environment does not depend on the working directory, and a ``clusters``
+    folder above the repository (``/home/u/clusters/repo/...``) does not count.
+    """
+    absolute = os.path.abspath(path)
+    top = os.path.abspath(root) if root is not None else None
+    if top is None or not absolute.startswith(top.rstrip(os.sep) + os.sep):
+        top = repository_root_of(os.path.dirname(absolute))
+    if top is not None:  # an ancestor of the file: its path below it, without relpath's cost
+        prefix = top.rstrip(os.sep) + os.sep
+        path = (
+            absolute[len(prefix) :]
+            if absolute.startswith(prefix)
+            else os.path.relpath(absolute, top)
+        )
+    parts = _parts(path)
+    for i, part in enumerate(parts[:-1]):
+        if part == "clusters" and i + 1 < len(parts) - 1:
+            return parts[i + 1]
+    return None
+
+
+#: Helm values files by name: values.yaml, values-prod.yaml, prod.values.yaml, ...
+VALUES_FILE = re.compile(r"(^|[-_.])values([-_.].*)?\.ya?ml$")
+
+
+def is_values_file(path: str) -> bool:
+    """Whether a file is named like a Helm values file (image keys there are Helm's)."""
+    return bool(VALUES_FILE.search(os.path.basename(path)))
+
+
+def is_yaml_name(name: str) -> bool:
+    """A file name the hooks read as YAML: ``*.yaml``, ``*.yml`` or kustomize's
+    ``Kustomization``."""
+    return name.endswith(YAML_SUFFIXES) or name == "Kustomization"
+
+
+def is_kustomize_file(path: str, kind: Any, api_version: Any) -> bool:
+    """Whether kustomize reads this file as a kustomization (or Component).
+
+    A ``kustomize.config.k8s.io`` Kustomization or Component anywhere, or a file kustomize
+    looks for by name (``kustomization.yaml``) with no other kind. A Flux ``Kustomization``
+    (``kustomize.toolkit.fluxcd.io``) is a Kubernetes object, not one of these.
+    """
+    api = api_version if isinstance(api_version, str) else ""
+    if kind in KUSTOMIZE_KINDS and api.startswith("kustomize.config.k8s.io/"):
+        return True
+    if kind in KUSTOMIZE_KINDS and api.startswith("kustomize.toolkit.fluxcd.io/"):
+        return False
+    name = os.path.basename(os.fspath(path).replace("\\", "/"))
+    return (kind is None or kind in KUSTOMIZE_KINDS) and name in KUSTOMIZATION_FILES
+
+
+def is_kustomization(path: str, doc: Document) -> bool:
+    """Whether a document is a kustomization (or Component): see ``is_kustomize_file``."""
+    return is_kustomize_file(path, doc.kind, doc.api_version)
+
+
+_ROOTS: dict[tuple[str, bool], str | None] = {}
+
+
+def git_root_of(folder: str | Path) -> str | None:
+    """The git work tree a folder is in: the nearest folder at or above it holding ``.git``
+    (a folder, or a file in a worktree or submodule). No ``git`` process: start-up time."""
+    return _root_of(folder, False)
+
+
+def repository_root_of(folder: str | Path) -> str | None:
+    """The repository a folder belongs to: its git work tree, else (no git) the nearest
+    folder at or above it holding ``clusters/``; None when there is neither.
+
+    A git work tree is remembered per folder, and for the folders between it and the folder
+    asked about: a check asks once per file or application, and a repository has few folders.
+    Nothing else is (a test may ``git init`` a folder it asked about).
+    """
+    return _root_of(folder, True)
+
+
+def _root_of(folder: str | Path, clusters: bool) -> str | None:
+    folder = os.path.abspath(folder)
+    key = (folder, clusters)
+    if key in _ROOTS:
+        return _ROOTS[key]
+    found: str | None = None
+    holder: str | None = None
+    current = folder
+    walked: list[str] = []  # folders without .git on the way up: in the same work tree
+    while True:
+        known = _ROOTS.get((current, False)) or _ROOTS.get((current, True))
+        if known is not None:  # a folder above already led to a work tree (a sibling's walk)
+            found = known
+            break
+        if os.path.exists(os.path.join(current, ".git")):
+            found = current
+            break
+        walked.append(current)
+        if clusters and holder is None and os.path.isdir(os.path.join(current, "clusters")):
+            holder = current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    if found is not None:
+        _ROOTS[key] = found
+        for below in walked:  # a full run asks about every folder of the repository
+            _ROOTS[(below, False)] = _ROOTS[(below, True)] = found
+    return found or holder
+
+
+def _parts(path: str | Path) -> list[str]:
+    return [p for p in os.fspath(path).replace("\\", "/").split("/") if p not in ("", ".")]
+
+
+def _problem(path: str, line: int, col: int, rule: str, message: str) -> Finding:
+    return Finding(path=path, line=line, column=col, rule=rule, message=message)
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, Finding | None]:
+    """Bytes to text, or a finding that says why the file is not text."""
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, _problem(path, 1, 1, "yaml/not-text", "binary file (NUL byte), not YAML")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            return None, _problem(path, 1, 1, "yaml/encoding", "invalid UTF-16")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, _problem(
+            path,
+            line,
+            col,
+            "yaml/encoding",
+            f"not UTF-8 (byte 0x{data[exc.start]:02x}); YAML files must be UTF-8",
+        )
+    return text, None
+
+
+def load_file(path: str | Path) -> SourceFile:
+    """Read and parse one file; never raises for bad content."""
+    spath = str(path)
+    source = SourceFile(path=spath)
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            source.skipped = "too large"
+            source.problems.append(
+                _problem(
+                    spath,
+                    1,
+                    1,
+                    "yaml/too-large",
+                    f"{size} bytes is over the {MAX_FILE_BYTES} byte limit; not checked",
+                )
+            )
+            return source
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        source.skipped = "unreadable"
+        source.problems.append(
+            _problem(spath, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}")
+        )
+        return source
+    return load_bytes(spath, data)
+
+
+def load_bytes(path: str, data: bytes) -> SourceFile:
+    source = SourceFile(path=path)
+    text, problem = decode(path, data)
+    if problem is not None or text is None:
+        source.skipped = "not text"
+        source.problems.append(problem)  # type: ignore[arg-type]
+        return source
+    return load_text(path, text)
+
+
+def load_text(path: str, text: str) -> SourceFile:
+    source = SourceFile(path=path, text=text)
+    if not text.strip():
+        source.problems.append(
+            _problem(path, 1, 1, "yaml/empty", "empty file: no YAML document to check")
+        )
+        return source
+    templated = _in_chart_templates(path, text)
+    if not templated:
+        builder = _Builder(path)
+        source.documents, source.problems = builder.build(text)
+        if "{{" not in text:
+            return source
+        # YAML that parses is YAML (Argo CD notification templates, quoted values), unless
+        # it only parsed because an unquoted {{ x }} reads as a mapping used as a key;
+        # broken YAML with template actions in it is a template, not a syntax error.
+        syntax = any(p.rule in ("yaml/syntax", "yaml/tab") for p in source.problems)
+        templated = builder.complex_keys > 0 or (syntax and bool(HELM_TEMPLATE.search(text)))
+        if not templated:
+            return source
+        source.documents, source.problems = [], []
+    if templated:
+        source.skipped = "helm template"
+        source.problems.append(
+            _problem(
+                path,
+                1,
+                1,
+                "yaml/helm-template",
+                "Helm chart template ({{ }}) is not YAML; skipped (check the rendered output)",
+            )
+        )
+    return source
+
+
+def _yaml():  # imported on first parse only: start-up time matters for a commit hook
+    import yaml
+
+    return yaml
+
+
+_LOADER: Any = None
+
+
+def _loader_class() -> Any:
+    """libyaml's CSafeLoader with a faster tag resolver (the parser's hot Python call).
+
+    libyaml calls ``resolve`` for every node. A quoted scalar is a string, a collection is a
+    map or a seq (SafeLoader has no path resolvers), and plain scalars repeat a lot across a
+    repository (``name``, ``image``, ``true``...), so their resolution is remembered.
+    """
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    yaml = _yaml()
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    scalar_node, mapping_node = yaml.ScalarNode, yaml.MappingNode
+    base_resolve = base.resolve
+    cache: dict[str, str] = {}
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind is scalar_node:
+                if not implicit[0]:
+                    return _STR  # quoted or block: always a string
+                tag = cache.get(value)
+                if tag is None:
+                    tag = base_resolve(self, kind, value, implicit)
+                    if len(value) <= 64:
+                        if len(cache) > 100_000:
+                            cache.clear()
+                        cache[value] = tag
+                return tag
+            return _MAP if kind is mapping_node else _SEQ
+
+        # SafeLoader has no path resolvers: libyaml's two calls per node need not look
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+    _LOADER = Loader
+    return Loader
+
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_FLOAT = "tag:yaml.org,2002:float"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_STANDARD_TAGS = {
+    _STR,
+    _INT,
+    _BOOL,
+    _NULL,
+    _FLOAT,
+    _MAP,
+    _SEQ,
+    _MERGE,
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+    "tag:yaml.org,2002:omap",
+    "tag:yaml.org,2002:set",
+    "tag:yaml.org,2002:pairs",
+    "tag:yaml.org,2002:value",
+}
+_BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Builder:
+    """Turn libyaml's node graph into :class:`Map` / :class:`Seq` / scalars with positions."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Finding] = []
+        self.memo: dict[int, Any] = {}
+        #: mappings used as keys: never in a manifest, always in an unquoted ``{{ x }}``
+        self.complex_keys = 0
+        self.expanded = 0
+
+    def build(self, text: str) -> tuple[list[Document], list[Finding]]:
+        yaml = _yaml()
+        documents: list[Document] = []
+        loader = _loader_class()(text)
+        index = 0
+        # only an alias can expand a document or make it cyclic: without one, the depth
+        # bound in _build is all the protection a document needs (and costs no extra pass)
+        aliases = "*" in text
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                self.memo = {}
+                self.expanded = 0
+                if node is None:
+                    continue
+                pos = (node.start_mark.line + 1, node.start_mark.column + 1)
+                try:
+                    if aliases:
+                        self._check_shape(node)
+                    data = self._build(node, 0)
+                except _TooBig as exc:
+                    self.problems.append(
+                        _problem(self.path, pos[0], pos[1], "yaml/too-complex", str(exc))
+                    )
+                    data = None
+                documents.append(Document(self.path, index, data, pos))
+                index += 1
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            if mark is None and isinstance(getattr(exc, "position", None), int):
+                # a reader error (control character) knows only its offset in the text
+                before = text[: exc.position]
+                line = before.count("\n") + 1
+                col = exc.position - (before.rfind("\n") + 1) + 1
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            context = getattr(exc, "context", None)
+            message = f"{context}: {problem}" if context else str(problem)
+            rule = "yaml/syntax"
+            if _tab_at(text, line, col) or "'\\t'" in message:
+                rule = "yaml/tab"
+                message = "tab character used for indentation; YAML allows spaces only"
+            elif "recursive" in message or "nest" in message:
+                rule = "yaml/too-complex"
+            self.problems.append(_problem(self.path, line, col, rule, message))
+        except RecursionError:
+            self.problems.append(
+                _problem(self.path, 1, 1, "yaml/too-complex", "nesting too deep to parse")
+            )
+        finally:
+            loader.dispose()
+        return documents, self.problems
+
+    def _check_shape(self, root: Any) -> None:
+        """Bound depth and alias expansion before building anything (alias bombs)."""
+        sizes: dict[int, int] = {}
+        stack: list[tuple[Any, int, bool]] = [(root, 0, False)]
+        while stack:
+            node, depth, done = stack.pop()
+            key = id(node)
+            if done:
+                total = 1
+                for child in _children(node):
+                    total += sizes.get(id(child), 1)
+                sizes[key] = total
+                continue
+            if key in sizes:
+                continue
+            if depth > MAX_DEPTH:
+                raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels; not checked")
+            stack.append((node, depth, True))
+            for child in _children(node):
+                if id(child) not in sizes:
+                    stack.append((child, depth + 1, False))
+        # a big file is fine; a small one that aliases expand many times over is a bomb
+        expanded = sizes.get(id(root), 1)
+        if expanded > MAX_EXPANDED_NODES and expanded > ALIAS_FACTOR * len(sizes):
+            raise _TooBig(
+                f"document expands to over {MAX_EXPANDED_NODES} nodes through aliases "
+                "(alias bomb?); not checked"
+            )
+
+    def _build(self, node: Any, depth: int) -> Any:
+        key = id(node)
+        if key in self.memo:
+            return self.memo[key]
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels; not checked")
+        tag = node.tag
+        if tag not in _STANDARD_TAGS:
+            self.problems.append(
+                _problem(
+                    self.path,
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                    "yaml/custom-tag",
+                    f"custom tag {tag} is not plain YAML; Kubernetes cannot read it",
+                )
+            )
+        node_id = node.id
+        if node_id == "scalar":
+            return self._scalar(node)[0]
+        # the loops below run for every node of every file: plain string scalars (most keys
+        # and values) take the inline path, everything else the general one
+        if node_id == "sequence":
+            seq = Seq()
+            seq.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
+            self.memo[key] = seq
+            append, append_pos, raw = seq.append, seq.item_pos.append, seq.raw
+            for i, item in enumerate(node.value):
+                if item.tag == _STR and item.id == "scalar":
+                    append(item.value)
+                else:
+                    append(self._child(item, depth, raw, i))
+                mark = item.start_mark
+                append_pos((mark.line + 1, mark.column + 1))
+            return seq
+        mapping = Map()
+        mapping.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.memo[key] = mapping
+        merges: list[Any] = []
+        key_pos, value_pos, raw = mapping.key_pos, mapping.value_pos, mapping.raw
+        for key_node, value_node in node.value:
+            key_tag = key_node.tag
+            if key_tag == _STR and key_node.id == "scalar":
+                k = key_node.value
+            elif key_tag == _MERGE:
+                merges.append(value_node)
+                continue
+            else:
+                k = self._key(key_node)
+            key_mark = key_node.start_mark
+            if k in key_pos:
+                first = key_pos[k]
+                self.problems.append(
+                    _problem(
+                        self.path,
+                        key_mark.line + 1,
+                        key_mark.column + 1,
+                        "yaml/duplicate-key",
+                        f"duplicate key {k!r} (first at line {first[0]}); "
+                        "tools disagree on which value wins",
+                    )
+                )
+            if value_node.tag == _STR and value_node.id == "scalar":
+                mapping[k] = value_node.value
+            else:
+                mapping[k] = self._child(value_node, depth, raw, k)
+            key_pos[k] = (key_mark.line + 1, key_mark.column + 1)
+            value_mark = value_node.start_mark
+            value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
+        for merge in merges:  # explicit keys win over merged ones, as YAML 1.1 says
+            sources = merge.value if merge.id == "sequence" else [merge]
+            for source in sources:
+                merged = self._build(source, depth + 1)
+                if isinstance(merged, Map):
+                    for k, v in merged.items():
+                        if k not in mapping:
+                            mapping[k] = v
+                            mapping.key_pos[k] = merged.key_pos.get(k, merged.pos)
+                            mapping.value_pos[k] = merged.value_pos.get(k, merged.pos)
+                            if k in merged.raw:
+                                mapping.raw[k] = merged.raw[k]
+        return mapping
+
+    def _child(self, node: Any, depth: int, raw: dict, slot: Any) -> Any:
+        if node.id == "scalar":
+            if node.tag not in _STANDARD_TAGS:
+                self._build(node, depth + 1)  # reports the tag
+            value, is_plain_str = self._scalar(node)
+            if not is_plain_str:
+                raw[slot] = (node.value, node.style or "plain")
+            return value
+        return self._build(node, depth + 1)
+
+    def _key(self, node: Any) -> Any:
+        if node.id != "scalar":
+            self.complex_keys += 1
+            return f"<complex key at line {node.start_mark.line + 1}>"
+        value, _ = self._scalar(node)
+        if value is None or isinstance(value, bool):
+            return node.value  # `true: a` and `1: b` are two keys, though True == 1
+        try:
+            hash(value)
+        except TypeError:
+            return node.value
+        return value
+
+    @staticmethod
+    def _scalar(node: Any) -> tuple[Any, bool]:
+        """Return (value, is_str). Non-str scalars keep their source text via ``raw``."""
+        tag = node.tag
+        text = node.value
+        if tag == _STR or tag not in _STANDARD_TAGS:
+            return text, tag == _STR
+        if tag == _NULL:
+            return None, False
+        if tag == _BOOL:
+            return _BOOLS.get(text.lower(), bool(text)), False
+        if tag == _INT:
+            return _to_int(text), False
+        if tag == _FLOAT:
+            try:
+                return float(text.replace("_", "")), False
+            except ValueError:
+                return text, False
+        return text, False  # timestamps, binary...: keep the text
+
+
+def _tab_at(text: str, line: int, col: int) -> bool:
+    """Whether the parser stopped at (or just after) a tab: the usual cause of its error."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return False
+    return "\t" in lines[line - 1][: col + 1]
+
+
+def _to_int(text: str) -> Any:
+    t = text.replace("_", "")
+    sign = -1 if t.startswith("-") else 1
+    t = t.lstrip("+-")
+    try:
+        if t.startswith("0b"):
+            return sign * int(t[2:], 2)
+        if t.startswith("0x"):
+            return sign * int(t[2:], 16)
+        if t.startswith("0o"):
+            return sign * int(t[2:], 8)
+        if len(t) > 1 and t.startswith("0"):
+            return sign * int(t, 8)
+        if ":" in t:
+            value = 0
+            for part in t.split(":"):
+                value = value * 60 + int(part)
+            return sign * value
+        return sign * int(t)
+    except ValueError:
+        return text
+
+
+def _children(node: Any) -> Iterator[Any]:
+    if node.id == "sequence":
+        yield from node.value
+    elif node.id == "mapping":
+        for k, v in node.value:
+            yield k
+            yield v
+
+
+def walk(data: Any) -> Iterator[Any]:
+    """Every mapping and sequence under ``data``, depth first, each once."""
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            yield item
+            stack.extend([v for v in item.values() if isinstance(v, (dict, list))])
+        elif isinstance(item, list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            yield item
+            stack.extend([v for v in item if isinstance(v, (dict, list))])
+
+
+def get_path(data: Any, *keys: Any) -> Any:
+    """``get_path(doc, "spec", "template", "spec")`` or None when any step is missing."""
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(data, list) or key >= len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[key] if isinstance(key, int) else data.get(key)
+    return data
+
+
+POD_SPEC_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def pod_specs(data: Any) -> Iterator[Map]:
+    """Every pod spec wherever it sits: Pods, workloads, CronJobs, and any custom resource.
+
+    Found generically (a mapping with a ``containers`` list of mappings) so Argo Rollouts,
+    Knative Services, Tekton-free CRDs and future kinds are covered without a list of kinds.
+    """
+    # ``walk`` inlined (same order): a full check-sync-waves run calls this once per object
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, Map):
+                for key in POD_SPEC_LISTS:
+                    found = item.get(key)
+                    if isinstance(found, list) and any(isinstance(c, dict) for c in found):
+                        yield item
+                        break
+            stack.extend([v for v in item.values() if isinstance(v, (dict, list))])
+        elif isinstance(item, list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            stack.extend([v for v in item if isinstance(v, (dict, list))])
+
+
+def containers(pod_spec: Map) -> Iterator[tuple[str, Map]]:
+    for key in POD_SPEC_LISTS:
+        items = pod_spec.get(key)
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, Map):
+                    yield key, item
+
+
+def iter_files(paths: list[str]) -> Iterator[SourceFile]:
+    for path in paths:
+        yield load_file(path)
+
+
+def to_plain(data: Any) -> Any:
+    """Plain dicts and lists (for JSON output and jsonschema), positions dropped."""
+    if isinstance(data, dict):
+        return {k: to_plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [to_plain(v) for v in data]
+    return data

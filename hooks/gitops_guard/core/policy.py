@@ -1,0 +1,444 @@
+"""The policy file: find it, validate it against its JSON Schema, merge environment overrides.
+
+Validation uses jsonschema, which costs ~100 ms to import. A commit hook runs on every commit,
+so a successful validation is remembered (the policy bytes and the schema, compared exactly):
+an unchanged policy file is not validated again. Set ``GITOPS_GUARD_NO_CACHE=1`` to always
+validate. For the same reason nothing here imports pathlib, hashlib, json or copy on the way
+to a loaded policy.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gitops_guard.core.rules import RULES
+
+TYPE_CHECKING = False  # start-up time: typing and pathlib are imported only when needed
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+POLICY_PATH = os.path.join("policies", "gitops-guard.yaml")
+SCHEMA_ID = "https://gitops-guard.dev/schemas/policy-v1.json"
+
+DEFAULT_TAG_PATTERN = r"^v\d+\.\d+\.\d+$"
+DEFAULTS: dict[str, Any] = {
+    "version": 1,
+    "images": {
+        "allowed_registries": [],
+        "tag_pattern": DEFAULT_TAG_PATTERN,
+        "require_digest": False,
+    },
+    "promotion": {
+        "environments": ["staging", "production"],
+        "require": "history",
+        "allowed_differences": {
+            "*": ['metadata.labels["app.kubernetes.io/environment"]'],
+            "Deployment": [
+                "spec.replicas",
+                "spec.template.spec.containers[*].resources.requests",
+                "spec.template.spec.initContainers[*].resources.requests",
+            ],
+            "StatefulSet": [
+                "spec.replicas",
+                "spec.template.spec.containers[*].resources.requests",
+                "spec.template.spec.initContainers[*].resources.requests",
+            ],
+            "Rollout": ["spec.replicas", "spec.template.spec.containers[*].resources.requests"],
+            "HorizontalPodAutoscaler": ["spec.minReplicas", "spec.maxReplicas"],
+            "PodDisruptionBudget": ["spec.minAvailable", "spec.maxUnavailable"],
+            "HelmRelease": ["spec.values.replicaCount", "spec.values.resources.requests"],
+            # a values file kustomize turns into a ConfigMap (Flux valuesFrom)
+            "ConfigMap": ["data.*.replicaCount", "data.*.resources.requests"],
+        },
+    },
+}
+
+_SEVERITY = {"enum": ["error", "warning", "info", "off"]}
+
+_IMAGES = {
+    "type": "object",
+    "description": "What an image reference must look like.",
+    "additionalProperties": False,
+    "properties": {
+        "allowed_registries": {
+            "type": "array",
+            "description": "Registries images may come from (empty: any). Docker Hub images "
+            "are normalised to docker.io first. A trailing path narrows the match: "
+            "'registry.example.com/team'.",
+            "items": {"type": "string", "minLength": 1},
+        },
+        "tag_pattern": {
+            "type": "string",
+            "format": "regex",
+            "description": "Regular expression every tag must match.",
+        },
+        "require_digest": {
+            "type": "boolean",
+            "description": "Every image must be pinned by an @sha256: digest.",
+        },
+    },
+}
+
+_PROMOTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "How artifacts move between environments.",
+    "properties": {
+        "environments": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Promotion order, first to last.",
+        },
+        "require": {
+            "enum": ["current", "history"],
+            "description": "What the predecessor environment must have run: current (a "
+            "reference that moved since the base revision must be its current one) or "
+            "history (any reference in its git history).",
+        },
+        "allowed_differences": {
+            "type": "object",
+            "description": "What `drift` accepts between environments: {Kind or '*': [paths]}. "
+            "A path is dotted (`spec.replicas`), `[*]` matches every list item "
+            "(`spec.template.spec.containers[*].resources.requests`), and a difference at or "
+            "below a listed path is allowed; a `*` segment matches any key. A kind listed here "
+            "replaces that kind's defaults.",
+            "propertyNames": {"pattern": "^(\\*|[A-Za-z][A-Za-z0-9]*)$"},
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "uniqueItems": True,
+            },
+        },
+    },
+}
+
+_KIND = {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$"}
+_SYNC_WAVES = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Argo CD sync-wave rules beyond the built-in ones (check-sync-waves).",
+    "properties": {
+        "require_wave": {
+            "type": "array",
+            "items": _KIND,
+            "uniqueItems": True,
+            "description": "Kinds that must carry an explicit argocd.argoproj.io/sync-wave "
+            "(on the object or through kustomize commonAnnotations).",
+        },
+        "order": {
+            "type": "array",
+            "description": "Extra ordering rules inside one application: every object of "
+            "kind 'after' syncs no earlier (phase, then wave) than every object of kind "
+            "'before'; with strict: true, in a strictly later wave.",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["before", "after"],
+                "properties": {
+                    "before": _KIND,
+                    "after": _KIND,
+                    "strict": {"type": "boolean"},
+                },
+            },
+        },
+    },
+}
+
+_SECTIONS: dict[str, Any] = {
+    "images": _IMAGES,
+    "promotion": _PROMOTION,
+    "sync_waves": _SYNC_WAVES,
+    "rules": {
+        "type": "object",
+        "description": "Change a rule's severity, or turn it off: {rule-id: error|warning|"
+        "info|off} (an unquoted off, which YAML reads as false, is off too).",
+        "propertyNames": {"enum": sorted(RULES)},
+        "additionalProperties": _SEVERITY,
+    },
+}
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the policy file (what ``gitops-guard policy-schema`` prints)."""
+    import copy
+
+    sections = copy.deepcopy(_SECTIONS)
+    env_props = {k: v for k, v in copy.deepcopy(_SECTIONS).items() if k != "promotion"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "gitops-guard policy",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version"],
+        "properties": {
+            "version": {"const": 1, "description": "Policy file format version."},
+            **sections,
+            "environments": {
+                "type": "object",
+                "description": "Per-environment overrides of any section, applied to files "
+                "under clusters/<env>/.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": env_props,
+                },
+            },
+        },
+    }
+
+
+class PolicyError(Exception):
+    """An invalid or unreadable policy file (exit code 2)."""
+
+
+class Policy:
+    """The effective policy: defaults merged with the file, per-environment views cached."""
+
+    def __init__(self, data: dict[str, Any], path: str | Path | None = None) -> None:
+        self.data = data
+        self._path = os.fspath(path) if path is not None else None
+        self._per_env: dict[str, dict[str, Any]] = {}
+        self._root_dir: str | None = None
+
+    @property
+    def path(self) -> Path | None:
+        """The policy file (None: defaults). A Path, made on demand (pathlib costs start-up)."""
+        if self._path is None:
+            return None
+        from pathlib import Path
+
+        return Path(self._path)
+
+    @property
+    def root_dir(self) -> str | None:
+        """The policy's repository root as an absolute path string, or None without a policy
+        file: what ``environment_of`` needs for each file, computed once."""
+        if self._path is None:
+            return None
+        if self._root_dir is None:
+            folder = os.path.dirname(os.path.abspath(self._path))
+            # only the contract's place says where the repository is (--policy elsewhere: "")
+            self._root_dir = (
+                os.path.dirname(folder) if os.path.basename(folder) == "policies" else ""
+            )
+        return self._root_dir or None
+
+    @property
+    def root(self) -> Path:
+        """The repository root the policy belongs to (parent of ``policies/``)."""
+        from pathlib import Path
+
+        if self._path is None:
+            return Path.cwd()
+        return Path(self._path).resolve().parent.parent
+
+    def for_environment(self, env: str | None) -> dict[str, Any]:
+        """The effective policy of an environment: top level with its overrides merged in."""
+        if env is None:
+            return self.data
+        if env not in self._per_env:
+            overrides = (self.data.get("environments") or {}).get(env) or {}
+            self._per_env[env] = deep_merge(self.data, overrides)
+        return self._per_env[env]
+
+    def section(self, name: str, env: str | None = None) -> dict[str, Any]:
+        return self.for_environment(env).get(name) or {}
+
+    def severity(self, rule: str, default: str, env: str | None = None) -> str:
+        """The rule's severity in an environment (its ``rules:`` override the top level)."""
+        return (self.for_environment(env).get("rules") or {}).get(rule, default)
+
+    @property
+    def environments(self) -> list[str]:
+        return list(self.section("promotion").get("environments") or ["staging", "production"])
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def find_policy(start: str | Path | None = None) -> Path | None:
+    """``policies/gitops-guard.yaml`` in the working directory or the nearest parent."""
+    found = _find(start)
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found)
+
+
+def _find(start: str | Path | None = None) -> str | None:
+    folder = os.path.realpath(start or os.getcwd())
+    while True:
+        candidate = os.path.join(folder, POLICY_PATH)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _copy(data: Any) -> Any:
+    """A deep copy of plain data (copy.deepcopy costs an import on every commit)."""
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate the policy; defaults when there is none. Raises PolicyError."""
+    if path is None:
+        path = _find()
+        if path is None:
+            return Policy(data=_copy(DEFAULTS))
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
+    data = _off_is_false(_parse(path, raw))
+    if not _cached_valid(raw):
+        validate(data, path)
+        _remember_valid(raw)
+    _check_environment_names(data, path)
+    return Policy(data=deep_merge(_copy(DEFAULTS), data), path=path)
+
+
+def _check_environment_names(data: dict[str, Any], path: str) -> None:
+    """A key under ``environments:`` names an environment: one of promotion.environments or
+    a ``clusters/<env>/`` folder. Anything else is a typo (``prod:``) whose overrides would
+    silently apply to nothing. Not cached: folders come and go."""
+    overrides = data.get("environments") or {}
+    if not overrides:
+        return
+    order = (data.get("promotion") or {}).get("environments") or DEFAULTS["promotion"][
+        "environments"
+    ]
+    folder = os.path.dirname(os.path.abspath(path))
+    roots = [os.path.dirname(folder)] if os.path.basename(folder) == "policies" else []
+    roots += [folder, os.getcwd()]
+    for env in overrides:
+        if env in order or any(os.path.isdir(os.path.join(r, "clusters", env)) for r in roots):
+            continue
+        raise PolicyError(
+            f"{path}: environments.{env}: no such environment (not in promotion.environments "
+            f"[{', '.join(order)}], and no clusters/{env}/ folder)"
+        )
+
+
+def _parse(path: str, raw: bytes) -> dict[str, Any]:
+    from gitops_guard.core.documents import load_bytes, to_plain
+
+    source = load_bytes(path, raw)
+    errors = [p for p in source.problems if p.rule not in ("yaml/empty",)]
+    if errors:
+        first = errors[0]
+        raise PolicyError(f"{path}:{first.line}:{first.column}: {first.message}")
+    if len(source.documents) != 1 or not isinstance(source.documents[0].data, dict):
+        raise PolicyError(f"{path}: the policy file must hold one YAML mapping")
+    return to_plain(source.documents[0].data)
+
+
+def _off_is_false(data: dict[str, Any]) -> dict[str, Any]:
+    """``rule: off`` unquoted is YAML 1.1's false: read it as the ``off`` the user wrote."""
+    sections = [data, *((data.get("environments") or {}).values())]
+    for section in sections:
+        rules = section.get("rules") if isinstance(section, dict) else None
+        if isinstance(rules, dict):
+            for rule, value in rules.items():
+                if value is False:
+                    rules[rule] = "off"
+    return data
+
+
+def validate(data: Any, where: str) -> None:
+    import warnings
+
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    with warnings.catch_warnings():  # re's FutureWarnings would print before the one line
+        warnings.simplefilter("ignore")
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise PolicyError(f"{where}: invalid policy at '{key}': {_message(error)}")
+
+
+def _message(error: Any) -> str:
+    """jsonschema's message, made specific where it would list every rule or say no more
+    than "is not a 'regex'"."""
+    if "propertyNames" in error.schema_path:
+        return f"unknown rule id {error.instance!r} (see the README's rule table)"
+    if error.validator == "format" and error.validator_value == "regex":
+        import re
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                re.compile(error.instance)
+        except re.error as exc:
+            return f"{error.instance!r} is not a valid regular expression: {exc}"
+    return str(error.message)
+
+
+def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
+    """(file, content) remembering that ``raw`` is valid under the current schema.
+
+    The content is the schema's fingerprint and the policy bytes themselves, compared
+    exactly on reading: no hash to trust, and no hashlib/json to import.
+    """
+    from gitops_guard.core.cache import cache_dir
+
+    folder = cache_dir("valid-policies")
+    if folder is None:
+        return None
+    import zlib
+
+    # the sections, and the constants of schema() itself (the wrapper around them)
+    wrapper = [c for c in schema.__code__.co_consts if isinstance(c, (str, int, tuple))]
+    fingerprint = repr((SCHEMA_ID, _SECTIONS, wrapper)).encode()
+    content = fingerprint + b"\0" + raw
+    name = f"{zlib.crc32(content):08x}-{len(content)}"
+    return os.path.join(folder, name), content
+
+
+def _cached_valid(raw: bytes) -> bool:
+    entry = _cache_entry(raw)
+    if entry is None:
+        return False
+    try:
+        with open(entry[0], "rb") as handle:
+            return handle.read() == entry[1]
+    except OSError:
+        return False
+
+
+def _remember_valid(raw: bytes) -> None:
+    entry = _cache_entry(raw)
+    if entry is None:
+        return
+    try:
+        os.makedirs(os.path.dirname(entry[0]), exist_ok=True)
+        with open(entry[0], "wb") as handle:
+            handle.write(entry[1])
+    except OSError:
+        pass  # a read-only home only costs the next run a validation

@@ -1,0 +1,334 @@
+"""Every rule gitops-guard reports, as data: id, default severity, summary, documentation.
+
+The README's rule table is checked against this table by a test, so the two cannot drift.
+Policy files may change a rule's severity (``rules: {image/unresolvable: warning}``) or turn
+it off. Each area keeps its rules in its own section of the one table below.
+"""
+
+from __future__ import annotations
+
+from gitops_guard.core.findings import ERROR, INFO, WARNING
+
+
+class Rule:
+    """One rule: what it is called, how bad it is, what it means."""
+
+    __slots__ = ("doc", "id", "severity", "summary")
+
+    def __init__(self, id: str, severity: str, summary: str, doc: str = "") -> None:
+        self.id = id
+        self.severity = severity
+        self.summary = summary
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r})"
+
+
+_RULES = [
+    # -- yaml/: the file itself -------------------------------------------------------------
+    Rule(
+        "yaml/syntax",
+        ERROR,
+        "The file is not valid YAML.",
+        "Reported at the parser's line and column with its reason.",
+    ),
+    Rule(
+        "yaml/tab",
+        ERROR,
+        "A tab character is used for indentation.",
+        "YAML forbids tabs in indentation; editors hide them.",
+    ),
+    Rule(
+        "yaml/duplicate-key",
+        ERROR,
+        "A mapping repeats a key.",
+        "Tools disagree on which value wins (kubectl keeps the last, some the first).",
+    ),
+    Rule(
+        "yaml/custom-tag",
+        ERROR,
+        "A value carries a custom tag such as `!Ref`.",
+        "Kubernetes manifests are plain YAML; custom tags belong to other tools.",
+    ),
+    Rule(
+        "yaml/too-complex",
+        ERROR,
+        "Nesting too deep or an alias bomb.",
+        "Bounded so a hostile file cannot exhaust time or memory; the document is skipped.",
+    ),
+    Rule(
+        "yaml/not-text",
+        ERROR,
+        "The file is binary, not YAML.",
+        "A NUL byte in the first 8 KiB marks a binary file.",
+    ),
+    Rule(
+        "yaml/encoding",
+        ERROR,
+        "The file is not UTF-8 (or UTF-16 with a BOM).",
+        "Reported at the first byte that does not decode.",
+    ),
+    Rule(
+        "yaml/too-large",
+        ERROR,
+        "The file is over 10 MiB and is not checked.",
+        "No manifest is this large; a generated artifact probably slipped in.",
+    ),
+    Rule("yaml/unreadable", ERROR, "The file cannot be read.", ""),
+    Rule(
+        "yaml/empty",
+        INFO,
+        "The file holds no YAML document.",
+        "Informational: nothing to check, nothing wrong.",
+    ),
+    Rule(
+        "yaml/helm-template",
+        INFO,
+        "A Helm chart template is skipped, not parsed.",
+        "`{{ }}` templates are Go text/template, not YAML; check the rendered values instead.",
+    ),
+    # -- policy/: the policy file -----------------------------------------------------------
+    Rule(
+        "policy/invalid",
+        ERROR,
+        "The policy file does not match its schema.",
+        "Exit code 2 with the bad key named; see `gitops-guard policy-schema`.",
+    ),
+    # -- image/: image references -----------------------------------------------------------
+    Rule(
+        "image/invalid-reference",
+        ERROR,
+        "The image reference breaks the distribution/reference grammar.",
+        "Uppercase repository, bad digest, tag over 128 characters, empty name...",
+    ),
+    Rule(
+        "image/registry-not-allowed",
+        ERROR,
+        "The image's registry is not in `images.allowed_registries`.",
+        "Docker Hub short names are normalised first: `nginx` is `docker.io/library/nginx`.",
+    ),
+    Rule(
+        "image/tag-missing",
+        ERROR,
+        "The image has no tag and no digest, so it means `latest`.",
+        "An untagged reference floats; pin a tag (and a digest where required).",
+    ),
+    Rule(
+        "image/tag-latest",
+        ERROR,
+        "The image uses the `latest` tag (any case).",
+        "`latest` floats: the same manifest runs different code over time.",
+    ),
+    Rule(
+        "image/tag-not-allowed",
+        ERROR,
+        "The tag does not match `images.tag_pattern`.",
+        "The default pattern `^v\\d+\\.\\d+\\.\\d+$` refuses floating tags like `stable`, `1.27`.",
+    ),
+    Rule(
+        "image/digest-required",
+        ERROR,
+        "The policy requires a `@sha256:` digest and the image has none.",
+        "Set `images.require_digest: true`, usually for production only.",
+    ),
+    Rule(
+        "image/unresolvable",
+        ERROR,
+        "The image is templated (`{{ }}`, `${VAR}`, `$(VAR)`) and cannot be checked.",
+        "Resolve it in the repository, or suppress the line deliberately.",
+    ),
+    # -- secret/: committed secrets (secrets.py) --------------------------------------------
+    Rule(
+        "secret/k8s-secret-plaintext",
+        ERROR,
+        "A core v1 Secret keeps plaintext `data` or `stringData` in Git.",
+        "Whatever its keys: base64 is encoding, not encryption. The message names what the "
+        "decoded values hold (private key, token, docker auth). Empty values, placeholders "
+        "and public certificates alone do not count.",
+    ),
+    Rule(
+        "secret/template-plaintext",
+        ERROR,
+        "A SealedSecret or ExternalSecret template holds a literal value.",
+        "`spec.template.data` (SealedSecret) and `spec.target.template.data` (ExternalSecret) "
+        "are stored unencrypted; only `{{ }}` templates belong there.",
+    ),
+    Rule(
+        "secret/sops-not-encrypted",
+        ERROR,
+        "A value in a SOPS-encrypted file is not `ENC[...]`.",
+        "Keys exempted by `unencrypted_suffix`/`unencrypted_regex` (or not selected by "
+        "`encrypted_suffix`/`encrypted_regex`) are scanned like any other value instead.",
+    ),
+    Rule(
+        "secret/kustomize-secret-literal",
+        ERROR,
+        "A kustomize secretGenerator takes a plaintext literal, env file or file.",
+        "The generated Secret is plaintext in Git; missing or SOPS-encrypted sources pass.",
+    ),
+    Rule(
+        "secret/literal-credential",
+        ERROR,
+        "A key or env name says password, token, secret or API key and its value is literal.",
+        "Env entries, Argo CD helm.parameters, Helm values, HelmRelease spec.values, "
+        "ConfigMaps. References, placeholders and obvious dummies pass.",
+    ),
+    Rule(
+        "secret/private-key",
+        ERROR,
+        "A private key is committed.",
+        "detect-secrets' PrivateKeyDetector; public certificates pass.",
+    ),
+    Rule(
+        "secret/provider-token",
+        ERROR,
+        "A provider token or key (AWS, GitHub, GitLab, Slack, Stripe, JWT...) is committed.",
+        "detect-secrets' provider plugins; the message names the provider.",
+    ),
+    Rule(
+        "secret/url-credentials",
+        ERROR,
+        "A URL carries a user name and password.",
+        "`postgres://user:pass@host`: detect-secrets' BasicAuthDetector.",
+    ),
+    Rule(
+        "secret/high-entropy-string",
+        ERROR,
+        "A value looks random enough to be a key (base64 or hex entropy).",
+        "detect-secrets' entropy plugins on whole values; digests, revisions, checksums, "
+        "ids and certificates are not checked for entropy.",
+    ),
+    Rule(
+        "secret/not-scanned",
+        INFO,
+        "A file is binary or too large and was not scanned (or only in part).",
+        "Binary files are skipped; files over 10 MiB are scanned up to that size.",
+    ),
+    # -- sync/: Argo CD sync waves, hooks, ordering; Flux dependsOn (syncwaves.py) ------------
+    Rule(
+        "sync/annotation-not-string",
+        ERROR,
+        "An annotation or label value is not a string (unquoted `1`, `true`, `null`).",
+        "Kubernetes rejects the object; quote the value. Also checked in kustomize "
+        "`commonAnnotations` / `commonLabels`.",
+    ),
+    Rule(
+        "sync/wave-not-integer",
+        ERROR,
+        "`argocd.argoproj.io/sync-wave` is not an integer string, so Argo CD uses wave 0.",
+        "Read as Go's `strconv.Atoi` reads it: an optional sign and digits, nothing else "
+        '(`"+5"` is wave 5; `"1.5"`, `"first"`, `" 2"`, `"5\\n"` all become wave 0).',
+    ),
+    Rule(
+        "sync/hook-unknown",
+        ERROR,
+        "`argocd.argoproj.io/hook` names an unknown phase, or combines `Skip` with others.",
+        "Known: PreSync, Sync, PostSync, SyncFail, Skip, PreDelete, PostDelete (comma-separated).",
+    ),
+    Rule(
+        "sync/hook-delete-policy-unknown",
+        ERROR,
+        "`argocd.argoproj.io/hook-delete-policy` names an unknown policy.",
+        "Known: HookSucceeded, HookFailed, BeforeHookCreation.",
+    ),
+    Rule(
+        "sync/sync-option-unknown",
+        ERROR,
+        "A sync option is unknown to Argo CD or has a value it does not accept.",
+        "Checked in the annotation and in an Application's `spec.syncPolicy.syncOptions`.",
+    ),
+    Rule(
+        "sync/sync-option-app-only",
+        ERROR,
+        "An Application-only sync option (`CreateNamespace`, ...) is set on a resource.",
+        "CreateNamespace, PrunePropagationPolicy, ApplyOutOfSyncOnly, FailOnSharedResource and "
+        "ClientSideApplyMigration only work in `spec.syncPolicy.syncOptions`.",
+    ),
+    Rule(
+        "sync/mixed-hook-annotations",
+        WARNING,
+        "Argo CD and Helm hook annotations are mixed on one object; Helm's are ignored.",
+        "",
+    ),
+    Rule(
+        "sync/hook-generate-name-clash",
+        WARNING,
+        "Two hooks of the same phase share a `generateName`.",
+        "Argo CD keys hook results by kind, namespace and name; give each hook its own.",
+    ),
+    Rule(
+        "sync/namespace-order",
+        ERROR,
+        "An object syncs in an earlier phase or wave than its Namespace.",
+        "",
+    ),
+    Rule(
+        "sync/reference-order",
+        ERROR,
+        "A pod spec references a ServiceAccount, ConfigMap, Secret, PVC or PriorityClass "
+        "that syncs later.",
+        "",
+    ),
+    Rule(
+        "sync/crd-order",
+        ERROR,
+        "A custom resource syncs in an earlier phase or wave than its CRD.",
+        "Not reported when the resource or its Application sets "
+        "`SkipDryRunOnMissingResource=true`.",
+    ),
+    Rule(
+        "sync/app-health-missing",
+        ERROR,
+        "Child Applications carry sync waves but `argocd-cm` has no Application health check.",
+        "Without it the parent Application does not wait for a child, so waves order nothing.",
+    ),
+    Rule(
+        "sync/depends-on-missing",
+        ERROR,
+        "A Flux `dependsOn` names an object that is not in the repository.",
+        "",
+    ),
+    Rule("sync/depends-on-cycle", ERROR, "Flux `dependsOn` entries form a cycle.", ""),
+    Rule(
+        "sync/wave-required",
+        ERROR,
+        "An object of a kind in `sync_waves.require_wave` has no explicit sync-wave.",
+        "",
+    ),
+    Rule(
+        "sync/policy-order",
+        ERROR,
+        "An object syncs earlier than a kind `sync_waves.order` says must come first.",
+        "",
+    ),
+    Rule(
+        "sync/context-not-read",
+        INFO,
+        "A file next to a changed one was too large to read for ordering in a one-file run.",
+        "A one-file run parses only the files of the application that name something the "
+        "changed files name, and none over 1 MB; a full run reads every file.",
+    ),
+    # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
+    Rule(
+        "promotion/not-promoted",
+        ERROR,
+        "The environment runs an image the environment before it never ran.",
+        "Compared with the predecessor's current reference or its git history "
+        "(`promotion.require`); the message lists the tags the predecessor had.",
+    ),
+    Rule(
+        "promotion/no-predecessor",
+        WARNING,
+        "The app has no overlay in the environment before this one to promote from.",
+        "Create `clusters/<previous env>/<app>/` or run the app there first.",
+    ),
+    Rule(
+        "promotion/history-unavailable",
+        WARNING,
+        "Git history is missing (shallow clone, no repository), so only current references count.",
+        "Fetch full history in CI (`fetch-depth: 0`) for the `history` check.",
+    ),
+]
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -1,0 +1,1 @@
+"""Rendering what the cluster gets (kustomize, helm) and validating it against schemas."""

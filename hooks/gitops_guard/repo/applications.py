@@ -1,0 +1,296 @@
+"""Applications: the sets of manifests that sync together, with each object's effective wave.
+
+Argo CD syncs an application as one unit and orders its objects by phase and wave, so ordering
+can only be judged per application. An application here is:
+
+- a kustomization that no other kustomization lists (a root), with everything it lists under
+  ``resources`` / ``bases`` / ``components`` / ``crds``, followed recursively, plus its
+  ``configMapGenerator`` / ``secretGenerator`` objects. kustomize's ``namespace`` and
+  ``commonAnnotations`` are applied on the way out, inner kustomizations first, so an outer
+  overlay's wave wins, as it does in ``kustomize build``;
+- the folder an Argo CD Application found in the run points at (``spec.source.path``, relative
+  to the repository root; ``directory.recurse`` honoured) when that folder has no kustomization;
+- otherwise, for a file no kustomization lists, the folder the file is in (what an Argo CD
+  directory application pointed at that folder would sync).
+
+The hook gets the changed files only; it finds the applications those files belong to by
+reading the repository's kustomization files (cheaply: no positions) and builds only those.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gitops_guard.core.documents import Map, Seq, environment_of
+from gitops_guard.repo.argo import WAVE, sync_options
+from gitops_guard.repo.kgraph import Graph
+from gitops_guard.repo.objects import CLUSTER_SCOPED, WATCHED, Obj, make_obj
+from gitops_guard.repo.repository import Repository
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from gitops_guard.repo.relevance import Context
+
+
+class Application:
+    """The objects that sync together, and the files they come from."""
+
+    __slots__ = ("description", "env", "files", "objects", "root", "skip_dry_run")
+
+    def __init__(self, root: str, description: str) -> None:
+        self.root = root
+        self.description = description
+        self.objects: list[Obj] = []
+        self.files: set[str] = set()
+        #: SkipDryRunOnMissingResource=true in the pointing Application's syncOptions
+        self.skip_dry_run = False
+        self.env: str | None = None
+
+
+class Builder:
+    """Finds the applications of a repository and builds their objects, memoised."""
+
+    def __init__(self, repo: Repository, order_rules: Iterable[tuple[str, str]] = ()) -> None:
+        self.repo = repo
+        self._objects: dict[str, list[Obj]] = {}
+        self._graph: Graph | None = None
+        #: (before, after) kinds of the policy's sync_waves.order rules, every environment
+        self.order_rules = list(order_rules)
+        #: set in a one-file run: which files that were not given need parsing
+        self.context: Context | None = None
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = Graph(self.repo)
+        return self._graph
+
+    def edges(self, kfile: str) -> list[tuple[bool, str]]:
+        return self.graph.edges.get(kfile, [])
+
+    # -- objects ----------------------------------------------------------------------------
+    def file_objects(self, key: str) -> list[Obj]:
+        context = self.context
+        if (
+            context is not None
+            and not self.repo.is_given(key)
+            and self.repo.parsed(key) is None
+            and not context.wanted(key)
+        ):
+            return []  # names nothing a given file names: no finding can involve it
+        source = self.repo.source(key)
+        if source is None:
+            return []
+        result = []
+        for doc in source.documents:
+            obj = make_obj(key, doc)
+            if obj is not None:
+                result.append(obj)
+        return result
+
+    def kustomize_objects(self, kfile: str, stack: tuple[str, ...] = ()) -> list[Obj]:
+        if kfile in self._objects:
+            return self._objects[kfile]
+        source = self.repo.source(kfile)
+        data = source.documents[0].data if source and source.documents else None
+        if not isinstance(data, Map):
+            self._objects[kfile] = []
+            return []
+        objects: list[Obj] = []
+        for is_kust, key in self.edges(kfile):
+            if not is_kust:
+                objects.extend(self.file_objects(key))
+            elif key not in stack:
+                objects.extend(self.kustomize_objects(key, (*stack, kfile)))
+        objects.extend(_generated(kfile, data))
+        objects = [_transform(o, kfile, data) for o in objects]
+        self._objects[kfile] = objects
+        return objects
+
+    def applications(self, all_files: bool) -> Iterator[Application]:
+        """The applications holding a given file (every application when ``all_files``)."""
+        graph = self.graph
+        given = self.repo.given
+        if all_files:
+            roots = graph.roots()
+        else:
+            wanted: set[str] = set()
+            for key in given:
+                wanted |= graph.roots_of(key)
+            roots = [r for r in graph.roots() if r in wanted]
+            if not any(k in graph.edges for k in given):  # a given kustomization: read all
+                self.context = self._context(roots)
+        for root in roots:
+            app = Application(root, f"kustomization {self.repo.display(root)}")
+            app.objects = self.kustomize_objects(root)
+            app.files = graph.closure(root)
+            app.env = environment_of(root)  # a key: absolute already
+            yield app
+
+        def covered(key: str) -> bool:
+            return key in graph.parents or key in graph.edges
+
+        pointed: set[str] = set()
+        for app in self._argo_directory_apps(covered):
+            pointed |= app.files
+            if all_files or app.files & given:
+                yield app
+        folders: dict[str, None] = {}
+        for key in sorted(given):
+            if not covered(key) and key not in pointed:
+                folders.setdefault(os.path.dirname(key))
+        for folder in folders:
+            files = [k for k in self.repo.yaml_in(folder) if not covered(k)]
+            app = Application(folder, f"folder {self.repo.display(folder) or '.'}")
+            app.files = set(files)
+            app.env = environment_of(os.path.join(folder, "x"))
+            for key in files:
+                app.objects.extend(self.file_objects(key))
+            yield app
+
+    def _context(self, roots: list[str]) -> Context | None:
+        """The words a file must name to matter to the given files (``relevance.py``).
+
+        None (read every file) when a given Namespace is one a kustomization puts its objects
+        in: those objects need it without their files naming it.
+        """
+        from gitops_guard.repo.relevance import Context, words_of
+
+        given = [s for s in (self.repo.parsed(k) for k in sorted(self.repo.given)) if s]
+        namespaces = {d.name for s in given for d in s.documents if d.kind == "Namespace"}
+        context = Context(words_of(given, self.order_rules))
+        for root in roots:  # a kustomization's namespace becomes its objects' namespace
+            for key in self.graph.closure(root):
+                if key in self.graph.edges:
+                    source = self.repo.source(key)
+                    data = source.documents[0].data if source and source.documents else None
+                    ns = data.get("namespace") if isinstance(data, Map) else None
+                    if isinstance(ns, str) and ns:
+                        if ns in namespaces:
+                            return None
+                        context.add(ns)
+        return context
+
+    def _argo_directory_apps(self, covered: Callable[[str], bool]) -> Iterator[Application]:
+        """Folders Argo CD Applications among the loaded files point at (no kustomization)."""
+        seen: set[str] = set()
+        for key in sorted(self.repo.given):
+            source = self.repo.source(key)
+            if source is None or "argoproj.io" not in source.text:
+                continue
+            for doc in source.documents:
+                if doc.kind != "Application" or doc.group != "argoproj.io":
+                    continue
+                spec = doc.data.get("spec")
+                if not isinstance(spec, Map):
+                    continue
+                skip = _app_skip_dry_run(spec)
+                for src in _app_sources(spec):
+                    path = src.get("path")
+                    if not isinstance(path, str) or "{{" in path:
+                        continue
+                    folder = os.path.normpath(os.path.join(str(self.repo.root), path))
+                    if folder in seen or not os.path.isdir(folder):
+                        continue
+                    if self.repo.kustomization_in(folder) is not None:
+                        continue  # a kustomize application: its kustomization is a root
+                    seen.add(folder)
+                    directory = src.get("directory")
+                    recurse = isinstance(directory, Map) and directory.get("recurse") is True
+                    files = [k for k in self.repo.yaml_in(folder, recurse) if not covered(k)]
+                    name = doc.name or "?"
+                    app = Application(
+                        folder, f"folder {self.repo.display(folder)} (Argo CD Application {name})"
+                    )
+                    app.skip_dry_run = skip
+                    app.files = set(files)
+                    app.env = environment_of(os.path.join(folder, "x"))
+                    for fkey in files:
+                        app.objects.extend(self.file_objects(fkey))
+                    yield app
+
+
+def _app_sources(spec: Map) -> list[Map]:
+    sources = [spec.get("source")]
+    if isinstance(spec.get("sources"), list):
+        sources.extend(spec["sources"])
+    return [s for s in sources if isinstance(s, Map)]
+
+
+def _app_skip_dry_run(spec: Map) -> bool:
+    policy = spec.get("syncPolicy")
+    options = policy.get("syncOptions") if isinstance(policy, Map) else None
+    if not isinstance(options, list):
+        return False
+    return any(
+        isinstance(o, str) and sync_options(o).get("SkipDryRunOnMissingResource") == "true"
+        for o in options
+    )
+
+
+def _transform(obj: Obj, kfile: str, data: Map) -> Obj:
+    """kustomize's namespace and commonAnnotations, applied by one kustomization."""
+    namespace = obj.namespace
+    ns_at = obj.ns_at
+    ns = data.get("namespace")
+    if isinstance(ns, str) and ns and obj.kind not in CLUSTER_SCOPED:
+        namespace = ns
+        ns_at = (kfile, *data.at("namespace"))
+    annotations = obj.annotations
+    wave_at = obj.wave_at
+    common = data.get("commonAnnotations")
+    if isinstance(common, Map):
+        picked = {k: common[k] for k in WATCHED if k in common}
+        if picked:
+            annotations = {**annotations, **picked}
+            if WAVE in picked:
+                line, col = common.at(WAVE)
+                wave_at = (kfile, line, col)
+    return Obj(
+        key=obj.key,
+        doc=obj.doc,
+        kind=obj.kind,
+        group=obj.group,
+        name=obj.name,
+        namespace=namespace,
+        pos=obj.pos,
+        annotations=annotations,
+        wave_at=wave_at,
+        via=(*obj.via, kfile),
+        generated=obj.generated,
+        ns_at=ns_at,
+    )
+
+
+def _generated(kfile: str, data: Map) -> Iterator[Obj]:
+    """ConfigMaps and Secrets kustomize generates (annotations from generatorOptions)."""
+    options = data.get("generatorOptions")
+    base = {}
+    if isinstance(options, Map) and isinstance(options.get("annotations"), Map):
+        base = {k: v for k, v in options["annotations"].items() if k in WATCHED}
+    for field_name, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+        entries = data.get(field_name)
+        if not isinstance(entries, Seq):
+            continue
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, Map) or not isinstance(entry.get("name"), str):
+                continue
+            annotations = dict(base)
+            opts = entry.get("options")
+            if isinstance(opts, Map) and isinstance(opts.get("annotations"), Map):
+                annotations.update({k: v for k, v in opts["annotations"].items() if k in WATCHED})
+            ns = entry.get("namespace")
+            yield Obj(
+                key=kfile,
+                doc=None,
+                kind=kind,
+                group="",
+                name=entry["name"],
+                namespace=ns if isinstance(ns, str) else None,
+                pos=entry.at("name") if "name" in entry else entries.at(i),
+                annotations=annotations,
+                generated=True,
+                ns_at=(kfile, *entry.at("namespace")) if isinstance(ns, str) else None,
+            )

@@ -1,0 +1,97 @@
+"""Argo CD's annotation vocabulary, and how Argo CD itself reads each value.
+
+The names (sync-wave, hook, sync-options and Helm's hook annotations) and the lenient parsing
+Argo CD applies (a wave is read with Go's strconv.Atoi, an unknown hook is dropped) are facts
+about the engine that the application model and several checks share.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+WAVE = "argocd.argoproj.io/sync-wave"
+HOOK = "argocd.argoproj.io/hook"
+DELETE_POLICY = "argocd.argoproj.io/hook-delete-policy"
+SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+HELM_HOOK = "helm.sh/hook"
+HELM_WEIGHT = "helm.sh/hook-weight"
+HELM_DELETE_POLICY = "helm.sh/hook-delete-policy"
+
+#: what Go's strconv.Atoi (Argo CD reads waves with it) accepts: an optional sign, ASCII
+#: digits, nothing around them (``fullmatch``: ``$`` would also match before a final newline)
+WAVE_PATTERN = re.compile(r"[+-]?[0-9]+")
+#: Atoi fails outside a 64-bit int, and Argo CD then uses wave 0
+_WAVE_MIN, _WAVE_MAX = -(2**63), 2**63 - 1
+HOOKS = ("PreSync", "Sync", "PostSync", "SyncFail", "Skip", "PreDelete", "PostDelete")
+DELETE_POLICIES = ("HookSucceeded", "HookFailed", "BeforeHookCreation")
+_BOOL = ("true", "false")
+#: sync options an object may carry in its annotation, with the values Argo CD knows
+RESOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "Prune": ("true", "false", "confirm"),
+    "Delete": ("true", "false", "confirm"),
+    "Validate": _BOOL,
+    "SkipDryRunOnMissingResource": _BOOL,
+    "PruneLast": _BOOL,
+    "Replace": _BOOL,
+    "Force": _BOOL,
+    "ServerSideApply": _BOOL,
+    "RespectIgnoreDifferences": _BOOL,
+}
+#: sync options that only mean something in an Application's spec.syncPolicy.syncOptions
+APPLICATION_OPTIONS: dict[str, tuple[str, ...]] = {
+    "CreateNamespace": _BOOL,
+    "PrunePropagationPolicy": ("background", "foreground", "orphan"),
+    "ApplyOutOfSyncOnly": _BOOL,
+    "FailOnSharedResource": _BOOL,
+    "ClientSideApplyMigration": _BOOL,
+}
+#: Helm hook names and the Argo CD phase Argo CD maps them to
+HELM_PHASES = {
+    "crd-install": "PreSync",
+    "pre-install": "PreSync",
+    "pre-upgrade": "PreSync",
+    "post-install": "PostSync",
+    "post-upgrade": "PostSync",
+    "pre-delete": "PreDelete",
+    "post-delete": "PostDelete",
+}
+
+
+def split_list(value: str) -> list[str]:
+    """Argo CD's comma-separated annotation values, whitespace trimmed."""
+    return [part.strip() for part in value.split(",")]
+
+
+def parse_wave(value: Any) -> int | None:
+    """The wave Argo CD reads from an annotation value (None: Atoi fails, so wave 0)."""
+    if isinstance(value, str) and WAVE_PATTERN.fullmatch(value):
+        number = int(value)
+        if _WAVE_MIN <= number <= _WAVE_MAX:
+            return number
+    return None
+
+
+def hook_phases(annotations: dict[str, Any]) -> list[str] | None:
+    """The phases a hook runs in (None: not a hook). Argo CD's annotation wins over Helm's."""
+    value = annotations.get(HOOK)
+    if isinstance(value, str):
+        return [p for p in split_list(value) if p in HOOKS]
+    value = annotations.get(HELM_HOOK)
+    if isinstance(value, str):
+        phases = [HELM_PHASES[p] for p in split_list(value) if p in HELM_PHASES]
+        return phases or None
+    return None
+
+
+def sync_options(value: Any) -> dict[str, str]:
+    if not isinstance(value, str):
+        return {}
+    options: dict[str, str] = {}
+    for token in split_list(value):
+        key, _, val = token.partition("=")
+        options[key.strip()] = val.strip()
+    return options

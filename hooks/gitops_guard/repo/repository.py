@@ -1,0 +1,153 @@
+"""The repository around the files a hook was given: where it is, and its other YAML files.
+
+pre-commit hands a hook only the changed files, but some questions are about the whole
+repository (which kustomization lists this file? does the Flux Kustomization this one depends
+on exist?). This module answers them lazily: the file list is walked once, and a file is read
+and parsed only when a question needs it, and only once. Files the hook was given are reused
+as they are, so a full run (every file given) parses nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gitops_guard.core.documents import (
+    KUSTOMIZATION_FILES,
+    YAML_SUFFIXES,
+    SourceFile,
+    git_root_of,
+    load_file,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+def find_root(paths: Iterable[str]) -> str:
+    """The git work tree holding the working directory, if the files are inside it.
+
+    Otherwise (files outside any repository, or outside the current one) the deepest folder
+    that holds every given file: a folder given on the command line is then its own repository.
+    """
+    absolute = [os.path.abspath(p) for p in paths]
+    here = os.path.realpath(os.getcwd())
+    top = git_root_of(here)
+    if top is not None:
+        prefix = top.rstrip(os.sep) + os.sep
+        if all(p.startswith(prefix) or p == top for p in absolute):
+            return top
+    if not absolute:
+        return here
+    common = os.path.commonpath(absolute)
+    return common if os.path.isdir(common) else os.path.dirname(common)
+
+
+class Repository:
+    """Lazy, cached access to the YAML files of one repository."""
+
+    def __init__(self, root: str | os.PathLike[str], given: Iterable[SourceFile] = ()) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self._sources: dict[str, SourceFile] = {}
+        self.given: set[str] = set()
+        self._files: list[str] | None = None
+        self.tree_changed = True
+        for source in given:
+            key = self.key(source.path)
+            self._sources[key] = source
+            self.given.add(key)
+
+    @staticmethod
+    def key(path: str) -> str:
+        """One spelling per file: absolute and normalised."""
+        return os.path.normpath(os.path.abspath(path))
+
+    def display(self, key: str) -> str:
+        """How a file is named in findings: as given, else relative to the working directory."""
+        source = self._sources.get(key)
+        if source is not None and key in self.given:
+            return source.path
+        relative = os.path.relpath(key)
+        return key if relative.startswith("..") else relative
+
+    def is_given(self, key: str) -> bool:
+        return key in self.given
+
+    def files(self) -> list[str]:
+        """Every YAML file of the repository, as keys (given files always included).
+
+        Listed incrementally (``listing.py``): only folders changed since the last run are
+        read again. ``tree_changed`` says whether anything was added, removed or renamed.
+        """
+        if self._files is None:
+            from gitops_guard.repo import listing
+
+            keys, self.tree_changed = listing.yaml_files(str(self.root))
+            listed = set(keys)
+            keys.extend(sorted(k for k in self.given if k not in listed))
+            self._files = keys
+        return self._files
+
+    def parsed(self, key: str) -> SourceFile | None:
+        """The file if it is already parsed (never reads)."""
+        return self._sources.get(key)
+
+    def source(self, key: str) -> SourceFile | None:
+        """The parsed file (None when it does not exist)."""
+        cached = self._sources.get(key)
+        if cached is not None:
+            return cached
+        if not os.path.isfile(key):
+            return None
+        source = load_file(key)
+        self._sources[key] = source
+        return source
+
+    def containing(self, needle: bytes) -> list[SourceFile]:
+        """Parsed files whose text contains ``needle`` (a cheap filter before parsing)."""
+        result: list[SourceFile] = []
+        text_needle = needle.decode()
+        for key in self.files():
+            cached = self._sources.get(key)
+            if cached is not None:
+                if text_needle in cached.text:
+                    result.append(cached)
+                continue
+            try:
+                with open(key, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if needle in data:
+                source = self.source(key)
+                if source is not None:
+                    result.append(source)
+        return result
+
+    def kustomization_in(self, folder: str) -> str | None:
+        """The kustomization file of a folder (key), if it has one."""
+        for name in KUSTOMIZATION_FILES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                return self.key(candidate)
+        return None
+
+    def yaml_in(self, folder: str, recurse: bool = False) -> list[str]:
+        """YAML files of a folder (an Argo CD directory application), as keys."""
+        found: list[str] = []
+        if recurse:
+            for sub, dirs, names in os.walk(folder):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(
+                    os.path.join(sub, n) for n in sorted(names) if n.endswith(YAML_SUFFIXES)
+                )
+        else:  # one folder per application of a full run: the entry types, no stat per file
+            try:
+                with os.scandir(folder) as entries:
+                    files = sorted(
+                        e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and e.is_file()
+                    )
+            except OSError:
+                return []
+            return [self.key(os.path.join(folder, n)) for n in files]
+        return [self.key(f) for f in found if os.path.isfile(f)]

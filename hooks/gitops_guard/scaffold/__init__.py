@@ -1,0 +1,1 @@
+"""Commands that create or grow a repository from the bundled template: new, demo."""
