@@ -16,6 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = ROOT.parent / "shared" / "corpus" / "realworld"
+DOCS = ROOT / "docs"
+
+
+def docs_text() -> str:
+    """The README and every reference page under docs/, as one text (where a user looks)."""
+    pages = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
+
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "gitops-guard tests",

@@ -136,11 +136,11 @@ def test_hook_phases_prefer_argo_over_helm():
 
 
 def test_readme_lists_the_values_each_sync_option_takes():
-    """The README's list and the finding ("Prune takes true|false|confirm") say the same."""
-    from conftest import ROOT
+    """The documented list and the finding ("Prune takes true|false|confirm") say the same."""
+    from conftest import docs_text
     from gitops_guard.repo.argo import RESOURCE_OPTIONS
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = docs_text()
     for key, values in RESOURCE_OPTIONS.items():
         if set(values) != {"true", "false"}:
             assert f"`{key}={'|'.join(values)}`" in readme, key

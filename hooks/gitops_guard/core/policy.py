@@ -386,7 +386,7 @@ def _message(error: Any) -> str:
     """jsonschema's message, made specific where it would list every rule or say no more
     than "is not a 'regex'"."""
     if "propertyNames" in error.schema_path:
-        return f"unknown rule id {error.instance!r} (see the README's rule table)"
+        return f"unknown rule id {error.instance!r} (see the rule table, docs/rules.md)"
     if error.validator == "format" and error.validator_value == "regex":
         import re
         import warnings

@@ -1,6 +1,6 @@
 """Every rule gitops-guard reports, as data: id, default severity, summary, documentation.
 
-The README's rule table is checked against this table by a test, so the two cannot drift.
+The rule table in docs/rules.md is checked against this table by a test, so the two cannot drift.
 Policy files may change a rule's severity (``rules: {image/unresolvable: warning}``) or turn
 it off. Each area keeps its rules in its own section of the one table below.
 """
