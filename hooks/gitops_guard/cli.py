@@ -68,6 +68,11 @@ COMMANDS: dict[str, Command] = {
         "sync-wave / hook / sync-option annotations and ordering",
         "files",
     ),
+    "check-controls": Command(
+        "gitops_guard.checks.controls",
+        "drift reconciled or alerted, failed rollouts remediated, sync errors reported",
+        "files",
+    ),
     "check-promotion": Command(
         "gitops_guard.checks.promotion",
         "each environment only runs artifacts its predecessor ran",

@@ -147,10 +147,60 @@ _SYNC_WAVES = {
     },
 }
 
+_ON_OFF = {"type": "boolean"}
+_CONTROLS = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Which controls the controllers (Argo CD Applications and ApplicationSet "
+    "templates, Flux Kustomizations and HelmReleases) must have (check-controls). Override per "
+    "environment under environments.<env>.controls.",
+    "properties": {
+        "enforce": {
+            "enum": ["auto", True, False],
+            "description": "Where the controls are required: auto (the default) in "
+            "production-like environments only (production, prod, prd, live, and names such "
+            "as prod-eu or eu-prod); true everywhere this section applies (at the top level: "
+            "every file, also outside any environment); false nowhere.",
+        },
+        "drift": {
+            **_ON_OFF,
+            "description": "Drift is reconciled or alerted on (default true).",
+        },
+        "prune": {
+            **_ON_OFF,
+            "description": "Objects removed from Git are removed from the cluster (default "
+            "true; false allows an environment to keep them).",
+        },
+        "health": {
+            **_ON_OFF,
+            "description": "A Flux Kustomization that applies workloads waits for them "
+            "(wait, or healthChecks; default true).",
+        },
+        "remediation": {
+            **_ON_OFF,
+            "description": "Failed installs and syncs are retried, failed HelmRelease "
+            "upgrades rolled back (default true).",
+        },
+        "progressive_delivery": {
+            **_ON_OFF,
+            "description": "Every Deployment rolls out through an Argo Rollouts Rollout or a "
+            "Flagger Canary with an analysis, so failed metrics roll it back (default false).",
+        },
+        "telemetry": {
+            "enum": ["auto", True, False],
+            "description": "Sync failures and degradation reach someone: Argo CD "
+            "notifications, a Flux Alert with a Provider, or a Prometheus rule on the engine's "
+            "metrics. auto (the default): required once the repository configures any of "
+            "them (alerting may otherwise live outside the repository).",
+        },
+    },
+}
+
 _SECTIONS: dict[str, Any] = {
     "images": _IMAGES,
     "promotion": _PROMOTION,
     "sync_waves": _SYNC_WAVES,
+    "controls": _CONTROLS,
     "rules": {
         "type": "object",
         "description": "Change a rule's severity, or turn it off: {rule-id: error|warning|"

@@ -309,6 +309,63 @@ _RULES = [
         "A one-file run parses only the files of the application that name something the "
         "changed files name, and none over 1 MB; a full run reads every file.",
     ),
+    # -- control/: the controllers keep the cluster on Git and say when they cannot ----------
+    Rule(
+        "control/drift-not-reconciled",
+        ERROR,
+        "Changes made in the cluster are neither reverted nor alerted on.",
+        "Argo CD `syncPolicy.automated.selfHeal: true` (or a subscribed trigger on OutOfSync); "
+        "a Flux Kustomization that is not suspended and has an `interval`; a HelmRelease with "
+        "`driftDetection.mode: enabled` (or `warn` with an Alert covering it).",
+    ),
+    Rule(
+        "control/prune-disabled",
+        ERROR,
+        "Objects removed from Git stay in the cluster.",
+        "Argo CD `syncPolicy.automated.prune: true`, Flux `prune: true`; "
+        "`controls.prune: false` allows it for an environment.",
+    ),
+    Rule(
+        "control/no-health-gate",
+        ERROR,
+        "A Flux Kustomization applies workloads without waiting for them to be ready.",
+        "`wait: true`, or `healthChecks` (the `timeout` defaults to the interval); without a "
+        "gate a failed rollout passes as applied and `dependsOn` does not wait for it.",
+    ),
+    Rule(
+        "control/install-not-remediated",
+        ERROR,
+        "A HelmRelease leaves a failed install failed.",
+        "`install.remediation.retries` (or `install.strategy.name: RetryOnFailure`).",
+    ),
+    Rule(
+        "control/upgrade-not-rolled-back",
+        ERROR,
+        "A HelmRelease does not roll back a failed upgrade.",
+        "`upgrade.remediation.retries` or `remediateLastFailure: true`, with strategy "
+        "`rollback` (the default).",
+    ),
+    Rule(
+        "control/sync-not-retried",
+        ERROR,
+        "An Argo CD Application does not retry a failed sync.",
+        "`syncPolicy.retry.limit` (non-zero) with a `backoff`.",
+    ),
+    Rule(
+        "control/no-rollback-analysis",
+        ERROR,
+        "A Deployment has no progressive rollout that rolls back on failed analysis.",
+        "Only with `controls.progressive_delivery: true`: an Argo Rollouts `Rollout` with an "
+        "analysis, or a Flagger `Canary` with `analysis` targeting the Deployment.",
+    ),
+    Rule(
+        "control/no-telemetry",
+        ERROR,
+        "Sync failures and degradation of a controller reach no one.",
+        "Argo CD notifications subscriptions whose triggers are defined, a Flux Alert covering "
+        "the object (kind, name or `*`, namespace) with a Provider that exists, or a Prometheus "
+        "rule on the engine's metrics.",
+    ),
     # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
     Rule(
         "promotion/not-promoted",

@@ -42,6 +42,7 @@ CHECKS = [
     Check("check-secrets", "gitops_guard.checks.secrets.check", "text"),
     Check("check-sync-waves", "gitops_guard.checks.syncwaves.check", "yaml"),
     Check("check-promotion", "gitops_guard.checks.promotion", "none"),
+    Check("check-controls", "gitops_guard.checks.controls", "yaml"),
 ]
 
 
@@ -95,6 +96,13 @@ PLANTS = [
         _replace('argocd.argoproj.io/sync-wave: "-1"', "argocd.argoproj.io/sync-wave: -1"),
         "check-sync-waves",
         "sync/",
+    ),
+    Plant(
+        "drift no longer healed",
+        f"clusters/production/argocd/{APP}.yaml",
+        _replace("selfHeal: true", "selfHeal: false"),
+        "check-controls",
+        "control/",
     ),
 ]
 
