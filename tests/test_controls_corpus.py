@@ -80,7 +80,7 @@ def test_every_control_enforced_reports_exactly_the_reviewed_findings(
     got: set[tuple[str, int, str]] = set()
     count = 0
     for name, copy in committed.items():
-        code, findings = run(cli, monkeypatch, copy, "--policy", str(policy))
+        _, findings = run(cli, monkeypatch, copy, "--policy", str(policy))
         for f in findings:
             if f["rule"].startswith("control/"):
                 path = f"{name}/{f['path']}".replace(os.sep, "/")

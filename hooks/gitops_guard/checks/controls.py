@@ -39,7 +39,7 @@ from __future__ import annotations
 import os
 import re
 
-from gitops_guard.core.documents import Document, Map, Seq, SourceFile, environment_of, to_plain
+from gitops_guard.core.documents import Document, Map, SourceFile, environment_of, to_plain
 from gitops_guard.core.findings import Finding
 from gitops_guard.core.policy import Policy
 from gitops_guard.repo.repository import Repository, find_root
@@ -141,12 +141,12 @@ class Controller:
     """One Argo CD / Flux object that reconciles others, as it runs in one environment."""
 
     __slots__ = (
+        "annotations",
         "doc",
         "env",
         "key",
         "kind",
         "labels",
-        "annotations",
         "name",
         "namespace",
         "path",
@@ -830,22 +830,24 @@ def _argo(model: Model, ctrl: Controller, want: Wanted, telemetry: bool) -> Iter
     if telemetry:
         missing = [w for w in ("failure", "degraded") if w not in fires]
         if missing:
-            what = " and ".join(
-                {"failure": "sync failures", "degraded": "degradation"}[w] for w in missing
-            )
-            names = " and ".join(
-                {"failure": "on-sync-failed", "degraded": "on-health-degraded"}[w] for w in missing
-            )
-            detail = fires.get("_why", "")
+            what = " and ".join(_ARGO_EVENTS[w][0] for w in missing)
+            names = " and ".join(_ARGO_EVENTS[w][1] for w in missing)
             yield _problem(
                 ctrl,
                 "control/no-telemetry",
-                f"{what} reach no one{detail}; subscribe it to {names} (a default "
-                "subscription in argocd-notifications-cm, or the annotation "
-                f"{SUBSCRIBE}.{missing[0] == 'failure' and 'on-sync-failed' or 'on-health-degraded'}"
-                ".<service>: <recipient>), with the trigger defined",
+                f"{what} reach no one{fires.get('_why', '')}; subscribe it to {names} (a "
+                "default subscription in argocd-notifications-cm, or the annotation "
+                f"{SUBSCRIBE}.{_ARGO_EVENTS[missing[0]][1]}.<service>: <recipient>), with the "
+                "trigger defined",
                 model.telemetry_files,
             )
+
+
+#: what an Argo CD Application's telemetry must fire on, and the catalog trigger that does
+_ARGO_EVENTS = {
+    "failure": ("sync failures", "on-sync-failed"),
+    "degraded": ("degradation", "on-health-degraded"),
+}
 
 
 def _argo_fires(model: Model, ctrl: Controller) -> dict[str, Any]:
@@ -1093,9 +1095,12 @@ def _covers(sources: Any, alert_ns: str | None, ctrl: Controller) -> bool:
         if ctrl.namespace is not None and ns != ctrl.namespace and ns != "*":
             continue
         labels = entry.get("matchLabels")
-        if isinstance(labels, dict) and name == "*":
-            if any(ctrl.labels.get(str(k)) != v for k, v in labels.items()):
-                continue
+        if (
+            isinstance(labels, dict)
+            and name == "*"
+            and any(ctrl.labels.get(str(k)) != v for k, v in labels.items())
+        ):
+            continue
         return True
     return False
 
