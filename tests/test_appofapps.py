@@ -39,8 +39,23 @@ def test_no_argocd_cm_in_the_repository_says_nothing(tmp_path):
 
 def test_argocd_cm_without_the_health_check(tmp_path):
     (finding,) = _check(tmp_path, CM + '  url: "https://argocd.example.com"\n')
-    assert (finding.rule, finding.line, finding.column) == ("sync/app-health-missing", 6, 35)
-    assert "argocd-cm.yaml" in finding.message
+    assert (finding.rule, finding.line, finding.column) == ("sync/app-health-missing", 4, 9)
+    assert finding.path.endswith("argocd-cm.yaml")
+    assert finding.message.startswith("1 child Application carries a sync-wave (child)")
+
+
+def test_one_finding_per_argocd_cm_with_the_count_not_one_per_child(tmp_path):
+    root = tmp_path / "repo"
+    (root / "apps").mkdir(parents=True)
+    children = "".join("---\n" + CHILD.replace("name: child", f"name: child-{i}") for i in range(7))
+    (root / "apps" / "children.yaml").write_text(children)
+    (root / "argocd-cm.yaml").write_text(CM + '  url: "https://argocd.example.com"\n')
+    sources = [load_file(str(root / "apps" / "children.yaml"))]
+    (finding,) = appofapps.check(Repository(root, sources), sources)
+    assert finding.message.startswith(
+        "7 child Applications carry a sync-wave (child-0, child-1, child-2, child-3, "
+        "child-4 and 2 more)"
+    )
 
 
 @pytest.mark.parametrize(

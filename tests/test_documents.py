@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from pathlib import Path
@@ -152,9 +153,12 @@ def test_document_properties():
         (b"", [("yaml/empty", 1, 1)]),
         (b"  \n\n\t\n", [("yaml/empty", 1, 1)]),
         (b"a: \x07\n", [("yaml/syntax", 1, 4)]),
-        (b"a: !Ref Foo\n", [("yaml/custom-tag", 1, 4)]),
-        (b"a: !!python/object:os.system x\n", [("yaml/custom-tag", 1, 4)]),
-        (b"a: !GetAtt [b, c]\n", [("yaml/custom-tag", 1, 4)]),
+        (b"kind: ConfigMap\napiVersion: v1\na: !Ref Foo\n", [("yaml/custom-tag", 3, 4)]),
+        (
+            b"kind: ConfigMap\napiVersion: v1\na: !!python/object:os.system x\n",
+            [("yaml/custom-tag", 3, 4)],
+        ),
+        (b"kind: ConfigMap\napiVersion: v1\na: !GetAtt [b, c]\n", [("yaml/custom-tag", 3, 4)]),
         (b"a: &a [*a]\n", [("yaml/too-complex", 1, 1)]),
         (b"a: *nowhere\n", [("yaml/syntax", 1, 4)]),
     ],
@@ -277,16 +281,105 @@ def test_unreadable_file(tmp_path: Path):
     assert source.skipped == "unreadable"
     assert rules(source) == [("yaml/unreadable", 1, 1)]
     folder = load_file(tmp_path)
-    assert [p.rule for p in folder.problems] == ["yaml/unreadable"]
+    assert [p.rule for p in folder.problems] == ["yaml/not-regular-file"]
+
+
+def test_custom_tags_in_a_file_that_holds_no_kubernetes_object_are_not_judged():
+    """mkdocs.yml's !!python/name:, recyclarr's !env_var: the file is not a manifest, so
+    "Kubernetes cannot read it" would be wrong; in a manifest (or a kustomization) it is."""
+    config = load_text("recyclarr.yml", "sonarr:\n  main:\n    api_key: !env_var SONARR_KEY\n")
+    assert config.problems == [] and config.documents[0].data["sonarr"]["main"]["api_key"] == (
+        "SONARR_KEY"
+    )
+    mkdocs = "markdown_extensions:\n  - pymdownx.superfences:\n      format: !!python/name:x.y\n"
+    assert load_text("mkdocs.yml", mkdocs).problems == []
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  k: !env_var X\n"
+    assert rules(load_text("cm.yaml", manifest)) == [("yaml/custom-tag", 5, 6)]
+    kustomization = "resources: [!env_var X]\n"
+    assert rules(load_text("kustomization.yaml", kustomization)) == [("yaml/custom-tag", 1, 13)]
+
+
+def test_a_redefined_anchor_is_valid_yaml_and_the_latest_definition_wins():
+    """YAML 1.2 (and libyaml's parser, Go yaml.v3): an alias refers to the most recent node
+    with that anchor. PyYAML's composer refuses it; we read it as kubectl does."""
+    text = "a: &x 1\nb: *x\nc: &x {k: v}\nd: *x\ne:\n  <<: *x\n  z: 2\n"
+    source = load_text("x.yaml", text)
+    assert source.problems == []
+    data = source.documents[0].data
+    assert (data["b"], data["d"], data["e"]) == (1, {"k": "v"}, {"k": "v", "z": 2})
+    assert data.at("d") == (3, 4)  # an aliased value is where it is written: at its anchor
+    # a second document starts with no anchors: an alias to the first one's is an error
+    bad = load_text("x.yaml", "a: &x 1\n---\nb: *x\n")
+    assert [(p.rule, p.line) for p in bad.problems] == [("yaml/syntax", 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("a: *nowhere\n", "'*nowhere'"),
+        ("a: b: c\n", "':' after 'b'"),
+        ("a:\n  - b\n  c: d\n", "at 'c:'"),
+        ("a: [1, 2\n", "opened at line 1, column 4: '[1,'"),
+    ],
+)
+def test_a_yaml_error_names_the_alias_key_or_token(text: str, named: str):
+    (problem,) = load_text("x.yaml", text).problems
+    assert problem.rule == "yaml/syntax" and named in problem.message
+
+
+def test_json_manifests_are_read_with_positions_tabs_included():
+    text = '{\n\t"apiVersion": "v1",\n\t"kind": "ConfigMap",\n\t"metadata": {"name": "x"}\n}\n'
+    source = load_text("cm.json", text)
+    assert source.problems == [] and source.documents[0].kind == "ConfigMap"
+    assert source.documents[0].data.at("kind") == (3, 10)
+    assert source.text == text  # the text the checks quote is the file's
+    # a .yaml file with the same tabs is not JSON's business: YAML forbids them
+    assert rules(load_text("cm.yaml", "a:\n\tb: 1\n")) == [("yaml/tab", 2, 1)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_only_regular_files_are_opened_never_blocking(tmp_path: Path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    dangling = tmp_path / "gone.yaml"
+    dangling.symlink_to(tmp_path / "nowhere.yaml")
+    device = tmp_path / "zero.yaml"
+    device.symlink_to("/dev/zero")  # st_size 0, endless
+    found = {p.name: load_file(p).problems for p in (fifo, dangling, device)}
+    assert {n: [(f.rule, f.message.split(",")[0]) for f in ps] for n, ps in found.items()} == {
+        "pipe.yaml": [("yaml/not-regular-file", "a FIFO (named pipe)")],
+        "gone.yaml": [("yaml/not-regular-file", "a dangling symlink")],
+        "zero.yaml": [("yaml/not-regular-file", "a device")],
+    }
+    real = tmp_path / "real.yaml"
+    real.write_text("a: 1\n")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    assert load_file(link).documents[0].data == {"a": 1}
 
 
 # -- Helm templates ---------------------------------------------------------------------------
 
 
+def test_a_templates_folder_is_a_charts_only_under_a_chart_yaml(tmp_path: Path, monkeypatch):
+    """Helm's layout: CHART/Chart.yaml and CHART/templates/. An ExternalSecret or an Argo
+    Workflows template elsewhere holds {{ }} inside strings and is YAML to check."""
+    monkeypatch.chdir(tmp_path)
+    text = "metadata:\n  name: '{{ .Release.Name }}'\n"
+    (tmp_path / "chart" / "templates").mkdir(parents=True)
+    (tmp_path / "chart" / "Chart.yaml").write_text("name: chart\n")
+    source = load_text("chart/templates/deploy.yaml", text)
+    assert source.skipped == "helm template"
+    assert load_text("chart/templates/sub/deploy.yaml", text).skipped == "helm template"
+    plain = load_text("workflows/templates/deploy.yaml", text)
+    assert plain.skipped is None and plain.documents[0].data["metadata"]["name"] == (
+        "{{ .Release.Name }}"
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "text"),
     [
-        ("chart/templates/deploy.yaml", "metadata:\n  name: '{{ .Release.Name }}'\n"),
         ("deploy.yaml", "{{- if .Values.enabled }}\na: 1\n{{- end }}\n"),
         ("deploy.yaml", "a: 1\nname: {{ .Values.name }}\n"),
         ("deploy.yaml", "args:\n  - {{ .Values.arg }}\n"),

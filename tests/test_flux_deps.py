@@ -88,3 +88,43 @@ def test_names_resolve_per_cluster_first(tmp_path):
     assert finding.rule == "sync/depends-on-missing"
     files["infrastructure/infra.yaml"] = ks("infra")
     assert _check(tmp_path / "2", files, ["clusters/staging/apps.yaml"]) == []
+
+
+def test_the_namespace_is_the_outermost_kustomizations_as_kustomize_build(tmp_path):
+    """kustomize build: an outer kustomization's namespace: overrides an inner one's, and both
+    override metadata.namespace; kustomize-controller applies the object with that namespace."""
+    files = {
+        "apps/kustomization.yaml": "namespace: kube-system\nresources: [inner]\n",
+        "apps/inner/kustomization.yaml": "namespace: inner-ns\nresources: [ks.yaml]\n",
+        "apps/inner/ks.yaml": ks("networks", ns=None),
+        "default/ks.yaml": ks(
+            "web", ns="default", deps="    - name: networks\n      namespace: kube-system\n"
+        ),
+    }
+    assert _check(tmp_path, files, ["default/ks.yaml"]) == []
+    files["default/ks.yaml"] = ks(
+        "web", ns="default", deps="    - name: networks\n      namespace: inner-ns\n"
+    )
+    (finding,) = _check(tmp_path / "2", files, ["default/ks.yaml"])
+    assert "'networks' in namespace inner-ns" in finding.message
+    assert "looked in namespace inner-ns: the namespace the dependsOn entry names" in (
+        finding.message
+    )
+
+
+def test_target_namespace_of_the_applying_flux_kustomization_wins(tmp_path):
+    """kustomize-controller: spec.targetNamespace sets or overrides the namespace of every
+    object the Kustomization applies (its path), Flux objects included."""
+    parent = ks("cluster", ns="flux-system").replace(
+        "spec: {}\n", "spec:\n  path: ./tenants\n  targetNamespace: team-a\n"
+    )
+    files = {
+        "clusters/parent.yaml": parent,
+        "tenants/infra.yaml": ks("infra", ns="flux-system"),
+        "tenants/apps.yaml": ks("apps", ns=None, deps="    - name: infra\n"),
+    }
+    assert _check(tmp_path, files, ["tenants/apps.yaml"]) == []  # both in team-a
+    files["other/apps.yaml"] = ks("apps2", ns="elsewhere", deps="    - name: infra\n")
+    (finding,) = _check(tmp_path / "2", files, ["other/apps.yaml"])
+    assert "'infra' in namespace elsewhere" in finding.message
+    assert "Flux's default (its metadata.namespace)" in finding.message

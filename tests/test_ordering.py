@@ -105,7 +105,10 @@ def test_secret_made_by_external_secret_target_name():
     assert _rules(_app(text)) == ["sync/reference-order"]
 
 
-def test_namespace_and_crd_with_skip_dry_run():
+def test_namespace_and_crd_in_a_later_wave_are_moved_as_argo_cd_adjust_deps_does():
+    """gitops-engine pkg/sync/sync_tasks.go (Sort, adjustDeps): inside one sync the Namespace
+    and the CRD move in front of the Widget with its phase and wave; what was written on them
+    is overridden: an info note on each, not an ordering error."""
     ns = _obj("Namespace", "shop", '    argocd.argoproj.io/sync-wave: "5"\n')
     crd = (
         "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
@@ -115,8 +118,23 @@ def test_namespace_and_crd_with_skip_dry_run():
     widget = (
         "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: shop\n"
     )
-    assert sorted(_rules(_app(ns + crd + widget))) == ["sync/crd-order", "sync/namespace-order"]
-    assert _rules(_app(ns + crd + widget, skip_dry_run=True)) == ["sync/namespace-order"]
+    found = list(ordering.dependency_violations(_app(ns + crd + widget), str))
+    assert [(v.rule, v.severity, v.dep.kind) for v in found] == [
+        ("sync/wave-overridden", "info", "Namespace"),
+        ("sync/wave-overridden", "info", "CustomResourceDefinition"),
+    ]
+    assert found[0].at == ("x.yaml", 7, 35)  # the wave written on the Namespace
+    assert "moves it in front of Widget shop/w (Sync wave 0" in found[0].message
+    # nothing written on them (their default wave 0 is later than a PreSync hook): no note
+    hook = widget.replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n",
+    )
+    plain = ns.replace('  annotations:\n    argocd.argoproj.io/sync-wave: "5"\n', "")
+    assert _rules(_app(plain + hook)) == []
+    # in the same wave, or earlier: nothing is moved
+    early = ns.replace('"5"', '"-1"')
+    assert _rules(_app(early + widget)) == []
 
 
 def test_policy_order_and_missing_waves():

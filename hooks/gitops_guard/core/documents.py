@@ -34,6 +34,9 @@ Pos = "tuple[int, int]"
 
 #: the files every hook reads as YAML (a folder argument expands to these)
 YAML_SUFFIXES = (".yaml", ".yml")
+#: what Argo CD's directory source deploys: YAML, and JSON (which is YAML); check-images and
+#: check-sync-waves read these (``is_manifest_name``)
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 #: the file names kustomize looks for in a folder
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 #: a kustomize Component has the fields of a Kustomization (generators, images, resources)
@@ -174,7 +177,26 @@ def looks_like_helm_template(path: str, text: str) -> bool:
 
 
 def _in_chart_templates(path: str, text: str) -> bool:
-    return "{{" in text and "templates" in _parts(path)[:-1]
+    """A ``templates/`` folder with ``{{`` is a chart's only inside a chart: the folder that
+    holds ``templates/`` has a ``Chart.yaml`` (Helm's layout). Elsewhere (an ExternalSecret
+    template, an Argo Workflows template) a file that parses is YAML and is checked."""
+    if "{{" not in text:
+        return False
+    parts = os.fspath(path).replace("\\", "/").split("/")[:-1]
+    for i, part in enumerate(parts):
+        if part == "templates" and _is_chart("/".join(parts[:i]) or "."):
+            return True
+    return False
+
+
+_CHARTS: dict[str, bool] = {}
+
+
+def _is_chart(folder: str) -> bool:
+    found = _CHARTS.get(folder)
+    if found is None:
+        found = _CHARTS[folder] = os.path.isfile(os.path.join(folder, "Chart.yaml"))
+    return found
 
 
 def environment_of(path: str | Path, root: str | Path | None = None) -> str | None:
@@ -215,6 +237,11 @@ def is_yaml_name(name: str) -> bool:
     """A file name the hooks read as YAML: ``*.yaml``, ``*.yml`` or kustomize's
     ``Kustomization``."""
     return name.endswith(YAML_SUFFIXES) or name == "Kustomization"
+
+
+def is_manifest_name(name: str) -> bool:
+    """A file name Argo CD's directory source deploys: YAML, ``Kustomization`` or ``*.json``."""
+    return name.endswith(MANIFEST_SUFFIXES) or name == "Kustomization"
 
 
 def is_kustomize_file(path: str, kind: Any, api_version: Any) -> bool:
@@ -322,32 +349,98 @@ def decode(path: str, data: bytes) -> tuple[str | None, Finding | None]:
 
 
 def load_file(path: str | Path) -> SourceFile:
-    """Read and parse one file; never raises for bad content."""
+    """Read and parse one file; never raises for bad content, never blocks.
+
+    Only a regular file is opened (``read_regular``): a FIFO, a device, a socket or a
+    dangling symlink is skipped with an info finding naming what it is.
+    """
     spath = str(path)
     source = SourceFile(path=spath)
-    try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            source.skipped = "too large"
-            source.problems.append(
-                _problem(
-                    spath,
-                    1,
-                    1,
-                    "yaml/too-large",
-                    f"{size} bytes is over the {MAX_FILE_BYTES} byte limit; not checked",
-                )
-            )
-            return source
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        source.skipped = "unreadable"
-        source.problems.append(
-            _problem(spath, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}")
-        )
+    data, problem = read_regular(spath, MAX_FILE_BYTES)
+    if problem is not None:
+        source.skipped = _SKIPPED.get(problem.rule, "unreadable")
+        source.problems.append(problem)
         return source
+    assert data is not None
     return load_bytes(spath, data)
+
+
+_SKIPPED = {"yaml/too-large": "too large", "yaml/not-regular-file": "not a regular file"}
+
+
+def not_regular(path: str) -> str | None:
+    """What a path is when it is not a regular file (None for a regular file or a symlink
+    to one): ``a dangling symlink``, ``a FIFO``, ``a device``... Never opens it."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "a dangling symlink" if os.path.islink(path) else "missing"
+    except OSError:
+        return None  # unreadable: reported where it is opened
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_regular(path: str, limit: int) -> tuple[bytes | None, Finding | None]:
+    """The bytes of a regular file of at most ``limit`` bytes, or the finding that says why not.
+
+    The file is opened without blocking (a FIFO would wait for a writer forever) and checked
+    on the open descriptor (no race with a swap between a check and the open); a device or
+    FIFO has no size (``st_size`` 0), so at most ``limit + 1`` bytes are ever read.
+    """
+    import stat
+
+    what = not_regular(path)
+    if what is not None and what != "missing":
+        return None, _problem(
+            path, 1, 1, "yaml/not-regular-file", f"{what}, not a regular file; not checked"
+        )
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return None, _problem(path, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, _problem(
+                path, 1, 1, "yaml/not-regular-file", "not a regular file; not checked"
+            )
+        if info.st_size > limit:
+            return None, _too_large(path, info.st_size, limit)
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while read
+            return None, _too_large(path, size, limit)
+        return b"".join(chunks), None
+    except OSError as exc:
+        return None, _problem(path, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}")
+    finally:
+        os.close(fd)
+
+
+def _too_large(path: str, size: int, limit: int) -> Finding:
+    return _problem(
+        path, 1, 1, "yaml/too-large", f"{size} bytes is over the {limit} byte limit; not checked"
+    )
 
 
 def load_bytes(path: str, data: bytes) -> SourceFile:
@@ -370,7 +463,7 @@ def load_text(path: str, text: str) -> SourceFile:
     templated = _in_chart_templates(path, text)
     if not templated:
         builder = _Builder(path)
-        source.documents, source.problems = builder.build(text)
+        source.documents, source.problems = builder.build(_yaml_text(path, text))
         if "{{" not in text:
             return source
         # YAML that parses is YAML (Argo CD notification templates, quoted values), unless
@@ -393,6 +486,22 @@ def load_text(path: str, text: str) -> SourceFile:
             )
         )
     return source
+
+
+def _yaml_text(path: str, text: str) -> str:
+    """The text the YAML parser reads. JSON is YAML, except that JSON allows tabs between
+    tokens where YAML forbids them in indentation: a ``.json`` file that is valid JSON has
+    its tabs read as spaces (a tab inside a JSON string is always escaped, so none is data;
+    lines and columns stay where they are)."""
+    if "\t" not in text or not path.endswith(".json"):
+        return text
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    return text.replace("\t", " ")
 
 
 def _yaml():  # imported on first parse only: start-up time matters for a commit hook
@@ -446,6 +555,43 @@ def _loader_class() -> Any:
     return Loader
 
 
+_RELAXED: Any = None
+
+
+def _relaxed_loader_class() -> Any:
+    """The loader for a document that redefines an anchor (``&a`` twice).
+
+    YAML allows that: an alias refers to the most recent node with the anchor (libyaml's
+    parser and Go's yaml.v3, which kubectl and Argo CD use, read it so). PyYAML's composer
+    refuses it ("found duplicate anchor"), so such a file is composed again by PyYAML's
+    Python composer on libyaml's events, with a redefinition replacing the anchor.
+    Only files that redefine an anchor pay for the slower composer.
+    """
+    global _RELAXED
+    if _RELAXED is not None:
+        return _RELAXED
+    yaml = _yaml()
+    from yaml.composer import Composer
+
+    fast = _loader_class()
+
+    class Relaxed(Composer, fast):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: Any) -> None:
+            fast.__init__(self, stream)
+            Composer.__init__(self)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if not isinstance(event, yaml.AliasEvent):
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None:
+                    self.anchors.pop(anchor, None)  # the latest definition wins
+            return Composer.compose_node(self, parent, index)
+
+    _RELAXED = Relaxed
+    return Relaxed
+
+
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -487,11 +633,31 @@ class _Builder:
         #: mappings used as keys: never in a manifest, always in an unquoted ``{{ x }}``
         self.complex_keys = 0
         self.expanded = 0
+        #: the yaml/custom-tag problems (dropped when the file holds no Kubernetes object)
+        self.custom_tags: list[Finding] = []
+        self.redefined_anchor = False
 
     def build(self, text: str) -> tuple[list[Document], list[Finding]]:
+        documents, problems = self._build_all(text, _loader_class())
+        if self.redefined_anchor:  # valid YAML the fast composer refuses: compose again
+            self.problems, self.complex_keys, self.custom_tags = [], 0, []
+            documents, problems = self._build_all(text, _relaxed_loader_class())
+        if self.custom_tags and not any(
+            d.is_kubernetes or is_kustomize_file(self.path, d.kind, d.api_version)
+            for d in documents
+        ):
+            # a file that holds no Kubernetes object (mkdocs.yml, an app's own config read
+            # by a tool that knows its tags) is not a manifest: its tags are not ours to judge
+            dropped = {id(p) for p in self.custom_tags}
+            problems = [p for p in problems if id(p) not in dropped]
+            self.problems = problems
+        return documents, problems
+
+    def _build_all(self, text: str, loader_class: Any) -> tuple[list[Document], list[Finding]]:
         yaml = _yaml()
         documents: list[Document] = []
-        loader = _loader_class()(text)
+        self.redefined_anchor = False
+        loader = loader_class(text)
         index = 0
         # only an alias can expand a document or make it cyclic: without one, the depth
         # bound in _build is all the protection a document needs (and costs no extra pass)
@@ -525,7 +691,21 @@ class _Builder:
                 col = exc.position - (before.rfind("\n") + 1) + 1
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             context = getattr(exc, "context", None)
+            if "duplicate anchor" in str(context) and loader_class is _loader_class():
+                self.redefined_anchor = True
+                return documents, self.problems
             message = f"{context}: {problem}" if context else str(problem)
+            token = _token_at(text, line, col)
+            if token == "':'":  # "mapping values are not allowed": name the key before it
+                before = text.splitlines()[line - 1][: col - 1].split()
+                token = f"':' after {_quoted(before[-1])}" if before else token
+            if token:
+                message = f"{message} at {token}"
+            started = getattr(exc, "context_mark", None)
+            if started is not None and started is not mark:
+                opened = _token_at(text, started.line + 1, started.column + 1)
+                message += f" (opened at line {started.line + 1}, column {started.column + 1}"
+                message += f": {opened})" if opened else ")"
             rule = "yaml/syntax"
             if _tab_at(text, line, col) or "'\\t'" in message:
                 rule = "yaml/tab"
@@ -578,15 +758,15 @@ class _Builder:
             raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels; not checked")
         tag = node.tag
         if tag not in _STANDARD_TAGS:
-            self.problems.append(
-                _problem(
-                    self.path,
-                    node.start_mark.line + 1,
-                    node.start_mark.column + 1,
-                    "yaml/custom-tag",
-                    f"custom tag {tag} is not plain YAML; Kubernetes cannot read it",
-                )
+            problem = _problem(
+                self.path,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                "yaml/custom-tag",
+                f"custom tag {_quoted(tag)} is not plain YAML; Kubernetes cannot read it",
             )
+            self.problems.append(problem)
+            self.custom_tags.append(problem)
         node_id = node.id
         if node_id == "scalar":
             return self._scalar(node)[0]
@@ -695,6 +875,26 @@ class _Builder:
             except ValueError:
                 return text, False
         return text, False  # timestamps, binary...: keep the text
+
+
+#: what a parser error names: an alias or anchor with its name, else the run of text there
+_TOKEN = re.compile(r"[*&][^\s,\[\]{}]+|[^\s]{1,40}")
+
+
+def _token_at(text: str, line: int, col: int) -> str:
+    """The token the parser stopped at, quoted and bounded (``'*defaults'``, ``'key:'``),
+    so the message names it; "" at the end of the text."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    match = _TOKEN.match(lines[line - 1], col - 1)
+    return _quoted(match.group(0)) if match else ""
+
+
+def _quoted(value: str, limit: int = 60) -> str:
+    """A value quoted for a message, at most ``limit`` characters of it."""
+    value = str(value)
+    return repr(value if len(value) <= limit else value[: limit - 3] + "...")
 
 
 def _tab_at(text: str, line: int, col: int) -> bool:

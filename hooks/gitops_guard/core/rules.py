@@ -49,7 +49,8 @@ _RULES = [
         "yaml/custom-tag",
         ERROR,
         "A value carries a custom tag such as `!Ref`.",
-        "Kubernetes manifests are plain YAML; custom tags belong to other tools.",
+        "Kubernetes manifests are plain YAML; custom tags belong to other tools. A file that "
+        "holds no Kubernetes object (mkdocs.yml, an app's own config) is not judged.",
     ),
     Rule(
         "yaml/too-complex",
@@ -76,6 +77,13 @@ _RULES = [
         "No manifest is this large; a generated artifact probably slipped in.",
     ),
     Rule("yaml/unreadable", ERROR, "The file cannot be read.", ""),
+    Rule(
+        "yaml/not-regular-file",
+        INFO,
+        "A path given is not a regular file (a dangling symlink, a FIFO, a device); skipped.",
+        "Only regular files are opened, without blocking: a FIFO named `*.yaml` would wait "
+        "for a writer forever, and a link to `/dev/zero` never ends.",
+    ),
     Rule(
         "yaml/empty",
         INFO,
@@ -118,7 +126,10 @@ _RULES = [
         "image/tag-latest",
         ERROR,
         "The image uses the `latest` tag (any case).",
-        "`latest` floats: the same manifest runs different code over time.",
+        "`latest` floats: the same manifest runs different code over time. Pinned by a valid "
+        "digest (`name:latest@sha256:...`) exactly one image is pulled: a warning (the tag "
+        "misleads; peers such as kube-linter and Kyverno's disallow-latest-tag pass it). A Helm "
+        "values override of the tag alone (`image: {tag: latest}`) is checked too.",
     ),
     Rule(
         "image/tag-not-allowed",
@@ -260,22 +271,49 @@ _RULES = [
     Rule(
         "sync/namespace-order",
         ERROR,
-        "An object syncs in an earlier phase or wave than its Namespace.",
-        "",
+        "An object's Namespace is created only by an Application that syncs later.",
+        "Argo CD moves a Namespace in front of what needs it only inside one sync "
+        "(gitops-engine `sync_tasks.go`, `adjustDeps`); a sibling child Application in a "
+        "later wave of the same parent is another sync.",
+    ),
+    Rule(
+        "sync/namespace-missing",
+        ERROR,
+        "A namespaced object's Namespace is created by nothing.",
+        "No Namespace object in the repository, no `CreateNamespace=true` on the Application "
+        "that deploys it (or one with that destination namespace), and not a namespace every "
+        "cluster has (`default`, `kube-system`, `kube-public`, `kube-node-lease`, `kube-*`, "
+        "`openshift-*`). Judged for objects an Argo CD Application of the repository deploys.",
     ),
     Rule(
         "sync/reference-order",
         ERROR,
         "A pod spec references a ServiceAccount, ConfigMap, Secret, PVC or PriorityClass "
         "that syncs later.",
-        "",
+        "Argo CD does not reorder these; the workload stays unhealthy and the sync waits.",
     ),
     Rule(
         "sync/crd-order",
         ERROR,
-        "A custom resource syncs in an earlier phase or wave than its CRD.",
+        "A custom resource's CRD is installed only by an Application that syncs later.",
         "Not reported when the resource or its Application sets "
         "`SkipDryRunOnMissingResource=true`.",
+    ),
+    Rule(
+        "sync/crd-missing",
+        ERROR,
+        "A custom resource's CRD is nowhere in the repository and nothing skips the dry run.",
+        "Judged for objects an Argo CD Application of the repository deploys, when no "
+        "Application installs a chart or another repository's path and no OLM object is "
+        "present (either may bring the CRD); `SkipDryRunOnMissingResource=true` on the "
+        "resource or its Application silences it.",
+    ),
+    Rule(
+        "sync/wave-overridden",
+        INFO,
+        "A Namespace or CRD is written in a later wave than an object of its sync that needs it.",
+        "Argo CD moves it in front of that object with that object's phase and wave "
+        "(gitops-engine `sync_tasks.go`, `adjustDeps`): the wave written on it is overridden.",
     ),
     Rule(
         "sync/app-health-missing",

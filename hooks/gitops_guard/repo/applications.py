@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from gitops_guard.core.documents import Map, Seq, environment_of
+from gitops_guard.core.documents import Map, Pos, Seq, environment_of
 from gitops_guard.repo.argo import WAVE, sync_options
 from gitops_guard.repo.kgraph import Graph
 from gitops_guard.repo.objects import CLUSTER_SCOPED, WATCHED, Obj, make_obj
@@ -30,6 +30,7 @@ from gitops_guard.repo.repository import Repository
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
 
     from gitops_guard.repo.relevance import Context
 
@@ -220,24 +221,22 @@ def _app_sources(spec: Map) -> list[Map]:
 
 
 def _app_skip_dry_run(spec: Map) -> bool:
-    policy = spec.get("syncPolicy")
-    options = policy.get("syncOptions") if isinstance(policy, Map) else None
-    if not isinstance(options, list):
-        return False
-    return any(
-        isinstance(o, str) and sync_options(o).get("SkipDryRunOnMissingResource") == "true"
-        for o in options
-    )
+    return _app_option(spec, "SkipDryRunOnMissingResource")
 
 
 def _transform(obj: Obj, kfile: str, data: Map) -> Obj:
     """kustomize's namespace and commonAnnotations, applied by one kustomization."""
     namespace = obj.namespace
     ns_at = obj.ns_at
+    name = obj.name
     ns = data.get("namespace")
     if isinstance(ns, str) and ns and obj.kind not in CLUSTER_SCOPED:
         namespace = ns
         ns_at = (kfile, *data.at("namespace"))
+    elif isinstance(ns, str) and ns and obj.kind == "Namespace" and obj.group == "":
+        # kustomize's namespace transformer renames every Namespace object to the
+        # kustomization's namespace (a `name: _` placeholder is a common idiom)
+        name = ns
     annotations = obj.annotations
     wave_at = obj.wave_at
     common = data.get("commonAnnotations")
@@ -253,7 +252,7 @@ def _transform(obj: Obj, kfile: str, data: Map) -> Obj:
         doc=obj.doc,
         kind=obj.kind,
         group=obj.group,
-        name=obj.name,
+        name=name,
         namespace=namespace,
         pos=obj.pos,
         annotations=annotations,
@@ -294,3 +293,103 @@ def _generated(kfile: str, data: Map) -> Iterator[Obj]:
                 generated=True,
                 ns_at=(kfile, *entry.at("namespace")) if isinstance(ns, str) else None,
             )
+
+
+# -- Argo CD Applications: what each deploys, in which wave, with which sync options ----------
+
+
+class ArgoApp:
+    """An Argo CD ``Application`` of the repository: where it points and how it syncs.
+
+    ``parent`` identifies the application (in this module's sense) that holds the
+    Application object: children of one parent sync in the parent's waves (app of apps).
+    ``opaque``: a source this repository does not show (a Helm chart, a path that is not
+    here), so what it installs (CRDs, Namespaces) is unknown.
+    """
+
+    __slots__ = (
+        "create_ns",
+        "dest_ns",
+        "files",
+        "folders",
+        "key",
+        "name",
+        "opaque",
+        "parent",
+        "pos",
+        "skip_dry_run",
+        "wave",
+    )
+
+    def __init__(self, key: str, name: str, pos: Pos) -> None:
+        self.key = key
+        self.name = name
+        self.pos = pos
+        self.wave = 0
+        self.folders: list[str] = []
+        self.files: set[str] = set()
+        self.dest_ns: str | None = None
+        self.create_ns = False
+        self.skip_dry_run = False
+        self.opaque = False
+        self.parent: Any = None
+
+    def label(self) -> str:
+        return f"Application {self.name} (wave {self.wave})"
+
+
+def argo_applications(builder: Builder) -> list[ArgoApp]:
+    """Every Argo CD Application of the repository (ApplicationSets are templates: skipped)."""
+    from gitops_guard.repo.argo import parse_wave
+
+    repo = builder.repo
+    graph = builder.graph
+    found: list[ArgoApp] = []
+    for source in repo.containing(b"argoproj.io"):
+        key = repo.key(source.path)
+        roots = graph.roots_of(key)
+        parent = tuple(sorted(roots)) if roots else ("folder", os.path.dirname(key))
+        for doc in source.documents:
+            if doc.kind != "Application" or doc.group != "argoproj.io":
+                continue
+            spec = doc.data.get("spec")
+            if not isinstance(spec, Map):
+                continue
+            meta = doc.metadata
+            app = ArgoApp(key, doc.name or "?", meta.at("name") if meta is not None else doc.pos)
+            annotations = meta.get("annotations") if meta is not None else None
+            if isinstance(annotations, Map):
+                app.wave = parse_wave(annotations.get(WAVE)) or 0
+            app.parent = parent
+            destination = spec.get("destination")
+            if isinstance(destination, Map) and isinstance(destination.get("namespace"), str):
+                app.dest_ns = destination["namespace"]
+            app.skip_dry_run = _app_skip_dry_run(spec)
+            app.create_ns = _app_option(spec, "CreateNamespace")
+            for src in _app_sources(spec):
+                path = src.get("path")
+                if src.get("chart") is not None or not isinstance(path, str) or "{{" in path:
+                    app.opaque = True
+                    continue
+                folder = os.path.normpath(os.path.join(str(repo.root), path))
+                if not folder.startswith(str(repo.root)) or not os.path.isdir(folder):
+                    app.opaque = True  # another repository's path, or not here
+                    continue
+                app.folders.append(folder)
+                kfile = repo.kustomization_in(folder)
+                if kfile is not None:
+                    app.files |= graph.closure(kfile)
+                else:
+                    directory = src.get("directory")
+                    recurse = isinstance(directory, Map) and directory.get("recurse") is True
+                    app.files |= set(repo.yaml_in(folder, recurse))
+            found.append(app)
+    return found
+
+
+def _app_option(spec: Map, name: str) -> bool:
+    policy = spec.get("syncPolicy")
+    options = policy.get("syncOptions") if isinstance(policy, Map) else None
+    if not isinstance(options, list):
+        return False
+    return any(isinstance(o, str) and sync_options(o).get(name) == "true" for o in options)

@@ -69,6 +69,10 @@ def split_list(value: str) -> list[str]:
 def parse_wave(value: Any) -> int | None:
     """The wave Argo CD reads from an annotation value (None: Atoi fails, so wave 0)."""
     if isinstance(value, str) and WAVE_PATTERN.fullmatch(value):
+        # a 64-bit value has at most 19 digits: longer ones (past leading zeros) are out of
+        # range without int(), which refuses strings over 4,300 digits (Python's limit)
+        if len(value.lstrip("+-").lstrip("0")) > 19:
+            return None
         number = int(value)
         if _WAVE_MIN <= number <= _WAVE_MAX:
             return number

@@ -39,7 +39,16 @@ if TYPE_CHECKING:
 class ImageSite:
     """One image reference as the cluster would see it, with where each part was written."""
 
-    __slots__ = ("digest_pos", "name_pos", "pos", "tag_known", "tag_pos", "text", "where")
+    __slots__ = (
+        "digest_pos",
+        "name_pos",
+        "pos",
+        "tag_known",
+        "tag_only",
+        "tag_pos",
+        "text",
+        "where",
+    )
 
     def __init__(
         self,
@@ -50,6 +59,7 @@ class ImageSite:
         tag_pos: Pos | None = None,
         digest_pos: Pos | None = None,
         tag_known: bool = True,
+        tag_only: bool = False,
     ) -> None:
         self.text = text
         self.pos = pos
@@ -60,6 +70,9 @@ class ImageSite:
         #: False when the tag comes from elsewhere (kustomize entry without newTag, chart
         #: default)
         self.tag_known = tag_known
+        #: a Helm values override of the tag (or digest) alone: ``text`` is ``[:tag][@digest]``
+        #: and the repository is the chart's default (``image: {tag: latest}``)
+        self.tag_only = tag_only
 
 
 def sites(source: SourceFile) -> Iterator[ImageSite]:
@@ -142,7 +155,7 @@ def _flat_helm_images(values: Map) -> Iterator[ImageSite]:
             yield _helm_image(item)
 
 
-def _image_keys(data: Map) -> Iterator[ImageSite]:
+def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
     """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings.
 
     An empty ``image: ""`` or ``repository: ""`` is a chart's "not set" (the template falls
@@ -161,8 +174,11 @@ def _image_keys(data: Map) -> Iterator[ImageSite]:
                     continue
             where = f"container {item['name']}" if isinstance(item.get("name"), str) else "image"
             yield ImageSite(value, item.at("image"), where)
-        elif isinstance(value, Map) and _is_set(value.get("repository")):
-            yield _helm_image(value)
+        elif isinstance(value, Map):
+            if _is_set(value.get("repository")):
+                yield _helm_image(value)
+            elif value.text("tag") or value.text("digest"):
+                yield _helm_tag_only(value)
 
 
 def _is_set(value: Any) -> bool:
@@ -197,7 +213,7 @@ def _json_patch(ops: Seq) -> Iterator[ImageSite]:
         if not isinstance(op, Map) or "op" not in op:
             continue
         value = op.get("value")
-        if isinstance(value, Map):
+        if isinstance(value, (Map, Seq)):  # a container, a list of them, a whole pod spec
             yield from _image_keys(value)
         elif isinstance(value, str) and str(op.get("path", "")).endswith("/image"):
             yield ImageSite(value, op.at("value"), "JSON patch image")
@@ -266,6 +282,7 @@ def _shifted(site: ImageSite, dl: int | None, dc: int | None, fallback: Pos) -> 
         move(site.tag_pos),
         move(site.digest_pos),
         site.tag_known,
+        site.tag_only,
     )
 
 
@@ -288,6 +305,23 @@ def _helm_image(image: Map) -> ImageSite:
         tag_pos=image.at("tag") if tag else None,
         digest_pos=image.at("digest") if digest else None,
         tag_known=bool(tag or digest),
+    )
+
+
+def _helm_tag_only(image: Map) -> ImageSite:
+    """``image: {tag: latest}``: a values override of the tag alone. The chart supplies the
+    repository, but the tag (or digest) that ships is the one written here."""
+    tag = image.text("tag")
+    digest = image.text("digest")
+    text = (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    pos = image.at("tag") if tag else image.at("digest")
+    return ImageSite(
+        text,
+        pos,
+        "Helm values image tag",
+        tag_pos=image.at("tag") if tag else None,
+        digest_pos=image.at("digest") if digest else None,
+        tag_only=True,
     )
 
 
@@ -377,6 +411,8 @@ def _helm_parameters(parameters: Seq) -> Iterator[ImageSite]:
     for group in groups.values():
         if _is_set(group.get("repository")):
             yield _helm_image(group)
+        elif group.get("tag") or group.get("digest"):  # `worker.image.tag` alone
+            yield _helm_tag_only(group)
 
 
 #: ``image: repo:tag`` on one line of a chart template, with nothing templated in it
@@ -415,12 +451,22 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
     require_digest = bool(images.get("require_digest"))
     findings: list[Finding] = []
 
-    def add(pos: Pos | None, rule: str, message: str, site: ImageSite) -> None:
+    #: a value reached twice (an alias, a ``<<:`` merge key) is one place: reported once
+    reported: set[tuple[int, int, str]] = set()
+
+    def add(
+        pos: Pos | None, rule: str, message: str, site: ImageSite, severity: str | None = None
+    ) -> None:
         line, col = pos or site.pos
-        findings.append(Finding(source.path, line, col, rule, message))
+        if (line, col, rule) not in reported:
+            reported.add((line, col, rule))
+            findings.append(Finding(source.path, line, col, rule, message, severity))
 
     found = _template_images(source) if source.skipped == "helm template" else sites(source)
     for site in found:
+        if site.tag_only:
+            _check_tag_only(site, pattern, pattern_text, require_digest, env, add)
+            continue
         if reference.is_templated(site.text):
             add(
                 site.pos,
@@ -458,6 +504,18 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                     f"pin a tag{expected}",
                     site,
                 )
+            elif ref.tag is not None and ref.tag.lower() == "latest" and ref.digest is not None:
+                # the digest pins it: exactly one image is pulled, whatever `latest` is now
+                # (every peer passes this); the tag only misleads whoever reads it
+                add(
+                    site.tag_pos,
+                    "image/tag-latest",
+                    f"image {ref.repository!r} is pinned by its digest, so tag {ref.tag!r} "
+                    "changes nothing that is pulled but misleads whoever reads it; drop the "
+                    f"tag or name the release it is{_as_tag(pattern_text)}",
+                    site,
+                    "warning",
+                )
             elif ref.tag is not None and ref.tag.lower() == "latest":
                 add(
                     site.tag_pos,
@@ -482,6 +540,81 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                     site,
                 )
     return findings
+
+
+def _check_tag_only(
+    site: ImageSite,
+    pattern: re.Pattern[str] | None,
+    pattern_text: str,
+    require_digest: bool,
+    env: str | None,
+    add: Callable[..., None],
+) -> None:
+    """A Helm values override of the tag alone: the tag rules apply where it is written (the
+    repository is the chart's, so the registry rules are checked where the chart is)."""
+    text = site.text
+    if reference.is_templated(text):
+        add(
+            site.pos,
+            "image/unresolvable",
+            f"image tag override {_short(text)!r} is templated; its value cannot be checked",
+            site,
+        )
+        return
+    tag, _, digest = text.partition("@")
+    tag = tag[1:] if tag.startswith(":") else tag
+    try:
+        if digest:
+            reference.check_digest(digest)
+        if tag and not reference.valid_tag(tag):
+            reference.parse(f"x:{tag}")  # raises with the reason
+    except reference.ReferenceError as exc:
+        pos = site.digest_pos if exc.part == "digest" else site.tag_pos
+        add(
+            pos,
+            "image/invalid-reference",
+            f"invalid image tag override {_short(text)!r}: {exc}",
+            site,
+        )
+        return
+    expected = f" matching {pattern_text}" if pattern_text else ""
+    if tag.lower() == "latest":
+        if digest:
+            add(
+                site.tag_pos,
+                "image/tag-latest",
+                f"image tag override {tag!r} is pinned by its digest, so the tag changes "
+                "nothing that is pulled but misleads whoever reads it; drop the tag or name "
+                f"the release it is{_as_tag(pattern_text)}",
+                site,
+                "warning",
+            )
+        else:
+            add(
+                site.tag_pos,
+                "image/tag-latest",
+                f"image tag override {tag!r} (the chart's repository) floats; pin a tag{expected}",
+                site,
+            )
+    elif tag and pattern is not None and not pattern.search(tag):
+        add(
+            site.tag_pos,
+            "image/tag-not-allowed",
+            f'tag "{tag}" does not match {pattern_text}',
+            site,
+        )
+    if require_digest and not digest:
+        where = f" in {env}" if env else ""
+        add(
+            site.tag_pos,
+            "image/digest-required",
+            f"image tag override {tag!r} must be pinned by @sha256: digest{where}",
+            site,
+        )
+
+
+def _as_tag(pattern_text: str) -> str:
+    return f" (a tag matching {pattern_text})" if pattern_text else ""
 
 
 def _short(text: str) -> str:

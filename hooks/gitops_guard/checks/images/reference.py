@@ -6,7 +6,7 @@
                                                 is "localhost", or has an uppercase letter)
     path-comp  := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
     tag        := [\\w][\\w.-]{0,127}
-    digest     := algorithm ":" hex            (sha256: exactly 64 lowercase hex)
+    digest     := algorithm ":" hex            (sha256: 64 lowercase hex, sha512: 128)
 
 A name without a domain is on Docker Hub (``docker.io``), and a one-component Docker Hub name
 lives under ``library/``: ``nginx`` is ``docker.io/library/nginx``. No tag and no digest means
@@ -27,8 +27,6 @@ _DOMAIN = re.compile(
 )
 _TAG = re.compile(r"[\w][\w.-]{0,127}\Z", re.ASCII)  # Go's \w is ASCII-only
 _ALGORITHM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*\Z")
-_HEX = re.compile(r"[0-9a-fA-F]{32,}\Z")
-_SHA256 = re.compile(r"[a-f0-9]{64}\Z")
 NAME_MAX = 255
 _SPACE = re.compile(r"\s")
 
@@ -105,6 +103,10 @@ class Reference:
         return text
 
 
+def valid_tag(tag: str) -> bool:
+    return bool(_TAG.match(tag))
+
+
 def is_templated(text: str) -> bool:
     return bool(TEMPLATED.search(text))
 
@@ -160,21 +162,38 @@ def split_domain(name: str) -> tuple[str, str, bool]:
     return DOCKER_HUB, path, False
 
 
+#: the digest algorithms the OCI image spec registers, with their hex lengths; a runtime
+#: refuses any other (``sha256:`` 63 hex, ``md5:``, ``sha1:`` are not digests it can pull)
+DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
+
+
 def check_digest(digest: str) -> None:
+    """``algorithm:hex`` with a registered algorithm and exactly its length of lowercase hex
+    (OCI image spec, descriptor digests); the message says which part is wrong."""
     algorithm, sep, hex_part = digest.partition(":")
     if not sep or not _ALGORITHM.match(algorithm):
         raise ReferenceError(
             f"invalid digest {mask_digest(digest)!r}: expected algorithm:hex", "digest"
         )
-    if algorithm == "sha256":
-        if not _SHA256.match(hex_part):
-            raise ReferenceError(
-                f"invalid sha256 digest: {len(hex_part)} characters, expected 64 lowercase hex",
-                "digest",
-            )
-    elif not _HEX.match(hex_part):
+    wanted = DIGEST_LENGTHS.get(algorithm)
+    if wanted is None:
+        known = ", ".join(f"{a} ({n} hex)" for a, n in DIGEST_LENGTHS.items())
         raise ReferenceError(
-            f"invalid {algorithm} digest: expected at least 32 hex characters", "digest"
+            f"digest algorithm {algorithm[:20]!r} is not a registered one ({known})", "digest"
+        )
+    bad = next((i for i, c in enumerate(hex_part) if c not in "0123456789abcdef"), None)
+    if bad is not None:
+        char = hex_part[bad]
+        what = "uppercase hex" if char in "ABCDEF" else f"character {char!r}"
+        raise ReferenceError(
+            f"invalid {algorithm} digest: {what} at position {bad + 1}; a digest is "
+            "lowercase hex (0-9, a-f)",
+            "digest",
+        )
+    if len(hex_part) != wanted:
+        raise ReferenceError(
+            f"invalid {algorithm} digest: {len(hex_part)} hex characters, expected {wanted}",
+            "digest",
         )
 
 

@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _shown(value: str, limit: int = 40) -> str:
+    """A value quoted for a message, bounded: a 5,000-digit wave is not repeated in full."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
     for choice in choices:
         if choice.lower() == word.lower():
@@ -87,7 +94,7 @@ def argo_values(annotations: Map, path: str, where: str = "") -> Iterator[Findin
             line,
             col,
             "sync/wave-not-integer",
-            f"sync-wave {wave!r}{where} {what}; Argo CD would silently use wave 0",
+            f"sync-wave {_shown(wave)}{where} {what}; Argo CD would silently use wave 0",
         )
     hook = annotations.get(HOOK)
     if isinstance(hook, str):

@@ -3,7 +3,8 @@
 Since Argo CD 1.8 an ``Application`` has no health assessment of its own, so a parent syncing
 child Applications in waves moves on at once: the waves order nothing. The fix is the
 ``argoproj.io/Application`` health customization in ``argocd-cm``. When the repository holds an
-``argocd-cm`` without it, every waved child Application is reported.
+``argocd-cm`` without it, that ``argocd-cm`` is reported once, with how many child
+Applications carry waves (not one line per child: one fix, one finding).
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ def _has_application_health(data: Map) -> bool:
     return isinstance(legacy, str) and "argoproj.io/Application" in legacy and "health" in legacy
 
 
-def argocd_configmaps(repo: Repository) -> list[tuple[SourceFile, bool]]:
-    """Every ``argocd-cm`` in the repository and whether it has the Application health check."""
+def argocd_configmaps(repo: Repository) -> list[tuple[SourceFile, Map, bool]]:
+    """Every ``argocd-cm`` in the repository, its metadata, and whether it has the
+    Application health check."""
     found = []
     for source in repo.containing(b"argocd-cm"):
         for doc in source.documents:
             if doc.kind == "ConfigMap" and doc.name == "argocd-cm" and isinstance(doc.data, Map):
-                found.append((source, _has_application_health(doc.data.get("data"))))
+                meta = doc.metadata
+                assert meta is not None  # it has a name
+                found.append((source, meta, _has_application_health(doc.data.get("data"))))
     return found
 
 
@@ -48,25 +52,28 @@ def waved_applications(source: SourceFile) -> Iterator[tuple[str, Map, str]]:
 
 
 def check(repo: Repository, sources: list[SourceFile]) -> list[Finding]:
-    waved = [(s, item) for s in sources for item in waved_applications(s)]
-    if not waved:
-        return []
+    if not any(True for s in sources for _ in waved_applications(s)):
+        return []  # no changed file holds a waved child Application
     configmaps = argocd_configmaps(repo)
-    if not configmaps or any(has for _, has in configmaps):
+    if not configmaps or any(has for _, _, has in configmaps):
         return []
-    where = ", ".join(sorted({repo.display(repo.key(s.path)) for s, _ in configmaps}))
+    waved = sorted(
+        {name for s in repo.containing(b"sync-wave") for name, _, _ in waved_applications(s)}
+    )
+    shown = ", ".join(waved[:5]) + (f" and {len(waved) - 5} more" if len(waved) > 5 else "")
+    children = "child Application carries" if len(waved) == 1 else "child Applications carry"
     findings = []
-    for source, (name, values, wave) in waved:
-        line, col = values.at(WAVE)
+    for source, meta, _ in configmaps:
+        line, col = meta.at("name")
         findings.append(
             Finding(
                 source.path,
                 line,
                 col,
                 "sync/app-health-missing",
-                f"child Application {name} has sync-wave {wave!r}, but argocd-cm ({where}) has "
-                "no health check for argoproj.io/Application, so the parent does not wait for "
-                f"it and the waves order nothing; add {HEALTH_KEY} to argocd-cm",
+                f"{len(waved)} {children} a sync-wave ({shown}), but this argocd-cm has no "
+                "health check for argoproj.io/Application, so a parent does not wait for its "
+                f"children and their waves order nothing; add {HEALTH_KEY}",
             )
         )
     return findings

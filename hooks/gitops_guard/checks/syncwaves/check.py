@@ -83,9 +83,18 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
     #: one finding per problem: the same base seen through several overlays is one problem
     seen: dict[tuple, list] = {}
     builder = Builder(repo, _order_rules(policy))
+    across = ordering.Repo(builder)
     noted: set[str] = set()
+    reported: set[tuple[str, int, int, str, str]] = set()
     for app in builder.applications(all_files=False):
         findings.extend(_not_read(builder, app, repo, noted))
+        for cross in ordering.cross_app_findings(app, across, repo.display):
+            mark = (cross.key, *cross.pos, cross.rule, cross.message)
+            if cross.files & repo.given and mark not in reported:
+                reported.add(mark)
+                findings.append(
+                    Finding(repo.display(cross.key), *cross.pos, cross.rule, cross.message)
+                )
         section = policy.section("sync_waves", app.env)
         violations = [
             *ordering.dependency_violations(app, repo.display),
@@ -96,16 +105,27 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
             if not violation.files & repo.given:
                 continue
             obj = violation.obj
-            line, col = obj.pos
-            if obj.wave_at is not None and obj.wave_at[0] == obj.key:
+            where, (line, col) = obj.key, obj.pos
+            if violation.at is not None:
+                where, line, col = violation.at
+            elif obj.wave_at is not None and obj.wave_at[0] == obj.key:
                 line, col = obj.wave_at[1], obj.wave_at[2]
             dep = violation.dep
-            key = (obj.key, line, col, violation.rule, obj.label(), dep.label(), dep.key, dep.pos)
+            key = (where, line, col, violation.rule, obj.label(), dep.label(), dep.key, dep.pos)
+            if violation.at is not None:  # a note on the dependency: once, whoever needs it
+                key = (where, line, col, violation.rule, dep.label())
             if key in seen:
                 seen[key][1] += 1
                 continue
             seen[key] = [
-                Finding(repo.display(obj.key), line, col, violation.rule, violation.message),
+                Finding(
+                    repo.display(where),
+                    line,
+                    col,
+                    violation.rule,
+                    violation.message,
+                    violation.severity,
+                ),
                 0,
             ]
             findings.append(seen[key][0])
@@ -134,6 +154,7 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
                 first.column,
                 first.rule,
                 f"{first.message} (and {more} other {apps})",
+                first.severity,
             )
     return findings
 

@@ -2,12 +2,19 @@
 
 A Flux Kustomization or HelmRelease waits for every object in ``spec.dependsOn``; one that does
 not exist, or a cycle, blocks reconciliation forever with nothing but a "dependency not ready"
-condition. A dependency names an object of the same kind; its namespace defaults to the
-depending object's own, as in Flux. The same name can exist once per cluster
-(``clusters/<env>/``), so a dependency resolves inside its environment first.
+condition. A dependency names an object of the same kind. Each object is keyed by the namespace
+it is applied with, as kustomize-controller applies it: the ``targetNamespace`` of the Flux
+Kustomization whose path holds the file (it wraps the build, so it wins), else the ``namespace:``
+of the kustomization that includes the file (the outermost one, as ``kustomize build``), else
+its own ``metadata.namespace``. A dependency that names no namespace is looked up in the
+depending object's (Flux's default); the finding says where it looked and why. The same name
+can exist once per cluster (``clusters/<env>/``), so a dependency resolves inside its
+environment first.
 """
 
 from __future__ import annotations
+
+import os
 
 from gitops_guard.core.documents import Document, Map, Seq, SourceFile, environment_of
 from gitops_guard.core.findings import Finding
@@ -28,14 +35,17 @@ FLUX_KINDS = {
 class Node:
     """A Flux object and the objects it depends on."""
 
-    __slots__ = ("deps", "doc", "key", "path", "source_key")
+    __slots__ = ("deps", "doc", "key", "path", "source_key", "why")
 
-    def __init__(self, key: Key, path: str, source_key: str, doc: Document) -> None:
+    def __init__(self, key: Key, path: str, source_key: str, doc: Document, why: str) -> None:
         self.key = key
         self.path = path
         self.source_key = source_key
         self.doc = doc
-        self.deps: list[tuple[Key, tuple[int, int]]] = []
+        #: where the namespace in ``key`` comes from (for the message)
+        self.why = why
+        #: (target, position, where the target's namespace comes from)
+        self.deps: list[tuple[Key, tuple[int, int], str]] = []
 
     def label(self) -> str:
         _, kind, ns, name = self.key
@@ -46,22 +56,98 @@ def is_flux(doc: Document) -> bool:
     return FLUX_KINDS.get(doc.kind or "") == doc.group
 
 
-def _nodes(repo: Repository, source: SourceFile) -> Iterator[Node]:
+class Namespaces:
+    """The namespace a file's objects are applied with (see the module docstring)."""
+
+    def __init__(self, repo: Repository, flux_sources: list[SourceFile]) -> None:
+        from gitops_guard.repo.kgraph import Graph
+
+        self.repo = repo
+        self.graph = Graph(repo)
+        #: (folder or kustomization key, is a kustomization, targetNamespace, Flux label)
+        self.targets: list[tuple[str, bool, str, str]] = []
+        root = str(repo.root)
+        for source in flux_sources:
+            for doc in source.documents:
+                if doc.kind != "Kustomization" or not is_flux(doc):
+                    continue
+                spec = doc.data.get("spec")
+                if not isinstance(spec, Map):
+                    continue
+                target, path = spec.get("targetNamespace"), spec.get("path")
+                if not isinstance(target, str) or not target or not isinstance(path, str):
+                    continue
+                folder = os.path.normpath(os.path.join(root, path.lstrip("/")))
+                kfile = repo.kustomization_in(folder)
+                label = f"targetNamespace of Flux Kustomization {doc.name}"
+                if kfile is not None:
+                    self.targets.append((kfile, True, target, label))
+                else:
+                    self.targets.append((folder, False, target, label))
+        self._closures: dict[str, set[str]] = {}
+
+    def of(self, key: str, own: str | None) -> tuple[str | None, str]:
+        """(namespace, where it comes from) for an object of file ``key``."""
+        for where, is_kust, target, label in self.targets:
+            if is_kust:
+                files = self._closures.get(where)
+                if files is None:
+                    files = self._closures[where] = self.graph.closure(where)
+                if key in files:
+                    return target, label
+            elif key.startswith(where.rstrip(os.sep) + os.sep):
+                return target, label
+        outer = self._outermost(key)
+        if outer is not None:
+            return outer
+        if own:
+            return own, "its metadata.namespace"
+        return None, "no namespace"
+
+    def _outermost(self, key: str) -> tuple[str, str] | None:
+        """The ``namespace:`` of the outermost kustomization including ``key``."""
+        best: tuple[str, str] | None = None
+        stack, seen = [key], {key}
+        while stack:
+            item = stack.pop()
+            for parent in self.graph.parents.get(item, []):
+                if parent in seen:
+                    continue
+                seen.add(parent)
+                stack.append(parent)
+                source = self.repo.source(parent)
+                data = source.documents[0].data if source and source.documents else None
+                ns = data.get("namespace") if isinstance(data, Map) else None
+                if isinstance(ns, str) and ns:
+                    line = data.at("namespace")[0]
+                    # an outer one overrides: the last found on the way up wins
+                    best = (ns, f"namespace: of {self.repo.display(parent)}:{line}")
+        return best
+
+
+def _nodes(repo: Repository, source: SourceFile, spaces: Namespaces) -> Iterator[Node]:
     skey = repo.key(source.path)
     env = environment_of(repo.display(skey))
     for doc in source.documents:
         if not is_flux(doc) or doc.name is None:
             continue
-        node = Node((env, doc.kind or "", doc.namespace, doc.name), source.path, skey, doc)
+        ns, why = spaces.of(skey, doc.namespace)
+        node = Node((env, doc.kind or "", ns, doc.name), source.path, skey, doc, why)
         spec = doc.data.get("spec")
         deps = spec.get("dependsOn") if isinstance(spec, Map) else None
         if isinstance(deps, Seq):
             for i, dep in enumerate(deps):
                 if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
                     continue
-                ns = dep.get("namespace") if isinstance(dep.get("namespace"), str) else None
-                target: Key = (env, node.key[1], ns or doc.namespace, dep["name"])
-                node.deps.append((target, dep.at("name") if "name" in dep else deps.at(i)))
+                own = dep.get("namespace") if isinstance(dep.get("namespace"), str) else None
+                looked = (
+                    "the namespace the dependsOn entry names"
+                    if own
+                    else f"{node.label()}'s own namespace, Flux's default ({why})"
+                )
+                target: Key = (env, node.key[1], own or ns, dep["name"])
+                pos = dep.at("name") if "name" in dep else deps.at(i)
+                node.deps.append((target, pos, looked))
         yield node
 
 
@@ -70,9 +156,12 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
     if not given:
         return []
     everything = sources if all_files else repo.containing(b"toolkit.fluxcd.io")
+    flux_sources = list({repo.key(s.path): s for s in [*given, *everything]}.values())
+    flux_sources = [s for s in flux_sources if "toolkit.fluxcd.io" in s.text]
+    spaces = Namespaces(repo, flux_sources)
     nodes: dict[Key, Node] = {}
-    for source in {repo.key(s.path): s for s in [*given, *everything]}.values():
-        for node in _nodes(repo, source):
+    for source in flux_sources:
+        for node in _nodes(repo, source, spaces):
             nodes.setdefault(node.key, node)
     names = {(kind, ns, name) for _, kind, ns, name in nodes}
 
@@ -87,7 +176,7 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
     graph: dict[Key, list[Key]] = {}
     for key, node in nodes.items():
         edges = graph.setdefault(key, [])
-        for target, (line, col) in node.deps:
+        for target, (line, col), looked in node.deps:
             resolved = resolve(target)
             if resolved is not None:
                 edges.append(resolved)
@@ -97,16 +186,19 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
             if not (all_files or repo.is_given(node.source_key)):
                 continue
             _, kind, ns, name = target
-            where = f" in namespace {ns}" if ns else ""
+            where = f"namespace {ns}" if ns else "no namespace"
             findings.append(
                 Finding(
                     node.path,
                     line,
                     col,
                     "sync/depends-on-missing",
-                    f"{node.label()} depends on {kind} {name!r}{where}, which is not in the "
-                    "repository; Flux waits for it forever (the namespace defaults to the "
-                    "object's own)",
+                    f"{node.label()} depends on {kind} {name!r} in namespace {ns}, which is "
+                    f"not in the repository; Flux waits for it forever (looked in {where}: "
+                    f"{looked}; each {kind} is keyed by the namespace it is applied with)"
+                    if ns
+                    else f"{node.label()} depends on {kind} {name!r}, which is not in the "
+                    "repository; Flux waits for it forever",
                 )
             )
     for cycle in _cycles(graph):
@@ -114,7 +206,7 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
         if not (all_files or any(repo.is_given(n.source_key) for n in members)):
             continue
         first = members[0]
-        dep_pos = next(pos for t, pos in first.deps if resolve(t) == cycle[1 % len(cycle)])
+        dep_pos = next(pos for t, pos, _ in first.deps if resolve(t) == cycle[1 % len(cycle)])
         text = " -> ".join(n.label() for n in [*members, first])
         findings.append(
             Finding(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from gitops_guard.core.documents import Map
+from gitops_guard.core.documents import Map, Pos
 from gitops_guard.repo.applications import Application
 from gitops_guard.repo.argo import (
     HELM_WEIGHT,
@@ -25,7 +25,7 @@ from gitops_guard.repo.argo import (
     sync_options,
 )
 from gitops_guard.repo.needs import Need, needs, secret_made_by
-from gitops_guard.repo.objects import Obj
+from gitops_guard.repo.objects import Obj, cluster_scoped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,15 +103,29 @@ class Index:
 
 
 class Violation:
-    """An ordering problem: ``obj`` syncs before ``dep``."""
+    """An ordering problem: ``obj`` syncs before ``dep``.
 
-    __slots__ = ("dep", "message", "obj", "rule")
+    ``at`` (file key, line, column), when set, is where the finding points instead of ``obj``
+    (a note about a wave written on ``dep``); ``severity`` None is the rule's.
+    """
 
-    def __init__(self, rule: str, obj: Obj, dep: Obj, message: str) -> None:
+    __slots__ = ("at", "dep", "message", "obj", "rule", "severity")
+
+    def __init__(
+        self,
+        rule: str,
+        obj: Obj,
+        dep: Obj,
+        message: str,
+        at: tuple[str, int, int] | None = None,
+        severity: str | None = None,
+    ) -> None:
         self.rule = rule
         self.obj = obj
         self.dep = dep
         self.message = message
+        self.at = at
+        self.severity = severity
 
     @property
     def files(self) -> set[str]:
@@ -129,8 +143,22 @@ def _skips_dry_run(obj: Obj, app: Application) -> bool:
 
 
 def dependency_violations(app: Application, display: Any) -> Iterator[Violation]:
+    """What syncs before what it needs inside one application, as Argo CD orders it.
+
+    gitops-engine ``pkg/sync/sync_tasks.go`` (``syncTasks.Sort``): tasks sort by phase,
+    wave, kind and name; then ``adjustDeps`` moves each Namespace, and each CRD, in front
+    of the first task that needs it and gives it that task's phase and wave. So a Namespace
+    or CRD written in a later wave is not an error inside one sync: the wave written on it
+    is overridden (an info note, ``sync/wave-overridden``), and a CR whose CRD is part of
+    the same sync skips the dry run (``sync_context.go``, ``hasCRDOfGroupKind``). The
+    pod-spec references (ServiceAccount, ConfigMap, Secret, PVC, PriorityClass) are not
+    moved: a workload synced before them stays unhealthy and the sync waits on it
+    (``sync/reference-order``).
+    """
     index = Index(app)
     slots = {id(o): slot(o) for o in app.objects}
+    #: the first object (in Argo CD's order) that needs each moved Namespace / CRD
+    moved: dict[int, tuple[Obj, Slot, Obj, Slot, str]] = {}
     for obj in app.objects:
         mine = slots[id(obj)]
         if mine is None:
@@ -142,7 +170,9 @@ def dependency_violations(app: Application, display: Any) -> Iterator[Violation]
             theirs = slots[id(dep)]
             if theirs is None or theirs.order <= mine.order:
                 continue
-            rule = "sync/namespace-order" if need.kind == "Namespace" else "sync/reference-order"
+            if need.kind == "Namespace":
+                _first(moved, dep, theirs, obj, mine, "namespace")
+                continue
             chain = (
                 f"{obj.label()} ({mine}{_wave_origin(obj, display)}) "
                 f"--{need.field} at {display(need.where or obj.key)}:{need.pos[0]}--> "
@@ -150,30 +180,46 @@ def dependency_violations(app: Application, display: Any) -> Iterator[Violation]
                 f"{display(dep.key)}:{dep.pos[0]})"
             )
             yield Violation(
-                rule,
+                "sync/reference-order",
                 obj,
                 dep,
                 f"{obj.label()} syncs before the {need.kind} it needs: {chain}; "
-                f"in {app.description}",
+                f"in {app.description} (Argo CD does not reorder these: the workload stays "
+                "unhealthy and the sync waits on it)",
             )
         crd = index.crds.get((obj.group, obj.kind)) if obj.group else None
-        if crd is not None and crd is not obj and not _skips_dry_run(obj, app):
+        if crd is not None and crd is not obj:
             theirs = slots[id(crd)]
             if theirs is not None and theirs.order > mine.order:
-                chain = (
-                    f"{obj.label()} ({mine}{_wave_origin(obj, display)}) "
-                    f"--kind {obj.kind}.{obj.group}--> "
-                    f"CustomResourceDefinition {crd.name} ({theirs}{_wave_origin(crd, display)}, "
-                    f"{display(crd.key)}:{crd.pos[0]})"
-                )
-                yield Violation(
-                    "sync/crd-order",
-                    obj,
-                    crd,
-                    f"{obj.label()} syncs before its CustomResourceDefinition: {chain}; "
-                    f"in {app.description} (or set SkipDryRunOnMissingResource=true if "
-                    "something else installs the CRD)",
-                )
+                _first(moved, crd, theirs, obj, mine, f"kind {obj.kind}.{obj.group}")
+    for dep, theirs, obj, mine, why in moved.values():
+        if dep.wave_at is None:
+            continue  # nothing written on it is overridden (only its default wave 0)
+        yield Violation(
+            "sync/wave-overridden",
+            obj,
+            dep,
+            f"{dep.label()} is written in {theirs}, but Argo CD moves it in front of "
+            f"{obj.label()} ({mine}, {display(obj.key)}:{obj.pos[0]}, the first object "
+            f"whose {why} needs it) and syncs it there: the wave written here is "
+            f"overridden; in {app.description}",
+            at=dep.wave_at,
+            severity="info",
+        )
+
+
+def _first(
+    moved: dict[int, tuple[Obj, Slot, Obj, Slot, str]],
+    dep: Obj,
+    theirs: Slot,
+    obj: Obj,
+    mine: Slot,
+    why: str,
+) -> None:
+    """Remember the earliest object that needs ``dep`` (where Argo CD moves it)."""
+    known = moved.get(id(dep))
+    if known is None or mine.order < known[3].order:
+        moved[id(dep)] = (dep, theirs, obj, mine, why)
 
 
 def _wave_origin(obj: Obj, display: Any) -> str:
@@ -247,3 +293,283 @@ def missing_waves(app: Application, kinds: list[str]) -> Iterator[Obj]:
     for obj in app.objects:
         if obj.kind in wanted and WAVE not in obj.annotations:
             yield obj
+
+
+# -- across applications: what no single sync can reorder -------------------------------------
+
+#: namespaces every cluster has (kube-* and openshift-* are reserved for the platform)
+BUILTIN_NAMESPACES = frozenset(("default", "kube-system", "kube-public", "kube-node-lease"))
+_RESERVED_PREFIXES = ("kube-", "openshift-")
+#: API groups the API server serves itself (no CRD): the core group, the dot-less ones
+#: (apps, batch, autoscaling, policy, extensions) and these
+BUILTIN_GROUPS = frozenset(
+    (
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "metrics.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    )
+)
+#: groups whose CRDs the platform brings: Argo CD's own (it runs where it syncs), OpenShift's
+#: and its Operator Lifecycle Manager's
+_PLATFORM_GROUPS = ("argoproj.io", "openshift.io", "operators.coreos.com")
+
+
+class CrossFinding:
+    """A finding about one object that no reordering inside its own sync can fix."""
+
+    __slots__ = ("files", "key", "message", "pos", "rule")
+
+    def __init__(self, rule: str, key: str, pos: Pos, message: str, files: set[str]) -> None:
+        self.rule = rule
+        self.key = key
+        self.pos = pos
+        self.message = message
+        self.files = files
+
+
+class Repo:
+    """What the whole repository creates, for the questions one application cannot answer:
+    which Argo CD Applications deploy which files, which files make which Namespace and
+    which CRD. Built on the first question only (most runs never ask)."""
+
+    def __init__(self, builder: Any) -> None:
+        self.builder = builder
+        self._apps: list[Any] | None = None
+        self._namespaces: dict[str, set[str]] | None = None
+        self._crds: dict[tuple[str, str], set[str]] | None = None
+        self._argo_namespaces: set[str] = {"argocd"}
+        self.olm = False
+
+    @property
+    def apps(self) -> list[Any]:
+        if self._apps is None:
+            from gitops_guard.repo.applications import argo_applications
+
+            self._apps = argo_applications(self.builder)
+        return self._apps
+
+    def deployers(self, app: Application) -> list[Any]:
+        """The Argo CD Applications that deploy this application's objects."""
+        return [a for a in self.apps if app.files & a.files]
+
+    def owners(self, key: str) -> list[Any]:
+        return [a for a in self.apps if key in a.files]
+
+    def namespace_files(self, name: str) -> set[str]:
+        if self._namespaces is None:
+            self._index()
+        assert self._namespaces is not None
+        return self._namespaces.get(name, set())
+
+    def crd_files(self, group: str, kind: str) -> set[str]:
+        if self._crds is None:
+            self._index()
+        assert self._crds is not None
+        return self._crds.get((group, kind), set())
+
+    def argo_namespace(self, name: str) -> bool:
+        if self._namespaces is None:
+            self._index()
+        return name in self._argo_namespaces
+
+    def _index(self) -> None:
+        repo = self.builder.repo
+        self._namespaces, self._crds = {}, {}
+        for source in repo.containing(b"Namespace"):
+            key = repo.key(source.path)
+            for doc in source.documents:
+                if doc.kind == "Namespace" and doc.group == "" and doc.name:
+                    for name in {doc.name, *_kustomize_namespaces(self.builder, key)}:
+                        self._namespaces.setdefault(name, set()).add(key)
+        for source in repo.containing(b"CustomResourceDefinition"):
+            key = repo.key(source.path)
+            for doc in source.documents:
+                if doc.kind == "CustomResourceDefinition" and isinstance(doc.data, Map):
+                    spec = doc.data.get("spec")
+                    names = spec.get("names") if isinstance(spec, Map) else None
+                    group = spec.get("group") if isinstance(spec, Map) else None
+                    kind = names.get("kind") if isinstance(names, Map) else None
+                    if isinstance(group, str) and isinstance(kind, str):
+                        self._crds.setdefault((group, kind), set()).add(key)
+        for source in repo.containing(b"argoproj.io"):
+            for doc in source.documents:
+                if doc.group == "argoproj.io" and doc.namespace:
+                    self._argo_namespaces.add(doc.namespace)
+        self.olm = bool(repo.containing(b"operators.coreos.com"))
+
+
+def _kustomize_namespaces(builder: Any, key: str) -> set[str]:
+    """Every ``namespace:`` of the kustomizations that include a file, transitively (a
+    Namespace object is renamed to it)."""
+    graph = builder.graph
+    found: set[str] = set()
+    stack, seen = [key], {key}
+    while stack:
+        for parent in graph.parents.get(stack.pop(), []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            stack.append(parent)
+            source = builder.repo.source(parent)
+            data = source.documents[0].data if source and source.documents else None
+            ns = data.get("namespace") if isinstance(data, Map) else None
+            if isinstance(ns, str) and ns:
+                found.add(ns)
+    return found
+
+
+def _later_siblings(owners: list[Any], mine: list[Any]) -> list[Any] | None:
+    """The owners when each is a child of the same parent as one of ``mine`` in a later wave
+    (so it syncs after it); None when any owner may sync first (or its order is unknown)."""
+    if not owners:
+        return None
+    for owner in owners:
+        if not any(owner.parent == m.parent and owner.wave > m.wave for m in mine):
+            return None
+    return owners
+
+
+def cross_app_findings(app: Application, repo: Repo, display: Any) -> Iterator[CrossFinding]:
+    """What breaks a first sync on a fresh cluster and no reordering in one sync can fix.
+
+    Only for objects an Argo CD Application of the repository deploys (the repository then
+    says how they sync: destination, CreateNamespace, SkipDryRunOnMissingResource, waves):
+    - a namespaced object whose Namespace nothing creates: no Namespace object in the
+      application or in one that may sync before it, no ``CreateNamespace=true`` on its
+      Application, not a namespace every cluster has (``sync/namespace-missing``), or one
+      created only by a sibling Application in a later wave (``sync/namespace-order``);
+    - a custom resource whose CRD is in no application that may sync before it
+      (``sync/crd-order``: only in a later sibling) or nowhere in the repository, without
+      ``SkipDryRunOnMissingResource=true`` (``sync/crd-missing``): Argo CD's dry run fails
+      (gitops-engine ``sync_context.go``: it skips the dry run only for a CRD of the same
+      sync, ``hasCRDOfGroupKind``, or that option).
+    """
+    index = Index(app)
+    in_app_ns = {o.name for o in app.objects if o.kind == "Namespace" and o.group == ""}
+    mine: list[Any] | None = None
+    for obj in app.objects:
+        if slot(obj) is None:
+            continue
+        ns = obj.namespace
+        if (
+            ns
+            and ns not in in_app_ns
+            and ns not in BUILTIN_NAMESPACES
+            and not ns.startswith(_RESERVED_PREFIXES)
+            and not cluster_scoped(obj.kind, obj.group, index.scopes)
+        ):
+            if mine is None:
+                mine = repo.deployers(app)
+            if not mine:
+                return  # not deployed by an Application of this repository: unknown
+            found = _namespace(obj, ns, mine, repo, display)
+            if found is not None:
+                yield found
+        if (
+            obj.group
+            and "." in obj.group
+            and obj.group not in BUILTIN_GROUPS
+            and not obj.group.endswith(_PLATFORM_GROUPS)
+            and (obj.group, obj.kind) not in index.crds
+            and sync_options(obj.annotations.get(SYNC_OPTIONS)).get("SkipDryRunOnMissingResource")
+            != "true"
+        ):
+            if mine is None:
+                mine = repo.deployers(app)
+            if not mine:
+                return
+            found = _crd(obj, mine, repo, display)
+            if found is not None:
+                yield found
+
+
+def _files(obj: Obj) -> set[str]:
+    return {obj.key, *obj.via}
+
+
+def _names(apps: list[Any]) -> str:
+    return ", ".join(a.label() for a in apps)
+
+
+def _namespace(obj: Obj, ns: str, mine: list[Any], repo: Repo, display: Any) -> CrossFinding | None:
+    if any(a.create_ns and a.dest_ns == ns for a in mine) or repo.argo_namespace(ns):
+        return None
+    pos = obj.ns_at[1:] if obj.ns_at is not None else obj.pos
+    where = obj.ns_at[0] if obj.ns_at is not None else obj.key
+    creators = repo.namespace_files(ns)
+    makers = [a for a in repo.apps if a.create_ns and a.dest_ns == ns and a not in mine]
+    if not creators and not makers:
+        return CrossFinding(
+            "sync/namespace-missing",
+            where,
+            pos,
+            f"{obj.label()} is in namespace {ns}, which nothing in the repository creates: "
+            f"no Namespace {ns} object, no CreateNamespace=true on {_names(mine)} (or another "
+            f"Application with destination namespace {ns}), and it is not one every cluster "
+            "has; the first sync on a fresh cluster fails",
+            _files(obj),
+        )
+    owners = makers + [o for key in sorted(creators) for o in repo.owners(key)]
+    unowned = any(not repo.owners(key) for key in creators)
+    later = None if unowned else _later_siblings(owners, mine)
+    if later is None:
+        return None
+    return CrossFinding(
+        "sync/namespace-order",
+        where,
+        pos,
+        f"{obj.label()} is in namespace {ns}, which only {_names(later)} creates, and that "
+        f"syncs after {_names(mine)} (a later wave of the same parent): Argo CD moves a "
+        "Namespace only inside one sync, so the first sync fails",
+        _files(obj),
+    )
+
+
+def _crd(obj: Obj, mine: list[Any], repo: Repo, display: Any) -> CrossFinding | None:
+    if any(a.skip_dry_run for a in mine):
+        return None
+    what = f"{obj.kind}.{obj.group}"
+    creators = repo.crd_files(obj.group, obj.kind)
+    if not creators:
+        if repo.olm or any(a.opaque for a in repo.apps):
+            return None  # an operator or a chart this repository does not show may bring it
+        return CrossFinding(
+            "sync/crd-missing",
+            obj.key,
+            obj.pos,
+            f"{obj.label()} is a {what}, whose CustomResourceDefinition is nowhere in the "
+            f"repository, and neither it nor {_names(mine)} sets "
+            "SkipDryRunOnMissingResource=true: on a fresh cluster Argo CD's dry run fails",
+            _files(obj),
+        )
+    owners = [o for key in sorted(creators) for o in repo.owners(key)]
+    unowned = any(not repo.owners(key) for key in creators)
+    later = None if unowned else _later_siblings(owners, mine)
+    if later is None:
+        return None
+    return CrossFinding(
+        "sync/crd-order",
+        obj.key,
+        obj.pos,
+        f"{obj.label()} is a {what}, whose CustomResourceDefinition only {_names(later)} "
+        f"installs, and that syncs after {_names(mine)} (a later wave of the same parent): "
+        "the dry run fails on a fresh cluster (set SkipDryRunOnMissingResource=true, or "
+        "sync the CRD's Application first)",
+        _files(obj),
+    )
