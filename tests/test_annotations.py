@@ -144,3 +144,22 @@ def test_readme_lists_the_values_each_sync_option_takes():
     for key, values in RESOURCE_OPTIONS.items():
         if set(values) != {"true", "false"}:
             assert f"`{key}={'|'.join(values)}`" in readme, key
+
+
+def test_a_sync_wave_of_any_length_is_an_ordinary_finding():
+    """int() refuses strings over 4,300 digits; a 64-bit wave has at most 19 (Atoi fails past
+    that, and Argo CD uses wave 0)."""
+    from gitops_guard.repo.argo import parse_wave
+
+    assert parse_wave("0" * 5000 + "7") == 7  # leading zeros: Atoi reads 7
+    assert parse_wave("9" * 5000) is None
+    assert parse_wave("-" + "9" * 19) is None and parse_wave("-9223372036854775808") == -(2**63)
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n"
+        f'    argocd.argoproj.io/sync-wave: "{"9" * 5000}"\n'
+    )
+    from gitops_guard.checks.syncwaves.check import check_annotations
+
+    (finding,) = check_annotations(load_text("cm.yaml", text))
+    assert finding.rule == "sync/wave-not-integer"
+    assert "does not fit a 64-bit integer" in finding.message and len(finding.message) < 300

@@ -434,3 +434,86 @@ def test_only_yaml_files_are_read_when_named(cli, tmp_path: Path):
     assert (code, out, err) == (0, "", "")
     code, out, _ = cli("check-images", str(tmp_path / "README.md"), str(pod_file))
     assert code == 1 and out.count("\n") == 1 and "pod.yaml" in out
+
+
+# -- issue 11: images the rules missed ---------------------------------------------------------
+
+
+def test_a_helm_values_override_of_the_tag_alone_is_checked_where_it_is_written():
+    """The chart supplies the repository; the tag that ships is the one in the values."""
+    values = (
+        "image:\n  tag: latest\n"
+        "worker:\n  image:\n    tag: 1.0\n"
+        "api:\n  image:\n    tag: v1.2.3\n"
+        "ui:\n  image:\n    digest: " + DIGEST + "\n"
+    )
+    assert check(values, "values.yaml") == [
+        ("image/tag-latest", 2, 8),
+        ("image/tag-not-allowed", 5, 10),
+    ]
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n"
+        "spec:\n  values:\n    image:\n      tag: latest\n"
+    )
+    assert check(release) == [("image/tag-latest", 8, 12)]
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: x\nspec:\n"
+        "  source:\n    helm:\n      parameters:\n        - name: worker.image.tag\n"
+        "          value: latest\n        - name: worker.replicas\n          value: '2'\n"
+    )
+    assert check(app) == [("image/tag-latest", 10, 18)]
+    pinned = policy(require_digest=True)
+    assert check("image:\n  tag: v1.2.3\n", "values.yaml", pinned) == [
+        ("image/digest-required", 2, 8)
+    ]
+    assert check(f"image:\n  tag: v1.2.3\n  digest: {DIGEST}\n", "values.yaml", pinned) == []
+
+
+def test_json_6902_values_that_are_container_lists_or_pod_specs():
+    patch = (
+        "- op: add\n  path: /spec/template/spec/initContainers\n  value:\n"
+        "    - name: init\n      image: busybox:latest\n"
+        "- op: replace\n  path: /spec/template/spec\n  value:\n    containers:\n"
+        "      - name: c\n        image: nginx\n"
+        "- op: add\n  path: /spec/template/spec/containers/-\n  value:\n"
+        "    name: ok\n    image: registry.example.com/ok:v1.0.0\n"
+    )
+    assert check(patch, "patch.yaml") == [
+        ("image/tag-latest", 5, 14),
+        ("image/tag-missing", 11, 16),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("digest", "says"),
+    [
+        ("sha256:" + "a" * 63, "63 hex characters, expected 64"),
+        ("sha512:" + "a" * 64, "64 hex characters, expected 128"),
+        ("sha256:" + "A" * 64, "uppercase hex at position 1"),
+        ("sha256:" + "z" * 64, "character 'z' at position 1"),
+        ("md5:" + "a" * 32, "not a registered one"),
+    ],
+)
+def test_a_digest_follows_the_grammar_and_the_message_says_what_is_wrong(digest, says):
+    source = load_text("p.yaml", pod(f"registry.example.com/app:v1.0.0@{digest}"))
+    (finding,) = images.check(source, policy(require_digest=True))
+    assert finding.rule == "image/invalid-reference" and says in finding.message
+    good = load_text("p.yaml", pod("registry.example.com/app:v1.0.0@sha512:" + "a" * 128))
+    assert images.check(good, policy(require_digest=True)) == []
+
+
+def test_latest_pinned_by_a_digest_is_a_warning_that_says_the_digest_pins_it():
+    source = load_text("p.yaml", pod(f"nginx:latest@{DIGEST}"))
+    (finding,) = images.check(source, policy())
+    assert (finding.rule, finding.severity) == ("image/tag-latest", "warning")
+    assert "pinned by its digest" in finding.message and "misleads" in finding.message
+    (floating,) = images.check(load_text("p.yaml", pod("nginx:latest")), policy())
+    assert floating.severity is None  # the rule's default: error
+
+
+def test_a_value_reached_twice_through_an_alias_or_merge_key_is_reported_once():
+    text = (
+        "defaults: &d\n  image: busybox:latest\n"
+        "a:\n  <<: *d\n  name: a\nb:\n  <<: *d\n  name: b\nc: *d\n"
+    )
+    assert check(text, "values.yaml") == [("image/tag-latest", 2, 10)]

@@ -130,7 +130,9 @@ def test_a_sibling_crd_of_a_given_custom_resource_is_parsed(tmp_path, cli, chdir
     root = tmp_path / "repo"
     _write(root, {"app/widget.yaml": WIDGET, "app/crd.yaml": CRD})
     code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "app/widget.yaml"))
-    assert code == 1 and "widget.yaml:4:9: sync/crd-order" in out
+    # read: Argo CD moves the CRD in front of the Widget, overriding the wave written on it
+    assert code == 0 and "crd.yaml:6:35: sync/wave-overridden" in out
+    assert "in front of Widget w1" in out
 
 
 def test_a_given_namespace_a_kustomization_applies_reads_every_file(tmp_path, cli, chdir):
@@ -146,9 +148,9 @@ def test_a_given_namespace_a_kustomization_applies_reads_every_file(tmp_path, cl
         },
     )
     code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "app/ns.yaml"))
-    assert code == 1
-    assert "cm.yaml:4:9: sync/namespace-order" in out
-    assert "ConfigMap shop/settings" in out
+    assert code == 0  # an info note: Argo CD moves the Namespace in front of the ConfigMap
+    assert "ns.yaml:6:35: sync/wave-overridden" in out
+    assert "in front of ConfigMap shop/settings" in out
 
 
 def test_a_relevant_sibling_over_the_cap_is_a_note_and_a_full_run_reads_it(tmp_path, cli, chdir):
@@ -168,6 +170,7 @@ def test_a_relevant_sibling_over_the_cap_is_a_note_and_a_full_run_reads_it(tmp_p
     assert line.startswith(f"{root / 'app/small.yaml'}:1:1: sync/context-not-read ")
     assert "huge.yaml (1.0 MB, folder " in line and "not checked" in line
     code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "app"))
-    assert code == 1
-    assert "small.yaml:7:35: sync/namespace-order" in out
+    assert code == 0
+    assert "huge.yaml:6:35: sync/wave-overridden" in out  # read: the note on its wave
+    assert "in front of ConfigMap shop/one" in out
     assert "context-not-read" not in out

@@ -71,9 +71,10 @@ def parse_wave(value: Any) -> int | None:
     if isinstance(value, str) and WAVE_PATTERN.fullmatch(value):
         # a 64-bit value has at most 19 digits: longer ones (past leading zeros) are out of
         # range without int(), which refuses strings over 4,300 digits (Python's limit)
-        if len(value.lstrip("+-").lstrip("0")) > 19:
+        digits = value.lstrip("+-").lstrip("0") or "0"
+        if len(digits) > 19:
             return None
-        number = int(value)
+        number = -int(digits) if value.startswith("-") else int(digits)
         if _WAVE_MIN <= number <= _WAVE_MAX:
             return number
     return None
