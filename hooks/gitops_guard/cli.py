@@ -79,6 +79,13 @@ COMMANDS: dict[str, Command] = {
         "files",
         files_required=False,
     ),
+    "check-manifests": Command(
+        # "run": it takes any changed file (chart templates, values) and renders applications
+        "gitops_guard.checks.manifests.check",
+        "render the applications the files take part in, validate and check the output",
+        "run",
+        files_required=False,
+    ),
     "promote": Command(
         "gitops_guard.change.promote", "copy an app's image references to the next env", formats=()
     ),

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
         "tag_pattern": DEFAULT_TAG_PATTERN,
         "require_digest": False,
     },
+    "kubernetes": {"version": "1.33"},
     "promotion": {
         "environments": ["staging", "production"],
         "require": "history",
@@ -196,8 +197,23 @@ _CONTROLS = {
     },
 }
 
+_KUBERNETES = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "The cluster check-manifests validates rendered objects for.",
+    "properties": {
+        "version": {
+            "type": "string",
+            "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?$",
+            "description": 'Kubernetes release (quoted: "1.33") whose schemas rendered objects '
+            "must match; the newest bundled release not newer than it is used. Default 1.33.",
+        },
+    },
+}
+
 _SECTIONS: dict[str, Any] = {
     "images": _IMAGES,
+    "kubernetes": _KUBERNETES,
     "promotion": _PROMOTION,
     "sync_waves": _SYNC_WAVES,
     "controls": _CONTROLS,

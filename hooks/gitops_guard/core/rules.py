@@ -404,6 +404,61 @@ _RULES = [
         "the object (kind, name or `*`, namespace) with a Provider that exists, or a Prometheus "
         "rule on the engine's metrics.",
     ),
+    # -- render/: what the cluster gets, rendered (checks/manifests, render/) ----------------
+    Rule(
+        "render/build-failed",
+        ERROR,
+        "A kustomization, chart or Application does not render.",
+        "Reported where the render starts, with the renderer's own reason on one line.",
+    ),
+    Rule(
+        "render/path-missing",
+        ERROR,
+        "A path a render needs does not exist (a listed file, an Application or Flux path).",
+        "Resources, generator inputs, patches, values files, Argo CD `path`, Flux `path`.",
+    ),
+    Rule(
+        "render/schema",
+        ERROR,
+        "A rendered object does not match its schema (a wrong type or a missing field).",
+        "Kubernetes' schemas for `kubernetes.version`, the repository's CRDs, vendored CRDs.",
+    ),
+    Rule(
+        "render/unknown-field",
+        ERROR,
+        "A rendered object has a field its schema does not know.",
+        "A misspelling (`resource:`, `prun:`) the API server rejects or silently drops.",
+    ),
+    Rule(
+        "render/image-unused",
+        WARNING,
+        "A kustomize `images:` entry matches no container image, so it changes nothing.",
+        "Checked against every render that includes the kustomization.",
+    ),
+    Rule(
+        "render/no-schema",
+        INFO,
+        "No schema is known for a rendered kind, so its objects are not validated.",
+        "Add the kind's CRD to the repository to have it checked.",
+    ),
+    Rule(
+        "render/remote-source",
+        INFO,
+        "A kustomization reads from the network (a remote base or file), so it is not rendered.",
+        "A hook never fetches; render it in CI with network access.",
+    ),
+    Rule(
+        "render/remote-chart",
+        INFO,
+        "A chart comes from a Helm repository or is not vendored, so it is not rendered.",
+        "A hook never fetches; vendor the chart (`helm dependency build`) to have it checked.",
+    ),
+    Rule(
+        "render/renderer-missing",
+        WARNING,
+        "kustomize (or kubectl) or helm is not installed, so some applications are not rendered.",
+        "One finding per missing renderer, naming what it leaves unrendered.",
+    ),
     # -- promotion/: same artifact from one environment to the next (promotion.py) ----------
     Rule(
         "promotion/not-promoted",

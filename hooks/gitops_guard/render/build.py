@@ -1,0 +1,317 @@
+"""Render units and read back what came out, each object with the file it came from.
+
+- kustomize records where each object was read when asked (``buildMetadata:
+  [originAnnotations]``, kustomize ``api/internal/builtins`` / ``api/resource/origin.go``).
+  The repository's kustomization is not edited for that: a wrapper kustomization in a
+  temporary folder lists the overlay by a relative path (kustomize lets a kustomization
+  reach *directories* outside its root; only files are held to it), so every origin is a path
+  relative to the wrapper. The annotation is removed from the object before any check.
+- helm writes ``# Source: <chart>/templates/<file>`` above each document it renders
+  (helm ``pkg/action/action.go``).
+- An Argo CD directory application is its files as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from gitops_guard.core.documents import Map, load_file, load_text
+from gitops_guard.render import engines
+from gitops_guard.render.units import DIRECTORY, HELM, KUSTOMIZE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from gitops_guard.core.documents import Document
+    from gitops_guard.render.units import Unit
+
+ORIGIN = "config.kubernetes.io/origin"
+#: first line of a cached kustomize render: the wrapper folder and the overlay, both real
+_HEADER = "# gitops-guard wrapper: "
+#: kustomize's own files (Kustomization, Component) are instructions, not objects
+_KUSTOMIZE = ("kustomize.config.k8s.io/", "config.kubernetes.io/")
+
+
+class RenderedObject:
+    """One object of a render: its data, and where it was written."""
+
+    __slots__ = ("data", "doc", "generator", "origin", "text")
+
+    def __init__(self, doc: Document, text: str, origin: str | None, generator: Any) -> None:
+        self.doc = doc
+        self.data = doc.data
+        #: the source file key (a template for helm), None when unknown
+        self.origin = origin
+        #: (kustomization key, generator kind) of a generated ConfigMap / Secret
+        self.generator = generator
+        #: the object as YAML text, for the per-file checks
+        self.text = text
+
+    @property
+    def kind(self) -> str:
+        return self.doc.kind or ""
+
+    @property
+    def api_version(self) -> str:
+        return self.doc.api_version or ""
+
+    @property
+    def name(self) -> str:
+        return self.doc.name or ""
+
+    def label(self) -> str:
+        ns = self.doc.namespace
+        return f"{self.kind} {ns + '/' if ns else ''}{self.name}"
+
+
+class Rendered:
+    """The result of one unit: objects, or the renderer's reason it failed."""
+
+    def __init__(self, unit: Unit, objects: list[RenderedObject], error: str | None) -> None:
+        self.unit = unit
+        self.objects = objects
+        self.error = error
+        self.cached = False
+
+
+class Renderer:
+    """Renders units with the tools at hand, cached, a few at a time."""
+
+    def __init__(self, kube_version: Callable[[Unit], str]) -> None:
+        #: the Kubernetes release of a unit (helm's --kube-version: chart Capabilities)
+        self.kube_version = kube_version
+        self.kustomize = engines.kustomize()
+        self.helm = engines.helm()
+        self.digests = engines.Digests()
+
+    def missing_tool(self, unit: Unit) -> str | None:
+        """Which renderer a unit needs and this machine lacks (None: it has it)."""
+        if unit.kind == KUSTOMIZE and self.kustomize is None:
+            return "kustomize (or kubectl)"
+        if (unit.kind == HELM or unit.enable_helm) and self.helm is None:
+            return "helm"
+        return None
+
+    def render_all(self, units: list[Unit]) -> list[Rendered]:
+        return engines.parallel([lambda u=u: self.render(u) for u in units])
+
+    def render(self, unit: Unit) -> Rendered:
+        if unit.kind == DIRECTORY:
+            return _directory(unit)
+        command, extra, inputs = self._command(unit)
+        key = engines.key_of(command, [*inputs, *(t.encode() for t in extra)])
+        result = engines.cached(key)
+        if result is None:
+            result = self._run(unit, command, extra)
+            engines.remember(key, result)
+        if result.error is not None:
+            rendered = Rendered(unit, [], result.error)
+        elif unit.kind == KUSTOMIZE:
+            rendered = Rendered(unit, _kustomize_objects(unit, result.output), None)
+        else:
+            rendered = Rendered(unit, _helm_objects(unit, result.output), None)
+        rendered.cached = result.cached
+        return rendered
+
+    def _command(self, unit: Unit) -> tuple[list[str], list[str], list[bytes]]:
+        """The command (without its temporary paths), inline inputs, input digests."""
+        inputs: list[bytes] = []
+        for folder in sorted(unit.folders):
+            inputs.append(os.fsencode(folder) + self.digests.folder(folder))
+        for key in sorted(unit.files):
+            if not any(key.startswith(f + os.sep) for f in unit.folders):
+                inputs.append(os.fsencode(key) + self.digests.file(key))
+        if unit.kind == KUSTOMIZE:
+            command = list(self.kustomize or [])
+            if unit.enable_helm:
+                command += ["--enable-helm", "--helm-command", self.helm or "helm"]
+            return [*command, "<wrapper>"], [], inputs
+        command = [self.helm or "helm", "template", unit.release, unit.root, "--include-crds"]
+        command += ["--kube-version", f"{self.kube_version(unit).lstrip('v')}"]
+        if unit.namespace:
+            command += ["--namespace", unit.namespace]
+        for path in unit.value_files:
+            command += ["--values", path]
+        extra = [text for text, _ in unit.values]
+        for flag, assignment, _ in unit.sets:
+            command += [flag, assignment]
+        return command, extra, inputs
+
+    def _run(self, unit: Unit, command: list[str], extra: list[str]) -> engines.Result:
+        tmp = tempfile.mkdtemp(prefix="gitops-guard-render-")
+        try:
+            if unit.kind == KUSTOMIZE:
+                folder = os.path.dirname(unit.root)
+                relative = os.path.relpath(os.path.realpath(folder), os.path.realpath(tmp))
+                with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as fh:
+                    fh.write(
+                        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                        f"buildMetadata: [originAnnotations]\nresources:\n- {_quoted(relative)}\n"
+                    )
+                result = engines.run([*command[:-1], tmp])
+                if result.error is not None:
+                    result.error = _clean(result.error, relative, folder, tmp)
+                elif result.output:
+                    real = os.path.realpath(folder)
+                    header = f"{_HEADER}{os.path.realpath(tmp)}\t{real}\n"
+                    result.output = header + result.output
+                return result
+            full = list(command)
+            for i, text in enumerate(extra):
+                path = os.path.join(tmp, f"values-{i}.yaml")
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                full += ["--values", path]
+            result = engines.run(full, cwd=unit.root)
+            if result.error is not None:
+                error = result.error.replace(tmp + os.sep, "")
+                for top in {os.path.realpath(os.getcwd()), os.getcwd()}:
+                    error = error.replace(top + os.sep, "")
+                result.error = engines.shorten(error)
+            return result
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _quoted(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def _clean(error: str, relative: str, folder: str, tmp: str) -> str:
+    """kustomize's reason without the wrapper's frames, paths as the repository names them."""
+    marker = "recursed accumulation of path '"
+    if marker in error:  # "... from '<wrapper entry>': ... recursed accumulation of path 'x': why"
+        inner = error.rsplit(marker, 1)[1]
+        error = inner.split("': ", 1)[1] if "': " in inner else inner
+    error = error.replace(tmp + os.sep, "").replace(os.path.realpath(tmp) + os.sep, "")
+    error = error.replace(relative, os.path.relpath(folder))
+    for top in {os.path.realpath(os.getcwd()), os.getcwd()}:
+        error = error.replace(top + os.sep, "")
+    return engines.shorten(error)
+
+
+def _chunks(text: str) -> list[str]:
+    parts: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if line.rstrip() == "---" or line.startswith("--- "):
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return ["\n".join(p) + "\n" for p in parts if any(x.strip() for x in p)]
+
+
+def _kustomize_objects(unit: Unit, output: str) -> list[RenderedObject]:
+    first, _, rest = output.partition("\n")
+    wrapper = folder_real = ""
+    if first.startswith(_HEADER):
+        wrapper, _, folder_real = first[len(_HEADER) :].partition("\t")
+    else:
+        rest = output
+    overlay = os.path.dirname(unit.root)
+    objects = []
+    for chunk in _chunks(rest):
+        source = load_text("rendered.yaml", chunk)
+        for doc in source.documents:
+            if not isinstance(doc.data, Map):
+                continue
+            origin, generator = _take_origin(doc.data)
+            key = None
+            if origin is not None and wrapper:
+                path = origin.get("path") or origin.get("configuredIn")
+                if isinstance(path, str) and "://" not in path:
+                    # origins are relative to the wrapper: back to a path of the repository
+                    real = os.path.normpath(os.path.join(wrapper, path))
+                    key = os.path.normpath(
+                        os.path.join(overlay, os.path.relpath(real, folder_real))
+                    )
+                if generator is not None and key is not None:
+                    generator = (key, generator)
+                    key = None
+            objects.append(RenderedObject(doc, _without_origin(chunk), key, generator))
+    return objects
+
+
+def _take_origin(data: Map) -> tuple[Any, Any]:
+    meta = data.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, Map) else None
+    if not isinstance(annotations, Map) or ORIGIN not in annotations:
+        return None, None
+    raw = annotations.pop(ORIGIN)
+    if not annotations:
+        meta.pop("annotations")
+    import yaml
+
+    try:
+        origin = yaml.safe_load(raw) if isinstance(raw, str) else None
+    except yaml.YAMLError:
+        origin = None
+    if not isinstance(origin, dict):
+        return None, None
+    by = origin.get("configuredBy")
+    generator = by.get("kind") if isinstance(by, dict) else None
+    return origin, generator
+
+
+def _without_origin(chunk: str) -> str:
+    """The object's text without the origin annotation (and an annotations key it emptied)."""
+    lines = chunk.split("\n")
+    out: list[str] = []
+    skip_indent: int | None = None
+    for line in lines:
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if skip_indent is not None:
+            if stripped and indent > skip_indent:
+                continue
+            skip_indent = None
+        if stripped.startswith(ORIGIN + ":"):
+            skip_indent = indent
+            continue
+        out.append(line)
+    # "annotations:" left with nothing under it
+    result: list[str] = []
+    for i, line in enumerate(out):
+        if line.strip() == "annotations:":
+            indent = len(line) - len(line.lstrip())
+            nxt = out[i + 1] if i + 1 < len(out) else ""
+            if not nxt.strip() or len(nxt) - len(nxt.lstrip()) <= indent:
+                continue
+        result.append(line)
+    return "\n".join(result)
+
+
+def _helm_objects(unit: Unit, output: str) -> list[RenderedObject]:
+    objects = []
+    for chunk in _chunks(output):
+        origin = None
+        for line in chunk.split("\n"):
+            if line.startswith("# Source: "):
+                shown = line[len("# Source: ") :].strip()
+                parts = shown.split("/")
+                if len(parts) > 1:
+                    origin = os.path.normpath(os.path.join(unit.root, *parts[1:]))
+                break
+        source = load_text("rendered.yaml", chunk)
+        for doc in source.documents:
+            if isinstance(doc.data, Map):
+                objects.append(RenderedObject(doc, chunk, origin, None))
+    return objects
+
+
+def _directory(unit: Unit) -> Rendered:
+    objects = []
+    for key in sorted(k for k in unit.files if k != unit.at[0] or k.startswith(unit.root)):
+        if not key.startswith(unit.root + os.sep):
+            continue
+        source = load_file(key)
+        for doc in source.documents:
+            api = doc.api_version or ""
+            if isinstance(doc.data, Map) and doc.is_kubernetes and not api.startswith(_KUSTOMIZE):
+                objects.append(RenderedObject(doc, "", key, None))
+    return Rendered(unit, objects, None)

@@ -1,0 +1,236 @@
+"""The renderers (kustomize, kubectl kustomize, helm): finding them, running them, remembering
+what they printed.
+
+- A renderer is looked up on PATH and beside this Python (a virtualenv nobody activated: the
+  ``render`` extra's kubectl wheel, the helm ``.ci/install-helm`` puts there).
+- Every run has a timeout and no network to wait for: git and helm are told never to prompt,
+  and what would need a download (a remote base, a chart from a repository) is never rendered
+  (``units.py`` says so with a finding instead).
+- A render is remembered in ``~/.cache/gitops-guard/renders/`` under the digest of everything
+  it reads (the content of each input file, the command, the renderer binary), so an unchanged
+  application costs one digest on the next commit.
+- Independent renders run in parallel, a few subprocesses at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from gitops_guard.core.cache import cache_dir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+#: seconds one render may take (a hook must never hang)
+TIMEOUT = 120
+_MAX_OUTPUT = 64 * 1024 * 1024
+
+
+class Result:
+    """What one render printed, or why it failed (``error``: one line)."""
+
+    __slots__ = ("cached", "error", "output")
+
+    def __init__(self, output: str = "", error: str | None = None, cached: bool = False) -> None:
+        self.output = output
+        self.error = error
+        self.cached = cached
+
+
+def which(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    return shutil.which(name, path=os.path.dirname(sys.executable))
+
+
+def kustomize() -> list[str] | None:
+    """``kustomize build``, else ``kubectl kustomize`` (kubectl embeds kustomize)."""
+    tool = which("kustomize")
+    if tool:
+        return [tool, "build"]
+    tool = which("kubectl")
+    if tool:
+        return [tool, "kustomize"]
+    return None
+
+
+def helm() -> str | None:
+    return which("helm")
+
+
+def environment() -> dict[str, str]:
+    """The renderers' environment: never prompt, never wait for a terminal."""
+    env = dict(os.environ)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_ASKPASS"] = "true"
+    env.setdefault("HELM_NO_PLUGINS", "1")
+    return env
+
+
+def run(command: list[str], cwd: str | None = None) -> Result:
+    """Run a renderer; its stdout, or its reason for failing in one line."""
+    try:
+        out = subprocess.run(
+            command,
+            capture_output=True,
+            cwd=cwd,
+            timeout=TIMEOUT,
+            check=False,
+            env=environment(),
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return Result(error=f"{os.path.basename(command[0])} took over {TIMEOUT} s, stopped")
+    except OSError as exc:
+        return Result(error=f"cannot run {os.path.basename(command[0])}: {exc.strerror or exc}")
+    if out.returncode != 0:
+        return Result(error=reason(out.stderr.decode("utf-8", "replace"), out.returncode))
+    if len(out.stdout) > _MAX_OUTPUT:
+        return Result(error=f"the output is over {_MAX_OUTPUT // (1024 * 1024)} MiB")
+    return Result(out.stdout.decode("utf-8", "replace"))
+
+
+def reason(stderr: str, code: int) -> str:
+    """The renderer's own reason, on one line: its last ``Error:`` line, without the log
+    prefix kubectl adds (``E0101 12:00:00.000 1 run.go:72] "command failed" err=...``)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    picked = ""
+    for line in lines:
+        if line.startswith("Error:") or 'err="' in line or line.startswith("error:"):
+            picked = line
+    if not picked and lines:
+        picked = lines[-1]
+    if 'err="' in picked:
+        picked = picked.split('err="', 1)[1].rstrip('"').replace('\\"', '"')
+    for prefix in ("Error: ", "error: "):
+        if picked.startswith(prefix):
+            picked = picked[len(prefix) :]
+    return " ".join(picked.split()) or f"exit code {code}"
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- the render cache -----------------------------------------------------------------------
+
+
+class Digests:
+    """Content digests of files and folders, each file read once per run."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, bytes] = {}
+        self._folders: dict[str, bytes] = {}
+
+    def file(self, path: str) -> bytes:
+        hit = self._files.get(path)
+        if hit is None:
+            import hashlib
+
+            digest = hashlib.blake2b(digest_size=16)
+            try:
+                with open(path, "rb") as handle:
+                    while True:
+                        block = handle.read(1 << 20)
+                        if not block:
+                            break
+                        digest.update(block)
+            except OSError as exc:
+                digest.update(f"unreadable {exc.errno}".encode())
+            hit = digest.digest()
+            self._files[path] = hit
+        return hit
+
+    def folder(self, path: str) -> bytes:
+        """Every file below a folder (hidden folders skipped), names and contents."""
+        hit = self._folders.get(path)
+        if hit is None:
+            import hashlib
+
+            digest = hashlib.blake2b(digest_size=16)
+            try:
+                entries = sorted(os.scandir(path), key=lambda e: e.name)
+            except OSError:
+                entries = []
+            for entry in entries:
+                try:
+                    if entry.is_dir():
+                        if entry.name.startswith("."):
+                            continue
+                        digest.update(b"d" + entry.name.encode("utf-8", "surrogateescape"))
+                        digest.update(self.folder(entry.path))
+                    elif entry.is_file():
+                        digest.update(b"f" + entry.name.encode("utf-8", "surrogateescape"))
+                        digest.update(self.file(entry.path))
+                except OSError:
+                    continue
+            hit = digest.digest()
+            self._folders[path] = hit
+        return hit
+
+
+def key_of(command: list[str], parts: Iterable[bytes]) -> str:
+    """The cache key of a render: the command, the renderer binary, the inputs' digests."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update("\0".join(command).encode("utf-8", "surrogateescape"))
+    try:
+        stat = os.stat(command[0])
+        digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    except OSError:
+        pass
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def cached(key: str) -> Result | None:
+    folder = cache_dir("renders")
+    if folder is None:
+        return None
+    try:
+        with open(os.path.join(folder, key[:2], key), encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    # the first line says how the render ended: "ok" or "error <reason>"
+    head, _, body = text.partition("\n")
+    if head == "ok":
+        return Result(body, cached=True)
+    if head.startswith("error "):
+        return Result(error=head[len("error ") :], cached=True)
+    return None
+
+
+def remember(key: str, result: Result) -> None:
+    folder = cache_dir("renders")
+    if folder is None or (result.error is not None and "took over" in result.error):
+        return
+    head = "ok" if result.error is None else f"error {result.error}"
+    path = os.path.join(folder, key[:2], key)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(head + "\n" + result.output)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs the next run the render
+
+
+def parallel(jobs: list[Callable[[], Any]], workers: int | None = None) -> list[Any]:
+    """Run independent jobs (each mostly waits on a subprocess) a few at a time, in order."""
+    if len(jobs) <= 1:
+        return [job() for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    count = workers or min(4, max(2, os.cpu_count() or 2), len(jobs))
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda job: job(), jobs))

@@ -1,0 +1,665 @@
+"""What there is to render in a repository, and which of it a change touches.
+
+A *unit* is one render: what Argo CD or Flux would hand the cluster for one application.
+
+- **kustomize**: a root kustomization (one no other kustomization lists; not a Component),
+  built like ``kustomize build`` (``--enable-helm`` when its tree has ``helmCharts:``).
+- **helm**: a chart folder (``Chart.yaml``) rendered with ``helm template`` once per consumer
+  in the repository with that consumer's values: an Argo CD Application Helm source (``path``,
+  ``helm.valueFiles`` / ``values`` / ``valuesObject`` / ``parameters`` / ``releaseName``,
+  argo-cd ``reposerver/repository/repository.go``), a Flux HelmRelease whose chart is a path
+  of a GitRepository (helm-controller ``internal/release``: release name
+  ``[targetNamespace-]name``, ``spec.values``); a chart nobody consumes, alone with its
+  defaults. Subcharts render with their parent.
+- **directory**: the YAML files of the folder an Argo CD Application points at when it has
+  neither a kustomization nor a chart (``directory.recurse`` honoured).
+
+What would need the network is never rendered: a remote base, a ``helmCharts`` entry or a
+chart dependency that is not vendored, a chart from a Helm repository. Each is an info
+finding instead (``render/remote-source``, ``render/remote-chart``). A path that does not exist
+(a listed resource, an Application's or Flux Kustomization's ``path``, a values file) is a
+``render/path-missing`` error where it is written.
+
+An Application source is this repository's when its ``repoURL`` is the ``origin`` remote, or
+when another Application with the same ``repoURL`` points at a path that exists here (a copy
+without remotes, as CI checks out); a Flux source likewise by its ``sourceRef``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gitops_guard.core.documents import KUSTOMIZATION_FILES, Map, Seq, environment_of
+from gitops_guard.core.findings import Finding
+from gitops_guard.repo.kgraph import Graph, is_remote
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from gitops_guard.core.documents import Document, SourceFile
+    from gitops_guard.repo.repository import Repository
+
+KUSTOMIZE = "kustomize"
+HELM = "helm"
+DIRECTORY = "directory"
+_LIST_KEYS = ("resources", "bases", "components", "crds")
+
+
+class Unit:
+    """One render, and where to report what goes wrong with it."""
+
+    def __init__(self, kind: str, root: str, at: tuple[str, int, int], label: str) -> None:
+        self.kind = kind
+        #: the kustomization file, the chart folder, or the folder (keys: absolute)
+        self.root = root
+        #: (file key, line, column) of what a failed render is reported at
+        self.at = at
+        self.label = label
+        self.env = environment_of(root if kind != KUSTOMIZE else os.path.dirname(root) + "/x")
+        #: files whose change makes this unit worth rendering again
+        self.files: set[str] = set()
+        #: folders whose whole content the render reads (for the cache key)
+        self.folders: set[str] = set()
+        self.enable_helm = False
+        # helm only
+        self.release = "release"
+        self.namespace: str | None = None
+        #: values files, lowest precedence first (keys)
+        self.value_files: list[str] = []
+        #: inline values (YAML text, with where it was written), after the files
+        self.values: list[tuple[str, tuple[str, int, int]]] = []
+        #: (--set or --set-string, "name=value", where)
+        self.sets: list[tuple[str, str, tuple[str, int, int]]] = []
+        # directory only
+        self.recurse = False
+
+    @property
+    def folder(self) -> str:
+        return os.path.dirname(self.root) if self.kind == KUSTOMIZE else self.root
+
+    def __repr__(self) -> str:
+        return f"Unit({self.kind}, {self.label!r})"
+
+
+class Plan:
+    """Every unit of a repository and the findings planning them produced."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.graph = Graph(repo)
+        self.units: list[Unit] = []
+        self.findings: list[Finding] = []
+        #: kustomization keys whose ``images:`` entries every root including them rendered
+        self._origin_urls = _origin_urls(repo.root)
+        self._chart_consumed: set[str] = set()
+        self._not_rendered: list[Unit] = []
+
+    def build(self) -> Plan:
+        files = self.repo.files()
+        charts = self._charts(files)
+        self._kustomize_units(charts)
+        self._argo_units(charts)
+        self._flux_units(charts)
+        self._loose_units(files, charts)
+        for chart in charts:
+            if chart not in self._chart_consumed:
+                unit = self._chart_unit(chart, (os.path.join(chart, "Chart.yaml"), 1, 1), None)
+                if unit is not None:
+                    unit.label = f"chart {self.repo.display(chart)} (its default values)"
+                    self.units.append(unit)
+        return self
+
+    # -- helpers ------------------------------------------------------------------------
+    def _add(self, key: str, pos: tuple[int, int], rule: str, message: str) -> None:
+        self.findings.append(Finding(self.repo.display(key), pos[0], pos[1], rule, message))
+
+    def _data(self, key: str) -> Map | None:
+        source = self.repo.source(key)
+        if source is None or not source.documents:
+            return None
+        data = source.documents[0].data
+        return data if isinstance(data, Map) else None
+
+    # -- kustomize ----------------------------------------------------------------------
+    def _kustomize_units(self, charts: list[str]) -> None:
+        chart_set = set(charts)
+        for root in self.graph.roots():
+            data = self._data(root)
+            if data is None or data.get("kind") == "Component":
+                continue
+            folder = os.path.dirname(root)
+            if any(folder == c or folder.startswith(c + os.sep) for c in chart_set):
+                continue  # a kustomization inside a chart is the chart's business
+            unit = Unit(KUSTOMIZE, root, (root, 1, 1), f"kustomization {self.repo.display(root)}")
+            closure = self.graph.closure(root)
+            unit.files = set(closure)
+            skip = False
+            for key in sorted(closure):
+                if key not in self.graph.edges:
+                    continue
+                kdata = self._data(key)
+                if kdata is None:
+                    continue
+                unit.folders.add(os.path.dirname(key))
+                skip |= self._check_kustomization(key, kdata, unit)
+            if not skip:
+                self.units.append(unit)
+            else:  # not rendered, but its files are still a kustomization's, not loose
+                self._not_rendered.append(unit)
+
+    def _check_kustomization(self, key: str, data: Map, unit: Unit) -> bool:
+        """Remote entries and missing paths of one kustomization; True: do not render."""
+        skip = False
+        folder = os.path.dirname(key)
+        for name in _LIST_KEYS:
+            items = data.get(name)
+            if not isinstance(items, Seq):
+                continue
+            for i, item in enumerate(items):
+                entry = item.get("path") if isinstance(item, Map) else item
+                if not isinstance(entry, str) or not entry:
+                    continue
+                pos = items.at(i) if not isinstance(item, Map) else item.at("path")
+                if is_remote(entry):
+                    self._add(
+                        key,
+                        pos,
+                        "render/remote-source",
+                        f"{name} entry {entry!r} is fetched from the network; "
+                        f"{unit.label} is not rendered",
+                    )
+                    skip = True
+                elif "$" not in entry and not os.path.exists(os.path.join(folder, entry)):
+                    self._add(
+                        key,
+                        pos,
+                        "render/path-missing",
+                        f"{name} entry {entry!r} does not exist",
+                    )
+                    skip = True
+        for field, pos, entry in _file_entries(data):
+            if "://" in entry:
+                self._add(
+                    key,
+                    pos,
+                    "render/remote-source",
+                    f"{field} file {entry!r} is fetched from the network; "
+                    f"{unit.label} is not rendered",
+                )
+                skip = True
+                continue
+            if "$" in entry or "\n" in entry:
+                continue
+            if not os.path.exists(os.path.join(folder, entry)):
+                self._add(key, pos, "render/path-missing", f"{field} file {entry!r} does not exist")
+                skip = True
+        charts = data.get("helmCharts")
+        if isinstance(charts, Seq) and charts:
+            unit.enable_helm = True
+            home = data.get("helmGlobals")
+            home = home.get("chartHome") if isinstance(home, Map) else None
+            home = os.path.join(folder, home if isinstance(home, str) else "charts")
+            for i, chart in enumerate(charts):
+                if not isinstance(chart, Map) or not isinstance(chart.get("name"), str):
+                    continue
+                name = chart["name"]
+                version = chart.get("version")
+                local = [os.path.join(home, name)]
+                if isinstance(version, str):
+                    local.insert(0, os.path.join(home, f"{name}-{version}", name))
+                if any(os.path.isfile(os.path.join(p, "Chart.yaml")) for p in local):
+                    continue
+                repo_url = chart.get("repo")
+                if isinstance(repo_url, str) and repo_url:
+                    self._add(
+                        key,
+                        chart.at("name") if "name" in chart else charts.at(i),
+                        "render/remote-chart",
+                        f"chart {name!r} comes from {repo_url} and is not fetched (no network "
+                        f"in a hook); {unit.label} is not rendered",
+                    )
+                    skip = True
+        return skip
+
+    # -- charts -------------------------------------------------------------------------
+    def _charts(self, files: list[str]) -> list[str]:
+        """Chart folders, subcharts and vendored kustomize charts left out."""
+        found = sorted(os.path.dirname(k) for k in files if os.path.basename(k) == "Chart.yaml")
+        result = []
+        for chart in found:
+            parts = chart.split(os.sep)
+            if "charts" in parts[:-1] and any(
+                chart.startswith(other + os.sep) for other in found if other != chart
+            ):
+                continue  # a subchart: rendered by its parent
+            if _in_chart_home(chart):
+                continue  # a kustomize helmCharts home: rendered by its kustomization
+            result.append(chart)
+        return result
+
+    def _chart_unit(self, chart: str, at: tuple[str, int, int], label: str | None) -> Unit | None:
+        unit = Unit(HELM, chart, at, label or f"chart {self.repo.display(chart)}")
+        unit.folders.add(chart)
+        chart_file = os.path.join(chart, "Chart.yaml")
+        unit.files.add(chart_file)
+        data = self._data(chart_file)
+        if isinstance(data, Map) and isinstance(data.get("name"), str):
+            unit.release = _release_name(data["name"])
+        deps = data.get("dependencies") if data is not None else None
+        if isinstance(deps, Seq):
+            for dep in deps:
+                if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
+                    continue
+                repo_url = dep.get("repository")
+                if not isinstance(repo_url, str) or not repo_url or repo_url.startswith("file:"):
+                    continue
+                if _vendored_dependency(chart, dep):
+                    continue
+                self._add(
+                    chart_file,
+                    dep.at("name"),
+                    "render/remote-chart",
+                    f"dependency {dep['name']!r} comes from {repo_url} and is not vendored in "
+                    f"charts/ (no network in a hook); {unit.label} is not rendered",
+                )
+                return None
+        return unit
+
+    # -- Argo CD --------------------------------------------------------------------------
+    def _argo_units(self, charts: list[str]) -> None:
+        apps: list[tuple[SourceFile, Document, Map, Map]] = []
+        for source in self.repo.containing(b"argoproj.io"):
+            for doc in source.documents:
+                if doc.kind != "Application" or doc.group != "argoproj.io":
+                    continue
+                spec = doc.data.get("spec")
+                if not isinstance(spec, Map):
+                    continue
+                for src in _app_sources(spec):
+                    apps.append((source, doc, spec, src))
+        ours = set(self._origin_urls)
+        for _source, _doc, _spec, src in apps:
+            path, url = src.get("path"), src.get("repoURL")
+            if (
+                isinstance(path, str)
+                and isinstance(url, str)
+                and "{{" not in path
+                and os.path.exists(self._in_repo(path))
+            ):
+                ours.add(_normal_url(url))
+        chart_set = set(charts)
+        for source, doc, spec, src in apps:
+            key = self.repo.key(source.path)
+            url = src.get("repoURL")
+            url = url if isinstance(url, str) else ""
+            name = doc.name or "?"
+            if isinstance(src.get("chart"), str):
+                self._add(
+                    key,
+                    src.at("chart"),
+                    "render/remote-chart",
+                    f"chart {src['chart']!r} of Application {name} comes from {url} and is "
+                    "not fetched (no network in a hook)",
+                )
+                continue
+            path = src.get("path")
+            if not isinstance(path, str) or "{{" in path or _normal_url(url) not in ours:
+                continue
+            folder = self._in_repo(path)
+            if not folder.startswith(self.repo.root + os.sep) and folder != self.repo.root:
+                continue  # outside the repository: never read
+            if not os.path.isdir(folder):
+                self._add(
+                    key,
+                    src.at("path"),
+                    "render/path-missing",
+                    f"Application {name} path {path!r} does not exist in this repository",
+                )
+                continue
+            if folder in chart_set:
+                self._chart_consumed.add(folder)
+                unit = self._argo_helm(key, doc, spec, src, folder)
+                if unit is not None:
+                    self.units.append(unit)
+                continue
+            if any(os.path.isfile(os.path.join(folder, n)) for n in KUSTOMIZATION_FILES):
+                continue  # a kustomize application: its kustomization is a root
+            unit = Unit(
+                DIRECTORY,
+                folder,
+                (key, *src.at("path")),
+                f"folder {self.repo.display(folder) or '.'} (Argo CD Application {name})",
+            )
+            directory = src.get("directory")
+            unit.recurse = isinstance(directory, Map) and directory.get("recurse") is True
+            unit.files = set(self.repo.yaml_in(folder, unit.recurse)) | {key}
+            self.units.append(unit)
+
+    def _argo_helm(self, key: str, doc: Document, spec: Map, src: Map, chart: str) -> Unit | None:
+        name = doc.name or "?"
+        unit = self._chart_unit(
+            chart,
+            (key, *src.at("path")),
+            f"chart {self.repo.display(chart)} (Argo CD Application {name})",
+        )
+        if unit is None:
+            return None
+        unit.files.add(key)
+        unit.release = name
+        dest = spec.get("destination")
+        if isinstance(dest, Map) and isinstance(dest.get("namespace"), str):
+            unit.namespace = dest["namespace"]
+        helm = src.get("helm")
+        if not isinstance(helm, Map):
+            return unit
+        if isinstance(helm.get("releaseName"), str) and helm["releaseName"]:
+            unit.release = helm["releaseName"]
+        files = helm.get("valueFiles")
+        ignore_missing = helm.get("ignoreMissingValueFiles") is True
+        if isinstance(files, Seq):
+            for i, item in enumerate(files):
+                if not isinstance(item, str) or item.startswith("$") or "://" in item:
+                    continue
+                path = os.path.normpath(os.path.join(chart, item))
+                if not os.path.isfile(path):
+                    if not ignore_missing:
+                        self._add(
+                            key,
+                            files.at(i),
+                            "render/path-missing",
+                            f"values file {item!r} of Application {name} does not exist",
+                        )
+                        return None
+                    continue
+                unit.value_files.append(path)
+                unit.files.add(path)
+        values = helm.get("values")
+        if isinstance(values, str) and values.strip():
+            unit.values.append((values, (key, *helm.at("values"))))
+        obj = helm.get("valuesObject")
+        if isinstance(obj, Map):
+            unit.values.append((_dump(obj), (key, *helm.at("valuesObject"))))
+        params = helm.get("parameters")
+        if isinstance(params, Seq):
+            for i, param in enumerate(params):
+                if not isinstance(param, Map) or not isinstance(param.get("name"), str):
+                    continue
+                value = param.text("value")
+                flag = "--set-string" if param.get("forceString") is True else "--set"
+                unit.sets.append((flag, f"{param['name']}={value or ''}", (key, *params.at(i))))
+        return unit
+
+    def _in_repo(self, path: str) -> str:
+        return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))
+
+    # -- Flux ---------------------------------------------------------------------------
+    def _flux_units(self, charts: list[str]) -> None:
+        sources = self.repo.containing(b"toolkit.fluxcd.io")
+        kustomizations: list[tuple[str, Document, Map]] = []
+        releases: list[tuple[str, Document, Map]] = []
+        for source in sources:
+            key = self.repo.key(source.path)
+            for doc in source.documents:
+                spec = doc.data.get("spec") if isinstance(doc.data, Map) else None
+                if not isinstance(spec, Map):
+                    continue
+                api = doc.api_version or ""
+                if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
+                    kustomizations.append((key, doc, spec))
+                elif doc.kind == "HelmRelease" and api.startswith("helm.toolkit.fluxcd.io/"):
+                    releases.append((key, doc, spec))
+        ours: set[tuple[str, str]] = set()
+        for _key, _doc, spec in kustomizations:
+            ref = _source_ref(spec.get("sourceRef"))
+            path = spec.get("path")
+            if ref and isinstance(path, str) and os.path.isdir(self._in_repo(path)):
+                ours.add(ref)
+        for key, doc, spec in kustomizations:
+            ref = _source_ref(spec.get("sourceRef"))
+            path = spec.get("path")
+            if ref not in ours or not isinstance(path, str) or "${" in path:
+                continue
+            if not os.path.isdir(self._in_repo(path)):
+                self._add(
+                    key,
+                    spec.at("path"),
+                    "render/path-missing",
+                    f"Flux Kustomization {doc.name or '?'} path {path!r} does not exist in this "
+                    "repository",
+                )
+        chart_set = set(charts)
+        for key, doc, spec in releases:
+            unit = self._flux_helm(key, doc, spec, chart_set)
+            if unit is not None:
+                self.units.append(unit)
+
+    def _flux_helm(self, key: str, doc: Document, spec: Map, charts: set[str]) -> Unit | None:
+        chart = spec.get("chart")
+        chart_spec = chart.get("spec") if isinstance(chart, Map) else None
+        if not isinstance(chart_spec, Map) or not isinstance(chart_spec.get("chart"), str):
+            return None
+        name = doc.name or "?"
+        ref = chart_spec.get("sourceRef")
+        kind = ref.get("kind") if isinstance(ref, Map) else None
+        path = chart_spec["chart"]
+        if kind != "GitRepository":
+            self._add(
+                key,
+                chart_spec.at("chart"),
+                "render/remote-chart",
+                f"chart {path!r} of HelmRelease {name} comes from a {kind or 'remote source'} "
+                "and is not fetched (no network in a hook)",
+            )
+            return None
+        folder = self._in_repo(path)
+        if folder not in charts:
+            if not os.path.isdir(folder):
+                self._add(
+                    key,
+                    chart_spec.at("chart"),
+                    "render/path-missing",
+                    f"HelmRelease {name} chart path {path!r} does not exist in this repository",
+                )
+            return None
+        self._chart_consumed.add(folder)
+        unit = self._chart_unit(
+            folder, (key, *chart_spec.at("chart")), f"chart {path} (HelmRelease {name})"
+        )
+        if unit is None:
+            return None
+        unit.files.add(key)
+        target = spec.get("targetNamespace")
+        namespace = target if isinstance(target, str) else doc.namespace
+        unit.namespace = namespace
+        release = spec.get("releaseName")
+        if isinstance(release, str) and release:
+            unit.release = release
+        else:
+            unit.release = _release_name(f"{target}-{name}" if isinstance(target, str) else name)
+        files = chart_spec.get("valuesFiles")
+        if isinstance(files, Seq):
+            for i, item in enumerate(files):
+                if not isinstance(item, str):
+                    continue
+                vpath = self._in_repo(item)
+                if not os.path.isfile(vpath):
+                    self._add(
+                        key,
+                        files.at(i),
+                        "render/path-missing",
+                        f"values file {item!r} of HelmRelease {name} does not exist",
+                    )
+                    return None
+                unit.value_files.append(vpath)
+                unit.files.add(vpath)
+        values = spec.get("values")
+        if isinstance(values, Map):
+            unit.values.append((_dump(values), (key, *spec.at("values"))))
+        return unit
+
+    # -- files no other unit reads --------------------------------------------------------
+    def _loose_units(self, files: list[str], charts: list[str]) -> None:
+        """Each folder of YAML files nothing else renders: what an Argo CD directory app (or
+        Flux's generated kustomization) of that folder applies, file by file."""
+        units = [*self.units, *self._not_rendered]
+        covered_folders = [u.folder for u in units if u.kind != DIRECTORY] + charts
+        covered_folders += [f for u in units for f in u.folders]
+        covered_files: set[str] = set()
+        for unit in [
+            *self.units,
+            *self._not_rendered,
+        ]:  # what each renders (a consumer or values file is not)
+            inside = unit.folder + os.sep
+            covered_files |= {k for k in unit.files if k.startswith(inside)}
+            if unit.kind == KUSTOMIZE:
+                covered_files |= unit.files
+        prefixes = tuple(f + os.sep for f in set(covered_folders))
+        folders: dict[str, list[str]] = {}
+        for key in files:
+            if key in covered_files or key.startswith(prefixes) or key in self.graph.edges:
+                continue
+            if os.path.basename(key) in KUSTOMIZATION_FILES or _values_name(key):
+                continue
+            folders.setdefault(os.path.dirname(key), []).append(key)
+        for folder, keys in sorted(folders.items()):
+            shown = self.repo.display(folder) or "."
+            unit = Unit(DIRECTORY, folder, (keys[0], 1, 1), f"folder {shown}")
+            unit.files = set(keys)
+            self.units.append(unit)
+
+    # -- which units a change touches ----------------------------------------------------
+    def touched(self, given: set[str]) -> list[Unit]:
+        """The units that read a given file (a file inside a unit's folder counts: patches,
+        generator inputs and chart templates are read without being listed)."""
+        result = []
+        for unit in self.units:
+            if unit.files & given:
+                result.append(unit)
+                continue
+            folders = unit.folders or {unit.folder}
+            if any(k.startswith(f + os.sep) for k in given for f in folders):
+                result.append(unit)
+        return result
+
+
+def _file_entries(data: Map) -> Iterator[tuple[str, tuple[int, int], str]]:
+    """(field, position, path) of every file a kustomization reads besides its resources:
+    generator inputs (``files`` may be ``key=path``), patches, replacements, configurations."""
+    for field in ("configMapGenerator", "secretGenerator"):
+        entries = data.get(field)
+        if not isinstance(entries, Seq):
+            continue
+        for entry in entries:
+            if not isinstance(entry, Map):
+                continue
+            for name in ("files", "envs"):
+                items = entry.get(name)
+                if isinstance(items, Seq):
+                    for i, item in enumerate(items):
+                        if isinstance(item, str) and item:
+                            yield field, items.at(i), item.split("=", 1)[-1]
+            if isinstance(entry.get("env"), str):
+                yield field, entry.at("env"), entry["env"]
+    for field in ("patches", "patchesJson6902", "replacements"):
+        entries = data.get(field)
+        if isinstance(entries, Seq):
+            for entry in entries:
+                if isinstance(entry, Map) and isinstance(entry.get("path"), str):
+                    yield field, entry.at("path"), entry["path"]
+    for field in ("patchesStrategicMerge", "configurations", "transformers", "generators"):
+        entries = data.get(field)
+        if isinstance(entries, Seq):
+            for i, entry in enumerate(entries):
+                if isinstance(entry, str) and entry and ":" not in entry:
+                    yield field, entries.at(i), entry
+
+
+def _in_chart_home(chart: str) -> bool:
+    """Under ``<kustomization folder>/charts/`` (``<name>/`` or ``<name>-<version>/<name>/``)."""
+    folder = os.path.dirname(chart)
+    for _ in range(2):
+        if os.path.basename(folder) == "charts":
+            parent = os.path.dirname(folder)
+            return any(os.path.isfile(os.path.join(parent, n)) for n in KUSTOMIZATION_FILES)
+        folder = os.path.dirname(folder)
+    return False
+
+
+def _values_name(key: str) -> bool:
+    name = os.path.basename(key)
+    return name.startswith("values") or "-values." in name or "_values." in name
+
+
+def _app_sources(spec: Map) -> Iterator[Map]:
+    if isinstance(spec.get("source"), Map):
+        yield spec["source"]
+    if isinstance(spec.get("sources"), Seq):
+        for item in spec["sources"]:
+            if isinstance(item, Map):
+                yield item
+
+
+def _source_ref(ref: Any) -> tuple[str, str] | None:
+    if not isinstance(ref, Map) or ref.get("kind") != "GitRepository":
+        return None
+    name = ref.get("name")
+    return ("GitRepository", name) if isinstance(name, str) else None
+
+
+def _vendored_dependency(chart: str, dep: Map) -> bool:
+    name = dep["name"]
+    folder = os.path.join(chart, "charts")
+    if os.path.isfile(os.path.join(folder, name, "Chart.yaml")):
+        return True
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    return any(n.startswith(f"{name}-") and n.endswith(".tgz") for n in names)
+
+
+def _release_name(name: str) -> str:
+    """A release name helm accepts (lowercase DNS label, at most 53 characters)."""
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
+    return (cleaned or "release")[:53].rstrip("-") or "release"
+
+
+def _dump(values: Map) -> str:
+    import json
+
+    from gitops_guard.core.documents import to_plain
+
+    return json.dumps(to_plain(values))
+
+
+def _normal_url(url: str) -> str:
+    """``git@github.com:org/repo.git``, ``https://github.com/org/repo/`` -> one spelling."""
+    text = url.strip().lower()
+    for prefix in ("https://", "http://", "ssh://", "git://", "git+ssh://"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    if "@" in text.split("/", 1)[0]:
+        text = text.split("@", 1)[1]
+    if ":" in text.split("/", 1)[0]:
+        host, _, rest = text.partition(":")
+        text = f"{host}/{rest}" if not rest[:1].isdigit() else f"{host}/{rest.split('/', 1)[-1]}"
+    text = text.rstrip("/")
+    return text[: -len(".git")] if text.endswith(".git") else text
+
+
+def _origin_urls(root: str) -> list[str]:
+    """The repository's own remote URLs, as ``.git/config`` names them (no git process)."""
+    config = os.path.join(root, ".git", "config")
+    try:
+        with open(config, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    urls = []
+    for line in lines:
+        text = line.strip()
+        if text.startswith("url") and "=" in text:
+            urls.append(_normal_url(text.split("=", 1)[1]))
+    return urls

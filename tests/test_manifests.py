@@ -1,0 +1,500 @@
+"""check-manifests: render with the real kustomize (kubectl) and helm, validate, run the rules.
+
+One repository holds every case of the issue's first list; it is rendered once per session
+(renders are cached by their inputs, so a second run of the suite renders nothing again).
+Each case is asserted at the line to fix, and the clean twin of the repository has no finding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import init_repo
+from gitops_guard.render import engines
+
+NEEDS_KUSTOMIZE = pytest.mark.skipif(
+    engines.kustomize() is None, reason="neither kustomize nor kubectl is installed"
+)
+NEEDS_HELM = pytest.mark.skipif(
+    engines.helm() is None,
+    reason="helm is not installed (run `.venv/bin/python .ci/install-helm`; CI always has it)",
+)
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/web:v1.0.0
+          RESOURCES
+"""
+
+CHART_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  annotations:
+    argocd.argoproj.io/sync-wave: {{ .Values.wave | quote }}
+spec:
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: api
+          image: IMAGE
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+  annotations:
+    argocd.argoproj.io/hook: {{ .Values.hook }}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: "{{ .Values.image.repository }}:v1.0.0"
+"""
+
+CHART_TEMPLATE = CHART_TEMPLATE.replace(
+    "IMAGE", '"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"'
+)
+
+APPLICATIONS = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: api
+spec:
+  project: default
+  source:
+    repoURL: https://example.com/org/repo.git
+    path: charts/api
+    helm:
+      valuesObject:
+        wave: "WAVE"
+  destination: {server: https://kubernetes.default.svc, namespace: api}
+  syncPolicy:
+    automated: {PRUNE: true}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: plain
+spec:
+  project: default
+  source:
+    repoURL: https://example.com/org/repo.git
+    path: APP_PATH
+  destination: {server: https://kubernetes.default.svc, namespace: plain}
+"""
+
+
+def files(broken: bool) -> dict[str, str]:
+    """The repository, with every problem (broken) or with none."""
+    resources = "resource:\n            limits: {cpu: '1'}" if broken else "resources: {}"
+    return {
+        "apps/web/base/deployment.yaml": DEPLOYMENT.replace("RESOURCES", resources),
+        "apps/web/base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+        "clusters/staging/web/kustomization.yaml": (
+            "resources:\n"
+            "  - ../../../apps/web/base\n" + ("  - missing.yaml\n" if broken else "") + "patches:\n"
+            "  - path: replicas.yaml\n"
+            "images:\n"
+            "  - name: registry.example.com/web\n"
+            "    newTag: v1.0.1\n"
+            + ("  - name: registry.example.com/wbe\n    newTag: v1.0.2\n" if broken else "")
+        ),
+        "clusters/staging/web/replicas.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+            f"  replicas: {'two' if broken else 2}\n"
+        ),
+        "charts/api/Chart.yaml": (
+            "apiVersion: v2\nname: api\nversion: 0.1.0\n"
+            f"appVersion: {'latest' if broken else 'v1.0.0'}\n"
+        ),
+        "charts/api/values.yaml": (
+            "image:\n  repository: registry.example.com/api\n  tag: ''\n"
+            f"wave: '1'\nhook: {'presync' if broken else 'PreSync'}\n"
+        ),
+        "charts/api/templates/deployment.yaml": CHART_TEMPLATE,
+        "argocd/apps.yaml": APPLICATIONS.replace("WAVE", "1.5" if broken else "2")
+        .replace("PRUNE", "prun" if broken else "prune")
+        .replace("APP_PATH", "apps/gone" if broken else "apps/plain"),
+        "apps/plain/configmap.yaml": (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: b\n"
+        ),
+    }
+
+
+@pytest.fixture(scope="session")
+def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
+    made = {}
+    for broken in (True, False):
+        root = tmp_path_factory.mktemp("broken" if broken else "clean")
+        for rel, text in files(broken).items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        made[broken] = init_repo(root)
+    return made
+
+
+def run(cli, root: Path, *args: str) -> tuple[int, list[dict], str]:
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        code, out, err = cli("check-manifests", "--format", "json", *args)
+    finally:
+        os.chdir(old)
+    return code, json.loads(out)["findings"] if out else [], err
+
+
+@pytest.fixture(scope="session")
+def broken_findings(repos) -> list[dict]:
+    from gitops_guard.cli import main
+
+    old = os.getcwd()
+    os.chdir(repos[True])
+    try:
+        import contextlib
+        import io
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            code = main(["check-manifests", "--format", "json"])
+    finally:
+        os.chdir(old)
+    assert code == 1
+    return json.loads(buffer.getvalue())["findings"]
+
+
+def at(findings: list[dict], path: str, line: int, rule: str) -> dict:
+    hits = [f for f in findings if (f["path"], f["line"], f["rule"]) == (path, line, rule)]
+    assert hits, f"no {rule} at {path}:{line} in " + "\n".join(
+        f"{f['path']}:{f['line']} {f['rule']} {f['message']}" for f in findings
+    )
+    return hits[0]
+
+
+@NEEDS_KUSTOMIZE
+@NEEDS_HELM
+class TestEveryCaseOfTheIssueFailsAtTheLineToFix:
+    def test_a_listed_file_that_does_not_exist(self, repos, cli):
+        # the overlay lists missing.yaml: reported at the entry, the overlay is not rendered
+        code, found, _ = run(cli, repos[True], "clusters/staging/web/kustomization.yaml")
+        assert code == 1
+        hit = at(found, "clusters/staging/web/kustomization.yaml", 3, "render/path-missing")
+        assert "'missing.yaml' does not exist" in hit["message"]
+
+    def test_an_application_path_that_does_not_exist(self, broken_findings):
+        hit = at(broken_findings, "argocd/apps.yaml", 25, "render/path-missing")
+        assert "'apps/gone'" in hit["message"]
+
+    def test_a_chart_sync_wave_set_in_the_application_values(self, broken_findings):
+        # the template writes the annotation; the value was written in valuesObject
+        hit = at(broken_findings, "argocd/apps.yaml", 12, "sync/wave-not-integer")
+        assert "1.5" in hit["message"] and "Argo CD Application api" in hit["message"]
+
+    def test_a_chart_hook_name_argo_cd_does_not_know(self, broken_findings):
+        hit = at(broken_findings, "charts/api/values.yaml", 5, "sync/hook-unknown")
+        assert "presync" in hit["message"]
+
+    def test_a_chart_image_defaulting_to_app_version_latest(self, broken_findings):
+        hit = at(broken_findings, "charts/api/Chart.yaml", 4, "image/tag-latest")
+        assert hit["column"] == 13
+
+    def test_a_misspelled_field_in_a_custom_resource(self, broken_findings):
+        hit = at(broken_findings, "argocd/apps.yaml", 15, "render/unknown-field")
+        assert "'prun'" in hit["message"]
+
+
+@NEEDS_KUSTOMIZE
+def test_wrong_type_misspelled_field_and_unused_images_entry(tmp_path, cli):
+    repo_files = files(True)
+    overlay = "clusters/staging/web/kustomization.yaml"
+    repo_files[overlay] = repo_files[overlay].replace("  - missing.yaml\n", "")
+    root = tmp_path / "repo"
+    for rel, text in repo_files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    init_repo(root)
+    code, found, err = run(cli, root, overlay)
+    assert code == 1 and err == ""
+    # the value came from the overlay's patch: reported there, not in the base
+    hit = at(found, "clusters/staging/web/replicas.yaml", 6, "render/schema")
+    assert "'two' is not of type 'integer'" in hit["message"]
+    hit = at(found, "apps/web/base/deployment.yaml", 16, "render/unknown-field")
+    assert "'resource'" in hit["message"]
+    hit = at(found, overlay, 8, "render/image-unused")
+    assert hit["severity"] == "warning" and "'registry.example.com/wbe'" in hit["message"]
+    # the change is the overlay: the chart and the Applications are not rendered
+    assert {f["path"] for f in found} <= {
+        overlay,
+        "clusters/staging/web/replicas.yaml",
+        "apps/web/base/deployment.yaml",
+    }
+
+
+@NEEDS_KUSTOMIZE
+@NEEDS_HELM
+def test_the_clean_repository_passes(repos, cli):
+    code, found, err = run(cli, repos[False])
+    assert (code, err) == (0, "")
+    assert [f for f in found if f["severity"] != "info"] == []
+
+
+@NEEDS_KUSTOMIZE
+def test_a_build_failure_names_the_kustomization_and_the_renderers_reason(make_repo, cli):
+    root = make_repo(
+        {
+            "app/kustomization.yaml": "resources:\n  - cm.yaml\nnamePrefix: [not, a, string]\n",
+            "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        }
+    )
+    code, found, _ = run(cli, root)
+    assert code == 1
+    hit = at(found, "app/kustomization.yaml", 1, "render/build-failed")
+    assert "\n" not in hit["message"] and "namePrefix" in hit["message"]
+    assert "gitops-guard-render" not in hit["message"]  # no temporary wrapper path
+
+
+@NEEDS_KUSTOMIZE
+def test_a_remote_base_is_never_fetched(make_repo, cli):
+    root = make_repo(
+        {"app/kustomization.yaml": "resources:\n  - https://example.invalid/org/repo//x?ref=v1\n"}
+    )
+    code, found, _ = run(cli, root)
+    assert code == 0
+    hit = at(found, "app/kustomization.yaml", 2, "render/remote-source")
+    assert hit["severity"] == "info"
+
+
+def test_a_chart_from_a_helm_repository_is_an_info_finding(make_repo, cli):
+    app = (
+        APPLICATIONS.split("---")[0]
+        .replace("    path: charts/api\n", "    chart: podinfo\n    targetRevision: 6.5.0\n")
+        .replace("PRUNE", "prune")
+    )
+    root = make_repo({"argocd/app.yaml": app})
+    code, found, _ = run(cli, root, "argocd/app.yaml")
+    assert code == 0
+    assert at(found, "argocd/app.yaml", 9, "render/remote-chart")["severity"] == "info"
+
+
+def test_a_missing_renderer_is_one_warning_per_renderer(make_repo, cli, monkeypatch):
+    monkeypatch.setattr(engines, "helm", lambda: None)
+    root = make_repo(
+        {
+            "charts/a/Chart.yaml": "apiVersion: v2\nname: a\nversion: 0.1.0\n",
+            "charts/b/Chart.yaml": "apiVersion: v2\nname: b\nversion: 0.1.0\n",
+        }
+    )
+    code, found, _ = run(cli, root)
+    assert code == 0
+    missing = [f for f in found if f["rule"] == "render/renderer-missing"]
+    assert len(missing) == 1 and "helm is not installed" in missing[0]["message"]
+    assert "1 more" in missing[0]["message"]
+
+
+@NEEDS_KUSTOMIZE
+def test_a_crd_in_the_repository_validates_its_custom_resources(make_repo, cli):
+    crd = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+                extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"""
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  sise: 3\n"
+    fine = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: v\nspec:\n  size: 3\n"
+    fine += "  extra: {anything: goes}\n"
+    root = make_repo(
+        {
+            "crds/widget.yaml": crd,
+            "app/widget.yaml": widget,
+            "app/fine.yaml": fine,
+            "app/kustomization.yaml": "resources: [widget.yaml, fine.yaml]\n",
+        }
+    )
+    code, found, _ = run(cli, root, "app/widget.yaml")
+    assert code == 1
+    hit = at(found, "app/widget.yaml", 6, "render/unknown-field")
+    assert "'sise'" in hit["message"]
+    assert [f for f in found if f["path"] == "app/fine.yaml"] == []
+
+
+@NEEDS_KUSTOMIZE
+def test_a_kind_without_a_schema_is_an_info_finding_once(make_repo, cli):
+    thing = "apiVersion: unknown.example.com/v1\nkind: Thing\nmetadata:\n  name: NAME\n"
+    root = make_repo(
+        {
+            "app/a.yaml": thing.replace("NAME", "a"),
+            "app/b.yaml": thing.replace("NAME", "b"),
+            "app/kustomization.yaml": "resources: [a.yaml, b.yaml]\n",
+        }
+    )
+    code, found, _ = run(cli, root)
+    assert code == 0
+    assert [(f["rule"], f["severity"]) for f in found] == [("render/no-schema", "info")]
+
+
+@NEEDS_KUSTOMIZE
+def test_the_policy_kubernetes_version_picks_the_schemas(make_repo, cli):
+    # autoscaling/v2beta2 was served until 1.25 and removed in 1.26
+    hpa = (
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: h\n"
+        "spec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 3\n"
+    )
+    policy = 'version: 1\nkubernetes:\n  version: "VERSION"\n'
+    for version, rules in (("1.25", []), ("1.33", ["render/no-schema"])):
+        root = make_repo(
+            {
+                "app/hpa.yaml": hpa,
+                "app/kustomization.yaml": "resources: [hpa.yaml]\n",
+                "policies/gitops-guard.yaml": policy.replace("VERSION", version),
+            },
+            name=f"repo-{version}",
+        )
+        _code, found, _ = run(cli, root)
+        assert [f["rule"] for f in found] == rules, version
+
+
+def test_an_unquoted_kubernetes_version_is_a_configuration_error(make_repo, cli):
+    root = make_repo({"policies/gitops-guard.yaml": "version: 1\nkubernetes:\n  version: 1.30\n"})
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        code, _out, err = cli("check-manifests")
+    finally:
+        os.chdir(old)
+    assert code == 2 and "kubernetes" in err
+
+
+@NEEDS_KUSTOMIZE
+def test_a_secret_value_is_never_printed(make_repo, cli):
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: 123456789\n"
+    )
+    root = make_repo(
+        {"app/secret.yaml": secret, "app/kustomization.yaml": "resources: [secret.yaml]\n"}
+    )
+    _code, found, _ = run(cli, root)
+    hit = at(found, "app/secret.yaml", 6, "render/schema")
+    assert "123456789" not in hit["message"]
+
+
+@NEEDS_KUSTOMIZE
+def test_renders_are_cached_by_their_inputs(make_repo, tmp_path, monkeypatch):
+    from gitops_guard.render.build import Renderer
+    from gitops_guard.render.units import Plan
+    from gitops_guard.repo.repository import Repository
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = make_repo(
+        {
+            "app/kustomization.yaml": "resources: [cm.yaml]\n",
+            "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        }
+    )
+
+    def render() -> object:
+        plan = Plan(Repository(str(root))).build()
+        unit = next(u for u in plan.units if u.kind == "kustomize")
+        return Renderer(lambda _u: "1.33").render(unit)
+
+    first, second = render(), render()
+    assert (first.cached, second.cached) == (False, True)
+    assert [o.origin for o in second.objects] == [str(root / "app" / "cm.yaml")]
+    (root / "app" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n", encoding="utf-8"
+    )
+    third = render()
+    assert not third.cached and third.objects[0].name == "b"
+
+
+def test_crd_schemas_become_strict_like_the_api_server_prunes():
+    from gitops_guard.render.crds import strict, strip
+
+    schema = {
+        "type": "object",
+        "description": "dropped",
+        "properties": {
+            "description": {"type": "string", "description": "a field called description"},
+            "port": {"x-kubernetes-int-or-string": True},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "maybe": {"type": "string", "nullable": True},
+        },
+    }
+    out = strict(strip(schema))
+    assert "description" not in out and "description" in out["properties"]
+    assert out["additionalProperties"] is False
+    assert out["properties"]["port"]["anyOf"] == [{"type": "integer"}, {"type": "string"}]
+    assert "additionalProperties" not in out["properties"]["free"]
+    assert out["properties"]["maybe"]["type"] == ["string", "null"]
+
+
+def test_schema_versions_resolve_like_kubernetes_validate():
+    from gitops_guard.render.schemas import kubernetes_versions, resolve_version
+
+    versions = kubernetes_versions()
+    assert "1.33" in versions
+    assert resolve_version("1.33") == "1.33"
+    assert resolve_version("v1.33.4") == "1.33"
+    assert resolve_version("1.99") == versions[-1]
+    assert resolve_version("1.10") == versions[0]
+
+
+def test_the_vendored_crd_schemas_ship_with_their_licence():
+    from gitops_guard.render.schemas import VENDORED
+
+    folder = Path(VENDORED)
+    assert (folder / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert "datreeio/CRDs-catalog" in (folder / "PROVENANCE").read_text(encoding="utf-8")
+    schemas = list(folder.glob("*/*.json"))
+    assert len(schemas) > 100
+    assert all('"description"' not in p.read_text(encoding="utf-8")[:2000] for p in schemas[:5])
+
+
+def test_the_renderers_reason_is_one_line_without_log_prefixes():
+    stderr = (
+        'E0101 12:00:00.000000    1 run.go:72] "command failed" '
+        'err="accumulating resources: \\"x\\" not found"\n'
+    )
+    assert engines.reason(stderr, 1) == 'accumulating resources: "x" not found'
+    assert engines.reason("Error: template: x.yaml:3: bad\nmore\n", 1) == "template: x.yaml:3: bad"
+    assert engines.reason("", 3) == "exit code 3"
