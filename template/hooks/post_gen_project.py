@@ -35,6 +35,7 @@ REMOVE: list[tuple[str, str, list[str]]] = [
         "flux",
         ["bootstrap", ENVIRONMENTS + "/argocd", ENVIRONMENTS + "/root-app.yaml"],
     ),
+    ("monitoring", "none", ["monitoring"]),
     ("ci_provider", "github", [".gitlab-ci.yml"]),
     ("ci_provider", "gitlab", [".github"]),
     ("ci_provider", "none", [".github", ".gitlab-ci.yml"]),
