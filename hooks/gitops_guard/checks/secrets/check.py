@@ -20,6 +20,7 @@ import os
 import re
 from typing import Any, NamedTuple
 
+from gitops_guard.checks.secrets.embedded import embedded_credentials
 from gitops_guard.checks.secrets.engine import Engine, hash_secret
 from gitops_guard.checks.secrets.kinds import KindRules, sops_config, sops_exempt
 from gitops_guard.checks.secrets.lines import LineRules
@@ -27,18 +28,23 @@ from gitops_guard.checks.secrets.values import (
     BINARY_PROBE,
     ENCRYPTED,
     GIT_OBJECT_ID,
+    HASH_LIKE,
     KEYWORD_TYPE,
     NAMES_A_FILE,
     NAMES_A_SECRET,
     NO_ENTROPY_KEY,
     REFERENCE_ADVICE,
+    STRUCTURAL_TYPE,
     Candidate,
     certificate_blob,
+    credential_word,
     describe,
     is_dummy,
     is_git_id_key,
     is_placeholder,
+    is_reference_key,
     mask,
+    names_a_key,
     not_config,
     public_certificate,
     redact,
@@ -58,6 +64,9 @@ from gitops_guard.core.documents import (
 from gitops_guard.core.findings import INFO, WARNING, Finding
 
 # -- scanning one file ---------------------------------------------------------------------
+
+#: External Secrets Operator kinds that point into a secret store
+EXTERNAL_SECRET_KINDS = ("ExternalSecret", "ClusterExternalSecret", "PushSecret")
 
 
 class FileScan(NamedTuple):
@@ -83,15 +92,26 @@ class _Scanner(LineRules, KindRules):
         self.text = ""
         self.duplicates = False
         self._nodes: list[Any] | None = None
+        #: no entropy rule in this document (an ExternalSecret names keys, holds none)
+        self.no_entropy = False
 
-    def add(self, pos: Pos, rule: str, message: str, secrets: tuple[str, ...], type_: str) -> None:
+    def add(
+        self,
+        pos: Pos,
+        rule: str,
+        message: str,
+        secrets: tuple[str, ...],
+        type_: str,
+        detail: tuple[str, ...] = (),
+    ) -> None:
         if pos in self.taken:
             return
         self.taken.add(pos)
         # belt and braces: a key name or label that is itself a token is masked too
         message = redact(message, self.engine)
         finding = Finding(self.path, pos[0], pos[1], rule, message)
-        self.out.append(Candidate(finding, secrets, type_))
+        type_ = STRUCTURAL_TYPE.get(rule, type_)
+        self.out.append(Candidate(finding, secrets, type_, detail))
 
     # -- YAML -------------------------------------------------------------------------------
     def document(self, doc: Document, offset: int = 0) -> None:
@@ -108,6 +128,7 @@ class _Scanner(LineRules, KindRules):
             return
         skip: set[int] = set()  # ids of subtrees handled (or exempted) by structure
         names = True
+        self.no_entropy = False
         sops = sops_config(data) if isinstance(data, Map) else None
         if sops is not None:
             skip.add(id(data["sops"]))
@@ -120,13 +141,14 @@ class _Scanner(LineRules, KindRules):
                     if isinstance(spec.get("encryptedData"), Map):
                         skip.add(id(spec["encryptedData"]))
                     self.template(spec.get("template"), "SealedSecret", skip)
-            elif kind in ("ExternalSecret", "ClusterExternalSecret") and "external-secrets" in (
-                group
-            ):
-                names = False  # secretKey / remoteRef.key name things, they hold nothing
+            elif kind in EXTERNAL_SECRET_KINDS and "external-secrets" in (group):
                 target = spec.get("target") if isinstance(spec, Map) else None
                 if isinstance(target, Map):
                     self.template(target.get("template"), "ExternalSecret", skip)
+                # secretKey / remoteRef.key / property name things, they hold nothing:
+                # no name rule, no entropy (provider tokens are still found)
+                names = False
+                self.no_entropy = True
             elif is_kustomization(self.path, doc):
                 self.kustomization(data)
             elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
@@ -147,7 +169,10 @@ class _Scanner(LineRules, KindRules):
                     continue
                 sub = (*path, key)
                 if isinstance(value, (Map, Seq)):
-                    self.walk(value, sub, skip, names, sops)
+                    # ``existingSecretMappings``, ``existingSecretKeys``: names of keys of
+                    # another Secret, never values
+                    refs = names and not (isinstance(key, str) and is_reference_key(key))
+                    self.walk(value, sub, skip, refs, sops)
                     continue
                 text = node.text(key)
                 if text is None:
@@ -155,6 +180,8 @@ class _Scanner(LineRules, KindRules):
                 kind = None
                 if names and not annotations:
                     kind = pair_kind if key == "value" else sensitive_kind(key)
+                    if kind is not None and names_a_key(key, text.strip(), node):
+                        kind = None  # ``authKey: auth`` beside ``existingSecret``
                 label = pair if key == "value" and isinstance(pair, str) else str(key)
                 self.value(text, node.at(key), label, kind, sub, sops)
         elif isinstance(node, Seq):
@@ -166,6 +193,34 @@ class _Scanner(LineRules, KindRules):
 
     def _pos(self, pos: Pos) -> Pos:
         return (pos[0] + self.offset, pos[1])
+
+    def tagged(self, pos: Pos) -> bool:
+        """A value with a custom YAML tag (recyclarr's ``!env_var NAME``, Home Assistant's
+        ``!secret name``): the application resolves it, the file holds a name."""
+        if self.offset:
+            return False
+        line, col = pos
+        if not 1 <= line <= len(self.file_lines):
+            return False
+        return self.file_lines[line - 1][col - 1 : col].startswith("!")
+
+    def inside(self, text: str, pos: Pos, label: str, advice: str = REFERENCE_ADVICE) -> bool:
+        """Credentials written inside the value; True when one was reported."""
+        found = [e for e in embedded_credentials(text) if not is_dummy(e.secret)]
+        if not found:
+            return False
+        first = found[0]
+        rule = "secret/url-credentials" if first.what.endswith("URL") else (
+            "secret/literal-credential"
+        )  # fmt: skip
+        self.add(
+            self._pos(pos),
+            rule,
+            f"{label}: {first.what} {mask(first.secret)}; {advice}",
+            tuple(e.secret for e in found),
+            "Basic Auth Credentials" if rule == "secret/url-credentials" else KEYWORD_TYPE,
+        )
+        return True
 
     def value(
         self,
@@ -190,15 +245,21 @@ class _Scanner(LineRules, KindRules):
                 KEYWORD_TYPE,
             )
             return
-        if is_placeholder(stripped) or public_certificate(stripped):
+        if is_placeholder(stripped) or public_certificate(stripped) or self.tagged(pos):
             return
-        entropy = not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", "")) and not (
-            certificate_blob(stripped)
+        entropy = (
+            not self.no_entropy
+            and not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", ""))
+            and not (HASH_LIKE.match(stripped) and not credential_word(label))
+            and not certificate_blob(stripped)
         )
         if "\n" in stripped and self.embedded(text, pos, label):
             return
-        # most specific first: a provider token, then the name, then entropy
+        # most specific first: a provider token, a credential inside the value (a connection
+        # string, a URL, a command), then the name, then entropy
         hits = self.engine.scan_value(stripped, entropy=False)
+        if not hits and self.inside(stripped, pos, label, advice):
+            return
         if not hits and kind is not None:
             if (
                 not is_dummy(stripped)
@@ -243,6 +304,7 @@ def scan_file(path: str, engine: Engine) -> FileScan:
     lines = text.splitlines()
     scanner.file_lines = lines
     scanner.text = text
+    scanner.typed(lines[0] if lines else "")
     if size > MAX_FILE_BYTES:
         note = Finding(
             path,
@@ -309,8 +371,13 @@ def allowlisted(candidate: Candidate, lines: list[str]) -> bool:
     return 2 <= n <= len(lines) + 1 and bool(PRAGMA_NEXT.search(lines[n - 2]))
 
 
-def in_baseline(candidate: Candidate, hashes: set[str]) -> bool:
-    return bool(candidate.secrets) and all(hash_secret(s) in hashes for s in candidate.secrets)
+def in_baseline(candidate: Candidate, entries: list[dict[str, Any]]) -> bool:
+    """Accepted by the baseline: every value it stands for is there, with the finding's own
+    type where the finding is structural (see baseline.accepts)."""
+    from gitops_guard.checks.secrets.baseline import accepts
+
+    digests = [hash_secret(s) for s in candidate.secrets]
+    return accepts(entries, candidate.type, digests)
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -385,11 +452,11 @@ def run(args: argparse.Namespace) -> int:
             return _update_baseline(baseline_path, baseline, scans, engine)
     findings: list[Finding] = []
     for item in scans:
-        hashes = baseline.hashes(item.path) if baseline else set()
+        entries = baseline.entries(item.path) if baseline else []
         for candidate in item.candidates:
             if allowlisted(candidate, item.lines):
                 continue
-            if hashes and in_baseline(candidate, hashes):
+            if entries and in_baseline(candidate, entries):
                 continue
             findings.append(candidate.finding)
     return finish(findings, scans, policy, args)
@@ -406,22 +473,22 @@ def _update_baseline(path: str, old: Any, scans: list[FileScan], engine: Engine)
     count = 0
     for item in scans:
         name = secret_baseline.normalise(item.path)
-        entries: dict[str, dict[str, Any]] = {}
+        entries: dict[tuple[str, str], dict[str, Any]] = {}
         for candidate in item.candidates:
             if not candidate.secrets or allowlisted(candidate, item.lines):
                 continue
             for secret in candidate.secrets:
                 digest = hash_secret(secret)
-                entries.setdefault(
-                    digest,
-                    {
-                        "type": candidate.type,
-                        "filename": name,
-                        "hashed_secret": digest,
-                        "is_verified": False,
-                        "line_number": candidate.finding.line,
-                    },
-                )
+                entry: dict[str, Any] = {
+                    "type": candidate.type,
+                    "filename": name,
+                    "hashed_secret": digest,
+                    "is_verified": False,
+                    "line_number": candidate.finding.line,
+                }
+                if candidate.detail:
+                    entry["keys"] = list(candidate.detail)  # what a reviewer accepts
+                entries.setdefault((digest, candidate.type), entry)
         if entries:
             results[name] = list(entries.values())
             count += len(entries)

@@ -69,6 +69,38 @@ def _random_part(part: str) -> bool:
     return len(part) >= 12 and mixed
 
 
+# -- placeholders after a real prefix ---------------------------------------------------------
+
+#: words that say "put the real value here" (in one case: a random mixed-case body holds
+#: a short word by chance; ``YOUR``/``HERE`` count only as words of their own)
+_PLACEHOLDER_WORDS = re.compile(
+    r"EXAMPLE|[Ee]xample|PLACEHOLDER|[Pp]laceholder|DUMMY|[Dd]ummy|REDACTED|[Rr]edacted"
+    r"|CHANGEME|[Cc]hange_?me|REPLACE|[Rr]eplace|SAMPLE|[Ss]ample|INSERT|[Ii]nsert"
+    r"|(?<![A-Za-z0-9])(?:YOUR|[Yy]our)|(?:HERE|[Hh]ere)(?![A-Za-z0-9])"
+)
+_RUN = re.compile(r"(.)\1{7,}")
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+#: a vendor prefix: up to 8 characters and a separator (``ghp_``, ``dop_v1_``, ``hvs.``)
+_PREFIX = re.compile(r"^[A-Za-z0-9]{1,8}[_.~-](?:v\d[_.-])?")
+
+
+def is_placeholder_token(token: str) -> bool:
+    """A token-shaped value that is a placeholder: a placeholder word (``EXAMPLE``,
+    ``YOUR_..._HERE``, ``xxxx``), a run of six equal characters, or a body with too few
+    distinct characters to be random (``ghp_`` + 36 ``x``, ``dapi`` + ``0a0a...``). A random
+    body of the lengths these formats have meets none of these but by a chance far below
+    one in ten thousand (tests/test_secret_plugins.py measures it)."""
+    if _PLACEHOLDER_WORDS.search(token) or _RUN.search(token):
+        return True
+    for run in _ALNUM_RUN.findall(token):
+        if len(run) >= 16 and len(set(run)) < 6 and not run.isdigit():
+            return True
+    found = _PREFIX.match(token)
+    body = token[found.end() :] if found else token
+    chars = [c for c in body if c.isalnum()]
+    return len(chars) >= 12 and len(set(chars)) < 8
+
+
 # -- credentials inside a value ---------------------------------------------------------------
 
 #: a value that stands for a password rather than being one
@@ -84,7 +116,7 @@ URL_USERINFO = re.compile(
 )
 #: ``;Password=x;`` (ADO.NET, ODBC, Npgsql), ``&password=x`` (JDBC, URL query), Azure keys
 CONNECTION_KEY = re.compile(
-    r"(?:^|[;?&\s])\s*(?P<key>password|pwd|passwd|sharedaccesskey|accountkey|sharedsecret"
+    r"[;?&]\s*(?P<key>password|pwd|passwd|sharedaccesskey|accountkey|sharedsecret"
     r"|sharedaccesssignature|client_secret|clientsecret|apikey|api_key|access_token|auth_token)"
     r"\s*=\s*(?P<secret>[^;&\s\"']{3,})",
     re.IGNORECASE,

@@ -13,6 +13,7 @@ value that needs it, with ``requests`` deferred until something really uses it.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, NamedTuple
 
@@ -25,6 +26,21 @@ VALUE_EXCLUDED = frozenset({"KeywordDetector"})
 #: Shorter than this, no detect-secrets plugin can match a value (the shortest provider
 #: pattern is longer; the entropy limits need more distinct characters than this).
 MIN_VALUE_LENGTH = 8
+#: an AWS access key id whose 16 characters after the prefix are all letters: a word
+AWS_WORD = re.compile(r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z]{16}")
+_PEM = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?P<body>.*?)(?:-----END|$)", re.DOTALL)
+
+
+def empty_pem(text: str) -> bool:
+    """A private-key block with no key inside (a template, documentation): not a key. Text
+    that holds only the BEGIN line is decided by the lines after it (see lines.py)."""
+    found = _PEM.search(text.replace("\\n", "\n"))
+    if found is None or "-----END" not in text:
+        return False
+    body = re.sub(r"\s|\\n", "", found.group("body"))
+    return len(body) < 32
+
+
 #: Lines and values are cut here before the regular expressions see them.
 MAX_SCAN_CHARS = 100_000
 
@@ -80,6 +96,11 @@ class Engine:
         self._all: list[Any] = []
         self._memo: dict[str, tuple[Hit, ...]] = {}
         self._heuristic: Any = None
+        self._placeholder: Any = None
+        self._ours: Any = ()
+        self._base_analyze: Any = None
+        self._detect_secrets: list[Any] = []
+        self._line_other: list[Any] = []
 
     # -- life cycle --------------------------------------------------------------------------
     def _start(self) -> None:
@@ -99,8 +120,20 @@ class Engine:
         config = [c for c in config if c.get("name") not in EXCLUDED_PLUGINS]
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(transient_settings({"plugins_used": config}))
+        from gitops_guard.checks.secrets.plugins import (
+            ProviderTokenDetector,
+            is_placeholder_token,
+            plugin_classes,
+        )
+
+        self._ours = ProviderTokenDetector
+
         self._heuristic = heuristic
-        self._all = list(get_plugins())
+        self._placeholder = is_placeholder_token
+        self._base_analyze = RegexBasedDetector.analyze_string
+        self._detect_secrets = list(get_plugins())
+        # ours come after detect-secrets' own: where both know a format, its name is kept
+        self._all = self._detect_secrets + [cls() for cls in plugin_classes()]
         for plugin in self._all:
             name = type(plugin).__name__
             if isinstance(plugin, HighEntropyStringsPlugin):
@@ -111,6 +144,8 @@ class Engine:
                 self._value_regex.append(plugin)
             else:
                 self._other.append(plugin)
+        regex = {id(p) for p in self._value_regex}
+        self._line_other = [p for p in self._all if id(p) not in regex]
 
     def close(self) -> None:
         if self._stack is not None:
@@ -127,7 +162,9 @@ class Engine:
     def plugins_used(self) -> list[dict[str, Any]]:
         """The plugin configuration, as a baseline's ``plugins_used`` records it."""
         self._start()
-        return sorted((p.json() for p in self._all), key=lambda p: p["name"])
+        # gitops-guard's own plugins are not listed: detect-secrets-hook would refuse a
+        # baseline naming plugins it cannot load (their findings are matched by hash)
+        return sorted((p.json() for p in self._detect_secrets), key=lambda p: p["name"])
 
     # -- scanning ----------------------------------------------------------------------------
     def scan_value(self, value: str, *, entropy: bool = True) -> tuple[Hit, ...]:
@@ -168,6 +205,21 @@ class Engine:
 
     def _regex_hits(self, text: str, hits: list[Hit], seen: set[str]) -> None:
         for plugin in self._value_regex:
+            if type(plugin).analyze_string is not self._base_analyze:
+                # a plugin with its own validity check (JWT: a decodable JSON header; ours:
+                # no placeholder): its matches, not its bare regexes
+                ours = isinstance(plugin, self._ours)
+                if ours and not plugin.present(text):
+                    continue
+                for match in plugin.analyze_string(text):
+                    # ours check their own matches (a uuid inside a Teams webhook is part of
+                    # the credential, not a sign of an id)
+                    dropped = not ours and self._filtered(match, text, plugin)
+                    if match and match not in seen and not dropped:
+                        seen.add(match)
+                        name = type(plugin).__name__
+                        hits.append(Hit(plugin.secret_type, match, name, match))
+                continue
             for regex in plugin.denylist:
                 for found in regex.finditer(text):
                     # detect-secrets keeps the first group (for GitHub tokens: ``ghp``); a
@@ -176,12 +228,28 @@ class Engine:
                     if len(match) < MIN_VALUE_LENGTH:
                         match = found.group(0)
                     if match and match not in seen and not self._filtered(match, text, plugin):
+                        if self._lookalike(found.group(0), text, plugin):
+                            continue
                         seen.add(match)
                         name = type(plugin).__name__
                         hits.append(Hit(plugin.secret_type, match, name, found.group(0)))
 
-    def scan_line(self, filename: str, line: str, line_number: int) -> list[Hit]:
-        """Every plugin on one line of a non-YAML file, as detect-secrets-hook scans it."""
+    def _lookalike(self, whole: str, text: str, plugin: Any) -> bool:
+        """A regex hit that has the format's shape but not its substance: a placeholder
+        after a real prefix (``AKIAIOSFODNN7EXAMPLE``, ``ghp_xxxx...``), an AWS key id whose
+        body is all letters (a word in capitals), an empty PEM block."""
+        name = type(plugin).__name__
+        if name == "PrivateKeyDetector":
+            return empty_pem(text)
+        if self._placeholder(whole):
+            return True
+        return name == "AWSKeyDetector" and AWS_WORD.fullmatch(whole) is not None
+
+    def scan_line(
+        self, filename: str, line: str, line_number: int, *, entropy: bool = True
+    ) -> list[Hit]:
+        """Every plugin on one line of a non-YAML file, as detect-secrets-hook scans it;
+        without ``entropy``, only the format plugins (a lockfile's hashes are not secrets)."""
         if len(line.strip()) < MIN_VALUE_LENGTH:
             return []
         self._start()
@@ -189,9 +257,7 @@ class Engine:
         hits: list[Hit] = []
         seen: set[str] = set()
         self._regex_hits(text, hits, seen)
-        for plugin in self._all:
-            if plugin in self._value_regex:
-                continue
+        for plugin in self._line_other if entropy else self._other:
             try:
                 found = plugin.analyze_line(filename=filename, line=text, line_number=line_number)
             except Exception:  # a third-party plugin must not stop the scan

@@ -12,8 +12,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from gitops_guard.checks.secrets.embedded import embedded_credentials
 from gitops_guard.checks.secrets.values import (
     BINARY_PROBE,
+    HASH_LIKE,
     KEYWORD_TYPE,
     PLACEHOLDER_WORD,
     article,
@@ -22,6 +24,7 @@ from gitops_guard.checks.secrets.values import (
     is_dummy,
     is_placeholder,
     mask,
+    names_a_key,
     public_certificate,
     rule_for,
     sensitive_kind,
@@ -94,6 +97,7 @@ class KindRules:
             f"(keys: {keys}){found}; {advice}",
             secrets,
             KEYWORD_TYPE,
+            tuple(unique),
         )
 
     def written(self, values: Map) -> list[tuple[Any, str | None, Pos]]:
@@ -173,6 +177,8 @@ class KindRules:
                     continue
                 if public_certificate(written):
                     continue
+                if owner == "ExternalSecret" and not self.credential_literal(str(key), written):
+                    continue  # ``DATABASE_TYPE: postgres`` beside ``{{ .password }}``
                 notes = list(self.name_contents(str(key), written))
                 found = f" ({'; '.join(notes)})" if notes else ""
                 self.add(
@@ -183,6 +189,16 @@ class KindRules:
                     (written,),
                     KEYWORD_TYPE,
                 )
+
+    def credential_literal(self, key: str, written: str) -> bool:
+        """A template literal that is a credential by its name or by the value rules (a
+        provider token, a credential inside it, entropy): plain configuration is not."""
+        kind = sensitive_kind(key)
+        if kind is not None and not is_dummy(written) and not names_a_key(key, written, ()):
+            return True
+        if embedded_credentials(written):
+            return True
+        return bool(self.engine.scan_value(written, entropy=not HASH_LIKE.match(written)))
 
     def kustomization(self, data: Map) -> None:
         base = os.path.dirname(self.path)

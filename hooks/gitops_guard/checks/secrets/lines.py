@@ -6,12 +6,28 @@ not YAML (and for YAML it cannot parse), adding ``KEY=value`` lines read with th
 
 from __future__ import annotations
 
-from gitops_guard.checks.secrets.engine import MAX_SCAN_CHARS
+import os
+import re
+from collections.abc import Iterator
+
+from gitops_guard.checks.secrets.embedded import (
+    embedded_credentials,
+    file_type,
+    is_lockfile,
+    is_reference,
+)
+from gitops_guard.checks.secrets.engine import MAX_SCAN_CHARS, Hit
 from gitops_guard.checks.secrets.values import (
+    HASH_LIKE,
+    KEYWORD_TYPE,
     RUNTIME_ADVICE,
     Candidate,
     assignment,
+    credential_word,
     describe,
+    is_dummy,
+    is_placeholder,
+    mask,
     not_config,
     rule_for,
     sensitive_kind,
@@ -25,8 +41,63 @@ from gitops_guard.core.findings import WARNING, Finding
 MAX_LINE_CHARS = 1_000_000
 
 
+#: ``key = "value"`` / ``"key": "value"`` / ``key: value`` before a secret on a line
+_KEY_BEFORE = re.compile(r"""([A-Za-z_][\w.-]*)["'\]]?\s*(?::=|=>|[:=]|\s)\s*["'`]?$""")
+#: ``KEY: value`` in a text or env-like file (YAML files are read with their structure)
+_COLON_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*:\s+(\S+)\s*$")
+#: files whose ``KEY: value`` lines are configuration: text, env-like, extensionless
+COLON_SUFFIXES = frozenset({"", ".txt", ".env", ".ini", ".cfg", ".conf", ".properties"})
+#: words that make a line worth the embedded-credential rules
+_INSIDE_HINT = re.compile(
+    r"://|assword|passwd|pwd=|secret|token|key=|authorization|-u |--user|--set|login",
+    re.IGNORECASE,
+)
+
+
 class LineRules:
     """Line-by-line scanning, mixed into the scanner (it calls ``add`` and ``value``)."""
+
+    def typed(self, first_line: str) -> None:
+        """How this file's lines are read: by its suffix, or by its shebang when it has
+        none (``#!/usr/bin/env python3``: source code, no ``KEY=value`` config lines);
+        a lockfile's hashes get no entropy or keyword rule."""
+        suffix = file_type(self.path, first_line)
+        self.type_name = self.path if os.path.splitext(self.path)[1] else self.path + suffix
+        self.assignments = not not_config(self.type_name)
+        self.colon_lines = suffix in COLON_SUFFIXES or os.path.basename(self.path).startswith(
+            ".env"
+        )
+        self.lockfile = is_lockfile(self.path)
+
+    def line_hits(self, name: str, line: str, number: int, following: Iterator[str]) -> list[Hit]:
+        """detect-secrets' hits on one line, less the ones that are not credentials: a
+        keyword hit whose key says nothing of a credential (``"external-secrets": "secure"``,
+        ``secret_type = "..."``) or holds a dummy or a reference, an entropy hit on a hash
+        under a key that is not a credential's, an empty private-key block."""
+        entropy = not getattr(self, "lockfile", False)
+        kept = []
+        for hit in self.engine.scan_line(name, line, number, entropy=entropy):
+            if hit.plugin == "KeywordDetector":
+                key = _key_before(line, hit.secret)
+                if (
+                    key is None
+                    or sensitive_kind(key) is None
+                    or is_dummy(hit.secret)
+                    or is_placeholder(hit.secret)
+                ):
+                    continue
+            elif hit.type in ENTROPY_TYPES:
+                key = _key_before(line, hit.secret) or ""
+                if (HASH_LIKE.match(hit.secret) and not credential_word(key)) or is_reference(
+                    hit.secret
+                ):
+                    continue
+            elif hit.type == "Private Key":
+                nxt = next((x for x in following if x.strip()), "")
+                if nxt.lstrip().startswith("-----END"):
+                    continue  # an empty key block (a template's armour)
+            kept.append(hit)
+        return kept
 
     # -- plain text -------------------------------------------------------------------------
     def lines(self, lines: list[str], start: int = 1) -> None:
@@ -45,12 +116,34 @@ class LineRules:
             found = False
             for offset in range(0, max(min(len(line), MAX_LINE_CHARS) - 1000, 1), step):
                 window = line[offset : offset + MAX_SCAN_CHARS]
-                for hit in self.engine.scan_line(self.path, window, number):
+                following = iter(lines[number - start + 1 : number - start + 4])
+                for hit in self.line_hits(self.type_name, window, number, following):
                     col = offset + (window.find(hit.secret) + 1 or 1)
                     self.add((number, col), rule_for(hit), describe(hit), (hit.secret,), hit.type)
                     found = True
+            if not found and len(line) <= MAX_SCAN_CHARS and _INSIDE_HINT.search(line):
+                found = self.inside_line(line, number)
             if not found and self.assignments:
                 self.config_line(line, number)
+
+    def inside_line(self, line: str, number: int) -> bool:
+        """Credentials inside a line of a script or text file: ``curl -u user:pass``, a
+        connection string, an ``Authorization`` header, ``helm --set x.password=...``."""
+        found = [e for e in embedded_credentials(line) if not is_dummy(e.secret)]
+        if not found:
+            return False
+        first = found[0]
+        rule = "secret/url-credentials" if first.what.endswith("URL") else (
+            "secret/literal-credential"
+        )  # fmt: skip
+        self.add(
+            (number, first.start + 1),
+            rule,
+            f"{first.what} {mask(first.secret)}; {RUNTIME_ADVICE}",
+            tuple(e.secret for e in found),
+            "Basic Auth Credentials" if rule == "secret/url-credentials" else KEYWORD_TYPE,
+        )
+        return True
 
     def config_line(self, line: str, number: int) -> None:
         """``KEY=value``: detect-secrets' keyword and entropy rules want quotes outside config
@@ -58,9 +151,15 @@ class LineRules:
         file that parses whole as ini). The value goes through the YAML value rules instead:
         provider tokens, the key's name (dummies and references pass), entropy (not under an
         id or digest key)."""
-        if len(line) > MAX_SCAN_CHARS or "=" not in line:
+        if len(line) > MAX_SCAN_CHARS:
             return
-        parsed = assignment(line)
+        parsed = assignment(line) if "=" in line else None
+        if parsed is None and ":" in line and getattr(self, "colon_lines", False):
+            found = _COLON_LINE.match(line)
+            if found is not None and sensitive_kind(found.group(1)) is not None:
+                value = found.group(2).strip("\"'")
+                col = line.find(value) + 1
+                parsed = (found.group(1), value, col)
         if parsed is not None:
             key, value, col = parsed
             kind = sensitive_kind(key)
@@ -85,7 +184,21 @@ class LineRules:
         for i, line in enumerate(text.splitlines()):
             number = self._pos((first + i, 1))[0]
             source = self.file_lines[number - 1] if number <= len(self.file_lines) else line
-            hits = self.engine.scan_line(name, line, i + 1)
+            hits = self.line_hits(name, line, i + 1, iter(text.splitlines()[i + 1 : i + 4]))
+            if not hits and _INSIDE_HINT.search(line):
+                inner = [e for e in embedded_credentials(line) if not is_dummy(e.secret)]
+                if inner:
+                    col = source.find(inner[0].secret) + 1 or 1
+                    self.add(
+                        (number, col),
+                        "secret/url-credentials"
+                        if inner[0].what.endswith("URL")
+                        else "secret/literal-credential",
+                        f"{label}: {inner[0].what} {mask(inner[0].secret)}",
+                        tuple(e.secret for e in inner),
+                        KEYWORD_TYPE,
+                    )
+                    continue
             if not hits and "=" in line and not not_config(name):
                 parsed = assignment(line)  # ``.env: |`` or ``entrypoint.sh: |``: KEY=value
                 if parsed is not None:
@@ -104,3 +217,15 @@ class LineRules:
                 )
                 found = True
         return found or len(self.out) > before
+
+
+ENTROPY_TYPES = ("Base64 High Entropy String", "Hex High Entropy String")
+
+
+def _key_before(line: str, secret: str) -> str | None:
+    """The key a value is assigned to on its line (``password = "..."``), or None."""
+    at = line.find(secret)
+    if at <= 0:
+        return None
+    found = _KEY_BEFORE.search(line[:at])
+    return found.group(1) if found else None

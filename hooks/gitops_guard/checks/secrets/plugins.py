@@ -20,43 +20,38 @@ from typing import Any
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
+from gitops_guard.checks.secrets.embedded import is_placeholder_token
+
+__all__ = ["is_placeholder_token", "plugin_classes"]
+
 #: not preceded by a character of a longer word (``xhvs.`` is not a Vault token)
 _L = r"(?<![A-Za-z0-9_])"
 #: not followed by one of the token's own characters (the token would be longer)
 _R = r"(?![A-Za-z0-9_-])"
 
-#: words that say "put the real value here" (in one case: a random mixed-case body holds
-#: a short word by chance; ``YOUR``/``HERE`` count only as words of their own)
-_PLACEHOLDER_WORDS = re.compile(
-    r"EXAMPLE|[Ee]xample|PLACEHOLDER|[Pp]laceholder|DUMMY|[Dd]ummy|REDACTED|[Rr]edacted"
-    r"|CHANGEME|[Cc]hange_?me|REPLACE|[Rr]eplace|SAMPLE|[Ss]ample|INSERT|[Ii]nsert"
-    r"|(?<![A-Za-z0-9])(?:YOUR|[Yy]our)|(?:HERE|[Hh]ere)(?![A-Za-z0-9])"
-)
-_RUN = re.compile(r"(.)\1{7,}")
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
-#: a vendor prefix: up to 8 characters and a separator (``ghp_``, ``dop_v1_``, ``hvs.``)
-_PREFIX = re.compile(r"^[A-Za-z0-9]{1,8}[_.~-](?:v\d[_.-])?")
-
-
-def is_placeholder_token(token: str) -> bool:
-    """A token-shaped value that is a placeholder: a placeholder word (``EXAMPLE``,
-    ``YOUR_..._HERE``, ``xxxx``), a run of six equal characters, or a body with too few
-    distinct characters to be random (``ghp_`` + 36 ``x``, ``dapi`` + ``0a0a...``). A random
-    body of the lengths these formats have meets none of these but by a chance far below
-    one in ten thousand (tests/test_secret_plugins.py measures it)."""
-    if _PLACEHOLDER_WORDS.search(token) or _RUN.search(token):
-        return True
-    for run in _ALNUM_RUN.findall(token):
-        if len(run) >= 16 and len(set(run)) < 6 and not run.isdigit():
-            return True
-    found = _PREFIX.match(token)
-    body = token[found.end() :] if found else token
-    chars = [c for c in body if c.isalnum()]
-    return len(chars) >= 12 and len(set(chars)) < 8
-
 
 def _has_digit(token: str) -> bool:
     return any(c.isdigit() for c in token)
+
+
+def _rx(*patterns: str) -> tuple[str, ...]:
+    return patterns
+
+
+class _Denylist:
+    """A plugin's compiled ``denylist``, compiled on the first scan that needs it (sixty
+    plugins' expressions cost ~20 ms to compile; a commit of one file needs few of them)."""
+
+    __isabstractmethod__ = False
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return self
+        compiled = owner.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = tuple(re.compile(p) for p in owner.patterns)  # type: ignore[attr-defined]
+            owner._compiled = compiled  # type: ignore[attr-defined]
+        return compiled
 
 
 class ProviderTokenDetector(RegexBasedDetector):
@@ -65,18 +60,24 @@ class ProviderTokenDetector(RegexBasedDetector):
 
     #: every match must also pass this (a validity check beyond the regex), if set
     require: Any = None
+    #: the format's regular expressions (``denylist`` compiles them when first used)
+    patterns: tuple[str, ...] = ()
+    #: text without one of these cannot hold the token: the regexes are not even run
+    keywords: tuple[str, ...] = ()
+    denylist = _Denylist()
+
+    def present(self, string: str) -> bool:
+        return any(k in string for k in self.keywords)
 
     def analyze_string(self, string: str) -> Iterator[str]:
+        if not self.present(string):
+            return
         for match in super().analyze_string(string):
             if is_placeholder_token(match):
                 continue
             if self.require is not None and not self.require(match):
                 continue
             yield match
-
-
-def _rx(*patterns: str, flags: int = 0) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, flags) for p in patterns)
 
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -87,7 +88,8 @@ class AzureADClientSecretDetector(ProviderTokenDetector):
     ``Q~``, then 31 to 34 more (the format since 2021)."""
 
     secret_type = "Azure AD Client Secret"
-    denylist = _rx(
+    keywords = ("Q~",)
+    patterns = _rx(
         r"(?<![A-Za-z0-9_~.-])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])"
     )
 
@@ -97,7 +99,8 @@ class VaultTokenDetector(ProviderTokenDetector):
     1.10+), and the legacy ``s.`` + 24 characters."""
 
     secret_type = "HashiCorp Vault Token"
-    denylist = _rx(
+    keywords = ("hvs.", "hvr.", "hvb.", "s.")
+    patterns = _rx(
         _L + r"(hv[sr]\.[A-Za-z0-9_-]{90,120})" + _R,
         _L + r"(hvb\.[A-Za-z0-9_-]{138,300})" + _R,
         r"(?<![A-Za-z0-9_.-])(s\.[A-Za-z0-9]{24})(?![A-Za-z0-9_.-])",
@@ -115,7 +118,8 @@ class TerraformCloudTokenDetector(ProviderTokenDetector):
     """HCP Terraform / Terraform Enterprise API tokens: ``<14>.atlasv1.<60-70>``."""
 
     secret_type = "Terraform Cloud Token"
-    denylist = _rx(_L + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _R)
+    keywords = (".atlasv1.",)
+    patterns = _rx(_L + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _R)
 
 
 class DopplerTokenDetector(ProviderTokenDetector):
@@ -123,14 +127,16 @@ class DopplerTokenDetector(ProviderTokenDetector):
     with the config name), ``dp.sa.`` service account, ``dp.scim.``, ``dp.audit.``."""
 
     secret_type = "Doppler Token"
-    denylist = _rx(
+    keywords = ("dp.",)
+    patterns = _rx(
         _L + r"(dp\.(?:pt|ct|st|sa|scim|audit)\.(?:[a-z0-9_-]{1,35}\.)?[A-Za-z0-9]{40,44})" + _R
     )
 
 
 class PulumiTokenDetector(ProviderTokenDetector):
     secret_type = "Pulumi Access Token"
-    denylist = _rx(_L + r"(pul-[a-f0-9]{40})" + _R)
+    keywords = ("pul-",)
+    patterns = _rx(_L + r"(pul-[a-f0-9]{40})" + _R)
 
 
 class DigitalOceanTokenDetector(ProviderTokenDetector):
@@ -138,7 +144,8 @@ class DigitalOceanTokenDetector(ProviderTokenDetector):
     tokens: 64 hex characters after the prefix."""
 
     secret_type = "DigitalOcean Token"
-    denylist = _rx(_L + r"(do[opr]_v1_[a-f0-9]{64})" + _R)
+    keywords = ("_v1_",)
+    patterns = _rx(_L + r"(do[opr]_v1_[a-f0-9]{64})" + _R)
 
 
 class ShopifyTokenDetector(ProviderTokenDetector):
@@ -146,21 +153,24 @@ class ShopifyTokenDetector(ProviderTokenDetector):
     and app shared secrets (``shpss_``): 32 hex characters."""
 
     secret_type = "Shopify Token"
-    denylist = _rx(_L + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + _R)
+    keywords = ("shp",)
+    patterns = _rx(_L + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + _R)
 
 
 class OpenShiftTokenDetector(ProviderTokenDetector):
     """OpenShift OAuth access tokens (4.x): ``sha256~`` and 43 base64url characters."""
 
     secret_type = "OpenShift User Token"
-    denylist = _rx(_L + r"(sha256~[A-Za-z0-9_-]{43})" + _R)
+    keywords = ("sha256~",)
+    patterns = _rx(_L + r"(sha256~[A-Za-z0-9_-]{43})" + _R)
 
 
 class HuggingFaceTokenDetector(ProviderTokenDetector):
     """Hugging Face user access tokens (``hf_``) and organization tokens (``api_org_``)."""
 
     secret_type = "Hugging Face Token"
-    denylist = _rx(_L + r"((?:hf_|api_org_)[A-Za-z]{34})" + _R)
+    keywords = ("hf_", "api_org_")
+    patterns = _rx(_L + r"((?:hf_|api_org_)[A-Za-z]{34})" + _R)
 
 
 class SentryTokenDetector(ProviderTokenDetector):
@@ -168,7 +178,8 @@ class SentryTokenDetector(ProviderTokenDetector):
     + a base64 JSON claim + ``_`` + 43 characters)."""
 
     secret_type = "Sentry Token"
-    denylist = _rx(
+    keywords = ("sntry",)
+    patterns = _rx(
         _L + r"(sntryu_[a-f0-9]{64})" + _R,
         _L + r"(sntrys_eyJ[A-Za-z0-9+/_-]{20,600}={0,2}_[A-Za-z0-9+/]{43})(?![A-Za-z0-9+/])",
     )
@@ -176,7 +187,8 @@ class SentryTokenDetector(ProviderTokenDetector):
 
 class DatabricksTokenDetector(ProviderTokenDetector):
     secret_type = "Databricks Token"
-    denylist = _rx(_L + r"(dapi[a-f0-9]{32}(?:-\d)?)" + _R)
+    keywords = ("dapi",)
+    patterns = _rx(_L + r"(dapi[a-f0-9]{32}(?:-\d)?)" + _R)
 
 
 class OnePasswordDetector(ProviderTokenDetector):
@@ -184,7 +196,8 @@ class OnePasswordDetector(ProviderTokenDetector):
     (``ops_`` + a base64 JSON document)."""
 
     secret_type = "1Password Secret"
-    denylist = _rx(
+    keywords = ("A3-", "ops_eyJ")
+    patterns = _rx(
         r"(?<![A-Za-z0-9_-])(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})"
         r"-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})(?![A-Z0-9-])",
         _L + r"(ops_eyJ[A-Za-z0-9+/_-]{250,}={0,3})",
@@ -195,7 +208,8 @@ class AgeSecretKeyDetector(ProviderTokenDetector):
     """age (and SOPS' age) identities: ``AGE-SECRET-KEY-1`` and 58 bech32 characters."""
 
     secret_type = "age Secret Key"
-    denylist = _rx(_L + r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})" + _R)
+    keywords = ("AGE-SECRET-KEY-1",)
+    patterns = _rx(_L + r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})" + _R)
 
 
 class SlackAppTokenDetector(ProviderTokenDetector):
@@ -203,7 +217,8 @@ class SlackAppTokenDetector(ProviderTokenDetector):
     ``xoxe.xoxb-``, refresh ``xoxe-``), which detect-secrets' Slack plugin misses."""
 
     secret_type = "Slack App Token"
-    denylist = _rx(
+    keywords = ("xapp-", "xoxe")
+    patterns = _rx(
         _L + r"(xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+)" + _R,
         _L + r"(xoxe\.xox[bp]-\d-[A-Za-z0-9]{163,166})" + _R,
         _L + r"(xoxe-\d-[A-Za-z0-9]{146})" + _R,
@@ -214,7 +229,8 @@ class SlackWorkflowWebhookDetector(ProviderTokenDetector):
     """Slack Workflow Builder webhooks (``hooks.slack.com/workflows/`` and ``/triggers/``)."""
 
     secret_type = "Slack Workflow Webhook"
-    denylist = _rx(
+    keywords = ("hooks.slack.com/",)
+    patterns = _rx(
         r"((?:https?://)?hooks\.slack\.com/(?:workflows|triggers)/T[A-Z0-9]{6,12}/[A-Z0-9]{6,12}/\d{6,20}"
         r"/[A-Za-z0-9]{20,40})" + _R
     )
@@ -222,12 +238,14 @@ class SlackWorkflowWebhookDetector(ProviderTokenDetector):
 
 class LinearKeyDetector(ProviderTokenDetector):
     secret_type = "Linear API Key"
-    denylist = _rx(_L + r"(lin_(?:api_[A-Za-z0-9]{40}|oauth_[a-f0-9]{64}))" + _R)
+    keywords = ("lin_",)
+    patterns = _rx(_L + r"(lin_(?:api_[A-Za-z0-9]{40}|oauth_[a-f0-9]{64}))" + _R)
 
 
 class PostmanKeyDetector(ProviderTokenDetector):
     secret_type = "Postman API Key"
-    denylist = _rx(_L + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + _R)
+    keywords = ("PMAK-",)
+    patterns = _rx(_L + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + _R)
 
 
 class GrafanaTokenDetector(ProviderTokenDetector):
@@ -235,7 +253,8 @@ class GrafanaTokenDetector(ProviderTokenDetector):
     and the older API keys (base64 JSON starting ``{"k":``: ``eyJrIjoi``)."""
 
     secret_type = "Grafana Token"
-    denylist = _rx(
+    keywords = ("glc_", "glsa_", "eyJrIjoi")
+    patterns = _rx(
         _L + r"(glc_[A-Za-z0-9+/]{32,400}={0,3})(?![A-Za-z0-9+/=])",
         _L + r"(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" + _R,
         _L + r"(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})(?![A-Za-z0-9+/=])",
@@ -246,30 +265,35 @@ class DynatraceTokenDetector(ProviderTokenDetector):
     """Dynatrace tokens: ``dt0c01.``, a 24-character public part, a 64-character secret."""
 
     secret_type = "Dynatrace Token"
-    denylist = _rx(_L + r"(dt0[cs]01\.[A-Z0-9]{24}\.[A-Z0-9]{64})" + _R)
+    keywords = ("dt0",)
+    patterns = _rx(_L + r"(dt0[cs]01\.[A-Z0-9]{24}\.[A-Z0-9]{64})" + _R)
 
 
 class RubyGemsKeyDetector(ProviderTokenDetector):
     secret_type = "RubyGems API Key"
-    denylist = _rx(_L + r"(rubygems_[a-f0-9]{48})" + _R)
+    keywords = ("rubygems_",)
+    patterns = _rx(_L + r"(rubygems_[a-f0-9]{48})" + _R)
 
 
 class AlibabaKeyDetector(ProviderTokenDetector):
     """Alibaba Cloud AccessKey IDs: ``LTAI`` and 12 to 20 alphanumerics."""
 
     secret_type = "Alibaba Cloud AccessKey"
-    denylist = _rx(_L + r"(LTAI[A-Za-z0-9]{12,20})" + _R)
+    keywords = ("LTAI",)
+    patterns = _rx(_L + r"(LTAI[A-Za-z0-9]{12,20})" + _R)
     require = staticmethod(_has_digit)
 
 
 class CloudflareOriginCAKeyDetector(ProviderTokenDetector):
     secret_type = "Cloudflare Origin CA Key"
-    denylist = _rx(_L + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _R)
+    keywords = ("v1.0-",)
+    patterns = _rx(_L + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _R)
 
 
 class AdobeSecretDetector(ProviderTokenDetector):
     secret_type = "Adobe Client Secret"
-    denylist = _rx(_L + r"(p8e-[A-Za-z0-9]{32})" + _R)
+    keywords = ("p8e-",)
+    patterns = _rx(_L + r"(p8e-[A-Za-z0-9]{32})" + _R)
 
 
 class FacebookTokenDetector(ProviderTokenDetector):
@@ -277,7 +301,8 @@ class FacebookTokenDetector(ProviderTokenDetector):
     alphanumerics) and app access tokens (``<app id>|<app secret>``)."""
 
     secret_type = "Facebook Access Token"
-    denylist = _rx(
+    keywords = ("EAA", "|")
+    patterns = _rx(
         _L + r"(EAA[CGM][A-Za-z0-9]{100,})" + _R,
         r"(?<![0-9])(\d{15,16}\|[0-9A-Za-z_-]{27,40})" + _R,
     )
@@ -288,7 +313,8 @@ class FlutterwaveKeyDetector(ProviderTokenDetector):
     mode, 32 hex + ``-X``) and encryption keys (``FLWSECK_TEST`` + 12 hex)."""
 
     secret_type = "Flutterwave Key"
-    denylist = _rx(
+    keywords = ("FLW",)
+    patterns = _rx(
         _L + r"(FLW(?:SECK|PUBK)(?:_TEST)?-[a-fA-F0-9]{32}-X)" + _R,
         _L + r"(FLWSECK_TEST-?[a-fA-F0-9]{12})" + _R,
     )
@@ -298,12 +324,14 @@ class HarnessTokenDetector(ProviderTokenDetector):
     """Harness personal access (``pat.``) and service account (``sat.``) tokens."""
 
     secret_type = "Harness Token"
-    denylist = _rx(_L + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + _R)
+    keywords = ("pat.", "sat.")
+    patterns = _rx(_L + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + _R)
 
 
 class OctopusKeyDetector(ProviderTokenDetector):
     secret_type = "Octopus Deploy API Key"
-    denylist = _rx(_L + r"(API-[A-Z0-9]{26})" + _R)
+    keywords = ("API-",)
+    patterns = _rx(_L + r"(API-[A-Z0-9]{26})" + _R)
     require = staticmethod(_has_digit)
 
 
@@ -311,17 +339,20 @@ class SendinblueKeyDetector(ProviderTokenDetector):
     """Brevo (Sendinblue) API keys (``xkeysib-``) and SMTP keys (``xsmtpsib-``)."""
 
     secret_type = "Brevo (Sendinblue) Key"
-    denylist = _rx(_L + r"(x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _R)
+    keywords = ("keysib-", "smtpsib-")
+    patterns = _rx(_L + r"(x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _R)
 
 
 class ShippoTokenDetector(ProviderTokenDetector):
     secret_type = "Shippo API Token"
-    denylist = _rx(_L + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _R)
+    keywords = ("shippo_",)
+    patterns = _rx(_L + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _R)
 
 
 class AuthressKeyDetector(ProviderTokenDetector):
     secret_type = "Authress Service Client Key"
-    denylist = _rx(
+    keywords = (".acc",)
+    patterns = _rx(
         _L + r"((?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-]"
         r"[A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120})(?![A-Za-z0-9+/_=-])"
     )
@@ -329,12 +360,14 @@ class AuthressKeyDetector(ProviderTokenDetector):
 
 class Intra42SecretDetector(ProviderTokenDetector):
     secret_type = "Intra42 Client Secret"
-    denylist = _rx(_L + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _R)
+    keywords = ("s-s4t2",)
+    patterns = _rx(_L + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _R)
 
 
 class AnthropicKeyDetector(ProviderTokenDetector):
     secret_type = "Anthropic API Key"
-    denylist = _rx(_L + r"(sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA)" + _R)
+    keywords = ("sk-ant-",)
+    patterns = _rx(_L + r"(sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA)" + _R)
 
 
 class GitHubFineGrainedTokenDetector(ProviderTokenDetector):
@@ -342,74 +375,88 @@ class GitHubFineGrainedTokenDetector(ProviderTokenDetector):
     GitHub plugin (``ghp_``, ``gho_``, ``ghu_``, ``ghs_``, ``ghr_``) does not know."""
 
     secret_type = "GitHub Fine-Grained Token"
-    denylist = _rx(_L + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + _R)
+    keywords = ("github_pat_",)
+    patterns = _rx(_L + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + _R)
 
 
 class AtlassianTokenDetector(ProviderTokenDetector):
     """Atlassian Cloud API tokens (``ATATT3``) and admin API keys (``ATCTT3``)."""
 
     secret_type = "Atlassian API Token"
-    denylist = _rx(_L + r"(AT[AC]TT3[A-Za-z0-9_=-]{186})" + _R)
+    keywords = ("TT3",)
+    patterns = _rx(_L + r"(AT[AC]TT3[A-Za-z0-9_=-]{186})" + _R)
 
 
 class PlanetScaleTokenDetector(ProviderTokenDetector):
     secret_type = "PlanetScale Token"
-    denylist = _rx(_L + r"(pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_=.-]{32,64})" + _R)
+    keywords = ("pscale_",)
+    patterns = _rx(_L + r"(pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_=.-]{32,64})" + _R)
 
 
 class HerokuKeyDetector(ProviderTokenDetector):
     secret_type = "Heroku API Key"
-    denylist = _rx(_L + r"(HRKU-AA[A-Za-z0-9_-]{58})" + _R)
+    keywords = ("HRKU-AA",)
+    patterns = _rx(_L + r"(HRKU-AA[A-Za-z0-9_-]{58})" + _R)
 
 
 class NotionTokenDetector(ProviderTokenDetector):
     secret_type = "Notion Token"
-    denylist = _rx(_L + r"(ntn_\d{11}[A-Za-z0-9]{35})" + _R)
+    keywords = ("ntn_",)
+    patterns = _rx(_L + r"(ntn_\d{11}[A-Za-z0-9]{35})" + _R)
 
 
 class PerplexityKeyDetector(ProviderTokenDetector):
     secret_type = "Perplexity API Key"
-    denylist = _rx(_L + r"(pplx-[A-Za-z0-9]{48})" + _R)
+    keywords = ("pplx-",)
+    patterns = _rx(_L + r"(pplx-[A-Za-z0-9]{48})" + _R)
 
 
 class PrefectTokenDetector(ProviderTokenDetector):
     secret_type = "Prefect API Key"
-    denylist = _rx(_L + r"(pnu_[A-Za-z0-9]{36})" + _R)
+    keywords = ("pnu_",)
+    patterns = _rx(_L + r"(pnu_[A-Za-z0-9]{36})" + _R)
 
 
 class ReadmeKeyDetector(ProviderTokenDetector):
     secret_type = "ReadMe API Key"
-    denylist = _rx(_L + r"(rdme_[a-z0-9]{70})" + _R)
+    keywords = ("rdme_",)
+    patterns = _rx(_L + r"(rdme_[a-z0-9]{70})" + _R)
 
 
 class ScalingoTokenDetector(ProviderTokenDetector):
     secret_type = "Scalingo API Token"
-    denylist = _rx(_L + r"(tk-us-[A-Za-z0-9_-]{48})" + _R)
+    keywords = ("tk-us-",)
+    patterns = _rx(_L + r"(tk-us-[A-Za-z0-9_-]{48})" + _R)
 
 
 class ClojarsTokenDetector(ProviderTokenDetector):
     secret_type = "Clojars Deploy Token"
-    denylist = _rx(_L + r"(CLOJARS_[a-z0-9]{60})" + _R)
+    keywords = ("CLOJARS_",)
+    patterns = _rx(_L + r"(CLOJARS_[a-z0-9]{60})" + _R)
 
 
 class DuffelTokenDetector(ProviderTokenDetector):
     secret_type = "Duffel API Token"
-    denylist = _rx(_L + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _R)
+    keywords = ("duffel_",)
+    patterns = _rx(_L + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _R)
 
 
 class EasyPostKeyDetector(ProviderTokenDetector):
     secret_type = "EasyPost API Key"
-    denylist = _rx(_L + r"(EZ[AT]K[A-Za-z0-9]{54})" + _R)
+    keywords = ("EZAK", "EZTK")
+    patterns = _rx(_L + r"(EZ[AT]K[A-Za-z0-9]{54})" + _R)
 
 
 class FrameioTokenDetector(ProviderTokenDetector):
     secret_type = "Frame.io Token"
-    denylist = _rx(_L + r"(fio-u-[A-Za-z0-9_=-]{64})" + _R)
+    keywords = ("fio-u-",)
+    patterns = _rx(_L + r"(fio-u-[A-Za-z0-9_=-]{64})" + _R)
 
 
 class FlyioTokenDetector(ProviderTokenDetector):
     secret_type = "Fly.io Token"
-    denylist = _rx(
+    keywords = ("fo1_", "fm1", "fm2")
+    patterns = _rx(
         _L + r"(fo1_[A-Za-z0-9_-]{43})" + _R,
         _L + r"(fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})(?![A-Za-z0-9+/=])",
     )
@@ -417,24 +464,28 @@ class FlyioTokenDetector(ProviderTokenDetector):
 
 class InfracostKeyDetector(ProviderTokenDetector):
     secret_type = "Infracost API Key"
-    denylist = _rx(_L + r"(ico-[A-Za-z0-9]{32})" + _R)
+    keywords = ("ico-",)
+    patterns = _rx(_L + r"(ico-[A-Za-z0-9]{32})" + _R)
 
 
 class MaxMindKeyDetector(ProviderTokenDetector):
     secret_type = "MaxMind License Key"
-    denylist = _rx(_L + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _R)
+    keywords = ("_mmk",)
+    patterns = _rx(_L + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _R)
 
 
 class TypeformTokenDetector(ProviderTokenDetector):
     secret_type = "Typeform Token"
-    denylist = _rx(_L + r"(tfp_[A-Za-z0-9_.=-]{59})" + _R)
+    keywords = ("tfp_",)
+    patterns = _rx(_L + r"(tfp_[A-Za-z0-9_.=-]{59})" + _R)
 
 
 class NewRelicKeyDetector(ProviderTokenDetector):
     """New Relic user keys (``NRAK-``), insert keys (``NRII-``), browser keys (``NRJS-``)."""
 
     secret_type = "New Relic Key"
-    denylist = _rx(
+    keywords = ("NRAK-", "NRII-", "NRJS-")
+    patterns = _rx(
         _L + r"(NRAK-[A-Z0-9]{27})" + _R,
         _L + r"(NRII-[A-Za-z0-9_-]{32})" + _R,
         _L + r"(NRJS-[a-f0-9]{19})" + _R,
@@ -443,12 +494,14 @@ class NewRelicKeyDetector(ProviderTokenDetector):
 
 class GoogleAPIKeyDetector(ProviderTokenDetector):
     secret_type = "Google API Key"
-    denylist = _rx(_L + r"(AIza[A-Za-z0-9_-]{35})" + _R)
+    keywords = ("AIza",)
+    patterns = _rx(_L + r"(AIza[A-Za-z0-9_-]{35})" + _R)
 
 
 class TeamsWebhookDetector(ProviderTokenDetector):
     secret_type = "Microsoft Teams Webhook"
-    denylist = _rx(
+    keywords = (".webhook.office.com/",)
+    patterns = _rx(
         r"((?:https://)?[a-z0-9-]+\.webhook\.office\.com/webhookb2/" + _UUID + "@" + _UUID
         + r"/IncomingWebhook/[a-f0-9]{32}/" + _UUID + ")" + _R
     )  # fmt: skip
@@ -456,34 +509,40 @@ class TeamsWebhookDetector(ProviderTokenDetector):
 
 class YandexKeyDetector(ProviderTokenDetector):
     secret_type = "Yandex Cloud API Key"
-    denylist = _rx(_L + r"(AQVN[A-Za-z0-9_-]{35,38})" + _R)
+    keywords = ("AQVN",)
+    patterns = _rx(_L + r"(AQVN[A-Za-z0-9_-]{35,38})" + _R)
 
 
 class MailgunKeyDetector(ProviderTokenDetector):
     secret_type = "Mailgun API Key"
-    denylist = _rx(_L + r"(key-[a-f0-9]{32})" + _R)
+    keywords = ("key-",)
+    patterns = _rx(_L + r"(key-[a-f0-9]{32})" + _R)
 
 
 class AirtableTokenDetector(ProviderTokenDetector):
     secret_type = "Airtable Token"
-    denylist = _rx(_L + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _R)
+    keywords = ("pat",)
+    patterns = _rx(_L + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _R)
 
 
 class ArtifactoryReferenceTokenDetector(ProviderTokenDetector):
     """JFrog reference tokens: base64 of ``reftkn:01:...`` (``cmVmdGtuOjAx``)."""
 
     secret_type = "JFrog Reference Token"
-    denylist = _rx(_L + r"(cmVmdGtuOjAx[A-Za-z0-9]{52})" + _R)
+    keywords = ("cmVmdGtuOjAx",)
+    patterns = _rx(_L + r"(cmVmdGtuOjAx[A-Za-z0-9]{52})" + _R)
 
 
 class SettlemintTokenDetector(ProviderTokenDetector):
     secret_type = "SettleMint Token"
-    denylist = _rx(_L + r"(sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})" + _R)
+    keywords = ("sm_",)
+    patterns = _rx(_L + r"(sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})" + _R)
 
 
 class ClickHouseKeyDetector(ProviderTokenDetector):
     secret_type = "ClickHouse Cloud Key"
-    denylist = _rx(_L + r"(4b1d[A-Za-z0-9]{38})" + _R)
+    keywords = ("4b1d",)
+    patterns = _rx(_L + r"(4b1d[A-Za-z0-9]{38})" + _R)
 
 
 class SquareAccessTokenDetector(ProviderTokenDetector):
@@ -491,7 +550,8 @@ class SquareAccessTokenDetector(ProviderTokenDetector):
     only the OAuth secret (``sq0csp-``)."""
 
     secret_type = "Square Access Token"
-    denylist = _rx(_L + r"(EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22})" + _R)
+    keywords = ("EAAA", "sq0atp-")
+    patterns = _rx(_L + r"(EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22})" + _R)
 
 
 class NpmTokenDetector(ProviderTokenDetector):
@@ -499,12 +559,14 @@ class NpmTokenDetector(ProviderTokenDetector):
     ``.npmrc`` ``_authToken`` line."""
 
     secret_type = "npm Access Token"
-    denylist = _rx(_L + r"(npm_[A-Za-z0-9]{36})" + _R)
+    keywords = ("npm_",)
+    patterns = _rx(_L + r"(npm_[A-Za-z0-9]{36})" + _R)
 
 
 class DropboxTokenDetector(ProviderTokenDetector):
     secret_type = "Dropbox Token"
-    denylist = _rx(_L + r"(sl\.[A-Za-z0-9_=-]{135,140})" + _R)
+    keywords = ("sl.",)
+    patterns = _rx(_L + r"(sl\.[A-Za-z0-9_=-]{135,140})" + _R)
 
 
 def plugin_classes() -> list[type[ProviderTokenDetector]]:

@@ -12,6 +12,7 @@ import os
 import re
 from typing import Any, NamedTuple
 
+from gitops_guard.checks.secrets.embedded import is_placeholder_token, is_reference
 from gitops_guard.checks.secrets.engine import Engine, Hit
 from gitops_guard.core.findings import Finding
 
@@ -35,9 +36,13 @@ DUMMY_WORDS = {
     "redacted", "replaceme", "todo", "none", "null", "nil", "test", "fake", "sample",
     "mypassword", "yourpassword", "notasecret", "notsecret", "undefined", "default", "empty",
     "true", "false", "yes", "no", "apikey", "yoursecret", "mysecret", "yourtoken", "xxx",
+    # GitHub Actions ``permissions: {id-token: write}``: an access level
+    "read", "write", "readall", "writeall",
 }  # fmt: skip
 DUMMY_PREFIXES = ("changeme", "replace", "your", "example", "dummy", "placeholder", "insert")
 REPEATED = re.compile(r"^(.)\1*$")
+#: one token-like word (where a placeholder after a real prefix is judged as one)
+TOKEN_SHAPE = re.compile(r"^[\w.~+/=-]{16,300}$")
 #: ``UPDATE_AWS_ACCESS_KEY_ID``, ``REPLACE_ME``, ``<fill-in>``: a value waiting to be filled in.
 PLACEHOLDER_WORD = re.compile(r"^([A-Z][A-Z0-9]*(_[A-Z0-9]+)+|[A-Z]{4,})$")
 
@@ -87,6 +92,13 @@ NO_ENTROPY_KEY = re.compile(
 #: but only under a key that says so (GIT_ID_WORDS): a 40-hex value elsewhere may be a token
 #: (classic GitHub tokens, API keys) and gets the entropy check.
 GIT_OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
+#: A content hash or id by its shape: hex of an MD5/SHA-1/SHA-256/SHA-512 length, or a
+#: digest written with its algorithm (``sha512-...`` integrity, ``sha256:...``). Random-looking
+#: by design: not a secret by entropy alone (a provider format or a credential name still is).
+HASH_LIKE = re.compile(
+    r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{32}|[0-9A-F]{40}"
+    r"|[0-9A-F]{64}|(?:md5|sha1|sha224|sha256|sha384|sha512|blake2b|sha3-256)[-:][A-Za-z0-9+/=_-]+)$"
+)
 GIT_ID_WORDS = {
     "rev", "revs", "sha", "shas", "commit", "commits", "revision", "revisions", "ref", "refs",
 }  # fmt: skip
@@ -137,6 +149,39 @@ def sensitive_kind(name: Any) -> str | None:
     if last == "key" and len(words) > 1 and words[-2] in KEY_QUALIFIERS:
         return f"{words[-2]} key"
     return None
+
+
+#: ``existingSecret``, ``existingSecretMappings``, ``useSecret``, ``secretName``
+_REFERENCE_KEY = re.compile(
+    r"^(?:existing|use)[-_]?secret|^secret[-_]?(?:name|ref)s?$|^(?:existing|external)",
+    re.IGNORECASE,
+)
+#: the shape of a key name: ``admin-password``, ``tls.key``, ``userPasswordKey``, ``AUTH``
+_KEY_NAME = re.compile(
+    r"^(?:[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*|[a-z]+(?:[A-Z][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)$"
+)
+_CREDENTIAL_WORD = re.compile(r"pass|secret|token|key|auth|cred|pwd", re.IGNORECASE)
+
+
+def credential_word(name: str) -> bool:
+    """The name has a credential word in it (``auth``, ``GITHUB_TOKEN``, ``apiKey``)."""
+    return bool(_CREDENTIAL_WORD.search(name))
+
+
+def is_reference_key(key: str) -> bool:
+    """A key whose value (or subtree) names another Secret or its keys."""
+    return bool(_REFERENCE_KEY.match(key))
+
+
+def names_a_key(key: Any, value: str, siblings: Any) -> bool:
+    """``authKey: auth``, ``passwordKey: admin-password``, ``password: db-password`` beside
+    ``existingSecret``: the value is the name of a key in another Secret, not a credential."""
+    if len(value) > 63 or not _KEY_NAME.match(value) or sum(c.isdigit() for c in value) > 2:
+        return False
+    words = key_words(str(key))
+    if words and words[-1] == "key" and _CREDENTIAL_WORD.search(value):
+        return True
+    return any(isinstance(k, str) and k != key and is_reference_key(k) for k in siblings)
 
 
 REFERENCE_ADVICE = "reference a Secret instead (secretKeyRef, existingSecret, an encrypted Secret)"
@@ -190,7 +235,9 @@ def assignment(line: str) -> tuple[str, str, int] | None:
 
 
 def is_placeholder(value: str) -> bool:
-    return bool(PLACEHOLDER.search(value)) or bool(ENCRYPTED.match(value))
+    """A template variable, an encrypted value, or a reference to where the secret lives
+    (a secret store, an environment variable, a file): never a secret itself."""
+    return bool(PLACEHOLDER.search(value)) or bool(ENCRYPTED.match(value)) or is_reference(value)
 
 
 def is_dummy(value: str) -> bool:
@@ -201,6 +248,7 @@ def is_dummy(value: str) -> bool:
         or norm.startswith(DUMMY_PREFIXES)
         or bool(REPEATED.match(value))
         or len(value) < 4
+        or (TOKEN_SHAPE.match(value) is not None and is_placeholder_token(value))
     )
 
 
@@ -269,6 +317,17 @@ class Candidate(NamedTuple):
     secrets: tuple[str, ...]
     #: detect-secrets' type name, for the baseline
     type: str
+    #: what a baseline entry names besides the hash (a Secret's key names)
+    detail: tuple[str, ...] = ()
+
+
+#: the baseline type of each structural rule's findings (baseline.STRUCTURAL_TYPES)
+STRUCTURAL_TYPE = {
+    "secret/k8s-secret-plaintext": "Kubernetes Secret",
+    "secret/kustomize-secret-literal": "Kustomize Secret Generator",
+    "secret/template-plaintext": "Secret Template Literal",
+    "secret/sops-not-encrypted": "SOPS Unencrypted Value",
+}
 
 
 def rule_for(hit: Hit) -> str:
