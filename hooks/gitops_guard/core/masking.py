@@ -1,0 +1,282 @@
+"""The one masking step every output of gitops-guard goes through.
+
+check-secrets masks what it finds, but every other command quotes inputs too: an annotation
+value, a duplicate key, an image reference, a rendered manifest in ``drift``, the context
+lines of ``promote``'s diff, an error message. A secret in any of them would be printed. So
+the CLI sends stdout and stderr through :class:`MaskingStream`, and each line is masked
+before it leaves the process, whatever command wrote it.
+
+Where the recognisers live (core must not import from ``checks/``): they are here, and they
+are detect-secrets' own plugins, loaded from the detect-secrets package (the engine
+check-secrets runs), not a copy of their patterns:
+
+- every regex plugin of detect-secrets (AWS keys, GitHub/GitLab/Slack/Stripe/npm/PyPI... tokens,
+  JWTs, private keys, URL credentials), run on each line; IPPublicDetector excepted (public
+  addresses are not credentials, as in check-secrets);
+- detect-secrets' two entropy plugins, with their default limits, on each token of a line,
+  with detect-secrets' heuristic filters (UUIDs, sequences, templates, ``$VAR``);
+- two rules of check-secrets' own, written here: a value named by a secret-like name
+  (``--token=...``, ``DB_PASSWORD=...``, ``password: ...`` at the start of a line) and the
+  password of a URL (``postgres://user:pw@host``).
+
+The plugins are instantiated directly, outside detect-secrets' settings singleton, so masking
+never changes the settings a check-secrets scan in the same process runs with. detect-secrets
+is imported only when a line holds a token worth asking about (start-up time: a clean commit
+prints nothing and imports nothing). Git object ids and image digests (40 or 64 hex
+characters) are content addresses, not secrets, and stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+#: what masked text looks like: a few leading characters and the length, never the value
+_MASKED = re.compile(r"'[^'\s]{0,4}\.\.\.' \(\d+ chars\)")
+#: a token of a line: what the entropy plugins look at (split where a value ends)
+_TOKEN = re.compile(r"[^\s\"'`,;()\[\]{}<>|=:@]{16,}")
+#: a run worth asking detect-secrets about: long, and with a digit or both letter cases
+_WORTH = re.compile(r"[^\s\"'`]{8,}")
+_DIGEST = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+#: ``--token=x``, ``--db-password x``, ``GITHUB_TOKEN=x``: a name, then its value
+_NAMED = re.compile(r"(?<![\w.-])(--?)?([A-Za-z_][\w.-]{0,80})(?==| \S)")
+_VALUE = re.compile(r"[^\s,;\])}'\"]+")
+#: ``password: x`` at the start of a line (YAML, a diff line, a list item)
+_YAML_KEY = re.compile(r"^([ \t]*[-+ ]?[ \t]*(?:- )?)([A-Za-z_][\w.-]{0,80})(:[ \t]+)(\S.*)$")
+#: the password of a URL's user information
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s/@:'\"]{0,200}:)([^\s/@'\"]+)(@)")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_SECRET_LAST = frozenset({
+    "password", "passwd", "pwd", "passphrase", "token", "secret", "apikey", "credential",
+    "credentials",
+})  # fmt: skip
+_KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "auth", "client", "signing"})
+#: a value that names or refers to the secret rather than holding it
+_REFERENCE = re.compile(r"^(?:\$|\{\{|ENC\[|<|\*+$|\[|\{|[|>][-+]?$|true$|false$|null$|~$)")
+
+
+def mask(secret: str) -> str:
+    """A few leading characters and the length; never the value (check-secrets' format)."""
+    n = len(secret)
+    shown = 0 if n < 10 else min(4, n // 5)
+    return f"'{secret[:shown]}...' ({n} chars)"
+
+
+def secret_name(name: str) -> bool:
+    """Whether a key, option or variable name says its value is a secret."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    if not words:
+        return False
+    last = words[-1]
+    if last in _SECRET_LAST:
+        return True
+    return last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS
+
+
+class _Plugins:
+    """detect-secrets' plugins and filters, built on first use."""
+
+    def __init__(self) -> None:
+        self.regex: list[Any] = []
+        self.entropy: list[Any] = []
+        self.heuristic: Any = None
+        self.ready = False
+
+    def start(self) -> None:
+        if self.ready:
+            return
+        self.ready = True
+        try:
+            _defer_requests()
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+            from detect_secrets.filters import heuristic
+            from detect_secrets.plugins.base import RegexBasedDetector
+            from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+        except ImportError:  # detect-secrets is a dependency; without it the rules here stay
+            return
+        self.heuristic = heuristic
+        for cls in sorted(get_mapping_from_secret_type_to_class().values(), key=_name):
+            if cls.__name__ == "IPPublicDetector":
+                continue
+            try:
+                if issubclass(cls, HighEntropyStringsPlugin):
+                    self.entropy.append(cls())
+                elif issubclass(cls, RegexBasedDetector):
+                    self.regex.append(cls())
+            except Exception:  # a plugin that needs settings: the others still run
+                continue
+
+    def filtered(self, secret: str, line: str, plugin: Any) -> bool:
+        h = self.heuristic
+        return bool(
+            h.is_sequential_string(secret)
+            or h.is_potential_uuid(secret)
+            or h.is_templated_secret(secret)
+            or h.is_prefixed_with_dollar_sign(secret)
+            or h.is_likely_id_string(secret, line, plugin)
+        )
+
+
+def _name(cls: type) -> str:
+    return cls.__name__
+
+
+def _defer_requests() -> None:
+    """detect-secrets' plugins import ``requests`` (80 ms) for verification, which masking
+    never does: a stand-in imports the real module only if something uses it."""
+    import sys
+
+    if "requests" in sys.modules:
+        return
+    import importlib
+    import types
+
+    class _Deferred(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            if name == "Response":
+                from typing import Any as _Any
+
+                return _Any
+            if sys.modules.get("requests") is self:
+                del sys.modules["requests"]
+            real = importlib.import_module("requests")
+            self.__dict__.update(real.__dict__)
+            return getattr(real, name)
+
+    sys.modules["requests"] = _Deferred("requests")
+
+
+_PLUGINS = _Plugins()
+#: lines longer than this are masked in slices (the regular expressions stay linear)
+_MAX_LINE = 100_000
+
+
+def mask_line(line: str) -> str:
+    """One line with every secret in it masked."""
+    if len(line) > _MAX_LINE:
+        return "".join(mask_line(line[i : i + _MAX_LINE]) for i in range(0, len(line), _MAX_LINE))
+    spans: list[tuple[int, int]] = []
+    for match in _URL_PASSWORD.finditer(line):
+        spans.append(match.span(2))
+    found = _YAML_KEY.match(line)
+    if found and secret_name(found.group(2)) and _is_value(found.group(4)):
+        spans.append(found.span(4))
+    for match in _NAMED.finditer(line):
+        if not secret_name(match.group(2)):
+            continue
+        if line[match.end()] == " " and not match.group(1):
+            continue  # "token abc": a word followed by a word, not an option
+        value = _VALUE.match(line, match.end() + 1)
+        if value is not None and _is_value(value.group(0)):
+            spans.append(value.span())
+    if _WORTH.search(line):
+        _plugin_spans(line, spans)
+    if not spans:
+        return line
+    return _apply(line, spans)
+
+
+def _is_value(text: str) -> bool:
+    value = text.strip().strip("'\"")
+    return bool(value) and not _REFERENCE.match(value) and not _MASKED.search(text)
+
+
+def _plugin_spans(line: str, spans: list[tuple[int, int]]) -> None:
+    plugins = _PLUGINS
+    plugins.start()
+    if plugins.heuristic is None:
+        return
+    for plugin in plugins.regex:
+        for regex in plugin.denylist:
+            for found in regex.finditer(line):
+                span = found.span(0)
+                for index, group in enumerate(found.groups(), 1):
+                    if group and len(group) >= 8:
+                        span = found.span(index)
+                        break
+                secret = line[span[0] : span[1]]
+                if not plugins.filtered(secret, line, plugin):
+                    spans.append(span)
+    for token in _TOKEN.finditer(line):
+        text = token.group(0)
+        if _DIGEST.fullmatch(text) or _MASKED.match(line, max(0, token.start() - 1)):
+            continue
+        for plugin in plugins.entropy:
+            if (
+                all(c in plugin.charset for c in text)
+                and plugin.calculate_shannon_entropy(text) > plugin.entropy_limit
+                and not plugins.filtered(text, line, plugin)
+            ):
+                spans.append(token.span())
+                break
+
+
+def _apply(line: str, spans: list[tuple[int, int]]) -> str:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out: list[str] = []
+    at = 0
+    for start, end in merged:
+        out.append(line[at:start])
+        out.append(mask(line[start:end]))
+        at = end
+    out.append(line[at:])
+    return "".join(out)
+
+
+def mask_text(text: str) -> str:
+    """Every line of ``text`` masked (line ends kept)."""
+    if not text:
+        return text
+    return "".join(mask_line(part) if part != "\n" else part for part in _split(text))
+
+
+def _split(text: str) -> list[str]:
+    parts: list[str] = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        parts.append(body)
+        if len(body) != len(line):
+            parts.append(line[len(body) :])
+    return parts
+
+
+class MaskingStream:
+    """A text stream that masks each line before passing it on (stdout, stderr)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        data = self._pending + text
+        cut = data.rfind("\n") + 1
+        self._pending = data[cut:]
+        if cut:
+            self.stream.write(mask_text(data[:cut]))
+        if len(self._pending) > _MAX_LINE:  # a line without an end: pass it on in slices
+            self.stream.write(mask_line(self._pending))
+            self._pending = ""
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if self._pending:
+            self.stream.write(mask_line(self._pending))
+            self._pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
