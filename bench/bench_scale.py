@@ -73,8 +73,9 @@ def bulk_app(repo: Path, objects: int, sibling_mb: int) -> tuple[str, list[str]]
     (app / "configmaps.yaml").write_text("---\n".join(docs), encoding="utf-8")
     names = ["configmaps.yaml"]
     chunk = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: sib-{n}\nspec:\n  template:\n"
-        "    spec:\n      containers:\n      - name: c\n        image: registry.example.com/x:v1.0.0\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: sib-{n}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n      - name: c\n"
+        "        image: registry.example.com/x:v1.0.0\n"
     )
     for s in range(max(1, sibling_mb)):
         body = []
@@ -90,7 +91,8 @@ def bulk_app(repo: Path, objects: int, sibling_mb: int) -> tuple[str, list[str]]
         names.append(name)
     resources = "".join(f"  - {n}\n" for n in names)
     (app / "kustomization.yaml").write_text(
-        f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{resources}",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"resources:\n{resources}",
         encoding="utf-8",
     )
     rel = [f"apps/bulk/{n}" for n in names] + ["apps/bulk/kustomization.yaml"]
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gg-bench-scale-") as scratch:
         work = Path(args.work) if args.work else Path(scratch)
         env = {**ENV, "XDG_CACHE_HOME": str(Path(scratch) / "cache")}
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+        load = os.getloadavg()[0]
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f}")
         results: dict[tuple[str, int], tuple] = {}
         for size in sizes:
             repo = work / f"repo-{size}"
@@ -174,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         print("| run | median wall | median CPU | peak RSS |")
         print("|---|---:|---:|---:|")
         print(f"| the one file | {alone[0]:.2f} s | {alone[1]:.2f} s | {alone[2]:.0f} MB |")
-        print(f"| every file of the app | {whole[0]:.2f} s | {whole[1]:.2f} s | {whole[2]:.0f} MB |")
+        print(
+            f"| every file of the app | {whole[0]:.2f} s | {whole[1]:.2f} s | {whole[2]:.0f} MB |"
+        )
         print(f"\n- one file <= parsing everything: {ok(alone[1] <= whole[1] * 1.2)}")
     return 0
 

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from conftest import ROOT
 from gitops_guard import __version__
 from gitops_guard.cli import ALL_FORMATS, COMMANDS
 from gitops_guard.core.pipeline import expand_paths
@@ -194,3 +196,49 @@ def test_check_images_imports_no_heavy_module(tmp_path: Path):
     ]
     assert "jsonschema" in runs[0].stdout, runs[0].stdout + runs[0].stderr  # validated once
     assert runs[1].stdout == "0 []\n", runs[1].stdout + runs[1].stderr
+
+
+# -- file names that are not what they seem (issue 16) ------------------------------------
+
+
+def test_a_file_named_like_an_option_is_a_file_after_the_separator(files, cli):
+    (files / "-x.yaml").write_text(BAD, encoding="utf-8")
+    code, out, err = cli("check-images", "--", "-x.yaml", "good.yaml")
+    assert code == 1 and out.startswith("-x.yaml:"), err
+
+
+def test_hook_args_after_the_separator_are_still_options(files, cli):
+    """pre-commit runs ``entry args files``: with the entry ending in ``--`` the hook's
+    ``args:`` come after it and must keep working."""
+    (files / "-x.yaml").write_text(BAD, encoding="utf-8")
+    code, out, _ = cli("check-images", "--", "--format", "json", "-x.yaml")
+    assert code == 1 and json.loads(out)["findings"][0]["path"] == "-x.yaml"
+    code, out, _ = cli("check-images", "--", "--format=github", "-x.yaml")
+    assert code == 1 and out.startswith("::error file=-x.yaml")
+
+
+def test_every_hook_entry_ends_with_the_separator():
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hooks and all(h["entry"].split()[-1] == "--" for h in hooks)
+
+
+def test_a_newline_in_a_file_name_does_not_split_a_text_finding(files, cli):
+    (files / "a\nb.yaml").write_text(BAD, encoding="utf-8")
+    code, out, _ = cli("check-images", "a\nb.yaml")
+    assert code == 1 and out.count("\n") == 1 and out.startswith("a\\nb.yaml:")
+
+
+@pytest.mark.e2e
+def test_pre_commit_passes_a_dash_file_to_the_hook(tmp_path: Path, hooks_repo, run_pre_commit):
+    from conftest import hooks_config, init_repo
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "-x.yaml").write_text(BAD, encoding="utf-8")
+    (repo / ".pre-commit-config.yaml").write_text(
+        hooks_config(hooks_repo, "check-image-tags"), encoding="utf-8"
+    )
+    init_repo(repo)
+    done = run_pre_commit(repo, "run", "--all-files")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "-x.yaml:" in done.stdout and "image/tag-latest" in done.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from gitops_guard.core.masking import MaskingStream, mask_line, mask_text
 
 # planted values, built at run time so that this file holds none of them whole

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from gitops_guard.core import patterns
 from gitops_guard.core.patterns import PatternError, compile_pattern
 
@@ -20,9 +19,7 @@ def test_catastrophic_pattern_returns():
         "p = compile_pattern(r'^v(\\d+\\.?)+$')\n"
         "print(p.search('v' + '1' * 34 + 'x'), p.search('v1.2.3'))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout == "False True\n", done.stderr
 
 

@@ -372,3 +372,98 @@ def test_root_dir_is_known_only_from_the_contracts_place(tmp_path: Path):
     elsewhere.write_text("version: 1\n", encoding="utf-8")
     assert load_policy(placed).root_dir == str(tmp_path / "repo")
     assert load_policy(elsewhere).root_dir is None
+
+
+# -- a policy that is not a readable file, and hostile values (issue 16) ------------------
+
+FORBIDDEN = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+    "    - name: c\n      image: docker.io/evil/app:v1.0.0\n"
+)
+
+
+@pytest.mark.parametrize("shape", ["folder", "dangling symlink", "fifo"])
+def test_a_policy_that_is_not_a_readable_file_is_exit_2_not_the_defaults(
+    shape: str, tmp_path: Path
+):
+    """A policy shared through a submodule CI did not check out is a folder or a dangling
+    link; with the defaults the allow-list would silently not apply. A FIFO would block."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "repo"
+    target = root / "policies" / "gitops-guard.yaml"
+    target.parent.mkdir(parents=True)
+    if shape == "folder":
+        target.mkdir()
+    elif shape == "dangling symlink":
+        target.symlink_to(root / "shared" / "missing.yaml")
+    else:
+        os.mkfifo(target)
+    (root / "pod.yaml").write_text(FORBIDDEN, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-images", "pod.yaml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and "cannot read policy file" in done.stderr
+    assert "gitops-guard.yaml" in done.stderr and done.stdout == ""
+
+
+def test_catastrophic_tag_pattern_finishes(chdir: Path):
+    """``^v(\\d+\\.?)+$`` backtracks forever on Python's re against a 34-character tag."""
+    import subprocess
+    import sys
+
+    write_policy(chdir, "version: 1\nimages:\n  tag_pattern: '^v(\\d+\\.?)+$'\n")
+    tag = "v" + "1" * 34 + "x"
+    (chdir / "pod.yaml").write_text(POD.replace("1.27", tag), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-images", "pod.yaml"],
+        cwd=chdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "image/tag-not-allowed" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("pattern", "says"),
+    [
+        ("^(?=v)v\\d+$", "lookahead"),
+        ("(" * 1000 + "v" + ")" * 1000 + "{2000}", "not a valid regular expression"),
+        ("^v(" + "\\d|" * 3000 + "x)$", "longer than"),
+    ],
+)
+def test_patterns_the_linear_engine_cannot_run_are_exit_2_in_one_bounded_line(
+    pattern: str, says: str, chdir: Path, cli
+):
+    write_policy(chdir, f"version: 1\nimages:\n  tag_pattern: '{pattern}'\n")
+    (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
+    code, out, err = cli("check-images", "pod.yaml")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and says in err and "internal error" not in err
+    assert len(err) < 800
+
+
+def test_a_thousand_nested_groups_are_no_internal_error(chdir: Path, cli):
+    write_policy(
+        chdir, "version: 1\nimages:\n  tag_pattern: '" + "(" * 1000 + "v" + ")" * 1000 + "'\n"
+    )
+    (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
+    code, _out, err = cli("check-images", "pod.yaml")
+    assert "internal error" not in err and code in (1, 2)
+
+
+def test_a_finding_naming_100000_allowed_registries_is_bounded(chdir: Path, cli):
+    registries = "".join(f"  - r{i}.example.com\n" for i in range(100_000))
+    write_policy(chdir, f"version: 1\nimages:\n  allowed_registries:\n{registries}")
+    (chdir / "pod.yaml").write_text(POD, encoding="utf-8")
+    code, out, _err = cli("check-images", "pod.yaml")
+    assert code == 1 and "image/registry-not-allowed" in out
+    assert max(len(line) for line in out.splitlines()) < 2_200

@@ -194,29 +194,56 @@ def _import(name: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Everything it prints, on stdout and stderr, goes through the one
+    masking step (``core/masking.py``): no command can print a secret."""
+    from gitops_guard.core.masking import MaskingStream
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = MaskingStream(out), MaskingStream(err)
+    try:
+        return _run(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: nothing more can be said
+                continue
+        sys.stdout, sys.stderr = out, err
+
+
+def _error(message: str) -> None:
+    """One line on stderr: bounded, and a newline in it (an input's) escaped."""
+    from gitops_guard.core.findings import bounded
+
+    text = bounded(message, 1_000).replace("\r", "\\r").replace("\n", "\\n")
+    print(f"gitops-guard: {text}", file=sys.stderr)
+
+
+def _run(argv: list[str]) -> int:
     try:
         return _main(argv)
     except UsageError as exc:
-        print(f"gitops-guard: error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}")
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during a write (atomic.py)
+        account = getattr(exc, "account", None)
+        if account:
+            _error(account)
+        return int(getattr(exc, "exit_code", 130))
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a path the user gave: not writable, not a folder, ...
         if os.environ.get("GITOPS_GUARD_DEBUG"):
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"gitops-guard: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        _error(f"error: {where}{exc.strerror or exc}")
         return USAGE_ERROR
     except Exception as exc:  # never a traceback for users; GITOPS_GUARD_DEBUG=1 shows it
         if os.environ.get("GITOPS_GUARD_DEBUG"):
             raise
-        print(
-            f"gitops-guard: internal error: {type(exc).__name__}: {exc} "
-            "(set GITOPS_GUARD_DEBUG=1 for details)",
-            file=sys.stderr,
+        _error(
+            f"internal error: {type(exc).__name__}: {exc} (set GITOPS_GUARD_DEBUG=1 for details)"
         )
         return USAGE_ERROR
 
@@ -256,13 +283,47 @@ def _unknown_options(parser: argparse.ArgumentParser, args: list[str]) -> list[s
     return unknown
 
 
+def _after_separator(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
+    """Arguments with everything after ``--`` that is not one of the command's options made a
+    file, even a name that starts with ``-`` (``-x.yaml``).
+
+    Hook entries end with ``--`` so pre-commit's file names are never read as options. The
+    options a user adds as hook ``args:`` come after the entry, so after the ``--`` too: an
+    argument there that is exactly one of the command's options (``--format github``,
+    ``--policy=p.yaml``) is still that option.
+    """
+    if "--" not in args:
+        return args
+    cut = args.index("--")
+    known = parser._option_string_actions
+    options: list[str] = []
+    files: list[str] = []
+    after = args[cut + 1 :]
+    i = 0
+    while i < len(after):
+        arg = after[i]
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        action = known.get(name) if arg.startswith("-") else None
+        if action is None:
+            files.append(arg)
+        else:
+            options.append(arg)
+            if action.nargs != 0 and "=" not in arg and i + 1 < len(after):
+                options.append(after[i + 1])
+                i += 1
+        i += 1
+    return [*args[:cut], *options, "--", *files]
+
+
 def _main(argv: list[str]) -> int:
     index = _command_index(argv)
     if index is None or argv[index] not in COMMANDS:
         parser = _base_parser()
         if index is not None:
             command = argv[index]
-            raise UsageError(f"unknown command {command!r} (see 'gitops-guard --help')")
+            from gitops_guard.core.findings import quote
+
+            raise UsageError(f"unknown command {quote(command)} (see 'gitops-guard --help')")
         try:
             parser.parse_args(argv)  # --version / --help end here
         except SystemExit as exc:  # main() returns its exit code, it never raises one
@@ -275,6 +336,7 @@ def _main(argv: list[str]) -> int:
         print(f"gitops-guard {__version__}")
         return 0
     parser, module = build_parser(command)
+    rest = _after_separator(parser, rest)
     unknown = _unknown_options(parser, rest)
     if unknown:
         raise UsageError(f"unrecognized arguments: {' '.join(unknown)}")

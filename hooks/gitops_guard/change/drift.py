@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
+from gitops_guard.core.findings import quote
 from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import LayoutError
 
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.app is not None:
         if args.app not in folders:
             print(
-                f"gitops-guard drift: app {args.app!r} has no overlay in {source} or {target}",
+                f"gitops-guard drift: app {quote(args.app)} has no overlay in {source} or {target}",
                 file=sys.stderr,
             )
             return 1

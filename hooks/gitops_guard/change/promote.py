@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.core import yamledit
+from gitops_guard.core.findings import quote
 from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import FIELDS, ImageSlot, LayoutError, Overlay
 
@@ -133,10 +134,12 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
     tgt_dir = overlays.env_folder(root, target) / app
     missing = [f"clusters/{e}/{app}/" for e, d in ((source, src_dir), (target, tgt_dir))]
     if not src_dir.is_dir() and not tgt_dir.is_dir():
-        raise Refused(f"app {app!r} has no overlay in {source} or {target} ({', '.join(missing)})")
+        raise Refused(
+            f"app {quote(app)} has no overlay in {source} or {target} ({', '.join(missing)})"
+        )
     for env, folder in ((source, src_dir), (target, tgt_dir)):
         if not folder.is_dir():
-            raise Refused(f"app {app!r} has no overlay in {env} (clusters/{env}/{app}/)")
+            raise Refused(f"app {quote(app)} has no overlay in {env} (clusters/{env}/{app}/)")
     src = overlays.load_overlay(root, source, app)
     tgt = overlays.load_overlay(root, target, app, exact=True)
     for overlay in (src, tgt):
@@ -152,7 +155,7 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
             "applies); left alone"
         )
     if not wanted:
-        raise NoImages(f"app {app!r} sets no image in {source} (clusters/{source}/{app}/)")
+        raise NoImages(f"app {quote(app)} sets no image in {source} (clusters/{source}/{app}/)")
     target_slots = tgt.slots()
     for key, want in wanted.items():
         if key not in target_slots:

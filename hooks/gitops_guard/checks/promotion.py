@@ -31,7 +31,7 @@ from typing import Any
 from gitops_guard.checks.images import reference
 from gitops_guard.core import yamledit
 from gitops_guard.core.documents import is_yaml_name
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.findings import Finding, quote
 from gitops_guard.repo import overlays
 
 NULL_BLOB = "0" * 40
@@ -89,7 +89,7 @@ def check_repository(
                             1,
                             1,
                             "promotion/history-unavailable",
-                            f"base revision {base!r} cannot be read (not fetched?): comparing "
+                            f"base revision {quote(base)} cannot be read (not fetched?): comparing "
                             f"{env} with HEAD, so a move to a new reference committed before "
                             "HEAD is not seen; fetch the base (fetch-depth: 0)",
                         )

@@ -262,7 +262,9 @@ def _rollback(failed: _Entry, exc: BaseException, done: list[_Entry], rest: list
             restored.append(entry.snap.path)
         except OSError as error:
             kept = f"; its old content is in {entry.backup}" if entry.backup else ""
-            stuck.append(f"{entry.snap.path} (written, could not be restored: {_name(error)}{kept})")
+            stuck.append(
+                f"{entry.snap.path} (written, could not be restored: {_name(error)}{kept})"
+            )
             entry.backup = None  # keep the copy: it is the only one
     reason = exc.account if isinstance(exc, WriteError) else _name(exc)
     parts = [f"{failed.snap.path}: not written: {reason}"]
@@ -271,9 +273,7 @@ def _rollback(failed: _Entry, exc: BaseException, done: list[_Entry], rest: list
     if restored:
         parts.append("restored: " + ", ".join(reversed(restored)))
     unchanged_files = [failed.snap.path] + [e.snap.path for e in rest]
-    parts.append(
-        ("nothing was changed" if not stuck else "unchanged: " + ", ".join(unchanged_files))
-    )
+    parts.append("nothing was changed" if not stuck else "unchanged: " + ", ".join(unchanged_files))
     return "; ".join(parts)
 
 
@@ -286,10 +286,10 @@ def _remove_temps(entries: list[_Entry]) -> None:
 
 
 def _unlink(name: str) -> None:
-    try:
+    import contextlib
+
+    with contextlib.suppress(OSError):
         os.unlink(name)
-    except OSError:
-        pass
 
 
 def _name(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.findings import Finding, quote
 
 TYPE_CHECKING = False  # start-up time: typing, dataclasses and pathlib are not imported
 if TYPE_CHECKING:
@@ -808,7 +808,7 @@ class _Builder:
                         key_mark.line + 1,
                         key_mark.column + 1,
                         "yaml/duplicate-key",
-                        f"duplicate key {k!r} (first at line {first[0]}); "
+                        f"duplicate key {quote(k)} (first at line {first[0]}); "
                         "tools disagree on which value wins",
                     )
                 )

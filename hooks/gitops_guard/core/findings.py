@@ -21,6 +21,47 @@ SEVERITIES = (ERROR, WARNING, INFO)
 SUPPRESS = re.compile(r"#\s*gitops-guard:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 
 
+#: characters of an input (a value, a name, a pattern) a message quotes at most
+QUOTE_CHARS = 100
+#: characters of a whole message, at most (a message built from many inputs)
+MESSAGE_CHARS = 2_000
+#: items of a list a message names at most
+LIST_ITEMS = 8
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """An input as a message quotes it: ``repr`` of at most ``limit`` characters of it, and
+    its length when it was cut. Inputs can be megabytes (a 5 MB pattern, a 2 MB line); a
+    message stays readable and bounded. Control characters are escaped by ``repr``."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} chars)"
+
+
+def bounded(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """A message (or any text built from inputs) cut to at most about ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} chars)"
+
+
+def quote_list(items: Iterable[object], limit: int = LIST_ITEMS) -> str:
+    """``'a', 'b', 'c'``, or the first ``limit`` items and how many more."""
+    items = list(items)
+    shown = ", ".join(quote(i) for i in items[:limit])
+    more = len(items) - limit
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+def printable_path(path: str) -> str:
+    """A file name as a text line shows it: a newline or other control character in the name
+    is escaped (``\\n``), so one finding stays one line; any other name is unchanged."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+
+
 class Finding:
     """One problem at one place. Immutable, ordered by (path, line, column, rule).
 
@@ -43,6 +84,9 @@ class Finding:
         object.__setattr__(self, "line", line)
         object.__setattr__(self, "column", column)
         object.__setattr__(self, "rule", rule)
+        # one input can be megabytes: every message is bounded, whoever built it
+        if len(message) > MESSAGE_CHARS:
+            message = bounded(message)
         object.__setattr__(self, "message", message)
         object.__setattr__(self, "severity", severity)
 

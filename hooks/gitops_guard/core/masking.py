@@ -38,8 +38,12 @@ if TYPE_CHECKING:
 _MASKED = re.compile(r"'[^'\s]{0,4}\.\.\.' \(\d+ chars\)")
 #: a token of a line: what the entropy plugins look at (split where a value ends)
 _TOKEN = re.compile(r"[^\s\"'`,;()\[\]{}<>|=:@]{16,}")
-#: a run worth asking detect-secrets about: long, and with a digit or both letter cases
-_WORTH = re.compile(r"[^\s\"'`]{8,}")
+#: a line worth asking detect-secrets about: a long run with letters and digits (what every
+#: provider token has), URL credentials, a private key; a clean line costs no import
+_WORTH = re.compile(
+    r"(?=[A-Za-z0-9+/_=.-]{16})(?=[A-Za-z+/_=.-]{0,15}[0-9])(?=[0-9+/_=.-]{0,15}[A-Za-z])"
+    r"|://[^\s@]*@|PRIVATE KEY"
+)
 _DIGEST = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 #: ``--token=x``, ``--db-password x``, ``GITHUB_TOKEN=x``: a name, then its value
 _NAMED = re.compile(r"(?<![\w.-])(--?)?([A-Za-z_][\w.-]{0,80})(?==| \S)")

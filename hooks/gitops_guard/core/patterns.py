@@ -23,6 +23,8 @@ once per start position and is linear in the text.
 
 from __future__ import annotations
 
+from gitops_guard.core.findings import quote
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -33,8 +35,6 @@ MAX_PATTERN_CHARS = 4_096
 MAX_PROGRAM_BYTES = 2 << 20
 #: patterns proven linear on a backtracking engine (see the module text)
 _PROVEN_LINEAR = frozenset({r"^v\d+\.\d+\.\d+$"})
-#: how much of a refused pattern a message quotes
-_QUOTED_CHARS = 60
 
 _cache: dict[tuple[str, bool], Pattern] = {}
 
@@ -59,14 +59,7 @@ class Pattern:
         return self._regex.fullmatch(text) is not None
 
     def __repr__(self) -> str:
-        return f"Pattern({quote(self.pattern)})"
-
-
-def quote(pattern: str) -> str:
-    """A pattern as a message shows it: repr, at most a bounded prefix, with its length."""
-    if len(pattern) <= _QUOTED_CHARS:
-        return repr(pattern)
-    return f"{pattern[:_QUOTED_CHARS]!r}... ({len(pattern):,} chars)"
+        return f"Pattern({quote(self.pattern, 60)})"
 
 
 def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Pattern:
@@ -79,8 +72,7 @@ def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Pattern:
         raise PatternError(f"a pattern must be a string, not {type(pattern).__name__}")
     if len(pattern) > MAX_PATTERN_CHARS:
         raise PatternError(
-            f"pattern {quote(pattern)} is longer than the {MAX_PATTERN_CHARS:,} characters "
-            "allowed"
+            f"pattern {quote(pattern)} is longer than the {MAX_PATTERN_CHARS:,} characters allowed"
         )
     if "\0" in pattern:
         raise PatternError(f"pattern {quote(pattern)} holds a NUL character")
@@ -130,7 +122,7 @@ def _explain(pattern: str, reason: str) -> str:
         hint = " (a repetition count is at most 1000)"
     elif "too large" in reason:
         hint = " (the compiled pattern would be too large)"
-    return f"pattern {quote(pattern)} is not supported: {reason}{hint}"
+    return f"pattern {quote(pattern)} is not a valid regular expression (RE2): {reason}{hint}"
 
 
 def _translate(pattern: str) -> str:

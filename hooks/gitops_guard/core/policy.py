@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from gitops_guard.core.findings import bounded, quote
 from gitops_guard.core.rules import RULES
 
 TYPE_CHECKING = False  # start-up time: typing and pathlib are imported only when needed
@@ -347,7 +348,9 @@ def _find(start: str | Path | None = None) -> str | None:
     folder = os.path.realpath(start or os.getcwd())
     while True:
         candidate = os.path.join(folder, POLICY_PATH)
-        if os.path.isfile(candidate):
+        # anything there is the policy: a folder or a dangling link (a submodule CI did not
+        # check out) is an error, not "no policy" (which would drop the allow-list)
+        if os.path.lexists(candidate):
             return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -371,17 +374,48 @@ def load_policy(path: str | Path | None = None) -> Policy:
         if path is None:
             return Policy(data=_copy(DEFAULTS))
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
+    raw = _read_policy(path)
     data = _off_is_false(_parse(path, raw))
     if not _cached_valid(raw):
         validate(data, path)
         _remember_valid(raw)
     _check_environment_names(data, path)
     return Policy(data=deep_merge(_copy(DEFAULTS), data), path=path)
+
+
+#: bytes; a policy file is a few kB (100,000 allowed registries are 2 MB): a bound, not a limit
+MAX_POLICY_BYTES = 16_000_000
+
+
+def _read_policy(path: str) -> bytes:
+    """The policy file's bytes; PolicyError (exit 2) for anything but a readable regular file:
+    a folder, a dangling symlink, a FIFO (which would block), an unreadable or huge file."""
+    import stat
+
+    shown = path
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        dangling = os.path.islink(path) and not os.path.exists(path)
+        why = "a symlink to a missing file" if dangling else exc.strerror
+        raise PolicyError(f"{shown}: cannot read policy file: {why}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise PolicyError(f"{shown}: cannot read policy file: it is a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise PolicyError(f"{shown}: cannot read policy file: not a regular file")
+    if info.st_size > MAX_POLICY_BYTES:
+        raise PolicyError(
+            f"{shown}: policy file of {info.st_size:,} bytes is over the "
+            f"{MAX_POLICY_BYTES:,} byte limit"
+        )
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError(f"{shown}: cannot read policy file: {exc.strerror}") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{shown}: policy file is over the {MAX_POLICY_BYTES:,} byte limit")
+    return raw
 
 
 def _check_environment_names(data: dict[str, Any], path: str) -> None:
@@ -400,9 +434,11 @@ def _check_environment_names(data: dict[str, Any], path: str) -> None:
     for env in overrides:
         if env in order or any(os.path.isdir(os.path.join(r, "clusters", env)) for r in roots):
             continue
+        shown = bounded(str(env), 100)
         raise PolicyError(
-            f"{path}: environments.{env}: no such environment (not in promotion.environments "
-            f"[{', '.join(order)}], and no clusters/{env}/ folder)"
+            f"{path}: environments.{shown}: no such environment (not in "
+            f"promotion.environments [{bounded(', '.join(order), 300)}], and no "
+            f"clusters/{shown}/ folder)"
         )
 
 
@@ -436,34 +472,47 @@ def validate(data: Any, where: str) -> None:
 
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(
-        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=_format_checker())
     with warnings.catch_warnings():  # re's FutureWarnings would print before the one line
         warnings.simplefilter("ignore")
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
         key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise PolicyError(f"{where}: invalid policy at '{key}': {_message(error)}")
+        raise PolicyError(f"{where}: invalid policy at '{bounded(key, 200)}': {_message(error)}")
 
 
 def _message(error: Any) -> str:
     """jsonschema's message, made specific where it would list every rule or say no more
     than "is not a 'regex'"."""
     if "propertyNames" in error.schema_path:
-        return f"unknown rule id {error.instance!r} (see the rule table, docs/rules.md)"
+        return f"unknown rule id {quote(error.instance)} (see the rule table, docs/rules.md)"
     if error.validator == "format" and error.validator_value == "regex":
-        import re
-        import warnings
+        from gitops_guard.core.patterns import check
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                re.compile(error.instance)
-        except re.error as exc:
-            return f"{error.instance!r} is not a valid regular expression: {exc}"
-    return str(error.message)
+        why = check(error.instance)
+        if why is not None:
+            return why
+    return bounded(str(error.message))
+
+
+def _format_checker() -> Any:
+    """jsonschema's format checker, with ``regex`` meaning what the hooks run: a pattern the
+    linear-time engine compiles (``core/patterns.py``), not Python's backtracking ``re``."""
+    import jsonschema
+
+    from gitops_guard.core.patterns import PatternError, compile_pattern
+
+    checker = jsonschema.FormatChecker()
+    checker.checkers = dict(jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers)
+
+    def is_regex(instance: object) -> bool:
+        if isinstance(instance, str):
+            compile_pattern(instance)
+        return True
+
+    checker.checks("regex", raises=PatternError)(is_regex)
+    return checker
 
 
 def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
@@ -481,7 +530,8 @@ def _cache_entry(raw: bytes) -> tuple[str, bytes] | None:
 
     # the sections, and the constants of schema() itself (the wrapper around them)
     wrapper = [c for c in schema.__code__.co_consts if isinstance(c, (str, int, tuple))]
-    fingerprint = repr((SCHEMA_ID, _SECTIONS, wrapper)).encode()
+    # the regex engine is part of what "valid" means (core/patterns.py: RE2)
+    fingerprint = repr((SCHEMA_ID, _SECTIONS, wrapper, "regex:re2")).encode()
     content = fingerprint + b"\0" + raw
     name = f"{zlib.crc32(content):08x}-{len(content)}"
     return os.path.join(folder, name), content

@@ -7,7 +7,7 @@ positions and rule metadata.
 from __future__ import annotations
 
 from gitops_guard import __version__
-from gitops_guard.core.findings import ERROR, WARNING, Finding
+from gitops_guard.core.findings import ERROR, WARNING, Finding, printable_path
 from gitops_guard.core.rules import RULES
 
 TYPE_CHECKING = False  # start-up time: typing and json are imported only when needed
@@ -27,7 +27,8 @@ def _text(findings: list[Finding], out: TextIO) -> None:
     for f in findings:
         suffix = "" if f.severity == ERROR else f" [{f.severity}]"
         message = " ".join(f.message.splitlines())  # one finding, one line
-        out.write(f"{f.path}:{f.line}:{f.column}: {f.rule} {message}{suffix}\n")
+        path = printable_path(f.path)  # a newline in a file name must not split the line
+        out.write(f"{path}:{f.line}:{f.column}: {f.rule} {message}{suffix}\n")
 
 
 def _json(findings: list[Finding], out: TextIO) -> None:

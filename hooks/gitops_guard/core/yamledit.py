@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_guard.core.findings import quote
+
 STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -232,14 +234,16 @@ def delete_entry(text: str, mapping: Any, key_node: Any, value_node: Any) -> Edi
     if text[line_start : key_node.start_mark.index].strip():
         line = key_node.start_mark.line + 1
         raise EditError(
-            f"line {line}: {key_node.value!r} shares its line with other YAML; not removed"
+            f"line {line}: {quote(key_node.value)} shares its line with other YAML; not removed"
         )
     _, value_end = scalar_span(text, value_node)
     line_end = _line_end(text, value_end)
     rest = text[value_end:line_end].strip()
     if rest and not rest.startswith("#"):
         line = key_node.start_mark.line + 1
-        raise EditError(f"line {line}: {key_node.value!r} is followed by more YAML; not removed")
+        raise EditError(
+            f"line {line}: {quote(key_node.value)} is followed by more YAML; not removed"
+        )
     if line_end >= len(text):  # last line without a break: take the break before it instead
         cut = line_start - 1
         if cut > 0 and text[cut - 1] == "\r":

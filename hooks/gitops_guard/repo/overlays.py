@@ -27,7 +27,7 @@ from gitops_guard.core.documents import (
     is_yaml_name,
     repository_root_of,
 )
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.findings import Finding, quote
 
 #: the fields of each kind of slot, in the order they are written
 FIELDS = {
@@ -333,7 +333,9 @@ def environment_pair(policy: Any, source: str | None, target: str | None) -> tup
     source, target = neighbours(policy, source, target)
     for env in (source, target):
         if not env_folder(root, env).is_dir():
-            raise LayoutError(f"environment {env!r} has no folder clusters/{env}/ under {root}")
+            raise LayoutError(
+                f"environment {quote(env)} has no folder clusters/{env}/ under {root}"
+            )
     return root, source, target
 
 
@@ -343,7 +345,7 @@ def neighbours(policy: Any, source: str | None, target: str | None) -> tuple[str
     for env in (source, target):
         if env is not None and env not in order:
             raise LayoutError(
-                f"unknown environment {env!r} (promotion.environments: {', '.join(order)})"
+                f"unknown environment {quote(env)} (promotion.environments: {', '.join(order)})"
             )
     if source is None and target is None:
         if len(order) < 2:
@@ -352,13 +354,13 @@ def neighbours(policy: Any, source: str | None, target: str | None) -> tuple[str
     if source is None:
         index = order.index(target)  # type: ignore[arg-type]
         if index == 0:
-            raise LayoutError(f"{target!r} is the first environment; give --from")
+            raise LayoutError(f"{quote(target)} is the first environment; give --from")
         return order[index - 1], target  # type: ignore[return-value]
     if target is None:
         index = order.index(source)
         if index == len(order) - 1:
-            raise LayoutError(f"{source!r} is the last environment; give --to")
+            raise LayoutError(f"{quote(source)} is the last environment; give --to")
         return source, order[index + 1]
     if source == target:
-        raise LayoutError(f"--from and --to are both {source!r}")
+        raise LayoutError(f"--from and --to are both {quote(source)}")
     return source, target

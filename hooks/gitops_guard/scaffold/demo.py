@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from gitops_guard.core.documents import YAML_SUFFIXES
 from gitops_guard.core.errors import UsageError
+from gitops_guard.core.findings import quote
 
 APP = "demo-app"
 SLUG = "demo-gitops"
@@ -57,7 +58,7 @@ class Plant(NamedTuple):
 def _replace(old: str, new: str) -> Callable[[str | None], str]:
     def change(text: str | None) -> str:
         if text is None or old not in text:
-            raise UsageError(f"the sample repository changed: {old!r} not found to plant")
+            raise UsageError(f"the sample repository changed: {quote(old)} not found to plant")
         return text.replace(old, new, 1)
 
     return change

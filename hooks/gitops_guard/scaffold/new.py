@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.core.errors import UsageError
+from gitops_guard.core.findings import quote
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template"
 SCHEMA_FILE = Path("policies") / "gitops-guard.schema.json"
@@ -60,7 +61,7 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise UsageError(f"--set {pair!r}: expected KEY=VALUE")
+            raise UsageError(f"--set {quote(pair)}: expected KEY=VALUE")
         if key not in known or key.startswith("__") or key == "_copy_without_render":
             names = ", ".join(k for k in known if not k.startswith("__") and "copy" not in k)
             raise UsageError(f"--set {key}: not a template variable (variables: {names})")
@@ -197,7 +198,9 @@ def run(args: argparse.Namespace) -> int:
         target = Path(args.dir).resolve()
         output_dir = target.parent
         if extra.setdefault("repo_slug", target.name) != target.name:
-            raise UsageError(f"DIR {args.dir!r} and --set repo_slug={extra['repo_slug']} differ")
+            raise UsageError(
+                f"DIR {quote(args.dir)} and --set repo_slug={extra['repo_slug']} differ"
+            )
         if target.exists():
             if not target.is_dir() or any(target.iterdir()):
                 raise UsageError(f"{args.dir}: exists and is not an empty folder")

@@ -26,13 +26,15 @@ from gitops_guard.core.documents import (
     pod_specs,
 )
 from gitops_guard.core.documents import containers as _containers
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.errors import UsageError
+from gitops_guard.core.findings import Finding, bounded, quote
 
 TYPE_CHECKING = False  # start-up time: typing is not imported at run time
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
+    from gitops_guard.core.patterns import Pattern
     from gitops_guard.core.policy import Policy
 
 
@@ -433,13 +435,15 @@ def _template_images(source: SourceFile) -> Iterator[ImageSite]:
             yield ImageSite(match.group("ref"), (number, column), "image in a chart template")
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """The policy's tag pattern; Python's FutureWarnings (``[[:alpha:]]``) stay off stderr."""
-    import warnings
+def _compile(pattern: str) -> Pattern:
+    """The policy's tag pattern, on the linear-time engine (``core/patterns.py``): a pattern
+    that engine cannot run is a policy error (exit 2), found before any file is checked."""
+    from gitops_guard.core.patterns import PatternError, compile_pattern
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return re.compile(pattern)
+    try:
+        return compile_pattern(pattern)
+    except PatternError as exc:
+        raise UsageError(f"policy: images.tag_pattern: {exc}") from None
 
 
 def check(source: SourceFile, policy: Policy) -> list[Finding]:
@@ -471,7 +475,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
             add(
                 site.pos,
                 "image/unresolvable",
-                f"image {site.text!r} is templated; its value cannot be checked",
+                f"image {quote(site.text)} is templated; its value cannot be checked",
                 site,
             )
             continue
@@ -482,7 +486,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
             add(
                 part_pos or site.pos,
                 "image/invalid-reference",
-                f"invalid image reference {_short(site.text)!r}: {exc}",
+                f"invalid image reference {quote(_short(site.text))}: {exc}",
                 site,
             )
             continue
@@ -490,17 +494,17 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
             add(
                 site.name_pos,
                 "image/registry-not-allowed",
-                f"registry {ref.domain!r} of {ref.repository!r} is not allowed "
-                f"(allowed: {', '.join(allowed)})",
+                f"registry {quote(ref.domain)} of {quote(ref.repository)} is not allowed "
+                f"(allowed: {bounded(', '.join(allowed), 300)})",
                 site,
             )
         if site.tag_known:
-            expected = f" matching {pattern_text}" if pattern_text else ""
+            expected = f" matching {bounded(pattern_text, 200)}" if pattern_text else ""
             if ref.tag is None and ref.digest is None:
                 add(
                     site.pos,
                     "image/tag-missing",
-                    f"image {ref.repository!r} has no tag, so it means 'latest'; "
+                    f"image {quote(ref.repository)} has no tag, so it means 'latest'; "
                     f"pin a tag{expected}",
                     site,
                 )
@@ -520,7 +524,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 add(
                     site.tag_pos,
                     "image/tag-latest",
-                    f"image {ref.repository!r} uses tag {ref.tag!r}, which floats; "
+                    f"image {quote(ref.repository)} uses tag {quote(ref.tag)}, which floats; "
                     f"pin a tag{expected}",
                     site,
                 )
@@ -528,7 +532,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 add(
                     site.tag_pos,
                     "image/tag-not-allowed",
-                    f'tag "{ref.tag}" does not match {pattern_text}',
+                    f'tag "{ref.tag}" does not match {bounded(pattern_text, 200)}',
                     site,
                 )
             if require_digest and ref.digest is None:
@@ -536,7 +540,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 add(
                     site.digest_pos or site.tag_pos,
                     "image/digest-required",
-                    f"image {ref.repository!r} must be pinned by @sha256: digest{where}",
+                    f"image {quote(ref.repository)} must be pinned by @sha256: digest{where}",
                     site,
                 )
     return findings

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from gitops_guard.core.findings import quote
+
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = {"index.docker.io", "registry-1.docker.io", "docker.io"}
 
@@ -131,7 +133,7 @@ def parse(text: str) -> Reference:
             if len(tag) > 128:
                 raise ReferenceError(f"tag is {len(tag)} characters; the limit is 128", "tag")
             raise ReferenceError(
-                f"invalid tag {tag!r}: tags are [A-Za-z0-9_.-], not starting with '.' or '-'",
+                f"invalid tag {quote(tag)}: tags are [A-Za-z0-9_.-], not starting with '.' or '-'",
                 "tag",
             )
     if not remainder:
@@ -142,8 +144,8 @@ def parse(text: str) -> Reference:
     for component in path.split("/"):
         if not _PATH_COMPONENT.match(component):
             if component.lower() != component and _PATH_COMPONENT.match(component.lower()):
-                raise ReferenceError(f"repository name must be lowercase: {path!r}")
-            raise ReferenceError(f"invalid repository path component {component!r}")
+                raise ReferenceError(f"repository name must be lowercase: {quote(path)}")
+            raise ReferenceError(f"invalid repository path component {quote(component)}")
     return Reference(domain=domain, path=path, tag=tag, digest=digest, explicit_domain=explicit)
 
 
@@ -152,7 +154,7 @@ def split_domain(name: str) -> tuple[str, str, bool]:
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost" or first.lower() != first):
         if not _DOMAIN.match(first):
-            raise ReferenceError(f"invalid registry host {first!r}")
+            raise ReferenceError(f"invalid registry host {quote(first)}")
         domain = DOCKER_HUB if first in _HUB_ALIASES else first
         path = rest
         if domain == DOCKER_HUB and "/" not in path:
@@ -173,7 +175,7 @@ def check_digest(digest: str) -> None:
     algorithm, sep, hex_part = digest.partition(":")
     if not sep or not _ALGORITHM.match(algorithm):
         raise ReferenceError(
-            f"invalid digest {mask_digest(digest)!r}: expected algorithm:hex", "digest"
+            f"invalid digest {quote(mask_digest(digest))}: expected algorithm:hex", "digest"
         )
     wanted = DIGEST_LENGTHS.get(algorithm)
     if wanted is None:

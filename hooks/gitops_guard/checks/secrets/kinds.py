@@ -36,6 +36,7 @@ from gitops_guard.core.documents import (
     Seq,
     load_text,
 )
+from gitops_guard.core.findings import quote
 
 
 class KindRules:
@@ -93,7 +94,7 @@ class KindRules:
         self.add(
             self._pos(min(e[3] for e in entries)),  # the first value written
             "secret/k8s-secret-plaintext",
-            f"Secret {name!r} keeps {len(entries)} plaintext value(s) in Git "
+            f"Secret {quote(name)} keeps {len(entries)} plaintext value(s) in Git "
             f"(keys: {keys}){found}; {advice}",
             secrets,
             KEYWORD_TYPE,
@@ -225,7 +226,7 @@ class KindRules:
                     self.add(
                         self._pos(literals.at(i)),
                         "secret/kustomize-secret-literal",
-                        f"secretGenerator {name!r} literal {key.strip()} is plaintext "
+                        f"secretGenerator {quote(name)} literal {key.strip()} is plaintext "
                         f"{mask(value)}; use an encrypted source (SOPS, SealedSecret)",
                         (value, literal),
                         KEYWORD_TYPE,
@@ -236,7 +237,7 @@ class KindRules:
                         self.add(
                             self._pos(literals.at(i)),
                             "secret/literal-credential",
-                            f"configMapGenerator {name!r} literal {key.strip()}: literal "
+                            f"configMapGenerator {quote(name)} literal {key.strip()}: literal "
                             f"{kind} {mask(value)}; a ConfigMap is not the place for it",
                             (value, literal),
                             KEYWORD_TYPE,
@@ -269,7 +270,7 @@ class KindRules:
             self.add(
                 self._pos(pos),
                 "secret/kustomize-secret-literal",
-                f"secretGenerator {name!r} reads {what} {rel}; commit it encrypted "
+                f"secretGenerator {quote(name)} reads {what} {rel}; commit it encrypted "
                 "(SOPS) or generate it outside Git",
                 tuple(values),
                 KEYWORD_TYPE,

@@ -9,7 +9,7 @@ is caught here, per object, at the line of the value.
 from __future__ import annotations
 
 from gitops_guard.core.documents import Document, Map, Seq
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.findings import Finding, quote
 from gitops_guard.repo.argo import (
     APPLICATION_OPTIONS,
     DELETE_POLICIES,
@@ -77,7 +77,7 @@ def string_values(mapping: Map, what: str, path: str) -> Iterator[Finding]:
             line,
             col,
             "sync/annotation-not-string",
-            f"{what} {key!r} {reason}; Kubernetes only accepts string values ({fix})",
+            f"{what} {quote(key)} {reason}; Kubernetes only accepts string values ({fix})",
         )
 
 
@@ -109,7 +109,7 @@ def argo_values(annotations: Map, path: str, where: str = "") -> Iterator[Findin
                     line,
                     col,
                     "sync/hook-delete-policy-unknown",
-                    f"hook-delete-policy {item!r} is not one of {', '.join(DELETE_POLICIES)}"
+                    f"hook-delete-policy {quote(item)} is not one of {', '.join(DELETE_POLICIES)}"
                     f"{_suggest(item, DELETE_POLICIES)}; Argo CD ignores it",
                 )
     options = annotations.get(SYNC_OPTIONS)
@@ -128,7 +128,7 @@ def _hook(value: str, pos: tuple[int, int], path: str) -> Iterator[Finding]:
                 line,
                 col,
                 "sync/hook-unknown",
-                f"hook {shown!r} is not one of {', '.join(HOOKS)}{_suggest(item, HOOKS)}; "
+                f"hook {quote(shown)} is not one of {', '.join(HOOKS)}{_suggest(item, HOOKS)}; "
                 "Argo CD ignores it",
             )
     if "Skip" in items and len(items) > 1:
@@ -137,7 +137,7 @@ def _hook(value: str, pos: tuple[int, int], path: str) -> Iterator[Finding]:
             line,
             col,
             "sync/hook-unknown",
-            f"hook {value!r} combines Skip with other phases; Skip must stand alone",
+            f"hook {quote(value)} combines Skip with other phases; Skip must stand alone",
         )
 
 
@@ -154,7 +154,7 @@ def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Ite
                 line,
                 col,
                 "sync/sync-option-unknown",
-                f"sync option {token or '(empty)'!r} is not a known Argo CD option"
+                f"sync option {quote(token or '(empty)')} is not a known Argo CD option"
                 f"{_suggest(key, names)}; Argo CD ignores it",
             )
             continue
@@ -164,7 +164,7 @@ def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Ite
                 line,
                 col,
                 "sync/sync-option-unknown",
-                f"sync option {token!r}: {key} takes {'|'.join(known[key])}",
+                f"sync option {quote(token)}: {key} takes {'|'.join(known[key])}",
             )
             continue
         if resource and key in APPLICATION_OPTIONS:

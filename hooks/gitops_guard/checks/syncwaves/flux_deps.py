@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from gitops_guard.core.documents import Document, Map, Seq, SourceFile, environment_of
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.findings import Finding, quote
 from gitops_guard.repo.repository import Repository
 
 TYPE_CHECKING = False
@@ -193,11 +193,11 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
                     line,
                     col,
                     "sync/depends-on-missing",
-                    f"{node.label()} depends on {kind} {name!r} in namespace {ns}, which is "
+                    f"{node.label()} depends on {kind} {quote(name)} in namespace {ns}, which is "
                     f"not in the repository; Flux waits for it forever (looked in {where}: "
                     f"{looked}; each {kind} is keyed by the namespace it is applied with)"
                     if ns
-                    else f"{node.label()} depends on {kind} {name!r}, which is not in the "
+                    else f"{node.label()} depends on {kind} {quote(name)}, which is not in the "
                     "repository; Flux waits for it forever",
                 )
             )

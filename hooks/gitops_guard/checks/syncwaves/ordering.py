@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from gitops_guard.core.documents import Map, Pos
+from gitops_guard.core.findings import quote
 from gitops_guard.repo.applications import Application
 from gitops_guard.repo.argo import (
     HELM_WEIGHT,
@@ -280,7 +281,7 @@ def generate_name_clashes(app: Application, display: Any) -> Iterator[Violation]
                 "sync/hook-generate-name-clash",
                 obj,
                 first,
-                f"{obj.kind} hook with generateName {meta['generateName']!r} runs in {phase} "
+                f"{obj.kind} hook with generateName {quote(meta['generateName'])} runs in {phase} "
                 f"like the one at {display(first.key)}:{first.pos[0]}; Argo CD keys hook "
                 "results by kind, namespace and name, so the two get mixed up (give each "
                 f"its own generateName); in {app.description}",
