@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from gitops_guard.core.masking import MaskingStream, mask_line, mask_text
@@ -66,3 +67,156 @@ def test_stream_masks_lines_split_over_writes():
 
 def test_mask_text_keeps_line_ends():
     assert mask_text("a\r\nb\n\nc") == "a\r\nb\n\nc"
+
+
+# -- every command's output, with secrets planted where each command quotes input ---------
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    argocd.argoproj.io/sync-wave: "{wave}"
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: web
+          resources:
+            requests:
+              cpu: 100m
+"""
+PRODUCTION = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: web
+resources:
+  - ../../../apps/web
+images:
+  - name: web
+    newName: registry.example.com/web
+    newTag: {tag}
+secretGenerator:
+  - name: web-env
+    literals: ["DATABASE_URL=postgres://app:{db}@db.example.com/app", "GITHUB_TOKEN={github}"]
+patches:
+  - target: {{kind: Deployment, name: web}}
+    patch: |
+      - op: add
+        path: /spec/template/spec/containers/0/args
+        value: ["--token={opaque}", "--key-id={aws}"]
+"""
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  {aws}: duplicate
+  {aws}: duplicate
+spec:
+  containers:
+    - name: c
+      image: registry.example.com/app:{aws}
+"""
+
+
+def _planted(root: Path) -> dict[str, str]:
+    secrets = {
+        "github": GITHUB,
+        "aws": AWS,
+        "db": DB_PASSWORD,
+        "opaque": OPAQUE,
+        "wave": "ghp_" + "Z9y8X7w6V5u4T3s2R1q0" + "P9o8N7m6L5k4J3i2",
+    }
+    (root / "apps" / "web").mkdir(parents=True)
+    (root / "apps" / "web" / "deployment.yaml").write_text(DEPLOYMENT.format(**secrets))
+    (root / "apps" / "web" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - deployment.yaml\n"
+    )
+    for env, tag in (("staging", "v1.3.0"), ("production", "v1.2.0")):
+        folder = root / "clusters" / env / "web"
+        folder.mkdir(parents=True)
+        text = PRODUCTION.format(tag=tag, **secrets)
+        if env == "staging":  # staging holds none of the planted values
+            text = text.split("secretGenerator:")[0]
+        (folder / "kustomization.yaml").write_text(text)
+    (root / "pod.yaml").write_text(POD.format(**secrets))
+    return secrets
+
+
+def _argv(command: str, files: list[str], scratch: Path, secrets: dict[str, str]) -> list[str]:
+    table = {
+        "promote": ["promote", "web", "--from", "staging", "--to", "production"],
+        "drift": ["drift", "--from", "staging", "--to", "production"],
+        "new": [
+            "new",
+            str(scratch / "made"),
+            "--no-input",
+            "--set",
+            f"project_name={secrets['github']}",
+        ],
+        "demo": ["demo", "--dir", str(scratch / "demo")],
+        "policy-schema": ["policy-schema"],
+    }
+    if command in table:
+        return table[command]
+    from gitops_guard.cli import COMMANDS
+
+    assert COMMANDS[command].mode == "files" or command == "check-secrets", (
+        f"{command}: add how to run it with the planted secrets to _argv"
+    )
+    return [command, *files]
+
+
+@pytest.mark.e2e
+def test_no_command_prints_a_planted_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import subprocess
+    import sys
+
+    from conftest import init_repo
+    from gitops_guard.cli import COMMANDS
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    secrets = _planted(repo)
+    init_repo(repo)
+    files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yaml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    shown: dict[str, str] = {}
+    for command in COMMANDS:
+        for fmt in [None] if not COMMANDS[command].formats else COMMANDS[command].formats:
+            argv = _argv(command, files, tmp_path / f"{command}-{fmt}", secrets)
+            if fmt is not None:
+                argv = [*argv, "--format", fmt]
+            done = subprocess.run(
+                [sys.executable, "-m", "gitops_guard", *argv],
+                cwd=repo,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert "Traceback" not in done.stderr, (argv, done.stderr)
+            output = done.stdout + done.stderr
+            shown[f"{command} {fmt}"] = output
+            for name, value in secrets.items():
+                assert value not in output, f"{' '.join(argv[:1])} --format {fmt} printed {name}"
+    # the planted values were quoted (masked) where each command reads them: the test
+    # would pass trivially if a command never reached them
+    assert (
+        "image/" in shown["check-images text"]
+        and "yaml/duplicate-key" in shown["check-images text"]
+    )
+    assert "sync/wave-not-integer" in shown["check-sync-waves text"]
+    assert "chars)" in shown["promote None"] and "newTag" in shown["promote None"]
+    if "renderer" not in shown["drift text"]:
+        assert "chars)" in shown["drift text"]
