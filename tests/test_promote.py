@@ -460,3 +460,72 @@ def test_policy_severity_and_suppressions_are_respected(chdir, cli):
         )
     )
     assert cli("promote", "web")[0] == 0
+
+
+# -- never lose or corrupt a byte (issue 16) ----------------------------------------------
+
+
+def _two_apps(root: Path) -> list[Path]:
+    """Apps api and web, each a step behind in production; the production files."""
+    targets = []
+    for app in ("api", "web"):
+        for env, tag in (("staging", "v1.0.1"), ("production", "v1.0.0")):
+            folder = root / "clusters" / env / app
+            folder.mkdir(parents=True)
+            (folder / "values.yaml").write_text(
+                f"image:\n  repository: r.example.com/{app}\n  tag: {tag}\n"
+            )
+        targets.append(root / "clusters" / "production" / app / "values.yaml")
+    return targets
+
+
+def test_write_goes_through_a_symlink(chdir, cli):
+    _two_apps(chdir)
+    shared = chdir / "shared" / "web-values.yaml"
+    shared.parent.mkdir()
+    link = chdir / "clusters" / "production" / "web" / "values.yaml"
+    shared.write_bytes(link.read_bytes())
+    link.unlink()
+    link.symlink_to(os.path.relpath(shared, link.parent))
+    code, _, err = cli("promote", "web", "--write")
+    assert code == 0, err
+    assert link.is_symlink() and "tag: v1.0.1" in shared.read_text()
+
+
+def test_all_write_is_all_or_nothing_with_an_exact_account(chdir, cli, monkeypatch):
+    api, web = _two_apps(chdir)
+    before = {p: p.read_bytes() for p in (api, web)}
+    real_replace = os.replace
+
+    def full_disk(src, dst):  # the second rename fails, as on a full or read-only disk
+        if str(dst) == str(web) and str(src).endswith(".tmp"):
+            raise OSError(28, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    code, _, err = cli("promote", "--all", "--write")
+    assert code == 1
+    assert {p: p.read_bytes() for p in (api, web)} == before
+    assert "No space left on device" in err and "nothing was changed" in err
+    assert "restored: clusters/production/api/values.yaml" in err
+    assert not [p for p in chdir.rglob(".*") if p.suffix in (".tmp", ".bak")]
+
+
+def test_a_file_changed_by_another_program_after_it_was_read_is_not_overwritten(
+    chdir, cli, monkeypatch
+):
+    from gitops_guard.core import atomic
+
+    api, web = _two_apps(chdir)
+    real_read = atomic.read
+
+    def another_program_writes_first(path, **kwargs):
+        if str(path) == str(web):
+            web.write_text(web.read_text() + "# edited meanwhile\n")
+        return real_read(path, **kwargs)
+
+    monkeypatch.setattr(atomic, "read", another_program_writes_first)
+    code, _, err = cli("promote", "--all", "--write")
+    assert code == 1 and "changed after it was read" in err
+    assert web.read_text().endswith("# edited meanwhile\n") and "v1.0.0" in web.read_text()
+    assert "tag: v1.0.0" in api.read_text()  # all or nothing: api untouched too

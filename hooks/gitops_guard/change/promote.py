@@ -10,13 +10,10 @@ environment's image policy, and written atomically. Dry run by default (a unifie
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,9 +101,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.branch:
         return _branch(root, changed, source, target, args.push)
-    for plan in changed:
-        for path, (_shown, _old, new) in plan.files.items():
-            atomic_write(path, new.encode("utf-8"))
+    try:
+        write_plans(changed)
+    except OSError as exc:  # core/atomic.py's account: what was and was not written
+        print(f"gitops-guard promote: {exc}", file=sys.stderr)
+        return 1
     _summary(changed, "written")
     return 0
 
@@ -348,22 +347,26 @@ def _summary(plans: list[Plan], state: str) -> None:
     print(f"gitops-guard promote: {state}", file=sys.stderr)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: never a half-written file;
-    the file's permissions are kept."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def write_plans(plans: list[Plan]) -> list[str]:
+    """Write every file of every plan, all or nothing (``core/atomic.py``): through a
+    symlink to the file it points at, with the file's permissions, and never over a file that
+    changed since the plan read it (another program's edit would be lost). Raises
+    ``atomic.WriteError`` (an OSError) with an exact account of what was and was not written.
+    """
+    from gitops_guard.core import atomic
+
+    changes = []
+    for plan in plans:
+        for path, (shown, old, new) in plan.files.items():
+            snap = atomic.read(path)
+            snap.path = shown
+            if snap.data != old.encode("utf-8"):
+                raise atomic.ChangedError(
+                    f"{shown} changed after it was read (another program wrote it): nothing "
+                    "was changed; run promote again"
+                )
+            changes.append((snap, new))
+    return atomic.write_all(changes)
 
 
 # -- --branch: a commit a pull request can be opened from ------------------------------------
@@ -420,9 +423,15 @@ def _branch(root: Path, plans: list[Plan], source: str, target: str, push: bool)
             file=sys.stderr,
         )
         return 1
-    for plan in plans:
-        for path, (_shown, _old, new) in plan.files.items():
-            atomic_write(path, new.encode("utf-8"))
+    try:
+        write_plans(plans)
+    except OSError as exc:
+        print(
+            f"gitops-guard promote: {exc} (the working copy is on the new branch {name}; "
+            "nothing was committed)",
+            file=sys.stderr,
+        )
+        return 1
     _git(root, "add", "--", *paths)
     committed = _git(
         root, "commit", "-q", "-m", commit_message(plans, source, target), "--", *paths
