@@ -11,10 +11,10 @@ resolved graph while, in addition, no file was added, removed or renamed (``list
 
 from __future__ import annotations
 
-import marshal
 import os
 import time
 
+from gitops_guard.core import cache
 from gitops_guard.core.cache import repository_cache_file
 from gitops_guard.core.documents import KUSTOMIZATION_FILES
 
@@ -154,14 +154,9 @@ class Graph:
     def _build(self, files: list[str]) -> None:
         cache_path = repository_cache_file("kustomizations", str(self.repo.root))
         cached: dict = {}
-        if cache_path is not None:
-            try:
-                with open(cache_path, "rb") as handle:
-                    loaded = marshal.loads(handle.read())
-                if isinstance(loaded, dict) and loaded.get("version") == _VERSION:
-                    cached = loaded.get("files") or {}
-            except (OSError, EOFError, ValueError, TypeError):
-                cached = {}
+        loaded = cache.load(cache_path)  # None unless its checksum proves it intact
+        if isinstance(loaded, dict) and loaded.get("version") == _VERSION:
+            cached = loaded.get("files") or {}
         changed = self.repo.tree_changed or len(cached) != len(self.kustomizations)
         stamps: dict[str, tuple[int, int]] = {}
         for key in self.kustomizations:
@@ -213,11 +208,4 @@ class Graph:
 
 
 def _save(path: str, files: dict) -> None:
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as handle:
-            marshal.dump({"version": _VERSION, "files": files}, handle)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs the next run the parsing
+    cache.save(path, {"version": _VERSION, "files": files})

@@ -11,10 +11,10 @@ vendored ones are skipped. ``GITOPS_GUARD_NO_CACHE=1`` walks the tree every time
 
 from __future__ import annotations
 
-import marshal
 import os
 import time
 
+from gitops_guard.core import cache
 from gitops_guard.core.cache import repository_cache_file
 from gitops_guard.core.documents import is_yaml_name as wanted
 
@@ -24,13 +24,7 @@ _RACY_NS = 2_000_000_000
 
 
 def _load(path: str | None) -> dict:
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as handle:
-            loaded = marshal.loads(handle.read())  # one read: marshal.load(file) reads piecemeal
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+    loaded = cache.load(path)
     if isinstance(loaded, dict) and loaded.get("version") == _VERSION:
         return loaded
     return {}
@@ -110,11 +104,4 @@ def _unchanged(mtimes: dict[str, int]) -> bool:
 
 
 def _save(path: str, data: dict) -> None:
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as handle:
-            marshal.dump({"version": _VERSION, **data}, handle)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs the next run a walk
+    cache.save(path, {"version": _VERSION, **data})
