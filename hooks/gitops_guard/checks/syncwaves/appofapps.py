@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gitops_guard.core.documents import Map, SourceFile
-from gitops_guard.core.findings import Finding, quote
+from gitops_guard.core.findings import Finding
 from gitops_guard.repo.argo import WAVE
 from gitops_guard.repo.repository import Repository
 
