@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from gitops_guard.core.documents import load_file, load_text
 from gitops_guard.repo import relevance
@@ -95,10 +97,46 @@ def test_an_unrelated_large_sibling_is_not_parsed(tmp_path, cli, chdir, kustomiz
     (app,) = Builder(repo).applications(all_files=False)
     assert repo.key(str(root / "app/huge.yaml")) in app.files
     assert repo.parsed(repo.key(str(root / "app/huge.yaml"))) is None
-    assert cli("check-sync-waves", "--root", str(root), str(root / "app/small.yaml"))[:2] == (
-        0,
-        "",
-    )
+    code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "app/small.yaml"))
+    # over the cap it is not even searched (issue 16: the cap bounds the search too): a note
+    assert code == 0 and out.count("\n") == 1 and "sync/context-not-read" in out
+
+
+def test_a_sibling_over_the_cap_is_read_no_further_than_the_cap(tmp_path, monkeypatch):
+    """A 1 GB sibling cost 1 GB of memory: a file over the cap is stat'ed, never read."""
+    root = tmp_path / "repo"
+    _write(root, {"app/huge.yaml": _padding(relevance.SIZE_CAP + 10)})
+    key = str(root / "app/huge.yaml")
+    opened: list[str] = []
+    real_open = open
+
+    def spy(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", spy)
+    context = relevance.Context({"anything"})
+    assert context.wanted(key) is False
+    assert key not in opened and context.not_read == {key: os.path.getsize(key)}
+
+
+def test_each_sibling_is_tokenised_once_not_searched_once_per_word():
+    """25,000 words against a sibling: one pass over its bytes (it was words x bytes)."""
+    words = {f"cm-{i:05d}" for i in range(25_000)}
+    context = relevance.Context(words)
+    data = b"  name: other-thing\n" * 40_000 + b"  name: cm-12345\n"
+    calls = []
+    real_find = bytes.find
+
+    class Counting(bytes):
+        def find(self, *args):
+            calls.append(args)
+            return real_find(self, *args)
+
+    assert context.names_a_word(Counting(data)) is True
+    assert context.names_a_word(Counting(data.replace(b"cm-12345", b"cm-x"))) is False
+    assert len(calls) <= 2 * 8  # no find per word
+    assert relevance.tokens(b"a: web-1, b: {x.y}") == {b"a", b"web-1", b"b", b"x.y"}
 
 
 def test_a_sibling_naming_a_given_object_is_parsed_and_checked(tmp_path, cli, chdir):

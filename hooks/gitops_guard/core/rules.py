@@ -345,7 +345,7 @@ _RULES = [
         INFO,
         "A file next to a changed one was too large to read for ordering in a one-file run.",
         "A one-file run parses only the files of the application that name something the "
-        "changed files name, and none over 1 MB; a full run reads every file.",
+        "changed files name, and reads none over 1 MB; a full run reads every file.",
     ),
     # -- control/: the controllers keep the cluster on Git and say when they cannot ----------
     Rule(

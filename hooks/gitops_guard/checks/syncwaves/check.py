@@ -187,9 +187,9 @@ def _not_read(builder: Any, app: Any, repo: Repository, noted: set[str]) -> list
                     1,
                     1,
                     "sync/context-not-read",
-                    f"{repo.display(key)} ({size:.1f} MB, {app.description}) names something "
-                    "this file's objects name, but is too large to parse for a one-file run, "
-                    "so ordering against it was not checked; a full run (pre-commit run "
+                    f"{repo.display(key)} ({size:.1f} MB, {app.description}) is over the "
+                    "1 MB a one-file run reads of a file next to the changed ones, so "
+                    "ordering against it was not checked; a full run (pre-commit run "
                     "--all-files) checks it",
                 )
             )
