@@ -255,3 +255,63 @@ def test_a_component_without_api_version_is_checked_as_a_kustomization():
     text = "kind: Component\ncommonAnnotations:\n  argocd.argoproj.io/sync-wave: soon\n"
     found = check_annotations(load_text("db/kustomization.yaml", text))
     assert [(f.line, f.rule) for f in found] == [(3, "sync/wave-not-integer")]
+
+
+# -- an Application path that leaves the repository (issue 16) -----------------------------
+
+OUTSIDE_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: escape
+spec:
+  source:
+    repoURL: https://example.com/gitops.git
+    path: {path}
+    directory:
+      recurse: true
+"""
+BAD_WAVE_CM = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n"
+    "    argocd.argoproj.io/sync-wave: one\n"
+)
+
+
+@pytest.mark.parametrize("path", ["../outside", "/", "apps/../../outside", "link-out"])
+def test_an_application_path_outside_the_repository_is_a_finding_and_never_walked(
+    path, tmp_path, cli, monkeypatch
+):
+    """argo-cd util/app/path/path.go (Path) refuses an absolute path and one outside the
+    root; with ``/`` and recurse the hook walked and parsed the whole filesystem."""
+    from gitops_guard.repo import repository
+
+    root = tmp_path / "repo"
+    (root / "argocd").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "cm.yaml").write_text(BAD_WAVE_CM)
+    (root / "link-out").symlink_to(tmp_path / "outside")
+    (root / "argocd" / "app.yaml").write_text(OUTSIDE_APP.format(path=path))
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def spy(top, *args, **kwargs):
+        walked.append(str(top))
+        return real_walk(top, *args, **kwargs)
+
+    monkeypatch.setattr(repository.os, "walk", spy)
+    code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "argocd/app.yaml"))
+    assert code == 1
+    (line,) = out.splitlines()
+    assert line.startswith(f"{root / 'argocd/app.yaml'}:8:11: sync/app-path-outside-repository ")
+    assert ("is absolute" if path == "/" else "leaves the repository") in line
+    assert walked == [] and "cm.yaml" not in out
+
+
+def test_an_application_path_inside_the_repository_is_read(tmp_path, cli):
+    root = tmp_path / "repo"
+    (root / "argocd").mkdir(parents=True)
+    (root / "apps" / "x").mkdir(parents=True)
+    (root / "apps" / "x" / "cm.yaml").write_text(BAD_WAVE_CM.replace("one", '"1"'))
+    (root / "argocd" / "app.yaml").write_text(OUTSIDE_APP.format(path="apps/x"))
+    code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "argocd/app.yaml"))
+    assert "app-path-outside-repository" not in out and code == 0, out

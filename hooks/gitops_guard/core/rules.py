@@ -329,6 +329,13 @@ _RULES = [
     ),
     Rule("sync/depends-on-cycle", ERROR, "Flux `dependsOn` entries form a cycle.", ""),
     Rule(
+        "sync/app-path-outside-repository",
+        ERROR,
+        "An Argo CD Application's `spec.source.path` is absolute or leaves the repository.",
+        "Argo CD refuses such a path (util/app/path/path.go: 'app path is absolute', 'app path "
+        "outside root'), so the Application never syncs; the hook never reads that folder.",
+    ),
+    Rule(
         "sync/wave-required",
         ERROR,
         "An object of a kind in `sync_waves.require_wave` has no explicit sync-wave.",

@@ -61,6 +61,9 @@ class Builder:
         self.order_rules = list(order_rules)
         #: set in a one-file run: which files that were not given need parsing
         self.context: Context | None = None
+        #: (file, position, Application name, path) of every Application path that is
+        #: absolute or leaves the repository: a finding, and never read
+        self.outside: list[tuple[str, tuple[int, int], str, str]] = []
 
     @property
     def graph(self) -> Graph:
@@ -191,6 +194,9 @@ class Builder:
                 for src in _app_sources(spec):
                     path = src.get("path")
                     if not isinstance(path, str) or "{{" in path:
+                        continue
+                    if not self.repo.app_path_inside(path):  # never walked: it may be "/"
+                        self.outside.append((key, src.at("path"), doc.name or "?", path))
                         continue
                     folder = os.path.normpath(os.path.join(str(self.repo.root), path))
                     if folder in seen or not os.path.isdir(folder):

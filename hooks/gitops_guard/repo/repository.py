@@ -124,6 +124,21 @@ class Repository:
                     result.append(source)
         return result
 
+    def inside(self, path: str) -> bool:
+        """Whether ``path`` (symlinks resolved) is the root or below it."""
+        real = os.path.realpath(path)
+        top = os.path.realpath(self.root)
+        return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+    def app_path_inside(self, path: str) -> bool:
+        """Whether an Argo CD Application's ``spec.source.path`` stays in the repository, as
+        Argo CD requires (argo-cd ``util/app/path/path.go``, ``Path``: an absolute path is
+        refused, and so is one that resolves outside the root; symlinks are resolved here
+        too, so a link out of the repository is outside)."""
+        if os.path.isabs(path) or path.startswith(("\\", "/")) or ":" in path[:2]:
+            return False
+        return self.inside(os.path.join(self.root, path))
+
     def kustomization_in(self, folder: str) -> str | None:
         """The kustomization file of a folder (key), if it has one."""
         for name in KUSTOMIZATION_FILES:
@@ -133,7 +148,10 @@ class Repository:
         return None
 
     def yaml_in(self, folder: str, recurse: bool = False) -> list[str]:
-        """YAML files of a folder (an Argo CD directory application), as keys."""
+        """YAML files of a folder (an Argo CD directory application), as keys; none of a
+        folder outside the repository (it is never walked)."""
+        if not self.inside(folder):
+            return []
         found: list[str] = []
         if recurse:
             for sub, dirs, names in os.walk(folder):

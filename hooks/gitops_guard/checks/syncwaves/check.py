@@ -19,7 +19,7 @@ import os
 
 from gitops_guard.checks.syncwaves import annotations as ann
 from gitops_guard.core.documents import Map, SourceFile, is_kustomization
-from gitops_guard.core.findings import Finding
+from gitops_guard.core.findings import Finding, quote
 from gitops_guard.core.policy import Policy
 from gitops_guard.repo import argo
 from gitops_guard.repo.repository import Repository, find_root
@@ -144,6 +144,19 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
                             f"{obj.kind}",
                         )
                     )
+    for key, (line, col), name, path in builder.outside:
+        findings.append(
+            Finding(
+                repo.display(key),
+                line,
+                col,
+                "sync/app-path-outside-repository",
+                f"Argo CD Application {quote(name)} has spec.source.path {quote(path)}, which "
+                + ("is absolute" if os.path.isabs(path) else "leaves the repository")
+                + "; Argo CD refuses it (the Application never syncs), and the hook does not "
+                "read that folder",
+            )
+        )
     for first, more in seen.values():
         if more:
             index = findings.index(first)
