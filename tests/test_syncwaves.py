@@ -315,3 +315,65 @@ def test_an_application_path_inside_the_repository_is_read(tmp_path, cli):
     (root / "argocd" / "app.yaml").write_text(OUTSIDE_APP.format(path="apps/x"))
     code, out, _ = cli("check-sync-waves", "--root", str(root), str(root / "argocd/app.yaml"))
     assert "app-path-outside-repository" not in out and code == 0, out
+
+
+# -- outside a git work tree: the root holds what the kustomizations list (issue 16) ------
+
+SA_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    argocd.argoproj.io/sync-wave: "-1"
+spec:
+  template:
+    spec:
+      serviceAccountName: web
+      containers:
+        - name: web
+          image: registry.example.com/web:v1.0.0
+"""
+SA = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n"
+
+
+def _overlay_tree(top: Path, base_entry: str = "../../../apps/x") -> Path:
+    (top / "apps" / "x").mkdir(parents=True)
+    (top / "apps" / "x" / "deployment.yaml").write_text(SA_DEPLOYMENT)
+    (top / "apps" / "x" / "account.yaml").write_text(SA)
+    (top / "apps" / "x" / "kustomization.yaml").write_text(
+        "resources:\n  - deployment.yaml\n  - account.yaml\n"
+    )
+    overlay = top / "clusters" / "prod" / "x" / "kustomization.yaml"
+    overlay.parent.mkdir(parents=True)
+    overlay.write_text(f"resources:\n  - {base_entry}\n")
+    return overlay
+
+
+def test_outside_git_a_one_overlay_run_reads_the_base_it_lists(tmp_path, cli, monkeypatch):
+    """No git work tree: the root was the overlay's folder, its base outside, the error missed."""
+    overlay = _overlay_tree(tmp_path / "gitops")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("check-sync-waves", str(overlay.relative_to(tmp_path)))
+    assert code == 1 and "sync/reference-order" in out, out
+
+
+def test_what_a_kustomization_lists_outside_the_root_is_said_to_be_unread(
+    tmp_path, cli, monkeypatch
+):
+    overlay = _overlay_tree(tmp_path / "gitops", "../" * 25 + "elsewhere/x")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("check-sync-waves", str(overlay.relative_to(tmp_path)))
+    assert code == 0
+    (line,) = out.splitlines()
+    assert "sync/context-not-read" in line and "not checked" in line
+    assert "elsewhere/x" in line
+
+
+def test_in_a_git_work_tree_a_base_outside_it_is_said_to_be_unread(make_repo, cli, monkeypatch):
+    repo = make_repo(
+        {"clusters/prod/x/kustomization.yaml": "resources:\n  - ../../../../shared/x\n"}
+    )
+    monkeypatch.chdir(repo)
+    code, out, _ = cli("check-sync-waves", "clusters/prod/x/kustomization.yaml")
+    assert code == 0 and "sync/context-not-read" in out and "../../../../shared/x" in out

@@ -112,6 +112,8 @@ class Graph:
         files = repo.files()
         self.kustomizations = [k for k in files if k.endswith(_ENDINGS)]
         self.edges: dict[str, tuple[Edge, ...]] = {}
+        #: what each kustomization lists, as written
+        self.entries: dict[str, list[str]] = {}
         self.parents: dict[str, list[str]] = {}
         self._build(files)
         for kfile, edges in self.edges.items():
@@ -151,6 +153,20 @@ class Graph:
                         stack.append(target)
         return result
 
+    def outside(self, kfile: str) -> list[str]:
+        """The local entries of a kustomization that resolve outside the repository root:
+        what a run rooted there cannot read (said aloud, never dropped in silence)."""
+        root = self.repo.root.rstrip(os.sep)
+        folder = os.path.dirname(kfile)
+        found = []
+        for entry in self.entries.get(kfile, ()):
+            if is_remote(entry):
+                continue
+            target = os.path.normpath(os.path.join(folder, entry))
+            if target != root and not target.startswith(root + os.sep):
+                found.append(entry)
+        return found
+
     def _build(self, files: list[str]) -> None:
         cache_path = repository_cache_file("kustomizations", str(self.repo.root))
         cached: dict = {}
@@ -172,6 +188,7 @@ class Graph:
                 changed = True
         if not changed:
             self.edges = {key: cached[key][3] for key in self.kustomizations}
+            self.entries = {key: cached[key][2] for key in self.kustomizations}
             return
         known = set(files)
         now = time.time_ns()
@@ -184,6 +201,7 @@ class Graph:
                 entries = _parse(key)
             edges = self._resolve(key, entries, known)
             self.edges[key] = edges
+            self.entries[key] = entries
             mtime, size = stamps[key]
             fresh[key] = (mtime if now - mtime > _RACY_NS else -1, size, entries, edges)
         if changed and cache_path is not None:
@@ -209,3 +227,56 @@ class Graph:
 
 def _save(path: str, files: dict) -> None:
     cache.save(path, {"version": _VERSION, "files": files})
+
+
+def reach(kustomizations: list[str], limit: int = 2_000) -> list[str]:
+    """Every local path the given kustomizations list, and what the kustomizations they list
+    in turn list (at most ``limit`` kustomizations read): where a run outside a git work tree
+    must look to see every file the given ones build on."""
+    found: list[str] = []
+    seen: set[str] = set()
+    stack = [os.path.abspath(k) for k in kustomizations]
+    while stack and len(seen) < limit:
+        kfile = stack.pop()
+        if kfile in seen:
+            continue
+        seen.add(kfile)
+        folder = os.path.dirname(kfile)
+        for entry in _parse(kfile):
+            if is_remote(entry):
+                continue
+            target = os.path.normpath(os.path.join(folder, entry))
+            found.append(target)
+            if os.path.isdir(target):
+                sub = next(
+                    (os.path.join(target, n) for n in KUSTOMIZATION_FILES
+                     if os.path.isfile(os.path.join(target, n))),
+                    None,
+                )  # fmt: skip
+                if sub is not None:
+                    stack.append(sub)
+    return found
+
+
+def widen_root(root: str, paths: list[str]) -> str:
+    """Outside a git work tree the root is the folder holding the given files; widened here
+    to hold what their kustomizations build on (``../../../apps/x``), so a one-overlay run
+    reads its bases. Never to the filesystem's root: what stays outside is noted instead
+    (``Graph.outside``)."""
+    kfiles: dict[str, None] = {}
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if absolute.endswith(_ENDINGS):
+            kfiles[absolute] = None
+        folder = os.path.dirname(absolute)
+        for name in KUSTOMIZATION_FILES:  # the kustomization that lists a given file
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                kfiles[candidate] = None
+    targets = reach(list(kfiles)) if kfiles else []
+    if not targets:
+        return root
+    wide = os.path.commonpath([root, *targets])
+    if os.path.dirname(wide) == wide:  # "/": not a repository
+        return root
+    return wide

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from gitops_guard.checks.syncwaves import annotations as ann
-from gitops_guard.core.documents import Map, SourceFile, is_kustomization
+from gitops_guard.core.documents import Map, SourceFile, git_root_of, is_kustomization
 from gitops_guard.core.findings import Finding, quote
 from gitops_guard.core.policy import Policy
 from gitops_guard.repo import argo
@@ -45,7 +45,14 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
         from gitops_guard.core.errors import UsageError
 
         raise UsageError(f"--root {root_arg}: not a folder")
-    root = os.path.abspath(root_arg) if root_arg else find_root(s.path for s in sources)
+    if root_arg:
+        root = os.path.abspath(root_arg)
+    else:
+        root = find_root(s.path for s in sources)
+        if git_root_of(root) is None:  # no git work tree: hold what the kustomizations list
+            from gitops_guard.repo.kgraph import widen_root
+
+            root = widen_root(root, [s.path for s in sources])
     repo = Repository(root, sources)
     findings: list[Finding] = []
     for source in sources:
@@ -88,6 +95,7 @@ def check_applications(repo: Repository, policy: Policy) -> list[Finding]:
     reported: set[tuple[str, int, int, str, str]] = set()
     for app in builder.applications(all_files=False):
         findings.extend(_not_read(builder, app, repo, noted))
+        findings.extend(_outside(builder, app, repo, noted))
         for cross in ordering.cross_app_findings(app, across, repo.display):
             mark = (cross.key, *cross.pos, cross.rule, cross.message)
             if cross.files & repo.given and mark not in reported:
@@ -204,6 +212,34 @@ def _not_read(builder: Any, app: Any, repo: Repository, noted: set[str]) -> list
                     "1 MB a one-file run reads of a file next to the changed ones, so "
                     "ordering against it was not checked; a full run (pre-commit run "
                     "--all-files) checks it",
+                )
+            )
+    return findings
+
+
+def _outside(builder: Any, app: Any, repo: Repository, noted: set[str]) -> list[Finding]:
+    """``sync/context-not-read``: what the application's kustomizations list outside the
+    folder this run reads as the repository (said aloud, never dropped in silence)."""
+    given = sorted(repo.display(k) for k in app.files & repo.given)
+    if not given:
+        return []
+    graph = builder.graph
+    findings = []
+    for kfile in sorted(k for k in app.files if k in graph.edges):
+        for entry in graph.outside(kfile):
+            marker = f"{kfile}\0{entry}"
+            if marker in noted:
+                continue
+            noted.add(marker)
+            findings.append(
+                Finding(
+                    given[0],
+                    1,
+                    1,
+                    "sync/context-not-read",
+                    f"{repo.display(kfile)} lists {quote(entry)}, outside {repo.root} (the "
+                    "folder this run reads as the repository), so ordering against it was "
+                    "not checked; run inside the repository's git work tree or give --root",
                 )
             )
     return findings
