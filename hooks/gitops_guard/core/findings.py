@@ -213,6 +213,28 @@ def filter_suppressed(findings: Iterable[Finding], lines: list[str]) -> list[Fin
     return [f for f in findings if not is_suppressed(f, lines, table)]
 
 
+def suppressing_comment(
+    finding: Finding, lines: list[str], table: dict[int, set[str]]
+) -> tuple[int, str] | None:
+    """The comment that silences a finding, as (line, rule id or "" for a bare ignore)."""
+    for number in (finding.line, finding.line - 1):
+        rules = table.get(number)
+        if rules is None:
+            continue
+        if number != finding.line and not lines[number - 1].lstrip().startswith("#"):
+            continue
+        if not rules:
+            return number, ""
+        if finding.rule in rules:
+            return number, finding.rule
+    return None
+
+
+def comment_column(lines: list[str], number: int) -> int:
+    match = SUPPRESS.search(lines[number - 1]) if 0 < number <= len(lines) else None
+    return match.start() + 1 if match else 1
+
+
 def exit_code(findings: Iterable[Finding]) -> int:
     """0 when nothing is at error severity, 1 otherwise (2 is for usage errors, in the CLI)."""
     return 1 if any(f.severity == ERROR for f in findings) else 0

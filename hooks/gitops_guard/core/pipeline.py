@@ -40,7 +40,7 @@ def expand_paths(paths: Iterable[str], wanted: Callable[[str], bool] | None = No
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 result.extend(os.path.join(folder, f) for f in sorted(files) if wanted(f))
-        elif not os.path.exists(path):
+        elif not os.path.lexists(path):  # a dangling symlink is there: load_file says what
             raise UsageError(f"{path}: no such file or folder")
         else:
             result.append(path)
@@ -51,8 +51,13 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
     from gitops_guard.core.documents import is_yaml_name, load_file
 
     policy = load_policy_or_fail(args)
+    # the files a check reads: YAML, or what its module says (check-images and
+    # check-sync-waves read .json manifests too: Argo CD's directory source deploys them)
+    wanted: Callable[[str], bool] = getattr(module, "reads", None) or is_yaml_name
+    given = list(args.files or [])
     # `$(git ls-files)` names READMEs too: the YAML checks read YAML files only
-    paths = [p for p in expand_paths(args.files or []) if is_yaml_name(os.path.basename(p))]
+    paths = [p for p in expand_paths(given, wanted) if wanted(os.path.basename(p))]
+    paths = _unique_paths(paths + policy_changed_files(given, policy, wanted))
     findings: list[Any] = []
     check_files: Callable[..., Any] | None = getattr(module, "check_files", None)
     if check_files is not None:
@@ -72,6 +77,68 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
     return finish(findings, sources, policy, args)
 
 
+def _unique_paths(paths: list[str]) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for path in paths:
+        key = os.path.normpath(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            result.append(path)
+    return result
+
+
+def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], bool]) -> list[str]:
+    """Every file of the repository when the policy file itself is among the given ones.
+
+    pre-commit passes only the changed files, so a commit that tightens
+    ``policies/gitops-guard.yaml`` (a registry dropped, a tag pattern narrowed) would be
+    checked against nothing but the policy; the whole repository is checked instead, under
+    the new policy: the files git tracks (``git ls-files``), else every file below the root.
+    """
+    path = getattr(policy, "_path", None)
+    root = getattr(policy, "root_dir", None)
+    if not path or not root or not given:
+        return []
+    try:
+        policy_stat = os.stat(path)
+    except OSError:
+        return []
+    for item in given:
+        try:
+            if os.path.samestat(os.stat(item), policy_stat):
+                break
+        except OSError:
+            continue
+    else:
+        return []
+    files = _tracked(root)
+    if files is None:
+        return expand_paths([root], wanted)
+    here = os.getcwd()
+    found = []
+    for name in files:
+        full = os.path.join(root, name)
+        if wanted(os.path.basename(name)) and os.path.lexists(full):
+            rel = os.path.relpath(full, here)
+            found.append(full if rel.startswith("..") else rel)
+    return found
+
+
+def _tracked(root: str) -> list[str] | None:
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z"], capture_output=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return [n for n in done.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+
+
 def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) -> int:
     """Suppressions, severities, report, exit code: the same for every checking command."""
     from gitops_guard.core.documents import environment_of
@@ -79,16 +146,28 @@ def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) 
     from gitops_guard.core.report import write
     from gitops_guard.core.rules import RULES
 
+    sources = list(sources)
+    command = getattr(args, "command", None) or ""
     by_path: dict[str, list[Any]] = {}
-    for finding in findings:
-        by_path.setdefault(finding.path, []).append(finding)
+    unique: set[tuple[str, int, int, str, str]] = set()
+    for finding in findings:  # one place reached twice (an alias, two overlays): once
+        mark = (finding.path, finding.line, finding.column, finding.rule, finding.message)
+        if mark not in unique:
+            unique.add(mark)
+            by_path.setdefault(finding.path, []).append(finding)
+    # files that carry an ignore comment: it is judged even when they have no finding
+    commented = {s.path: s for s in sources if _mentions_us(s)}
+    for path in commented:
+        by_path.setdefault(path, [])
     # lines only of the files with findings (splitting 5,000 clean files costs time)
     source_by_path = {s.path: s for s in sources} if by_path else {}
     kept = []
     for path, items in by_path.items():
         source = source_by_path.get(path)
-        lines = source.lines if source is not None else _read_lines(path)
+        lines = _lines_of(source) if source is not None else _read_lines(path)
         env = environment_of(path)  # environments.<env>.rules override the top level
+        if path in commented or any("gitops-guard" in line.lower() for line in lines):
+            items = items + _judge_suppressions(items, lines, path, command, path in commented)
         for finding in filter_suppressed(items, lines):
             rule = RULES.get(finding.rule)
             default = finding.severity or (rule.severity if rule else "error")
@@ -97,6 +176,80 @@ def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) 
                 kept.append(finding.with_severity(severity))
     write(kept, getattr(args, "format", "text"), sys.stdout)
     return exit_code(kept)
+
+
+def _mentions_us(source: Any) -> bool:
+    text = getattr(source, "text", None)
+    if isinstance(text, str):
+        return "gitops-guard" in text.lower()
+    lines = getattr(source, "lines", None)
+    return isinstance(lines, list) and any("gitops-guard" in line.lower() for line in lines)
+
+
+def _lines_of(source: Any) -> list[str]:
+    lines = source.lines
+    return lines if isinstance(lines, list) else list(lines)
+
+
+def _judge_suppressions(
+    items: list[Any], lines: list[str], path: str, command: str, given: bool
+) -> list[Any]:
+    """The ignore comments of one file, judged: ``policy/unknown-rule`` for an id no rule
+    has (a typo suppresses nothing, silently), ``policy/unused-ignore`` for an id of this
+    command's rules that silenced nothing on this run (a stale comment, kept byte for byte
+    by ``promote``, would hide the next violation on its line).
+
+    Each command judges the ids of its own area only (``rules.COMMAND_AREAS``): a comment
+    for check-secrets is not stale to check-images. An id of no known area is judged by
+    the commands that read every file (check-images, check-secrets). A bare
+    ``# gitops-guard: ignore`` belongs to no command and is never called stale.
+    """
+    from gitops_guard.core.findings import (
+        Finding,
+        comment_column,
+        suppressing_comment,
+        suppressions,
+    )
+    from gitops_guard.core.rules import COMMAND_AREAS, RULES
+
+    table = suppressions(lines, path)
+    if not table:
+        return []
+    areas = COMMAND_AREAS.get(command, ())
+    known_areas = {a for owned in COMMAND_AREAS.values() for a in owned}
+    used = {suppressing_comment(f, lines, table) for f in items}
+    extra = []
+    for number, ids in sorted(table.items()):
+        column = comment_column(lines, number)
+        for rule_id in sorted(ids):
+            area = rule_id.split("/", 1)[0] + "/"
+            if rule_id not in RULES:
+                mine = area in areas or (
+                    area not in known_areas and command in ("check-images", "check-secrets")
+                )
+                if mine:
+                    extra.append(
+                        Finding(
+                            path,
+                            number,
+                            column,
+                            "policy/unknown-rule",
+                            f"ignore comment names {rule_id[:80]!r}, which is no rule id "
+                            "(see docs/rules.md); it suppresses nothing",
+                        )
+                    )
+            elif given and area in areas and (number, rule_id) not in used:
+                extra.append(
+                    Finding(
+                        path,
+                        number,
+                        column,
+                        "policy/unused-ignore",
+                        f"ignore comment for {rule_id} suppresses nothing here on this run; "
+                        "remove it, or it will hide the next such finding on this line",
+                    )
+                )
+    return extra
 
 
 def _read_lines(path: str) -> list[str]:

@@ -98,6 +98,21 @@ _RULES = [
     ),
     # -- policy/: the policy file -----------------------------------------------------------
     Rule(
+        "policy/unknown-rule",
+        WARNING,
+        "An ignore comment names a rule id that does not exist.",
+        "A typo (`image/tag-lates`) would otherwise suppress nothing, silently. Reported by "
+        "the hook whose area the id names (an unknown area: check-images, check-secrets).",
+    ),
+    Rule(
+        "policy/unused-ignore",
+        WARNING,
+        "An ignore comment suppresses nothing on this run.",
+        "A stale comment (the violation was fixed, or `promote` kept the line byte for byte) "
+        "would hide the next violation on its line. Judged by the hook that owns the rule's "
+        "area; a bare `# gitops-guard: ignore` is never judged.",
+    ),
+    Rule(
         "policy/invalid",
         ERROR,
         "The policy file does not match its schema.",
@@ -489,3 +504,14 @@ _RULES = [
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
+
+#: the rule areas each checking command owns: an ignore comment for a rule of an area is
+#: judged (stale or not) by the command that owns it, and by no other
+COMMAND_AREAS: dict[str, tuple[str, ...]] = {
+    "check-images": ("image/", "yaml/"),
+    "check-secrets": ("secret/",),
+    "check-sync-waves": ("sync/",),
+    "check-promotion": ("promotion/",),
+    "check-manifests": ("render/",),
+    "check-controls": ("control/",),
+}

@@ -13,7 +13,7 @@ import os
 
 from gitops_guard.core.documents import (
     KUSTOMIZATION_FILES,
-    YAML_SUFFIXES,
+    MANIFEST_SUFFIXES,
     SourceFile,
     git_root_of,
     load_file,
@@ -157,13 +157,15 @@ class Repository:
             for sub, dirs, names in os.walk(folder):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(
-                    os.path.join(sub, n) for n in sorted(names) if n.endswith(YAML_SUFFIXES)
+                    os.path.join(sub, n) for n in sorted(names) if n.endswith(MANIFEST_SUFFIXES)
                 )
         else:  # one folder per application of a full run: the entry types, no stat per file
             try:
                 with os.scandir(folder) as entries:
                     files = sorted(
-                        e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and e.is_file()
+                        e.name
+                        for e in entries
+                        if e.name.endswith(MANIFEST_SUFFIXES) and e.is_file()
                     )
             except OSError:
                 return []

@@ -21,6 +21,7 @@ from gitops_guard.core.documents import (
     SourceFile,
     environment_of,
     is_kustomization,
+    is_manifest_name,
     is_values_file,
     load_text,
     pod_specs,
@@ -28,6 +29,9 @@ from gitops_guard.core.documents import (
 from gitops_guard.core.documents import containers as _containers
 from gitops_guard.core.errors import UsageError
 from gitops_guard.core.findings import Finding, bounded, quote
+
+#: the files this check reads (core/pipeline.py): YAML, and JSON manifests
+reads = is_manifest_name
 
 TYPE_CHECKING = False  # start-up time: typing is not imported at run time
 if TYPE_CHECKING:

@@ -18,11 +18,21 @@ from __future__ import annotations
 import os
 
 from gitops_guard.checks.syncwaves import annotations as ann
-from gitops_guard.core.documents import Map, SourceFile, git_root_of, is_kustomization
+from gitops_guard.core.documents import (
+    Map,
+    SourceFile,
+    git_root_of,
+    is_kustomization,
+    is_manifest_name,
+)
 from gitops_guard.core.findings import Finding, quote
 from gitops_guard.core.policy import Policy
 from gitops_guard.repo import argo
 from gitops_guard.repo.repository import Repository, find_root
+
+#: the files this check reads (core/pipeline.py): YAML, and JSON manifests (Argo CD's
+#: directory source deploys *.json)
+reads = is_manifest_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,0 +1,157 @@
+"""The shared path of the checking commands (core/pipeline.py): what reaches a check and what
+reaches the user. Issue 11: .json manifests, files that are not regular, a policy change that
+re-checks the repository, ignore comments that name no rule or silence nothing, warnings
+under pre-commit.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import hooks_config
+
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+    "    - name: c\n      image: {image}\n"
+)
+POLICY = "version: 1\nimages:\n  allowed_registries: [{registry}]\n"
+
+
+def _pod(image: str) -> str:
+    return POD.format(image=image)
+
+
+def test_json_manifests_are_checked_by_check_images_and_check_sync_waves(cli, chdir):
+    (chdir / "pod.json").write_text(
+        '{\n\t"apiVersion": "v1",\n\t"kind": "Pod",\n\t"metadata": {"name": "p",\n'
+        '\t\t"annotations": {"argocd.argoproj.io/sync-wave": "soon"}},\n'
+        '\t"spec": {"containers": [{"name": "c", "image": "nginx:latest"}]}\n}\n'
+    )
+    (chdir / "package.json").write_text('{\n\t"name": "site",\n\t"private": true\n}\n')
+    code, out, _ = cli("check-images", "pod.json", "package.json")
+    assert (code, out.split(": ")[0]) == (1, "pod.json:6:49")
+    assert "image/tag-latest" in out and "package.json" not in out
+    code, out, _ = cli("check-sync-waves", "pod.json", "package.json")
+    assert code == 1 and out.startswith("pod.json:5:51: sync/wave-not-integer")
+    # check-promotion reads YAML only: a .json file given to it is not its business
+    assert cli("check-images", "package.json")[:2] == (0, "")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_dangling_symlink_or_fifo_among_the_files_is_an_info_note_not_a_stop(cli, chdir):
+    """Today one dangling link in $(git ls-files) made the whole run exit 2 with no findings."""
+    (chdir / "bad.yaml").write_text(_pod("nginx:latest"))
+    (chdir / "gone.yaml").symlink_to(chdir / "removed.yaml")
+    os.mkfifo(chdir / "pipe.yaml")
+    for command in ("check-images", "check-sync-waves"):
+        code, out, err = cli(command, "gone.yaml", "pipe.yaml", "bad.yaml", ".")
+        assert err == ""
+        assert "gone.yaml:1:1: yaml/not-regular-file a dangling symlink" in out
+        assert "pipe.yaml:1:1: yaml/not-regular-file a FIFO" in out
+        if command == "check-images":
+            assert code == 1 and "bad.yaml:8:14: image/tag-latest" in out
+        else:
+            assert code == 0
+    assert cli("check-images", "missing.yaml")[0] == 2  # a name that is not there at all
+
+
+def test_a_changed_policy_file_rechecks_the_whole_repository(cli, chdir, make_repo):
+    repo = make_repo(
+        {
+            "policies/gitops-guard.yaml": POLICY.format(registry="registry.example.com"),
+            "apps/a/pod.yaml": _pod("registry.example.com/a:v1.0.0"),
+            "apps/b/pod.yaml": _pod("registry.example.com/b:v1.0.0"),
+            "docs/notes.md": "image: nginx:latest\n",
+        }
+    )
+    os.chdir(repo)
+    policy = repo / "policies" / "gitops-guard.yaml"
+    policy.write_text(POLICY.format(registry="mirror.example.com"))
+    # pre-commit passes only the changed file: the policy itself
+    code, out, _ = cli("check-images", "policies/gitops-guard.yaml")
+    assert code == 1
+    assert sorted(line.split(":")[0] for line in out.splitlines()) == [
+        os.path.join("apps", "a", "pod.yaml"),
+        os.path.join("apps", "b", "pod.yaml"),
+    ]
+    assert "image/registry-not-allowed" in out
+    # another changed file alone: only that file
+    code, out, _ = cli("check-images", "apps/a/pod.yaml")
+    assert code == 1 and "apps/b" not in out
+
+
+def test_an_ignore_comment_naming_no_rule_is_a_finding(cli, chdir):
+    (chdir / "pod.yaml").write_text(
+        _pod("nginx:latest # gitops-guard: ignore[image/tag-lates]")
+        + "---\n# gitops-guard: ignore[imgae/tag-latest]\napiVersion: v1\nkind: ConfigMap\n"
+        "metadata:\n  name: c\n"
+    )
+    code, out, _ = cli("check-images", "pod.yaml")
+    assert code == 1  # the typo silenced nothing: the real finding stands
+    lines = out.splitlines()
+    assert "pod.yaml:8:14: image/tag-latest" in lines[0]
+    assert lines[1].startswith("pod.yaml:8:27: policy/unknown-rule ignore comment names ")
+    assert "'image/tag-lates'" in lines[1] and lines[1].endswith("[warning]")
+    assert lines[2].startswith("pod.yaml:10:1: policy/unknown-rule")  # an unknown area too
+    # a real id silences it, and is then used
+    (chdir / "pod.yaml").write_text(_pod("nginx:latest # gitops-guard: ignore[image/tag-latest]"))
+    assert cli("check-images", "pod.yaml")[:2] == (0, "")
+
+
+def test_an_ignore_comment_that_silences_nothing_is_a_stale_warning(cli, chdir):
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        "    - name: c\n      # gitops-guard: ignore[image/tag-latest, secret/literal-credential]\n"
+        "      image: registry.example.com/app:v1.2.3\n"
+    )
+    (chdir / "pod.yaml").write_text(text)
+    code, out, _ = cli("check-images", "pod.yaml")
+    assert code == 0  # a warning
+    assert out == (
+        "pod.yaml:8:7: policy/unused-ignore ignore comment for image/tag-latest suppresses "
+        "nothing here on this run; remove it, or it will hide the next such finding on this "
+        "line [warning]\n"
+    )
+    # the secret/ id is check-secrets' to judge, and check-sync-waves judges neither
+    assert cli("check-sync-waves", "pod.yaml")[:2] == (0, "")
+    # a bare ignore belongs to no one hook: never called stale
+    bare = text.replace("ignore[image/tag-latest, secret/literal-credential]", "ignore")
+    (chdir / "pod.yaml").write_text(bare)
+    assert cli("check-images", "pod.yaml")[:2] == (0, "")
+
+
+def test_the_hooks_read_json_and_show_warnings_on_a_passing_run():
+    import yaml
+    from conftest import ROOT
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    for hook in ("check-image-tags", "check-sync-waves"):
+        assert hooks[hook]["types_or"] == ["yaml", "json"] and "types" not in hooks[hook]
+    assert all(h.get("verbose") is True for h in hooks.values())
+
+
+@pytest.mark.e2e
+def test_under_pre_commit_a_warning_shows_and_a_policy_commit_checks_every_file(
+    hooks_repo, run_pre_commit, make_repo
+):
+    repo = make_repo(
+        {
+            ".pre-commit-config.yaml": hooks_config(hooks_repo, "check-image-tags"),
+            "policies/gitops-guard.yaml": POLICY.format(registry="registry.example.com"),
+            "apps/a/pod.yaml": _pod(
+                "registry.example.com/a:latest@sha256:" + "0123456789abcdef" * 4
+            ),
+            "apps/b/pod.json": '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b"},'
+            ' "spec": {"containers": [{"name": "c", "image": "registry.example.com/b:v1.0.0"}]}}\n',
+        }
+    )
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "apps/a/pod.yaml:8:14: image/tag-latest" in result.stdout  # the warning is shown
+    assert "pinned by its digest" in result.stdout
+    (repo / "policies" / "gitops-guard.yaml").write_text(POLICY.format(registry="mirror.io"))
+    result = run_pre_commit(repo, "run", "--files", "policies/gitops-guard.yaml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "apps/a/pod.yaml:8:14: image/registry-not-allowed" in result.stdout
+    assert "apps/b/pod.json:1:" in result.stdout and "registry-not-allowed" in result.stdout
