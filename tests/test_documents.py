@@ -493,3 +493,51 @@ def test_pod_specs_containers_walk_get_path_to_plain():
 def test_walk_visits_shared_objects_once():
     data = load_text("a.yaml", "a: &x {k: [1]}\nb: *x\nc: *x\n").documents[0].data
     assert len(list(walk(data))) == 3  # the top mapping, {k: [1]}, [1]
+
+
+# -- compact positions (issue 16: at most 150 MB at 15,000 files) -------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n  c: [x, 2]\n",
+        "k:\n\n\n  v\n",  # the value lines below its key
+        "x: " + "y" * 20_000 + "\nz: " + "w" * 20_000 + "\n",  # columns past the packed range
+        "\n" * 1_100_000 + "deep: 1\n",  # lines past it
+    ],
+)
+def test_packed_positions_are_the_positions(text: str):
+    import yaml
+    from gitops_guard.core.documents import Map, load_text
+
+    (doc,) = load_text("a.yaml", text).documents
+    events = {}
+    loader = yaml.SafeLoader(text)
+    node = loader.get_single_node()
+    for key_node, value_node in node.value:
+        events[key_node.value] = (
+            (key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+            (value_node.start_mark.line + 1, value_node.start_mark.column + 1),
+        )
+    assert isinstance(doc.data, Map)
+    for key, (kpos, vpos) in events.items():
+        assert doc.data.key_at(key) == doc.data.key_pos[key] == kpos
+        assert doc.data.at(key) == doc.data.value_pos.get(key) == vpos
+
+
+def test_position_views_write_through_and_sequences_take_tuples():
+    from gitops_guard.core.documents import Map, Seq
+
+    m = Map()
+    m["a"] = 1
+    m.value_pos["a"] = (3, 7)
+    assert m.key_pos["a"] == (3, 7) and m.at("a") == (3, 7)
+    m.key_pos["a"] = (2, 1)
+    assert m.key_at("a") == (2, 1) and m.at("a") == (3, 7)
+    assert "a" in m.key_pos and m.value_pos.get("b", "none") == "none"
+    assert m.raw == {} and m.text("a") is None
+    s = Seq()
+    s.append("x")
+    s.item_pos.append((4, 2))
+    assert s.at(0) == (4, 2) and s.at(5) == s.pos

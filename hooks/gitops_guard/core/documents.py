@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from gitops_guard.core.findings import Finding, quote
 
@@ -43,53 +44,168 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 KUSTOMIZE_KINDS = ("Kustomization", "Component")
 
 
-class Map(dict):
-    """A mapping that remembers the position of itself, its keys and its values."""
+_intern = sys.intern
 
-    __slots__ = ("key_pos", "pos", "raw", "value_pos")
+
+def _short(value: str) -> str:
+    """A short scalar, shared by every document that holds it (``v1``, ``ConfigMap``)."""
+    return sys.intern(value) if len(value) <= 40 else value
+
+
+def _pack(kl: int, kc: int, vl: int, vc: int) -> Any:
+    """A key's and its value's positions in one small int (one object, not two tuples: a
+    15,000-file repository holds about 400,000 of them); a tuple when out of range."""
+    dl = vl - kl
+    if kl < 1 << 20 and kc < 1 << 14 and 0 <= dl < 1 << 12 and vc < 1 << 14:
+        return ((kl << 14 | kc) << 12 | dl) << 14 | vc
+    return (kl, kc, vl, vc)
+
+
+def _unpack(packed: Any) -> tuple[int, int, int, int]:
+    if isinstance(packed, tuple):
+        return packed
+    vc = packed & 0x3FFF
+    packed >>= 14
+    dl = packed & 0xFFF
+    packed >>= 12
+    kc = packed & 0x3FFF
+    kl = packed >> 14
+    return kl, kc, kl + dl, vc
+
+
+class _Positions:
+    """``key_pos`` or ``value_pos`` of a Map: a dict-like view of its packed positions."""
+
+    __slots__ = ("_map", "_value")
+
+    def __init__(self, mapping: Map, value: bool) -> None:
+        self._map = mapping
+        self._value = value
+
+    def __getitem__(self, key: Any) -> Pos:
+        kl, kc, vl, vc = _unpack(self._map._pos[key])
+        return (vl, vc) if self._value else (kl, kc)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        packed = self._map._pos.get(key)
+        if packed is None:
+            return default
+        kl, kc, vl, vc = _unpack(packed)
+        return (vl, vc) if self._value else (kl, kc)
+
+    def __setitem__(self, key: Any, pos: Pos) -> None:
+        table = self._map._pos
+        old = table.get(key)
+        kl, kc, vl, vc = _unpack(old) if old is not None else (*pos, *pos)
+        if self._value:
+            vl, vc = pos
+        else:
+            kl, kc = pos
+        table[key] = _pack(kl, kc, vl, vc)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._map._pos
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._map._pos)
+
+    def __len__(self) -> int:
+        return len(self._map._pos)
+
+    def keys(self) -> Any:
+        return self._map._pos.keys()
+
+    def items(self) -> Iterator[tuple[Any, Pos]]:
+        for key in self._map._pos:
+            yield key, self[key]
+
+
+class Map(dict):
+    """A mapping that remembers the position of itself, its keys and its values.
+
+    Compact: the two positions of a key live in one packed int (``_pos``), read through the
+    ``key_pos`` / ``value_pos`` views, and ``raw`` exists only once something is written to
+    it. A repository's documents are held together for cross-file checks, so their size is
+    the hooks' memory.
+    """
+
+    __slots__ = ("_pos", "_raw", "pos")
 
     def __init__(self) -> None:
         super().__init__()
         self.pos: Pos = (1, 1)
-        self.key_pos: dict[Any, Pos] = {}
-        self.value_pos: dict[Any, Pos] = {}
-        #: the source text and style of non-string scalars (``1`` vs ``"1"`` matters)
-        self.raw: dict[Any, tuple[str, str]] = {}
+        self._pos: dict[Any, Any] = {}
+        self._raw: dict[Any, tuple[str, str]] | None = None
+
+    @property
+    def key_pos(self) -> _Positions:
+        return _Positions(self, False)
+
+    @property
+    def value_pos(self) -> _Positions:
+        return _Positions(self, True)
+
+    @property
+    def raw(self) -> dict[Any, tuple[str, str]]:
+        """The source text and style of non-string scalars (``1`` vs ``"1"`` matters)."""
+        if self._raw is None:
+            self._raw = {}
+        return self._raw
 
     def at(self, key: Any) -> Pos:
         """Position of the value under ``key`` (or of the mapping when absent)."""
-        return self.value_pos.get(key, self.pos)
+        packed = self._pos.get(key)
+        if packed is None:
+            return self.pos
+        _, _, vl, vc = _unpack(packed)
+        return (vl, vc)
 
     def key_at(self, key: Any) -> Pos:
-        return self.key_pos.get(key, self.pos)
+        packed = self._pos.get(key)
+        if packed is None:
+            return self.pos
+        kl, kc, _, _ = _unpack(packed)
+        return (kl, kc)
 
     def text(self, key: Any) -> str | None:
         """The value as the user wrote it: ``1.10`` stays ``"1.10"``, not ``1.1``."""
         if key not in self:
             return None
-        if key in self.raw:
-            return self.raw[key][0]
+        if self._raw and key in self._raw:
+            return self._raw[key][0]
         value = self[key]
         return value if isinstance(value, str) else None
 
 
 class Seq(list):
-    """A sequence that remembers the position of itself and of each item."""
+    """A sequence that remembers the position of itself and of each item (``line << 24 |
+    column``, or a tuple), and the source text of its non-string scalars."""
 
-    __slots__ = ("item_pos", "pos", "raw")
+    __slots__ = ("_raw", "item_pos", "pos")
 
     def __init__(self) -> None:
         super().__init__()
         self.pos: Pos = (1, 1)
-        self.item_pos: list[Pos] = []
-        self.raw: dict[int, tuple[str, str]] = {}
+        self.item_pos: list[Any] = []
+        self._raw: dict[int, tuple[str, str]] | None = None
+
+    @property
+    def raw(self) -> dict[int, tuple[str, str]]:
+        if self._raw is None:
+            self._raw = {}
+        return self._raw
 
     def at(self, index: int) -> Pos:
-        return self.item_pos[index] if 0 <= index < len(self.item_pos) else self.pos
+        if not 0 <= index < len(self.item_pos):
+            return self.pos
+        packed = self.item_pos[index]
+        if isinstance(packed, tuple):
+            return packed
+        return (packed >> 24, packed & 0xFFFFFF)
 
     def text(self, index: int) -> str | None:
-        if index in self.raw:
-            return self.raw[index][0]
+        if self._raw and index in self._raw:
+            return self._raw[index][0]
         value = self[index]
         return value if isinstance(value, str) else None
 
@@ -776,32 +892,33 @@ class _Builder:
             seq = Seq()
             seq.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
             self.memo[key] = seq
-            append, append_pos, raw = seq.append, seq.item_pos.append, seq.raw
+            append, append_pos = seq.append, seq.item_pos.append
             for i, item in enumerate(node.value):
                 if item.tag == _STR and item.id == "scalar":
-                    append(item.value)
+                    append(_short(item.value))
                 else:
-                    append(self._child(item, depth, raw, i))
+                    append(self._child(item, depth, seq, i))
                 mark = item.start_mark
-                append_pos((mark.line + 1, mark.column + 1))
+                line, col = mark.line + 1, mark.column + 1
+                append_pos(line << 24 | col if col < 1 << 24 else (line, col))
             return seq
         mapping = Map()
         mapping.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
         self.memo[key] = mapping
         merges: list[Any] = []
-        key_pos, value_pos, raw = mapping.key_pos, mapping.value_pos, mapping.raw
+        positions = mapping._pos
         for key_node, value_node in node.value:
             key_tag = key_node.tag
             if key_tag == _STR and key_node.id == "scalar":
-                k = key_node.value
+                k = _intern(key_node.value)
             elif key_tag == _MERGE:
                 merges.append(value_node)
                 continue
             else:
                 k = self._key(key_node)
             key_mark = key_node.start_mark
-            if k in key_pos:
-                first = key_pos[k]
+            if k in positions:
+                first = _unpack(positions[k])
                 self.problems.append(
                     _problem(
                         self.path,
@@ -813,12 +930,13 @@ class _Builder:
                     )
                 )
             if value_node.tag == _STR and value_node.id == "scalar":
-                mapping[k] = value_node.value
+                mapping[k] = _short(value_node.value)
             else:
-                mapping[k] = self._child(value_node, depth, raw, k)
-            key_pos[k] = (key_mark.line + 1, key_mark.column + 1)
+                mapping[k] = self._child(value_node, depth, mapping, k)
             value_mark = value_node.start_mark
-            value_pos[k] = (value_mark.line + 1, value_mark.column + 1)
+            positions[k] = _pack(
+                key_mark.line + 1, key_mark.column + 1, value_mark.line + 1, value_mark.column + 1
+            )
         for merge in merges:  # explicit keys win over merged ones, as YAML 1.1 says
             sources = merge.value if merge.id == "sequence" else [merge]
             for source in sources:
@@ -827,19 +945,21 @@ class _Builder:
                     for k, v in merged.items():
                         if k not in mapping:
                             mapping[k] = v
-                            mapping.key_pos[k] = merged.key_pos.get(k, merged.pos)
-                            mapping.value_pos[k] = merged.value_pos.get(k, merged.pos)
-                            if k in merged.raw:
-                                mapping.raw[k] = merged.raw[k]
+                            packed = merged._pos.get(k)
+                            positions[k] = (
+                                packed if packed is not None else _pack(*merged.pos, *merged.pos)
+                            )
+                            if merged._raw and k in merged._raw:
+                                mapping.raw[k] = merged._raw[k]
         return mapping
 
-    def _child(self, node: Any, depth: int, raw: dict, slot: Any) -> Any:
+    def _child(self, node: Any, depth: int, parent: Map | Seq, slot: Any) -> Any:
         if node.id == "scalar":
             if node.tag not in _STANDARD_TAGS:
                 self._build(node, depth + 1)  # reports the tag
             value, is_plain_str = self._scalar(node)
             if not is_plain_str:
-                raw[slot] = (node.value, node.style or "plain")
+                parent.raw[slot] = (node.value, node.style or "plain")
             return value
         return self._build(node, depth + 1)
 
