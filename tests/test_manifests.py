@@ -498,3 +498,30 @@ def test_the_renderers_reason_is_one_line_without_log_prefixes():
     assert engines.reason(stderr, 1) == 'accumulating resources: "x" not found'
     assert engines.reason("Error: template: x.yaml:3: bad\nmore\n", 1) == "template: x.yaml:3: bad"
     assert engines.reason("", 3) == "exit code 3"
+
+
+@NEEDS_KUSTOMIZE
+@NEEDS_HELM
+def test_a_generated_repository_of_every_combination_passes(tmp_path, cli, monkeypatch):
+    """Every engine x secrets backend x app format (the CI answer changes no manifest): the
+    generated repository renders, validates and passes the rules as it is."""
+    import itertools
+
+    from test_template import BACKENDS, ENGINES, FORMATS, generate
+
+    for engine, backend, fmt in itertools.product(ENGINES, BACKENDS, FORMATS):
+        out = tmp_path / f"{engine}-{backend}-{fmt}"
+        repo = generate(
+            out, gitops_engine=engine, ci_provider="none", secrets_backend=backend, app_format=fmt
+        )
+        init_repo(repo)
+        code, found, err = run(cli, repo)
+        problems = [f for f in found if f["severity"] != "info"]
+        assert (code, err, problems) == (0, "", []), (engine, backend, fmt)
+        # the app itself is among the renders (its chart, or its overlays), not skipped
+        from gitops_guard.render.units import Plan
+        from gitops_guard.repo.repository import Repository
+
+        plan = Plan(Repository(str(repo))).build()
+        kinds = {u.kind for u in plan.units if "demo-app" in u.root}
+        assert ("helm" if fmt == "helm" else "kustomize") in kinds, (engine, backend, fmt)

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from gitops_guard.render.units import Unit
 
 ORIGIN = "config.kubernetes.io/origin"
-#: first line of a cached kustomize render: the wrapper folder and the overlay, both real
-_HEADER = "# gitops-guard wrapper: "
+#: first line of a kustomize render whose origins were rebased onto the overlay's folder
+_HEADER = "# gitops-guard: origins relative to the overlay"
 #: kustomize's own files (Kustomization, Component) are instructions, not objects
 _KUSTOMIZE = ("kustomize.config.k8s.io/", "config.kubernetes.io/")
 
@@ -81,7 +81,10 @@ class Rendered:
 class Renderer:
     """Renders units with the tools at hand, cached, a few at a time."""
 
-    def __init__(self, kube_version: Callable[[Unit], str]) -> None:
+    def __init__(self, kube_version: Callable[[Unit], str], root: str | None = None) -> None:
+        #: the repository root: cache keys name files relative to it, so a copy of the
+        #: repository elsewhere (a CI checkout, a test's temporary folder) hits the cache
+        self.root = root
         #: the Kubernetes release of a unit (helm's --kube-version: chart Capabilities)
         self.kube_version = kube_version
         self.kustomize = engines.kustomize()
@@ -103,7 +106,9 @@ class Renderer:
         if unit.kind == DIRECTORY:
             return _directory(unit)
         command, extra, inputs = self._command(unit)
-        key = engines.key_of(command, [*inputs, *(t.encode() for t in extra)])
+        key = engines.key_of(
+            [self._relative(c) for c in command], [*inputs, *(t.encode() for t in extra)]
+        )
         result = engines.cached(key)
         if result is None:
             result = self._run(unit, command, extra)
@@ -121,10 +126,10 @@ class Renderer:
         """The command (without its temporary paths), inline inputs, input digests."""
         inputs: list[bytes] = []
         for folder in sorted(unit.folders):
-            inputs.append(os.fsencode(folder) + self.digests.folder(folder))
+            inputs.append(os.fsencode(self._relative(folder)) + self.digests.folder(folder))
         for key in sorted(unit.files):
             if not any(key.startswith(f + os.sep) for f in unit.folders):
-                inputs.append(os.fsencode(key) + self.digests.file(key))
+                inputs.append(os.fsencode(self._relative(key)) + self.digests.file(key))
         if unit.kind == KUSTOMIZE:
             command = list(self.kustomize or [])
             if unit.enable_helm:
@@ -141,6 +146,12 @@ class Renderer:
             command += [flag, assignment]
         return command, extra, inputs
 
+    def _relative(self, text: str) -> str:
+        root = self.root
+        if root and (text == root or text.startswith(root + os.sep)):
+            return "<root>" + text[len(root) :]
+        return text
+
     def _run(self, unit: Unit, command: list[str], extra: list[str]) -> engines.Result:
         tmp = tempfile.mkdtemp(prefix="gitops-guard-render-")
         try:
@@ -156,9 +167,10 @@ class Renderer:
                 if result.error is not None:
                     result.error = _clean(result.error, relative, folder, tmp)
                 elif result.output:
-                    real = os.path.realpath(folder)
-                    header = f"{_HEADER}{os.path.realpath(tmp)}\t{real}\n"
-                    result.output = header + result.output
+                    rebased = _rebase_origins(
+                        result.output, os.path.realpath(tmp), os.path.realpath(folder)
+                    )
+                    result.output = f"{_HEADER}\n{rebased}"
                 return result
             full = list(command)
             for i, text in enumerate(extra):
@@ -208,10 +220,8 @@ def _chunks(text: str) -> list[str]:
 
 def _kustomize_objects(unit: Unit, output: str) -> list[RenderedObject]:
     first, _, rest = output.partition("\n")
-    wrapper = folder_real = ""
-    if first.startswith(_HEADER):
-        wrapper, _, folder_real = first[len(_HEADER) :].partition("\t")
-    else:
+    rebased = first == _HEADER
+    if not rebased:
         rest = output
     overlay = os.path.dirname(unit.root)
     objects = []
@@ -222,19 +232,38 @@ def _kustomize_objects(unit: Unit, output: str) -> list[RenderedObject]:
                 continue
             origin, generator = _take_origin(doc.data)
             key = None
-            if origin is not None and wrapper:
+            if origin is not None and rebased:
                 path = origin.get("path") or origin.get("configuredIn")
                 if isinstance(path, str) and "://" not in path:
-                    # origins are relative to the wrapper: back to a path of the repository
-                    real = os.path.normpath(os.path.join(wrapper, path))
-                    key = os.path.normpath(
-                        os.path.join(overlay, os.path.relpath(real, folder_real))
-                    )
+                    key = os.path.normpath(os.path.join(overlay, path))
                 if generator is not None and key is not None:
                     generator = (key, generator)
                     key = None
             objects.append(RenderedObject(doc, _without_origin(chunk), key, generator))
     return objects
+
+
+def _rebase_origins(output: str, wrapper: str, folder: str) -> str:
+    """Origin paths (relative to the temporary wrapper) made relative to the overlay's folder,
+    so a remembered render does not depend on where the wrapper or the repository was."""
+    lines = output.split("\n")
+    block: int | None = None
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if block is not None and (not stripped or indent <= block):
+            block = None
+        if block is None:
+            if stripped.startswith(ORIGIN + ":"):
+                block = indent
+            continue
+        for field in ("path: ", "configuredIn: "):
+            if stripped.startswith(field):
+                value = stripped[len(field) :]
+                if "://" not in value and not value.startswith(("'", '"')):
+                    real = os.path.normpath(os.path.join(wrapper, value))
+                    lines[i] = " " * indent + field + os.path.relpath(real, folder)
+    return "\n".join(lines)
 
 
 def _take_origin(data: Map) -> tuple[Any, Any]:

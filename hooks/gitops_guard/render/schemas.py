@@ -25,7 +25,7 @@ from gitops_guard.render import crds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
 #: the release whose schemas apply when the policy names none
@@ -36,13 +36,17 @@ VENDORED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas", "
 class SchemaError:
     """One way an object breaks its schema: where (a path of keys and indexes), what."""
 
-    __slots__ = ("field", "message", "path", "unknown")
+    __slots__ = ("field", "known", "message", "path", "unknown")
 
-    def __init__(self, path: tuple, message: str, unknown: str | None = None) -> None:
+    def __init__(
+        self, path: tuple, message: str, unknown: str | None = None, known: tuple = ()
+    ) -> None:
         self.path = path
         self.message = message
         #: the name of an unknown field (its path is the mapping that holds it)
         self.unknown = unknown
+        #: the fields the schema knows there (for an unknown one)
+        self.known = known
         self.field = path + ((unknown,) if unknown is not None else ())
 
     def __repr__(self) -> str:
@@ -119,6 +123,13 @@ class Schemas:
         """Take the schemas of a CustomResourceDefinition found in the repository."""
         for key, schema in crds.versions_of(data):
             self.repository_crds[key] = schema
+
+    def source(self, api_version: str, kind: str) -> str:
+        """Where a kind's schema comes from: repository, kubernetes or vendored."""
+        key = (api_version, kind)
+        if key in self.repository_crds:
+            return "repository"
+        return "kubernetes" if key in self._kubernetes_kinds() else "vendored"
 
     def schema(self, api_version: str, kind: str) -> Any | None:
         key = (api_version, kind)
@@ -252,7 +263,7 @@ def _describe(error: Any) -> list[SchemaError]:
         patterns = error.schema.get("patternProperties") or {}
         if error.schema.get("additionalProperties") is False and not patterns:
             return [
-                SchemaError(path, f"unknown field {name!r}", unknown=name)
+                SchemaError(path, _unknown(name, allowed), unknown=name, known=tuple(allowed))
                 for name in error.instance
                 if name not in allowed
             ]
@@ -263,6 +274,22 @@ def _describe(error: Any) -> list[SchemaError]:
         best = min(error.context, key=lambda e: len(list(e.absolute_path)))
         return _describe(best)
     return [SchemaError(path, _message(error))]
+
+
+def close_to(name: str, known: Iterable[str]) -> str | None:
+    """The known field a name is a misspelling of (``prun`` -> ``prune``), if any."""
+    from difflib import get_close_matches
+
+    lowered = {k.lower(): k for k in known}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    hits = get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return hits[0] if hits else None
+
+
+def _unknown(name: str, known: Iterable[str]) -> str:
+    near = close_to(name, known)
+    return f"unknown field {name!r}" + (f" (did you mean {near!r}?)" if near else "")
 
 
 def _types_of(options: list[Any]) -> str:

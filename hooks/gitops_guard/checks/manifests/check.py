@@ -98,7 +98,7 @@ def check(root: str, paths: list[str] | None, policy: Policy) -> list[Finding]:
         section = policy.section("kubernetes", unit.env)
         return str(section.get("version") or DEFAULT_VERSION).lstrip("v")
 
-    renderer = Renderer(version_of)
+    renderer = Renderer(version_of, repo.root)
     findings: list[Finding] = list(planned)
     findings.extend(_missing_tools(renderer, units, repo.display))
     units = [u for u in units if renderer.missing_tool(u) is None]
@@ -228,6 +228,7 @@ class _Checker:
     # -- schemas --------------------------------------------------------------------------
     def _schema(self, unit: Unit, obj: RenderedObject) -> list[Finding]:
         from gitops_guard.core.documents import to_plain
+        from gitops_guard.render.schemas import close_to
 
         schemas = self.schemas(unit)
         if not schemas.available and not schemas.repository_crds:
@@ -256,10 +257,19 @@ class _Checker:
         if isinstance(sops, dict) and "mac" in sops:
             plain.pop("sops")  # a SOPS file: decrypted (and its sops key dropped) before apply
         for error in validator.errors(plain):
+            severity = None
             if error.unknown is not None:
                 key, line, col = self._where(unit, obj, error.field, key_only=True)
                 rule = "render/unknown-field"
                 message = f"{_dotted(error.path) or 'top level'}: {error.message}"
+                vendored = schemas.source(obj.api_version, obj.kind) == "vendored"
+                if vendored and close_to(error.unknown, error.known) is None:
+                    # not a misspelling: the operator may be newer than the vendored schema
+                    severity = "warning"
+                    message += (
+                        f" in the vendored {obj.api_version} {obj.kind} schema (if your "
+                        "operator is newer, add its CRD to the repository)"
+                    )
             else:
                 value = _value(obj.data, error.path)
                 key, line, col = self._where(unit, obj, error.path, value)
@@ -275,6 +285,7 @@ class _Checker:
                     col,
                     rule,
                     f"{obj.label()} {message} [rendered by {unit.label}]",
+                    severity,
                 )
             )
         return findings
