@@ -6,9 +6,10 @@ what they printed.
 - Every run has a timeout and no network to wait for: git and helm are told never to prompt,
   and what would need a download (a remote base, a chart from a repository) is never rendered
   (``units.py`` says so with a finding instead).
-- A render is remembered in ``~/.cache/gitops-guard/renders/`` under the digest of everything
-  it reads (the content of each input file, the command, the renderer binary), so an unchanged
-  application costs one digest on the next commit.
+- A render is remembered in ``~/.cache/gitops-guard/renders/`` (checksummed cache files,
+  ``core/cache.py``) under the digest of everything it reads (the content of each input file,
+  the command, the renderer binary), so an unchanged application costs one digest on the
+  next commit.
 - Independent renders run in parallel, a few subprocesses at a time.
 """
 
@@ -19,7 +20,7 @@ import shutil
 import subprocess
 import sys
 
-from gitops_guard.core.cache import cache_dir
+from gitops_guard.core.cache import cache_dir, load, save
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -191,38 +192,29 @@ def key_of(command: list[str], parts: Iterable[bytes]) -> str:
     return digest.hexdigest()
 
 
-def cached(key: str) -> Result | None:
+def _cache_path(key: str) -> str | None:
     folder = cache_dir("renders")
-    if folder is None:
+    return None if folder is None else os.path.join(folder, key[:2], key)
+
+
+def cached(key: str) -> Result | None:
+    """A remembered render (checksummed by ``core/cache``: a damaged file is rendered again)."""
+    data = load(_cache_path(key))
+    if not isinstance(data, tuple) or len(data) != 2:
         return None
-    try:
-        with open(os.path.join(folder, key[:2], key), encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
-    # the first line says how the render ended: "ok" or "error <reason>"
-    head, _, body = text.partition("\n")
-    if head == "ok":
-        return Result(body, cached=True)
-    if head.startswith("error "):
-        return Result(error=head[len("error ") :], cached=True)
+    error, output = data
+    if error is None and isinstance(output, str):
+        return Result(output, cached=True)
+    if isinstance(error, str):
+        return Result(error=error, cached=True)
     return None
 
 
 def remember(key: str, result: Result) -> None:
-    folder = cache_dir("renders")
-    if folder is None or (result.error is not None and "took over" in result.error):
-        return
-    head = "ok" if result.error is None else f"error {result.error}"
-    path = os.path.join(folder, key[:2], key)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(head + "\n" + result.output)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache only costs the next run the render
+    path = _cache_path(key)
+    if path is None or (result.error is not None and "took over" in result.error):
+        return  # a timeout may pass next time: never remembered
+    save(path, (result.error, result.output))
 
 
 def parallel(jobs: list[Callable[[], Any]], workers: int | None = None) -> list[Any]:
