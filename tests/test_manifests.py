@@ -525,3 +525,25 @@ def test_a_generated_repository_of_every_combination_passes(tmp_path, cli, monke
         plan = Plan(Repository(str(repo))).build()
         kinds = {u.kind for u in plan.units if "demo-app" in u.root}
         assert ("helm" if fmt == "helm" else "kustomize") in kinds, (engine, backend, fmt)
+
+
+@NEEDS_HELM
+def test_a_chart_renders_a_plaintext_secret_from_a_template_literal(make_repo, cli):
+    """check-secrets skips chart templates (not YAML); the rendered Secret shows the literal."""
+    secret = (
+        "{{- if .Values.enabled }}\napiVersion: v1\nkind: Secret\nmetadata:\n"
+        "  name: {{ .Release.Name }}-db\nstringData:\n"
+        '  token: "Zx9kLq2pW7vR4tYs8uJ3QQ"\n{{- end }}\n'
+    )
+    chart = {
+        "chart/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        "chart/templates/secret.yaml": secret,
+    }
+    leaky = make_repo({**chart, "chart/values.yaml": "enabled: true\n"}, name="leaky")
+    code, found, _ = run(cli, leaky)
+    assert code == 1
+    hit = at(found, "chart/templates/secret.yaml", 7, "secret/k8s-secret-plaintext")
+    assert "Zx9kLq2pW7vR4tYs8uJ3QQ" not in hit["message"]
+    # the same chart with the Secret switched off renders none: nothing to report
+    off = make_repo({**chart, "chart/values.yaml": "enabled: false\n"}, name="off")
+    assert [f for f in run(cli, off)[1] if f["rule"].startswith("secret/")] == []

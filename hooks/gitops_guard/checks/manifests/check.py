@@ -10,7 +10,8 @@ the output:
   ``kubernetes.version``, the repository's CRDs and the vendored ones (``render/schema``,
   ``render/unknown-field``); a kind with no schema is ``render/no-schema`` (info);
 - the image and sync-wave rules on every rendered object, so chart templates, patches,
-  components and replacements are covered, each finding at the line that set the value
+  components and replacements are covered, and the secret rules on what a chart renders
+  (check-secrets cannot read its templates), each finding at the line that set the value
   (``positions.py``), and not when the file-level hook already reports it on that line;
 - an overlay ``images:`` entry that matches no container of any render it is part of
   (``render/image-unused``).
@@ -120,8 +121,12 @@ def check(root: str, paths: list[str] | None, policy: Policy) -> list[Finding]:
                 "against Kubernetes' schemas",
             )
         )
-    for result in rendered:
-        findings.extend(checker.check(result))
+    from gitops_guard.checks.secrets.engine import Engine
+
+    with Engine() as engine:  # started on first use: only a chart's output is scanned
+        checker.engine = engine
+        for result in rendered:
+            findings.extend(checker.check(result))
     findings.extend(checker.unused_images(rendered, plan, units))
     return _unique(findings)
 
@@ -175,6 +180,8 @@ class _Checker:
         self.version_of = version_of
         #: one schema set per Kubernetes release; the repository's CRDs shared by all
         self._schemas: dict[str, Any] = {}
+        #: check-secrets' engine, for what a chart renders from its values
+        self.engine: Any = None
         self._crds: dict[tuple[str, str], Any] = {}
         self.locator = Locator(plan)
         self._source_findings: dict[str, set[tuple[int, str]]] = {}
@@ -312,6 +319,8 @@ class _Checker:
         if not source.documents:
             return []
         found = [*check_images(source, self.policy), *check_annotations(source)]
+        if unit.kind == "helm":  # values rendered into a Secret or an env var
+            found.extend(self._secrets(obj.text))
         findings = []
         data = source.documents[0].data
         for finding in found:
@@ -323,8 +332,11 @@ class _Checker:
             if where is None:
                 where = self._where(unit, obj, path, value)
             key, line, col = where
-            if (line, finding.rule) in self._file_level(key):
+            reported = self._file_level(key)
+            if (line, finding.rule) in reported:
                 continue  # the file's own hook reports it there
+            if finding.rule.startswith("secret/") and (line, "secret/") in reported:
+                continue  # one plaintext value, whichever secret rule names it
             findings.append(
                 Finding(
                     self._display(key),
@@ -335,6 +347,19 @@ class _Checker:
                 )
             )
         return findings
+
+    def _secrets(self, text: str) -> list[Finding]:
+        """check-secrets' findings in one rendered object (its messages mask the value)."""
+        import tempfile
+
+        from gitops_guard.checks.secrets.check import scan_file
+
+        with tempfile.TemporaryDirectory(prefix="gitops-guard-secrets-") as tmp:
+            path = os.path.join(tmp, "rendered-object.yaml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            scan = scan_file(path, self.engine)
+        return [c.finding for c in scan.candidates if c.finding.rule != "secret/not-scanned"]
 
     def _image_where(
         self, unit: Unit, obj: RenderedObject, path: tuple, value: Any, rule: str
@@ -373,9 +398,14 @@ class _Checker:
                     items = [*check_images(source, self.policy)]
                     if source.documents:
                         items.extend(check_annotations(source))
+                    if self.engine is not None:
+                        from gitops_guard.checks.secrets.check import scan_file
+
+                        items.extend(c.finding for c in scan_file(key, self.engine).candidates)
                 except Exception:  # a file the hooks cannot read reports itself
                     items = []
                 found = {(f.line, f.rule) for f in items}
+                found |= {(f.line, "secret/") for f in items if f.rule.startswith("secret/")}
             self._source_findings[key] = found
         return self._source_findings[key]
 
