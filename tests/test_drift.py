@@ -343,3 +343,19 @@ def test_concealed_values_keep_shape_and_key_names_but_no_value():
     assert not drift._secret_path("ConfigMap", ["data", "LOG_LEVEL"])
     assert not drift._secret_path("Secret", ["metadata", "labels", "app"])
     assert drift._conceal("ConfigMap", ["data", "LOG_LEVEL"], "info") == "info"
+
+
+@needs_renderer
+def test_production_ahead_of_staging_is_not_pending_promotion(chdir, cli):
+    build(chdir, "good")
+    for env, tag in (("staging", "v1.2.0"), ("production", "v1.3.0")):
+        path = chdir / "clusters" / env / "web" / "kustomization.yaml"
+        text = path.read_text()
+        path.write_text(text.replace("v1.3.0", tag).replace("v1.2.0", tag))
+    code, out, _ = cli("drift", "--from", "staging", "--to", "production")
+    assert code == 1
+    assert "(ahead of the source)" in out and "pending promotion)" not in out
+    assert "0 drift, 0 pending promotion, 1 ahead of staging" in out
+    assert drift._direction("r/web:v1.3.0", "r/web:v1.2.0") == drift.PENDING
+    assert drift._direction("v1.2.0", "v1.10.0") == drift.AHEAD
+    assert drift._direction("abc123", "def456") == drift.PENDING  # no order to tell

@@ -120,6 +120,9 @@ def test_unknown_app_or_missing_overlay_is_exit_1(chdir, cli):
     assert "no overlay in staging or production" in err
     shutil.rmtree(chdir / "clusters" / "production" / "web")
     (chdir / "clusters" / "production" / "other").mkdir()
+    (chdir / "clusters" / "production" / "other" / "kustomization.yaml").write_text(
+        "resources: []\n"
+    )
     code, _, err = cli("promote", "web")
     assert code == 1
     assert "no overlay in production" in err
@@ -169,10 +172,23 @@ def test_all_promotes_every_app_that_differs(chdir, cli):
         api = chdir / "clusters" / env / "api"
         api.mkdir(parents=True)
         (api / "values.yaml").write_text(f"image:\n  repository: r.example.com/api\n  tag: {tag}\n")
-    (chdir / "clusters" / "staging" / "only-staging").mkdir()
+    only = chdir / "clusters" / "staging" / "only-staging"
+    only.mkdir()
+    (only / "kustomization.yaml").write_text(
+        "images:\n- name: x\n  newName: registry.example.com/x\n  newTag: v1.0.0\n"
+    )
+    (chdir / "clusters" / "staging" / "no-image").mkdir()
+    (chdir / "clusters" / "staging" / "no-image" / "kustomization.yaml").write_text(
+        "resources: []\n"
+    )
+    (chdir / "clusters" / "production" / "no-image").mkdir()
+    (chdir / "clusters" / "production" / "no-image" / "kustomization.yaml").write_text(
+        "resources: []\n"
+    )
     code, _, err = cli("promote", "--all", "--write")
     assert code == 0, err
     assert "only in staging" in err
+    assert "no-image" not in err  # --all says nothing about an app that sets no image
     assert "tag: v1.0.1" in (chdir / "clusters/production/api/values.yaml").read_text()
     assert "v1.4.2" in (chdir / "clusters/production/web/kustomization.yaml").read_text()
 
@@ -460,6 +476,86 @@ def test_policy_severity_and_suppressions_are_respected(chdir, cli):
         )
     )
     assert cli("promote", "web")[0] == 0
+
+
+# -- order and direction (issue 12) ---------------------------------------------------------
+
+
+def _kust(tag: str, digest: str = "") -> str:
+    text = f"images:\n  - name: web\n    newName: registry.example.com/web\n    newTag: {tag}\n"
+    return text + (f"    digest: {digest}\n" if digest else "")
+
+
+def _three_envs(root: Path, dev: str, staging: str, production: str) -> None:
+    (root / "policies").mkdir(exist_ok=True)
+    (root / "policies" / "gitops-guard.yaml").write_text(
+        "version: 1\npromotion:\n  environments: [dev, staging, production]\n"
+    )
+    for env, tag in (("dev", dev), ("staging", staging), ("production", production)):
+        folder = root / "clusters" / env / "web"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "kustomization.yaml").write_text(_kust(tag))
+
+
+def test_promote_refuses_to_skip_or_go_back_in_the_order_unless_forced(chdir, cli):
+    _three_envs(chdir, "v1.2.0", "v1.1.0", "v1.0.0")
+    code, _, err = cli("promote", "web", "--from", "dev", "--to", "production", "--write")
+    assert code == 1
+    assert "dev -> production skips staging" in err and "--force" in err
+    code, _, err = cli("promote", "web", "--from", "production", "--to", "staging", "--write")
+    assert code == 1 and "backwards" in err
+    prod = chdir / "clusters/production/web/kustomization.yaml"
+    assert "v1.0.0" in prod.read_text()  # nothing written
+    code, _, err = cli(
+        "promote", "web", "--from", "dev", "--to", "production", "--write", "--force"
+    )
+    assert code == 0, err
+    assert "v1.2.0" in prod.read_text()
+
+
+def test_promote_refuses_a_lower_version_unless_forced(chdir, cli):
+    _three_envs(chdir, "v1.0.0", "v1.1.0", "v1.3.0")
+    code, _, err = cli("promote", "web", "--to", "production", "--write")
+    assert code == 1
+    assert "production would move backwards" in err and "v1.3.0 -> " in err
+    assert "lower version" in err
+    code, _, err = cli("promote", "web", "--to", "production", "--write", "--force")
+    assert code == 0, err
+    # a higher version is a promotion
+    code, _, err = cli("promote", "web", "--from", "dev", "--to", "staging")
+    assert code == 1 and "staging would move backwards" in err
+
+
+def test_promote_refuses_an_older_digest_unless_forced(chdir, cli):
+    old, new = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    _three_envs(chdir, "v1.0.0", "v1.0.0", "v1.0.0")
+    stg = chdir / "clusters/staging/web/kustomization.yaml"
+    prod = chdir / "clusters/production/web/kustomization.yaml"
+    stg.write_text(_kust("v1.0.0", old))
+    prod.write_text(_kust("v1.0.0", old))
+    init_repo(chdir)
+    stg.write_text(_kust("v1.0.0", new))  # a rebuild of the same tag
+    git(chdir, "commit", "-qam", "staging: rebuilt")
+    prod.write_text(_kust("v1.0.0", new))
+    git(chdir, "commit", "-qam", "production: rebuilt")
+    stg.write_text(_kust("v1.0.0", old))  # staging rolled back to the old build
+    git(chdir, "commit", "-qam", "staging: rolled back")
+    code, _, err = cli("promote", "web", "--to", "production")
+    assert code == 1 and "older digest" in err
+    assert cli("promote", "web", "--to", "production", "--force")[0] == 0
+
+
+def test_branch_reads_the_source_from_the_commit_or_refuses(chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    init_repo(chdir)
+    source = chdir / "clusters" / "staging" / "web" / "kustomization.yaml"
+    source.write_text(source.read_text().replace("v1.4.2", "v1.9.9"))  # not committed
+    code, _, err = cli("promote", "web", "--branch")
+    assert code == 1
+    assert "staging's overlay has uncommitted changes" in err
+    assert "clusters/staging/web/kustomization.yaml" in err
+    assert git(chdir, "branch", "--show-current").stdout.strip() == "main"
+    assert git(chdir, "branch", "--list", "promote/*").stdout == ""
 
 
 # -- never lose or corrupt a byte (issue 16) ----------------------------------------------

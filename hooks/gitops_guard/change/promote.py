@@ -1,10 +1,17 @@
-"""``gitops-guard promote APP``: copy an app's image references from one environment's overlay
-to the next, as a reviewable Git change.
+"""``gitops-guard promote APP``: copy an app's artifacts (image references, chart versions)
+from one environment's overlay to the next, as a reviewable Git change.
 
-Only the scalars that change are touched (see :mod:`gitops_guard.core.yamledit`); the result is
-verified by parsing it again before anything is written, checked against the target
-environment's image policy, and written atomically. Dry run by default (a unified diff),
-``--write`` to apply, ``--branch`` to commit on ``promote/<app>-<tag>``.
+Where the overlays are is :mod:`gitops_guard.repo.environments`' answer. Only the scalars
+that change are touched (see :mod:`gitops_guard.core.yamledit`); the result is verified by
+parsing it again before anything is written, checked against the target environment's image
+policy, and written atomically. Dry run by default (a unified diff), ``--write`` to apply,
+``--branch`` to commit on ``promote/<app>-<tag>`` (the source is read from the commit: a
+source overlay with uncommitted changes is refused).
+
+Refused unless ``--force`` (exit 1, saying why): a step that is not the next one in
+``promotion.environments`` (skipping an environment, or going back), and a change that moves
+the target backwards (a lower semantic version, or a digest older in git history than the
+one it runs).
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ class Change:
     before: str
     after: str
     tag: str | None
+    before_artifact: Any = None
+    after_artifact: Any = None
 
 
 @dataclass
@@ -65,6 +74,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--branch", action="store_true", help="write and commit on a new branch promote/<app>-<tag>"
     )
     parser.add_argument("--push", action="store_true", help="push the branch (with --branch)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="promote even when it skips an environment or moves the target backwards",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,17 +91,24 @@ def run(args: argparse.Namespace) -> int:
     if args.push and not args.branch:
         raise UsageError("--push needs --branch")
     try:
-        root, source, target = overlays.environment_pair(policy, args.source, args.target)
+        model, source, target = overlays.environment_pair(policy, args.source, args.target)
     except LayoutError as exc:
         raise UsageError(str(exc)) from None
+    root = model.root
     try:
-        plans = _plans(root, policy, args.app, source, target)
+        if not args.force:
+            check_order(model, source, target)
+        plans = _plans(model, policy, args.app, source, target)
+        if not args.force:
+            check_direction(model, policy, plans, target)
+        if args.branch:
+            check_committed(model, plans, source)
     except (Refused, LayoutError, yamledit.EditError) as exc:
-        print(f"gitops-guard promote: refused: {exc}", file=sys.stderr)
+        print(f"gitops-guard promote: refused: {mask(str(exc))}", file=sys.stderr)
         return 1
     for plan in plans:
         for note in plan.notes:
-            print(f"gitops-guard promote: note: {note}", file=sys.stderr)
+            print(f"gitops-guard promote: note: {mask(note)}", file=sys.stderr)
     changed = [p for p in plans if p.changes]
     if not changed:
         what = args.app or "every app"
@@ -96,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.write or args.branch):
         for plan in changed:
             for _path, (shown, old, new) in plan.files.items():
-                sys.stdout.writelines(_diff(shown, old, new))
+                sys.stdout.writelines(mask(line) for line in _diff(shown, old, new))
         _summary(changed, "dry run (use --write to apply)")
         return 0
     if args.branch:
@@ -104,43 +125,128 @@ def run(args: argparse.Namespace) -> int:
     try:
         write_plans(changed)
     except OSError as exc:  # core/atomic.py's account: what was and was not written
-        print(f"gitops-guard promote: {exc}", file=sys.stderr)
+        print(f"gitops-guard promote: {mask(str(exc))}", file=sys.stderr)
         return 1
     _summary(changed, "written")
     return 0
 
 
-def _plans(root: Path, policy: Any, app: str | None, source: str, target: str) -> list[Plan]:
+def check_order(model: Any, source: str, target: str) -> None:
+    """The step is the next one in ``promotion.environments``: no skipping, no going back."""
+    order = " -> ".join("[" + ", ".join(s) + "]" if len(s) > 1 else s[0] for s in model.stages)
+    have, want = model.stage_of(source), model.stage_of(target)
+    if want <= have:
+        raise Refused(
+            f"{target} comes before {source} in the promotion order ({order}): promoting "
+            "backwards (use --force to do it anyway)"
+        )
+    if want > have + 1:
+        skipped = [e for stage in model.stages[have + 1 : want] for e in stage]
+        raise Refused(
+            f"{source} -> {target} skips {', '.join(skipped)} ({order}); promote through "
+            f"{skipped[0]} first (or use --force)"
+        )
+
+
+def check_committed(model: Any, plans: list[Plan], source: str) -> None:
+    """``--branch`` commits what the source runs: the source must be the commit's."""
+    folders = []
+    for plan in plans:
+        app = model.app(source, plan.app)
+        if app is not None and plan.changes:
+            folders.append(str(model.path(app.folder)))
+    if not folders:
+        return
+    dirty = _git(model.root, "status", "--porcelain", "--", *folders)
+    if dirty.returncode == 0 and dirty.stdout.strip():
+        raise Refused(
+            f"{source}'s overlay has uncommitted changes, and the branch would promote what is "
+            "not in git: commit or stash them first:\n" + mask(dirty.stdout.rstrip())
+        )
+
+
+def _semver(tag: str | None) -> tuple[Any, ...] | None:
+    match = SEMVER.match(tag or "")
+    if match is None:
+        return None
+    major, minor, patch, pre = match.groups()
+    # a pre-release sorts before its release
+    return (int(major), int(minor or 0), int(patch or 0), pre is None, pre or "")
+
+
+SEMVER = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def check_direction(model: Any, policy: Any, plans: list[Plan], target: str) -> None:
+    """No change moves the target to an older artifact than it runs."""
+    from gitops_guard.checks import promotion
+
+    history = None
+    for plan in plans:
+        for c in plan.changes:
+            before, after = c.before_artifact, c.after_artifact
+            if before is None or after is None or before[0] != after[0]:
+                continue
+            old, new = _semver(before[1]), _semver(after[1])
+            if old is not None and new is not None and before[1] != after[1]:
+                if new < old:
+                    raise Refused(
+                        f"{c.app}: {target} would move backwards: {c.key} {c.before} -> "
+                        f"{c.after} is a lower version (use --force to do it anyway)"
+                    )
+                continue
+            if before[2] and after[2] and before[2] != after[2]:
+                if history is None:
+                    history = promotion.history_of(model, policy)
+                seen_old = promotion.first_seen(history, before)
+                seen_new = promotion.first_seen(history, after)
+                if seen_old is not None and seen_new is not None and seen_new < seen_old:
+                    raise Refused(
+                        f"{c.app}: {target} would move backwards: {c.key} {c.after} is an "
+                        f"older digest than the {c.before} it runs (first in git at "
+                        f"{history.short(seen_new)}, before {history.short(seen_old)}); use "
+                        "--force to do it anyway"
+                    )
+
+
+def mask(text: str) -> str:
+    """Every printed line goes through the one masking step (core/masking)."""
+    from gitops_guard.core.masking import mask_text
+
+    return mask_text(text)
+
+
+def _plans(model: Any, policy: Any, app: str | None, source: str, target: str) -> list[Plan]:
     if app is not None:
-        return [plan_app(root, policy, app, source, target)]
-    src_apps = set(overlays.apps(root, source))
-    tgt_apps = set(overlays.apps(root, target))
+        return [plan_app(model, policy, app, source, target)]
+    src_apps = set(model.apps(source))
+    tgt_apps = set(model.apps(target))
     plans = []
     for name in sorted(src_apps & tgt_apps):
         try:
-            plans.append(plan_app(root, policy, name, source, target))
-        except NoImages as exc:
-            plans.append(Plan(name, source, target, notes=[f"{exc}; skipped"]))
+            plans.append(plan_app(model, policy, name, source, target))
+        except NoImages:
+            continue  # --all says nothing about an app that sets no image
     for name in sorted(src_apps ^ tgt_apps):
         where = source if name in src_apps else target
-        plans.append(Plan(name, source, target, notes=[f"{name}: only in {where}; skipped"]))
+        overlay = overlays.load_app(model, model.app(where, name))
+        if any(s.pinned for f in overlay.files for s in f.slots):
+            plans.append(Plan(name, source, target, notes=[f"{name}: only in {where}; skipped"]))
     return plans
 
 
-def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Plan:
+def plan_app(model: Any, policy: Any, app: str, source: str, target: str) -> Plan:
     """What promoting ``app`` changes; Refused when it must not happen."""
-    src_dir = overlays.env_folder(root, source) / app
-    tgt_dir = overlays.env_folder(root, target) / app
-    missing = [f"clusters/{e}/{app}/" for e, d in ((source, src_dir), (target, tgt_dir))]
-    if not src_dir.is_dir() and not tgt_dir.is_dir():
+    src_app, tgt_app = model.app(source, app), model.app(target, app)
+    if src_app is None and tgt_app is None:
         raise Refused(
-            f"app {quote(app)} has no overlay in {source} or {target} ({', '.join(missing)})"
+            f"app {quote(app)} has no overlay in {source} or {target}{_known(model, source)}"
         )
-    for env, folder in ((source, src_dir), (target, tgt_dir)):
-        if not folder.is_dir():
-            raise Refused(f"app {quote(app)} has no overlay in {env} (clusters/{env}/{app}/)")
-    src = overlays.load_overlay(root, source, app)
-    tgt = overlays.load_overlay(root, target, app, exact=True)
+    for env, found in ((source, src_app), (target, tgt_app)):
+        if found is None:
+            raise Refused(f"app {quote(app)} has no overlay in {env}{_known(model, env)}")
+    src = overlays.load_app(model, src_app)
+    tgt = overlays.load_app(model, tgt_app, exact=True)
     for overlay in (src, tgt):
         if overlay.problems:
             first = overlay.problems[0]
@@ -154,7 +260,7 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
             "applies); left alone"
         )
     if not wanted:
-        raise NoImages(f"app {quote(app)} sets no image in {source} (clusters/{source}/{app}/)")
+        raise NoImages(f"app {quote(app)} sets no image in {source} ({src_app.folder}/)")
     target_slots = tgt.slots()
     for key, want in wanted.items():
         if key not in target_slots:
@@ -164,10 +270,15 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
             )
     for key in sorted(set(target_slots) - set(wanted)):
         plan.notes.append(f"{app}: {target} sets {key}, which {source} does not; left alone")
+    from gitops_guard.checks.promotion import artifact
+    from gitops_guard.repo.environments import neutral
+
     for f in tgt.files:
         edits: list[yamledit.Edit] = []
+        keyed: dict[str, ImageSlot] = {}
         for slot in f.slots:
-            want = wanted.get(slot.key)
+            key = neutral(slot.key, target)
+            want = wanted.get(key)
             if want is None or slot.kind != want.kind:
                 if want is not None:
                     raise Refused(
@@ -175,24 +286,31 @@ def plan_app(root: Path, policy: Any, app: str, source: str, target: str) -> Pla
                         f"{want.kind} in {source}; not converted"
                     )
                 continue
+            keyed[slot.key] = want
             if slot.problem is not None:
                 raise Refused(f"{slot.problem}; fix that first")
             slot_edits = slot_edits_for(f.text, slot, want.values())
             if slot_edits:
                 edits.extend(slot_edits)
-                plan.changes.append(
-                    Change(app, slot.key, f.path, slot.reference, want.reference, _tag(want))
-                )
+                change = Change(app, key, f.path, slot.reference, want.reference, _tag(want))
+                change.before_artifact = artifact(slot, policy)
+                change.after_artifact = artifact(want, policy)
+                plan.changes.append(change)
         if edits:
             try:
                 new = yamledit.apply(f.text, edits)
             except yamledit.EditError as exc:
                 raise Refused(f"{f.path}: {exc}") from None
-            _verify(f, new, wanted)
-            _check_policy(policy, f.path, new, wanted)
+            _verify(f, new, keyed)
+            check_env_policy(policy, target, f.path, new, keyed)
             bom = "\ufeff" if f.bom else ""
             plan.files[f.abspath] = (f.path, bom + f.text, bom + new)
     return plan
+
+
+def _known(model: Any, env: str) -> str:
+    names = sorted(model.apps(env))
+    return f" (its apps: {', '.join(names)})" if names else ""
 
 
 def _wanted(src: Overlay) -> dict[str, ImageSlot]:
@@ -209,6 +327,8 @@ def _wanted(src: Overlay) -> dict[str, ImageSlot]:
 
 
 def _tag(slot: ImageSlot) -> str | None:
+    if slot.kind == "chart":
+        return slot.value("version")
     if slot.kind == "string":
         from gitops_guard.checks.images import reference
 
@@ -257,6 +377,11 @@ def slot_edits_for(text: str, slot: ImageSlot, desired: dict[str, str]) -> list[
     for name in inserts:
         anchor = _anchor(slot, name, removed)
         groups.setdefault(id(anchor), (anchor, []))[1].append((name, desired[name]))
+    if slot.fixed and (inserts or removed):
+        what = ", ".join(sorted([*inserts, *removed]))
+        raise yamledit.EditError(
+            f"{slot.path}: {slot.key} would need {what} added or removed; change it by hand"
+        )
     for anchor, entries in groups.values():
         edits.append(yamledit.insert_after(text, mapping, anchor, entries, like))
     return edits
@@ -294,33 +419,44 @@ def _verify(f: overlays.OverlayFile, new: str, wanted: dict[str, ImageSlot]) -> 
         raise Refused(f"{f.path}: the edit changed the documents' shape; nothing written")
 
 
-def _check_policy(policy: Any, shown: str, new: str, wanted: dict[str, ImageSlot]) -> None:
-    """Refuse when a promoted reference breaks the target environment's image policy."""
+def env_policy(policy: Any, env: str) -> Any:
+    """The policy as it applies in ``env``: its overrides merged in, for any file."""
+    from gitops_guard.core.policy import Policy
+
+    data = {k: v for k, v in policy.for_environment(env).items() if k != "environments"}
+    return Policy(data=data, path=getattr(policy, "_path", None))
+
+
+def check_env_policy(
+    policy: Any, env: str, shown: str, new: str, wanted: dict[str, ImageSlot] | None
+) -> None:
+    """Refuse when a changed reference breaks ``env``'s image policy (``wanted``: the slots
+    that change, by key; None: every slot of the file)."""
     from gitops_guard.checks.images.check import check
     from gitops_guard.core.documents import load_text
+    from gitops_guard.core.findings import filter_suppressed
+    from gitops_guard.core.rules import RULES
 
+    view = env_policy(policy, env)
     source = load_text(shown, new)
     _, _, slots = overlays.parse_file(shown, Path(shown).name, new.encode("utf-8"))
     lines: set[int] = set()
     for slot in slots:
-        if slot.key in wanted:
+        if wanted is None or slot.key in wanted:
             for _k, node in slot.fields.values():
                 lines.update(range(node.start_mark.line + 1, node.end_mark.line + 2))
-    from gitops_guard.core.findings import filter_suppressed
-    from gitops_guard.core.rules import RULES
-
-    found = filter_suppressed([f for f in check(source, policy) if f.line in lines], source.lines)
+    found = filter_suppressed([f for f in check(source, view) if f.line in lines], source.lines)
     bad = [
         f
         for f in found
-        if policy.severity(
+        if view.severity(
             f.rule, f.severity or (RULES[f.rule].severity if f.rule in RULES else "error")
         )
         == "error"
     ]
     if bad:
         reasons = "; ".join(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}" for f in bad)
-        raise Refused(f"the promoted reference would break the image policy: {reasons}")
+        raise Refused(f"the new reference would break {env}'s image policy: {reasons}")
 
 
 def _diff(shown: str, old: str, new: str) -> list[str]:
@@ -348,24 +484,28 @@ def _summary(plans: list[Plan], state: str) -> None:
 
 
 def write_plans(plans: list[Plan]) -> list[str]:
-    """Write every file of every plan, all or nothing (``core/atomic.py``): through a
-    symlink to the file it points at, with the file's permissions, and never over a file that
-    changed since the plan read it (another program's edit would be lost). Raises
+    """Write every file of every plan, all or nothing: see ``write_files``."""
+    return write_files([entry for plan in plans for entry in plan.files.items()])
+
+
+def write_files(entries: list[tuple[Path, tuple[str, str, str]]]) -> list[str]:
+    """Write (path, (shown, old text, new text)) entries, all or nothing (``core/atomic.py``):
+    through a symlink to the file it points at, with the file's permissions, and never over a
+    file that changed since the plan read it (another program's edit would be lost). Raises
     ``atomic.WriteError`` (an OSError) with an exact account of what was and was not written.
     """
     from gitops_guard.core import atomic
 
     changes = []
-    for plan in plans:
-        for path, (shown, old, new) in plan.files.items():
-            snap = atomic.read(path)
-            snap.path = shown
-            if snap.data != old.encode("utf-8"):
-                raise atomic.ChangedError(
-                    f"{shown} changed after it was read (another program wrote it): nothing "
-                    "was changed; run promote again"
-                )
-            changes.append((snap, new))
+    for path, (shown, old, new) in entries:
+        snap = atomic.read(path)
+        snap.path = shown
+        if snap.data != old.encode("utf-8"):
+            raise atomic.ChangedError(
+                f"{shown} changed after it was read (another program wrote it): nothing "
+                "was changed; run the command again"
+            )
+        changes.append((snap, new))
     return atomic.write_all(changes)
 
 
@@ -427,8 +567,8 @@ def _branch(root: Path, plans: list[Plan], source: str, target: str, push: bool)
         write_plans(plans)
     except OSError as exc:
         print(
-            f"gitops-guard promote: {exc} (the working copy is on the new branch {name}; "
-            "nothing was committed)",
+            f"gitops-guard promote: {mask(str(exc))} (the working copy is on the new branch "
+            f"{name}; nothing was committed)",
             file=sys.stderr,
         )
         return 1

@@ -1,21 +1,32 @@
 """check-promotion: every environment only runs artifacts the environment before it has run.
 
-For each pair of neighbours in ``promotion.environments`` (staging -> production), every image
-reference an app's overlay pins in the later environment must be one the earlier environment
-ran: its current reference (``promotion.require: current``) or any reference in the git
-history of its overlay (``history``, the default). The hook reasons over the whole repository
-(``pass_filenames: false``); given files only narrow which findings are reported.
+The environments, their order and their apps' overlays come from
+:mod:`gitops_guard.repo.environments` (``promotion.environments``, whose items may be lists
+of parallel environments, and the layouts it finds or ``promotion.paths``). For every
+promotion step (staging -> production; staging -> each of ``[prod-eu, prod-us]``), every
+artifact an app's overlay pins in the later environment must be one the earlier one ran:
 
-Production lagging behind staging is the normal state of a GitOps repository, so when only
-current references are compared (``current``, or a shallow clone) a production reference
-that staging does not run now is reported only if it is new: not pinned by that app's
-production overlay at the base revision (``--base``, else ``$PRE_COMMIT_FROM_REF``, else
-``HEAD``: the working tree is the change under check). Without a base to read (no git
-repository, no commit yet) every reference is new.
+- ``history`` (the default): the artifact is in the predecessor's overlay in a commit
+  *before* the one that puts it into the later environment; in a pull request (a base
+  revision given with ``--base`` or ``$PRE_COMMIT_FROM_REF``), at the base revision. Bumping
+  both in one commit or one pull request is ``promotion/same-change``. The commit that
+  creates an app's overlay is not a promotion: the predecessor may get the artifact in it.
+- ``current``: the predecessor's current reference (at the base revision, when one is
+  given). Production lagging behind is the normal state, so a reference production already
+  pinned at the base revision is not reported.
 
-History is read once per environment: ``git log --raw`` lists every version of every file
-under ``clusters/<env>/`` and ``git cat-file --batch`` reads those blobs in one process. A
-shallow clone has no history to read: that is said once, and ``current`` applies.
+Artifacts are container images (kustomize ``images:``, Helm values, HelmRelease
+``spec.values``, container images in patches, Argo CD Application ``helm.parameters`` /
+``valuesObject``) and Helm chart versions (HelmRelease ``spec.chart.spec.version`` when
+exact, an Argo CD Helm source's ``targetRevision``, a Flux OCIRepository's ``spec.ref.tag``).
+Two images are the same artifact when their names agree after ``promotion.registry_aliases``
+(a mirror is the registry it mirrors) and their digests agree, else their tags.
+
+History is read in one ``git log --raw`` over every environment's folders and one ``git
+cat-file --batch``; paths are taken relative to the GitOps root even when it is a sub-folder
+of the git work tree (a monorepo). An object that cannot be read (a corrupt or missing blob)
+is said, and counts as never run. A shallow clone has no history: that is said once, and
+``current`` applies.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ import argparse
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +43,19 @@ from gitops_guard.checks.images import reference
 from gitops_guard.core import yamledit
 from gitops_guard.core.documents import is_yaml_name
 from gitops_guard.core.findings import Finding, quote
-from gitops_guard.repo import overlays
+from gitops_guard.repo import environments, overlays
+from gitops_guard.repo.environments import App, Environments
 
 NULL_BLOB = "0" * 40
+#: rules reported whatever files were given: they are about the repository, not a file
+REPOSITORY_RULES = (
+    "promotion/history-unavailable",
+    "promotion/no-environments",
+    "promotion/unknown-environment",
+)
+
+#: an artifact: (name, tag, digest); a chart's name is ``chart <name>``
+Artifact = tuple[str, "str | None", "str | None"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base",
         metavar="REV",
-        help="the revision the change under check starts from, for `current` "
+        help="the revision the change under check starts from: a pull request's base "
         "(default: $PRE_COMMIT_FROM_REF, else HEAD)",
     )
 
@@ -58,148 +79,159 @@ def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
         "require", "history"
     )
     given = {os.path.abspath(s.path) for s in sources}
-    base = getattr(args, "base", None) or os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"
-    findings = check_repository(root, policy.environments, require, policy, base)
+    explicit = getattr(args, "base", None) or os.environ.get("PRE_COMMIT_FROM_REF") or None
+    model = environments.load(root, policy)
+    findings = check_repository(model, require, policy, explicit)
     if given:
         findings = [
-            f
-            for f in findings
-            if os.path.abspath(f.path) in given or f.rule == "promotion/history-unavailable"
+            f for f in findings if os.path.abspath(f.path) in given or f.rule in REPOSITORY_RULES
         ]
     return findings
 
 
 def check_repository(
-    root: Path, order: list[str], require: str, policy: Any = None, base: str = "HEAD"
+    model: Environments, require: str, policy: Any = None, base: str | None = None
 ) -> list[Finding]:
-    findings: list[Finding] = []
+    """Every promotion finding of the repository; ``base``: the pull request's base
+    revision (None: the working tree is the change, compared with HEAD)."""
+    if not model.found():
+        return [environments.no_environment_finding(model, _note_path(model, policy, None))]
     notes: list[Finding] = []
-    for pred, env in zip(order, order[1:]):
-        cache: dict[str, Any] = {}
-        before: dict[str, Any] = {}
+    findings: list[Finding] = list(_shown(model, f) for f in model.findings)
+    history: History | None = None
+    if require == "history":
+        history = History(model, policy, base)
+        if history.why:
+            notes.append(_note(model, policy, history.why + ": comparing current references"))
+            history = None
+        notes.extend(_note(model, policy, w) for w in (history.warnings if history else []))
+    pinned = Pinned(model, policy)
+    compare_base = base if history is None else None
+    loaded: dict[tuple[str, str], Any] = {}
 
-        def pinned_before(env: str = env, before: dict[str, Any] = before) -> Any:
-            """app -> what the env pinned at the base (None: nothing to compare with)."""
-            if "value" not in before:
-                before["value"], used = read_pinned_at(root, env, base)
-                if used is not None and used != base and not notes:
-                    notes.append(
-                        Finding(
-                            _note_path(root, policy, env),
-                            1,
-                            1,
-                            "promotion/history-unavailable",
-                            f"base revision {quote(base)} cannot be read (not fetched?): comparing "
-                            f"{env} with HEAD, so a move to a new reference committed before "
-                            "HEAD is not seen; fetch the base (fetch-depth: 0)",
-                        )
-                    )
-            return before["value"]
+    def load(app: App) -> Any:  # an environment is both a target and a predecessor: once
+        key = (app.env, app.folder)
+        if key not in loaded:
+            loaded[key] = overlays.load_app(model, app)
+        return loaded[key]
 
-        def history(pred: str = pred, cache: dict[str, Any] = cache) -> dict[str, set[str]] | None:
-            """Read once, and only when an app pins something to compare."""
-            if require != "history":
-                return None
-            if "value" not in cache:
-                cache["value"], why = read_history(root, pred)
-                if cache["value"] is None and not notes:
-                    notes.append(
-                        Finding(
-                            _note_path(root, policy, pred),
-                            1,
-                            1,
-                            "promotion/history-unavailable",
-                            f"{why}: comparing with {pred}'s current references only",
-                        )
-                    )
-            return cache["value"]
-
-        for app in overlays.apps(root, env):
-            findings.extend(_check_app(root, pred, env, app, history, pinned_before))
-    return notes + findings
+    for pred, env in model.pairs():
+        for app in model.apps(env).values():
+            findings.extend(
+                _check_app(model, policy, pred, env, app, history, pinned, base, compare_base, load)
+            )
+    for why in pinned.warnings:
+        notes.append(_note(model, policy, why))
+    return _unique(notes) + findings
 
 
-def _note_path(root: Path, policy: Any, env: str) -> str:
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[str] = set()
+    result = []
+    for f in findings:
+        if f.message not in seen:
+            seen.add(f.message)
+            result.append(f)
+    return result
+
+
+def _shown(model: Environments, finding: Finding) -> Finding:
+    """A model finding's path, as the other findings show theirs."""
+    shown = overlays.display_path(model.path(finding.path))
+    return Finding(shown, finding.line, finding.column, finding.rule, finding.message)
+
+
+def _note(model: Environments, policy: Any, message: str) -> Finding:
+    return Finding(_note_path(model, policy, None), 1, 1, "promotion/history-unavailable", message)
+
+
+def _note_path(model: Environments, policy: Any, env: str | None) -> str:
     if policy is not None and getattr(policy, "path", None) is not None:
         return overlays.display_path(Path(policy.path).resolve())
-    return overlays.display_path(overlays.env_folder(root, env))
+    folders = [f for fs in model.folders.values() for f in fs]
+    if folders:
+        return overlays.display_path(model.path(folders[0].folder))
+    return overlays.display_path(model.root)
 
 
-def _check_app(
-    root: Path,
-    pred: str,
-    env: str,
-    app: str,
-    get_history: Callable[[], Any],
-    get_before: Callable[[], Any],
-) -> list[Finding]:
-    overlay = overlays.load_overlay(root, env, app)
-    findings = list(overlay.problems)
-    slots = [s for f in overlay.files for s in f.slots if s.pinned]
-    if not slots:
-        return findings
-    pred_dir = overlays.env_folder(root, pred) / app
-    if not pred_dir.is_dir():
-        for slot in slots:
-            line, col = slot.position()
-            findings.append(
-                Finding(
-                    slot.path,
-                    line,
-                    col,
-                    "promotion/no-predecessor",
-                    f"{env} runs {slot.reference} but {pred} has no overlay "
-                    f"clusters/{pred}/{app}/ to promote it from",
-                )
-            )
-        return findings
-    history: dict[str, set[str]] | None = get_history()
-    current = overlays.load_overlay(root, pred, app)
-    known_text = {s.reference for f in current.files for s in f.slots if s.pinned}
-    if history is not None:
-        known_text |= history.get(app, set())
-    known = [r for r in (_parse(t) for t in known_text) if r is not None]
-    unchanged: list[reference.Reference] = []
-    if history is None:  # current references only: production lagging behind is fine
-        before = get_before()
-        if before is not None:
-            unchanged = [r for r in map(_parse, before.get(app, ())) if r is not None]
-    for slot in slots:
-        ref = _parse(slot.reference)
-        if ref is None:
-            continue  # templated or invalid: check-images reports it
-        if any(_same_artifact(ref, k) for k in known):
-            continue
-        if any(_same_artifact(ref, k) for k in unchanged):
-            continue  # not moved in the change under check
-        had = _listing(sorted({_label(k) for k in known if k.name == ref.name}, key=_natural))
-        if history is not None:
-            what = f"which {pred} never ran ({pred} ran: {had})"
-        else:
-            what = f"which is not what {pred} runs ({had})"
-        tag_field = {"kustomize": "newTag", "helm": "tag", "string": "image"}[slot.kind]
-        same_tag = any(k.name == ref.name and k.tag == ref.tag for k in known)
-        prefer = ("digest",) if ref.digest and same_tag else (tag_field, "digest")
-        line, col = slot.position(*prefer)
-        findings.append(
-            Finding(
-                slot.path,
-                line,
-                col,
-                "promotion/not-promoted",
-                f"{env} runs {ref.repository}:{_label(ref)}, {what}",
-            )
-        )
-    return findings
+# -- artifacts ---------------------------------------------------------------------------------
+
+
+def canonical_name(name: str, policy: Any) -> str:
+    """A mirror's name as the registry it mirrors (``promotion.registry_aliases``:
+    ``{registry.example.com: [mirror.example.com]}``)."""
+    aliases = (policy.section("promotion").get("registry_aliases") or {}) if policy else {}
+    for canonical, mirrors in aliases.items():
+        for mirror in mirrors:
+            mirror = _normal_prefix(mirror)
+            if name == mirror or name.startswith(mirror + "/"):
+                return _normal_prefix(canonical) + name[len(mirror) :]
+    return name
+
+
+def _normal_prefix(text: str) -> str:
+    text = text.rstrip("/")
+    try:
+        domain, path, _ = reference.split_domain(text if "/" in text else text + "/x")
+    except reference.ReferenceError:
+        return text
+    return domain if "/" not in text else f"{domain}/{path}"
+
+
+def artifact(slot: overlays.ImageSlot, policy: Any) -> Artifact | None:
+    if slot.kind == "chart":
+        version = slot.value("version")
+        if not version or reference.is_templated(version):
+            return None
+        return (f"chart {slot.name}", version, None)
+    ref = _parse(slot.reference)
+    if ref is None:
+        return None
+    return (canonical_name(ref.name, policy), ref.tag, ref.digest)
+
+
+def same(a: Artifact, b: Artifact) -> bool:
+    """Same artifact: the digests agree when both pin one, else the tags agree."""
+    if a[0] != b[0]:
+        return False
+    if a[2] and b[2]:
+        return a[2] == b[2]
+    return a[1] is not None and a[1] == b[1]
+
+
+def _parse(text: str) -> reference.Reference | None:
+    if not text or reference.is_templated(text):
+        return None
+    try:
+        return reference.parse(text)
+    except reference.ReferenceError:
+        return None
+
+
+def label(a: Artifact) -> str:
+    tag, digest = a[1], a[2]
+    if tag and digest:
+        return f"{tag}@{digest[:19]}..."
+    if digest:
+        return f"@{digest[:19]}..."
+    return tag or "latest"
+
+
+def describe(a: Artifact, slot: overlays.ImageSlot) -> str:
+    if a[0].startswith("chart "):
+        return f"{a[0]} {label(a)}"
+    ref = _parse(slot.reference)
+    name = ref.repository if ref is not None else a[0]
+    return f"{name}:{label(a)}" if not label(a).startswith("@") else f"{name}{label(a)}"
 
 
 MAX_LISTED = 10
 
 
-def _natural(label: str) -> list[Any]:
+def _natural(text: str) -> list[Any]:
     """v1.9.0 before v1.10.0."""
     return [
-        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", label)
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)
     ]
 
 
@@ -212,132 +244,398 @@ def _listing(labels: list[str]) -> str:
     return f"{len(labels) - MAX_LISTED} older, then " + ", ".join(labels[-MAX_LISTED:])
 
 
-def _parse(text: str) -> reference.Reference | None:
-    if not text or reference.is_templated(text):
-        return None
-    try:
-        return reference.parse(text)
-    except reference.ReferenceError:
-        return None
+# -- one app -----------------------------------------------------------------------------------
 
 
-def _same_artifact(a: reference.Reference, b: reference.Reference) -> bool:
-    """Same image: the digests agree when both pin one, else the tags agree."""
-    if a.name != b.name:
-        return False
-    if a.digest and b.digest:
-        return a.digest == b.digest
-    return a.tag is not None and a.tag == b.tag
+def _check_app(
+    model: Environments,
+    policy: Any,
+    pred: str,
+    env: str,
+    app: App,
+    history: History | None,
+    pinned: Pinned,
+    base: str | None,
+    compare_base: str | None,
+    load: Any = None,
+) -> list[Finding]:
+    load = load or (lambda a: overlays.load_app(model, a))
+    overlay = load(app)
+    findings = list(overlay.problems)
+    slots = [s for f in overlay.files for s in f.slots if s.pinned]
+    if not slots:
+        return findings
+    pred_app = model.app(pred, app.name)
+    if pred_app is None:
+        for slot in slots:
+            line, col = slot.position()
+            findings.append(
+                Finding(
+                    slot.path,
+                    line,
+                    col,
+                    "promotion/no-predecessor",
+                    f"{env} runs {slot.reference} but {pred} has no overlay of {app.name} "
+                    f"to promote it from (looked in {_pred_places(model, pred)})",
+                )
+            )
+        return findings
+    current = load(pred_app)
+    pred_now = [
+        a for f in current.files for s in f.slots if s.pinned for a in [artifact(s, policy)] if a
+    ]
+    unchanged: list[Artifact] = []
+    if history is None:
+        if compare_base is not None:
+            at_base = pinned.at(compare_base, pred, pred_app.name)
+            known = at_base if at_base is not None else pred_now
+        else:
+            known = pred_now
+        before = pinned.at(base or "HEAD", env, app.name)
+        if before is not None:
+            unchanged = before
+        states_pred: list[tuple[int, list[Artifact]]] = []
+    else:
+        states_pred = [*history.states(pred, pred_app.name), (history.now, pred_now)]
+        known = [a for _, s in states_pred for a in s]
+    env_now = [
+        a for f in overlay.files for s in f.slots if s.pinned for a in [artifact(s, policy)] if a
+    ]
+    for slot in slots:
+        a = artifact(slot, policy)
+        if a is None:
+            continue  # templated or invalid: check-images reports it
+        line, col = slot.position(*_prefer(slot, a, known))
+        if history is None:
+            if any(same(a, k) for k in known) or any(same(a, k) for k in unchanged):
+                continue
+            had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
+            what = f"which is not what {pred} runs ({had})"
+            if compare_base is not None:
+                what = f"which is not what {pred} ran at the base revision {compare_base} ({had})"
+            findings.append(
+                Finding(
+                    slot.path,
+                    line,
+                    col,
+                    "promotion/not-promoted",
+                    f"{env} runs {describe(a, slot)}, {what}",
+                )
+            )
+            continue
+        ran = [i for i, state in states_pred if any(same(a, k) for k in state)]
+        if not ran:
+            had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
+            findings.append(
+                Finding(
+                    slot.path,
+                    line,
+                    col,
+                    "promotion/not-promoted",
+                    f"{env} runs {describe(a, slot)}, which {pred} never ran ({pred} ran: {had})",
+                )
+            )
+            continue
+        states_env = [*history.states(env, app.name), (history.now, env_now)]
+        intro, created = _introduced(states_env, a)
+        if history.in_base is not None and intro not in history.in_base:
+            ok = any(i in history.in_base for i in ran) or (created and min(ran) <= intro)
+            when = f"in the change since the base revision {history.base}"
+        else:
+            ok = min(ran) < intro or (created and min(ran) <= intro)
+            when = (
+                "in the same uncommitted change"
+                if intro == history.now
+                else f"in the same commit {history.short(intro)}"
+            )
+        if not ok:
+            findings.append(
+                Finding(
+                    slot.path,
+                    line,
+                    col,
+                    "promotion/same-change",
+                    f"{env} gets {describe(a, slot)} {when} that gives it to {pred}: {pred} "
+                    f"must run it first (promote it in a later commit or pull request)",
+                )
+            )
+    return findings
 
 
-def _label(ref: reference.Reference) -> str:
-    if ref.tag and ref.digest:
-        return f"{ref.tag}@{ref.digest[:19]}..."
-    if ref.digest:
-        return f"@{ref.digest[:19]}..."
-    return ref.tag or "latest"
+def _pred_places(model: Environments, pred: str) -> str:
+    folders = [f.folder or "." for f in model.folders.get(pred, [])]
+    return ", ".join(f"{f}/" for f in folders) if folders else f"no folder of {pred}"
 
 
-# -- history -------------------------------------------------------------------------------
+def _prefer(slot: overlays.ImageSlot, a: Artifact, known: list[Artifact]) -> tuple[str, ...]:
+    if slot.kind == "chart":
+        return ("version",)
+    tag_field = {"kustomize": "newTag", "helm": "tag", "string": "image"}.get(slot.kind, "tag")
+    same_tag = any(k[0] == a[0] and k[1] == a[1] for k in known)
+    return ("digest",) if a[2] and same_tag else (tag_field, "digest")
 
 
-def _git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _introduced(states: list[tuple[int, list[Artifact]]], a: Artifact) -> tuple[int, bool]:
+    """(index of the commit that put ``a`` into the overlay, whether that commit created
+    the overlay): the start of the latest run of versions holding it."""
+    i = len(states) - 1
+    while i > 0 and any(same(a, k) for k in states[i - 1][1]):
+        i -= 1
+    created = all(not state for _, state in states[:i])
+    return states[i][0], created
+
+
+# -- reading git -------------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args],
         cwd=root,
-        input=stdin,
         capture_output=True,
         text=True,
         encoding="utf-8",
-        errors="replace",
+        errors="surrogateescape",
         check=False,
     )
 
 
-def read_history(root: Path, env: str) -> tuple[dict[str, set[str]] | None, str]:
-    """app -> every image reference its overlay in ``env`` ever pinned; None and a reason
-    when there is no history to read (not a git repository, shallow clone)."""
+def _prefix(root: Path) -> str | None:
+    """The GitOps root's path below the git work tree's top ("" at the top; None: no git)."""
     try:
-        probe = _git(root, "rev-parse", "--is-shallow-repository")
+        proc = _git(root, "rev-parse", "--show-prefix")
     except OSError:
-        return None, "git is not installed"
-    if probe.returncode != 0:
-        return None, "not a git repository, so there is no history"
-    if probe.stdout.strip() == "true":
-        return None, (
-            "this is a shallow clone, so git history is missing (fetch it: fetch-depth: 0)"
-        )
-    if _git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
-        return {}, ""
-    prefix = f"clusters/{env}/"
-    log = _git(root, "log", "--format=", "--raw", "--no-renames", "--no-abbrev", "--", prefix)
-    if log.returncode != 0:
-        return None, f"git log failed: {log.stderr.strip()}"
-    blobs: dict[str, str] = {}  # blob -> path
-    for line in log.stdout.splitlines():
-        if not line.startswith(":"):
-            continue
-        meta, _, path = line.partition("\t")
-        parts = meta.split()
-        if len(parts) < 4 or not path.startswith(prefix):
-            continue
-        if not is_yaml_name(path.rsplit("/", 1)[-1]):
-            continue
-        for blob in (parts[2], parts[3]):
-            if blob != NULL_BLOB:
-                blobs.setdefault(blob, path)
-    result: dict[str, set[str]] = {}
-    for path, data in _cat_blobs(root, blobs):
-        app = path[len(prefix) :].split("/", 1)[0]
-        try:
-            _, _, slots = overlays.parse_file(path, path.rsplit("/", 1)[-1], data)
-        except yamledit.EditError:
-            continue  # a broken past version ran nothing
-        result.setdefault(app, set()).update(s.reference for s in slots if s.pinned)
-    return result, ""
+        return None
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.strip()
 
 
-def read_pinned_at(root: Path, env: str, rev: str) -> tuple[dict[str, set[str]] | None, str | None]:
-    """(app -> every image reference its overlay in ``env`` pinned at ``rev``, the revision
-    read): ``rev``, else HEAD when ``rev`` cannot be read; (None, None) when there is no
-    revision at all (not a git repository, no commit yet)."""
-    tree = None
-    used = None
-    for candidate in dict.fromkeys((rev, "HEAD")):
-        try:
-            tree = _git(root, "ls-tree", "-r", "--full-name", candidate, "--", f"clusters/{env}/")
-        except OSError:
-            return None, None
-        if tree.returncode == 0:
-            used = candidate
-            break
-    if tree is None or tree.returncode != 0:
-        return None, None
-    prefix = f"clusters/{env}/"
-    paths: dict[str, list[str]] = {}  # blob -> every path holding it (equal files share one)
-    for line in tree.stdout.splitlines():
-        meta, _, path = line.partition("\t")
-        parts = meta.split()
-        if len(parts) != 3 or parts[1] != "blob" or not path.startswith(prefix):
-            continue
-        if is_yaml_name(path.rsplit("/", 1)[-1]):
-            paths.setdefault(parts[2], []).append(path)
-    pinned: dict[str, set[str]] = {}
-    for blob, data in _cat_blobs(root, {blob: blob for blob in paths}):
-        for path in paths[blob]:
-            app = path[len(prefix) :].split("/", 1)[0]
-            try:
-                _, _, slots = overlays.parse_file(path, path.rsplit("/", 1)[-1], data)
-            except yamledit.EditError:
+@dataclass
+class Pinned:
+    """The artifacts each app pinned at a revision (``git ls-tree`` + ``cat-file``)."""
+
+    model: Environments
+    policy: Any
+    warnings: list[str] = field(default_factory=list)
+    _at: dict[str, dict[tuple[str, str], list[Artifact]] | None] = field(default_factory=dict)
+
+    def at(self, rev: str, env: str, app: str) -> list[Artifact] | None:
+        """None when the revision cannot be read (no git, no commit, not fetched)."""
+        if rev not in self._at:
+            self._at[rev] = self._read(rev)
+            if self._at[rev] is None and rev != "HEAD":  # not fetched: HEAD is what we have
+                self._at[rev] = self._read("HEAD")
+        table = self._at[rev]
+        if table is None:
+            return None
+        return table.get((env, app), [])
+
+    def _read(self, rev: str) -> dict[tuple[str, str], list[Artifact]] | None:
+        root = self.model.root
+        prefix = _prefix(root)
+        if prefix is None:
+            return None
+        specs = [s for env in self.model.names for s in self.model.pathspecs(env)]
+        tree = _git(root, "ls-tree", "-r", "--full-name", rev, "--", *specs)
+        if tree.returncode != 0:
+            if _git(root, "rev-parse", "--verify", "-q", "HEAD").returncode == 0:
+                self.warnings.append(
+                    f"base revision {quote(rev)} cannot be read (not fetched?): comparing with "
+                    "HEAD, so a move to a new reference committed before HEAD is not seen; "
+                    "fetch the base (fetch-depth: 0)"
+                )
+            return None
+        paths: dict[str, list[str]] = {}
+        for line in tree.stdout.splitlines():
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) != 3 or parts[1] != "blob" or not path.startswith(prefix):
                 continue
-            pinned.setdefault(app, set()).update(s.reference for s in slots if s.pinned)
-    return pinned, used
+            rel = path[len(prefix) :]
+            if is_yaml_name(rel.rsplit("/", 1)[-1]):
+                paths.setdefault(parts[2], []).append(rel)
+        table: dict[tuple[str, str], list[Artifact]] = {}
+        blobs, missing = cat_blobs(root, list(paths))
+        if missing:
+            self.warnings.append(_unreadable(missing, rev))
+        for blob, data in blobs.items():
+            for rel in paths[blob]:
+                app = self.model.app_of(rel)
+                if app is None:
+                    continue
+                table.setdefault((app.env, app.name), []).extend(_artifacts(rel, data, self.policy))
+        return table
 
 
-def _cat_blobs(root: Path, blobs: dict[str, str]) -> Iterable[tuple[str, bytes]]:
-    if not blobs:
-        return []
-    names = list(blobs)
+def _unreadable(missing: list[str], where: str) -> str:
+    shown = ", ".join(m[:12] for m in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return (
+        f"{len(missing)} object(s) of the git history ({where}) cannot be read, corrupt or "
+        f"missing: {shown}{more}; what they held counts as never run (git fsck says more)"
+    )
+
+
+_ARTIFACTS: dict[tuple[str, str], list[Artifact]] = {}
+
+
+def _artifacts(rel: str, data: bytes, policy: Any) -> list[Artifact]:
+    name = rel.rsplit("/", 1)[-1]
+    try:
+        _, _, slots = overlays.parse_file(rel, name, data)
+    except yamledit.EditError:
+        return []  # a broken version ran nothing
+    return [a for s in slots if s.pinned for a in [artifact(s, policy)] if a is not None]
+
+
+class History:
+    """Every version of every environment's overlays, commit by commit (oldest first)."""
+
+    def __init__(self, model: Environments, policy: Any, base: str | None) -> None:
+        self.model = model
+        self.policy = policy
+        self.base = base
+        self.why = ""
+        self.warnings: list[str] = []
+        self.commits: list[str] = []
+        self.in_base: set[int] | None = None
+        self._states: dict[tuple[str, str], list[tuple[int, list[Artifact]]]] = {}
+        self._read()
+
+    @property
+    def now(self) -> int:
+        """The index of the working tree: after every commit."""
+        return len(self.commits)
+
+    def short(self, index: int) -> str:
+        return self.commits[index][:12] if index < len(self.commits) else "(uncommitted)"
+
+    def states(self, env: str, app: str) -> list[tuple[int, list[Artifact]]]:
+        return self._states.get((env, app), [])
+
+    def _read(self) -> None:
+        root = self.model.root
+        try:
+            probe = _git(root, "rev-parse", "--is-shallow-repository")
+        except OSError:
+            self.why = "git is not installed"
+            return
+        if probe.returncode != 0:
+            self.why = "not a git repository, so there is no history"
+            return
+        if probe.stdout.strip() == "true":
+            self.why = (
+                "this is a shallow clone, so git history is missing (fetch it: fetch-depth: 0)"
+            )
+            return
+        if _git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
+            return  # no commit yet: only the working tree
+        prefix = _prefix(root) or ""
+        specs = [s for env in self.model.names for s in self.model.pathspecs(env)]
+        log = _git(
+            root,
+            "log",
+            "--topo-order",
+            "--reverse",
+            "--format=%x00%H",
+            "--raw",
+            "--no-renames",
+            "--no-abbrev",
+            "--",
+            *specs,
+        )
+        if log.returncode != 0:
+            first = log.stderr.strip().splitlines()[:1]
+            self.warnings.append(
+                f"git log failed ({first[0] if first else log.returncode}): the history is "
+                "read only as far as git could"
+            )
+        changes: list[list[tuple[str, str]]] = []
+        for line in log.stdout.splitlines():
+            if line.startswith("\0"):
+                self.commits.append(line[1:].strip())
+                changes.append([])
+                continue
+            if not line.startswith(":") or not changes:
+                continue
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) < 4 or not path.startswith(prefix):
+                continue
+            rel = path[len(prefix) :]
+            if is_yaml_name(rel.rsplit("/", 1)[-1]):
+                changes[-1].append((rel, parts[3]))
+        index = self.model.app_index()
+        wanted: dict[str, str] = {}
+        owner: dict[str, App | None] = {}
+        for commit in changes:
+            for rel, blob in commit:
+                if rel not in owner:
+                    owner[rel] = self.model.app_of(rel, index)
+                if owner[rel] is not None and blob != NULL_BLOB:
+                    wanted.setdefault(blob, rel)
+        blobs, missing = cat_blobs(root, list(wanted))
+        if missing:
+            self.warnings.append(_unreadable(missing, "history"))
+        parsed: dict[str, list[Artifact]] = {}
+        files: dict[tuple[str, str], dict[str, str]] = {}
+        for i, commit in enumerate(changes):
+            touched: set[tuple[str, str]] = set()
+            for rel, blob in commit:
+                app = owner.get(rel)
+                if app is None:
+                    continue
+                key = (app.env, app.name)
+                state = files.setdefault(key, {})
+                if blob == NULL_BLOB:
+                    state.pop(rel, None)
+                else:
+                    state[rel] = blob
+                touched.add(key)
+            for key in touched:
+                found: list[Artifact] = []
+                for rel, blob in files[key].items():
+                    if blob not in parsed:
+                        data = blobs.get(blob)
+                        parsed[blob] = _artifacts(rel, data, self.policy) if data else []
+                    found.extend(parsed[blob])
+                self._states.setdefault(key, []).append((i, found))
+        if self.base is not None:
+            listed = _git(root, "rev-list", self.base, "--", *specs)
+            if listed.returncode != 0:
+                self.warnings.append(
+                    f"base revision {quote(self.base)} cannot be read (not fetched?): judging by "
+                    "commit order only; fetch the base (fetch-depth: 0)"
+                )
+            else:
+                reachable = set(listed.stdout.split())
+                self.in_base = {i for i, c in enumerate(self.commits) if c in reachable}
+
+
+def cat_blobs(root: Path, names: list[str]) -> tuple[dict[str, bytes], list[str]]:
+    """(blob -> content, the blobs git could not read: missing or corrupt). A corrupt object
+    stops ``git cat-file --batch``; the batch goes on after it (a bounded number of times)."""
+    found: dict[str, bytes] = {}
+    missing: list[str] = []
+    remaining = list(names)
+    for _attempt in range(MAX_RESTARTS):
+        if not remaining:
+            break
+        stopped = _batch(root, remaining, found, missing)
+        if stopped is None:
+            return found, missing
+        missing.append(remaining[stopped])
+        remaining = remaining[stopped + 1 :]
+    missing.extend(remaining)
+    return found, missing
+
+
+MAX_RESTARTS = 20
+
+
+def _batch(root: Path, names: list[str], found: dict[str, bytes], missing: list[str]) -> int | None:
+    """Read ``names``; the index where git stopped, or None when it read them all."""
     proc = subprocess.run(
         ["git", "cat-file", "--batch"],
         cwd=root,
@@ -347,16 +645,41 @@ def _cat_blobs(root: Path, blobs: dict[str, str]) -> Iterable[tuple[str, bytes]]
     )
     out = proc.stdout
     pos = 0
-    found = []
-    for name in names:
+    for index, name in enumerate(names):
         end = out.find(b"\n", pos)
         if end < 0:
-            break
+            return index
         header = out[pos:end].split()
         pos = end + 1
         if len(header) < 3 or header[1] == b"missing":
+            missing.append(name)
             continue
-        size = int(header[2])
-        found.append((blobs[name], out[pos : pos + size]))
+        try:
+            size = int(header[2])
+        except ValueError:
+            return index
+        if pos + size > len(out):
+            return index
+        found[name] = out[pos : pos + size]
         pos += size + 1
-    return found
+    return None
+
+
+def history_of(model: Environments, policy: Any) -> History:
+    """The history, for promote's "older digest" question."""
+    return History(model, policy, None)
+
+
+def first_seen(history: History, a: Artifact) -> int | None:
+    """The first commit in which any environment's overlay held ``a``."""
+    best: int | None = None
+
+    def held(k: Artifact) -> bool:  # a digest is only held where that digest is written
+        return k[0] == a[0] and k[2] == a[2] if a[2] else same(a, k)
+
+    for states in history._states.values():
+        for i, state in states:
+            if any(held(k) for k in state):
+                best = i if best is None else min(best, i)
+                break
+    return best

@@ -141,7 +141,6 @@ def _tracked(root: str) -> list[str] | None:
 
 def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) -> int:
     """Suppressions, severities, report, exit code: the same for every checking command."""
-    from gitops_guard.core.documents import environment_of
     from gitops_guard.core.findings import exit_code, filter_suppressed
     from gitops_guard.core.report import write
     from gitops_guard.core.rules import RULES
@@ -165,7 +164,7 @@ def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) 
     for path, items in by_path.items():
         source = source_by_path.get(path)
         lines = _lines_of(source) if source is not None else _read_lines(path)
-        env = environment_of(path)  # environments.<env>.rules override the top level
+        env = policy.environment_of(path)  # environments.<env>.rules override the top level
         if path in commented or any("gitops-guard" in line.lower() for line in lines):
             items = items + _judge_suppressions(items, lines, path, command, path in commented)
         for finding in filter_suppressed(items, lines):

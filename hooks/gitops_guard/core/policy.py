@@ -82,6 +82,7 @@ _IMAGES = {
     },
 }
 
+_ENV_NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}
 _PROMOTION = {
     "type": "object",
     "additionalProperties": False,
@@ -89,10 +90,46 @@ _PROMOTION = {
     "properties": {
         "environments": {
             "type": "array",
-            "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+            "items": {
+                "oneOf": [
+                    _ENV_NAME,
+                    {"type": "array", "items": _ENV_NAME, "minItems": 1, "uniqueItems": True},
+                ]
+            },
             "minItems": 1,
-            "uniqueItems": True,
-            "description": "Promotion order, first to last.",
+            "description": "Promotion order, first to last. An item may be a list of parallel "
+            "environments that all promote from the item before: [dev, staging, [prod-eu, "
+            "prod-us]].",
+        },
+        "paths": {
+            "type": "object",
+            "description": "Where an environment's overlays are, when they are not in a "
+            "layout found by name (clusters/<env>/<app>/, env/<env>/, envs/<env>/, "
+            "environments/<env>/, apps/<env>/, overlays/<env>/, <app>/overlays/<env>/, "
+            "<app>/<env>/): {env: [folder patterns]}, relative to the repository root. `*` "
+            "matches one folder name, `**` any number of folders, `{app}` names the app's "
+            "folder (deploy/prod-cluster/{app}); without {app} each matched folder is one app, "
+            "named after the folder above it. An environment listed here is found only there.",
+            "propertyNames": _ENV_NAME,
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "pattern": "^[^/]"},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+        },
+        "registry_aliases": {
+            "type": "object",
+            "description": "Mirrors that serve the same images: {registry: [mirrors]}, e.g. "
+            "{registry.example.com: [mirror.example.com]}; an image pulled from a mirror is "
+            "the same artifact as the registry's (a trailing path narrows it: "
+            "registry.example.com/team).",
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
         },
         "require": {
             "enum": ["current", "history"],
@@ -246,8 +283,9 @@ def schema() -> dict[str, Any]:
             **sections,
             "environments": {
                 "type": "object",
-                "description": "Per-environment overrides of any section, applied to files "
-                "under clusters/<env>/.",
+                "description": "Per-environment overrides of any section, applied to the "
+                "environment's files (found as check-promotion finds them: a folder named like "
+                "the environment, any folder below clusters/, or promotion.paths).",
                 "additionalProperties": {
                     "type": "object",
                     "additionalProperties": False,
@@ -321,7 +359,88 @@ class Policy:
 
     @property
     def environments(self) -> list[str]:
-        return list(self.section("promotion").get("environments") or ["staging", "production"])
+        """Every environment, in promotion order (parallel ones in the order written)."""
+        return [env for stage in self.stages for env in stage]
+
+    @property
+    def stages(self) -> list[list[str]]:
+        """``promotion.environments`` as stages: ``[dev, [eu, us]]`` -> ``[[dev], [eu, us]]``."""
+        raw = self.section("promotion").get("environments") or ["staging", "production"]
+        return [[item] if isinstance(item, str) else list(item) for item in raw]
+
+    def environment_of(self, path: str) -> str | None:
+        """The environment a file belongs to, from its path below the repository root alone
+        (this runs for every checked file: no listing): see ``environment_of_relpath``."""
+        absolute = os.path.abspath(path)
+        top = self.root_dir
+        if top is None or not absolute.startswith(top.rstrip(os.sep) + os.sep):
+            from gitops_guard.core.documents import repository_root_of
+
+            top = repository_root_of(os.path.dirname(absolute))
+        if top is not None:
+            prefix = top.rstrip(os.sep) + os.sep
+            if absolute.startswith(prefix):
+                path = absolute[len(prefix) :]
+        return environment_of_relpath(path, self)
+
+
+def environment_of_relpath(relpath: str, policy: Policy) -> str | None:
+    """The environment of a repository-relative path: a ``promotion.paths`` pattern of the
+    environment, else the first folder named like an environment of the policy, else the
+    folder below ``clusters/`` (the contract; also for names not in the order)."""
+    parts = [p for p in relpath.replace(os.sep, "/").split("/") if p not in ("", ".")]
+    folders = parts[:-1]
+    if not folders:
+        return None
+    paths = policy.section("promotion").get("paths") or {}
+    for env, patterns in paths.items():
+        for pattern in patterns:
+            if match_folder(pattern_parts(pattern), folders) is not None:
+                return env
+    names = set(policy.environments) - set(paths)
+    for i, part in enumerate(folders):
+        if part in names:
+            return part
+        if part == "clusters" and i + 1 < len(folders):
+            return folders[i + 1]
+    return None
+
+
+def pattern_parts(pattern: str) -> list[str]:
+    """A folder pattern's parts; a trailing ``/**`` (everything below) is the folder itself."""
+    parts = [p for p in pattern.strip("/").split("/") if p not in ("", ".")]
+    while parts and parts[-1] == "**":
+        parts.pop()
+    return parts
+
+
+def match_folder(pattern: list[str], parts: list[str]) -> tuple[int, str | None] | None:
+    """(how many leading ``parts`` the folder pattern covers, the ``{app}`` folder) or None.
+    ``*`` matches one name (fnmatch), ``**`` any number of folders, ``{app}`` one folder."""
+    import fnmatch
+
+    def walk(i: int, j: int, app: str | None, budget: list[int]) -> tuple[int, str | None] | None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        if i == len(pattern):
+            return j, app
+        seg = pattern[i]
+        if seg == "**":
+            for k in range(j, len(parts) + 1):
+                found = walk(i + 1, k, app, budget)
+                if found is not None:
+                    return found
+            return None
+        if j >= len(parts):
+            return None
+        if seg == "{app}":
+            return None if parts[j].startswith(".") else walk(i + 1, j + 1, parts[j], budget)
+        if fnmatch.fnmatchcase(parts[j], seg):
+            return walk(i + 1, j + 1, app, budget)
+        return None
+
+    return walk(0, 0, None, [10_000])  # bounded: a pattern of many ** cannot take long
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -421,13 +540,25 @@ def _read_policy(path: str) -> bytes:
 def _check_environment_names(data: dict[str, Any], path: str) -> None:
     """A key under ``environments:`` names an environment: one of promotion.environments or
     a ``clusters/<env>/`` folder. Anything else is a typo (``prod:``) whose overrides would
-    silently apply to nothing. Not cached: folders come and go."""
+    silently apply to nothing. Not cached: folders come and go. ``promotion.paths`` keys
+    and the order itself must name each environment once."""
+    promotion = data.get("promotion") or {}
+    raw = promotion.get("environments") or DEFAULTS["promotion"]["environments"]
+    order = [e for item in raw for e in ([item] if isinstance(item, str) else item)]
+    twice = sorted({e for e in order if order.count(e) > 1})
+    if twice:
+        raise PolicyError(
+            f"{path}: promotion.environments: {', '.join(twice)} named more than once"
+        )
+    for env in promotion.get("paths") or {}:
+        if env not in order:
+            raise PolicyError(
+                f"{path}: promotion.paths.{env}: no such environment (not in "
+                f"promotion.environments [{', '.join(order)}])"
+            )
     overrides = data.get("environments") or {}
     if not overrides:
         return
-    order = (data.get("promotion") or {}).get("environments") or DEFAULTS["promotion"][
-        "environments"
-    ]
     folder = os.path.dirname(os.path.abspath(path))
     roots = [os.path.dirname(folder)] if os.path.basename(folder) == "policies" else []
     roots += [folder, os.getcwd()]

@@ -490,16 +490,40 @@ _RULES = [
         "(`promotion.require`); the message lists the tags the predecessor had.",
     ),
     Rule(
+        "promotion/same-change",
+        ERROR,
+        "The environment gets an artifact in the same commit or pull request as its predecessor.",
+        "With `require: history` the predecessor must have run it in an earlier commit (in a "
+        "pull request: at the base revision); the commit that creates an app's overlay is not "
+        "a promotion.",
+    ),
+    Rule(
+        "promotion/unknown-environment",
+        ERROR,
+        "A folder beside the environments' folders looks like an environment but is not in "
+        "the policy.",
+        "Add it to `promotion.environments` (or map it with `promotion.paths`), or rename it: "
+        "a new cluster is never silently unguarded.",
+    ),
+    Rule(
+        "promotion/no-environments",
+        WARNING,
+        "No folder of any environment in `promotion.environments` was found.",
+        "The message says where it looked; map the environments with `promotion.paths`.",
+    ),
+    Rule(
         "promotion/no-predecessor",
         WARNING,
         "The app has no overlay in the environment before this one to promote from.",
-        "Create `clusters/<previous env>/<app>/` or run the app there first.",
+        "Create the app's overlay in the previous environment, or run the app there first.",
     ),
     Rule(
         "promotion/history-unavailable",
         WARNING,
-        "Git history is missing (shallow clone, no repository), so only current references count.",
-        "Fetch full history in CI (`fetch-depth: 0`) for the `history` check.",
+        "Git history is missing or partly unreadable (shallow clone, no repository, corrupt "
+        "objects), so not every reference counts.",
+        "Fetch full history in CI (`fetch-depth: 0`) for the `history` check; `git fsck` "
+        "names corrupt objects.",
     ),
 ]
 

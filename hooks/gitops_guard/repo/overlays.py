@@ -1,10 +1,14 @@
-"""Where an app's image references sit in an environment: the one place promote,
-check-promotion and drift agree on the layout.
+"""Where an app's artifacts are set in an environment's overlay: the one place promote,
+check-promotion, drift and set-image agree on.
 
-An app's overlay is ``clusters/<env>/<app>/``. Its image is set there by kustomize ``images:``
-entries (``name`` / ``newName`` / ``newTag`` / ``digest``; also Flux Kustomization
-``spec.images``), by Helm values files of the environment (``image.registry / repository /
-tag / digest`` or ``image: repo:tag``) or by a HelmRelease's ``spec.values``.
+Which folder is an app's overlay in an environment is :mod:`gitops_guard.repo.environments`'
+answer. In it an image is set by kustomize ``images:`` entries (``name`` / ``newName`` /
+``newTag`` / ``digest``; also Flux Kustomization ``spec.images``), by Helm values files
+(``image.registry / repository / tag / digest`` or ``image: repo:tag``), by a HelmRelease's
+``spec.values``, by a container's ``image`` in a patch, or by an Argo CD Application's Helm
+``parameters`` (``image.repository`` / ``image.tag``...) or ``valuesObject``. A chart
+version is an artifact too: a HelmRelease's ``spec.chart.spec.version`` when it is exact (not
+a range), an Argo CD Helm source's ``targetRevision``, a Flux OCIRepository's ``spec.ref.tag``.
 
 Each place is an :class:`ImageSlot` with a key that is the same in every environment
 (``images[name=web]``, ``values:image``, ``values:worker.image``), so two environments'
@@ -15,6 +19,7 @@ promote edit exactly those scalars.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +27,7 @@ from typing import Any
 
 from gitops_guard.core import yamledit
 from gitops_guard.core.documents import (
+    KUSTOMIZATION_FILES,
     is_kustomize_file,
     is_values_file,
     is_yaml_name,
@@ -34,7 +40,11 @@ FIELDS = {
     "kustomize": ("newName", "newTag", "digest"),
     "helm": ("registry", "repository", "tag", "digest"),
     "string": ("image",),
+    "chart": ("version",),
 }
+#: a chart version that names one version (not a range: ``>=1.0``, ``1.x``, ``*``)
+EXACT_VERSION = re.compile(r"^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.+-]+)?$")
+POD_SPEC_LISTS = ("containers", "initContainers", "ephemeralContainers")
 MAX_DEPTH = 64
 NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -63,6 +73,8 @@ class ImageSlot:
     inherited: set[str] = field(default_factory=set)
     #: why the slot must not be edited (a field written twice), else None
     problem: str | None = None
+    #: fields can be changed but not added or removed (Argo CD Helm parameters)
+    fixed: bool = False
 
     def value(self, name: str) -> str | None:
         """The field's text; None when absent or null (``tag: ~``)."""
@@ -76,7 +88,9 @@ class ImageSlot:
 
     @property
     def reference(self) -> str:
-        """The image reference this slot makes the cluster run."""
+        """The image reference this slot makes the cluster run (a chart: ``name:version``)."""
+        if self.kind == "chart":
+            return f"{self.name}:{self.value('version') or ''}"
         if self.kind == "string":
             return self.value("image") or ""
         if self.kind == "kustomize":
@@ -99,6 +113,8 @@ class ImageSlot:
         """Whether the slot names an artifact (a tag or a digest), not the base's default."""
         if self.kind == "string":
             return bool(self.value("image"))
+        if self.kind == "chart":
+            return bool(self.value("version"))
         tag = self.value("newTag" if self.kind == "kustomize" else "tag")
         return bool(tag or self.value("digest"))
 
@@ -133,12 +149,16 @@ class Overlay:
     folder: Path
     files: list[OverlayFile] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
+    app_ref: Any = None
 
     def slots(self) -> dict[str, list[ImageSlot]]:
+        """key (the environment's own name in it taken out) -> the slots with that key."""
+        from gitops_guard.repo.environments import neutral
+
         result: dict[str, list[ImageSlot]] = {}
         for f in self.files:
             for slot in f.slots:
-                result.setdefault(slot.key, []).append(slot)
+                result.setdefault(neutral(slot.key, self.env), []).append(slot)
         return result
 
 
@@ -154,20 +174,6 @@ def repo_root(policy: Any = None, start: Path | None = None) -> Path:
     here = (start or Path.cwd()).resolve()
     found = repository_root_of(here)  # git's work tree, else the folder holding clusters/
     return Path(found) if found is not None else here
-
-
-def env_folder(root: Path, env: str) -> Path:
-    return root / "clusters" / env
-
-
-def apps(root: Path, env: str) -> list[str]:
-    """The apps with an overlay folder in the environment."""
-    folder = env_folder(root, env)
-    if not folder.is_dir():
-        return []
-    return sorted(
-        d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))
-    )
 
 
 def display_path(path: Path) -> str:
@@ -188,14 +194,28 @@ def overlay_files(folder: Path) -> list[Path]:
     return result
 
 
-def load_overlay(root: Path, env: str, app: str, exact: bool = False) -> Overlay:
-    """Parse every YAML file of ``clusters/<env>/<app>/``; bad files become problems."""
-    folder = env_folder(root, env) / app
-    overlay = Overlay(app=app, env=env, folder=folder)
-    for path in overlay_files(folder):
+def load_app(model: Any, app: Any, exact: bool = False) -> Overlay:
+    """Parse every YAML file of an app's overlay (an ``environments.App``); bad files
+    become problems, files that are not regular files (a FIFO, a device) are not opened."""
+    import stat
+
+    folder = model.path(app.folder)
+    overlay = Overlay(app=app.name, env=app.env, folder=folder, app_ref=app)
+    for rel in model.files_of(app):
+        path = model.path(rel)
         shown = display_path(path)
         try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if info.st_size > MAX_BYTES:
+                overlay.problems.append(
+                    Finding(shown, 1, 1, "yaml/unreadable", f"larger than {MAX_BYTES} bytes")
+                )
+                continue
             data = path.read_bytes()
+        except FileNotFoundError:
+            continue  # listed by git, deleted in the working tree
         except OSError as exc:
             overlay.problems.append(
                 Finding(shown, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}")
@@ -212,6 +232,9 @@ def load_overlay(root: Path, env: str, app: str, exact: bool = False) -> Overlay
         bom = yamledit.has_bom(data)
         overlay.files.append(OverlayFile(shown, path, text, data, roots, slots, bom))
     return overlay
+
+
+MAX_BYTES = 1_000_000
 
 
 def _problems(shown: str, data: bytes) -> list[Finding]:
@@ -252,17 +275,145 @@ def slots_of(shown: str, filename: str, roots: list[Any]) -> Iterator[ImageSlot]
             continue
         kind = _scalar(_get(root, "kind"))
         api = _scalar(_get(root, "apiVersion")) or ""
+        name = _scalar(_get(_get(root, "metadata"), "name")) or ""
+        spec = _get(root, "spec")
         if is_kustomize_file(filename, kind, api):
             yield from _kustomize(shown, _get(root, "images"), "")
         elif kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
-            name = _scalar(_get(_get(root, "metadata"), "name")) or ""
-            yield from _kustomize(shown, _get(_get(root, "spec"), "images"), f"flux:{name}:")
+            yield from _kustomize(shown, _get(spec, "images"), f"flux:{name}:")
         elif kind == "HelmRelease":
-            values = _get(_get(root, "spec"), "values")
+            values = _get(spec, "values")
             if values is not None:
                 yield from _helm(shown, values, "", 0, set())
+            chart = _get(_get(spec, "chart"), "spec")
+            # a patch often sets only the version: the release's name stands for the chart
+            chart_name = _scalar(_get(chart, "chart")) or name
+            slot = _chart_slot(shown, f"helmrelease:{name}:chart", chart_name, chart, "version")
+            if slot is not None:
+                yield slot
+        elif kind == "OCIRepository" and api.startswith("source.toolkit.fluxcd.io/"):
+            url = _scalar(_get(spec, "url")) or name
+            ref = _get(spec, "ref")
+            slot = _chart_slot(shown, f"ocirepository:{name}:tag", url, ref, "tag")
+            if slot is not None:
+                yield slot
+        elif kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
+            if kind == "ApplicationSet":
+                spec = _get(_get(spec, "template"), "spec")
+            yield from _application(shown, name, spec)
         elif values_file and kind is None:
             yield from _helm(shown, root, "", 0, set())
+        elif kind is not None:
+            yield from _containers(shown, f"{kind}/{name}", root, 0, set())
+
+
+def _chart_slot(shown: str, key: str, chart: str, mapping: Any, field: str) -> ImageSlot | None:
+    """A chart version set exactly (a range picks the version at sync time: not an artifact
+    this repository pins)."""
+    if mapping is None or mapping.id != "mapping":
+        return None
+    for k, key_node, value, _ in yamledit.items(mapping):
+        if k == field and value.id == "scalar" and EXACT_VERSION.match(value.value or ""):
+            slot = ImageSlot(key, "chart", shown, name=chart, mapping=mapping, fixed=True)
+            slot.fields["version"] = (key_node, value)
+            return slot
+    return None
+
+
+def _application(shown: str, name: str, spec: Any) -> Iterator[ImageSlot]:
+    """An Argo CD Application's Helm sources: the chart version and the images it sets."""
+    sources = []
+    source = _get(spec, "source")
+    if source is not None:
+        sources.append(("source", source))
+    many = _get(spec, "sources")
+    if many is not None and many.id == "sequence":
+        sources.extend((f"sources[{i}]", s) for i, s in enumerate(many.value))
+    for where, src in sources:
+        if src.id != "mapping":
+            continue
+        prefix = f"argocd:{name}:{where}"
+        chart = _scalar(_get(src, "chart"))
+        if chart:
+            slot = _chart_slot(shown, f"{prefix}:chart", chart, src, "targetRevision")
+            if slot is not None:
+                yield slot
+        helm = _get(src, "helm")
+        values = _get(helm, "valuesObject")
+        if values is not None:
+            for slot in _helm(shown, values, "", 0, set()):
+                slot.key = f"{prefix}:{slot.key}"
+                yield slot
+        yield from _parameters(shown, prefix, _get(helm, "parameters"))
+
+
+def _parameters(shown: str, prefix: str, params: Any) -> Iterator[ImageSlot]:
+    """``helm.parameters`` (``- name: image.tag`` / ``value: v1``) grouped by the image they
+    set: ``image.repository`` + ``image.tag`` is one slot; ``image`` alone a whole reference."""
+    if params is None or params.id != "sequence":
+        return
+    groups: dict[str, ImageSlot] = {}
+    for item in params.value:
+        if item.id != "mapping":
+            continue
+        pname = _scalar(_get(item, "name")) or ""
+        value_pair = next(((k, v) for key, k, v, _ in yamledit.items(item) if key == "value"), None)
+        if value_pair is None or value_pair[1].id != "scalar":
+            continue
+        head, _, last = pname.rpartition(".")
+        if last == "image" or pname == "image":
+            slot = ImageSlot(f"{prefix}:parameters:{pname}", "string", shown, fixed=True)
+            slot.mapping = item
+            slot.fields["image"] = value_pair
+            if slot.value("image"):
+                yield slot
+        elif last in FIELDS["helm"] and head:
+            slot = groups.get(head)
+            if slot is None:
+                slot = ImageSlot(f"{prefix}:parameters:{head}", "helm", shown, fixed=True)
+                slot.mapping = params
+                groups[head] = slot
+            if last in slot.fields and slot.problem is None:
+                line = value_pair[0].start_mark.line + 1
+                slot.problem = f"{shown}:{line}: parameter {pname} is written twice"
+            slot.fields[last] = value_pair
+    for slot in groups.values():
+        if slot.value("repository"):
+            yield slot
+
+
+def _containers(
+    shown: str, where: str, node: Any, depth: int, seen: set[int]
+) -> Iterator[ImageSlot]:
+    """Container images of a Kubernetes object in the overlay (a patch, a manifest)."""
+    if depth > MAX_DEPTH or id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.id == "sequence":
+        for item in node.value:
+            yield from _containers(shown, where, item, depth + 1, seen)
+        return
+    if node.id != "mapping":
+        return
+    for key, _, value, _ in yamledit.items(node):
+        if key in POD_SPEC_LISTS and value.id == "sequence":
+            for item in value.value:
+                if item.id != "mapping":
+                    continue
+                cname = _scalar(_get(item, "name")) or ""
+                pair = next(
+                    ((k, v) for name, k, v, _ in yamledit.items(item) if name == "image"), None
+                )
+                if pair is None or pair[1].id != "scalar" or pair[1].tag != yamledit.STR_TAG:
+                    continue
+                if not pair[1].value:
+                    continue
+                slot = ImageSlot(f"container:{where}/{key}/{cname}", "string", shown)
+                slot.mapping = item
+                slot.fields["image"] = pair
+                yield slot
+        elif value.id in ("mapping", "sequence"):
+            yield from _containers(shown, where, value, depth + 1, seen)
 
 
 def _kustomize(shown: str, entries: Any, prefix: str) -> Iterator[ImageSlot]:
@@ -322,45 +473,84 @@ def _helm(shown: str, node: Any, path: str, depth: int, seen: set[int]) -> Itera
             yield from _helm(shown, value, here, depth + 1, seen)
 
 
-def environment_order(policy: Any) -> list[str]:
-    return list(policy.environments)
+def environment_pair(policy: Any, source: str | None, target: str | None) -> tuple[Any, str, str]:
+    """(the repository's environments, from-env, to-env) for promote and drift: ``--from`` /
+    ``--to`` with the policy's defaults (the environment before / after). Raises
+    LayoutError when an environment is unknown or has no folder."""
+    from gitops_guard.repo import environments
 
-
-def environment_pair(policy: Any, source: str | None, target: str | None) -> tuple[Path, str, str]:
-    """(repository root, from-env, to-env) for promote and drift: ``--from`` / ``--to`` with
-    the policy's defaults, each with its ``clusters/<env>/`` folder. Raises LayoutError."""
-    root = repo_root(policy)
-    source, target = neighbours(policy, source, target)
+    model = environments.load(repo_root(policy), policy)
+    source, target = neighbours(model, source, target)
     for env in (source, target):
-        if not env_folder(root, env).is_dir():
+        if not model.folders.get(env):
             raise LayoutError(
-                f"environment {quote(env)} has no folder clusters/{env}/ under {root}"
+                f"environment {quote(env)} has no folder under {display_path(model.root)} "
+                f"(looked for {', '.join(model.looked)})"
             )
-    return root, source, target
+    return model, source, target
 
 
-def neighbours(policy: Any, source: str | None, target: str | None) -> tuple[str, str]:
-    """``--from`` / ``--to`` with defaults from the policy's order (the env before / after)."""
-    order = environment_order(policy)
+def neighbours(model: Any, source: str | None, target: str | None) -> tuple[str, str]:
+    """``--from`` / ``--to`` with defaults from the order (the env before / after; with
+    parallel environments, the one named must be unambiguous)."""
+    order = model.names
     for env in (source, target):
         if env is not None and env not in order:
             raise LayoutError(
                 f"unknown environment {quote(env)} (promotion.environments: {', '.join(order)})"
             )
     if source is None and target is None:
-        if len(order) < 2:
-            raise LayoutError("promotion.environments names fewer than two environments")
-        return order[0], order[1]
+        if len(model.stages) < 2:
+            raise LayoutError("promotion.environments names fewer than two stages")
+        if len(model.stages[1]) > 1:
+            raise LayoutError(
+                f"{model.stages[0][0]!r} promotes to {', '.join(model.stages[1])}; give --to"
+            )
+        return model.stages[0][0], model.stages[1][0]
     if source is None:
-        index = order.index(target)  # type: ignore[arg-type]
-        if index == 0:
+        preds = model.predecessors(target)
+        if not preds:
             raise LayoutError(f"{quote(target)} is the first environment; give --from")
-        return order[index - 1], target  # type: ignore[return-value]
+        if len(preds) > 1:
+            raise LayoutError(f"{target!r} follows {', '.join(preds)}; give --from")
+        return preds[0], target  # type: ignore[return-value]
     if target is None:
-        index = order.index(source)
-        if index == len(order) - 1:
+        succ = model.successors(source)
+        if not succ:
             raise LayoutError(f"{quote(source)} is the last environment; give --to")
-        return source, order[index + 1]
+        if len(succ) > 1:
+            raise LayoutError(f"{source!r} promotes to {', '.join(succ)}; give --to")
+        return source, succ[0]
     if source == target:
         raise LayoutError(f"--from and --to are both {quote(source)}")
     return source, target
+
+
+def base_images(model: Any, overlay: Overlay) -> list[str]:
+    """The container images written in what the overlay's kustomization reaches (its
+    bases): what a kustomize ``images:`` entry's ``name`` matches."""
+    from gitops_guard.repo.environments import _bases, _direct_files
+
+    app = overlay.app_ref
+    if app is None:
+        return []
+    found: list[str] = []
+    kusts = [
+        f
+        for f in _direct_files(app.folder, model.files)
+        if f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES
+    ]
+    folders = [app.folder]
+    for kust in kusts:
+        folders.extend(sorted(_bases(model.root, kust, model.files)))
+    for folder in folders:
+        for rel in _direct_files(folder, model.files):
+            if not is_yaml_name(rel.rsplit("/", 1)[-1]):
+                continue
+            try:
+                data = model.path(rel).read_bytes()
+                _, _, slots = parse_file(rel, rel.rsplit("/", 1)[-1], data)
+            except (OSError, yamledit.EditError):
+                continue
+            found.extend(s.reference for s in slots if s.kind == "string")
+    return found

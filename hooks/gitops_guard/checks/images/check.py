@@ -19,7 +19,6 @@ from gitops_guard.core.documents import (
     Pos,
     Seq,
     SourceFile,
-    environment_of,
     is_kustomization,
     is_manifest_name,
     is_values_file,
@@ -451,7 +450,7 @@ def _compile(pattern: str) -> Pattern:
 
 
 def check(source: SourceFile, policy: Policy) -> list[Finding]:
-    env = environment_of(source.path, policy.root_dir)
+    env = policy.environment_of(source.path)
     images = policy.section("images", env)
     pattern_text = images.get("tag_pattern") or ""
     pattern = _compile(pattern_text) if pattern_text else None

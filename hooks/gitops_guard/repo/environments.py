@@ -1,0 +1,600 @@
+"""Which environments a repository has, in which order, and which files belong to each (and to
+which app): the one model check-promotion, promote, drift, set-image and the per-environment
+policy share.
+
+The order is ``promotion.environments``; an item may be a list of parallel environments that
+all promote from the item before (``[dev, staging, [prod-eu, prod-us]]``): each item is a
+*stage*, and an environment's predecessors are the environments of the stage before it.
+
+An environment's files are found where real repositories keep them, with nothing but the
+environment's name (a folder named like it, in a known position):
+
+============================  ====================================================
+``clusters/<env>/<app>/``     the contract: every folder below ``clusters/<env>/`` is an app
+``env/<env>/``                Kargo's examples (one app, or one per sub-folder)
+``envs/<env>/``               Codefresh's promotion examples
+``environments/<env>/``
+``apps/<env>/``               Flux's reference layout (HelmRelease patches)
+``overlays/<env>/``           kustomize's own docs; ``<app>/overlays/<env>/`` per app
+``<app>/<env>/``              an app folder whose sub-folders are its environments
+============================  ====================================================
+
+The layouts can sit at any depth (``deploy/clusters/<env>/``, a GitOps tree in a monorepo's
+sub-folder). An environment folder holds one app when it has a kustomization (or YAML files)
+of its own, named after the folder above the layout folder (``web`` for
+``web/overlays/<env>/``; the layout folder itself at the top: ``apps`` for ``apps/<env>/``);
+else each sub-folder is an app. Where guessing is not enough, ``promotion.paths`` maps an
+environment to folder patterns (``*`` one name, ``**`` any depth, ``{app}`` the app's
+folder): ``{production: ["deploy/prod-cluster/{app}"]}``. An environment with ``paths`` is
+found only there.
+
+A folder beside a found environment's folder that looks like an environment (under
+``clusters/``, ``env/``, ``envs/``, ``environments/``: any folder of YAML; elsewhere: a
+kustomization that reaches the same base as the found environment's, or the same values file)
+but is not in the policy is an error: a new cluster is never silently unguarded. No
+environment found at all is a warning that says where it looked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitops_guard.core.documents import KUSTOMIZATION_FILES, is_yaml_name
+from gitops_guard.core.findings import ERROR, WARNING, Finding, quote
+from gitops_guard.core.policy import environment_of_relpath, match_folder, pattern_parts
+
+#: folders whose sub-folders are environments
+ENV_PARENTS = ("clusters", "env", "envs", "environments")
+#: folders whose sub-folders may be environments (beside bases, components...)
+LAYOUT_WORDS = (*ENV_PARENTS, "overlays", "apps")
+#: where environments are looked for by name (at any depth), as messages name them
+LAYOUTS = (
+    "clusters/<env>/<app>/",
+    "env/<env>/",
+    "envs/<env>/",
+    "environments/<env>/",
+    "apps/<env>/",
+    "overlays/<env>/",
+    "<app>/overlays/<env>/",
+    "<app>/<env>/",
+)
+#: sibling folders that are never an environment
+NOT_ENVIRONMENTS = frozenset(
+    {
+        "base",
+        "bases",
+        "common",
+        "shared",
+        "components",
+        "component",
+        "templates",
+        "charts",
+        "crds",
+        "docs",
+        "scripts",
+        "lib",
+        "tests",
+        "flux-system",
+    }
+)
+#: folders never walked for environments
+SKIPPED_FOLDERS = frozenset({"node_modules", "vendor", "__pycache__"})
+MAX_FILES = 200_000
+MAX_KUSTOMIZE_DEPTH = 32
+
+
+def stages_of(policy: Any) -> list[list[str]]:
+    """``promotion.environments`` as stages: ``[dev, [eu, us]]`` -> ``[[dev], [eu, us]]``."""
+    return policy.stages
+
+
+def explicit_paths(policy: Any) -> dict[str, list[str]]:
+    return dict(policy.section("promotion").get("paths") or {})
+
+
+def environment_of(relpath: str, policy: Any) -> str | None:
+    """The environment of a repository-relative path from the path alone (what the
+    per-environment policy uses for every checked file; see core/policy.py)."""
+    return environment_of_relpath(relpath, policy)
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class App:
+    """One app's overlay in one environment."""
+
+    env: str
+    name: str
+    #: repository-relative folder (posix); "" is the repository root
+    folder: str
+    #: where it was found: "clusters/<env>/<app>/", "policy: deploy/{app}"...
+    layout: str
+    #: the files of the folder below it that belong to other apps (nested app folders)
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass
+class EnvFolder:
+    env: str
+    folder: str
+    layout: str
+    apps: list[App] = field(default_factory=list)
+
+
+@dataclass
+class Environments:
+    """The environments of one repository."""
+
+    root: Path
+    stages: list[list[str]]
+    folders: dict[str, list[EnvFolder]]
+    findings: list[Finding] = field(default_factory=list)
+    looked: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    policy: Any = None
+    _index: dict[str, App] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [env for stage in self.stages for env in stage]
+
+    def stage_of(self, env: str) -> int:
+        for i, stage in enumerate(self.stages):
+            if env in stage:
+                return i
+        raise KeyError(env)
+
+    def predecessors(self, env: str) -> list[str]:
+        index = self.stage_of(env)
+        return list(self.stages[index - 1]) if index > 0 else []
+
+    def successors(self, env: str) -> list[str]:
+        index = self.stage_of(env)
+        return list(self.stages[index + 1]) if index + 1 < len(self.stages) else []
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(predecessor, environment) for every promotion step."""
+        return [(pred, env) for env in self.names for pred in self.predecessors(env)]
+
+    def found(self) -> bool:
+        return any(self.folders.values())
+
+    def apps(self, env: str) -> dict[str, App]:
+        """app name -> its overlay in ``env``."""
+        result: dict[str, App] = {}
+        for folder in self.folders.get(env, []):
+            for app in folder.apps:
+                result.setdefault(app.name, app)
+        return result
+
+    def app(self, env: str, name: str) -> App | None:
+        return self.apps(env).get(name)
+
+    def app_index(self) -> dict[str, App]:
+        """folder -> the app overlay it is (built once)."""
+        if self._index is None:
+            self._index = {
+                app.folder: app for fs in self.folders.values() for f in fs for app in f.apps
+            }
+        return self._index
+
+    def app_of(self, relpath: str, index: dict[str, App] | None = None) -> App | None:
+        """The app overlay a repository-relative file belongs to (the deepest folder)."""
+        index = index if index is not None else self.app_index()
+        folder = relpath.replace(os.sep, "/")
+        while "/" in folder:
+            folder = folder.rsplit("/", 1)[0]
+            app = index.get(folder)
+            if app is not None:
+                return app
+        return index.get("")
+
+    def env_of(self, relpath: str) -> str | None:
+        relpath = relpath.replace(os.sep, "/")
+        for env, folders in self.folders.items():
+            for env_folder in folders:
+                if not env_folder.folder or relpath.startswith(f"{env_folder.folder}/"):
+                    return env
+        return None
+
+    def path(self, relpath: str) -> Path:
+        return self.root / relpath if relpath else self.root
+
+    def files_of(self, app: App) -> list[str]:
+        """The repository-relative YAML files of an app's overlay."""
+        prefix = f"{app.folder}/" if app.folder else ""
+        excluded = tuple(f"{x}/" for x in app.excluded)
+        return [
+            f
+            for f in self.files
+            if f.startswith(prefix)
+            and not f.startswith(excluded)
+            and is_yaml_name(f.rsplit("/", 1)[-1])
+        ]
+
+    def pathspecs(self, env: str) -> list[str]:
+        """The environment's folders, for ``git log -- <paths>``."""
+        return [f.folder or "." for f in self.folders.get(env, [])]
+
+
+def load(root: Path, policy: Any, files: list[str] | None = None) -> Environments:
+    """The environments of the repository at ``root`` (``files``: its repository-relative
+    files; default: git's tracked and untracked-but-not-ignored files, else a walk)."""
+    root = Path(root)
+    stages = stages_of(policy)
+    names = [env for stage in stages for env in stage]
+    if files is None:
+        files = list_files(root)
+    files = sorted(files)
+    folders = _folders_of(files)
+    explicit = explicit_paths(policy)
+    found: dict[str, list[EnvFolder]] = {env: [] for env in names}
+    looked: list[str] = []
+    for env in names:
+        if env in explicit:
+            found[env] = _from_patterns(env, explicit[env], folders, files)
+            looked.extend(explicit[env])
+    guessed = [env for env in names if env not in explicit]
+    candidates = sorted(d for d in folders if d and d.rsplit("/", 1)[-1] in guessed)
+    taken: list[str] = []
+    for folder in candidates:
+        if any(folder.startswith(f"{t}/") for t in taken):
+            continue  # an environment's name inside another's folder: an app, not an env
+        parts = folder.split("/")
+        env = parts[-1]
+        parent = parts[-2] if len(parts) > 1 else ""
+        if parts[0].startswith(".") or any(p in SKIPPED_FOLDERS for p in parts):
+            continue
+        if parent not in LAYOUT_WORDS and (not parent or not _has_yaml_below(folder, files)):
+            continue  # <app>/<env>/: only a folder of manifests
+        env_folder = _env_folder(env, folder, parts, folders, files)
+        if env_folder is not None:
+            found[env].append(env_folder)
+            taken.append(folder)
+    model = Environments(root, stages, found, files=files, policy=policy)
+    model.looked = looked + list(LAYOUTS)
+    _disambiguate(model)
+    model.findings.extend(_unnamed(model, folders, files, set(names)))
+    return model
+
+
+def _env_folder(
+    env: str, folder: str, parts: list[str], folders: dict[str, set[str]], files: list[str]
+) -> EnvFolder | None:
+    parent = parts[-2] if len(parts) > 1 else ""
+    above = [p for p in parts[:-1] if p not in LAYOUT_WORDS]
+    name_default = above[-1] if above else (parent or env)
+    if parent in LAYOUT_WORDS:
+        layout = f"{parent}/<env>/"
+        if len(parts) > 2 and parent == "overlays":
+            layout = "<app>/overlays/<env>/"
+    else:
+        layout = "<app>/<env>/"
+    subs = sorted(folders.get(folder, ()))
+    own = [f for f in _direct_files(folder, files) if is_yaml_name(f.rsplit("/", 1)[-1])]
+    has_kustomization = any(f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES for f in own)
+    result = EnvFolder(env, folder, layout)
+    if parent == "clusters" or (not has_kustomization and not own and subs):
+        if parent == "clusters":
+            result.layout = "clusters/<env>/<app>/"
+        else:
+            result.layout = layout.rstrip("/") + "/<app>/"
+        for sub in subs:
+            if sub.startswith((".", "_")):
+                continue
+            sub_folder = f"{folder}/{sub}"
+            if _has_yaml_below(sub_folder, files):
+                result.apps.append(App(env, sub, sub_folder, result.layout))
+        return result
+    if not own and not subs:
+        return None
+    result.apps.append(App(env, name_default, folder, layout))
+    return result
+
+
+def _from_patterns(
+    env: str, patterns: list[str], folders: dict[str, set[str]], files: list[str]
+) -> list[EnvFolder]:
+    result: list[EnvFolder] = []
+    seen: set[str] = set()
+    for pattern in patterns:
+        parts = pattern_parts(pattern)
+        matched: dict[str, str | None] = {}
+        for folder in sorted(folders):
+            if not folder:
+                continue
+            got = match_folder(parts, folder.split("/"))
+            full = got is not None and got[0] == len(folder.split("/"))
+            if full and _has_yaml_below(folder, files):
+                matched[folder] = got[1]  # type: ignore[index]
+        group = EnvFolder(env, "", f"policy: {pattern}")
+        for folder, app_name in matched.items():
+            if folder in seen:
+                continue
+            seen.add(folder)
+            above = [p for p in folder.split("/")[:-1] if p not in LAYOUT_WORDS]
+            name = app_name or (above[-1] if above else folder.rsplit("/", 1)[-1])
+            group.apps.append(App(env, name, folder, group.layout))
+        if group.apps:
+            if "{app}" in parts:
+                cut = parts.index("{app}")
+                group.folder = "/".join(group.apps[0].folder.split("/")[:cut])
+            else:
+                group.folder = group.apps[0].folder
+            result.append(group)
+    return result
+
+
+def _disambiguate(model: Environments) -> None:
+    """Two overlays of one environment with the same app name: each is named by its folder,
+    with the environment's folder written ``<env>`` (``clusters/<env>/web``, ``web/<env>``)."""
+    for folders in model.folders.values():
+        count: dict[str, int] = {}
+        for env_folder in folders:
+            for app in env_folder.apps:
+                count[app.name] = count.get(app.name, 0) + 1
+        for env_folder in folders:
+            env_folder.apps = [
+                App(a.env, _neutral_folder(env_folder, a), a.folder, a.layout)
+                if count[a.name] > 1
+                else a
+                for a in env_folder.apps
+            ]
+    # nested app folders (an app inside another's folder) keep their own files
+    apps = [a for fs in model.folders.values() for f in fs for a in f.apps]
+    for folders in model.folders.values():
+        for env_folder in folders:
+            fixed = []
+            for app in env_folder.apps:
+                inner = tuple(
+                    b.folder
+                    for b in apps
+                    if b is not app and b.folder.startswith(f"{app.folder}/" if app.folder else "")
+                )
+                fixed.append(App(app.env, app.name, app.folder, app.layout, inner))
+            env_folder.apps = fixed
+
+
+def _neutral_folder(env_folder: EnvFolder, app: App) -> str:
+    """``clusters/production/web`` -> ``clusters/<env>/web``: the same in every environment."""
+    top = env_folder.folder
+    if top and app.folder.startswith(top) and top.rsplit("/", 1)[-1] == env_folder.env:
+        head = top.rsplit("/", 1)[0] + "/" if "/" in top else ""
+        return f"{head}<env>{app.folder[len(top) :]}"
+    return app.folder
+
+
+def _unnamed(
+    model: Environments, folders: dict[str, set[str]], files: list[str], names: set[str]
+) -> list[Finding]:
+    """Sibling folders of found environment folders that look like environments."""
+    findings: list[Finding] = []
+    by_parent: dict[str, list[EnvFolder]] = {}
+    for env_folders in model.folders.values():
+        for env_folder in env_folders:
+            if env_folder.layout.startswith("policy:") or not env_folder.folder:
+                continue
+            parent = env_folder.folder.rsplit("/", 1)[0] if "/" in env_folder.folder else ""
+            by_parent.setdefault(parent, []).append(env_folder)
+    reported: set[str] = set()
+    for parent, known in sorted(by_parent.items()):
+        word = parent.rsplit("/", 1)[-1]
+        known_names = {k.folder.rsplit("/", 1)[-1] for k in known}
+        for sub in sorted(folders.get(parent, ())):
+            if sub in known_names or sub in names or sub.startswith((".", "_")):
+                continue
+            if sub.lower() in NOT_ENVIRONMENTS:
+                continue
+            folder = f"{parent}/{sub}" if parent else sub
+            if folder in reported or model.app_of(f"{folder}/x") is not None:
+                continue
+            if word in ENV_PARENTS:
+                looks = _has_yaml_below(folder, files)
+                why = f"a folder of manifests beside {_listing(sorted(known_names))}"
+            else:
+                why = _looks_like(model.root, folder, known, files)
+                looks = why is not None
+            if not looks:
+                continue
+            reported.add(folder)
+            shown = _first_file(folder, files) or folder
+            findings.append(
+                Finding(
+                    shown,
+                    1,
+                    1,
+                    "promotion/unknown-environment",
+                    f"{folder}/ looks like an environment ({why}) but {quote(sub)} is not in "
+                    "promotion.environments: add it to the order (or to promotion.paths), "
+                    "or rename it, so it is not left unguarded",
+                    ERROR,
+                )
+            )
+    return findings
+
+
+def _looks_like(root: Path, folder: str, known: list[EnvFolder], files: list[str]) -> str | None:
+    mine = _direct_files(folder, files)
+    names = {f.rsplit("/", 1)[-1] for f in mine}
+    kust = next((f for f in mine if f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES), None)
+    if kust is not None:
+        bases = _bases(root, kust, files)
+        for env_folder in known:
+            other = next(
+                (
+                    f
+                    for f in _direct_files(env_folder.folder, files)
+                    if f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES
+                ),
+                None,
+            )
+            if other is None:
+                continue
+            shared = bases & _bases(root, other, files)
+            shared.discard(folder)
+            shared.discard(env_folder.folder)
+            if shared:
+                base = sorted(shared)[0]
+                return f"its kustomization reaches {base}/, as {env_folder.env}'s does"
+    for env_folder in known:
+        theirs = {f.rsplit("/", 1)[-1] for f in _direct_files(env_folder.folder, files)}
+        common = sorted(n for n in names & theirs if n.startswith("values") and is_yaml_name(n))
+        if common:
+            return f"it has {common[0]}, as {env_folder.env} has"
+    return None
+
+
+_BASES: dict[tuple[str, str], set[str]] = {}
+
+
+def _bases(root: Path, kust: str, files: list[str]) -> set[str]:
+    """Every folder a kustomization reaches through resources/bases/components (local only)."""
+    key = (str(root), kust)
+    if key in _BASES:
+        return _BASES[key]
+    from gitops_guard.repo.kgraph import is_remote, listed
+
+    known = set(files)
+    reached: set[str] = set()
+    stack = [(kust, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_KUSTOMIZE_DEPTH:
+            continue
+        folder = current.rsplit("/", 1)[0] if "/" in current else ""
+        for entry in listed(_read_yaml(root / current)):
+            if is_remote(entry):
+                continue
+            target = os.path.normpath(os.path.join(folder or ".", entry)).replace(os.sep, "/")
+            if target.startswith("../") or target == "..":
+                continue
+            for name in KUSTOMIZATION_FILES:
+                child = f"{target}/{name}" if target != "." else name
+                if child in known:
+                    if target not in reached:
+                        reached.add(target)
+                        stack.append((child, depth + 1))
+                    break
+    _BASES[key] = reached
+    return reached
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        if not path.is_file() or path.stat().st_size > 1_000_000:
+            return None
+        text = path.read_bytes()
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except Exception:  # unreadable or broken: reported where the file itself is checked
+        return None
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(f"{n}/" for n in names)
+
+
+def _folders_of(files: list[str]) -> dict[str, set[str]]:
+    """folder -> its sub-folders (repository-relative, posix; "" is the root)."""
+    result: dict[str, set[str]] = {"": set()}
+    for path in files:
+        parts = path.split("/")[:-1]
+        parent = ""
+        for part in parts:
+            here = f"{parent}/{part}" if parent else part
+            result.setdefault(parent, set()).add(part)
+            if here in result:
+                parent = here
+                continue
+            result[here] = set()
+            parent = here
+    return result
+
+
+def _direct_files(folder: str, files: list[str]) -> list[str]:
+    prefix = f"{folder}/" if folder else ""
+    return [f for f in _below(folder, files) if "/" not in f[len(prefix) :]]
+
+
+def _below(folder: str, files: list[str]) -> list[str]:
+    """The files below a folder (``files`` is sorted: a bisected range)."""
+    import bisect
+
+    if not folder:
+        return files
+    prefix = f"{folder}/"
+    start = bisect.bisect_left(files, prefix)
+    end = bisect.bisect_left(files, prefix[:-1] + "0")  # "0" sorts right after "/"
+    return files[start:end]
+
+
+def _has_yaml_below(folder: str, files: list[str]) -> bool:
+    return any(is_yaml_name(f.rsplit("/", 1)[-1]) for f in _below(folder, files))
+
+
+def _first_file(folder: str, files: list[str]) -> str | None:
+    below = [f for f in _below(folder, files) if is_yaml_name(f.rsplit("/", 1)[-1])]
+    for f in below:
+        if f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES:
+            return f
+    return below[0] if below else None
+
+
+def list_files(root: Path) -> list[str]:
+    """The repository's files, relative to ``root``: git's (tracked, and untracked but not
+    ignored), else a walk that skips hidden folders."""
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        proc = None
+    if proc is not None and proc.returncode == 0:
+        names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+        return sorted({n for n in names if n and not n.startswith(".")})[:MAX_FILES]
+    result: list[str] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        for name in names:
+            result.append(name if rel == "." else f"{rel}/{name}")
+        if len(result) > MAX_FILES:
+            break
+    return sorted(result)
+
+
+def no_environment_finding(model: Environments, where: str) -> Finding:
+    """The warning when no environment of the policy has a folder."""
+    names = ", ".join(model.names)
+    return Finding(
+        where,
+        1,
+        1,
+        "promotion/no-environments",
+        f"no folder of any environment ({names}) found: looked for "
+        f"{', '.join(model.looked)}; nothing was checked (map them with promotion.paths)",
+        WARNING,
+    )
+
+
+_ENV_TOKEN: dict[str, re.Pattern[str]] = {}
+
+
+def neutral(text: str, env: str) -> str:
+    """``staging-web`` -> ``<env>-web``: names that embed the environment's own name pair up."""
+    pattern = _ENV_TOKEN.get(env)
+    if pattern is None:
+        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
+        _ENV_TOKEN[env] = pattern
+    return pattern.sub("<env>", text)

@@ -1,0 +1,421 @@
+"""The environment model (repo/environments.py) and check-promotion on every layout it finds,
+on real git repositories built in temporary folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import git, hooks_config, init_repo
+from gitops_guard.core.policy import load_policy
+from gitops_guard.repo import environments
+
+DIGEST_A = "sha256:" + "a" * 64
+DIGEST_B = "sha256:" + "b" * 64
+
+
+def kustomization(tag: str, name: str = "registry.example.com/web", base: str = "") -> str:
+    resources = f"resources:\n  - {base}\n" if base else ""
+    return f"{resources}images:\n  - name: web\n    newName: {name}\n    newTag: {tag}\n"
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def commit(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def policy(root: Path, body: str) -> None:
+    write(root, "policies/gitops-guard.yaml", "version: 1\n" + body)
+
+
+BASE = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+    "    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web\n"
+)
+
+#: layout -> (staging overlay folder, production overlay folder, base folder or "")
+LAYOUTS = {
+    "clusters/<env>/<app>/": ("clusters/staging/web", "clusters/production/web", ""),
+    "env/<env>/ (Kargo)": ("env/staging", "env/production", "base"),
+    "envs/<env>/ (Codefresh)": ("envs/staging", "envs/production", "base"),
+    "environments/<env>/": ("environments/staging/web", "environments/production/web", ""),
+    "apps/<env>/ (Flux)": ("apps/staging", "apps/production", "apps/base/web"),
+    "overlays/<env>/": ("overlays/staging", "overlays/production", "base"),
+    "<app>/overlays/<env>/": ("web/overlays/staging", "web/overlays/production", "web/base"),
+    "<app>/<env>/": ("web/staging", "web/production", "web/base"),
+    "nested in a monorepo folder": (
+        "platform/gitops/clusters/staging/web",
+        "platform/gitops/clusters/production/web",
+        "",
+    ),
+}
+
+
+def build(root: Path, layout: str, staging: str, production: str) -> tuple[str, str]:
+    stg, prod, base = LAYOUTS[layout]
+    rel = ""
+    if base:
+        write(root, f"{base}/kustomization.yaml", "resources:\n  - deployment.yaml\n")
+        write(root, f"{base}/deployment.yaml", BASE)
+        rel = os.path.relpath(base, stg)
+    write(root, f"{stg}/kustomization.yaml", kustomization(staging, base=rel))
+    write(root, f"{prod}/kustomization.yaml", kustomization(production, base=rel))
+    return stg, prod
+
+
+def base_of(layout: str) -> str:
+    stg, _, base = LAYOUTS[layout]
+    return os.path.relpath(base, stg) if base else ""
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_each_layout_is_found_and_a_tag_staging_never_ran_is_reported(chdir, cli, layout):
+    stg, prod = build(chdir, layout, "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    code, out, err = cli("check-promotion")
+    assert (code, out) == (0, ""), err
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v9.9.9", base=base_of(layout)))
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    line = 6 if base_of(layout) else 4
+    assert f"{prod}/kustomization.yaml:{line}:13: promotion/not-promoted production runs" in out
+    assert "which staging never ran (staging ran: v1.0.0)" in out
+    model = environments.load(chdir, load_policy())
+    assert [a.folder for a in model.apps("staging").values()] == [stg]
+    assert list(model.apps("production")) == list(model.apps("staging"))
+
+
+def test_app_names_follow_the_folder_above_the_layout_folder(chdir):
+    for layout in ("<app>/overlays/<env>/", "apps/<env>/ (Flux)"):
+        build(chdir, layout, "v1.0.0", "v1.0.0")
+    model = environments.load(chdir, load_policy())
+    assert sorted(model.apps("production")) == ["apps", "web"]
+    assert model.app_of("web/overlays/production/kustomization.yaml").name == "web"
+    assert model.env_of("apps/staging/kustomization.yaml") == "staging"
+
+
+def test_fan_out_to_parallel_environments(chdir, cli):
+    policy(chdir, "promotion:\n  environments: [dev, staging, [prod-eu, prod-us]]\n")
+    for env in ("dev", "staging", "prod-eu", "prod-us"):
+        write(chdir, f"clusters/{env}/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    model = environments.load(chdir, load_policy())
+    assert model.pairs() == [("dev", "staging"), ("staging", "prod-eu"), ("staging", "prod-us")]
+    write(chdir, "clusters/prod-us/web/kustomization.yaml", kustomization("v1.1.0"))
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert out.count("promotion/") == 1
+    assert "clusters/prod-us/web/kustomization.yaml" in out and "staging never ran" in out
+    # promote: staging -> prod-us is one step; staging has no single successor
+    write(chdir, "clusters/prod-us/web/kustomization.yaml", kustomization("v1.0.0"))
+    code, _, err = cli("promote", "web", "--from", "staging")
+    assert code == 2 and "promotes to prod-eu, prod-us; give --to" in err
+    code, _, err = cli("promote", "web", "--from", "dev", "--to", "prod-eu")
+    assert code == 1 and "skips staging" in err
+
+
+def test_a_folder_that_looks_like_an_environment_but_is_not_in_the_policy(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    build(chdir, "<app>/<env>/", "v1.0.0", "v1.0.0")
+    write(chdir, "clusters/base/README.yaml", "x: 1\n")  # never an environment
+    init_repo(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    write(chdir, "clusters/qa/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "web/qa/kustomization.yaml", kustomization("v1.0.0", base="../base"))
+    write(chdir, "web/tools/kustomization.yaml", "resources:\n  - job.yaml\n")  # no shared base
+    code, out, _ = cli("check-promotion", "clusters/production/web/kustomization.yaml")
+    assert code == 1
+    found = [line for line in out.splitlines() if "unknown-environment" in line]
+    assert len(found) == 2, out
+    assert found[0].startswith("clusters/qa/web/kustomization.yaml:1:1:")
+    assert "clusters/qa/ looks like an environment" in found[0] and "'qa'" in found[0]
+    assert "web/qa/ looks like an environment" in found[1]
+    assert "reaches web/base/" in found[1]
+
+
+def test_no_environment_found_is_a_warning_saying_where_it_looked(chdir, cli):
+    write(chdir, "deploy/prod/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0
+    assert "promotion/no-environments" in out and "[warning]" in out
+    assert "no folder of any environment (staging, production) found" in out
+    assert "clusters/<env>/" in out and "<app>/overlays/<env>/" in out
+
+
+@pytest.mark.e2e
+def test_no_environment_warning_shows_under_pre_commit(hooks_repo, make_repo, run_pre_commit):
+    repo = make_repo({"deploy/prod/kustomization.yaml": kustomization("v1.0.0")})
+    (repo / ".pre-commit-config.yaml").write_text(hooks_config(hooks_repo, "check-promotion"))
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "promotion/no-environments" in result.stdout
+
+
+def test_policy_paths_map_environments_guessing_cannot_find(chdir, cli):
+    policy(
+        chdir,
+        "promotion:\n  paths:\n    staging: ['deploy/stg-cluster/{app}']\n"
+        "    production: ['deploy/prd-*/{app}/**']\n"
+        "environments:\n  production:\n    images:\n      require_digest: true\n",
+    )
+    write(chdir, "deploy/stg-cluster/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "deploy/prd-eu/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    model = environments.load(chdir, load_policy())
+    assert model.app("production", "web").folder == "deploy/prd-eu/web"
+    assert cli("check-promotion")[:2] == (0, "")
+    write(chdir, "deploy/prd-eu/web/kustomization.yaml", kustomization("v2.0.0"))
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "deploy/prd-eu/web/kustomization.yaml:4:13: promotion/not-promoted" in out
+    # the production override reaches the mapped folder (and not staging's)
+    code, out, _ = cli("check-images", "deploy")
+    assert code == 1
+    assert "deploy/prd-eu/web/kustomization.yaml" in out and "image/digest-required" in out
+    assert "deploy/stg-cluster" not in out
+
+
+def test_policy_paths_must_name_a_known_environment(chdir, cli):
+    policy(chdir, "promotion:\n  paths:\n    prod: [deploy/prod]\n")
+    code, _, err = cli("check-promotion")
+    assert code == 2 and "promotion.paths.prod: no such environment" in err
+    policy(chdir, "promotion:\n  environments: [a, [b, a]]\n")
+    code, _, err = cli("check-promotion")
+    assert code == 2 and "a named more than once" in err
+
+
+def test_per_environment_override_applies_to_every_layout(chdir, cli):
+    policy(chdir, "environments:\n  production:\n    images:\n      require_digest: true\n")
+    for layout in ("envs/<env>/ (Codefresh)", "<app>/overlays/<env>/"):
+        build(chdir, layout, "v1.0.0", "v1.0.0")
+    code, out, _ = cli("check-images", "envs", "web")
+    assert code == 1
+    flagged = {line.split(":", 1)[0] for line in out.splitlines() if "digest-required" in line}
+    assert flagged == {
+        "envs/production/kustomization.yaml",
+        "web/overlays/production/kustomization.yaml",
+    }
+
+
+def test_same_commit_bump_is_a_finding_and_a_later_commit_is_not(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    stg, prod = LAYOUTS["clusters/<env>/<app>/"][:2]
+    write(chdir, f"{stg}/kustomization.yaml", kustomization("v1.1.0"))
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v1.1.0"))
+    code, out, _ = cli("check-promotion")  # about to be committed together
+    assert code == 1 and "promotion/same-change" in out and "uncommitted change" in out
+    commit(chdir, "both at once")
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "promotion/same-change" in out and "in the same commit" in out
+    # staging first, production in the next commit: a promotion
+    write(chdir, f"{stg}/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "staging v1.2.0")
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "production v1.2.0")
+    assert cli("check-promotion")[:2] == (0, "")
+
+
+def test_same_pull_request_bump_is_a_finding(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    base = git(chdir, "rev-parse", "HEAD").stdout.strip()
+    stg, prod = LAYOUTS["clusters/<env>/<app>/"][:2]
+    write(chdir, f"{stg}/kustomization.yaml", kustomization("v1.1.0"))
+    commit(chdir, "staging v1.1.0")
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v1.1.0"))
+    commit(chdir, "production v1.1.0")
+    assert cli("check-promotion")[:2] == (0, "")  # commit by commit: staging was first
+    code, out, _ = cli("check-promotion", "--base", base)
+    assert code == 1 and "promotion/same-change" in out and "since the base revision" in out
+    os.environ["PRE_COMMIT_FROM_REF"] = git(chdir, "rev-parse", "HEAD~1").stdout.strip()
+    try:  # staging's bump is in the base: production's pull request promotes it
+        assert cli("check-promotion")[:2] == (0, "")
+    finally:
+        del os.environ["PRE_COMMIT_FROM_REF"]
+
+
+def test_current_compares_with_the_predecessor_at_the_base_revision(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    base = git(chdir, "rev-parse", "HEAD").stdout.strip()
+    stg, prod = LAYOUTS["clusters/<env>/<app>/"][:2]
+    write(chdir, f"{stg}/kustomization.yaml", kustomization("v1.1.0"))
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v1.1.0"))
+    commit(chdir, "both")
+    assert cli("check-promotion", "--require", "current")[:2] == (0, "")
+    code, out, _ = cli("check-promotion", "--require", "current", "--base", base)
+    assert code == 1 and f"not what staging ran at the base revision {base}" in out
+
+
+HELMRELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {env}-podinfo
+spec:
+  chart:
+    spec:
+      chart: podinfo
+      version: "{version}"
+"""
+
+
+def test_chart_versions_are_promoted_and_checked(chdir, cli):
+    for env, version in (("staging", "6.5.0"), ("production", "6.5.0")):
+        write(chdir, f"apps/{env}/release.yaml", HELMRELEASE.format(env=env, version=version))
+    init_repo(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    write(
+        chdir, "apps/production/release.yaml", HELMRELEASE.format(env="production", version="7.0.0")
+    )
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert "apps/production/release.yaml:9:16: promotion/not-promoted production runs chart "
+    assert "chart podinfo 7.0.0, which staging never ran (staging ran: 6.5.0)" in out
+    # a range is not an artifact the repository pins
+    write(
+        chdir, "apps/production/release.yaml", HELMRELEASE.format(env="production", version=">=6")
+    )
+    assert cli("check-promotion")[:2] == (0, "")
+    # promote carries the version (the release names embed the environment: they pair up)
+    write(
+        chdir, "apps/production/release.yaml", HELMRELEASE.format(env="production", version="6.4.0")
+    )
+    commit(chdir, "production on 6.4.0")
+    write(chdir, "apps/staging/release.yaml", HELMRELEASE.format(env="staging", version="6.6.0"))
+    commit(chdir, "staging on 6.6.0")
+    code, _, err = cli("promote", "apps", "--write")
+    assert code == 0, err
+    assert (chdir / "apps/production/release.yaml").read_text() == HELMRELEASE.format(
+        env="production", version="6.6.0"
+    )
+
+
+APPLICATION = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {env}-web
+spec:
+  source:
+    repoURL: https://charts.example.com
+    chart: web
+    targetRevision: {chart}
+    helm:
+      parameters:
+        - name: image.repository
+          value: registry.example.com/web
+        - name: image.tag
+          value: {tag}
+"""
+
+
+def test_argo_cd_application_chart_and_parameters_are_artifacts(chdir, cli):
+    for env in ("staging", "production"):
+        write(
+            chdir,
+            f"clusters/{env}/argocd/web.yaml",
+            APPLICATION.format(env=env, chart="1.2.0", tag="v1.0.0"),
+        )
+    init_repo(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    write(
+        chdir,
+        "clusters/production/argocd/web.yaml",
+        APPLICATION.format(env="production", chart="1.3.0", tag="v2.0.0"),
+    )
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("clusters/production/argocd/web.yaml:9:21: promotion/not-promoted")
+    assert "chart web 1.3.0" in lines[0]
+    assert lines[1].startswith("clusters/production/argocd/web.yaml:15:18: promotion/not-promoted")
+    assert "registry.example.com/web:v2.0.0" in lines[1]
+
+
+def test_registry_aliases_make_a_mirror_the_same_artifact(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    write(
+        chdir,
+        "clusters/production/web/kustomization.yaml",
+        kustomization("v1.0.0", name="mirror.example.com/web"),
+    )
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "mirror.example.com/web:v1.0.0, which staging never ran" in out
+    policy(
+        chdir, "promotion:\n  registry_aliases:\n    registry.example.com: [mirror.example.com]\n"
+    )
+    assert cli("check-promotion")[:2] == (0, "")
+    # another image behind the mirror is still another artifact
+    write(
+        chdir,
+        "clusters/production/web/kustomization.yaml",
+        kustomization("v1.0.0", name="mirror.example.com/api"),
+    )
+    assert cli("check-promotion")[0] == 1
+
+
+def test_monorepo_subfolder_reads_history_relative_to_the_gitops_root(chdir, cli):
+    top = chdir
+    root = top / "platform" / "gitops"
+    policy(root, "promotion:\n  require: history\n")
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(top)
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    commit(top, "staging v1.1.0")
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(top, "staging v1.2.0")
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    os.chdir(root)
+    code, out, err = cli("check-promotion")
+    assert (code, out) == (0, ""), err  # v1.1.0 is in staging's history, not in its present
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.1.5"))
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "(staging ran: v1.0.0, v1.1.0, v1.2.0)" in out
+
+
+def test_a_corrupt_history_object_is_said_aloud(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    commit(chdir, "staging v1.1.0")
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "staging v1.2.0")
+    blob = git(chdir, "rev-parse", "HEAD~1:clusters/staging/web/kustomization.yaml").stdout.strip()
+    loose = chdir / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not a zlib stream")
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    code, out, _ = cli("check-promotion")
+    assert "promotion/history-unavailable" in out
+    assert f"cannot be read, corrupt or missing: {blob[:12]}" in out
+    assert code == 1 and "v1.1.0, which staging never ran" in out  # it counts as never run
+
+
+def test_history_reads_every_environment_in_one_git_log(chdir, monkeypatch):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    from gitops_guard.checks import promotion
+
+    calls: list[list[str]] = []
+    real = subprocess.run
+
+    def spy(cmd, *args, **kwargs):
+        calls.append(list(cmd))
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(promotion.subprocess, "run", spy)
+    model = environments.load(chdir, load_policy())
+    assert promotion.check_repository(model, "history") == []
+    logs = [c for c in calls if c[1:2] == ["log"]]
+    assert len(logs) == 1 and "clusters/staging" in logs[0] and "clusters/production" in logs[0]
