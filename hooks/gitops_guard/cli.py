@@ -94,6 +94,11 @@ COMMANDS: dict[str, Command] = {
         "render two overlays and report their differences",
         formats=("text", "json"),
     ),
+    "set-image": Command(
+        "gitops_guard.change.set_image",
+        "set an app's image in one environment (byte-minimal, policy-checked)",
+        formats=(),
+    ),
     "new": Command(
         "gitops_guard.scaffold.new",
         "generate a repository from the bundled template",
