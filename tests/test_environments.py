@@ -3,12 +3,13 @@ on real git repositories built in temporary folders."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, hooks_config, init_repo
+from conftest import DATA, ROOT, git, hooks_config, init_repo
 from gitops_guard.core.policy import load_policy
 from gitops_guard.repo import environments
 
@@ -419,3 +420,38 @@ def test_history_reads_every_environment_in_one_git_log(chdir, monkeypatch):
     assert promotion.check_repository(model, "history") == []
     logs = [c for c in calls if c[1:2] == ["log"]]
     assert len(logs) == 1 and "clusters/staging" in logs[0] and "clusters/production" in logs[0]
+
+
+CORPORA = [
+    ROOT.parent / "shared" / "corpus" / "repos",
+    ROOT.parent / "shared" / "corpus" / "realworld",
+]
+PINNED = DATA / "corpus" / "check-promotion.txt"
+
+
+@pytest.mark.skipif(not all(c.is_dir() for c in CORPORA), reason="corpus not present")
+def test_the_corpus_reports_exactly_the_reviewed_promotion_findings(tmp_path, cli, monkeypatch):
+    """Every corpus repository as CI runs the hook: a fresh repository of its files, the hook
+    with no file arguments (pass_filenames: false), the default policy."""
+    import shutil
+
+    got = set()
+    for corpus in CORPORA:
+        for repo in sorted(p for p in corpus.iterdir() if p.is_dir()):
+            copy = tmp_path / repo.name
+            shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
+            init_repo(copy)
+            monkeypatch.chdir(copy)
+            code, out, err = cli("check-promotion", "--format", "json")
+            assert err == "", repo.name
+            for f in json.loads(out)["findings"]:
+                got.add(f"{repo.name} {f['rule']} {f['path']}")
+            assert code == (
+                1 if any(f["severity"] == "error" for f in json.loads(out)["findings"]) else 0
+            )
+    pinned = {
+        line
+        for line in PINNED.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    assert got == pinned
