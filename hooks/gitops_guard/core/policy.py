@@ -134,8 +134,9 @@ _PROMOTION = {
         "require": {
             "enum": ["current", "history"],
             "description": "What the predecessor environment must have run: current (a "
-            "reference that moved since the base revision must be its current one) or "
-            "history (any reference in its git history).",
+            "reference that moved since the base revision must be its current one, or the one "
+            "at the base revision when given) or history (in its overlay in an earlier commit; "
+            "in a pull request, at the base revision).",
         },
         "allowed_differences": {
             "type": "object",
