@@ -73,7 +73,11 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.writelines(_mask(line) for line in promote._diff(shown, old, new))
         print("gitops-guard set-image: dry run (use --write to apply)", file=sys.stderr)
         return 0
-    promote.write_all({path: new for path, (_s, _o, new) in files.items()})
+    try:
+        promote.write_files(list(files.items()))
+    except OSError as exc:  # core/atomic.py's account: what was and was not written
+        print(f"gitops-guard set-image: {_mask(str(exc))}", file=sys.stderr)
+        return 1
     for shown, _old, _new in files.values():
         print(f"set-image {args.app} {args.env}: {shown}", file=sys.stderr)
     print("gitops-guard set-image: written", file=sys.stderr)
