@@ -158,6 +158,7 @@ def _argv(command: str, files: list[str], scratch: Path, secrets: dict[str, str]
     table = {
         "promote": ["promote", "web", "--from", "staging", "--to", "production"],
         "drift": ["drift", "--from", "staging", "--to", "production"],
+        "set-image": ["set-image", "web", "--env", "production", "registry.example.com/web:v1.3.0"],
         "new": [
             "new",
             str(scratch / "made"),
@@ -217,5 +218,6 @@ def test_no_command_prints_a_planted_secret(tmp_path: Path, monkeypatch: pytest.
     )
     assert "sync/wave-not-integer" in shown["check-sync-waves text"]
     assert "chars)" in shown["promote None"] and "newTag" in shown["promote None"]
+    assert "chars)" in shown["set-image None"] and "newTag" in shown["set-image None"]
     if "renderer" not in shown["drift text"]:
         assert "chars)" in shown["drift text"]
