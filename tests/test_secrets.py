@@ -840,6 +840,25 @@ def test_credential_words_in_names_that_hold_no_credential(tmp_path, cli):
     assert code == 1 and "password: literal password" in out
 
 
+def test_key_names_in_a_helm_chart_template_are_not_credentials(tmp_path, cli):
+    """A chart template is not YAML until rendered: it is line-scanned, and detect-secrets'
+    keyword rule sees ``secretKey: admin-password``; the key's name decides."""
+    text = (
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - env:\n"
+        "        - name: ADMIN_PASSWORD\n          valueFrom:\n            secretKeyRef:\n"
+        "              name: {{ .Values.auth.existingSecret }}\n"
+        '              secretKey: "admin-password"\n'
+        '              secretName: "{{ include "x.fullname" . }}-auth"\n'
+    )
+    path = write(tmp_path, "chart/templates/pod.yaml", text)
+    assert cli("check-secrets", path) == (0, "", "")
+    leak = write(
+        tmp_path, "chart/templates/cm.yaml", '{{- if .x }}\n  password: "Kq9zVb3Lm7Tq2x"\n'
+    )
+    code, out, _ = cli("check-secrets", leak)
+    assert code == 1 and "secret/literal-credential" in out
+
+
 def test_an_externalsecret_names_keys_and_holds_none(tmp_path, cli):
     text = """apiVersion: external-secrets.io/v1
 kind: ExternalSecret
@@ -1030,3 +1049,49 @@ def test_update_baseline_writes_through_a_temp_file_of_its_own(cli, chdir):
         p.stderr.close()
     assert json.loads((chdir / ".secrets.baseline").read_text(encoding="utf-8"))["results"]
     assert sorted(p.name for p in chdir.iterdir()) == left
+
+
+SOPS_FILE = """config:
+    {key}: plain-value-here
+apiKey: ENC[AES256_GCM,data:cGFzcw==,iv:MTIzNDU2Nzg5MDEyMzQ1Ng==,tag:YWJjZA==,type:str]
+sops:
+    mac: ENC[AES256_GCM,data:bWFj,iv:MTIzNDU2Nzg5MDEyMzQ1Ng==,tag:YWJjZA==,type:str]
+    unencrypted_regex: '{regex}'
+    version: 3.8.1
+"""
+
+
+def test_a_sops_file_s_own_regex_cannot_hang_the_check(tmp_path, cli):
+    """issue 16: ``^v(\\d+\\.?)+$`` backtracks exponentially on a 34-character key in Python's
+    re. It is not evaluated with a backtracking engine: it exempts nothing, so the value it
+    would have left in clear is reported as not encrypted, at once."""
+    import time
+
+    key = "v" + "1" * 33 + "x"
+    text = SOPS_FILE.format(key=key, regex=r"^v(\d+\.?)+$")
+    start = time.perf_counter()
+    code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", text))
+    assert time.perf_counter() - start < 30
+    assert code == 1 and "secret/sops-not-encrypted" in out
+    # a regex that is safe to evaluate exempts what it matches, as sops does
+    safe = SOPS_FILE.format(key="note", regex="^(config|note)$")
+    assert cli("check-secrets", write(tmp_path, "t.yaml", safe)) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "unsafe"),
+    [
+        (r"^v(\d+\.?)+$", True),
+        (r"(a+)+$", True),
+        (r"(a|aa)*b", True),
+        (r"(\w)\1", True),
+        (r"^(data|stringData)$", False),
+        (r"_unencrypted$", False),
+        (r"[(]+x", False),
+        (r"^(?:spec|metadata)\.\w+$", False),
+    ],
+)
+def test_backtracking_shapes_are_recognised(pattern, unsafe):
+    from gitops_guard.checks.secrets.kinds import _backtracks
+
+    assert _backtracks(pattern) is unsafe

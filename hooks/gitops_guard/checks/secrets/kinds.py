@@ -333,7 +333,9 @@ def sops_config(data: Map) -> Map | None:
 
 def sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
     """Keys SOPS leaves in clear: ``unencrypted_suffix``/``_regex`` match, or the
-    ``encrypted_suffix``/``_regex`` does not."""
+    ``encrypted_suffix``/``_regex`` does not. The regexes come from the file under review:
+    one that cannot be evaluated safely (see :func:`safe_search`) exempts nothing, so the
+    values it would cover must be ``ENC[...]``."""
     keys = [k for k in path if isinstance(k, str)]
     unenc_suffix = sops.get("unencrypted_suffix")
     enc_suffix = sops.get("encrypted_suffix")
@@ -341,17 +343,74 @@ def sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
     enc_regex = sops.get("encrypted_regex")
     if not any((unenc_suffix, enc_suffix, unenc_regex, enc_regex)):
         unenc_suffix = "_unencrypted"
+    if isinstance(unenc_suffix, str) and any(k.endswith(unenc_suffix) for k in keys):
+        return True
+    if isinstance(unenc_regex, str) and any(safe_search(unenc_regex, k) is True for k in keys):
+        return True
+    if isinstance(enc_suffix, str) and not any(k.endswith(enc_suffix) for k in keys):
+        return True
+    return isinstance(enc_regex, str) and all(safe_search(enc_regex, k) is False for k in keys)
+
+
+#: a pattern longer than this, or a key longer than this, is not evaluated with ``re``
+MAX_PATTERN = 500
+MAX_SUBJECT = 256
+
+
+def safe_search(pattern: str, text: str) -> bool | None:
+    """Whether ``pattern`` matches in ``text``, or None when that cannot be known safely.
+    Linear-time RE2 (google-re2) when it is installed; else Python's ``re`` only for a
+    pattern without nested repetition or back-references (``^v(\\d+\\.?)+$`` backtracks
+    exponentially), on a bounded key."""
     try:
-        if isinstance(unenc_suffix, str) and any(k.endswith(unenc_suffix) for k in keys):
-            return True
-        if isinstance(unenc_regex, str) and any(re.search(unenc_regex, k) for k in keys):
-            return True
-        if isinstance(enc_suffix, str) and not any(k.endswith(enc_suffix) for k in keys):
-            return True
-        if isinstance(enc_regex, str) and not any(re.search(enc_regex, k) for k in keys):
-            return True
-    except re.error:
-        return False
+        import re2  # type: ignore[import-not-found]
+    except ImportError:
+        re2 = None
+    if re2 is not None:
+        try:
+            return re2.search(pattern, text) is not None
+        except Exception:  # RE2 refuses it (back-references, lookaround): unknown
+            return None
+    if len(pattern) > MAX_PATTERN or len(text) > MAX_SUBJECT or _backtracks(pattern):
+        return None
+    try:
+        return re.search(pattern, text) is not None
+    except (re.error, RecursionError):
+        return None
+
+
+def _backtracks(pattern: str) -> bool:
+    """A repeated group that itself repeats or alternates, or a back-reference: the shapes
+    that make a backtracking engine exponential."""
+    stack = [False]  # per open group: does it hold a repetition or an alternation?
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 < n and pattern[i + 1].isdigit():
+                return True
+            i += 2
+            continue
+        if c == "[":
+            j = i + 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        nxt = pattern[i + 1 : i + 2]
+        if c == "(":
+            stack.append(False)
+            if nxt == "?":
+                i += 1  # (?:, (?P<name>, lookaround: group syntax, not a quantifier
+        elif c == ")":
+            inner = stack.pop() if len(stack) > 1 else False
+            if inner and nxt and nxt in "*+{?":
+                return True
+            if inner or (nxt and nxt in "*+{"):
+                stack[-1] = True
+        elif c in "*+?{|":
+            stack[-1] = True
+        i += 1
     return False
 
 

@@ -28,6 +28,7 @@ from gitops_guard.checks.secrets.values import (
     is_dummy,
     is_placeholder,
     mask,
+    names_a_key,
     not_config,
     rule_for,
     sensitive_kind,
@@ -84,6 +85,7 @@ class LineRules:
                     or sensitive_kind(key) is None
                     or is_dummy(hit.secret)
                     or is_placeholder(hit.secret)
+                    or names_a_key(key, hit.secret, ())
                 ):
                     continue
             elif hit.type in ENTROPY_TYPES:
