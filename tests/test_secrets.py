@@ -824,6 +824,8 @@ def test_a_custom_tag_names_a_variable_a_literal_is_a_credential(tmp_path, cli):
     assert cli("check-secrets", write(tmp_path, "r.yml", text)) == (0, "", "")
     code, out, _ = cli("check-secrets", write(tmp_path, "s.yml", "api_key: Kq9zVb3Lm7Tq2x\n"))
     assert code == 1 and "secret/literal-credential" in out
+    standard = write(tmp_path, "t.yml", "api_key: !!str Kq9zVb3Lm7Tq2x\n")
+    assert cli("check-secrets", standard)[0] == 1
 
 
 def test_credential_words_in_names_that_hold_no_credential(tmp_path, cli):

@@ -196,13 +196,15 @@ class _Scanner(LineRules, KindRules):
 
     def tagged(self, pos: Pos) -> bool:
         """A value with a custom YAML tag (recyclarr's ``!env_var NAME``, Home Assistant's
-        ``!secret name``): the application resolves it, the file holds a name."""
+        ``!secret name``): the application resolves it, the file holds a name. The standard
+        tags (``!!binary``, ``!!str``) hold the value itself."""
         if self.offset:
             return False
         line, col = pos
         if not 1 <= line <= len(self.file_lines):
             return False
-        return self.file_lines[line - 1][col - 1 : col].startswith("!")
+        tag = self.file_lines[line - 1][col - 1 : col + 1]
+        return tag.startswith("!") and tag != "!!"  # ``!!binary``, ``!!str``: standard tags
 
     def inside(self, text: str, pos: Pos, label: str, advice: str = REFERENCE_ADVICE) -> bool:
         """Credentials written inside the value; True when one was reported."""
