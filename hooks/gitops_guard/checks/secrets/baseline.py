@@ -11,7 +11,6 @@ line number, so moving a line does not resurrect an accepted finding.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -161,23 +160,9 @@ def _merge_file(
 
 
 def write(path: str, payload: dict[str, Any]) -> None:
-    """Write through a temporary file of a unique name in the same folder, then rename it
-    into place: two runs at once never write into each other's file, and an interrupted run
-    leaves the old baseline whole."""
-    import tempfile
+    """Write atomically (core/atomic.py: a temporary file of a unique name beside it, then a
+    rename; through a symlink): two runs at once never write into each other's file, and an
+    interrupted run leaves the old baseline whole."""
+    from gitops_guard.core.atomic import write_one
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.write("\n")
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_one(path, json.dumps(payload, indent=2) + "\n")

@@ -8,7 +8,6 @@ rule here knows one of them, and hands every other value back to the scanner's v
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -334,8 +333,8 @@ def sops_config(data: Map) -> Map | None:
 def sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
     """Keys SOPS leaves in clear: ``unencrypted_suffix``/``_regex`` match, or the
     ``encrypted_suffix``/``_regex`` does not. The regexes come from the file under review:
-    one that cannot be evaluated safely (see :func:`safe_search`) exempts nothing, so the
-    values it would cover must be ``ENC[...]``."""
+    one that cannot be evaluated in linear time (see :func:`safe_search`) exempts nothing, so
+    the values it would cover must be ``ENC[...]``."""
     keys = [k for k in path if isinstance(k, str)]
     unenc_suffix = sops.get("unencrypted_suffix")
     enc_suffix = sops.get("encrypted_suffix")
@@ -352,66 +351,16 @@ def sops_exempt(path: tuple[Any, ...], sops: Map) -> bool:
     return isinstance(enc_regex, str) and all(safe_search(enc_regex, k) is False for k in keys)
 
 
-#: a pattern longer than this, or a key longer than this, is not evaluated with ``re``
-MAX_PATTERN = 500
-MAX_SUBJECT = 256
-
-
 def safe_search(pattern: str, text: str) -> bool | None:
-    """Whether ``pattern`` matches in ``text``, or None when that cannot be known safely.
-    Linear-time RE2 (google-re2) when it is installed; else Python's ``re`` only for a
-    pattern without nested repetition or back-references (``^v(\\d+\\.?)+$`` backtracks
-    exponentially), on a bounded key."""
-    try:
-        import re2  # type: ignore[import-not-found]
-    except ImportError:
-        re2 = None
-    if re2 is not None:
-        try:
-            return re2.search(pattern, text) is not None
-        except Exception:  # RE2 refuses it (back-references, lookaround): unknown
-            return None
-    if len(pattern) > MAX_PATTERN or len(text) > MAX_SUBJECT or _backtracks(pattern):
-        return None
-    try:
-        return re.search(pattern, text) is not None
-    except (re.error, RecursionError):
-        return None
+    """Whether the file's own ``pattern`` matches in ``text``, in linear time (RE2, through
+    core/patterns.py, as SOPS evaluates it with Go's ``regexp``); None when the pattern
+    cannot run there (backreferences, lookaround, too large, no RE2)."""
+    from gitops_guard.core.patterns import PatternError, compile_pattern
 
-
-def _backtracks(pattern: str) -> bool:
-    """A repeated group that itself repeats or alternates, or a back-reference: the shapes
-    that make a backtracking engine exponential."""
-    stack = [False]  # per open group: does it hold a repetition or an alternation?
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if i + 1 < n and pattern[i + 1].isdigit():
-                return True
-            i += 2
-            continue
-        if c == "[":
-            j = i + 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            continue
-        nxt = pattern[i + 1 : i + 2]
-        if c == "(":
-            stack.append(False)
-            if nxt == "?":
-                i += 1  # (?:, (?P<name>, lookaround: group syntax, not a quantifier
-        elif c == ")":
-            inner = stack.pop() if len(stack) > 1 else False
-            if inner and nxt and nxt in "*+{?":
-                return True
-            if inner or (nxt and nxt in "*+{"):
-                stack[-1] = True
-        elif c in "*+?{|":
-            stack[-1] = True
-        i += 1
-    return False
+    try:
+        return compile_pattern(pattern).search(text)
+    except PatternError:
+        return None
 
 
 def _mapping_node_at(roots: list[Any], pos: Pos) -> Any:
