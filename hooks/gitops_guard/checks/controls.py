@@ -39,7 +39,14 @@ from __future__ import annotations
 import os
 import re
 
-from gitops_guard.core.documents import Document, Map, SourceFile, environment_of, to_plain
+from gitops_guard.core.documents import (
+    Document,
+    Map,
+    SourceFile,
+    environment_of,
+    is_kustomization,
+    to_plain,
+)
 from gitops_guard.core.findings import Finding
 from gitops_guard.core.policy import Policy
 from gitops_guard.repo.repository import Repository, find_root
@@ -59,14 +66,12 @@ SUBSCRIBE = "notifications.argoproj.io/subscribe"
 SUBSCRIPTIONS = "notifications.argoproj.io/subscriptions"
 NOTIFICATIONS_CM = "argocd-notifications-cm"
 
-#: what a one-file run must find in a given file for controls to be worth computing
-NEEDLES = (
-    "argoproj.io",
-    "toolkit.fluxcd.io",
-    NOTIFICATIONS_CM,
-    "gotk_reconcile_condition",
-    "argocd_app_",
-    "flagger.app",
+#: what a file holding a controller, a notification or an alert rule contains (a cheap
+#: filter before parsing: most files of a repository are workloads and configuration)
+_RELEVANT = re.compile(
+    rb"toolkit\.fluxcd\.io|argocd-notifications-cm|gotk_|argocd_app_|flagger\.app"
+    rb"|^[ \t]*kind:[ \t]*[\"']?(?:Application|ApplicationSet|AppProject|Rollout)\b",
+    re.MULTILINE,
 )
 
 #: environment names the default (``enforce: auto``) holds to the controls
@@ -220,14 +225,24 @@ class Model:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.sources: dict[str, SourceFile] = {}
-        for needle in (b"argoproj.io", b"toolkit.fluxcd.io", b"flagger.app"):
-            for source in repo.containing(needle):
-                self.sources.setdefault(repo.key(source.path), source)
-        for needle in (NOTIFICATIONS_CM.encode(), b"gotk_reconcile_condition", b"argocd_app_"):
-            for source in repo.containing(needle):
-                self.sources.setdefault(repo.key(source.path), source)
+        for key in repo.files():  # one read per file, parsed only when it can matter
+            cached = repo.parsed(key)
+            if cached is not None:
+                if _RELEVANT.search(cached.text.encode("utf-8", "replace")):
+                    self.sources[key] = cached
+                continue
+            try:
+                with open(key, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if _RELEVANT.search(data):
+                source = repo.source(key)
+                if source is not None:
+                    self.sources[key] = source
         self._builder: Any = None
         self._patches_in: dict[str, set[str]] = {}
+        self._content: dict[tuple[str, int, str, str], list[Any] | None] = {}
         self._progressive: tuple[set[tuple[str, str | None]], set[str]] | None = None
         self._env_of: dict[str, str | None] = {}
         self.docs: list[tuple[str, Document]] = [
@@ -261,6 +276,17 @@ class Model:
     def content(self, ctrl: Controller) -> list[Any] | None:
         """The objects a Flux Kustomization or Argo CD Application applies (None: not known,
         from another source or a path that is not in this repository)."""
+        ident = (
+            ctrl.key,
+            ctrl.doc.index,
+            repr(ctrl.spec.get("path")),
+            repr(ctrl.spec.get("source")),
+        )
+        if ident not in self._content:
+            self._content[ident] = self._content_of(ctrl)
+        return self._content[ident]
+
+    def _content_of(self, ctrl: Controller) -> list[Any] | None:
         folder = self.content_folder(ctrl)
         if folder is None:
             return None
@@ -370,44 +396,77 @@ class Model:
         self._patches_in[folder] = found
         return found
 
-    def controllers(self) -> Iterator[Controller]:
+    def controllers(self, scope: set[str] | None = None) -> Iterator[Controller]:
         """Each controller once per environment it runs in, as the engine receives it.
 
         An object in an environment's folder runs there; one outside every environment (a
-        base) runs where the Flux Kustomizations applying it run. The ``spec.patches`` of
-        the Flux Kustomization applying an object are applied to it (and the patches such a
-        patch gives the Kustomizations it applies, for their objects).
+        base) runs where the Flux Kustomizations (or Argo CD Applications) applying it run,
+        with the ``spec.patches`` of the Flux Kustomization applying it (and the patches such
+        a patch gives the Kustomizations it applies, for their objects). ``scope``: only the
+        controllers of these files and what they apply (None: every controller).
         """
         own: dict[tuple[str, int], Controller] = {}
         for key, doc in self.docs:
             if is_controller(doc) and not self.is_patch(key):
-                ctrl = Controller(key, self.repo.display(key), doc, self.env_of(key))
-                if not ctrl.template:
-                    ctrl.namespace = self.namespaces_of(key, doc)[0]
-                own[(key, doc.index)] = ctrl
-        parents: dict[tuple[str, int], list[tuple[Any, Controller]]] = {}
-        folders: list[str] = []
+                own[(key, doc.index)] = Controller(key, self.repo.display(key), doc, None)
+        by_folder: dict[str, list[Controller]] = {}
         for ctrl in own.values():
-            content = self.content(ctrl)
-            if content is None:
-                continue
             folder = self.content_folder(ctrl)
-            if folder is not None and folder != self.repo.root:
-                folders.append(folder + os.sep)
-            for obj in content:
-                if obj.doc is not None and (obj.key, obj.doc.index) in own:
-                    parents.setdefault((obj.key, obj.doc.index), []).append((obj, ctrl))
-        for ident in list(own):  # below a controller's folder, but not applied by it: unused
-            if ident not in parents and any(ident[0].startswith(f) for f in folders):
-                del own[ident]
+            if folder is not None:
+                by_folder.setdefault(folder, []).append(ctrl)
+        parents_memo: dict[tuple[str, int], list[tuple[Any, Controller]] | None] = {}
+
+        def parents(ident: tuple[str, int]) -> list[tuple[Any, Controller]] | None:
+            """Who applies the object (None: a controller's folder holds it, but does not
+            apply it: the file is not used)."""
+            if ident in parents_memo:
+                return parents_memo[ident]
+            key = ident[0]
+            places = [os.path.dirname(key)]
+            graph = self.builder.graph if key in self.builder.graph.parents else None
+            if graph is not None:
+                places += [os.path.dirname(r) for r in graph.roots_of(key)]
+            candidates: dict[int, Controller] = {}
+            for place in places:
+                folder = place
+                while True:
+                    for ctrl in by_folder.get(folder, ()):
+                        candidates[id(ctrl)] = ctrl
+                    if folder == self.repo.root or len(folder) <= len(self.repo.root):
+                        break
+                    folder = os.path.dirname(folder)
+            found: list[tuple[Any, Controller]] = []
+            holders = 0
+            for ctrl in candidates.values():
+                content = self.content(ctrl)
+                if content is None:
+                    continue
+                folder = self.content_folder(ctrl) or ""
+                if folder != self.repo.root and key.startswith(folder + os.sep):
+                    holders += 1
+                for obj in content:
+                    if obj.doc is not None and (obj.key, obj.doc.index) == ident:
+                        found.append((obj, ctrl))
+            parents_memo[ident] = found if found or not holders else None
+            return parents_memo[ident]
+
         memo: dict[tuple[str, int], list[Controller]] = {}
 
         def views(ident: tuple[str, int], stack: tuple[tuple[str, int], ...]) -> list[Controller]:
             if ident in memo:
                 return memo[ident]
             ctrl = own[ident]
+            ctrl.env = self.env_of(ctrl.key)
+            if not ctrl.template:
+                ctrl.namespace = self.namespaces_of(ctrl.key, ctrl.doc)[0]
+            applied_by = parents(ident)
+            if applied_by is None:
+                memo[ident] = []
+                return []
             applied = [
-                (o, p) for o, p in parents.get(ident, ()) if (p.key, p.doc.index) not in stack
+                (o, p)
+                for o, p in applied_by
+                if (p.key, p.doc.index) not in stack and (p.key, p.doc.index) in own
             ]
             if not applied:
                 memo[ident] = [ctrl]
@@ -438,7 +497,21 @@ class Model:
             memo[ident] = result
             return result
 
-        for ident in own:
+        if scope is None:
+            chosen = list(own)
+        else:  # the given controllers and, through what they apply, their descendants
+            chosen = [i for i in own if i[0] in scope]
+            seen = set(chosen)
+            queue = list(chosen)
+            while queue:
+                ctrl = own[queue.pop()]
+                for obj in self.content(ctrl) or ():
+                    ident = (obj.key, obj.doc.index) if obj.doc is not None else None
+                    if ident in own and ident not in seen:
+                        seen.add(ident)
+                        chosen.append(ident)
+                        queue.append(ident)
+        for ident in chosen:
             yield from views(ident, ())
 
     # telemetry
@@ -724,8 +797,9 @@ class Problem:
 
 
 def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Finding]:
-    if not any(n in s.text for s in sources for n in NEEDLES):
-        return []
+    scope = _scope(sources, policy)
+    if scope is not None and not scope:
+        return []  # no given file holds anything a control depends on
     root_arg = getattr(args, "root", None)
     if root_arg and not os.path.isdir(root_arg):
         from gitops_guard.core.errors import UsageError
@@ -733,9 +807,11 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
         raise UsageError(f"--root {root_arg}: not a folder")
     root = os.path.abspath(root_arg) if root_arg else find_root(s.path for s in sources)
     repo = Repository(root, sources)
+    if scope is not None:
+        scope = {repo.key(p) for p in scope}
     findings: list[Finding] = []
     seen: set[tuple[str, int, int, str, str]] = set()
-    for problem in problems(Model(repo), policy):
+    for problem in problems(Model(repo), policy, scope):
         if not problem.files & repo.given:
             continue
         f = problem.finding
@@ -746,10 +822,45 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
     return findings
 
 
-def problems(model: Model, policy: Policy) -> Iterator[Problem]:
+#: kinds whose change can change the findings of controllers in other files
+_SHARED_KINDS = {"Alert", "Provider", "AppProject", "PrometheusRule", "Canary", "Rollout"}
+
+
+def _scope(sources: list[SourceFile], policy: Policy) -> set[str] | None:
+    """The given files holding controllers (their findings, and those of what they apply,
+    are all a change can move), or None when a given file can move any controller's findings
+    (a kustomization, a notification, an alert rule; a Deployment under progressive_delivery)."""
+    progressive = any(
+        (section.get("controls") or {}).get("progressive_delivery") is True
+        for section in [policy.data, *(policy.data.get("environments") or {}).values()]
+        if isinstance(section, dict)
+    )
+    scope: set[str] = set()
+    for source in sources:
+        relevant = _RELEVANT.search(source.text.encode("utf-8", "replace")) is not None
+        for doc in source.documents:
+            if not isinstance(doc.data, Map):
+                continue
+            if is_kustomization(source.path, doc):
+                return None
+            kind = doc.kind
+            if progressive and kind == "Deployment":
+                return None
+            if not relevant:
+                continue
+            if kind in _SHARED_KINDS or (kind == "ConfigMap" and doc.name == NOTIFICATIONS_CM):
+                return None
+            if not doc.is_kubernetes and "groups" in doc.data:
+                return None  # a Prometheus rules file
+            if doc.is_kubernetes and is_controller(doc):
+                scope.add(source.path)
+    return scope
+
+
+def problems(model: Model, policy: Policy, scope: set[str] | None = None) -> Iterator[Problem]:
     wanted: dict[str | None, Wanted] = {}
     flux_used = argo_used = None
-    for ctrl in model.controllers():
+    for ctrl in model.controllers(scope):
         want = wanted.get(ctrl.env)
         if want is None:
             want = wanted[ctrl.env] = Wanted(policy.section("controls", ctrl.env), ctrl.env)
