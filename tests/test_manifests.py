@@ -547,3 +547,37 @@ def test_a_chart_renders_a_plaintext_secret_from_a_template_literal(make_repo, c
     # the same chart with the Secret switched off renders none: nothing to report
     off = make_repo({**chart, "chart/values.yaml": "enabled: false\n"}, name="off")
     assert [f for f in run(cli, off)[1] if f["rule"].startswith("secret/")] == []
+
+
+@NEEDS_KUSTOMIZE
+@NEEDS_HELM
+def test_a_flux_helmrelease_renders_its_chart_with_the_values_its_kustomization_generates(
+    make_repo, cli
+):
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: api\n"
+        "spec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ./charts/api\n"
+        "      sourceRef: {kind: GitRepository, name: flux-system}\n"
+        "  valuesFrom:\n    - kind: ConfigMap\n      name: api-values\n"
+    )
+    overlay = (
+        "resources: [release.yaml]\nconfigMapGenerator:\n"
+        "  - name: api-values\n    files: [values.yaml]\n"
+    )
+    root = make_repo(
+        {
+            "charts/api/Chart.yaml": "apiVersion: v2\nname: api\nversion: 0.1.0\n",
+            "charts/api/values.yaml": "image:\n  repository: registry.example.com/api\n"
+            "  tag: v1.0.0\nwave: '1'\nhook: PreSync\n",
+            "charts/api/templates/deployment.yaml": CHART_TEMPLATE,
+            "clusters/staging/api/release.yaml": release,
+            "clusters/staging/api/kustomization.yaml": overlay,
+            "clusters/staging/api/values.yaml": "image:\n  tag: v1.0.1\nwave: '1.5'\n",
+        }
+    )
+    code, found, _ = run(cli, root, "clusters/staging/api/values.yaml")
+    assert code == 1
+    # the environment's values file wrote the wave the chart renders (no file-level hook
+    # reads a values file's keys as annotations)
+    hit = at(found, "clusters/staging/api/values.yaml", 3, "sync/wave-not-integer")
+    assert "HelmRelease api" in hit["message"]

@@ -9,8 +9,9 @@ A *unit* is one render: what Argo CD or Flux would hand the cluster for one appl
   ``helm.valueFiles`` / ``values`` / ``valuesObject`` / ``parameters`` / ``releaseName``,
   argo-cd ``reposerver/repository/repository.go``), a Flux HelmRelease whose chart is a path
   of a GitRepository (helm-controller ``internal/release``: release name
-  ``[targetNamespace-]name``, ``spec.values``); a chart nobody consumes, alone with its
-  defaults. Subcharts render with their parent.
+  ``[targetNamespace-]name``; ``valuesFrom`` a ConfigMap the listing kustomization generates
+  from a file, then ``spec.values``); a chart nobody consumes, alone with its defaults.
+  Subcharts render with their parent.
 - **directory**: the YAML files of the folder an Argo CD Application points at when it has
   neither a kustomization nor a chart (``directory.recurse`` honoured).
 
@@ -95,6 +96,7 @@ class Plan:
         self._origin_urls = _origin_urls(repo.root)
         self._chart_consumed: set[str] = set()
         self._not_rendered: list[Unit] = []
+        self._by_needle: dict[str, list[str]] | None = None
 
     def build(self) -> Plan:
         files = self.repo.files()
@@ -112,6 +114,36 @@ class Plan:
         return self
 
     # -- helpers ------------------------------------------------------------------------
+    def sources(self, what: str) -> list[SourceFile]:
+        """The parsed files that may hold Argo CD Applications (``argo``), Flux objects
+        (``flux``) or CRDs (``crd``): every file is read once, as bytes, and only the files
+        that name the kind are parsed (a sync-wave annotation names argoproj.io too)."""
+        if self._by_needle is None:
+            found: dict[str, list[str]] = {"argo": [], "flux": [], "crd": []}
+            for key in self.repo.files():
+                cached = self.repo.parsed(key)
+                if cached is not None:
+                    data = cached.text.encode("utf-8", "surrogateescape")
+                else:
+                    try:
+                        with open(key, "rb") as handle:
+                            data = handle.read()
+                    except OSError:
+                        continue
+                if b"argoproj.io" in data and b"Application" in data:
+                    found["argo"].append(key)
+                if b"toolkit.fluxcd.io" in data:
+                    found["flux"].append(key)
+                if b"CustomResourceDefinition" in data:
+                    found["crd"].append(key)
+            self._by_needle = found
+        result = []
+        for key in self._by_needle[what]:
+            source = self.repo.source(key)
+            if source is not None:
+                result.append(source)
+        return result
+
     def _add(self, key: str, pos: tuple[int, int], rule: str, message: str) -> None:
         self.findings.append(Finding(self.repo.display(key), pos[0], pos[1], rule, message))
 
@@ -270,7 +302,7 @@ class Plan:
     # -- Argo CD --------------------------------------------------------------------------
     def _argo_units(self, charts: list[str]) -> None:
         apps: list[tuple[SourceFile, Document, Map, Map]] = []
-        for source in self.repo.containing(b"argoproj.io"):
+        for source in self.sources("argo"):
             for doc in source.documents:
                 if doc.kind != "Application" or doc.group != "argoproj.io":
                     continue
@@ -396,7 +428,7 @@ class Plan:
 
     # -- Flux ---------------------------------------------------------------------------
     def _flux_units(self, charts: list[str]) -> None:
-        sources = self.repo.containing(b"toolkit.fluxcd.io")
+        sources = self.sources("flux")
         kustomizations: list[tuple[str, Document, Map]] = []
         releases: list[tuple[str, Document, Map]] = []
         for source in sources:
@@ -465,7 +497,9 @@ class Plan:
             return None
         self._chart_consumed.add(folder)
         unit = self._chart_unit(
-            folder, (key, *chart_spec.at("chart")), f"chart {path} (HelmRelease {name})"
+            folder,
+            (key, *chart_spec.at("chart")),
+            f"chart {path} (HelmRelease {name} in {self.repo.display(key)})",
         )
         if unit is None:
             return None
@@ -494,10 +528,46 @@ class Plan:
                     return None
                 unit.value_files.append(vpath)
                 unit.files.add(vpath)
+        for path in self._values_from(key, spec.get("valuesFrom")):
+            unit.value_files.append(path)
+            unit.files.add(path)
         values = spec.get("values")
         if isinstance(values, Map):
             unit.values.append((_dump(values), (key, *spec.at("values"))))
         return unit
+
+    def _values_from(self, key: str, refs: Any) -> Iterator[str]:
+        """HelmRelease ``valuesFrom`` ConfigMaps / Secrets that a kustomization listing the
+        HelmRelease generates from a file (``configMapGenerator: [{name, files}]``), in order:
+        helm-controller merges them before ``spec.values``."""
+        if not isinstance(refs, Seq):
+            return
+        parents = self.graph.parents.get(key, [])
+        for ref in refs:
+            if not isinstance(ref, Map) or not isinstance(ref.get("name"), str):
+                continue
+            if isinstance(ref.get("targetPath"), str):
+                continue  # one value at a path, not a values file
+            wanted = ref.get("valuesKey") if isinstance(ref.get("valuesKey"), str) else None
+            field = "secretGenerator" if ref.get("kind") == "Secret" else "configMapGenerator"
+            for parent in parents:
+                data = self._data(parent)
+                entries = data.get(field) if data is not None else None
+                if not isinstance(entries, Seq):
+                    continue
+                for entry in entries:
+                    if not isinstance(entry, Map) or entry.get("name") != ref["name"]:
+                        continue
+                    files = entry.get("files")
+                    for item in files if isinstance(files, Seq) else ():
+                        if not isinstance(item, str):
+                            continue
+                        name, _, path = item.rpartition("=") if "=" in item else ("", "", item)
+                        name = name or os.path.basename(path)
+                        if name == (wanted or "values.yaml"):
+                            full = os.path.normpath(os.path.join(os.path.dirname(parent), path))
+                            if os.path.isfile(full):
+                                yield full
 
     # -- files no other unit reads --------------------------------------------------------
     def _loose_units(self, files: list[str], charts: list[str]) -> None:

@@ -107,7 +107,7 @@ def check(root: str, paths: list[str] | None, policy: Policy) -> list[Finding]:
     checker = _Checker(plan, policy, version_of)
     for result in rendered:
         checker.add_crds(result)
-    for crd in repo.containing(b"CustomResourceDefinition"):
+    for crd in plan.sources("crd"):
         for doc in crd.documents:
             checker.add_crd(doc.data)
     if rendered and not Schemas(DEFAULT_VERSION).available:
