@@ -664,3 +664,13 @@ def test_bad_policy_value_is_a_usage_error(cli, make_repo, monkeypatch):
     code, out, err = cli("check-controls", "clusters/production/flux/app.yaml")
     assert code == 2 and out == ""
     assert "controls.prune" in err and err.count("\n") == 1
+
+
+def test_environments_are_found_as_every_check_finds_them(controls):
+    """A folder named like a policy environment (Flux's apps/production/ layout) counts."""
+    hr = HELM_RELEASE.replace("  install:\n    remediation:\n      retries: 3\n", "")
+    files = {"apps/production/web/helmrelease.yaml": hr}
+    assert controls(files) == {
+        ("apps/production/web/helmrelease.yaml", "control/install-not-remediated")
+    }
+    assert controls({"apps/preview/web/helmrelease.yaml": hr}) == set()

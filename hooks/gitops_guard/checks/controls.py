@@ -43,12 +43,11 @@ from gitops_guard.core.documents import (
     Document,
     Map,
     SourceFile,
-    environment_of,
     is_kustomization,
     to_plain,
 )
 from gitops_guard.core.findings import Finding
-from gitops_guard.core.policy import Policy
+from gitops_guard.core.policy import Policy, environment_of_relpath
 from gitops_guard.repo.repository import Repository, find_root
 
 TYPE_CHECKING = False
@@ -222,8 +221,9 @@ def is_controller(doc: Document) -> bool:
 class Model:
     """Every controller, notification and alert rule of the repository, with environments."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, policy: Policy | None = None) -> None:
         self.repo = repo
+        self.policy = policy
         self.sources: dict[str, SourceFile] = {}
         for key in repo.files():  # one read per file, parsed only when it can matter
             cached = repo.parsed(key)
@@ -262,7 +262,10 @@ class Model:
     # environments
     def env_of(self, key: str) -> str | None:
         if key not in self._env_of:
-            self._env_of[key] = environment_of(key, self.repo.root)
+            # the environment detection every check shares (core/policy.py): a folder named
+            # like a policy environment, a promotion.paths pattern, or clusters/<env>/
+            policy = self.policy if self.policy is not None else Policy({"version": 1})
+            self._env_of[key] = environment_of_relpath(os.path.relpath(key, self.repo.root), policy)
         return self._env_of[key]
 
     @property
@@ -811,7 +814,7 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
         scope = {repo.key(p) for p in scope}
     findings: list[Finding] = []
     seen: set[tuple[str, int, int, str, str]] = set()
-    for problem in problems(Model(repo), policy, scope):
+    for problem in problems(Model(repo, policy), policy, scope):
         if not problem.files & repo.given:
             continue
         f = problem.finding
