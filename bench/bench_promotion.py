@@ -189,21 +189,34 @@ def bench_check(work: Path, repeat: int, apps: int = 500, commits: int = 200) ->
         else:  # a promotion of something the environment before ran, in a later commit
             env, pred = ENVS[step], ENVS[step - 1]
             put(env, app, rng.choice(ran[(pred, app)]))
-        git(repo, "commit", "-q", "-am", f"commit {n}: {app}")
+        git(repo, "commit", "-q", "--allow-empty", "-am", f"commit {n}: {app}")
     print(
         f"check-promotion: {apps} apps x {len(ENVS)} environments, {commits + 1} commits "
         f"(history built in {time.perf_counter() - start:.1f} s)"
     )
     exe = shutil.which("gitops-guard") or str(Path(sys.executable).parent / "gitops-guard")
 
+    import resource
+
+    def cpu() -> float:
+        """CPU seconds of every finished child (git's included): on a shared machine wall
+        time mostly measures the others' load."""
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu_runs: dict[str, float] = {}
+
     def timed(*argv: str) -> tuple[float, subprocess.CompletedProcess[bytes]]:
         runs = []
+        cpus = []
         result = None
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, used = time.perf_counter(), cpu()
             result = subprocess.run(argv, cwd=repo, capture_output=True, check=False)
             runs.append(time.perf_counter() - start)
+            cpus.append(cpu() - used)
         assert result is not None
+        cpu_runs[" ".join(argv[1:])] = statistics.median(cpus)
         return statistics.median(runs), result
 
     t_hist, r_hist = timed(exe, "check-promotion")
@@ -217,11 +230,14 @@ def bench_check(work: Path, repeat: int, apps: int = 500, commits: int = 200) ->
         git(repo, "cat-file", "--batch", stdin=("\n".join(blobs) + "\n").encode())
 
     runs = []
+    cpus = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), cpu()
         floor()
         runs.append(time.perf_counter() - start)
+        cpus.append(cpu() - used)
     t_floor = statistics.median(runs)
+    c_floor = statistics.median(cpus)
     n_hist = len(r_hist.stdout.decode().splitlines())
     n_curr = len(r_curr.stdout.decode().splitlines())
     for label, seconds, result, count in (
@@ -230,7 +246,12 @@ def bench_check(work: Path, repeat: int, apps: int = 500, commits: int = 200) ->
     ):
         print(f"  {label:<35} {seconds * 1000:8.1f} ms, exit {result.returncode}, {count} findings")
     print(f"  {'floor: git log --raw + cat-file':<35} {t_floor * 1000:8.1f} ms")
-    print(f"  history / floor: {t_hist / t_floor:.2f}x (goal: within 2x)")
+    c_hist = cpu_runs["check-promotion"]
+    print(f"  history / floor, wall time: {t_hist / t_floor:.2f}x (goal: within 2x)")
+    print(
+        f"  history / floor, CPU time: {c_hist * 1000:.0f} ms / {c_floor * 1000:.0f} ms = "
+        f"{c_hist / c_floor:.2f}x"
+    )
     print(f"  history cost over current: {(t_hist - t_curr) * 1000:.1f} ms")
 
 

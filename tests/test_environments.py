@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -455,3 +456,37 @@ def test_the_corpus_reports_exactly_the_reviewed_promotion_findings(tmp_path, cl
         if line and not line.startswith("#")
     }
     assert got == pinned
+
+
+def test_a_fifo_or_a_device_in_an_overlay_is_never_opened(chdir, cli):
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    os.mkfifo(chdir / "clusters/production/web/pipe.yaml")
+    (chdir / "clusters/production/web/zero.yaml").symlink_to("/dev/zero")
+    result = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-promotion"],
+        cwd=chdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+
+
+def test_slot_records_are_remembered_by_content(chdir, cli, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(chdir / "cache"))
+    monkeypatch.delenv("GITOPS_GUARD_NO_CACHE", raising=False)
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    from gitops_guard.repo import overlays
+
+    calls = []
+    real = overlays.parse_file
+    monkeypatch.setattr(overlays, "parse_file", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert cli("check-promotion")[:2] == (0, "")
+    assert calls == []  # nothing parsed twice
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v9.0.0"))
+    code, out, _ = cli("check-promotion")  # a changed file is a new content: parsed, reported
+    assert code == 1 and "v9.0.0, which staging never ran" in out
+    assert len(calls) == 1

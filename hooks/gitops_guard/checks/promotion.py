@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.checks.images import reference
-from gitops_guard.core import yamledit
 from gitops_guard.core.documents import is_yaml_name
 from gitops_guard.core.findings import Finding, quote
 from gitops_guard.repo import environments, overlays
@@ -98,21 +97,22 @@ def check_repository(
         return [environments.no_environment_finding(model, _note_path(model, policy, None))]
     notes: list[Finding] = []
     findings: list[Finding] = list(_shown(model, f) for f in model.findings)
+    records = overlays.RecordCache(model.root)
     history: History | None = None
     if require == "history":
-        history = History(model, policy, base)
+        history = History(model, policy, base, records)
         if history.why:
             notes.append(_note(model, policy, history.why + ": comparing current references"))
             history = None
         notes.extend(_note(model, policy, w) for w in (history.warnings if history else []))
-    pinned = Pinned(model, policy)
+    pinned = Pinned(model, policy, records)
     compare_base = base if history is None else None
     loaded: dict[tuple[str, str], Any] = {}
 
     def load(app: App) -> Any:  # an environment is both a target and a predecessor: once
         key = (app.env, app.folder)
         if key not in loaded:
-            loaded[key] = overlays.load_app(model, app)
+            loaded[key] = overlays.load_records(model, app, records)
         return loaded[key]
 
     for pred, env in model.pairs():
@@ -122,6 +122,7 @@ def check_repository(
             )
     for why in pinned.warnings:
         notes.append(_note(model, policy, why))
+    records.save()
     return _unique(notes) + findings
 
 
@@ -259,10 +260,15 @@ def _check_app(
     compare_base: str | None,
     load: Any = None,
 ) -> list[Finding]:
-    load = load or (lambda a: overlays.load_app(model, a))
-    overlay = load(app)
-    findings = list(overlay.problems)
-    slots = [s for f in overlay.files for s in f.slots if s.pinned]
+    if load is None:
+        records = overlays.RecordCache(model.root)
+
+        def load(a: App) -> Any:
+            return overlays.load_records(model, a, records)
+
+    mine, problems = load(app)
+    findings = list(problems)
+    slots = [s for s in mine if s.pinned]
     if not slots:
         return findings
     pred_app = model.app(pred, app.name)
@@ -280,10 +286,8 @@ def _check_app(
                 )
             )
         return findings
-    current = load(pred_app)
-    pred_now = [
-        a for f in current.files for s in f.slots if s.pinned for a in [artifact(s, policy)] if a
-    ]
+    theirs, _ = load(pred_app)
+    pred_now = [a for s in theirs if s.pinned for a in [artifact(s, policy)] if a]
     unchanged: list[Artifact] = []
     if history is None:
         if compare_base is not None:
@@ -298,9 +302,7 @@ def _check_app(
     else:
         states_pred = [*history.states(pred, pred_app.name), (history.now, pred_now)]
         known = [a for _, s in states_pred for a in s]
-    env_now = [
-        a for f in overlay.files for s in f.slots if s.pinned for a in [artifact(s, policy)] if a
-    ]
+    env_now = [a for s in mine if s.pinned for a in [artifact(s, policy)] if a]
     for slot in slots:
         a = artifact(slot, policy)
         if a is None:
@@ -417,6 +419,7 @@ class Pinned:
 
     model: Environments
     policy: Any
+    records: Any
     warnings: list[str] = field(default_factory=list)
     _at: dict[str, dict[tuple[str, str], list[Artifact]] | None] = field(default_factory=dict)
 
@@ -464,7 +467,8 @@ class Pinned:
                 app = self.model.app_of(rel)
                 if app is None:
                     continue
-                table.setdefault((app.env, app.name), []).extend(_artifacts(rel, data, self.policy))
+                found = _artifacts(rel, data, self.policy, self.records, blob)
+                table.setdefault((app.env, app.name), []).extend(found)
         return table
 
 
@@ -477,24 +481,21 @@ def _unreadable(missing: list[str], where: str) -> str:
     )
 
 
-_ARTIFACTS: dict[tuple[str, str], list[Artifact]] = {}
-
-
-def _artifacts(rel: str, data: bytes, policy: Any) -> list[Artifact]:
-    name = rel.rsplit("/", 1)[-1]
-    try:
-        _, _, slots = overlays.parse_file(rel, name, data)
-    except yamledit.EditError:
-        return []  # a broken version ran nothing
-    return [a for s in slots if s.pinned for a in [artifact(s, policy)] if a is not None]
+def _artifacts(rel: str, data: bytes, policy: Any, records: Any, blob: str = "") -> list:
+    """The artifacts one version of a file pins (a broken version ran nothing)."""
+    found = records.records(rel, rel.rsplit("/", 1)[-1], data, blob or None)
+    return [a for s in found or [] if s.pinned for a in [artifact(s, policy)] if a is not None]
 
 
 class History:
     """Every version of every environment's overlays, commit by commit (oldest first)."""
 
-    def __init__(self, model: Environments, policy: Any, base: str | None) -> None:
+    def __init__(
+        self, model: Environments, policy: Any, base: str | None, records: Any = None
+    ) -> None:
         self.model = model
         self.policy = policy
+        self.records = records if records is not None else overlays.RecordCache(model.root)
         self.base = base
         self.why = ""
         self.warnings: list[str] = []
@@ -516,22 +517,23 @@ class History:
 
     def _read(self) -> None:
         root = self.model.root
-        try:
-            probe = _git(root, "rev-parse", "--is-shallow-repository")
+        try:  # one process: shallow?, the GitOps root below the top, HEAD
+            probe = _git(root, "rev-parse", "--is-shallow-repository", "--show-prefix", "HEAD")
         except OSError:
             self.why = "git is not installed"
             return
-        if probe.returncode != 0:
+        lines = probe.stdout.split("\n")
+        if len(lines) < 2 or lines[0] not in ("true", "false"):
             self.why = "not a git repository, so there is no history"
             return
-        if probe.stdout.strip() == "true":
+        if lines[0] == "true":
             self.why = (
                 "this is a shallow clone, so git history is missing (fetch it: fetch-depth: 0)"
             )
             return
-        if _git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
+        if probe.returncode != 0:
             return  # no commit yet: only the working tree
-        prefix = _prefix(root) or ""
+        prefix = lines[1]
         specs = [s for env in self.model.names for s in self.model.pathspecs(env)]
         log = _git(
             root,
@@ -598,7 +600,9 @@ class History:
                 for rel, blob in files[key].items():
                     if blob not in parsed:
                         data = blobs.get(blob)
-                        parsed[blob] = _artifacts(rel, data, self.policy) if data else []
+                        parsed[blob] = (
+                            _artifacts(rel, data, self.policy, self.records, blob) if data else []
+                        )
                     found.extend(parsed[blob])
                 self._states.setdefault(key, []).append((i, found))
         if self.base is not None:

@@ -140,6 +140,8 @@ class Environments:
     files: list[str] = field(default_factory=list)
     policy: Any = None
     _index: dict[str, App] | None = None
+    _apps: dict[str, dict[str, App]] = field(default_factory=dict)
+    _shown_prefix: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -168,14 +170,19 @@ class Environments:
 
     def apps(self, env: str) -> dict[str, App]:
         """app name -> its overlay in ``env``."""
-        result: dict[str, App] = {}
-        for folder in self.folders.get(env, []):
-            for app in folder.apps:
-                result.setdefault(app.name, app)
-        return result
+        cached = self._apps.get(env)
+        if cached is None:
+            cached = {}
+            for folder in self.folders.get(env, []):
+                for app in folder.apps:
+                    cached.setdefault(app.name, app)
+            self._apps[env] = cached
+        return dict(cached)
 
     def app(self, env: str, name: str) -> App | None:
-        return self.apps(env).get(name)
+        if env not in self._apps:
+            self.apps(env)
+        return self._apps[env].get(name)
 
     def app_index(self) -> dict[str, App]:
         """folder -> the app overlay it is (built once)."""
@@ -207,16 +214,25 @@ class Environments:
     def path(self, relpath: str) -> Path:
         return self.root / relpath if relpath else self.root
 
+    def shown(self, relpath: str) -> str:
+        """A repository-relative path as findings show it: relative to the working directory
+        when below it (one relpath per run, not one per file)."""
+        if self._shown_prefix is None:
+            rel = os.path.relpath(self.root)
+            self._shown_prefix = (
+                str(self.root) + os.sep
+                if rel.startswith("..")
+                else ("" if rel == "." else rel + os.sep)
+            )
+        return self._shown_prefix + relpath.replace("/", os.sep)
+
     def files_of(self, app: App) -> list[str]:
         """The repository-relative YAML files of an app's overlay."""
-        prefix = f"{app.folder}/" if app.folder else ""
         excluded = tuple(f"{x}/" for x in app.excluded)
         return [
             f
-            for f in self.files
-            if f.startswith(prefix)
-            and not f.startswith(excluded)
-            and is_yaml_name(f.rsplit("/", 1)[-1])
+            for f in _below(app.folder, self.files)
+            if not (excluded and f.startswith(excluded)) and is_yaml_name(f.rsplit("/", 1)[-1])
         ]
 
     def pathspecs(self, env: str) -> list[str]:
@@ -348,17 +364,22 @@ def _disambiguate(model: Environments) -> None:
                 for a in env_folder.apps
             ]
     # nested app folders (an app inside another's folder) keep their own files
-    apps = [a for fs in model.folders.values() for f in fs for a in f.apps]
+    import bisect
+
+    folders_sorted = sorted(a.folder for fs in model.folders.values() for f in fs for a in f.apps)
     for folders in model.folders.values():
         for env_folder in folders:
             fixed = []
             for app in env_folder.apps:
-                inner = tuple(
-                    b.folder
-                    for b in apps
-                    if b is not app and b.folder.startswith(f"{app.folder}/" if app.folder else "")
-                )
-                fixed.append(App(app.env, app.name, app.folder, app.layout, inner))
+                prefix = f"{app.folder}/" if app.folder else ""
+                start = bisect.bisect_left(folders_sorted, prefix)
+                inner = []
+                for other in folders_sorted[start:]:
+                    if not other.startswith(prefix):
+                        break
+                    if other != app.folder:
+                        inner.append(other)
+                fixed.append(App(app.env, app.name, app.folder, app.layout, tuple(inner)))
             env_folder.apps = fixed
 
 

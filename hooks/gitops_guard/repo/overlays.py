@@ -554,3 +554,137 @@ def base_images(model: Any, overlay: Overlay) -> list[str]:
                 continue
             found.extend(s.reference for s in slots if s.kind == "string")
     return found
+
+
+# -- what check-promotion needs of a file, remembered by content ---------------------------------
+
+
+class SlotRecord:
+    """An ImageSlot without its YAML nodes: what check-promotion reads (values, positions),
+    small enough to remember between runs by the file's content."""
+
+    __slots__ = ("at", "key", "kind", "name", "path", "pos", "problem", "vals")
+
+    def __init__(self, data: tuple, path: str) -> None:
+        self.key, self.kind, self.name, self.vals, self.pos, self.at, self.problem = data
+        self.path = path
+
+    def value(self, name: str) -> str | None:
+        return self.vals.get(name)
+
+    def values(self) -> dict[str, str]:
+        return {k: v for k, v in self.vals.items() if v is not None}
+
+    reference = ImageSlot.reference
+    pinned = ImageSlot.pinned
+
+    def position(self, *prefer: str) -> tuple[int, int]:
+        for name in (*prefer, *FIELDS[self.kind]):
+            if name in self.pos:
+                return self.pos[name]
+        return self.at
+
+
+def record_of(slot: ImageSlot) -> tuple:
+    """The marshal-able data of a SlotRecord."""
+    mark = slot.mapping.start_mark if slot.mapping is not None else None
+    at = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    vals = {name: slot.value(name) for name in slot.fields}
+    pos = {}
+    for name, (_key, node) in slot.fields.items():
+        pos[name] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    return (slot.key, slot.kind, slot.name, vals, pos, at, slot.problem)
+
+
+_CACHE_VERSION = 1
+MAX_RECORDS = 200_000
+
+
+class RecordCache:
+    """Blob id (git's SHA-1 of the content) -> the file's slot records, kept per repository
+    in the cache folder (``core/cache.py``: checksummed). A file's records depend on its
+    bytes and its name's kind (kustomization, values file), both in the key."""
+
+    def __init__(self, root: Path) -> None:
+        from gitops_guard.core import cache
+
+        self._file = cache.repository_cache_file("promotion-slots", str(root))
+        loaded = cache.load(self._file)
+        ok = isinstance(loaded, dict) and loaded.get("version") == _CACHE_VERSION
+        self.entries: dict[str, list] = loaded["entries"] if ok else {}  # type: ignore[index]
+        self.changed = False
+
+    @staticmethod
+    def blob_id(data: bytes) -> str:
+        import hashlib
+
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+    def records(self, shown: str, filename: str, data: bytes, blob: str | None = None) -> Any:
+        """The file's SlotRecords; None when it is not valid YAML (the caller reports it)."""
+        template = "t" if "templates" in Path(shown).parts else ""
+        key = f"{blob or self.blob_id(data)}:{_name_kind(filename)}{template}"
+        found = self.entries.get(key)
+        if found is None:
+            try:
+                _, _, slots = parse_file(shown, filename, data)
+            except NotYaml:
+                slots = []
+            except yamledit.EditError:
+                return None
+            found = [record_of(s) for s in slots]
+            if len(self.entries) >= MAX_RECORDS:
+                self.entries.clear()
+            self.entries[key] = found
+            self.changed = True
+        return [SlotRecord(r, shown) for r in found]
+
+    def save(self) -> None:
+        if self.changed and self._file is not None:
+            from gitops_guard.core import cache
+
+            cache.save(self._file, {"version": _CACHE_VERSION, "entries": self.entries})
+            self.changed = False
+
+
+def _name_kind(filename: str) -> str:
+    if is_values_file(filename):
+        return "v"
+    return "k" if filename in KUSTOMIZATION_FILES else "o"
+
+
+def load_records(model: Any, app: Any, records: RecordCache) -> tuple[list[Any], list[Finding]]:
+    """(the SlotRecords of every YAML file of an app's overlay, the files' problems): what
+    ``load_app`` finds, without keeping parsed YAML, remembered by content."""
+    import stat
+
+    found: list[Any] = []
+    problems: list[Finding] = []
+    root = str(model.root)
+    for rel in model.files_of(app):
+        path = os.path.join(root, rel)
+        shown = model.shown(rel)
+        try:
+            # O_NONBLOCK: a FIFO named *.yaml opens at once (and is skipped), never blocks
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with open(fd, "rb", closefd=True) as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if info.st_size > MAX_BYTES:
+                    problems.append(
+                        Finding(shown, 1, 1, "yaml/unreadable", f"larger than {MAX_BYTES} bytes")
+                    )
+                    continue
+                data = handle.read(MAX_BYTES + 1)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append(Finding(shown, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}"))
+            continue
+        got = records.records(shown, rel.rsplit("/", 1)[-1], data)
+        if got is None:
+            problems.extend(_problems(shown, data))
+            continue
+        found.extend(got)
+    return found, problems
