@@ -490,3 +490,76 @@ def test_slot_records_are_remembered_by_content(chdir, cli, monkeypatch):
     code, out, _ = cli("check-promotion")  # a changed file is a new content: parsed, reported
     assert code == 1 and "v9.0.0, which staging never ran" in out
     assert len(calls) == 1
+
+
+OCI = """apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: podinfo
+spec:
+  url: oci://ghcr.io/stefanprodan/manifests/podinfo
+  ref:
+    tag: {tag}
+"""
+
+VERSION_PATCH = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: simple-env-app
+spec:
+  template:
+    spec:
+      containers:
+        - name: webserver-simple
+          image: docker.io/kostiscodefresh/simple-env-app:{tag}
+"""
+
+VALUES_OBJECT = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web-{env}
+spec:
+  source:
+    repoURL: https://charts.example.com
+    chart: web
+    targetRevision: 1.0.0
+    helm:
+      valuesObject:
+        image:
+          repository: registry.example.com/web
+          tag: {tag}
+"""
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "line", "what"),
+    [
+        (
+            "flux/{env}/podinfo.yaml",
+            OCI,
+            8,
+            "chart oci://ghcr.io/stefanprodan/manifests/podinfo 6.6.0",
+        ),
+        (
+            "envs/{env}/version.yml",
+            VERSION_PATCH,
+            10,
+            "docker.io/kostiscodefresh/simple-env-app:6.6.0",
+        ),
+        ("clusters/{env}/argocd/web.yaml", VALUES_OBJECT, 14, "registry.example.com/web:6.6.0"),
+    ],
+    ids=["flux-oci-tag", "codefresh-version-patch", "argocd-values-object"],
+)
+def test_more_artifacts_are_promoted_the_same_way(chdir, cli, rel, text, line, what):
+    if rel.startswith("flux/"):
+        rel = "apps/" + rel[len("flux/") :]
+    for env in ("staging", "production"):
+        write(chdir, rel.format(env=env), text.format(env=env, tag="6.5.0"))
+    init_repo(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    prod = rel.format(env="production")
+    write(chdir, prod, text.format(env="production", tag="6.6.0"))
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert out.startswith(f"{prod}:{line}:"), out
+    assert f"production runs {what}, which staging never ran (staging ran: 6.5.0)" in out
