@@ -487,6 +487,10 @@ def test_the_vendored_crd_schemas_ship_with_their_licence():
     assert "datreeio/CRDs-catalog" in (folder / "PROVENANCE").read_text(encoding="utf-8")
     schemas = list(folder.glob("*/*.json"))
     assert len(schemas) > 100
+    # the wheel carries them: package data of pyproject.toml names each kind of file
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8")
+    for pattern in ("crds/*/*.json", "crds/LICENSE", "crds/PROVENANCE"):
+        assert f'"render/schemas/{pattern}"' in pyproject
     assert all('"description"' not in p.read_text(encoding="utf-8")[:2000] for p in schemas[:5])
 
 
@@ -581,3 +585,39 @@ def test_a_flux_helmrelease_renders_its_chart_with_the_values_its_kustomization_
     # reads a values file's keys as annotations)
     hit = at(found, "clusters/staging/api/values.yaml", 3, "sync/wave-not-integer")
     assert "HelmRelease api" in hit["message"]
+
+
+@NEEDS_HELM
+def test_a_chart_alone_that_needs_values_is_a_warning_and_a_library_chart_is_skipped(
+    make_repo, cli
+):
+    needs = '{{ required "image.tag is required" .Values.image.tag }}\n'
+    root = make_repo(
+        {
+            "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+            "charts/app/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            "  name: x\ndata:\n  tag: " + needs,
+            "charts/lib/Chart.yaml": "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
+            "charts/lib/templates/_helpers.tpl": '{{- define "lib.name" -}}x{{- end -}}\n',
+        }
+    )
+    code, found, _ = run(cli, root)
+    assert code == 0
+    hit = at(found, "charts/app/Chart.yaml", 1, "render/build-failed")
+    assert hit["severity"] == "warning" and "<.Values.image.tag>" in hit["message"]
+    assert [f for f in found if "charts/lib" in f["path"]] == []
+
+
+@NEEDS_KUSTOMIZE
+def test_a_flux_postbuild_variable_is_not_a_schema_error(make_repo, cli):
+    deployment = DEPLOYMENT.replace("RESOURCES", "resources: {}").replace(
+        "replicas: 1", "replicas: ${WEB_REPLICAS}"
+    )
+    root = make_repo(
+        {
+            "app/deployment.yaml": deployment,
+            "app/kustomization.yaml": "resources: [deployment.yaml]\n",
+        }
+    )
+    code, found, _ = run(cli, root)
+    assert (code, [f["rule"] for f in found]) == (0, [])

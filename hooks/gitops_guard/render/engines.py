@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
+#: what a remembered render holds and how its error was read: a change here must not find
+#: renders remembered by an older version
+_FORMAT = 2
 #: seconds one render may take (a hook must never hang)
 TIMEOUT = 120
 _MAX_OUTPUT = 64 * 1024 * 1024
@@ -100,11 +103,20 @@ def run(command: list[str], cwd: str | None = None) -> Result:
 def reason(stderr: str, code: int) -> str:
     """The renderer's own reason, on one line: its last ``Error:`` line, without the log
     prefix kubectl adds (``E0101 12:00:00.000 1 run.go:72] "command failed" err=...``)."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    raw = stderr.splitlines()
+    lines = [line.strip() for line in raw if line.strip()]
     picked = ""
-    for line in lines:
-        if line.startswith("Error:") or 'err="' in line or line.startswith("error:"):
-            picked = line
+    for i, line in enumerate(raw):
+        text = line.strip()
+        if text.startswith("Error:") or 'err="' in text or text.startswith("error:"):
+            # helm 4 continues a template error on indented lines: "Error: t.yaml:6:50",
+            # "  executing ... at <.Values.x>:", "    nil pointer evaluating ..."
+            more = []
+            for following in raw[i + 1 :]:
+                if not following.startswith((" ", "\t")) or not following.strip():
+                    break
+                more.append(following.strip())
+            picked = " ".join([text, *more])
     if not picked and lines:
         picked = lines[-1]
     if 'err="' in picked:
@@ -181,6 +193,7 @@ def key_of(command: list[str], parts: Iterable[bytes]) -> str:
     import hashlib
 
     digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{_FORMAT}\0".encode())
     digest.update("\0".join(command).encode("utf-8", "surrogateescape"))
     try:
         stat = os.stat(command[0])

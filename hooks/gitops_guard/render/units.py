@@ -73,6 +73,10 @@ class Unit:
         self.values: list[tuple[str, tuple[str, int, int]]] = []
         #: (--set or --set-string, "name=value", where)
         self.sets: list[tuple[str, str, tuple[str, int, int]]] = []
+        #: a chart nobody in the repository gives values to (its failure may be a missing value)
+        self.defaults_only = False
+        #: a library chart (``type: library``): helm does not render one alone
+        self.library = False
         # directory only
         self.recurse = False
 
@@ -108,8 +112,9 @@ class Plan:
         for chart in charts:
             if chart not in self._chart_consumed:
                 unit = self._chart_unit(chart, (os.path.join(chart, "Chart.yaml"), 1, 1), None)
-                if unit is not None:
+                if unit is not None and not unit.library:
                     unit.label = f"chart {self.repo.display(chart)} (its default values)"
+                    unit.defaults_only = True
                     self.units.append(unit)
         return self
 
@@ -279,6 +284,7 @@ class Plan:
         data = self._data(chart_file)
         if isinstance(data, Map) and isinstance(data.get("name"), str):
             unit.release = _release_name(data["name"])
+        unit.library = isinstance(data, Map) and data.get("type") == "library"
         deps = data.get("dependencies") if data is not None else None
         if isinstance(deps, Seq):
             for dep in deps:

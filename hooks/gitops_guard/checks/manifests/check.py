@@ -216,14 +216,13 @@ class _Checker:
         unit = result.unit
         if result.error is not None:
             key, line, col = unit.at
+            severity = None
+            message = f"{unit.label} does not render: {result.error}"
+            if unit.defaults_only:  # it may just need the values its real consumer gives
+                severity = "warning"
+                message += " (nothing in the repository gives this chart values)"
             return [
-                Finding(
-                    self._display(key),
-                    line,
-                    col,
-                    "render/build-failed",
-                    f"{unit.label} does not render: {result.error}",
-                )
+                Finding(self._display(key), line, col, "render/build-failed", message, severity)
             ]
         findings: list[Finding] = []
         for obj in result.objects:
@@ -264,6 +263,8 @@ class _Checker:
         if isinstance(sops, dict) and "mac" in sops:
             plain.pop("sops")  # a SOPS file: decrypted (and its sops key dropped) before apply
         for error in validator.errors(plain):
+            if _substituted(_value(plain, error.path)):
+                continue  # ${VAR}: Flux postBuild substitutes it before the cluster sees it
             severity = None
             if error.unknown is not None:
                 key, line, col = self._where(unit, obj, error.field, key_only=True)
@@ -490,6 +491,10 @@ def _matches(target: str, repository: str) -> bool:
         if repository.startswith(prefix) and repository[len(prefix) :] == target:
             return True
     return False
+
+
+def _substituted(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
 
 
 def _value(data: Any, path: tuple) -> Any:
