@@ -152,3 +152,19 @@ def test_the_alert_rules_are_telemetry_without_the_notifications(
     git(repo, "commit", "-q", "-m", "no monitoring")
     code, found = controls(cli, monkeypatch, repo)
     assert code == 1 and {rule for _, rule in found} == {"control/no-telemetry"}
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_a_repository_with_monitoring_passes_its_own_checks(tmp_path, engine):
+    from gitops_guard.cli import main
+    from gitops_guard.scaffold import demo
+
+    repo = commit(generate(tmp_path, gitops_engine=engine, monitoring="prometheus"))
+    for check in demo.CHECKS:
+        outcome = demo.run_check(repo, check, main)
+        assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
+    if shutil.which("kubectl"):
+        manifests = demo.Check("check-manifests", "gitops_guard.checks.manifests.check", "yaml")
+        if demo.available(manifests):
+            outcome = demo.run_check(repo, manifests, main)
+            assert outcome.code == 0, outcome.out + outcome.err
