@@ -163,3 +163,18 @@ def test_a_sync_wave_of_any_length_is_an_ordinary_finding():
     (finding,) = check_annotations(load_text("cm.yaml", text))
     assert finding.rule == "sync/wave-not-integer"
     assert "does not fit a 64-bit integer" in finding.message and len(finding.message) < 300
+
+
+def test_a_value_reached_twice_through_an_alias_or_merge_key_is_reported_once():
+    from gitops_guard.checks.syncwaves.check import check_annotations
+
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels: &l\n    a: 1\n"
+        "  annotations:\n    <<: *l\n    b: 2\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: *l\n"
+    )
+    found = check_annotations(load_text("cm.yaml", text))
+    assert sorted((f.line, f.rule) for f in found) == [
+        (6, "sync/annotation-not-string"),
+        (9, "sync/annotation-not-string"),
+    ]

@@ -333,6 +333,11 @@ def test_json_manifests_are_read_with_positions_tabs_included():
     assert source.problems == [] and source.documents[0].kind == "ConfigMap"
     assert source.documents[0].data.at("kind") == (3, 10)
     assert source.text == text  # the text the checks quote is the file's
+    # JSON with comments (VS Code's settings.json) is no manifest: not ours to judge
+    jsonc = '{\n  // editor\n  "files.associations": {"*.yaml": "yaml"},\n}\n'
+    assert load_text(".vscode/settings.json", jsonc).problems == []
+    broken = '{"apiVersion": "v1", "kind": "ConfigMap",\n  "data": {"a": 1,}\n'
+    assert [p.rule for p in load_text("cm.json", broken).problems] == ["yaml/syntax"]
     # a .yaml file with the same tabs is not JSON's business: YAML forbids them
     assert rules(load_text("cm.yaml", "a:\n\tb: 1\n")) == [("yaml/tab", 2, 1)]
 

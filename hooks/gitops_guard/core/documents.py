@@ -580,6 +580,10 @@ def load_text(path: str, text: str) -> SourceFile:
     if not templated:
         builder = _Builder(path)
         source.documents, source.problems = builder.build(_yaml_text(path, text))
+        if source.problems and path.endswith(".json") and not _json_manifest(text):
+            # a JSON file that is no manifest (VS Code's settings.json is JSON with comments,
+            # package.json, renovate.json): not ours to judge, whatever its dialect
+            source.problems = []
         if "{{" not in text:
             return source
         # YAML that parses is YAML (Argo CD notification templates, quoted values), unless
@@ -602,6 +606,11 @@ def load_text(path: str, text: str) -> SourceFile:
             )
         )
     return source
+
+
+def _json_manifest(text: str) -> bool:
+    """Whether a JSON file reads as a Kubernetes manifest (its keys name apiVersion and kind)."""
+    return '"apiVersion"' in text and '"kind"' in text
 
 
 def _yaml_text(path: str, text: str) -> str:

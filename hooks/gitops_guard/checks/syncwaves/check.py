@@ -80,15 +80,29 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
 
 
 def check_annotations(source: SourceFile) -> list[Finding]:
-    """Every per-object rule over one file."""
+    """Every per-object rule over one file.
+
+    A value reached twice (a YAML alias, a ``<<:`` merge key: labels merged into
+    annotations, one anchored block in two objects) is one value at one place: reported once.
+    """
     findings: list[Finding] = []
+    seen: set[tuple[int, int, str, str]] = set()
     for doc in source.documents:
         if not isinstance(doc.data, Map):
             continue
         if is_kustomization(source.path, doc):
-            findings.extend(ann.check_kustomization(doc.data, source.path))
+            found = ann.check_kustomization(doc.data, source.path)
         elif doc.is_kubernetes:
-            findings.extend(ann.check_object(doc, source.path))
+            found = ann.check_object(doc, source.path)
+        else:
+            continue
+        for finding in found:
+            # "annotation 'a' is 1 unquoted" and "label 'a' is 1 unquoted": the same value
+            _, _, reason = finding.message.partition(" ")
+            mark = (finding.line, finding.column, finding.rule, reason)
+            if mark not in seen:
+                seen.add(mark)
+                findings.append(finding)
     return findings
 
 
