@@ -155,3 +155,40 @@ def test_under_pre_commit_a_warning_shows_and_a_policy_commit_checks_every_file(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "apps/a/pod.yaml:8:14: image/registry-not-allowed" in result.stdout
     assert "apps/b/pod.json:1:" in result.stdout and "registry-not-allowed" in result.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(
+    "command", ["check-images", "check-secrets", "check-sync-waves", "check-controls"]
+)
+def test_no_command_opens_a_fifo_or_a_device_given_or_beside_a_changed_file(cli, chdir, command):
+    """A FIFO named *.yaml blocked check-secrets and the one-file runs that search siblings
+    (repository.containing); a link to /dev/zero was read until memory ran out."""
+    import threading
+
+    (chdir / "app").mkdir()
+    os.mkfifo(chdir / "app" / "pipe.yaml")
+    (chdir / "app" / "zero.yaml").symlink_to("/dev/zero")
+    (chdir / "app" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n"
+        "  annotations:\n    argocd.argoproj.io/sync-wave: '1'\n"
+    )
+    (chdir / "app" / "argocd-cm.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n"
+        "  annotations:\n    argocd.argoproj.io/sync-wave: '1'\n"
+    )
+    result: list = []
+
+    def run() -> None:
+        result.append(cli(command, "app/cm.yaml", "app/argocd-cm.yaml", "app/pipe.yaml"))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():  # unblock it so the test process can end, then fail
+        with open(chdir / "app" / "pipe.yaml", "w"):
+            pass
+        pytest.fail(f"{command} blocked on a FIFO")
+    code, out, err = result[0]
+    assert err == "" and code in (0, 1)
+    assert "app/pipe.yaml:1:1:" in out and "FIFO" in out

@@ -146,8 +146,13 @@ class Digests:
         if hit is None:
             import hashlib
 
+            from gitops_guard.core.documents import not_regular
+
             digest = hashlib.blake2b(digest_size=16)
+            what = not_regular(path)  # never open a FIFO (blocks) or a device (endless)
             try:
+                if what is not None:
+                    raise OSError(0, what)
                 with open(path, "rb") as handle:
                     while True:
                         block = handle.read(1 << 20)

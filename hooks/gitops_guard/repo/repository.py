@@ -14,9 +14,11 @@ import os
 from gitops_guard.core.documents import (
     KUSTOMIZATION_FILES,
     MANIFEST_SUFFIXES,
+    MAX_FILE_BYTES,
     SourceFile,
     git_root_of,
     load_file,
+    read_regular,
 )
 
 TYPE_CHECKING = False
@@ -113,10 +115,9 @@ class Repository:
                 if text_needle in cached.text:
                     result.append(cached)
                 continue
-            try:
-                with open(key, "rb") as handle:
-                    data = handle.read()
-            except OSError:
+            # only a regular file, bounded: a FIFO sibling would block, /dev/zero never ends
+            data, _ = read_regular(key, MAX_FILE_BYTES)
+            if data is None:
                 continue
             if needle in data:
                 source = self.source(key)

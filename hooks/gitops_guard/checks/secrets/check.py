@@ -291,6 +291,14 @@ class _Scanner(LineRules, KindRules):
 
 def scan_file(path: str, engine: Engine) -> FileScan:
     """Everything check-secrets finds in one file, before baseline and pragmas."""
+    from gitops_guard.core.documents import not_regular
+
+    what = not_regular(path)  # a FIFO would block the read, /dev/zero never ends
+    if what is not None and what != "missing":
+        finding = Finding(
+            path, 1, 1, "secret/not-scanned", f"{what}, not a regular file; not scanned"
+        )
+        return FileScan(path, [], [Candidate(finding.with_severity(INFO), (), "")])
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as handle:
