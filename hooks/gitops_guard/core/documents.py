@@ -584,6 +584,7 @@ def load_text(path: str, text: str) -> SourceFile:
             # a JSON file that is no manifest (VS Code's settings.json is JSON with comments,
             # package.json, renovate.json): not ours to judge, whatever its dialect
             source.problems = []
+            source.skipped = "not a manifest"  # a line scan still reads it (check-secrets)
         if "{{" not in text:
             return source
         # YAML that parses is YAML (Argo CD notification templates, quoted values), unless
