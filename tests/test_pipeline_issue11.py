@@ -164,7 +164,6 @@ def test_under_pre_commit_a_warning_shows_and_a_policy_commit_checks_every_file(
 def test_no_command_opens_a_fifo_or_a_device_given_or_beside_a_changed_file(cli, chdir, command):
     """A FIFO named *.yaml blocked check-secrets and the one-file runs that search siblings
     (repository.containing); a link to /dev/zero was read until memory ran out."""
-    import threading
 
     (chdir / "app").mkdir()
     os.mkfifo(chdir / "app" / "pipe.yaml")
@@ -177,18 +176,26 @@ def test_no_command_opens_a_fifo_or_a_device_given_or_beside_a_changed_file(cli,
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n"
         "  annotations:\n    argocd.argoproj.io/sync-wave: '1'\n"
     )
-    result: list = []
+    import resource
+    import subprocess
+    import sys
 
-    def run() -> None:
-        result.append(cli(command, "app/cm.yaml", "app/argocd-cm.yaml", "app/pipe.yaml"))
+    FILES = ("app/cm.yaml", "app/argocd-cm.yaml", "app/pipe.yaml")
 
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(60)
-    if worker.is_alive():  # unblock it so the test process can end, then fail
-        with open(chdir / "app" / "pipe.yaml", "w"):
-            pass
+    def limit() -> None:  # a regression must fail this test, not exhaust the machine
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gitops_guard", command, *FILES],
+            cwd=chdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limit,
+        )
+    except subprocess.TimeoutExpired:
         pytest.fail(f"{command} blocked on a FIFO")
-    code, out, err = result[0]
-    assert err == "" and code in (0, 1)
+    code, out, err = done.returncode, done.stdout, done.stderr
+    assert err == "" and code in (0, 1), err
     assert "app/pipe.yaml:1:1:" in out and "FIFO" in out

@@ -40,10 +40,12 @@ import os
 import re
 
 from gitops_guard.core.documents import (
+    MAX_FILE_BYTES,
     Document,
     Map,
     SourceFile,
     is_kustomization,
+    read_regular,
     to_plain,
 )
 from gitops_guard.core.findings import Finding
@@ -231,10 +233,10 @@ class Model:
                 if _RELEVANT.search(cached.text.encode("utf-8", "replace")):
                     self.sources[key] = cached
                 continue
-            try:
-                with open(key, "rb") as handle:
-                    data = handle.read()
-            except OSError:
+            # only a regular file, bounded (core/documents.py): a FIFO beside the changed
+            # file would block, a link to /dev/zero would be read until memory runs out
+            data, _ = read_regular(key, MAX_FILE_BYTES)
+            if data is None:
                 continue
             if _RELEVANT.search(data):
                 source = repo.source(key)
