@@ -517,9 +517,9 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 add(
                     site.tag_pos,
                     "image/tag-latest",
-                    f"image {ref.repository!r} is pinned by its digest, so tag {ref.tag!r} "
-                    "changes nothing that is pulled but misleads whoever reads it; drop the "
-                    f"tag or name the release it is{_as_tag(pattern_text)}",
+                    f"image {quote(ref.repository)} is pinned by its digest, so tag "
+                    f"{quote(ref.tag)} changes nothing that is pulled but misleads whoever "
+                    "reads it; drop the tag or name the release it is{_as_tag(pattern_text)}",
                     site,
                     "warning",
                 )
@@ -564,7 +564,7 @@ def _check_tag_only(
         add(
             site.pos,
             "image/unresolvable",
-            f"image tag override {_short(text)!r} is templated; its value cannot be checked",
+            f"image tag override {quote(_short(text))} is templated; its value cannot be checked",
             site,
         )
         return
@@ -580,7 +580,7 @@ def _check_tag_only(
         add(
             pos,
             "image/invalid-reference",
-            f"invalid image tag override {_short(text)!r}: {exc}",
+            f"invalid image tag override {quote(_short(text))}: {exc}",
             site,
         )
         return
@@ -590,7 +590,7 @@ def _check_tag_only(
             add(
                 site.tag_pos,
                 "image/tag-latest",
-                f"image tag override {tag!r} is pinned by its digest, so the tag changes "
+                f"image tag override {quote(tag)} is pinned by its digest, so the tag changes "
                 "nothing that is pulled but misleads whoever reads it; drop the tag or name "
                 f"the release it is{_as_tag(pattern_text)}",
                 site,
@@ -600,7 +600,8 @@ def _check_tag_only(
             add(
                 site.tag_pos,
                 "image/tag-latest",
-                f"image tag override {tag!r} (the chart's repository) floats; pin a tag{expected}",
+                f"image tag override {quote(tag)} (the chart's repository) floats; "
+                f"pin a tag{expected}",
                 site,
             )
     elif tag and pattern is not None and not pattern.search(tag):
@@ -615,7 +616,7 @@ def _check_tag_only(
         add(
             site.tag_pos,
             "image/digest-required",
-            f"image tag override {tag!r} must be pinned by @sha256: digest{where}",
+            f"image tag override {quote(tag)} must be pinned by @sha256: digest{where}",
             site,
         )
 
