@@ -242,9 +242,10 @@ def test_aliases_below_the_bound_are_fine():
     ids=["flow-seq", "flow-map", "block-map", "block-seq", "mixed"],
 )
 def test_10000_deep_nesting_is_a_finding_not_a_crash(data: bytes):
-    start = time.perf_counter()
+    # a hang guard, not a speed test: CPU time, so a loaded machine's waits do not count
+    start = time.process_time()
     source = load_bytes("deep.yaml", data)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     assert [p.rule for p in source.problems] in (["yaml/too-complex"], ["yaml/syntax"])
     assert source.documents == [] or source.documents[0].data is None
 
