@@ -11,8 +11,9 @@ are detect-secrets' own plugins, loaded from the detect-secrets package (the eng
 check-secrets runs), not a copy of their patterns:
 
 - every regex plugin of detect-secrets (AWS keys, GitHub/GitLab/Slack/Stripe/npm/PyPI... tokens,
-  JWTs, private keys, URL credentials), run on each line; IPPublicDetector excepted (public
-  addresses are not credentials, as in check-secrets);
+  JWTs, private keys, URL credentials), run on each run of a line up to whitespace, quotes and
+  brackets (each distinct run judged once: output repeats its paths and names); IPPublicDetector
+  excepted (public addresses are not credentials, as in check-secrets);
 - detect-secrets' two entropy plugins, with their default limits, on each token of a line,
   with detect-secrets' heuristic filters (UUIDs, sequences, templates, ``$VAR``);
 - two rules of check-secrets' own, written here: a value named by a secret-like name
@@ -188,34 +189,58 @@ def _is_value(text: str) -> bool:
     return bool(value) and not _REFERENCE.match(value) and not _MASKED.search(text)
 
 
+#: a run of a line the plugins look at: up to whitespace, quotes, brackets, commas
+_CANDIDATE = re.compile(r"[^\s\"'`,;()\[\]{}<>|]{8,}")
+#: candidate -> the spans (relative to it) the plugins mask in it; output repeats the same
+#: paths, names and words on line after line, so each is judged once
+_MEMO: dict[str, tuple[tuple[int, int], ...]] = {}
+
+
 def _plugin_spans(line: str, spans: list[tuple[int, int]]) -> None:
     plugins = _PLUGINS
     plugins.start()
     if plugins.heuristic is None:
         return
+    for candidate in _CANDIDATE.finditer(line):
+        text = candidate.group(0)
+        if not _WORTH.search(text):
+            continue
+        found = _MEMO.get(text)
+        if found is None:
+            found = _candidate_spans(text, plugins)
+            if len(_MEMO) < 100_000:
+                _MEMO[text] = found
+        base = candidate.start()
+        spans.extend((base + start, base + end) for start, end in found)
+
+
+def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...]:
+    """What detect-secrets' plugins find in one run: each regex plugin, then each entropy
+    plugin on its tokens (with detect-secrets' filters)."""
+    spans: list[tuple[int, int]] = []
     for plugin in plugins.regex:
         for regex in plugin.denylist:
-            for found in regex.finditer(line):
+            for found in regex.finditer(text):
                 span = found.span(0)
                 for index, group in enumerate(found.groups(), 1):
                     if group and len(group) >= 8:
                         span = found.span(index)
                         break
-                secret = line[span[0] : span[1]]
-                if not plugins.filtered(secret, line, plugin):
+                if not plugins.filtered(text[span[0] : span[1]], text, plugin):
                     spans.append(span)
-    for token in _TOKEN.finditer(line):
-        text = token.group(0)
-        if _DIGEST.fullmatch(text) or _MASKED.match(line, max(0, token.start() - 1)):
+    for token in _TOKEN.finditer(text):
+        value = token.group(0)
+        if _DIGEST.fullmatch(value):
             continue
         for plugin in plugins.entropy:
             if (
-                all(c in plugin.charset for c in text)
-                and plugin.calculate_shannon_entropy(text) > plugin.entropy_limit
-                and not plugins.filtered(text, line, plugin)
+                all(c in plugin.charset for c in value)
+                and plugin.calculate_shannon_entropy(value) > plugin.entropy_limit
+                and not plugins.filtered(value, text, plugin)
             ):
                 spans.append(token.span())
                 break
+    return tuple(spans)
 
 
 def _apply(line: str, spans: list[tuple[int, int]]) -> str:
