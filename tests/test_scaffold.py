@@ -225,3 +225,206 @@ def test_generated_repository_passes_pre_commit_then_catches_planted_mistakes(
     assert "clusters/staging/demo-app/db-secret.yaml:" in result.stdout
     assert "secret/k8s-secret-plaintext" in result.stdout
     assert "hunter2-but-longer-Xq9" not in result.stdout  # never printed in full
+
+
+# -- interactive `new`: the real prompts through a pseudo-terminal --------------------------
+
+
+def _spawn(command: list[str], cwd: Path):
+    pexpect = pytest.importorskip("pexpect")
+    env = {**os.environ, "COLUMNS": "200", "TERM": "dumb", "HOME": str(cwd)}
+    return pexpect.spawn(
+        command[0], command[1:], cwd=str(cwd), env=env, encoding="utf-8", timeout=120
+    )
+
+
+@pytest.mark.e2e
+def test_new_on_a_terminal_checks_each_answer_as_it_is_given(tmp_path):
+    """Enter takes a default, a number picks a choice, a bad answer is asked again with the
+    reason at once (not after the ninth prompt), and the markup-like registry help renders."""
+    pexpect = pytest.importorskip("pexpect")
+    gitops_guard = Path(sys.executable).with_name("gitops-guard")
+    child = _spawn([str(gitops_guard), "new"], tmp_path)
+    seen = []
+
+    def answer(prompt: str, reply: str) -> None:
+        child.expect_exact(prompt)
+        seen.append(child.before + prompt)
+        child.sendline(reply)
+
+    answer("Project name (a title for the README) [Demo GitOps]: ", "Shop Platform")
+    answer("[shop-platform]: ", "")  # derived from the project name: Enter takes it
+    answer("[https://github.com/example-org/shop-platform.git]: ", "")
+    answer("Choose from 1-2 [1]: ", "2")  # Flux
+    answer("Choose from 1-3 [1]: ", "")
+    answer("[staging,production]: ", "dev,staging,production")
+    answer("(a host, with an optional :port and /path, e.g. ghcr.io/my-org) [", "docker")
+    child.expect_exact("would be read as a Docker Hub path")  # the reason, right away
+    answer("[registry.example.com]: ", "localhost:5000/team")
+    answer("[demo-app]: ", "")
+    answer("Choose from 1-2 [1]: ", "")
+    answer("Choose from 1-3 [1]: ", "")
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = "".join(seen) + (child.before or "")
+    assert child.exitstatus == 0, transcript
+    assert "Traceback" not in transcript and "MarkupError" not in transcript
+    assert "created shop-platform" in transcript
+    repo = tmp_path / "shop-platform"
+    assert sorted(p.name for p in (repo / "clusters").iterdir()) == ["dev", "production", "staging"]
+    assert (repo / "clusters/dev/flux/demo-app.yaml").is_file()
+    assert "localhost:5000/team/demo-app" in (repo / "apps/demo-app/deployment.yaml").read_text()
+    state = json.loads((repo / ".cruft.json").read_text())
+    assert state["context"]["cookiecutter"]["environments"] == "dev,staging,production"
+
+
+@pytest.mark.e2e
+def test_plain_cookiecutter_prompts_render_and_generate(tmp_path):
+    """`cookiecutter <checkout> --directory template`, every prompt answered with Enter: the
+    prompt texts are plain (rich used to read `[/path]` as a closing markup tag)."""
+    pexpect = pytest.importorskip("pexpect")
+    cookiecutter = Path(sys.executable).with_name("cookiecutter")
+    child = _spawn([str(cookiecutter), str(ROOT / "template"), "-o", str(tmp_path)], tmp_path)
+    for _ in range(20):  # rich prompts end in "(default): "
+        if child.expect([r"\): ", pexpect.EOF]) == 1:
+            break
+        assert "Traceback" not in child.before, child.before
+        child.sendline("")
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert (tmp_path / "demo-gitops/clusters/production/root-app.yaml").is_file()
+
+
+# -- `new` makes a valid repository or nothing -------------------------------------------------
+
+
+def test_set_values_are_data_not_jinja(cli, chdir):
+    code, _, err = cli(
+        "new", "--no-input", "--set", "project_name={{ 7*7 }} {% if 1 %}x{% endif %}"
+    )
+    assert code == 0, err
+    (repo,) = chdir.iterdir()
+    title = (repo / "README.md").read_text().splitlines()[0]
+    assert title == "# {{ 7*7 }} {% if 1 %}x{% endif %}"
+    assert "49" not in repo.name
+    state = json.loads((repo / ".cruft.json").read_text())  # cruft renders it the same way
+    assert state["context"]["cookiecutter"]["project_name"].startswith("{% raw %}")
+
+
+def test_a_value_that_tries_to_leave_the_raw_block_is_refused(cli, chdir):
+    code, _, err = cli("new", "--no-input", "--set", "project_name={% endraw %}{{ 7*7 }}")
+    assert code == 2 and "endraw" in err and list(chdir.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["2024", "yes", "null", "0x1f", "1e3", "on", "0123"])
+def test_names_yaml_reads_as_numbers_or_booleans_are_quoted(cli, chdir, name):
+    """DNS-1123 labels all; written plain, YAML would read a number, a boolean or null."""
+    import yaml
+    from gitops_guard.cli import main
+    from gitops_guard.scaffold import demo
+
+    code, _, err = cli(
+        "new", name, "--no-input", "--set", f"app_name={name}", "--set", "environments=dev,prod"
+    )
+    assert code == 0, err
+    repo = chdir / name
+    namespace = yaml.safe_load((repo / "clusters/dev/infrastructure/namespace.yaml").read_text())
+    assert namespace["metadata"]["name"] == name
+    assert namespace["metadata"]["labels"]["app.kubernetes.io/part-of"] == name
+    overlay = yaml.safe_load((repo / f"clusters/prod/{name}/kustomization.yaml").read_text())
+    assert overlay["namespace"] == name and overlay["replicas"][0]["name"] == name
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    for check in demo.CHECKS:
+        outcome = demo.run_check(repo, check, main)
+        assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("repo_url=https://git.example.com/a\nb.git", "repo_url"),
+        ("repo_url=https://git.example.com/a b.git", "is not a Git URL on one line"),
+        ("repo_url=https://git.example.com/{{x}}.git", "is not a Git URL"),
+        ("_hooks_repo=https://h.example.com/x\ny", "_hooks_repo"),
+        ("image_registry=" + "r" * 200 + ".example.com", "leave room"),
+        ("environments=staging,staging", "more than once"),
+        ("environments=", "environments is empty"),
+        ("environments=qa,Prod", "environment 'Prod' is not a DNS-1123 label"),
+        ("project_name=two\nlines", "one line"),
+        ("_app_team=@team\nx", "not a CODEOWNERS owner"),
+    ],
+)
+def test_values_that_would_break_the_repository_are_refused(cli, chdir, assignment, message):
+    code, out, err = cli("new", "--no-input", "--set", assignment)
+    assert out == ""
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert list(chdir.iterdir()) == []
+
+
+def test_an_interrupted_new_leaves_nothing_behind(cli, chdir, monkeypatch):
+    """Ctrl-C or a CI timeout's SIGTERM midway: no half-made folder, and a rerun works."""
+    import signal
+
+    from gitops_guard.scaffold import new
+
+    real = new._render
+
+    def interrupted(scratch, extra):
+        project = real(scratch, extra)  # every file written, not yet moved into place
+        assert any(project.rglob("*.yaml"))
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not interrupt")
+
+    monkeypatch.setattr(new, "_render", interrupted)
+    assert cli("new", "repo", "--no-input")[0] == 130
+    assert list(chdir.iterdir()) == []  # neither repo/ nor the hidden build folder
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    monkeypatch.setattr(new, "_render", real)
+    assert cli("new", "repo", "--no-input")[0] == 0
+    assert sorted(p.name for p in chdir.iterdir()) == ["repo"]
+
+
+def test_new_records_the_template_for_cruft(cli, chdir):
+    assert cli("new", "repo", "--no-input", "--set", "environments=qa,prod")[0] == 0
+    state = json.loads((chdir / "repo/.cruft.json").read_text())
+    assert state["template"] == "https://github.com/gitops-guard/gitops-guard"
+    assert state["directory"] == "template" and state["commit"] == "v0.1.0"
+    assert state["context"]["cookiecutter"]["environments"] == "qa,prod"
+
+
+def test_hooks_repo_that_is_not_a_git_repository_is_refused(cli, chdir):
+    (chdir / "hooks").mkdir()
+    code, _, err = cli("new", "r", "--no-input", "--hooks-repo", str(chdir / "hooks"))
+    assert code == 2 and "not a git repository" in err
+    assert sorted(p.name for p in chdir.iterdir()) == ["hooks"]
+
+
+@pytest.mark.e2e
+def test_a_local_hooks_repo_gives_a_working_config_ci_line_and_cruft_record(
+    cli, chdir, hooks_repo, run_pre_commit
+):
+    path, rev = hooks_repo
+    code, _, err = cli("new", "r", "--no-input", "--git", "--hooks-repo", path)
+    assert code == 0, err
+    repo = chdir / "r"
+    config = (repo / ".pre-commit-config.yaml").read_text()
+    assert f"  - repo: {path}\n    rev: {rev}\n" in config  # no --hooks-rev: its HEAD commit
+    workflow = (repo / ".github/workflows/pre-commit.yml").read_text()
+    line = f'"gitops-guard @ git+file://localhost{path}@{rev}"'
+    assert line in workflow
+    # the CI install line works: pip accepts it (a dry run clones it and reads its metadata;
+    # a bare path, `git+/path@rev`, is what pip rejected)
+    dry_run = ["install", "--dry-run", "--no-deps", "-q"]
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", *dry_run, line[1:-1]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert pip.returncode == 0, pip.stderr
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    state = json.loads((repo / ".cruft.json").read_text())
+    assert (state["template"], state["commit"]) == (path, rev)

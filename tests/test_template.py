@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -161,7 +162,7 @@ def test_policy_has_schema_comment_and_commented_stricter_options(generated):
     repo = generated[COMBOS[0]]
     text = (repo / "policies/gitops-guard.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=")
-    assert "#       require_digest: true" in text
+    assert "    #   require_digest: true" in text
     from gitops_guard.core.policy import load_policy
 
     policy = load_policy(repo / "policies/gitops-guard.yaml")  # valid against the schema
@@ -170,9 +171,11 @@ def test_policy_has_schema_comment_and_commented_stricter_options(generated):
 
 
 def uncomment_stricter_options(text: str) -> str:
-    """What a user does: strip the leading "# " of the block under "Stricter options"."""
+    """What a user does: strip the leading "# " of the block under "Stricter options", and of
+    the commented ``images:`` lines under each environment (``    # images:``)."""
     head, marker, block = text.partition("# Stricter options")
     assert marker, "the policy has no stricter options block"
+    head = re.sub(r"(?m)^    # (images:|  require_digest)", r"    \1", head)
     lines = block.splitlines(keepends=True)
     rest = [line[2:] if line.startswith("# ") else line for line in lines[1:]]
     return head + marker + lines[0] + "".join(rest)
@@ -479,7 +482,7 @@ def test_a_broken_ci_file_fails_its_schema(generated, tmp_path):
     assert check_jsonschema("vendor.gitlab-ci", [broken]).returncode != 0
     workflow = generated[("argocd", "github", "sops", "helm")] / ".github/workflows/promote.yml"
     broken = tmp_path / "promote.yml"
-    broken.write_text(workflow.read_text().replace("runs-on: ubuntu-latest", "runs_on: linux"))
+    broken.write_text(workflow.read_text().replace("runs-on: ubuntu-24.04", "runs_on: linux"))
     assert check_jsonschema("vendor.github-workflows", [broken]).returncode != 0
 
 
@@ -665,3 +668,199 @@ def test_the_chart_renders_with_each_environments_values(generated):
         )
         assert result.returncode == 0, result.stderr
         assert f'image: "{REGISTRY}/{APP}:v0.1.0"' in result.stdout
+
+
+# -- the environments answer: 1, 2 and 3 environments, sampled pairwise ------------------------
+
+ENVIRONMENT_CHOICES = ("production", "staging,production", "dev,staging,production")
+
+
+def pairwise(dimensions: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """A small set of combinations in which every pair of values of any two dimensions
+    occurs at least once (greedy: each step takes the combination covering most new pairs)."""
+    candidates = list(itertools.product(*dimensions))
+
+    def pairs(combo: tuple[str, ...]) -> set[tuple[int, str, int, str]]:
+        return {(i, combo[i], j, combo[j]) for i, j in itertools.combinations(range(len(combo)), 2)}
+
+    uncovered = set().union(*(pairs(c) for c in candidates))
+    chosen = []
+    while uncovered:
+        best = max(candidates, key=lambda c: len(pairs(c) & uncovered))
+        chosen.append(best)
+        uncovered -= pairs(best)
+    return chosen
+
+
+PAIRWISE = pairwise((ENGINES, CIS, BACKENDS, FORMATS, ENVIRONMENT_CHOICES))
+
+
+def test_the_pairwise_sample_covers_every_pair_and_is_small():
+    dims = (ENGINES, CIS, BACKENDS, FORMATS, ENVIRONMENT_CHOICES)
+    for (i, a), (j, b) in itertools.combinations(enumerate(dims), 2):
+        for x, y in itertools.product(a, b):
+            assert any(c[i] == x and c[j] == y for c in PAIRWISE), (x, y)
+    assert len(PAIRWISE) <= 12 < len(list(itertools.product(*dims)))
+
+
+@pytest.fixture(scope="session")
+def generated_environments(tmp_path_factory, hooks_repo) -> dict[tuple[str, ...], Path]:
+    out = tmp_path_factory.mktemp("environments")
+    repos = {}
+    for combo in PAIRWISE:
+        engine, ci, backend, fmt, environments = combo
+        repos[combo] = generate(
+            out / combo_id(combo).replace(",", "_"),
+            gitops_engine=engine,
+            ci_provider=ci,
+            secrets_backend=backend,
+            app_format=fmt,
+            environments=environments,
+            _hooks_repo=hooks_repo[0],
+            _hooks_rev=hooks_repo[1],
+        )
+    return repos
+
+
+def pairwise_id(combo: tuple[str, ...]) -> str:
+    return combo_id(combo).replace(",", "+")
+
+
+@pytest.mark.parametrize("combo", PAIRWISE, ids=pairwise_id)
+def test_everything_per_environment_follows_the_environments_answer(generated_environments, combo):
+    engine, ci, _backend, fmt, environments = combo
+    repo = generated_environments[combo]
+    names = environments.split(",")
+    assert sorted(p.name for p in (repo / "clusters").iterdir()) == sorted(names)
+    (policy,) = load_all(repo / "policies/gitops-guard.yaml")
+    assert policy["promotion"]["environments"] == names
+    for index, env in enumerate(names):
+        last = index == len(names) - 1
+        (namespace,) = load_all(repo / f"clusters/{env}/infrastructure/namespace.yaml")
+        assert namespace["metadata"]["name"] == APP
+        if engine == "argocd":
+            (root,) = load_all(repo / f"clusters/{env}/root-app.yaml")
+            assert root["spec"]["source"]["path"] == f"clusters/{env}/argocd"
+            (app,) = load_all(repo / f"clusters/{env}/argocd/{APP}.yaml")
+            assert app["metadata"]["name"] == f"{env}-{APP}"
+            assert app["spec"]["project"] == env
+        else:
+            (flux_app,) = load_all(repo / f"clusters/{env}/flux/{APP}.yaml")
+            assert flux_app["spec"]["path"] == f"./clusters/{env}/{APP}"
+        if fmt == "kustomize":
+            (overlay,) = load_all(repo / f"clusters/{env}/{APP}/kustomization.yaml")
+            assert overlay["labels"][0]["pairs"]["app.kubernetes.io/environment"] == env
+            assert overlay["replicas"][0]["count"] == (2 if last else 1)  # production-like
+        else:
+            (values,) = load_all(repo / f"clusters/{env}/{APP}/values.yaml")
+            assert values["replicaCount"] == (2 if last else 1)
+    overrides = policy.get("environments") or {}
+    assert set(overrides) == ({names[-1]} if len(names) > 1 else set())
+    readme = (repo / "README.md").read_text()
+    assert all(f"clusters/{env}/" in readme for env in names)
+    if len(names) > 1:
+        assert f"--from {names[0]} --to {names[1]}" in readme
+    if ci == "github":
+        promote = repo / ".github/workflows/promote.yml"
+        assert promote.exists() == (len(names) > 1)
+        if len(names) > 1:
+            (workflow,) = load_all(promote)
+            inputs = workflow[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on` as True
+            assert inputs["from"]["options"] == names[:-1]
+            assert inputs["to"]["options"] == names[1:]
+    if ci == "gitlab":
+        (gitlab,) = load_all(repo / ".gitlab-ci.yml")
+        assert ("promote" in gitlab) == (len(names) > 1)
+        if len(names) > 1:
+            assert gitlab["variables"]["PROMOTE_FROM"]["options"] == names[:-1]
+            assert gitlab["variables"]["PROMOTE_TO"]["options"] == names[1:]
+
+
+def test_ci_files_of_every_environment_count_match_their_schemas(generated_environments):
+    repos = list(generated_environments.values())
+    workflows = sorted(f for r in repos for f in r.glob(".github/workflows/*.yml"))
+    gitlab = sorted(f for r in repos for f in r.glob(".gitlab-ci.yml"))
+    assert workflows and gitlab
+    for schema, files in (("vendor.github-workflows", workflows), ("vendor.gitlab-ci", gitlab)):
+        result = check_jsonschema(schema, files)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) not found")
+def test_every_overlay_of_every_environment_count_renders(generated_environments):
+    folders = [
+        k.parent
+        for repo in generated_environments.values()
+        for k in sorted(repo.rglob("kustomization.yaml"))
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(kustomize, folders))
+    failures = [f"{f}: {r.stderr}" for f, r in zip(folders, results) if r.returncode != 0]
+    assert failures == []
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("combo", PAIRWISE, ids=pairwise_id)
+def test_each_pairwise_combination_passes_its_own_hooks_through_pre_commit(
+    generated_environments, combo, tmp_path, run_pre_commit
+):
+    repo = tmp_path / "repo"
+    shutil.copytree(generated_environments[combo], repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed" in result.stdout and "Failed" not in result.stdout
+
+
+# -- the engine's own bootstrap output passes the generated policy ---------------------------
+
+FLUX_BOOTSTRAP = ROOT / "tests" / "data" / "flux-bootstrap"
+
+
+@pytest.mark.parametrize("where", ["clusters/{env}/flux/flux-system", "clusters/{env}/flux-system"])
+def test_flux_bootstrap_output_passes_the_generated_policy(tmp_path, where):
+    """`flux bootstrap --path=clusters/<env>/flux` commits the controllers with their
+    ghcr.io/fluxcd images; following the generated README must not fail the registry rule."""
+    from gitops_guard.scaffold import demo
+
+    repo = generate(tmp_path, gitops_engine="flux")
+    for env in ("staging", "production"):
+        target = repo / where.format(env=env)
+        target.mkdir(parents=True)
+        for source in FLUX_BOOTSTRAP.glob("*.yaml"):
+            text = source.read_text().replace("ENVIRONMENT", env)
+            (target / source.name).write_text(text)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "flux bootstrap")
+    for check in demo.CHECKS:
+        outcome = demo.run_check(repo, check, main)
+        assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
+    # the allowance is what lets them pass: without it the controllers' images are refused
+    policy = repo / "policies/gitops-guard.yaml"
+    kept = [line for line in policy.read_text().splitlines(True) if "fluxcd" not in line]
+    policy.write_text("".join(kept))
+    outcome = demo.run_check(repo, demo.CHECKS[0], main)
+    assert outcome.code == 1 and "image/registry-not-allowed" in outcome.out
+    assert "'ghcr.io/fluxcd/source-controller'" in outcome.out
+
+
+def test_argocd_applications_belong_to_a_restricted_project_per_environment(generated):
+    repo = generated[("argocd", "github", "external-secrets", "kustomize")]
+    for env in ("staging", "production"):
+        (project,) = load_all(repo / f"clusters/{env}/argocd/project.yaml")
+        assert project["kind"] == "AppProject" and project["metadata"]["name"] == env
+        spec = project["spec"]
+        assert spec["sourceRepos"] == ["https://github.com/example-org/demo-gitops.git"]
+        assert {d["namespace"] for d in spec["destinations"]} == {"argocd", APP}
+        assert all(d["server"] == "https://kubernetes.default.svc" for d in spec["destinations"])
+        kinds = {(r["group"], r["kind"]) for r in spec["clusterResourceWhitelist"]}
+        assert kinds == {("", "Namespace"), ("external-secrets.io", "ClusterSecretStore")}
+        for path in (repo / f"clusters/{env}").rglob("*.yaml"):
+            for doc in load_all(path):
+                if doc.get("kind") == "Application":
+                    assert doc["spec"]["project"] == env, path
+        (kustomization,) = load_all(repo / f"clusters/{env}/argocd/kustomization.yaml")
+        assert kustomization["resources"][0] == "project.yaml"
