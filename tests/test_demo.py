@@ -25,6 +25,8 @@ def test_demo_passes_then_catches_every_planted_mistake(cli, tmp_path):
     assert "Tr0ub4dor-and-3-horses" not in out  # the planted password is never printed
     assert (broken / "clusters/staging/demo-app/db-credentials.yaml").is_file()
     assert (sample / ".git").is_dir()
+    assert f"When done: rm -rf {tmp_path / 'd'}" in out.splitlines()[-1]
+    assert any(plant.command == "check-promotion" for plant in demo.PLANTS)
 
 
 def test_demo_names_a_new_folder_by_default(cli, tmp_path, monkeypatch):

@@ -2,8 +2,9 @@
 
 It generates a sample repository from the bundled template, runs every check on it (in this
 process, through ``cli.main``, exactly as the hooks would: no network), shows them pass, then
-plants three classic mistakes in a copy (a ``:latest`` image, a plaintext Secret, an unquoted
-sync wave) and shows each one caught at its ``path:line:col``. A check whose module is not in
+plants classic mistakes in a copy (a ``:latest`` image, a plaintext Secret, an unquoted sync
+wave, a production tag staging never ran, drift no longer healed) and shows each one caught
+at its ``path:line:col``, one per hook. A check whose module is not in
 this version is reported as "not available" instead of failing the demo.
 """
 
@@ -15,6 +16,7 @@ import importlib.util
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -97,6 +99,13 @@ PLANTS = [
         _replace('argocd.argoproj.io/sync-wave: "-1"', "argocd.argoproj.io/sync-wave: -1"),
         "check-sync-waves",
         "sync/",
+    ),
+    Plant(
+        "a production tag staging never ran",
+        f"clusters/production/{APP}/kustomization.yaml",
+        _replace("    newTag: v0.1.0", "    newTag: v0.2.0"),
+        "check-promotion",
+        "promotion/",
     ),
     Plant(
         "drift no longer healed",
@@ -272,6 +281,8 @@ def run(args: argparse.Namespace) -> int:
     if ok:
         print("Every check passed on the sample and caught its planted mistake.")
         print(f"Look around: cd {sample}   (the broken copy: {broken})")
-        return 0
-    print("The demo did not go as expected (see above).")
-    return 1
+    else:
+        print("The demo did not go as expected (see above).")
+    where = shlex.quote(str(folder))
+    print(f"When done: rm -rf {where}   (the demo's folder; nothing else was written)")
+    return 0 if ok else 1
