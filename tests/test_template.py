@@ -743,7 +743,7 @@ def test_everything_per_environment_follows_the_environments_answer(generated_en
             assert root["spec"]["source"]["path"] == f"clusters/{env}/argocd"
             (app,) = load_all(repo / f"clusters/{env}/argocd/{APP}.yaml")
             assert app["metadata"]["name"] == f"{env}-{APP}"
-            assert app["spec"]["project"] == env
+            assert app["spec"]["project"] == f"demo-gitops-{env}"
         else:
             (flux_app,) = load_all(repo / f"clusters/{env}/flux/{APP}.yaml")
             assert flux_app["spec"]["path"] == f"./clusters/{env}/{APP}"
@@ -851,7 +851,8 @@ def test_argocd_applications_belong_to_a_restricted_project_per_environment(gene
     repo = generated[("argocd", "github", "external-secrets", "kustomize")]
     for env in ("staging", "production"):
         (project,) = load_all(repo / f"clusters/{env}/argocd/project.yaml")
-        assert project["kind"] == "AppProject" and project["metadata"]["name"] == env
+        name = f"demo-gitops-{env}"  # the repository's slug: one Argo CD may serve several
+        assert project["kind"] == "AppProject" and project["metadata"]["name"] == name
         spec = project["spec"]
         assert spec["sourceRepos"] == ["https://github.com/example-org/demo-gitops.git"]
         assert {d["namespace"] for d in spec["destinations"]} == {"argocd", APP}
@@ -861,6 +862,6 @@ def test_argocd_applications_belong_to_a_restricted_project_per_environment(gene
         for path in (repo / f"clusters/{env}").rglob("*.yaml"):
             for doc in load_all(path):
                 if doc.get("kind") == "Application":
-                    assert doc["spec"]["project"] == env, path
+                    assert doc["spec"]["project"] == name, path
         (kustomization,) = load_all(repo / f"clusters/{env}/argocd/kustomization.yaml")
         assert kustomization["resources"][0] == "project.yaml"

@@ -246,8 +246,11 @@ def generate(
     target = output / (target_name or str(answers["repo_slug"]))
     if target.exists() and not into_empty:
         raise UsageError(f"{target}: already exists; choose another folder")
-    output.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".gitops-guard-new-", dir=output))
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".gitops-guard-new-", dir=output))
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot create it ({exc.strerror or exc})") from None
     handlers = _trap_termination()
     try:
         project = _render(scratch, extra)
