@@ -105,6 +105,12 @@ COMMANDS: dict[str, Command] = {
         formats=(),
         policy=False,
     ),
+    "add": Command(
+        "gitops_guard.scaffold.add",
+        "grow a repository: add app NAME, or add env NAME --after/--parallel-to ENV",
+        formats=(),
+        policy=False,
+    ),
     "demo": Command(
         "gitops_guard.scaffold.demo",
         "generate a sample repository and run every check",

@@ -264,3 +264,72 @@ def apply(text: str, edits: list[Edit]) -> str:
         last = edit.end
     result.append(text[last:])
     return "".join(result)
+
+
+def _last_scalar(node: Any) -> Any:
+    """The last scalar written inside ``node`` (a block collection's own end mark can lie
+    lines further down, past comments that belong to what follows)."""
+    while node.id != "scalar":
+        if not node.value:
+            return node
+        last = node.value[-1]
+        node = last[1] if node.id == "mapping" else last
+    return node
+
+
+def insert_item(text: str, sequence: Any, index: int, item: str) -> Edit:
+    """Insert ``item`` (YAML text; several lines for a mapping, written from column 0) into
+    ``sequence`` before position ``index`` (``len(sequence.value)``: append), indented like
+    the items there (block) or comma-separated (flow). Nothing else changes."""
+    count = len(sequence.value)
+    if not 0 <= index <= count:
+        raise EditError(f"line {sequence.start_mark.line + 1}: no item {index} to insert at")
+    if sequence.flow_style:
+        if "\n" in item:
+            raise EditError(f"line {sequence.start_mark.line + 1}: a flow sequence takes one line")
+        if index < count:
+            at = sequence.value[index].start_mark.index
+            return Edit(at, at, f"{item}, ")
+        close = sequence.end_mark.index - 1
+        if count == 0:
+            return Edit(close, close, item)
+        last = sequence.value[-1]
+        end = scalar_span(text, last)[1] if last.id == "scalar" else last.end_mark.index
+        return Edit(end, end, f", {item}")
+    if count == 0:
+        raise EditError(f"line {sequence.start_mark.line + 1}: an empty block sequence")
+    first = sequence.value[0]
+    dash = text.rfind("-", 0, first.start_mark.index)
+    line_start = text.rfind("\n", 0, dash) + 1
+    column = dash - line_start
+    gap = first.start_mark.index - dash
+    lines = item.split("\n")
+    eol = "\r\n" if "\r\n" in text else "\n"
+    written = [" " * column + "-" + " " * (gap - 1) + lines[0]]
+    written += [" " * (column + gap) + line if line else "" for line in lines[1:]]
+    if index < count:
+        at = text.rfind("\n", 0, sequence.value[index].start_mark.index) + 1
+        return Edit(at, at, "".join(line + eol for line in written))
+    last = _last_scalar(sequence.value[-1])
+    end = scalar_span(text, last)[1] if last.id == "scalar" else last.end_mark.index
+    line_end = _line_end(text, end)
+    if line_end >= len(text):
+        return Edit(len(text), len(text), "".join(eol + line for line in written))
+    return Edit(line_end + 1, line_end + 1, "".join(line + eol for line in written))
+
+
+def lookup(root: Any, *path: str | int) -> Any | None:
+    """The node at ``path`` (mapping keys, sequence indexes) below ``root``, or None."""
+    node = root
+    for step in path:
+        if node is None:
+            return None
+        if isinstance(step, int):
+            if node.id != "sequence" or not -len(node.value) <= step < len(node.value):
+                return None
+            node = node.value[step]
+            continue
+        if node.id != "mapping":
+            return None
+        node = next((value for key, _, value, _ in items(node) if key == step), None)
+    return node

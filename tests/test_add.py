@@ -1,0 +1,296 @@
+"""``gitops-guard add app`` / ``add env``: a repository made by ``new`` grows by one app or one
+environment, existing files change by inserted lines only, and the result passes every hook
+(in process here; through real pre-commit and ``kubectl kustomize`` at the end)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from conftest import git
+
+
+@pytest.fixture
+def repo_of(cli, chdir):
+    """A repository from ``new`` with these --set answers, committed; the working directory."""
+
+    def make(*assignments: str, name: str = "repo"):
+        argv = ["new", name, "--no-input", "--git"]
+        for assignment in assignments:
+            argv += ["--set", assignment]
+        code, _, err = cli(*argv)
+        assert code == 0, err
+        os.chdir(chdir / name)
+        return chdir / name
+
+    return make
+
+
+def snapshot(repo):
+    return {
+        p.relative_to(repo).as_posix(): p.read_text(encoding="utf-8")
+        for p in repo.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+
+
+def only_inserted_lines(before: str, after: str) -> bool:
+    """Every line of ``before`` is still there, in order, unchanged (byte-minimal edits)."""
+    ops = difflib.SequenceMatcher(a=before.splitlines(True), b=after.splitlines(True)).get_opcodes()
+    return all(op in ("equal", "insert") for op, *_ in ops)
+
+
+def passes_every_check(repo):
+    from gitops_guard.cli import main
+    from gitops_guard.scaffold import demo
+
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "grown")
+    for check in demo.CHECKS:
+        outcome = demo.run_check(repo, check, main)
+        assert outcome.code == 0, f"{check.command}: {outcome.out}{outcome.err}"
+
+
+def load(path):
+    return [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+
+
+# -- add app ----------------------------------------------------------------------------------
+
+
+def test_add_app_wires_a_kustomize_app_into_every_argocd_environment(cli, repo_of):
+    repo = repo_of("environments=dev,staging,production")
+    before = snapshot(repo)
+    code, out, err = cli("add", "app", "web")
+    assert (code, err) == (0, "")
+    after = snapshot(repo)
+    for env in ("dev", "staging", "production"):
+        assert f"clusters/{env}/web/kustomization.yaml" in after
+        (app,) = load(repo / f"clusters/{env}/argocd/web.yaml")
+        assert app["metadata"]["name"] == f"{env}-web"
+        assert app["spec"]["source"]["path"] == f"clusters/{env}/web"
+        assert app["spec"]["project"] == f"repo-{env}"
+        (namespace,) = load(repo / f"clusters/{env}/infrastructure/namespace-web.yaml")
+        assert namespace["metadata"]["name"] == "web"
+        (listing,) = load(repo / f"clusters/{env}/argocd/kustomization.yaml")
+        assert listing["resources"][-1] == "web.yaml"
+        (infra,) = load(repo / f"clusters/{env}/infrastructure/kustomization.yaml")
+        assert infra["resources"][-1] == "namespace-web.yaml"
+        (project,) = load(repo / f"clusters/{env}/argocd/project.yaml")
+        assert {"server": "https://kubernetes.default.svc", "namespace": "web"} in project["spec"][
+            "destinations"
+        ]
+        (overlay,) = load(repo / f"clusters/{env}/web/kustomization.yaml")
+        assert overlay["images"] == [{"name": "registry.example.com/web", "newTag": "v0.1.0"}]
+    assert "/apps/web/" in after["CODEOWNERS"]
+    edited = [rel for rel in before if before[rel] != after[rel]]
+    assert edited and all(only_inserted_lines(before[rel], after[rel]) for rel in edited)
+    assert all(f"edit {rel}" in out for rel in edited)
+    passes_every_check(repo)
+
+
+def test_add_app_helm_under_flux_with_an_image_is_covered_by_the_alerts(cli, repo_of):
+    repo = repo_of("gitops_engine=flux", "secrets_backend=sops")
+    code, _, err = cli(
+        "add", "app", "api", "--format", "helm", "--image", "registry.example.com/team/api:v1.2.3"
+    )
+    assert (code, err) == (0, "")
+    for env in ("staging", "production"):
+        (values,) = load(repo / f"clusters/{env}/api/values.yaml")
+        assert values["image"] == {
+            "registry": "registry.example.com/team",
+            "repository": "api",
+            "tag": "v1.2.3",
+        }
+        assert (repo / f"clusters/{env}/api/helmrelease.yaml").is_file()
+        (kustomization,) = load(repo / f"clusters/{env}/flux/api.yaml")
+        assert kustomization["spec"]["path"] == f"./clusters/{env}/api"
+        alert = next(
+            d
+            for d in load(repo / f"clusters/{env}/flux/notifications.yaml")
+            if d["kind"] == "Alert"
+        )
+        assert {"kind": "HelmRelease", "name": "*", "namespace": "api"} in alert["spec"][
+            "eventSources"
+        ]
+    assert (repo / "apps/api/Chart.yaml").is_file() and (repo / "apps/api/templates").is_dir()
+    passes_every_check(repo)
+
+
+def test_add_app_dry_run_lists_and_writes_nothing(cli, repo_of):
+    repo = repo_of()
+    before = snapshot(repo)
+    code, out, _ = cli("add", "app", "web", "--dry-run")
+    assert code == 0
+    assert "would write new  clusters/production/web/kustomization.yaml" in out
+    assert "would write edit clusters/staging/argocd/kustomization.yaml" in out
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["add", "app", "demo-app"], "app 'demo-app' already exists"),
+        (["add", "app", "Web"], "is not a DNS-1123 label"),
+        (["add", "app", "argocd"], "every environment has"),
+        (["add", "app", "web", "--image", "registry.example.com/web"], "give a tag"),
+        (["add", "app", "web", "--after", "staging"], "options of add env"),
+        (["add", "env", "qa"], "give --after ENV"),
+        (["add", "env", "staging", "--after", "staging"], "environment 'staging' already exists"),
+        (["add", "env", "qa", "--after", "prod"], "no environment 'prod'"),
+        (["add", "env", "qa", "--after", "staging", "--image", "x:v1"], "options of add app"),
+    ],
+)
+def test_add_refuses_with_the_reason_and_writes_nothing(cli, repo_of, argv, message):
+    repo = repo_of()
+    before = snapshot(repo)
+    code, out, err = cli(*argv)
+    assert code == 2 and message in err and out == ""
+    assert snapshot(repo) == before
+
+
+def test_add_app_with_an_image_the_policy_refuses_rolls_everything_back(cli, repo_of):
+    repo = repo_of()
+    before = snapshot(repo)
+    code, out, err = cli("add", "app", "web", "--image", "ghcr.io/other/web:v1.0.0")
+    assert code == 1 and "image/registry-not-allowed" in out and "nothing was written" in err
+    assert snapshot(repo) == before
+    assert not (repo / "apps/web").exists()
+
+
+def test_add_outside_a_generated_repository_is_a_usage_error(cli, chdir):
+    code, _, err = cli("add", "app", "web")
+    assert code == 2 and "not a repository made by `gitops-guard new`" in err
+
+
+# -- add env ----------------------------------------------------------------------------------
+
+
+def test_add_env_after_copies_the_overlays_with_their_images_and_updates_order_ci_cruft(
+    cli, repo_of
+):
+    repo = repo_of("ci_provider=gitlab", "secrets_backend=sops")
+    kustomization = repo / "clusters/staging/demo-app/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("newTag: v0.1.0", "newTag: v0.2.0"))
+    git(repo, "commit", "-qam", "staging runs v0.2.0")
+    before = snapshot(repo)
+    code, out, err = cli("add", "env", "qa", "--after", "staging")
+    assert (code, err) == (0, ""), err
+    after = snapshot(repo)
+    (overlay,) = load(repo / "clusters/qa/demo-app/kustomization.yaml")
+    # between staging (v0.2.0) and production (v0.1.0): qa starts at what production runs,
+    # which staging ran, so qa -> production stays a promotion and nothing unpromoted appears
+    assert overlay["images"][0]["newTag"] == "v0.1.0"
+    assert "demo-app: qa starts at what production runs" in out
+    assert overlay["labels"][0]["pairs"]["app.kubernetes.io/environment"] == "qa"
+    (app,) = load(repo / "clusters/qa/argocd/demo-app.yaml")
+    assert app["metadata"]["name"] == "qa-demo-app" and app["spec"]["project"] == "repo-qa"
+    assert app["spec"]["source"]["path"] == "clusters/qa/demo-app"
+    (project,) = load(repo / "clusters/qa/argocd/project.yaml")
+    assert project["metadata"]["name"] == "repo-qa"
+    (policy,) = load(repo / "policies/gitops-guard.yaml")
+    assert policy["promotion"]["environments"] == ["staging", "qa", "production"]
+    (gitlab,) = load(repo / ".gitlab-ci.yml")
+    assert gitlab["variables"]["PROMOTE_FROM"]["options"] == ["staging", "qa"]
+    assert gitlab["variables"]["PROMOTE_TO"]["options"] == ["qa", "production"]
+    (sops,) = load(repo / ".sops.yaml")
+    assert any("clusters/qa/" in rule["path_regex"] for rule in sops["creation_rules"])
+    state = json.loads(after[".cruft.json"])
+    assert state["context"]["cookiecutter"]["environments"] == "staging,qa,production"
+    assert "clusters/qa/" in after["README.md"]
+    for rel in ("policies/gitops-guard.yaml", ".sops.yaml"):
+        assert only_inserted_lines(before[rel], after[rel]) or rel.startswith("policies")
+    passes_every_check(repo)
+    assert "promotion/not-promoted" not in cli("check-promotion")[1]
+
+
+def test_add_env_after_the_last_copies_its_image_references(cli, repo_of):
+    repo = repo_of("gitops_engine=flux", "app_format=helm")
+    values = repo / "clusters/staging/demo-app/values.yaml"
+    values.write_text(values.read_text().replace("tag: v0.1.0", "tag: v0.3.0"))
+    git(repo, "commit", "-qam", "staging runs v0.3.0")
+    assert cli("promote", "demo-app", "--write")[0] == 0
+    git(repo, "commit", "-qam", "production runs v0.3.0")
+    code, _, err = cli("add", "env", "dr", "--after", "production")
+    assert (code, err) == (0, "")
+    (copied,) = load(repo / "clusters/dr/demo-app/values.yaml")
+    assert copied["image"]["tag"] == "v0.3.0" and copied["replicaCount"] == 2
+    (policy,) = load(repo / "policies/gitops-guard.yaml")
+    assert policy["promotion"]["environments"] == ["staging", "production", "dr"]
+    assert "dr" in policy["environments"]  # the production-like rules come along
+    passes_every_check(repo)
+
+
+def test_add_env_to_a_single_environment_repository_adds_the_promotion_workflow(cli, repo_of):
+    repo = repo_of("environments=staging")
+    assert not (repo / ".github/workflows/promote.yml").exists()
+    code, out, err = cli("add", "env", "production", "--after", "staging")
+    assert (code, err) == (0, "")
+    assert "new  .github/workflows/promote.yml" in out
+    (workflow,) = load(repo / ".github/workflows/promote.yml")
+    assert workflow[True]["workflow_dispatch"]["inputs"]["to"]["options"] == ["production"]
+    passes_every_check(repo)
+
+
+def test_add_env_parallel_says_when_the_policy_cannot_hold_groups(cli, repo_of):
+    import jsonschema
+    from gitops_guard.core.policy import schema
+
+    repo = repo_of()
+    probe = {"version": 1, "promotion": {"environments": ["a", ["b", "c"]]}}
+    supported = jsonschema.Draft202012Validator(schema()).is_valid(probe)
+    code, _, err = cli("add", "env", "prod-us", "--parallel-to", "production")
+    if supported:
+        assert (code, err) == (0, "")
+        (policy,) = load(repo / "policies/gitops-guard.yaml")
+        assert policy["promotion"]["environments"] == ["staging", ["production", "prod-us"]]
+        passes_every_check(repo)
+    else:
+        assert code == 2 and "parallel environments" in err
+        assert not (repo / "clusters/prod-us").exists()
+
+
+# -- end to end: real pre-commit and kubectl kustomize after both --------------------------
+
+
+@pytest.mark.e2e
+def test_a_grown_repository_passes_pre_commit_and_renders(cli, chdir, hooks_repo, run_pre_commit):
+    path, rev = hooks_repo
+    code, _, err = cli(
+        "new", "repo", "--no-input", "--git", "--hooks-repo", path, "--hooks-rev", rev
+    )
+    assert code == 0, err
+    repo = chdir / "repo"
+    os.chdir(repo)
+    assert cli("add", "app", "web")[0] == 0
+    assert cli("add", "env", "qa", "--after", "staging")[0] == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "an app and an environment")
+    result = run_pre_commit(repo, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl (with kustomize) not found")
+    for env in ("staging", "qa", "production"):
+        for folder in (
+            f"clusters/{env}/web",
+            f"clusters/{env}/argocd",
+            f"clusters/{env}/infrastructure",
+        ):
+            built = subprocess.run(
+                ["kubectl", "kustomize", folder], capture_output=True, text=True, timeout=120
+            )
+            assert built.returncode == 0, f"{folder}: {built.stderr}"
+        assert (
+            "name: web"
+            in subprocess.run(
+                ["kubectl", "kustomize", f"clusters/{env}/infrastructure"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+        )
