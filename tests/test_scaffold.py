@@ -264,7 +264,8 @@ def test_new_on_a_terminal_checks_each_answer_as_it_is_given(tmp_path):
     answer("[demo-app]: ", "")
     answer("Choose from 1-2 [1]: ", "")
     answer("Choose from 1-3 [1]: ", "")
-    child.expect(pexpect.EOF)
+    while child.expect([r"Choose from 1-\d \[1\]: ", r"\]: ", pexpect.EOF]) != 2:
+        child.sendline("")  # later variables (monitoring...): their defaults
     child.close()
     transcript = "".join(seen) + (child.before or "")
     assert child.exitstatus == 0, transcript
@@ -428,3 +429,49 @@ def test_a_local_hooks_repo_gives_a_working_config_ci_line_and_cruft_record(
     assert result.returncode == 0, result.stdout + result.stderr
     state = json.loads((repo / ".cruft.json").read_text())
     assert (state["template"], state["commit"]) == (path, rev)
+
+
+@pytest.mark.e2e
+def test_cruft_diff_and_check_are_clean_on_a_fresh_repository(cli, chdir, hooks_repo):
+    """`.cruft.json` is what cruft needs: the template at the recorded commit, rendered with the
+    recorded answers, is the repository (here the template comes from a local mirror of this
+    checkout at its commit, as a team with a mirror would record it)."""
+    path, rev = hooks_repo
+    code, _, err = cli(
+        "new", "repo", "--no-input", "--git", "--set", "environments=dev,staging,production"
+    )
+    assert code == 0, err
+    repo = chdir / "repo"
+    state_file = repo / ".cruft.json"
+    state = json.loads(state_file.read_text())
+    state["template"], state["commit"] = path, rev  # the mirror, at the revision of this code
+    state_file.write_text(json.dumps(state, indent=2) + "\n")
+    git(repo, "commit", "-qam", "template from the mirror")
+    env = {**os.environ, "HOME": str(chdir), "GIT_TERMINAL_PROMPT": "0"}
+    cruft = [sys.executable, "-m", "cruft"]
+    diff = subprocess.run(
+        [*cruft, "diff", "--exit-code"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert diff.stdout.strip() == ""
+    check = subprocess.run(
+        [*cruft, "check"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    # and a change to a file the template wrote is what `cruft diff` then shows
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text() + "local note\n")
+    diff = subprocess.run(
+        [*cruft, "diff", "--exit-code"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert diff.returncode != 0 and "local note" in diff.stdout
