@@ -600,8 +600,9 @@ def _catch_up(root: Path, name: str) -> list[Change]:
     """An environment put between two others starts at what the next one runs (which the one
     before ran, by the promotion rule), so the next stays a promotion from it; the folder it
     was copied from may run newer tags that the next never got. Uses ``promote``'s edits."""
-    from gitops_guard.change.promote import NoImages, Refused, plan_app
+    from gitops_guard.change.promote import Refused, plan_app
     from gitops_guard.core.policy import load_policy
+    from gitops_guard.repo import overlays
 
     stages = stages_of(root)
     index = next(i for i, stage in enumerate(stages) if name in stage)
@@ -609,13 +610,18 @@ def _catch_up(root: Path, name: str) -> list[Change]:
         return []
     following = stages[index + 1][0]
     policy = load_policy(root / POLICY_FILE)
+    try:
+        model, _, _ = overlays.environment_pair(policy, following, name)
+    except (overlays.LayoutError, OSError) as exc:
+        NOTES.append(f"kept the copied image references ({exc})")
+        return []
     changes = []
     for app in apps_of(root, [[name]]):
         if not (root / "clusters" / following / app).is_dir():
             continue
         try:
-            plan = plan_app(root, policy, app, following, name)
-        except (Refused, NoImages) as exc:
+            plan = plan_app(model, policy, app, following, name)
+        except (Refused, yamledit.EditError) as exc:  # NoImages is a Refused
             NOTES.append(f"{app}: kept the copied image references ({exc})")
             continue
         for path, (shown, _old, new) in plan.files.items():
