@@ -167,6 +167,7 @@ def _argv(command: str, files: list[str], scratch: Path, secrets: dict[str, str]
             f"project_name={secrets['github']}",
         ],
         "demo": ["demo", "--dir", str(scratch / "demo")],
+        "add": ["add", "app", "api", "--dry-run"],
         "policy-schema": ["policy-schema"],
     }
     # every other command checks files (a new one that does not: add its argv above; the

@@ -57,15 +57,19 @@ class Change:
 
 
 def find_root(given: str | None) -> Path:
+    """The repository: a folder with ``clusters/`` (and usually ``policies/gitops-guard.yaml``),
+    the working directory or the nearest one above it, or ``--root DIR``."""
     start = Path(given or ".").resolve()
     for folder in (start, *start.parents):
-        if (folder / POLICY_FILE).is_file() and (folder / "clusters").is_dir():
+        if (folder / "clusters").is_dir() and (
+            (folder / POLICY_FILE).is_file() or (folder / ".git").exists() or given
+        ):
             return folder
         if given:
             break
     raise UsageError(
         f"{given or 'the working directory'}: not a repository made by `gitops-guard new` "
-        f"(no {POLICY_FILE} and clusters/ folder here or above)"
+        f"(no clusters/ folder with {POLICY_FILE} here or above)"
     )
 
 
@@ -80,8 +84,8 @@ def stages_of(root: Path) -> list[list[str]]:
     """The promotion order of the policy, each stage a list of parallel environments."""
     import yaml
 
-    data = yaml.safe_load(_read(root, str(POLICY_FILE))) or {}
-    order = (data.get("promotion") or {}).get("environments") or ["staging", "production"]
+    data = yaml.safe_load(_read(root, str(POLICY_FILE))) if (root / POLICY_FILE).is_file() else {}
+    order = ((data or {}).get("promotion") or {}).get("environments") or ["staging", "production"]
     return [[str(e) for e in item] if isinstance(item, list) else [str(item)] for item in order]
 
 
@@ -124,8 +128,9 @@ def _infer(root: Path) -> dict[str, str]:
         backend = "external-secrets"
     else:
         backend = "sealed-secrets"
-    data = yaml.safe_load(_read(root, str(POLICY_FILE))) or {}
-    registries = (data.get("images") or {}).get("allowed_registries") or ["registry.example.com"]
+    data = yaml.safe_load(_read(root, str(POLICY_FILE))) if (root / POLICY_FILE).is_file() else {}
+    images = (data or {}).get("images") or {}
+    registries = images.get("allowed_registries") or ["registry.example.com"]
     inferred = {
         "gitops_engine": engine,
         "ci_provider": ci,
