@@ -36,3 +36,40 @@ def test_display_keeps_given_paths_and_shortens_others(tmp_path, monkeypatch):
     assert repo.display(repo.key("b.yaml")) == "b.yaml"
     assert [os.path.basename(s.path) for s in repo.containing(b"containing-needle")] == ["b.yaml"]
     assert repo.source(str(tmp_path / "missing.yaml")) is None
+
+
+def test_kind_line_matches_a_kind_in_yaml_and_json_and_no_longer_kind():
+    import re
+
+    from gitops_guard.repo.repository import kind_line
+
+    pattern = re.compile(kind_line("Application"))
+    for text in (b"kind: Application\n", b'  "kind": "Application",', b"kind: 'Application'"):
+        assert pattern.search(text), text
+    for text in (b"kind: ApplicationSet\n", b"kind: Applications\n", b"# Application\n"):
+        assert not pattern.search(text), text
+
+
+def test_containing_with_a_pattern_parses_only_the_files_it_matches(tmp_path, monkeypatch):
+    """A sync-wave annotation names argoproj.io in every waved file: an index of Argo CD
+    Applications must not parse them all (a one-file run would read the whole repository)."""
+    from gitops_guard.repo.repository import kind_line
+
+    init_repo(tmp_path)
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+        "  annotations: {argocd.argoproj.io/sync-wave: '1'}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo = Repository(str(tmp_path))
+    found = repo.containing(b"argoproj.io", kind_line("Application"))
+    assert [os.path.basename(s.path) for s in found] == ["app.yaml"]
+    assert repo.parsed(repo.key(str(tmp_path / "cm.yaml"))) is None  # never parsed
+    both = repo.containing(b"argoproj.io")
+    assert sorted(os.path.basename(s.path) for s in both) == ["app.yaml", "cm.yaml"]

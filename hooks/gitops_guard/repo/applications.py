@@ -25,7 +25,7 @@ from gitops_guard.core.documents import Map, Pos, Seq, environment_of
 from gitops_guard.repo.argo import WAVE, sync_options
 from gitops_guard.repo.kgraph import Graph
 from gitops_guard.repo.objects import CLUSTER_SCOPED, WATCHED, Obj, make_obj
-from gitops_guard.repo.repository import Repository
+from gitops_guard.repo.repository import Repository, kind_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -351,7 +351,7 @@ def argo_applications(builder: Builder) -> list[ArgoApp]:
     repo = builder.repo
     graph = builder.graph
     found: list[ArgoApp] = []
-    for source in repo.containing(b"argoproj.io"):
+    for source in repo.containing(b"argoproj.io", kind_line("Application")):
         key = repo.key(source.path)
         roots = graph.roots_of(key)
         parent = tuple(sorted(roots)) if roots else ("folder", os.path.dirname(key))

@@ -24,6 +24,7 @@ from gitops_guard.core.documents import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
 
 def find_root(paths: Iterable[str]) -> str:
@@ -105,21 +106,27 @@ class Repository:
         self._sources[key] = source
         return source
 
-    def containing(self, needle: bytes) -> list[SourceFile]:
-        """Parsed files whose text contains ``needle`` (a cheap filter before parsing)."""
+    def containing(self, needle: bytes, pattern: bytes | None = None) -> list[SourceFile]:
+        """Parsed files whose text contains ``needle`` (a cheap filter before parsing) and,
+        when given, matches the regular expression ``pattern`` too: ``argoproj.io`` is in
+        every file with a sync-wave annotation, ``kind: Application`` only in Applications,
+        and a one-file run must not parse the whole repository to find them."""
         result: list[SourceFile] = []
         text_needle = needle.decode()
+        matcher = kind_matcher(pattern) if pattern is not None else None
         for key in self.files():
             cached = self._sources.get(key)
             if cached is not None:
-                if text_needle in cached.text:
+                if text_needle in cached.text and (
+                    matcher is None or matcher[1].search(cached.text)
+                ):
                     result.append(cached)
                 continue
             # only a regular file, bounded: a FIFO sibling would block, /dev/zero never ends
             data, _ = read_regular(key, MAX_FILE_BYTES)
             if data is None:
                 continue
-            if needle in data:
+            if needle in data and (matcher is None or matcher[0].search(data)):
                 source = self.source(key)
                 if source is not None:
                     result.append(source)
@@ -172,3 +179,22 @@ class Repository:
                 return []
             return [self.key(os.path.join(folder, n)) for n in files]
         return [self.key(f) for f in found if os.path.isfile(f)]
+
+
+_MATCHERS: dict[bytes, tuple[Any, Any]] = {}
+
+
+def kind_matcher(pattern: bytes) -> tuple[Any, Any]:
+    """A pattern compiled once, for bytes (files not yet read) and for text (parsed files)."""
+    import re
+
+    found = _MATCHERS.get(pattern)
+    if found is None:
+        found = _MATCHERS[pattern] = (re.compile(pattern), re.compile(pattern.decode()))
+    return found
+
+
+def kind_line(kind: str) -> bytes:
+    """A ``kind:`` line of that kind, in YAML or JSON, quoted or not (``kind: Application``
+    and not ``kind: ApplicationSet``)."""
+    return rb"""(?m)["']?kind["']?[ \t]*:[ \t]*["']?""" + kind.encode() + rb"""(?![\w-])"""

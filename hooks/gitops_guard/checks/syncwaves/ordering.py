@@ -27,11 +27,15 @@ from gitops_guard.repo.argo import (
 )
 from gitops_guard.repo.needs import Need, needs, secret_made_by
 from gitops_guard.repo.objects import Obj, cluster_scoped
+from gitops_guard.repo.repository import kind_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from typing import Any
+
+#: an apiVersion of Argo CD's group: what the Argo CD namespace index reads
+_ARGO_API = rb"""(?m)["']?apiVersion["']?[ \t]*:[ \t]*["']?argoproj\.io/"""
 
 PHASES = {"PreSync": 0, "Sync": 1, "PostSync": 2}
 
@@ -405,13 +409,15 @@ class Repo:
     def _index(self) -> None:
         repo = self.builder.repo
         self._namespaces, self._crds = {}, {}
-        for source in repo.containing(b"Namespace"):
+        for source in repo.containing(b"Namespace", kind_line("Namespace")):
             key = repo.key(source.path)
             for doc in source.documents:
                 if doc.kind == "Namespace" and doc.group == "" and doc.name:
                     for name in {doc.name, *_kustomize_namespaces(self.builder, key)}:
                         self._namespaces.setdefault(name, set()).add(key)
-        for source in repo.containing(b"CustomResourceDefinition"):
+        for source in repo.containing(
+            b"CustomResourceDefinition", kind_line("CustomResourceDefinition")
+        ):
             key = repo.key(source.path)
             for doc in source.documents:
                 if doc.kind == "CustomResourceDefinition" and isinstance(doc.data, Map):
@@ -421,7 +427,7 @@ class Repo:
                     kind = names.get("kind") if isinstance(names, Map) else None
                     if isinstance(group, str) and isinstance(kind, str):
                         self._crds.setdefault((group, kind), set()).add(key)
-        for source in repo.containing(b"argoproj.io"):
+        for source in repo.containing(b"argoproj.io", _ARGO_API):
             for doc in source.documents:
                 if doc.group == "argoproj.io" and doc.namespace:
                     self._argo_namespaces.add(doc.namespace)
