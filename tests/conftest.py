@@ -46,29 +46,6 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     )
 
 
-#: the shared real repositories, whole (repos/) and YAML only (realworld/)
-CORPUS = ROOT.parent / "shared" / "corpus"
-CORPUS_REPOS = sorted(
-    p
-    for parent in ("repos", "realworld")
-    if (CORPUS / parent).is_dir()
-    for p in (CORPUS / parent).iterdir()
-    if p.is_dir()
-)
-
-
-def commit_copy(repo: Path, dest: Path, symlinks: bool = False) -> Path:
-    """A corpus repository as CI sees it: its files copied into a fresh git repository with
-    one commit (so ``git ls-files`` lists them)."""
-    import shutil
-
-    shutil.copytree(repo, dest, ignore=shutil.ignore_patterns(".git"), symlinks=symlinks)
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "corpus")
-    return dest
-
-
 def init_repo(path: Path) -> Path:
     """A git repository with everything under ``path`` committed."""
     git(path, "init", "-q")

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_REPOS, DATA, commit_copy, git
+from conftest import DATA, ROOT, git
 
-REPOS = CORPUS_REPOS
+SHARED = ROOT.parent / "shared" / "corpus"
+REPOS = sorted(
+    p
+    for parent in ("repos", "realworld")
+    if (SHARED / parent).is_dir()
+    for p in (SHARED / parent).iterdir()
+    if p.is_dir()
+)
 
 pytestmark = pytest.mark.skipif(not REPOS, reason="real-world corpus not present")
 
@@ -26,7 +34,11 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("ci-corpus")
     copies = {}
     for repo in REPOS:
-        copy = commit_copy(repo, out / repo.name, symlinks=True)
+        copy = out / repo.name
+        shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+        git(copy, "init", "-q")
+        git(copy, "add", "-A")
+        git(copy, "commit", "-q", "-m", "corpus")
         copies[repo.name] = copy
     return copies
 

@@ -12,9 +12,10 @@ The realworld corpus, which does commit example Secrets, is pinned in tests/test
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
-from conftest import ROOT, commit_copy, git
+from conftest import ROOT, git
 
 REPOS = sorted(p for p in (ROOT.parent / "shared" / "corpus" / "repos").glob("*") if p.is_dir())
 
@@ -23,7 +24,11 @@ pytestmark = pytest.mark.skipif(not REPOS, reason="real-world corpus not present
 
 @pytest.mark.parametrize("repo", REPOS, ids=lambda p: p.name)
 def test_a_real_repository_without_credentials_gets_no_finding(repo, cli, monkeypatch, tmp_path):
-    copy = commit_copy(repo, tmp_path / repo.name)
+    copy = tmp_path / repo.name
+    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
+    git(copy, "init", "-q")
+    git(copy, "add", "-A")
+    git(copy, "commit", "-q", "-m", "corpus")
     monkeypatch.chdir(copy)
     files = git(copy, "ls-files").stdout.splitlines()
     assert len(files) > 20
