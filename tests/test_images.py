@@ -289,8 +289,15 @@ def test_default_policy_is_the_seed_rule():
 
 def test_messages_say_what_the_policy_expects():
     source = load_text("pod.yaml", pod("nginx:1.27"))
-    (finding,) = images.check(source, policy())
+    from_file = Policy(deep_merge(DEFAULTS, {}), "policies/gitops-guard.yaml")
+    (finding,) = images.check(source, from_file)
     assert finding.message == 'tag "1.27" does not match ^v\\d+\\.\\d+\\.\\d+$'
+    # no policy file: the message names the key that accepts another scheme
+    (finding,) = images.check(source, policy())
+    assert finding.message.startswith('tag "1.27" does not match ^v')
+    assert "(the default pattern: set images.tag_pattern in policies/gitops-guard.yaml" in (
+        finding.message
+    )
     source = load_text("pod.yaml", pod("quay.io/a/b:v1.0.0"))
     (finding,) = images.check(source, policy(allowed_registries=["reg.io"]))
     assert "quay.io" in finding.message and "reg.io" in finding.message

@@ -472,7 +472,9 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
     found = _template_images(source) if source.skipped == "helm template" else sites(source)
     for site in found:
         if site.tag_only:
-            _check_tag_only(site, pattern, pattern_text, require_digest, env, add)
+            _check_tag_only(
+                site, pattern, pattern_text, require_digest, env, add, policy.path is None
+            )
             continue
         if reference.is_templated(site.text):
             add(
@@ -519,7 +521,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                     "image/tag-latest",
                     f"image {quote(ref.repository)} is pinned by its digest, so tag "
                     f"{quote(ref.tag)} changes nothing that is pulled but misleads whoever "
-                    "reads it; drop the tag or name the release it is{_as_tag(pattern_text)}",
+                    f"reads it; drop the tag or name the release it is{_as_tag(pattern_text)}",
                     site,
                     "warning",
                 )
@@ -535,7 +537,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
                 add(
                     site.tag_pos,
                     "image/tag-not-allowed",
-                    f'tag "{ref.tag}" does not match {bounded(pattern_text, 200)}',
+                    _mismatch(ref.tag, pattern_text, policy.path is None),
                     site,
                 )
             if require_digest and ref.digest is None:
@@ -556,6 +558,7 @@ def _check_tag_only(
     require_digest: bool,
     env: str | None,
     add: Callable[..., None],
+    default_policy: bool,
 ) -> None:
     """A Helm values override of the tag alone: the tag rules apply where it is written (the
     repository is the chart's, so the registry rules are checked where the chart is)."""
@@ -608,7 +611,7 @@ def _check_tag_only(
         add(
             site.tag_pos,
             "image/tag-not-allowed",
-            f'tag "{tag}" does not match {pattern_text}',
+            _mismatch(tag, pattern_text, default_policy),
             site,
         )
     if require_digest and not digest:
@@ -619,6 +622,18 @@ def _check_tag_only(
             f"image tag override {quote(tag)} must be pinned by @sha256: digest{where}",
             site,
         )
+
+
+def _mismatch(tag: str, pattern_text: str, default_policy: bool) -> str:
+    """The tag-not-allowed message. Under the defaults (no policy file) it says where the pattern
+    comes from: a repository that tags ``1.2.3`` learns the one key that accepts its scheme."""
+    message = f'tag "{tag}" does not match {bounded(pattern_text, 200)}'
+    if default_policy:
+        message += (
+            " (the default pattern: set images.tag_pattern in policies/gitops-guard.yaml to"
+            " accept your scheme)"
+        )
+    return message
 
 
 def _as_tag(pattern_text: str) -> str:
