@@ -524,3 +524,12 @@ def test_a_value_reached_twice_through_an_alias_or_merge_key_is_reported_once():
         "a:\n  <<: *d\n  name: a\nb:\n  <<: *d\n  name: b\nc: *d\n"
     )
     assert check(text, "values.yaml") == [("image/tag-latest", 2, 10)]
+
+
+def test_latest_pinned_by_digest_message_names_the_expected_tag():
+    digest = "sha256:" + "a" * 64
+    source = load_text("pod.yaml", pod(f"nginx:latest@{digest}"))
+    (finding,) = images.check(source, policy())
+    assert finding.severity == "warning"
+    assert finding.message.endswith("(a tag matching ^v\\d+\\.\\d+\\.\\d+$)"), finding.message
+    assert "{" not in finding.message
