@@ -246,6 +246,85 @@ def test_same_pull_request_bump_is_a_finding(chdir, cli):
         del os.environ["PRE_COMMIT_FROM_REF"]
 
 
+def _history_then_insert_qa(root: Path) -> str:
+    """staging and production promoted commit by commit, staging ahead (v1.2.0 over
+    production's v1.1.0); then one commit adds qa between them, its overlay copied from
+    staging's. Returns the commit before qa's."""
+    policy(root, "promotion:\n  environments: [staging, production]\n")
+    build(root, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(root)
+    stg, prod = LAYOUTS["clusters/<env>/<app>/"][:2]
+    for rel, tag in ((stg, "v1.1.0"), (prod, "v1.1.0"), (stg, "v1.2.0")):
+        write(root, f"{rel}/kustomization.yaml", kustomization(tag))
+        commit(root, f"{rel} {tag}")
+    before = git(root, "rev-parse", "HEAD").stdout.strip()
+    write(root, "clusters/qa/web/kustomization.yaml", kustomization("v1.2.0"))
+    policy(root, "promotion:\n  environments: [staging, qa, production]\n")
+    commit(root, "qa between staging and production")
+    return before
+
+
+def test_an_environment_inserted_between_two_is_not_a_finding(chdir, cli):
+    """production's v1.1.0 came in when qa had no files: it is judged against staging, the
+    environment before production then (which ran it a commit earlier)."""
+    before = _history_then_insert_qa(chdir)
+    assert cli("check-promotion")[:2] == (0, "")
+    assert cli("check-promotion", "--base", before)[:2] == (0, "")  # the pull request adding qa
+    os.environ["PRE_COMMIT_FROM_REF"] = before
+    try:
+        assert cli("check-promotion")[:2] == (0, "")
+    finally:
+        del os.environ["PRE_COMMIT_FROM_REF"]
+    # production then moves to what qa runs: a promotion from qa
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "production v1.2.0")
+    assert cli("check-promotion")[:2] == (0, "")
+
+
+def test_after_an_insertion_a_tag_the_inserted_environment_never_ran_is_a_finding(chdir, cli):
+    _history_then_insert_qa(chdir)
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.3.0"))
+    commit(chdir, "staging v1.3.0")
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.3.0"))
+    commit(chdir, "production v1.3.0, skipping qa")
+    code, out, _ = cli("check-promotion")
+    assert code == 1, out
+    assert (
+        "clusters/production/web/kustomization.yaml:4:13: promotion/not-promoted production "
+        "runs registry.example.com/web:v1.3.0, which qa never ran (qa ran: v1.2.0)" in out
+    )
+    assert "had no overlay yet" not in out  # qa had files then: qa judges it
+
+
+def test_bumping_production_in_the_commit_that_inserts_qa_is_judged_against_qa(chdir, cli):
+    """qa has files after that commit, so it is production's predecessor there: qa must run
+    the tag first."""
+    policy(chdir, "promotion:\n  environments: [staging, production]\n")
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    commit(chdir, "staging v1.1.0")
+    write(chdir, "clusters/qa/web/kustomization.yaml", kustomization("v1.1.0"))
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    policy(chdir, "promotion:\n  environments: [staging, qa, production]\n")
+    commit(chdir, "qa, and production bumped at once")
+    code, out, _ = cli("check-promotion")
+    assert code == 1
+    assert "promotion/same-change production gets registry.example.com/web:v1.1.0" in out
+    assert "that gives it to qa" in out
+
+
+def test_a_production_older_than_staging_is_still_judged_against_staging(chdir, cli):
+    """No environment before production had files when it got its tag: nothing was inserted,
+    so staging (its predecessor) judges it, as before."""
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v0.9.0"))
+    commit(chdir, "staging")
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "v1.0.0, which staging never ran (staging ran: v0.9.0)" in out
+
+
 def test_current_compares_with_the_predecessor_at_the_base_revision(chdir, cli):
     build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
     init_repo(chdir)

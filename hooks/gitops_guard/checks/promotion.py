@@ -11,6 +11,9 @@ artifact an app's overlay pins in the later environment must be one the earlier 
   revision given with ``--base`` or ``$PRE_COMMIT_FROM_REF``), at the base revision. Bumping
   both in one commit or one pull request is ``promotion/same-change``. The commit that
   creates an app's overlay is not a promotion: the predecessor may get the artifact in it.
+  An environment inserted into the order later (qa between staging and production) judges
+  only what arrives after it has files: before, the nearest earlier environment that had
+  files then does (:meth:`History.judges`).
 - ``current``: the predecessor's current reference (at the base revision, when one is
   given). Production lagging behind is the normal state, so a reference production already
   pinned at the base revision is not reported.
@@ -307,8 +310,8 @@ def _check_app(
         a = artifact(slot, policy)
         if a is None:
             continue  # templated or invalid: check-images reports it
-        line, col = slot.position(*_prefer(slot, a, known))
         if history is None:
+            line, col = slot.position(*_prefer(slot, a, known))
             if any(same(a, k) for k in known) or any(same(a, k) for k in unchanged):
                 continue
             had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
@@ -325,43 +328,78 @@ def _check_app(
                 )
             )
             continue
-        ran = [i for i, state in states_pred if any(same(a, k) for k in state)]
-        if not ran:
-            had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
-            findings.append(
-                Finding(
-                    slot.path,
-                    line,
-                    col,
-                    "promotion/not-promoted",
-                    f"{env} runs {describe(a, slot)}, which {pred} never ran ({pred} ran: {had})",
-                )
-            )
-            continue
         states_env = [*history.states(env, app.name), (history.now, env_now)]
         intro, created = _introduced(states_env, a)
-        if history.in_base is not None and intro not in history.in_base:
-            ok = any(i in history.in_base for i in ran) or (created and min(ran) <= intro)
-            when = f"in the change since the base revision {history.base}"
-        else:
-            ok = min(ran) < intro or (created and min(ran) <= intro)
-            when = (
-                "in the same uncommitted change"
-                if intro == history.now
-                else f"in the same commit {history.short(intro)}"
-            )
-        if not ok:
-            findings.append(
-                Finding(
-                    slot.path,
-                    line,
-                    col,
-                    "promotion/same-change",
-                    f"{env} gets {describe(a, slot)} {when} that gives it to {pred}: {pred} "
-                    f"must run it first (promote it in a later commit or pull request)",
+        for judge in history.judges(pred, intro):
+            if judge == pred:
+                states, inserted = states_pred, ""
+            else:
+                judge_app = model.app(judge, app.name)
+                judge_now = []
+                if judge_app is not None:
+                    judge_now = [s for s in load(judge_app)[0] if s.pinned]
+                states = [
+                    *history.states(judge, app.name),
+                    (history.now, [x for s in judge_now for x in [artifact(s, policy)] if x]),
+                ]
+                inserted = (
+                    f" ({pred} had no overlay yet when {env} got it, so {judge} is the "
+                    "environment before it then)"
                 )
+            finding = _judge(
+                history, slot, a, env, judge, states, intro, created, inserted, describe(a, slot)
             )
+            if finding is not None:
+                findings.append(finding)
     return findings
+
+
+def _judge(
+    history: History,
+    slot: overlays.ImageSlot,
+    a: Artifact,
+    env: str,
+    pred: str,
+    states_pred: list[tuple[int, list[Artifact]]],
+    intro: int,
+    created: bool,
+    inserted: str,
+    described: str,
+) -> Finding | None:
+    """The history rule for one artifact ``a`` of ``env``, put there in commit ``intro``,
+    against one predecessor's versions."""
+    known = [k for _, s in states_pred for k in s]
+    line, col = slot.position(*_prefer(slot, a, known))
+    ran = [i for i, state in states_pred if any(same(a, k) for k in state)]
+    if not ran:
+        had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
+        return Finding(
+            slot.path,
+            line,
+            col,
+            "promotion/not-promoted",
+            f"{env} runs {described}, which {pred} never ran ({pred} ran: {had}){inserted}",
+        )
+    if history.in_base is not None and intro not in history.in_base:
+        ok = any(i in history.in_base for i in ran) or (created and min(ran) <= intro)
+        when = f"in the change since the base revision {history.base}"
+    else:
+        ok = min(ran) < intro or (created and min(ran) <= intro)
+        when = (
+            "in the same uncommitted change"
+            if intro == history.now
+            else f"in the same commit {history.short(intro)}"
+        )
+    if ok:
+        return None
+    return Finding(
+        slot.path,
+        line,
+        col,
+        "promotion/same-change",
+        f"{env} gets {described} {when} that gives it to {pred}: {pred} "
+        f"must run it first (promote it in a later commit or pull request){inserted}",
+    )
 
 
 def _pred_places(model: Environments, pred: str) -> str:
@@ -502,6 +540,8 @@ class History:
         self.commits: list[str] = []
         self.in_base: set[int] | None = None
         self._states: dict[tuple[str, str], list[tuple[int, list[Artifact]]]] = {}
+        #: env -> (commit index, whether the environment had overlay files after it) changes
+        self._present: dict[str, list[tuple[int, bool]]] = {}
         self._read()
 
     @property
@@ -514,6 +554,41 @@ class History:
 
     def states(self, env: str, app: str) -> list[tuple[int, list[Artifact]]]:
         return self._states.get((env, app), [])
+
+    def existed(self, env: str, index: int) -> bool:
+        """Whether ``env`` had any overlay file after commit ``index`` (the working tree at
+        :attr:`now`)."""
+        if index >= self.now:
+            return bool(self.model.apps(env))
+        present = False
+        for i, state in self._present.get(env, []):
+            if i > index:
+                break
+            present = state
+        return present
+
+    def judges(self, pred: str, index: int) -> list[str]:
+        """The environments an artifact put into ``pred``'s successor in commit ``index`` is
+        judged against: ``pred`` when it had files then; else, for an environment inserted
+        into the order later (``qa`` between staging and production), the nearest earlier
+        environments that had files then. The files, not the policy's order at that commit,
+        decide: the policy may name an environment before or after the commit that creates
+        its folder, and a policy file's history says nothing about where its folders were.
+        When no earlier environment had files either, ``pred`` itself: an environment that
+        predates every one before it was never promoted into."""
+        found: list[str] = []
+        seen: set[str] = set()
+        queue = [pred]
+        while queue:
+            env = queue.pop(0)
+            if env in seen:
+                continue
+            seen.add(env)
+            if self.existed(env, index):
+                found.append(env)
+            else:
+                queue.extend(self.model.predecessors(env))
+        return found or [pred]
 
     def _read(self) -> None:
         root = self.model.root
@@ -582,6 +657,7 @@ class History:
             self.warnings.append(_unreadable(missing, "history"))
         parsed: dict[str, list[Artifact]] = {}
         files: dict[tuple[str, str], dict[str, str]] = {}
+        env_files: dict[str, set[str]] = {}
         for i, commit in enumerate(changes):
             touched: set[tuple[str, str]] = set()
             for rel, blob in commit:
@@ -590,11 +666,19 @@ class History:
                     continue
                 key = (app.env, app.name)
                 state = files.setdefault(key, {})
+                present = env_files.setdefault(app.env, set())
                 if blob == NULL_BLOB:
                     state.pop(rel, None)
+                    present.discard(rel)
                 else:
                     state[rel] = blob
+                    present.add(rel)
                 touched.add(key)
+            for env in {key[0] for key in touched}:
+                now_present = bool(env_files[env])
+                changed = self._present.setdefault(env, [])
+                if not changed or changed[-1][1] != now_present:
+                    changed.append((i, now_present))
             for key in touched:
                 found: list[Artifact] = []
                 for rel, blob in files[key].items():
