@@ -252,8 +252,9 @@ def _judge_suppressions(
 
 
 def _read_lines(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().splitlines()
-    except OSError:
-        return []
+    """The lines of a file a finding names (for its ignore comments); a FIFO or a device is
+    never opened (it would block, or never end), a file over the size cap has none."""
+    from gitops_guard.core.documents import MAX_FILE_BYTES, read_regular
+
+    data, _problem = read_regular(path, MAX_FILE_BYTES)
+    return [] if data is None else data.decode("utf-8", "replace").splitlines()

@@ -30,7 +30,14 @@ from __future__ import annotations
 
 import os
 
-from gitops_guard.core.documents import KUSTOMIZATION_FILES, Map, Seq, environment_of
+from gitops_guard.core.documents import (
+    KUSTOMIZATION_FILES,
+    MAX_FILE_BYTES,
+    Map,
+    Seq,
+    environment_of,
+    read_regular,
+)
 from gitops_guard.core.findings import Finding
 from gitops_guard.repo.kgraph import Graph, is_remote
 
@@ -130,10 +137,9 @@ class Plan:
                 if cached is not None:
                     data = cached.text.encode("utf-8", "surrogateescape")
                 else:
-                    try:
-                        with open(key, "rb") as handle:
-                            data = handle.read()
-                    except OSError:
+                    # only a regular file, bounded: a FIFO would block, /dev/zero never end
+                    data, _problem = read_regular(key, MAX_FILE_BYTES)
+                    if data is None:
                         continue
                 if b"argoproj.io" in data and b"Application" in data:
                     found["argo"].append(key)

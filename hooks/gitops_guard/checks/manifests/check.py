@@ -70,8 +70,23 @@ def run(args: argparse.Namespace) -> int:
         from gitops_guard.core.documents import git_root_of
 
         root = git_root_of(os.getcwd()) or os.getcwd()
-    findings = check(root, paths if args.files else None, policy)
+    findings = not_regular_files(paths)
+    findings.extend(check(root, paths if args.files else None, policy))
     return finish(findings, [], policy, args)
+
+
+def not_regular_files(paths: list[str]) -> list[Finding]:
+    """An info finding for each given path that is not a regular file (a FIFO, a link to a
+    device, a dangling link), as the other hooks say it: never opened, never a stop."""
+    from gitops_guard.core.documents import not_regular
+
+    found = []
+    for path in paths:
+        what = not_regular(path)
+        if what is not None and what not in ("missing", "a folder"):
+            message = f"{what}, not a regular file; not checked"
+            found.append(Finding(path, 1, 1, "yaml/not-regular-file", message))
+    return found
 
 
 def check(root: str, paths: list[str] | None, policy: Policy) -> list[Finding]:
