@@ -46,6 +46,29 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     )
 
 
+#: the shared real repositories: whole ones (``repos/``) and YAML-only ones (``realworld/``).
+#: (``CORPUS`` above is ``realworld/`` alone, as test_corpus.py and test_syncwaves.py read it.)
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS_REPOS = sorted(
+    p
+    for parent in ("repos", "realworld")
+    if (SHARED_CORPUS / parent).is_dir()
+    for p in (SHARED_CORPUS / parent).iterdir()
+    if p.is_dir()
+)
+
+
+def commit_copy(repo: Path, dest: Path, *, symlinks: bool = False) -> Path:
+    """A corpus repository as CI sees it: its files (no ``.git``) copied to ``dest``, then
+    ``git init``, ``git add -A`` and one commit, so ``git ls-files`` lists them all.
+    ``symlinks``: copy links as links (default: the files they point at)."""
+    shutil.copytree(repo, dest, ignore=shutil.ignore_patterns(".git"), symlinks=symlinks)
+    git(dest, "init", "-q")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "corpus")
+    return dest
+
+
 def init_repo(path: Path) -> Path:
     """A git repository with everything under ``path`` committed."""
     git(path, "init", "-q")

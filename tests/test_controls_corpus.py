@@ -12,20 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, git
+from conftest import CORPUS_REPOS, DATA, commit_copy, git
 
-SHARED = ROOT.parent / "shared" / "corpus"
-REPOS = sorted(
-    p
-    for parent in ("repos", "realworld")
-    if (SHARED / parent).is_dir()
-    for p in (SHARED / parent).iterdir()
-    if p.is_dir()
-)
+REPOS = CORPUS_REPOS
 REVIEWED = DATA / "corpus" / "check-controls-strict.txt"
 STRICT = "version: 1\ncontrols:\n  enforce: true\n  telemetry: true\n"
 
@@ -37,11 +29,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("controls-corpus")
     copies = {}
     for repo in REPOS:
-        copy = out / repo.name
-        shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
-        git(copy, "init", "-q")
-        git(copy, "add", "-A")
-        git(copy, "commit", "-q", "-m", "corpus")
+        copy = commit_copy(repo, out / repo.name)
         copies[repo.name] = copy
     return copies
 

@@ -11,20 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, git
+from conftest import CORPUS_REPOS, DATA, commit_copy, git
 
-SHARED = ROOT.parent / "shared" / "corpus"
-REPOS = sorted(
-    p
-    for parent in ("repos", "realworld")
-    if (SHARED / parent).is_dir()
-    for p in (SHARED / parent).iterdir()
-    if p.is_dir()
-)
+REPOS = CORPUS_REPOS
 
 pytestmark = pytest.mark.skipif(not REPOS, reason="real-world corpus not present")
 
@@ -34,11 +26,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("ci-corpus")
     copies = {}
     for repo in REPOS:
-        copy = out / repo.name
-        shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
-        git(copy, "init", "-q")
-        git(copy, "add", "-A")
-        git(copy, "commit", "-q", "-m", "corpus")
+        copy = commit_copy(repo, out / repo.name, symlinks=True)
         copies[repo.name] = copy
     return copies
 

@@ -11,21 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, git
+from conftest import CORPUS_REPOS, DATA, commit_copy, git
 from gitops_guard.render import engines
 
-SHARED = ROOT.parent / "shared" / "corpus"
-REPOS = sorted(
-    p
-    for parent in ("repos", "realworld")
-    if (SHARED / parent).is_dir()
-    for p in (SHARED / parent).iterdir()
-    if p.is_dir()
-)
+REPOS = CORPUS_REPOS
 REVIEWED = DATA / "corpus" / "check-manifests.txt"
 
 pytestmark = [
@@ -49,11 +41,7 @@ def test_the_corpus_reports_exactly_the_reviewed_findings(cli, monkeypatch, tmp_
     got: set[tuple[str, int, str]] = set()
     infos = 0
     for repo in REPOS:
-        copy = tmp_path / repo.name
-        shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
-        git(copy, "init", "-q")
-        git(copy, "add", "-A")
-        git(copy, "commit", "-q", "-m", "corpus")
+        copy = commit_copy(repo, tmp_path / repo.name)
         monkeypatch.chdir(copy)
         files = git(copy, "ls-files").stdout.splitlines()
         code, out, err = cli("check-manifests", "--format", "json", *files)

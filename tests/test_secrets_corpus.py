@@ -12,23 +12,18 @@ The realworld corpus, which does commit example Secrets, is pinned in tests/test
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from conftest import ROOT, git
+from conftest import SHARED_CORPUS, commit_copy, git
 
-REPOS = sorted(p for p in (ROOT.parent / "shared" / "corpus" / "repos").glob("*") if p.is_dir())
+REPOS = sorted(p for p in (SHARED_CORPUS / "repos").glob("*") if p.is_dir())
 
 pytestmark = pytest.mark.skipif(not REPOS, reason="real-world corpus not present")
 
 
 @pytest.mark.parametrize("repo", REPOS, ids=lambda p: p.name)
 def test_a_real_repository_without_credentials_gets_no_finding(repo, cli, monkeypatch, tmp_path):
-    copy = tmp_path / repo.name
-    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
-    git(copy, "init", "-q")
-    git(copy, "add", "-A")
-    git(copy, "commit", "-q", "-m", "corpus")
+    copy = commit_copy(repo, tmp_path / repo.name)
     monkeypatch.chdir(copy)
     files = git(copy, "ls-files").stdout.splitlines()
     assert len(files) > 20
