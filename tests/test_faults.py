@@ -153,3 +153,188 @@ def test_a_5000_digit_sync_wave_in_a_sibling_is_no_internal_error(tmp_path: Path
     assert itself.returncode == 1 and itself.stderr == ""
     (line,) = itself.stdout.splitlines()
     assert "sync/wave-not-integer" in line and len(line) < 400
+
+
+# -- bounded quoting, everywhere -----------------------------------------------------------------
+
+MARK = "INJECTED"
+#: a YAML double-quoted value holding a real newline, then the marker: a message that quotes
+#: it unescaped would start an output line with the marker
+NEWLINE = f"bad\\n{MARK} line"
+#: each output line at most this long: each input quoted is a bounded prefix (core/quoting),
+#: well under the 2,000-character cap of a whole message that would hide an unbounded quote
+LINE_LIMIT = 700
+
+
+def _hostile_repository(root: Path) -> None:
+    """Every command's inputs with a 5 MB value (one per file: the size cap is 10 MB), a
+    100 kB name and a newline-holding value, where each command quotes them."""
+    big = "v" + "9" * 5_000_000
+    name = "n" * 100_000
+    _write(
+        root,
+        "policies/gitops-guard.yaml",
+        "version: 1\npromotion:\n  environments: [staging, production]\n",
+    )
+    _write(
+        root,
+        "apps/web/deployment.yaml",
+        f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "{name}"
+  annotations:
+    argocd.argoproj.io/sync-wave: "{NEWLINE}"
+    argocd.argoproj.io/hook: "{NEWLINE}"
+    argocd.argoproj.io/sync-options: "{NEWLINE}"
+    argocd.argoproj.io/hook-delete-policy: "{NEWLINE}"
+spec:
+  template:
+    spec:
+      serviceAccountName: "{name}"
+      containers:
+        - name: "{NEWLINE}"
+          image: "registry.example.com/web:{big}"
+        - name: b
+          image: "registry.example.com/{name}:v1.0.0"
+        - name: c
+          image: "{NEWLINE}"
+        - name: d
+          image: "registry.example.com/web:v1.0.0@sha256:{name[:64]}"
+""",
+    )
+    keys = ("sync-wave", "hook", "sync-options", "hook-delete-policy", "compare-options")
+    for i, key in enumerate(keys):
+        _write(
+            root,
+            f"apps/web/cm{i}.yaml",
+            f"""apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm{i}
+  annotations:
+    argocd.argoproj.io/{key}: "{big}"
+data:
+  ? "{name}"
+  : x
+  ? "{name}"
+  : y
+""",
+        )
+    resources = "".join(f"  - cm{i}.yaml\n" for i in range(len(keys)))
+    _write(
+        root,
+        "apps/web/kustomization.yaml",
+        f'resources:\n  - deployment.yaml\n{resources}  - "missing-{name}.yaml"\n'
+        f'  - "{NEWLINE}.yaml"\n',
+    )
+    _write(
+        root,
+        "argocd/app.yaml",
+        f"""apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: "{name}"
+  annotations:
+    argocd.argoproj.io/sync-wave: "{NEWLINE}"
+spec:
+  project: "{name}"
+  destination: {{namespace: "{NEWLINE}", server: https://kubernetes.default.svc}}
+  source:
+    repoURL: "{NEWLINE}"
+    path: "{NEWLINE}/{name}"
+    helm:
+      valueFiles: ["{NEWLINE}", "{name}"]
+""",
+    )
+    # promote reads overlays up to 1 MB: the staging tag is just under it
+    for env, tag in (("staging", "v" + "9" * 900_000), ("production", "v1.0.0")):
+        _write(
+            root,
+            f"clusters/{env}/web/kustomization.yaml",
+            f"""resources:
+  - ../../../apps/web
+images:
+  - name: web
+    newName: registry.example.com/web
+    newTag: "{tag}"
+  - name: "{NEWLINE}"
+    newTag: "{NEWLINE}"
+""",
+        )
+    init_repo(root)
+
+
+def _hostile_argvs(files: list[str], scratch: Path) -> dict[str, list[list[str]]]:
+    long = "x" * 100_000 + f"\n{MARK}"  # an argument: at most 128 kB on Linux
+    return {
+        "promote": [
+            ["promote", "web", "--from", "staging", "--to", "production"],
+            ["promote", "--all"],
+            ["promote", long, "--from", "staging", "--to", "production"],
+            ["promote", "web", "--from", long, "--to", "production"],
+        ],
+        "drift": [["drift", "--from", "staging", "--to", "production"]],
+        "set-image": [
+            [
+                "set-image",
+                "web",
+                "--env",
+                "production",
+                "registry.example.com/web:v" + "1" * 100_000,
+            ],
+            ["set-image", "web", "--env", "production", f"registry.example.com/web:v1\n{MARK}"],
+            ["set-image", long, "--env", "production", "registry.example.com/web:v1.0.0"],
+        ],
+        "new": [
+            ["new", str(scratch / "a"), "--no-input", "--set", f"project_name={long}"],
+            ["new", str(scratch / "b"), "--no-input", "--set", f"repo_slug={long}"],
+            ["new", str(scratch / "c"), "--no-input", "--set", f"repo_url=https://x/{long}"],
+        ],
+        "add": [
+            ["add", "app", long, "--dry-run"],
+            ["add", "env", long, "--after", "staging", "--dry-run"],
+        ],
+        "demo": [],  # makes its own repository from the template: no input to plant
+        "policy-schema": [["policy-schema"]],
+    }
+
+
+@pytest.mark.e2e
+def test_every_command_quotes_hostile_inputs_bounded_and_on_one_line(tmp_path: Path):
+    """Issue 16: "Quote at most a bounded prefix, everywhere". A 5 MB value, a 100 kB name and
+    a value holding a newline, planted where each command reads its input: every line each
+    command prints, in each format, is bounded, and none starts with what followed the
+    newline."""
+    from gitops_guard.cli import COMMANDS
+
+    root = tmp_path / "repo"
+    _hostile_repository(root)
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*.yaml"))
+    special = _hostile_argvs(files, tmp_path / "scratch")
+    outputs: dict[tuple[str, str], str] = {}
+    for command, spec in COMMANDS.items():
+        runs = special.get(command)
+        if runs is None:  # a command that checks files (a new one that does not: add it above)
+            formats = [f for f in ("text", "json", "github") if f in (spec.formats or ())]
+            runs = [[command, "--format", fmt, *files] for fmt in formats or ["text"]]
+        for argv in runs:
+            done = _run(root, *argv, timeout=600)
+            output = done.stdout + done.stderr
+            shown = " ".join(a[:30] for a in argv[:6])
+            assert "Traceback" not in output and done.returncode in (0, 1, 2), (
+                shown,
+                output[-800:],
+            )
+            long_lines = [line[:200] for line in output.splitlines() if len(line) > LINE_LIMIT]
+            assert long_lines == [], shown
+            split = [line[:200] for line in output.splitlines() if line.startswith(MARK)]
+            assert split == [], shown
+            fmt = argv[2] if argv[1:2] == ["--format"] else ""
+            outputs[(command, fmt)] = outputs.get((command, fmt), "") + output
+    # the planted inputs were reached and quoted cut (the test would pass trivially if a
+    # command never read them)
+    for command in ("check-images", "check-sync-waves", "check-promotion", "check-manifests"):
+        assert "chars)" in outputs[(command, "text")], command
+    for command in ("promote", "set-image", "new"):
+        assert "chars)" in outputs[(command, "")], command

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
-from gitops_guard.core.findings import quote
+from gitops_guard.core.quoting import quote, shown
 from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import LayoutError
 
@@ -278,7 +278,7 @@ def render(folder: Path, command: list[str]) -> dict[tuple[str, str, str], Any]:
     """Run the renderer; resources by (kind, namespace, name)."""
     import yaml
 
-    shown = overlays.display_path(folder)
+    place = overlays.display_path(folder)
     try:
         out = subprocess.run(
             [*command, str(folder)],
@@ -288,15 +288,17 @@ def render(folder: Path, command: list[str]) -> dict[tuple[str, str, str], Any]:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"cannot render {shown} with {' '.join(command)}: {exc}") from None
+        raise RenderError(f"cannot render {place} with {' '.join(command)}: {exc}") from None
     if out.returncode != 0:
-        first = " ".join(out.stderr.strip().splitlines()[:3]) or f"exit {out.returncode}"
-        raise RenderError(f"{' '.join(command)} {shown} failed: {first}")
+        first = (
+            shown(" ".join(out.stderr.strip().splitlines()[:3]), 500) or f"exit {out.returncode}"
+        )
+        raise RenderError(f"{' '.join(command)} {place} failed: {first}")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         docs = list(yaml.load_all(out.stdout, Loader=loader))
     except yaml.YAMLError as exc:
-        raise RenderError(f"{shown}: the renderer's output is not YAML: {exc}") from None
+        raise RenderError(f"{place}: the renderer's output is not YAML: {exc}") from None
     resources: dict[tuple[str, str, str], Any] = {}
     for doc in docs:
         if not isinstance(doc, dict):

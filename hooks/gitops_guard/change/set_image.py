@@ -22,6 +22,7 @@ from gitops_guard.change.promote import Refused
 from gitops_guard.checks.images import reference
 from gitops_guard.core import yamledit
 from gitops_guard.core.documents import KUSTOMIZATION_FILES
+from gitops_guard.core.quoting import quote
 from gitops_guard.repo import environments, overlays
 from gitops_guard.repo.overlays import FIELDS, ImageSlot, LayoutError
 
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     model = environments.load(root, policy)
     if args.env not in model.names:
         raise UsageError(
-            f"unknown environment {args.env!r} (promotion.environments: {', '.join(model.names)})"
+            f"unknown environment {quote(args.env)} "
+            f"(promotion.environments: {', '.join(model.names)})"
         )
     try:
         files = plan(model, policy, args.app, args.env, image, args.image)
@@ -104,7 +106,7 @@ def plan(
     app = model.app(env, app_name)
     if app is None:
         known = ", ".join(sorted(model.apps(env))) or "none"
-        raise Refused(f"app {app_name!r} has no overlay in {env} (its apps: {known})")
+        raise Refused(f"app {quote(app_name)} has no overlay in {env} (its apps: {known})")
     overlay = overlays.load_app(model, app, exact=True)
     if overlay.problems:
         first = overlay.problems[0]

@@ -50,6 +50,7 @@ from gitops_guard.core.documents import (
 )
 from gitops_guard.core.findings import Finding
 from gitops_guard.core.policy import Policy, environment_of_relpath
+from gitops_guard.core.quoting import quote, shown, shown_list
 from gitops_guard.repo.repository import Repository, find_root
 
 TYPE_CHECKING = False
@@ -186,12 +187,12 @@ class Controller:
 
     def label(self) -> str:
         kind = "ApplicationSet" if self.template else self.kind
-        ns = f"{self.namespace}/" if self.namespace else ""
-        what = f"{kind} {ns}{self.name}"
+        ns = f"{shown(self.namespace)}/" if self.namespace else ""
+        what = f"{shown(kind)} {ns}{shown(self.name)}"
         return f"{what} (template)" if self.template else what
 
     def where(self) -> str:
-        return f" in {self.env}" if self.env else ""
+        return f" in {shown(self.env)}" if self.env else ""
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -1011,7 +1012,7 @@ def _argo_fires(model: Model, ctrl: Controller) -> dict[str, Any]:
         for what in known[name]:
             fires[what] = True
     if undefined:
-        fires["_why"] = f" (subscribed trigger {', '.join(sorted(set(undefined)))} is not defined)"
+        fires["_why"] = f" (subscribed trigger {shown_list(sorted(set(undefined)))} is not defined)"
     covers: set[str] = set()
     for where, found in model.metric_rules.items():
         if model.in_scope(env, where):
@@ -1131,7 +1132,7 @@ def _helm_release(
                 )
                 fix = "spec.upgrade.strategy.name: RemediateOnFailure and "
             elif strategy != "rollback":
-                why = f"upgrade.remediation.strategy {strategy} does not roll back"
+                why = f"upgrade.remediation.strategy {shown(strategy)} does not roll back"
                 fix = ""
             else:
                 why = "a failed upgrade is left failed"
@@ -1165,7 +1166,7 @@ def _flux_telemetry(model: Model, ctrl: Controller) -> Iterator[Problem]:
         ctrl,
         "control/no-telemetry",
         f"its errors reach no one{why}; add an eventSources entry {{kind: {ctrl.kind}, name: "
-        f"'*'{', namespace: ' + ctrl.namespace if ctrl.namespace else ''}}} to a Flux Alert "
+        f"'*'{', namespace: ' + shown(ctrl.namespace) if ctrl.namespace else ''}}} to a Flux Alert "
         "(eventSeverity: error) whose Provider exists",
         model.telemetry_files,
     )
@@ -1190,7 +1191,8 @@ def _alerted(model: Model, ctrl: Controller) -> tuple[bool, str]:
             for penv, pns, pname in model.providers
         ):
             why = (
-                f" (Alert {alert.name} covers it, but its Provider {provider!r} is not in the "
+                f" (Alert {shown(alert.name)} covers it, but its Provider {quote(provider)} is "
+                "not in the "
                 "repository or is suspended)"
             )
             continue
@@ -1263,19 +1265,20 @@ def _progressive(model: Model, ctrl: Controller) -> Iterator[Problem]:
             what = "has no progressive rollout that rolls back on a failed analysis"
             fix = (
                 "a Flagger Canary (spec.targetRef: {apiVersion: apps/v1, kind: Deployment, "
-                f"name: {obj.name}}}, spec.analysis) or an Argo Rollouts Rollout with "
+                f"name: {shown(obj.name)}}}, spec.analysis) or an Argo Rollouts Rollout with "
                 "workloadRef and an analysis"
             )
         else:
             continue
         line, col = obj.pos
-        ns = f"{obj.namespace}/" if obj.namespace else ""
+        ns = f"{shown(obj.namespace)}/" if obj.namespace else ""
         finding = Finding(
             model.repo.display(obj.key),
             line,
             col,
             "control/no-rollback-analysis",
-            f"{obj.kind} {ns}{obj.name} (applied by {ctrl.label()}{ctrl.where()}) {what}, "
+            f"{shown(obj.kind)} {ns}{shown(obj.name)} (applied by {ctrl.label()}{ctrl.where()}) "
+            f"{what}, "
             f"and the policy asks for automated rollback (controls.progressive_delivery); "
             f"add {fix}",
         )

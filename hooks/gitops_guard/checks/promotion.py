@@ -44,7 +44,7 @@ from typing import Any
 
 from gitops_guard.checks.images import reference
 from gitops_guard.core.documents import is_yaml_name
-from gitops_guard.core.findings import Finding, quote
+from gitops_guard.core.findings import Finding, quote, shown
 from gitops_guard.repo import environments, overlays
 from gitops_guard.repo.environments import App, Environments
 
@@ -226,6 +226,7 @@ def describe(a: Artifact, slot: overlays.ImageSlot) -> str:
         return f"{a[0]} {label(a)}"
     ref = _parse(slot.reference)
     name = ref.repository if ref is not None else a[0]
+    name = shown(name)
     return f"{name}:{label(a)}" if not label(a).startswith("@") else f"{name}{label(a)}"
 
 
@@ -284,7 +285,8 @@ def _check_app(
                     line,
                     col,
                     "promotion/no-predecessor",
-                    f"{env} runs {slot.reference} but {pred} has no overlay of {app.name} "
+                    f"{env} runs {shown(slot.reference)} but {pred} has no overlay of "
+                    f"{shown(app.name)} "
                     f"to promote it from (looked in {_pred_places(model, pred)})",
                 )
             )

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 import re
 
+# how messages quote inputs lives in core/quoting.py (also for output that is no finding)
+from gitops_guard.core.quoting import (  # noqa: F401 (re-exported)
+    LIST_ITEMS,
+    MESSAGE_CHARS,
+    QUOTE_CHARS,
+    bounded,
+    one_line,
+    quote,
+    quote_list,
+    shown,
+)
+
 TYPE_CHECKING = False  # typing costs a commit hook ~4 ms of start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -21,45 +33,8 @@ SEVERITIES = (ERROR, WARNING, INFO)
 SUPPRESS = re.compile(r"#\s*gitops-guard:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 
 
-#: characters of an input (a value, a name, a pattern) a message quotes at most
-QUOTE_CHARS = 100
-#: characters of a whole message, at most (a message built from many inputs)
-MESSAGE_CHARS = 2_000
-#: items of a list a message names at most
-LIST_ITEMS = 8
-
-
-def quote(value: object, limit: int = QUOTE_CHARS) -> str:
-    """An input as a message quotes it: ``repr`` of at most ``limit`` characters of it, and
-    its length when it was cut. Inputs can be megabytes (a 5 MB pattern, a 2 MB line); a
-    message stays readable and bounded. Control characters are escaped by ``repr``."""
-    text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}... ({len(text):,} chars)"
-
-
-def bounded(text: str, limit: int = MESSAGE_CHARS) -> str:
-    """A message (or any text built from inputs) cut to at most about ``limit`` characters."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} chars)"
-
-
-def quote_list(items: Iterable[object], limit: int = LIST_ITEMS) -> str:
-    """``'a', 'b', 'c'``, or the first ``limit`` items and how many more."""
-    items = list(items)
-    shown = ", ".join(quote(i) for i in items[:limit])
-    more = len(items) - limit
-    return f"{shown} and {more:,} more" if more > 0 else shown
-
-
-def printable_path(path: str) -> str:
-    """A file name as a text line shows it: a newline or other control character in the name
-    is escaped (``\\n``), so one finding stays one line; any other name is unchanged."""
-    if path.isprintable():
-        return path
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+#: a file name as a text line shows it (a newline in the name escaped)
+printable_path = one_line
 
 
 class Finding:

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 
 from gitops_guard.core.documents import Map, load_file, load_text
+from gitops_guard.core.quoting import shown
 from gitops_guard.render import engines
 from gitops_guard.render.units import DIRECTORY, HELM, KUSTOMIZE
 
@@ -65,7 +66,7 @@ class RenderedObject:
 
     def label(self) -> str:
         ns = self.doc.namespace
-        return f"{self.kind} {ns + '/' if ns else ''}{self.name}"
+        return f"{shown(self.kind)} {shown(ns) + '/' if ns else ''}{shown(self.name)}"
 
 
 class Rendered:

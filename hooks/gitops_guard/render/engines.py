@@ -124,7 +124,10 @@ def reason(stderr: str, code: int) -> str:
     for prefix in ("Error: ", "error: "):
         if picked.startswith(prefix):
             picked = picked[len(prefix) :]
-    return " ".join(picked.split()) or f"exit code {code}"
+    from gitops_guard.core.quoting import shown
+
+    # a tool quotes what it read (a 100 kB file name): bounded, like every message
+    return shown(" ".join(picked.split()), 500) or f"exit code {code}"
 
 
 def shorten(text: str, limit: int = 300) -> str:

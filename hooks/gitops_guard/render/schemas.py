@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 
+from gitops_guard.core.quoting import quote
 from gitops_guard.render import crds
 
 TYPE_CHECKING = False
@@ -289,7 +290,7 @@ def close_to(name: str, known: Iterable[str]) -> str | None:
 
 def _unknown(name: str, known: Iterable[str]) -> str:
     near = close_to(name, known)
-    return f"unknown field {name!r}" + (f" (did you mean {near!r}?)" if near else "")
+    return f"unknown field {quote(name)}" + (f" (did you mean {quote(near)}?)" if near else "")
 
 
 def _types_of(options: list[Any]) -> str:

@@ -39,6 +39,7 @@ from gitops_guard.core.documents import (
     read_regular,
 )
 from gitops_guard.core.findings import Finding
+from gitops_guard.core.quoting import quote, shown
 from gitops_guard.repo.kgraph import Graph, is_remote
 
 TYPE_CHECKING = False
@@ -210,7 +211,7 @@ class Plan:
                         key,
                         pos,
                         "render/remote-source",
-                        f"{name} entry {entry!r} is fetched from the network; "
+                        f"{name} entry {quote(entry)} is fetched from the network; "
                         f"{unit.label} is not rendered",
                     )
                     skip = True
@@ -219,7 +220,7 @@ class Plan:
                         key,
                         pos,
                         "render/path-missing",
-                        f"{name} entry {entry!r} does not exist",
+                        f"{name} entry {quote(entry)} does not exist",
                     )
                     skip = True
         for field, pos, entry in _file_entries(data):
@@ -228,7 +229,7 @@ class Plan:
                     key,
                     pos,
                     "render/remote-source",
-                    f"{field} file {entry!r} is fetched from the network; "
+                    f"{field} file {quote(entry)} is fetched from the network; "
                     f"{unit.label} is not rendered",
                 )
                 skip = True
@@ -236,7 +237,9 @@ class Plan:
             if "$" in entry or "\n" in entry:
                 continue
             if not os.path.exists(os.path.join(folder, entry)):
-                self._add(key, pos, "render/path-missing", f"{field} file {entry!r} does not exist")
+                self._add(
+                    key, pos, "render/path-missing", f"{field} file {quote(entry)} does not exist"
+                )
                 skip = True
         charts = data.get("helmCharts")
         if isinstance(charts, Seq) and charts:
@@ -260,7 +263,8 @@ class Plan:
                         key,
                         chart.at("name") if "name" in chart else charts.at(i),
                         "render/remote-chart",
-                        f"chart {name!r} comes from {repo_url} and is not fetched (no network "
+                        f"chart {quote(name)} comes from {shown(repo_url)} and is not fetched "
+                        "(no network "
                         f"in a hook); {unit.label} is not rendered",
                     )
                     skip = True
@@ -305,7 +309,8 @@ class Plan:
                     chart_file,
                     dep.at("name"),
                     "render/remote-chart",
-                    f"dependency {dep['name']!r} comes from {repo_url} and is not vendored in "
+                    f"dependency {quote(dep['name'])} comes from {shown(repo_url)} and is not "
+                    "vendored in "
                     f"charts/ (no network in a hook); {unit.label} is not rendered",
                 )
                 return None
@@ -344,7 +349,8 @@ class Plan:
                     key,
                     src.at("chart"),
                     "render/remote-chart",
-                    f"chart {src['chart']!r} of Application {name} comes from {url} and is "
+                    f"chart {quote(src['chart'])} of Application {shown(name)} comes from "
+                    f"{shown(url)} and is "
                     "not fetched (no network in a hook)",
                 )
                 continue
@@ -359,7 +365,8 @@ class Plan:
                     key,
                     src.at("path"),
                     "render/path-missing",
-                    f"Application {name} path {path!r} does not exist in this repository",
+                    f"Application {shown(name)} path {quote(path)} does not exist in this "
+                    "repository",
                 )
                 continue
             if folder in chart_set:
@@ -374,7 +381,7 @@ class Plan:
                 DIRECTORY,
                 folder,
                 (key, *src.at("path")),
-                f"folder {self.repo.display(folder) or '.'} (Argo CD Application {name})",
+                f"folder {self.repo.display(folder) or '.'} (Argo CD Application {shown(name)})",
             )
             directory = src.get("directory")
             unit.recurse = isinstance(directory, Map) and directory.get("recurse") is True
@@ -386,7 +393,7 @@ class Plan:
         unit = self._chart_unit(
             chart,
             (key, *src.at("path")),
-            f"chart {self.repo.display(chart)} (Argo CD Application {name})",
+            f"chart {self.repo.display(chart)} (Argo CD Application {shown(name)})",
         )
         if unit is None:
             return None
@@ -413,7 +420,8 @@ class Plan:
                             key,
                             files.at(i),
                             "render/path-missing",
-                            f"values file {item!r} of Application {name} does not exist",
+                            f"values file {quote(item)} of Application {shown(name)} does not "
+                            "exist",
                         )
                         return None
                     continue
@@ -470,8 +478,9 @@ class Plan:
                     key,
                     spec.at("path"),
                     "render/path-missing",
-                    f"Flux Kustomization {doc.name or '?'} path {path!r} does not exist in this "
-                    "repository",
+                    f"Flux Kustomization {shown(doc.name or '?')} path {quote(path)} does not "
+                    "exist in "
+                    "this repository",
                 )
         chart_set = set(charts)
         for key, doc, spec in releases:
@@ -493,7 +502,8 @@ class Plan:
                 key,
                 chart_spec.at("chart"),
                 "render/remote-chart",
-                f"chart {path!r} of HelmRelease {name} comes from a {kind or 'remote source'} "
+                f"chart {quote(path)} of HelmRelease {shown(name)} comes from a "
+                f"{shown(kind or 'remote source')} "
                 "and is not fetched (no network in a hook)",
             )
             return None
@@ -504,14 +514,15 @@ class Plan:
                     key,
                     chart_spec.at("chart"),
                     "render/path-missing",
-                    f"HelmRelease {name} chart path {path!r} does not exist in this repository",
+                    f"HelmRelease {shown(name)} chart path {quote(path)} does not exist in this "
+                    "repository",
                 )
             return None
         self._chart_consumed.add(folder)
         unit = self._chart_unit(
             folder,
             (key, *chart_spec.at("chart")),
-            f"chart {path} (HelmRelease {name} in {self.repo.display(key)})",
+            f"chart {shown(path)} (HelmRelease {shown(name)} in {self.repo.display(key)})",
         )
         if unit is None:
             return None
@@ -535,7 +546,7 @@ class Plan:
                         key,
                         files.at(i),
                         "render/path-missing",
-                        f"values file {item!r} of HelmRelease {name} does not exist",
+                        f"values file {quote(item)} of HelmRelease {shown(name)} does not exist",
                     )
                     return None
                 unit.value_files.append(vpath)
@@ -606,8 +617,8 @@ class Plan:
                 continue
             folders.setdefault(os.path.dirname(key), []).append(key)
         for folder, keys in sorted(folders.items()):
-            shown = self.repo.display(folder) or "."
-            unit = Unit(DIRECTORY, folder, (keys[0], 1, 1), f"folder {shown}")
+            where = self.repo.display(folder) or "."
+            unit = Unit(DIRECTORY, folder, (keys[0], 1, 1), f"folder {where}")
             unit.files = set(keys)
             self.units.append(unit)
 

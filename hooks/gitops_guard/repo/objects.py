@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from gitops_guard.core.documents import Document, Map, Pos, is_kustomization
+from gitops_guard.core.quoting import shown
 from gitops_guard.repo.argo import HELM_HOOK, HELM_WEIGHT, HOOK, SYNC_OPTIONS, WAVE
 
 TYPE_CHECKING = False
@@ -50,8 +51,8 @@ class Obj(_ObjFields):
     ns_at: tuple[str, int, int] | None
 
     def label(self) -> str:
-        ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name}"
+        ns = f"{shown(self.namespace)}/" if self.namespace else ""
+        return f"{shown(self.kind)} {ns}{shown(self.name)}"  # a message's words: bounded
 
 
 def make_obj(key: str, doc: Document) -> Obj | None:

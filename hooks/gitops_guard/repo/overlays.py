@@ -504,7 +504,7 @@ def neighbours(model: Any, source: str | None, target: str | None) -> tuple[str,
             raise LayoutError("promotion.environments names fewer than two stages")
         if len(model.stages[1]) > 1:
             raise LayoutError(
-                f"{model.stages[0][0]!r} promotes to {', '.join(model.stages[1])}; give --to"
+                f"{quote(model.stages[0][0])} promotes to {', '.join(model.stages[1])}; give --to"
             )
         return model.stages[0][0], model.stages[1][0]
     if source is None:
@@ -512,14 +512,14 @@ def neighbours(model: Any, source: str | None, target: str | None) -> tuple[str,
         if not preds:
             raise LayoutError(f"{quote(target)} is the first environment; give --from")
         if len(preds) > 1:
-            raise LayoutError(f"{target!r} follows {', '.join(preds)}; give --from")
+            raise LayoutError(f"{quote(target)} follows {', '.join(preds)}; give --from")
         return preds[0], target  # type: ignore[return-value]
     if target is None:
         succ = model.successors(source)
         if not succ:
             raise LayoutError(f"{quote(source)} is the last environment; give --to")
         if len(succ) > 1:
-            raise LayoutError(f"{source!r} promotes to {', '.join(succ)}; give --to")
+            raise LayoutError(f"{quote(source)} promotes to {', '.join(succ)}; give --to")
         return source, succ[0]
     if source == target:
         raise LayoutError(f"--from and --to are both {quote(source)}")

@@ -35,6 +35,7 @@ from typing import Any
 
 from gitops_guard.core import yamledit
 from gitops_guard.core.errors import UsageError
+from gitops_guard.core.quoting import quote
 
 #: folders under clusters/<env>/ that are not apps
 NOT_APPS = frozenset({"argocd", "flux", "infrastructure", "flux-system"})
@@ -222,7 +223,7 @@ def add_item(
     sequence = yamledit.lookup(root, *path)
     if sequence is None or sequence.id != "sequence":
         raise UsageError(
-            f"{where}: no {'.'.join(map(str, path))} list to add {item.split(':')[0]!r} to"
+            f"{where}: no {'.'.join(map(str, path))} list to add {quote(item.split(':')[0])} to"
         )
     try:
         return yamledit.apply(
@@ -260,9 +261,13 @@ def plan_app(root: Path, name: str, fmt: str | None, image: str | None) -> list[
     stages = stages_of(root)
     envs = [e for stage in stages for e in stage]
     if name in NOT_APPS:
-        raise UsageError(f"{name!r} is the name of a folder every environment has; choose another")
+        raise UsageError(
+            f"{quote(name)} is the name of a folder every environment has; choose another"
+        )
     if name in apps_of(root, stages):
-        raise UsageError(f"app {name!r} already exists (apps/{name}/ or clusters/<env>/{name}/)")
+        raise UsageError(
+            f"app {quote(name)} already exists (apps/{name}/ or clusters/<env>/{name}/)"
+        )
     answers = answers_of(root)
     answers.update(app_name=name, app_format=fmt or answers.get("app_format", "kustomize"))
     engine = answers["gitops_engine"]
@@ -369,12 +374,12 @@ def plan_env(root: Path, name: str, after: str | None, parallel_to: str | None) 
     stages = stages_of(root)
     envs = [e for stage in stages for e in stage]
     if name in envs or (root / "clusters" / name).exists():
-        raise UsageError(f"environment {name!r} already exists")
+        raise UsageError(f"environment {quote(name)} already exists")
     source = after or parallel_to
     assert source is not None
     if source not in envs:
         raise UsageError(
-            f"no environment {source!r} (the promotion order is {environments_text(stages)})"
+            f"no environment {quote(source)} (the promotion order is {environments_text(stages)})"
         )
     index = next(i for i, stage in enumerate(stages) if source in stage)
     if after:
@@ -442,7 +447,7 @@ def _policy_change(
     node = _root_node(text, rel)
     order = yamledit.lookup(node, "promotion", "environments")
     if order is None or order.id != "sequence":
-        raise UsageError(f"{rel}: no promotion.environments list to add {name!r} to")
+        raise UsageError(f"{rel}: no promotion.environments list to add {quote(name)} to")
     index = next(i for i, stage in enumerate(stages) if source in stage)
     if order.flow_style:
         rendered = (
@@ -457,7 +462,7 @@ def _policy_change(
         text = yamledit.apply(text, [yamledit.insert_item(text, order, index + 1, _yaml_str(name))])
     else:
         raise UsageError(
-            f"{rel}: promotion.environments is a block list; make {source!r} a group of "
+            f"{rel}: promotion.environments is a block list; make {quote(source)} a group of "
             "parallel environments by hand"
         )
     overrides = yamledit.lookup(_root_node(text, rel), "environments")

@@ -376,7 +376,7 @@ def local_hooks_repo(path: str, rev: str | None) -> tuple[str, str]:
     wanted = rev or "HEAD"
     commit = _git_commit(folder, wanted)
     if commit is None:
-        raise UsageError(f"--hooks-repo {path}: revision {wanted!r} not found there")
+        raise UsageError(f"--hooks-repo {path}: revision {quote(wanted)} not found there")
     if not (folder / ".pre-commit-hooks.yaml").is_file():
         raise UsageError(f"--hooks-repo {path}: no .pre-commit-hooks.yaml (not a hook repository)")
     return str(folder), rev or commit
@@ -450,7 +450,7 @@ def run(args: argparse.Namespace) -> int:
         name = target.name
         if extra.setdefault("repo_slug", target.name) != target.name:
             raise UsageError(
-                f"DIR {quote(args.dir)} and --set repo_slug={extra['repo_slug']} differ"
+                f"DIR {quote(args.dir)} and --set repo_slug={quote(extra['repo_slug'])} differ"
             )
         if target.exists():
             if not target.is_dir() or any(target.iterdir()):

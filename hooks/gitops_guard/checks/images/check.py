@@ -27,7 +27,7 @@ from gitops_guard.core.documents import (
 )
 from gitops_guard.core.documents import containers as _containers
 from gitops_guard.core.errors import UsageError
-from gitops_guard.core.findings import Finding, bounded, quote
+from gitops_guard.core.findings import Finding, bounded, quote, shown
 
 #: the files this check reads (core/pipeline.py): YAML, and JSON manifests
 reads = is_manifest_name
@@ -177,7 +177,9 @@ def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
                     containers = {id(c) for spec in pod_specs(data) for _, c in _containers(spec)}
                 if id(item) not in containers:
                     continue
-            where = f"container {item['name']}" if isinstance(item.get("name"), str) else "image"
+            where = (
+                f"container {shown(item['name'])}" if isinstance(item.get("name"), str) else "image"
+            )
             yield ImageSite(value, item.at("image"), where)
         elif isinstance(value, Map):
             if _is_set(value.get("repository")):
@@ -587,7 +589,7 @@ def _check_tag_only(
             site,
         )
         return
-    expected = f" matching {pattern_text}" if pattern_text else ""
+    expected = f" matching {bounded(pattern_text, 200)}" if pattern_text else ""
     if tag.lower() == "latest":
         if digest:
             add(
@@ -637,7 +639,7 @@ def _mismatch(tag: str, pattern_text: str, default_policy: bool) -> str:
 
 
 def _as_tag(pattern_text: str) -> str:
-    return f" (a tag matching {pattern_text})" if pattern_text else ""
+    return f" (a tag matching {bounded(pattern_text, 200)})" if pattern_text else ""
 
 
 def _short(text: str) -> str:

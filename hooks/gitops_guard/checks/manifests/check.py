@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 
 from gitops_guard.core.findings import Finding
+from gitops_guard.core.quoting import quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -481,7 +482,7 @@ class _Checker:
                         line,
                         col,
                         "render/image-unused",
-                        f"images entry {entry['name']!r} matches no container image in "
+                        f"images entry {quote(entry['name'])} matches no container image in "
                         f"{_rendered_list(plan, roots)}: it changes nothing",
                     )
                 )

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from gitops_guard.core.documents import Map, SourceFile
 from gitops_guard.core.findings import Finding
+from gitops_guard.core.quoting import shown_list
 from gitops_guard.repo.argo import WAVE
 from gitops_guard.repo.repository import Repository
 
@@ -60,7 +61,7 @@ def check(repo: Repository, sources: list[SourceFile]) -> list[Finding]:
     waved = sorted(
         {name for s in repo.containing(b"sync-wave") for name, _, _ in waved_applications(s)}
     )
-    shown = ", ".join(waved[:5]) + (f" and {len(waved) - 5} more" if len(waved) > 5 else "")
+    shown = shown_list(waved, 5)
     children = "child Application carries" if len(waved) == 1 else "child Applications carry"
     findings = []
     for source, meta, _ in configmaps:

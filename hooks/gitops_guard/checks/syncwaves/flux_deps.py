@@ -18,6 +18,7 @@ import os
 
 from gitops_guard.core.documents import Document, Map, Seq, SourceFile, environment_of
 from gitops_guard.core.findings import Finding, quote
+from gitops_guard.core.quoting import shown
 from gitops_guard.repo.repository import Repository
 
 TYPE_CHECKING = False
@@ -49,7 +50,7 @@ class Node:
 
     def label(self) -> str:
         _, kind, ns, name = self.key
-        return f"{kind} {ns + '/' if ns else ''}{name}"
+        return f"{shown(kind)} {shown(ns) + '/' if ns else ''}{shown(name)}"
 
 
 def is_flux(doc: Document) -> bool:
@@ -79,7 +80,7 @@ class Namespaces:
                     continue
                 folder = os.path.normpath(os.path.join(root, path.lstrip("/")))
                 kfile = repo.kustomization_in(folder)
-                label = f"targetNamespace of Flux Kustomization {doc.name}"
+                label = f"targetNamespace of Flux Kustomization {shown(doc.name)}"
                 if kfile is not None:
                     self.targets.append((kfile, True, target, label))
                 else:
@@ -186,7 +187,7 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
             if not (all_files or repo.is_given(node.source_key)):
                 continue
             _, kind, ns, name = target
-            where = f"namespace {ns}" if ns else "no namespace"
+            where = f"namespace {shown(ns)}" if ns else "no namespace"
             findings.append(
                 Finding(
                     node.path,

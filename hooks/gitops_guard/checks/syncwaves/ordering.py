@@ -15,6 +15,7 @@ from collections import namedtuple
 
 from gitops_guard.core.documents import Map, Pos
 from gitops_guard.core.findings import quote
+from gitops_guard.core.quoting import LIST_ITEMS, shown
 from gitops_guard.repo.applications import Application
 from gitops_guard.repo.argo import (
     HELM_WEIGHT,
@@ -524,7 +525,9 @@ def _files(obj: Obj) -> set[str]:
 
 
 def _names(apps: list[Any]) -> str:
-    return ", ".join(a.label() for a in apps)
+    labels = [a.label() for a in apps]
+    more = f" and {len(labels) - LIST_ITEMS:,} more" if len(labels) > LIST_ITEMS else ""
+    return ", ".join(labels[:LIST_ITEMS]) + more
 
 
 def _namespace(obj: Obj, ns: str, mine: list[Any], repo: Repo, display: Any) -> CrossFinding | None:
@@ -539,9 +542,10 @@ def _namespace(obj: Obj, ns: str, mine: list[Any], repo: Repo, display: Any) -> 
             "sync/namespace-missing",
             where,
             pos,
-            f"{obj.label()} is in namespace {ns}, which nothing in the repository creates: "
-            f"no Namespace {ns} object, no CreateNamespace=true on {_names(mine)} (or another "
-            f"Application with destination namespace {ns}), and it is not one every cluster "
+            f"{obj.label()} is in namespace {shown(ns)}, which nothing in the repository "
+            f"creates: no Namespace {shown(ns)} object, no CreateNamespace=true on "
+            f"{_names(mine)} (or another Application with destination namespace {shown(ns)}), "
+            "and it is not one every cluster "
             "has; the first sync on a fresh cluster fails",
             _files(obj),
         )
@@ -554,7 +558,8 @@ def _namespace(obj: Obj, ns: str, mine: list[Any], repo: Repo, display: Any) -> 
         "sync/namespace-order",
         where,
         pos,
-        f"{obj.label()} is in namespace {ns}, which only {_names(later)} creates, and that "
+        f"{obj.label()} is in namespace {shown(ns)}, which only {_names(later)} creates, "
+        "and that "
         f"syncs after {_names(mine)} (a later wave of the same parent): Argo CD moves a "
         "Namespace only inside one sync, so the first sync fails",
         _files(obj),
