@@ -96,3 +96,24 @@ def test_given_kustomizations_are_not_parsed_again(tmp_path, monkeypatch):
     assert [os.path.basename(t) for _, t in graph.edges[app]] == ["a.yaml", "b.yaml"]
     assert [os.path.basename(t) for _, t in graph.edges[odd]] == ["c.yaml"]
     assert parsed == [odd]  # only the one whose text PyYAML could read differently
+
+
+@pytest.mark.parametrize(
+    ("entry", "remote"),
+    [
+        ("https://github.com/org/repo//deploy?ref=v1", True),
+        ("github.com/org/repo//deploy?ref=v1", True),
+        ("github.com:org/repo.git/deploy?ref=v1", True),
+        ("GitHub.com:org/repo.git/deploy", True),
+        ("git@github.com:org/repo.git//deploy", True),
+        ("deploy@git.example.com:org/repo.git", True),
+        ("git::https://github.com/org/repo//deploy", True),
+        ("gh:org/repo/deploy", False),
+        ("gitlab.com:group/repo.git/deploy", False),
+        ("../base", False),
+        ("configs/user@host.yaml", False),
+    ],
+)
+def test_is_remote_follows_kustomize_repospec(entry: str, remote: bool) -> None:
+    """kustomize api/internal/git/repospec.go (extractHost)."""
+    assert kgraph.is_remote(entry) is remote

@@ -621,3 +621,68 @@ def test_a_flux_postbuild_variable_is_not_a_schema_error(make_repo, cli):
     )
     code, found, _ = run(cli, root)
     assert (code, [f["rule"] for f in found]) == (0, [])
+
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n"
+FLUX_KS = (
+    "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n"
+    "  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./app\n  prune: true\n"
+    "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+)
+ARGO_APP = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n"
+    "  namespace: argocd\nspec:\n  project: default\n  source:\n"
+    "    repoURL: https://example.invalid/org/repo.git\n    path: app\n"
+    "  destination:\n    server: https://kubernetes.default.svc\n    namespace: app\n"
+)
+OUTSIDE = {
+    "shared/cm.yaml": CM,
+    "app/kustomization.yaml": "resources:\n  - ../shared/cm.yaml\n",
+}
+
+
+@NEEDS_KUSTOMIZE
+def test_flux_builds_a_file_outside_the_kustomization_folder(make_repo, cli):
+    """fluxcd/pkg kustomize/kustomize_generator.go (Build: LoadRestrictionsNone): a Flux
+    Kustomization builds a kustomization that lists ../shared/cm.yaml, so it renders."""
+    root = make_repo({**OUTSIDE, "clusters/home/app.yaml": FLUX_KS})
+    code, found, _ = run(cli, root)
+    assert code == 0, found
+    assert not [f for f in found if f["rule"] == "render/build-failed"]
+
+
+@NEEDS_KUSTOMIZE
+def test_argo_cd_keeps_kustomizes_load_restrictor_unless_argocd_cm_lifts_it(make_repo, cli):
+    """Argo CD runs kustomize with its default (root only) load restrictor; argocd-cm's
+    kustomize.buildOptions may lift it (Argo CD docs/user-guide/kustomize.md)."""
+    root = make_repo({**OUTSIDE, "argocd/app.yaml": ARGO_APP}, name="argo")
+    code, found, _ = run(cli, root)
+    assert code == 1
+    hit = at(found, "app/kustomization.yaml", 1, "render/build-failed")
+    assert "shared/cm.yaml" in hit["message"]
+    argocd_cm = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\n"
+        "data:\n  kustomize.buildOptions: --load-restrictor LoadRestrictionsNone\n"
+    )
+    root = make_repo(
+        {**OUTSIDE, "argocd/app.yaml": ARGO_APP, "argocd/argocd-cm.yaml": argocd_cm},
+        name="lifted",
+    )
+    code, found, _ = run(cli, root)
+    assert code == 0, found
+
+
+@NEEDS_KUSTOMIZE
+def test_a_github_scp_style_remote_is_never_fetched_and_gh_prefix_is_a_local_path(make_repo, cli):
+    """kustomize api/internal/git/repospec.go (extractHost, isStandardGithubHost): without a
+    scheme or a user, only github.com/ and github.com: are remote; gh: is a local path."""
+    root = make_repo(
+        {
+            "a/kustomization.yaml": "resources:\n  - github.com:org/repo.git/deploy?ref=v1.0.0\n",
+            "b/kustomization.yaml": "resources:\n  - gh:org/repo/deploy?ref=v1\n",
+        }
+    )
+    code, found, _ = run(cli, root)
+    assert at(found, "a/kustomization.yaml", 2, "render/remote-source")["severity"] == "info"
+    assert at(found, "b/kustomization.yaml", 2, "render/path-missing")
+    assert code == 1

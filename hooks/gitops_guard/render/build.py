@@ -135,6 +135,8 @@ class Renderer:
             command = list(self.kustomize or [])
             if unit.enable_helm:
                 command += ["--enable-helm", "--helm-command", self.helm or "helm"]
+            if unit.load_unrestricted:
+                command += ["--load-restrictor", "LoadRestrictionsNone"]
             return [*command, "<wrapper>"], [], inputs
         command = [self.helm or "helm", "template", unit.release, unit.root, "--include-crds"]
         command += ["--kube-version", f"{self.kube_version(unit).lstrip('v')}"]

@@ -87,6 +87,9 @@ class Unit:
         self.library = False
         # directory only
         self.recurse = False
+        # kustomize only: build with kustomize's load restrictor off (a file outside the
+        # kustomization's folder may be listed), as the engine that applies it does
+        self.load_unrestricted = False
 
     @property
     def folder(self) -> str:
@@ -109,6 +112,10 @@ class Plan:
         self._chart_consumed: set[str] = set()
         self._not_rendered: list[Unit] = []
         self._by_needle: dict[str, list[str]] | None = None
+        #: folders (keys) that a Flux Kustomization of this repository builds
+        self._flux_paths: list[str] = []
+        self._flux_kustomizations = False
+        self._argo_applications = False
 
     def build(self) -> Plan:
         files = self.repo.files()
@@ -117,6 +124,7 @@ class Plan:
         self._argo_units(charts)
         self._flux_units(charts)
         self._loose_units(files, charts)
+        self._mark_load_restrictions()
         for chart in charts:
             if chart not in self._chart_consumed:
                 unit = self._chart_unit(chart, (os.path.join(chart, "Chart.yaml"), 1, 1), None)
@@ -132,7 +140,7 @@ class Plan:
         (``flux``) or CRDs (``crd``): every file is read once, as bytes, and only the files
         that name the kind are parsed (a sync-wave annotation names argoproj.io too)."""
         if self._by_needle is None:
-            found: dict[str, list[str]] = {"argo": [], "flux": [], "crd": []}
+            found: dict[str, list[str]] = {"argo": [], "flux": [], "crd": [], "argocd-cm": []}
             for key in self.repo.files():
                 cached = self.repo.parsed(key)
                 if cached is not None:
@@ -148,6 +156,8 @@ class Plan:
                     found["flux"].append(key)
                 if b"CustomResourceDefinition" in data:
                     found["crd"].append(key)
+                if b"kustomize.buildOptions" in data:
+                    found["argocd-cm"].append(key)
             self._by_needle = found
         result = []
         for key in self._by_needle[what]:
@@ -328,6 +338,7 @@ class Plan:
                     continue
                 for src in _app_sources(spec):
                     apps.append((source, doc, spec, src))
+        self._argo_applications = bool(apps)
         ours = set(self._origin_urls)
         for _source, _doc, _spec, src in apps:
             path, url = src.get("path"), src.get("repoURL")
@@ -468,6 +479,11 @@ class Plan:
             path = spec.get("path")
             if ref and isinstance(path, str) and os.path.isdir(self._in_repo(path)):
                 ours.add(ref)
+        self._flux_kustomizations = bool(kustomizations)
+        for _key, _doc, spec in kustomizations:
+            path = spec.get("path")
+            if _source_ref(spec.get("sourceRef")) in ours and isinstance(path, str):
+                self._flux_paths.append(os.path.normpath(self._in_repo(path)))
         for key, doc, spec in kustomizations:
             ref = _source_ref(spec.get("sourceRef"))
             path = spec.get("path")
@@ -621,6 +637,40 @@ class Plan:
             unit = Unit(DIRECTORY, folder, (keys[0], 1, 1), f"folder {where}")
             unit.files = set(keys)
             self.units.append(unit)
+
+    def _mark_load_restrictions(self) -> None:
+        """Which kustomize units are built with the load restrictor off.
+
+        Flux's kustomize-controller builds every kustomization with
+        ``LoadRestrictions: LoadRestrictionsNone`` (fluxcd/pkg ``kustomize/kustomize_generator.go``,
+        ``Build``): a kustomization there may list ``../shared/cm.yaml``. Argo CD runs
+        ``kustomize build`` with kustomize's default (root only) unless ``argocd-cm`` sets
+        ``kustomize.buildOptions`` with ``--load-restrictor LoadRestrictionsNone`` (Argo CD
+        ``docs/user-guide/kustomize.md``). So a unit a Flux Kustomization builds (its path, or
+        any folder below it), every unit of a repository with Flux Kustomizations and no Argo
+        CD Application, and every unit when the repository's argocd-cm turns it off, is built
+        unrestricted; the rest keep kustomize's default.
+        """
+        argo_off = self._argocd_cm_unrestricted()
+        flux_only = self._flux_kustomizations and not self._argo_applications
+        paths = self._flux_paths
+        for unit in [*self.units, *self._not_rendered]:
+            if unit.kind != KUSTOMIZE:
+                continue
+            folder = unit.folder
+            under_flux = any(folder == p or folder.startswith(p + os.sep) for p in paths)
+            unit.load_unrestricted = argo_off or flux_only or under_flux
+
+    def _argocd_cm_unrestricted(self) -> bool:
+        for source in self.sources("argocd-cm"):
+            for doc in source.documents:
+                if doc.kind != "ConfigMap" or doc.name != "argocd-cm":
+                    continue
+                data = doc.data.get("data") if isinstance(doc.data, Map) else None
+                options = data.get("kustomize.buildOptions") if isinstance(data, Map) else None
+                if isinstance(options, str) and "LoadRestrictionsNone" in options:
+                    return True
+        return False
 
     # -- which units a change touches ----------------------------------------------------
     def touched(self, given: set[str]) -> list[Unit]:

@@ -50,7 +50,16 @@ def listed(data: object) -> list[str]:
 
 
 def is_remote(entry: str) -> bool:
-    return "://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/"))
+    """An entry kustomize fetches instead of reading from disk. kustomize
+    (``api/internal/git/repospec.go``, ``extractHost``) takes a URL with a scheme, an SCP-style
+    ``user@host:path``, and, with neither, only ``github.com/`` or ``github.com:`` (any case);
+    ``gitlab.com/`` is kept too (older kustomize fetched it, and an info finding is the safe
+    side of a miss)."""
+    lowered = entry.lower()
+    if "://" in entry or lowered.startswith(("github.com/", "github.com:", "gitlab.com/")):
+        return True
+    user, at, rest = entry.partition("@")
+    return bool(at) and "/" not in user and ":" in rest.split("/", 1)[0]
 
 
 def _parse(key: str) -> list[str]:
