@@ -533,3 +533,21 @@ def test_latest_pinned_by_digest_message_names_the_expected_tag():
     assert finding.severity == "warning"
     assert finding.message.endswith("(a tag matching ^v\\d+\\.\\d+\\.\\d+$)"), finding.message
     assert "{" not in finding.message
+
+
+def test_an_image_key_holding_a_web_address_or_a_picture_is_not_a_reference():
+    """A chart's settings use `image:` for pictures (a dashboard background, a logo); only a
+    container's image is a reference whatever it holds."""
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: home\n"
+        "spec:\n  values:\n    image:\n      repository: ghcr.io/example/home\n      tag: v1.2.3\n"
+        "    settings:\n      background:\n"
+        "        image: https://images.example.com/photo-1?auto=format&w=2560\n"
+        "      logo:\n        image: grafana-logo.png\n"
+    )
+    assert check(release) == []
+    # the same values in a container are still checked
+    assert [r for r, *_ in check(pod("https://images.example.com/photo-1"))] == [
+        "image/invalid-reference"
+    ]
+    assert [r for r, *_ in check(pod("logo.png"))] == ["image/tag-missing"]

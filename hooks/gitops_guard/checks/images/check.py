@@ -172,7 +172,7 @@ def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
             continue
         value = item["image"]
         if isinstance(value, str):
-            if not value.strip():
+            if not value.strip() or _not_an_image(value):
                 if containers is None:  # rare: find the containers only when needed
                     containers = {id(c) for spec in pod_specs(data) for _, c in _containers(spec)}
                 if id(item) not in containers:
@@ -186,6 +186,19 @@ def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
                 yield _helm_image(value)
             elif value.text("tag") or value.text("digest"):
                 yield _helm_tag_only(value)
+
+
+#: file names an ``image:`` key of an application's settings holds (a logo, a background)
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".bmp")
+
+
+def _not_an_image(value: str) -> bool:
+    """A value no container runtime would read as an image reference, under an ``image:`` key
+    that is not a container's: a web address (``https://.../photo.jpg``: a reference never has
+    a scheme) or a picture's file name. Charts' settings (a dashboard's background, a logo)
+    use the key for those; a container's ``image:`` is still checked whatever it holds."""
+    text = value.strip().lower()
+    return "://" in text or text.endswith(_PICTURE_SUFFIXES)
 
 
 def _is_set(value: Any) -> bool:
