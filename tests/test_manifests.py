@@ -686,3 +686,29 @@ def test_a_github_scp_style_remote_is_never_fetched_and_gh_prefix_is_a_local_pat
     assert at(found, "a/kustomization.yaml", 2, "render/remote-source")["severity"] == "info"
     assert at(found, "b/kustomization.yaml", 2, "render/path-missing")
     assert code == 1
+
+
+def test_a_schema_error_names_values_as_yaml_writes_them():
+    """`containerPort: null` / `: true` are YAML's words; the message must not say None/True."""
+    from gitops_guard.render.schemas import Schemas
+
+    validator = Schemas().validator("apps/v1", "Deployment")
+    assert validator is not None
+    base = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:v1.2.3"}]},
+            },
+        },
+    }
+    container = base["spec"]["template"]["spec"]["containers"][0]
+    for value, word in ((None, "null"), (True, "true")):
+        container["ports"] = [{"containerPort": value}]
+        messages = [e.message for e in validator.errors(base)]
+        assert any(m.startswith(f"{word} is not of type") for m in messages), messages
+        assert not any("None" in m or "True" in m for m in messages), messages

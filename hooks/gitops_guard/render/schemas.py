@@ -323,8 +323,13 @@ def _message(error: Any) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A value as the YAML it was written in (``null``, ``true``), not as Python spells it."""
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return _bounded(repr(value))
 
 
