@@ -476,11 +476,18 @@ def test_a_corrupt_history_object_is_said_aloud(chdir, cli):
     loose = chdir / ".git" / "objects" / blob[:2] / blob[2:]
     loose.chmod(0o644)
     loose.write_bytes(b"not a zlib stream")
-    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    # production's file differs from that object by a comment: an object whose content the
+    # run knows from elsewhere (the same blob id in the working tree, or remembered from an
+    # earlier run) is known, not unreadable
+    text = "# promoted\n" + kustomization("v1.1.0")
+    write(chdir, "clusters/production/web/kustomization.yaml", text)
     code, out, _ = cli("check-promotion")
     assert "promotion/history-unavailable" in out
     assert f"cannot be read, corrupt or missing: {blob[:12]}" in out
     assert code == 1 and "v1.1.0, which staging never ran" in out  # it counts as never run
+    # the same content in the working tree: known by its blob id, so staging ran it
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.1.0"))
+    assert cli("check-promotion")[:2] == (0, "")
 
 
 def test_history_reads_every_environment_in_one_git_log(chdir, monkeypatch):
@@ -495,7 +502,14 @@ def test_history_reads_every_environment_in_one_git_log(chdir, monkeypatch):
         calls.append(list(cmd))
         return real(cmd, *args, **kwargs)
 
+    real_popen = subprocess.Popen
+
+    def spy_popen(cmd, *args, **kwargs):
+        calls.append(list(cmd))
+        return real_popen(cmd, *args, **kwargs)
+
     monkeypatch.setattr(promotion.subprocess, "run", spy)
+    monkeypatch.setattr(promotion.subprocess, "Popen", spy_popen)
     model = environments.load(chdir, load_policy())
     assert promotion.check_repository(model, "history") == []
     logs = [c for c in calls if c[1:2] == ["log"]]
@@ -642,3 +656,33 @@ def test_more_artifacts_are_promoted_the_same_way(chdir, cli, rel, text, line, w
     assert code == 1
     assert out.startswith(f"{prod}:{line}:"), out
     assert f"production runs {what}, which staging never ran (staging ran: 6.5.0)" in out
+
+
+def test_listing_knows_unchanged_files_by_the_index_blob_and_reads_the_rest(chdir):
+    """check-promotion need not read a file git's index says is unchanged: its blob id is
+    the index's. A modified, a staged-then-modified, an untracked file and a symlink are
+    read from the working tree."""
+    for name in ("same", "modified", "staged"):
+        write(chdir, f"clusters/staging/{name}/kustomization.yaml", kustomization("v1.0.0"))
+    (chdir / "clusters/staging/link.yaml").symlink_to("same/kustomization.yaml")
+    init_repo(chdir)
+    write(chdir, "clusters/staging/modified/kustomization.yaml", kustomization("v2.0.0"))
+    write(chdir, "clusters/staging/staged/kustomization.yaml", kustomization("v3.0.0"))
+    git(chdir, "add", "clusters/staging/staged/kustomization.yaml")
+    write(chdir, "clusters/staging/staged/kustomization.yaml", kustomization("v4.0.0"))
+    write(chdir, "clusters/staging/new/kustomization.yaml", kustomization("v5.0.0"))
+    files, blobs = environments.listing(chdir)
+    assert "clusters/staging/new/kustomization.yaml" in files
+    assert "clusters/staging/link.yaml" in files
+    same = "clusters/staging/same/kustomization.yaml"
+    assert blobs == {same: git(chdir, "hash-object", same).stdout.strip()}
+    model = environments.load(chdir, load_policy())
+    from gitops_guard.repo import overlays
+
+    records = overlays.RecordCache(chdir)
+    tags = {
+        app.name: [s.value("newTag") for s in overlays.load_records(model, app, records)[0]]
+        for app in model.apps("staging").values()
+    }
+    want = {"same": ["v1.0.0"], "modified": ["v2.0.0"], "staged": ["v4.0.0"], "new": ["v5.0.0"]}
+    assert tags == want

@@ -25,8 +25,10 @@ exact, an Argo CD Helm source's ``targetRevision``, a Flux OCIRepository's ``spe
 Two images are the same artifact when their names agree after ``promotion.registry_aliases``
 (a mirror is the registry it mirrors) and their digests agree, else their tags.
 
-History is read in one ``git log --raw`` over every environment's folders and one ``git
-cat-file --batch``; paths are taken relative to the GitOps root even when it is a sub-folder
+History is read in one ``git log --raw`` over every environment's folders (while the current
+overlays are read) and one ``git cat-file --batch`` of the versions not remembered from an
+earlier run (slot records are kept by blob id; a working-tree file git's index says is
+unchanged is known by the index's blob id, unread); paths are taken relative to the GitOps root even when it is a sub-folder
 of the git work tree (a monorepo). An object that cannot be read (a corrupt or missing blob)
 is said, and counts as never run. A shallow clone has no history: that is said once, and
 ``current`` applies.
@@ -101,22 +103,29 @@ def check_repository(
     notes: list[Finding] = []
     findings: list[Finding] = list(_shown(model, f) for f in model.findings)
     records = overlays.RecordCache(model.root)
+    loaded: dict[tuple[str, str], Any] = {}
+
+    def load(app: App) -> Any:  # an environment is both a target and a predecessor: once
+        key = (app.env, app.folder)
+        if key not in loaded:
+            mine, problems = overlays.load_records(model, app, records)
+            loaded[key] = (mine, problems, _pinned_artifacts(mine, policy))
+        return loaded[key]
+
+    def load_all() -> None:
+        for env in model.names:
+            for app in model.apps(env).values():
+                load(app)
+
     history: History | None = None
     if require == "history":
-        history = History(model, policy, base, records)
+        history = History(model, policy, base, records, meanwhile=load_all)
         if history.why:
             notes.append(_note(model, policy, history.why + ": comparing current references"))
             history = None
         notes.extend(_note(model, policy, w) for w in (history.warnings if history else []))
     pinned = Pinned(model, policy, records)
     compare_base = base if history is None else None
-    loaded: dict[tuple[str, str], Any] = {}
-
-    def load(app: App) -> Any:  # an environment is both a target and a predecessor: once
-        key = (app.env, app.folder)
-        if key not in loaded:
-            loaded[key] = overlays.load_records(model, app, records)
-        return loaded[key]
 
     for pred, env in model.pairs():
         for app in model.apps(env).values():
@@ -164,13 +173,29 @@ def _note_path(model: Environments, policy: Any, env: str | None) -> str:
 def canonical_name(name: str, policy: Any) -> str:
     """A mirror's name as the registry it mirrors (``promotion.registry_aliases``:
     ``{registry.example.com: [mirror.example.com]}``)."""
-    aliases = (policy.section("promotion").get("registry_aliases") or {}) if policy else {}
-    for canonical, mirrors in aliases.items():
-        for mirror in mirrors:
-            mirror = _normal_prefix(mirror)
-            if name == mirror or name.startswith(mirror + "/"):
-                return _normal_prefix(canonical) + name[len(mirror) :]
+    for mirror, canonical in _aliases(policy):
+        if name == mirror or name.startswith(mirror + "/"):
+            return canonical + name[len(mirror) :]
     return name
+
+
+_ALIASES: list[Any] = [None, []]
+
+
+def _aliases(policy: Any) -> list[tuple[str, str]]:
+    """(mirror, canonical) prefixes of ``promotion.registry_aliases``, normalised once per
+    policy (asked for every reference)."""
+    if _ALIASES[0] is not policy:
+        aliases = (policy.section("promotion").get("registry_aliases") or {}) if policy else {}
+        _ALIASES[:] = [
+            policy,
+            [
+                (_normal_prefix(mirror), _normal_prefix(canonical))
+                for canonical, mirrors in aliases.items()
+                for mirror in mirrors
+            ],
+        ]
+    return _ALIASES[1]
 
 
 def _normal_prefix(text: str) -> str:
@@ -203,13 +228,26 @@ def same(a: Artifact, b: Artifact) -> bool:
     return a[1] is not None and a[1] == b[1]
 
 
+_PARSED: dict[str, reference.Reference | None] = {}
+
+
 def _parse(text: str) -> reference.Reference | None:
-    if not text or reference.is_templated(text):
-        return None
-    try:
-        return reference.parse(text)
-    except reference.ReferenceError:
-        return None
+    """A reference, parsed once per run (the same few are in most versions of a file)."""
+    if text in _PARSED:
+        return _PARSED[text]
+    result: reference.Reference | None = None
+    if text and not reference.is_templated(text):
+        try:
+            result = reference.parse(text)
+        except reference.ReferenceError:
+            result = None
+    if len(_PARSED) >= MAX_PARSED:
+        _PARSED.clear()
+    _PARSED[text] = result
+    return result
+
+
+MAX_PARSED = 100_000
 
 
 def label(a: Artifact) -> str:
@@ -268,9 +306,10 @@ def _check_app(
         records = overlays.RecordCache(model.root)
 
         def load(a: App) -> Any:
-            return overlays.load_records(model, a, records)
+            mine, problems = overlays.load_records(model, a, records)
+            return mine, problems, _pinned_artifacts(mine, policy)
 
-    mine, problems = load(app)
+    mine, problems, env_now = load(app)
     findings = list(problems)
     slots = [s for s in mine if s.pinned]
     if not slots:
@@ -291,8 +330,7 @@ def _check_app(
                 )
             )
         return findings
-    theirs, _ = load(pred_app)
-    pred_now = [a for s in theirs if s.pinned for a in [artifact(s, policy)] if a]
+    pred_now = load(pred_app)[2]
     unchanged: list[Artifact] = []
     if history is None:
         if compare_base is not None:
@@ -306,8 +344,6 @@ def _check_app(
         states_pred: list[tuple[int, list[Artifact]]] = []
     else:
         states_pred = [*history.states(pred, pred_app.name), (history.now, pred_now)]
-        known = [a for _, s in states_pred for a in s]
-    env_now = [a for s in mine if s.pinned for a in [artifact(s, policy)] if a]
     for slot in slots:
         a = artifact(slot, policy)
         if a is None:
@@ -337,13 +373,8 @@ def _check_app(
                 states, inserted = states_pred, ""
             else:
                 judge_app = model.app(judge, app.name)
-                judge_now = []
-                if judge_app is not None:
-                    judge_now = [s for s in load(judge_app)[0] if s.pinned]
-                states = [
-                    *history.states(judge, app.name),
-                    (history.now, [x for s in judge_now for x in [artifact(s, policy)] if x]),
-                ]
+                judge_now = load(judge_app)[2] if judge_app is not None else []
+                states = [*history.states(judge, app.name), (history.now, judge_now)]
                 inserted = (
                     f" ({pred} had no overlay yet when {env} got it, so {judge} is the "
                     "environment before it then)"
@@ -524,15 +555,26 @@ def _unreadable(missing: list[str], where: str) -> str:
 def _artifacts(rel: str, data: bytes, policy: Any, records: Any, blob: str = "") -> list:
     """The artifacts one version of a file pins (a broken version ran nothing)."""
     found = records.records(rel, rel.rsplit("/", 1)[-1], data, blob or None)
-    return [a for s in found or [] if s.pinned for a in [artifact(s, policy)] if a is not None]
+    return _pinned_artifacts(found or [], policy)
+
+
+def _pinned_artifacts(found: list[Any], policy: Any) -> list[Artifact]:
+    return [a for s in found if s.pinned for a in [artifact(s, policy)] if a is not None]
 
 
 class History:
     """Every version of every environment's overlays, commit by commit (oldest first)."""
 
     def __init__(
-        self, model: Environments, policy: Any, base: str | None, records: Any = None
+        self,
+        model: Environments,
+        policy: Any,
+        base: str | None,
+        records: Any = None,
+        meanwhile: Any = None,
     ) -> None:
+        """``meanwhile``: work to do while git writes the log (called once, before it is
+        read: the current overlays are read on one core while git walks on the other)."""
         self.model = model
         self.policy = policy
         self.records = records if records is not None else overlays.RecordCache(model.root)
@@ -544,7 +586,7 @@ class History:
         self._states: dict[tuple[str, str], list[tuple[int, list[Artifact]]]] = {}
         #: env -> (commit index, whether the environment had overlay files after it) changes
         self._present: dict[str, list[tuple[int, bool]]] = {}
-        self._read()
+        self._read(meanwhile)
 
     @property
     def now(self) -> int:
@@ -592,7 +634,16 @@ class History:
                 queue.extend(self.model.predecessors(env))
         return found or [pred]
 
-    def _read(self) -> None:
+    def _read(self, meanwhile: Any = None) -> None:
+        try:
+            self._read_log(meanwhile)
+        finally:
+            if meanwhile is not None and not self._meanwhile_done:
+                meanwhile()
+
+    _meanwhile_done = False
+
+    def _read_log(self, meanwhile: Any) -> None:
         root = self.model.root
         try:  # one process: shallow?, the GitOps root below the top, HEAD
             probe = _git(root, "rev-parse", "--is-shallow-repository", "--show-prefix", "HEAD")
@@ -612,26 +663,32 @@ class History:
             return  # no commit yet: only the working tree
         prefix = lines[1]
         specs = [s for env in self.model.names for s in self.model.pathspecs(env)]
-        log = _git(
-            root,
-            "log",
-            "--topo-order",
-            "--reverse",
-            "--format=%x00%H",
-            "--raw",
-            "--no-renames",
-            "--no-abbrev",
-            "--",
-            *specs,
-        )
-        if log.returncode != 0:
-            first = log.stderr.strip().splitlines()[:1]
+        argv = ["git", "log", "--topo-order", "--reverse", "--format=%x00%H", "--raw"]
+        argv += ["--no-renames", "--no-abbrev", "--", *specs]
+        proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        got: list[tuple[bytes, bytes]] = []
+        import threading  # drains git's pipes while ``meanwhile`` runs: git never waits on us
+
+        reader = threading.Thread(target=lambda: got.append(proc.communicate()), daemon=True)
+        reader.start()
+        try:
+            if meanwhile is not None:
+                self._meanwhile_done = True
+                meanwhile()
+        finally:
+            reader.join()
+        out, err = got[0] if got else (b"", b"")
+        returncode = proc.returncode
+        stdout = out.decode("utf-8", "surrogateescape")
+        stderr = err.decode("utf-8", "surrogateescape")
+        if returncode != 0:
+            first = stderr.strip().splitlines()[:1]
             self.warnings.append(
-                f"git log failed ({first[0] if first else log.returncode}): the history is "
+                f"git log failed ({first[0] if first else returncode}): the history is "
                 "read only as far as git could"
             )
         changes: list[list[tuple[str, str]]] = []
-        for line in log.stdout.splitlines():
+        for line in stdout.splitlines():
             if line.startswith("\0"):
                 self.commits.append(line[1:].strip())
                 changes.append([])
@@ -654,10 +711,14 @@ class History:
                     owner[rel] = self.model.app_of(rel, index)
                 if owner[rel] is not None and blob != NULL_BLOB:
                     wanted.setdefault(blob, rel)
-        blobs, missing = cat_blobs(root, list(wanted))
+        parsed: dict[str, list[Artifact]] = {}
+        for blob, rel in wanted.items():  # remembered by blob id: never read again
+            remembered = self.records.cached(rel, rel.rsplit("/", 1)[-1], blob)
+            if remembered is not None:
+                parsed[blob] = _pinned_artifacts(remembered, self.policy)
+        blobs, missing = cat_blobs(root, [b for b in wanted if b not in parsed])
         if missing:
             self.warnings.append(_unreadable(missing, "history"))
-        parsed: dict[str, list[Artifact]] = {}
         files: dict[tuple[str, str], dict[str, str]] = {}
         env_files: dict[str, set[str]] = {}
         for i, commit in enumerate(changes):

@@ -139,6 +139,9 @@ class Environments:
     looked: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     policy: Any = None
+    #: repository-relative file -> its blob id, for regular files git says are unchanged in
+    #: the working tree (read from git's index: such a file need not be read to be known)
+    blobs: dict[str, str] = field(default_factory=dict)
     _index: dict[str, App] | None = None
     _apps: dict[str, dict[str, App]] = field(default_factory=dict)
     _shown_prefix: str | None = None
@@ -246,8 +249,9 @@ def load(root: Path, policy: Any, files: list[str] | None = None) -> Environment
     root = Path(root)
     stages = stages_of(policy)
     names = [env for stage in stages for env in stage]
+    blobs: dict[str, str] = {}
     if files is None:
-        files = list_files(root)
+        files, blobs = listing(root)
     files = sorted(files)
     folders = _folders_of(files)
     explicit = explicit_paths(policy)
@@ -274,7 +278,7 @@ def load(root: Path, policy: Any, files: list[str] | None = None) -> Environment
         if env_folder is not None:
             found[env].append(env_folder)
             taken.append(folder)
-    model = Environments(root, stages, found, files=files, policy=policy)
+    model = Environments(root, stages, found, files=files, policy=policy, blobs=blobs)
     model.looked = looked + list(LAYOUTS)
     _disambiguate(model)
     model.findings.extend(_unnamed(model, folders, files, set(names)))
@@ -572,18 +576,57 @@ def _first_file(folder: str, files: list[str]) -> str | None:
 def list_files(root: Path) -> list[str]:
     """The repository's files, relative to ``root``: git's (tracked, and untracked but not
     ignored), else a walk that skips hidden folders."""
+    return listing(root)[0]
+
+
+def listing(root: Path) -> tuple[list[str], dict[str, str]]:
+    """(:func:`list_files`, file -> blob id of the regular files whose working copy git's
+    index says is unchanged). Two git processes at once: ``ls-files --stage`` (names, and
+    the index's blob of each tracked file) and ``diff-files`` (the tracked files whose working
+    copy differs from the index, by git's stat cache, content when in doubt)."""
     try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+        ls = subprocess.Popen(
+            ["git", "ls-files", "-z", "--stage", "--cached", "--others", "--exclude-standard", "."],
             cwd=root,
-            capture_output=True,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        diff = subprocess.Popen(
+            ["git", "diff-files", "-z", "--name-only", "--no-renames", "--relative"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
     except OSError:
-        proc = None
-    if proc is not None and proc.returncode == 0:
-        names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-        return sorted({n for n in names if n and not n.startswith(".")})[:MAX_FILES]
+        return _walk(root), {}
+    listed, _ = ls.communicate()
+    changed, _ = diff.communicate()
+    if ls.returncode != 0:
+        return _walk(root), {}
+    names: set[str] = set()
+    blobs: dict[str, str] = {}
+    for entry in listed.decode("utf-8", "surrogateescape").split("\0"):
+        staged = _STAGED.match(entry)
+        name = entry[staged.end() :] if staged else entry  # untracked: the name alone
+        if not name or name.startswith("."):
+            continue
+        names.add(name)
+        # stage 0 of a regular file (not a symlink, a submodule or a conflict)
+        if staged and staged.group(3) == "0" and staged.group(1) in ("100644", "100755"):
+            blobs[name] = staged.group(2)
+    if diff.returncode == 0:
+        for name in changed.decode("utf-8", "surrogateescape").split("\0"):
+            blobs.pop(name, None)
+    else:
+        blobs = {}
+    files = sorted(names)[:MAX_FILES]
+    return files, blobs
+
+
+_STAGED = re.compile(r"([0-7]{6}) ([0-9a-f]{40,64}) ([0-3])\t")
+
+
+def _walk(root: Path) -> list[str]:
     result: list[str] = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)

@@ -18,6 +18,7 @@ promote edit exactly those scalars.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -620,10 +621,22 @@ class RecordCache:
 
         return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
+    @staticmethod
+    def key(shown: str, filename: str, blob: str) -> str:
+        template = ""
+        if "templates" in shown and "templates" in shown.replace(os.sep, "/").split("/"):
+            template = "t"
+        return f"{blob}:{_name_kind(filename)}{template}"
+
+    def cached(self, shown: str, filename: str, blob: str) -> list[SlotRecord] | None:
+        """The remembered SlotRecords of a version of a file, without its content (None:
+        not remembered)."""
+        found = self.entries.get(self.key(shown, filename, blob))
+        return None if found is None else [SlotRecord(r, shown) for r in found]
+
     def records(self, shown: str, filename: str, data: bytes, blob: str | None = None) -> Any:
         """The file's SlotRecords; None when it is not valid YAML (the caller reports it)."""
-        template = "t" if "templates" in Path(shown).parts else ""
-        key = f"{blob or self.blob_id(data)}:{_name_kind(filename)}{template}"
+        key = self.key(shown, filename, blob or self.blob_id(data))
         found = self.entries.get(key)
         if found is None:
             try:
@@ -647,6 +660,7 @@ class RecordCache:
             self.changed = False
 
 
+@functools.lru_cache(maxsize=4096)
 def _name_kind(filename: str) -> str:
     if is_values_file(filename):
         return "v"
@@ -661,9 +675,16 @@ def load_records(model: Any, app: Any, records: RecordCache) -> tuple[list[Any],
     found: list[Any] = []
     problems: list[Finding] = []
     root = str(model.root)
+    blobs = getattr(model, "blobs", None) or {}
     for rel in model.files_of(app):
-        path = os.path.join(root, rel)
         shown = model.shown(rel)
+        blob = blobs.get(rel)
+        if blob is not None:  # unchanged since git's index: known without reading it
+            remembered = records.cached(shown, rel.rsplit("/", 1)[-1], blob)
+            if remembered is not None:
+                found.extend(remembered)
+                continue
+        path = os.path.join(root, rel)
         try:
             # O_NONBLOCK: a FIFO named *.yaml opens at once (and is skipped), never blocks
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
