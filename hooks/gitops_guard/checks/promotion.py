@@ -28,10 +28,10 @@ Two images are the same artifact when their names agree after ``promotion.regist
 History is read in one ``git log --raw`` over every environment's folders (while the current
 overlays are read) and one ``git cat-file --batch`` of the versions not remembered from an
 earlier run (slot records are kept by blob id; a working-tree file git's index says is
-unchanged is known by the index's blob id, unread); paths are taken relative to the GitOps root even when it is a sub-folder
-of the git work tree (a monorepo). An object that cannot be read (a corrupt or missing blob)
-is said, and counts as never run. A shallow clone has no history: that is said once, and
-``current`` applies.
+unchanged is known by the index's blob id, unread); paths are taken relative to the GitOps
+root even when it is a sub-folder of the git work tree (a monorepo). An object that must be
+read and cannot be (a corrupt or missing blob) is said, and counts as never run. A shallow
+clone has no history: that is said once, and ``current`` applies.
 """
 
 from __future__ import annotations
