@@ -128,6 +128,7 @@ def test_fan_out_to_parallel_environments(chdir, cli):
 def test_a_folder_that_looks_like_an_environment_but_is_not_in_the_policy(chdir, cli):
     build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
     build(chdir, "<app>/<env>/", "v1.0.0", "v1.0.0")
+    policy(chdir, "promotion:\n  environments: [staging, production]\n")
     write(chdir, "clusters/base/README.yaml", "x: 1\n")  # never an environment
     init_repo(chdir)
     assert cli("check-promotion")[:2] == (0, "")
@@ -142,6 +143,31 @@ def test_a_folder_that_looks_like_an_environment_but_is_not_in_the_policy(chdir,
     assert "clusters/qa/ looks like an environment" in found[0] and "'qa'" in found[0]
     assert "web/qa/ looks like an environment" in found[1]
     assert "reaches web/base/" in found[1]
+
+
+def test_an_unnamed_folder_is_only_a_warning_when_the_order_is_the_default_guess(chdir, cli):
+    """Kargo's layout (env/dev, env/staging, env/prod) with no policy: staging/production is
+    the default guess, not the team's order, so dev and prod are no evidence of an unguarded
+    cluster; once the policy writes an order, an unnamed sibling is an error."""
+    for env in ("dev", "staging", "prod"):
+        write(chdir, f"env/{env}/kustomization.yaml", kustomization("v1.0.0", base="../../base"))
+    write(chdir, "base/kustomization.yaml", "resources:\n  - deployment.yaml\n")
+    write(chdir, "base/deployment.yaml", BASE)
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    found = [line for line in out.splitlines() if "unknown-environment" in line]
+    assert code == 0, out
+    assert len(found) == 2 and all(line.endswith("[warning]") for line in found), out
+    assert "the default order" in found[0]
+    # a policy that says only something else keeps the default guess
+    policy(chdir, "images:\n  tag_pattern: '.*'\n")
+    assert cli("check-promotion")[0] == 0
+    policy(chdir, "promotion:\n  environments: [staging, production]\n")
+    code, out, _ = cli("check-promotion")
+    found = [line for line in out.splitlines() if "unknown-environment" in line]
+    assert code == 1 and len(found) == 2, out
+    assert not any(line.endswith("[warning]") for line in found)
+    assert "the default order" not in out
 
 
 def test_no_environment_found_is_a_warning_saying_where_it_looked(chdir, cli):

@@ -151,7 +151,9 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 def _shown(model: Environments, finding: Finding) -> Finding:
     """A model finding's path, as the other findings show theirs."""
     shown = overlays.display_path(model.path(finding.path))
-    return Finding(shown, finding.line, finding.column, finding.rule, finding.message)
+    return Finding(
+        shown, finding.line, finding.column, finding.rule, finding.message, finding.severity
+    )
 
 
 def _note(model: Environments, policy: Any, message: str) -> Finding:

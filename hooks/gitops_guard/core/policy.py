@@ -304,9 +304,16 @@ class PolicyError(Exception):
 class Policy:
     """The effective policy: defaults merged with the file, per-environment views cached."""
 
-    def __init__(self, data: dict[str, Any], path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        path: str | Path | None = None,
+        declared: dict[str, Any] | None = None,
+    ) -> None:
         self.data = data
         self._path = os.fspath(path) if path is not None else None
+        #: what the policy file itself says (None: not known, e.g. a policy built in code)
+        self._declared = declared
         self._per_env: dict[str, dict[str, Any]] = {}
         self._root_dir: str | None = None
 
@@ -357,6 +364,16 @@ class Policy:
     def severity(self, rule: str, default: str, env: str | None = None) -> str:
         """The rule's severity in an environment (its ``rules:`` override the top level)."""
         return (self.for_environment(env).get("rules") or {}).get(rule, default)
+
+    @property
+    def declares_environments(self) -> bool:
+        """Whether the team wrote ``promotion.environments`` (else the order is the default
+        guess, staging then production, and a folder it does not name is no evidence of an
+        unguarded cluster)."""
+        if self._declared is None:
+            return True
+        promotion = self._declared.get("promotion")
+        return isinstance(promotion, dict) and bool(promotion.get("environments"))
 
     @property
     def environments(self) -> list[str]:
@@ -492,7 +509,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if path is None:
         path = _find()
         if path is None:
-            return Policy(data=_copy(DEFAULTS))
+            return Policy(data=_copy(DEFAULTS), declared={})
     path = os.fspath(path)
     raw = _read_policy(path)
     data = _off_is_false(_parse(path, raw))
@@ -500,7 +517,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
         validate(data, path)
         _remember_valid(raw)
     _check_environment_names(data, path)
-    return Policy(data=deep_merge(_copy(DEFAULTS), data), path=path)
+    return Policy(data=deep_merge(_copy(DEFAULTS), data), path=path, declared=data)
 
 
 #: bytes; a policy file is a few kB (100,000 allowed registries are 2 MB): a bound, not a limit

@@ -503,7 +503,9 @@ _RULES = [
         "A folder beside the environments' folders looks like an environment but is not in "
         "the policy.",
         "Add it to `promotion.environments` (or map it with `promotion.paths`), or rename it: "
-        "a new cluster is never silently unguarded.",
+        "a new cluster is never silently unguarded. Without `promotion.environments` in the "
+        "policy file the order is only the default guess (staging, production), and the "
+        "finding is a warning.",
     ),
     Rule(
         "promotion/no-environments",

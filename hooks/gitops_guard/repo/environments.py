@@ -31,7 +31,8 @@ found only there.
 A folder beside a found environment's folder that looks like an environment (under
 ``clusters/``, ``env/``, ``envs/``, ``environments/``: any folder of YAML; elsewhere: a
 kustomization that reaches the same base as the found environment's, or the same values file)
-but is not in the policy is an error: a new cluster is never silently unguarded. No
+but is not in the policy is an error (a warning under the default order, when the policy
+file writes no ``promotion.environments``): a new cluster is never silently unguarded. No
 environment found at all is a warning that says where it looked.
 """
 
@@ -409,6 +410,8 @@ def _unnamed(
             parent = env_folder.folder.rsplit("/", 1)[0] if "/" in env_folder.folder else ""
             by_parent.setdefault(parent, []).append(env_folder)
     reported: set[str] = set()
+    # the team's own order makes an unnamed sibling an error; the default guess only a warning
+    declared = model.policy is None or getattr(model.policy, "declares_environments", True)
     for parent, known in sorted(by_parent.items()):
         word = parent.rsplit("/", 1)[-1]
         known_names = {k.folder.rsplit("/", 1)[-1] for k in known}
@@ -437,12 +440,18 @@ def _unnamed(
                     1,
                     "promotion/unknown-environment",
                     f"{folder}/ looks like an environment ({why}) but {quote(sub)} is not in "
-                    "promotion.environments: add it to the order (or to promotion.paths), "
-                    "or rename it, so it is not left unguarded",
-                    ERROR,
+                    f"promotion.environments{'' if declared else _DEFAULT_ORDER}: add it to "
+                    "the order (or to promotion.paths), or rename it, so it is not left "
+                    "unguarded",
+                    ERROR if declared else WARNING,
                 )
             )
     return findings
+
+
+_DEFAULT_ORDER = (
+    " (the default order, staging then production, as no policy file writes promotion.environments)"
+)
 
 
 def _looks_like(root: Path, folder: str, known: list[EnvFolder], files: list[str]) -> str | None:
