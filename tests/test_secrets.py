@@ -1081,3 +1081,68 @@ def test_a_sops_file_s_own_regex_cannot_hang_the_check(tmp_path, cli):
     backref = SOPS_FILE.format(key="noteznote", regex=r"^(note)z\1$")
     code, out, _ = cli("check-secrets", write(tmp_path, "u.yaml", backref))
     assert code == 1 and "secret/sops-not-encrypted" in out
+
+
+def _repository_secret(labels: str, values: str) -> str:
+    return (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: repo\n  namespace: argocd\n"
+        f"  labels:\n{labels}stringData:\n{values}"
+    )
+
+
+ARGOCD_REPO = "    argocd.argoproj.io/secret-type: repository\n"
+KARGO_CREDS = "    kargo.akuity.io/cred-type: git\n"
+PUBLIC_REPO = "  type: git\n  url: https://github.com/example/deploy.git\n"
+
+
+def test_an_argo_cd_or_kargo_repository_secret_of_settings_only_passes(tmp_path, cli):
+    """Argo CD docs/operator-manual/declarative-setup.md: a public repository is a Secret of
+    `type` and `url`, plain by design; Kargo's credential Secrets take the same shape."""
+    for name, labels, values in (
+        ("argocd.yaml", ARGOCD_REPO, PUBLIC_REPO),
+        ("kargo.yaml", KARGO_CREDS, PUBLIC_REPO + "  username: username\n"),
+        # a credential left as a placeholder after its real prefix: still nothing to encrypt
+        ("template.yaml", KARGO_CREDS, PUBLIC_REPO + "  password: github_pat_REPLACEME\n"),
+    ):
+        path = write(tmp_path, name, _repository_secret(labels, values))
+        assert cli("check-secrets", path)[:2] == (0, ""), name
+
+
+def test_a_repository_secret_with_a_credential_or_without_the_label_is_still_found(tmp_path, cli):
+    password = "  password: Zq8vN2rTw5LkX9pB\n"
+    path = write(tmp_path, "creds.yaml", _repository_secret(ARGOCD_REPO, PUBLIC_REPO + password))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/k8s-secret-plaintext" in out and "'password'" in out
+    unlabelled = _repository_secret("    app: deploy\n", PUBLIC_REPO)
+    path = write(tmp_path, "plain.yaml", unlabelled)
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "keys: type, url" in out
+
+
+def test_an_empty_docker_config_is_not_a_credential(tmp_path, cli):
+    template = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: pull}}\n"
+        "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n"
+    )
+    import base64
+
+    for empty in ("{}", '{"auths": {}}'):
+        encoded = base64.b64encode(empty.encode()).decode()
+        path = write(tmp_path, "empty.yaml", template.format(encoded))
+        assert cli("check-secrets", path)[:2] == (0, ""), empty
+    config = json.dumps({"auths": {"registry.example.com": {"auth": "dXNlcjpaOHZOMnJU"}}})
+    path = write(tmp_path, "full.yaml", template.format(base64.b64encode(config.encode()).decode()))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "decodes to user:password" in out
+
+
+def test_a_dummy_value_is_not_said_to_hold_a_credential(tmp_path, cli):
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+        "stringData:\n  url: https://db.example.com\n  password: github_pat_REPLACEME\n",
+    )
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/k8s-secret-plaintext" in out
+    assert "holds a password" not in out

@@ -68,7 +68,10 @@ class KindRules:
                     else:
                         decoded = raw.decode("utf-8", "replace")
                 entries.append((str(key), written, decoded, pos))
+        entries = [e for e in entries if not _empty_docker_config(e[0], e[2])]
         if not entries or all(public_certificate(e[2]) for e in entries):
+            return
+        if _argocd_settings_only(doc, entries):
             return
         unique = list(dict.fromkeys(e[0] for e in entries))
         keys = ", ".join(unique[:5]) + (", ..." if len(unique) > 5 else "")
@@ -81,7 +84,8 @@ class KindRules:
             )
         else:
             for key, _, decoded, _ in entries:
-                notes.extend(self.name_contents(key, decoded))
+                if not is_dummy(decoded):  # a dummy holds nothing: say nothing of it
+                    notes.extend(self.name_contents(key, decoded))
         if invalid:
             notes.append(f"data not base64 in {', '.join(dict.fromkeys(invalid))}")
         twice = [k for k in unique if sum(e[0] == k for e in entries) > 1]
@@ -297,6 +301,78 @@ class KindRules:
             for doc in inner.documents:
                 self.document(doc, offset=saved + line)  # block scalar: content starts below
             self.offset = saved
+
+
+#: Argo CD's declarative Secrets (label ``argocd.argoproj.io/secret-type``) and the keys of
+#: theirs that are settings, not credentials (Argo CD ``docs/operator-manual/declarative-setup.md``:
+#: repositories, repository credential templates, clusters); Kargo's credential Secrets (label
+#: ``kargo.akuity.io/cred-type``, formerly ``kargo.akuity.io/secret-type``) take ``repoURL``,
+#: ``repoURLIsRegex``, ``username`` and ``password`` (Kargo docs, managing credentials).
+#: ``password``, ``sshPrivateKey``, ``tlsClientCertKey``, ``githubAppPrivateKey``,
+#: ``bearerToken``, ``gcpServiceAccountKey`` and a cluster's ``config`` are the credentials.
+_ARGOCD_SECRET_TYPES = frozenset(
+    ("repository", "repo-creds", "repository-write", "repo-write-creds", "cluster")
+)
+_ARGOCD_SETTINGS = frozenset(
+    (
+        "type",
+        "url",
+        "name",
+        "project",
+        "username",
+        "insecure",
+        "insecureIgnoreHostKey",
+        "enableLfs",
+        "enableOCI",
+        "insecureOCIForceHttp",
+        "proxy",
+        "noProxy",
+        "forceHttpBasicAuth",
+        "depth",
+        "githubAppID",
+        "githubAppInstallationID",
+        "githubAppEnterpriseBaseUrl",
+        "tlsClientCertData",
+        "useAzureWorkloadIdentity",
+        "server",
+        "namespaces",
+        "clusterResources",
+        "repoURL",
+        "repoURLIsRegex",
+    )
+)
+
+
+def _argocd_settings_only(doc: Document, entries: list[tuple[str, str, str, Pos]]) -> bool:
+    """An Argo CD repository or cluster Secret that holds only settings (a public repository
+    is ``type`` and ``url``; a credential left as a placeholder is already out of
+    ``entries``): plain text by design, nothing to encrypt."""
+    metadata = doc.data.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, Map) else None
+    if not isinstance(labels, Map):
+        return False
+    argocd = labels.get("argocd.argoproj.io/secret-type") in _ARGOCD_SECRET_TYPES
+    kargo = labels.get("kargo.akuity.io/secret-type") in _ARGOCD_SECRET_TYPES or isinstance(
+        labels.get("kargo.akuity.io/cred-type"), str
+    )
+    if not (argocd or kargo):
+        return False
+    return all(key in _ARGOCD_SETTINGS for key, _, value, _ in entries if not is_dummy(value))
+
+
+def _empty_docker_config(key: str, text: str) -> bool:
+    """``.dockerconfigjson: e30=`` is ``{}``: a pull secret with no registry in it yet."""
+    if key not in (".dockerconfigjson", ".dockercfg"):
+        return False
+    import json
+
+    try:
+        config = json.loads(text)
+    except ValueError:
+        return False
+    if isinstance(config, dict) and set(config) <= {"auths"}:
+        return not config.get("auths")
+    return config in ({}, [])
 
 
 def _docker_auths(key: str, text: str) -> Iterator[str]:
