@@ -257,7 +257,9 @@ def test_new_on_a_terminal_checks_each_answer_as_it_is_given(tmp_path):
     answer("[https://github.com/example-org/shop-platform.git]: ", "")
     answer("Choose from 1-2 [1]: ", "2")  # Flux
     answer("Choose from 1-3 [1]: ", "")
-    answer("[staging,production]: ", "dev,staging,production")
+    answer("[staging,production]: ", "dev,staging,prod-eu+")
+    child.expect_exact("has an empty name")  # asked again at once, with the reason
+    answer("[staging,production]: ", "dev,staging,prod-eu+prod-us")  # a parallel stage
     answer("(a host, with an optional :port and /path, e.g. ghcr.io/my-org) [", "docker")
     child.expect_exact("would be read as a Docker Hub path")  # the reason, right away
     answer("[registry.example.com]: ", "localhost:5000/team")
@@ -272,11 +274,14 @@ def test_new_on_a_terminal_checks_each_answer_as_it_is_given(tmp_path):
     assert "Traceback" not in transcript and "MarkupError" not in transcript
     assert "created shop-platform" in transcript
     repo = tmp_path / "shop-platform"
-    assert sorted(p.name for p in (repo / "clusters").iterdir()) == ["dev", "production", "staging"]
-    assert (repo / "clusters/dev/flux/demo-app.yaml").is_file()
+    clusters = sorted(p.name for p in (repo / "clusters").iterdir())
+    assert clusters == ["dev", "prod-eu", "prod-us", "staging"]
+    assert (repo / "clusters/prod-us/flux/demo-app.yaml").is_file()
     assert "localhost:5000/team/demo-app" in (repo / "apps/demo-app/deployment.yaml").read_text()
+    policy = (repo / "policies/gitops-guard.yaml").read_text()
+    assert "  environments: [dev, staging, [prod-eu, prod-us]]\n" in policy
     state = json.loads((repo / ".cruft.json").read_text())
-    assert state["context"]["cookiecutter"]["environments"] == "dev,staging,production"
+    assert state["context"]["cookiecutter"]["environments"] == "dev,staging,prod-eu+prod-us"
 
 
 @pytest.mark.e2e
@@ -353,6 +358,10 @@ def test_names_yaml_reads_as_numbers_or_booleans_are_quoted(cli, chdir, name):
         ("environments=staging,staging", "more than once"),
         ("environments=", "environments is empty"),
         ("environments=qa,Prod", "environment 'Prod' is not a DNS-1123 label"),
+        ("environments=dev,,prod", "has an empty name"),
+        ("environments=staging,prod-eu+", "has an empty name"),
+        ("environments=dev;prod", "separate environments with ',' (in order) or '+'"),
+        ("environments=staging,prod+prod", "more than once"),
         ("project_name=two\nlines", "one line"),
         ("_app_team=@team\nx", "not a CODEOWNERS owner"),
     ],

@@ -120,11 +120,19 @@ def environments_problems(value: str) -> list[str]:
     if not names:
         return ["environments is empty: list them in promotion order, e.g. staging,production"]
     found = []
+    pieces = [name.strip() for stage in str(value).split(",") for name in stage.split("+")]
+    if "" in pieces:
+        found.append(
+            f"environments {shown(str(value))} has an empty name: separate environments with "
+            "',' (one stage after another) or '+' (clusters of the same stage)"
+        )
     if len(names) > ENV_MAX:
         found.append(f"environments lists {len(names)}; at most {ENV_MAX}")
     for name in names:
         problem = dns1123_problem("environment", name)
         if problem:
+            if any(mark in name for mark in ";| /"):
+                problem += "; separate environments with ',' (in order) or '+' (in parallel)"
             found.append(problem)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

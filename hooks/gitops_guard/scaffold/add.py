@@ -362,7 +362,7 @@ def _set_image(changes: list[Change], registry: str, name: str, image: str) -> N
 
 
 def plan_env(root: Path, name: str, after: str | None, parallel_to: str | None) -> list[Change]:
-    from gitops_guard.scaffold.new import _check_parallel_supported, _pre_gen_module
+    from gitops_guard.scaffold.new import _pre_gen_module
 
     if bool(after) == bool(parallel_to):
         raise UsageError(
@@ -387,7 +387,6 @@ def plan_env(root: Path, name: str, after: str | None, parallel_to: str | None) 
     else:
         new_stages = [list(s) for s in stages]
         new_stages[index] = [*stages[index], name]
-        _check_parallel_supported(environments_text(new_stages))
     old_answers = answers_of(root)
     new_answers = {**old_answers, "environments": environments_text(new_stages)}
     masks = [

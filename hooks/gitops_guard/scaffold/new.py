@@ -241,7 +241,6 @@ def generate(
     found = problems(answers)
     if found:
         raise UsageError("; ".join(found))
-    _check_parallel_supported(str(answers.get("environments", "")))
     output = Path(output_dir)
     target = output / (target_name or str(answers["repo_slug"]))
     if target.exists() and not into_empty:
@@ -294,23 +293,6 @@ def _trap_termination() -> dict[int, Any]:
 def _restore(saved: dict[int, Any]) -> None:
     for number, handler in saved.items():
         signal.signal(number, handler)
-
-
-def _check_parallel_supported(environments: str) -> None:
-    """``a,b+c`` (parallel environments) needs a policy that takes a list in the order."""
-    if "+" not in environments:
-        return
-    import jsonschema
-
-    from gitops_guard.core.policy import schema
-
-    probe = {"version": 1, "promotion": {"environments": ["a", ["b", "c"]]}}
-    if not jsonschema.Draft202012Validator(schema()).is_valid(probe):
-        raise UsageError(
-            "environments: parallel environments ('+') need a promotion.environments that "
-            "takes groups, which this version of gitops-guard does not check yet; list them "
-            "in order with ',' instead"
-        )
 
 
 def write_schema(repo: Path) -> None:
