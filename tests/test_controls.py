@@ -11,6 +11,7 @@ notifications catalog in notifications_catalog/).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -311,6 +312,49 @@ def test_a_kustomization_applying_no_workloads_needs_no_gate(controls):
     )
     del files["clusters/production/app/helmrelease.yaml"]
     assert controls(files) == set()
+
+
+# -- the engine's own bootstrap output (flux bootstrap) --------------------------------------
+
+FLUX_BOOTSTRAP = Path(__file__).resolve().parent / "data" / "flux-bootstrap"
+ENFORCED = "version: 1\ncontrols:\n  enforce: true\n  telemetry: true\n"
+
+
+def bootstrapped(env: str = "production", **extra: str) -> dict[str, str]:
+    """flux_repo() after `flux bootstrap --path=clusters/<env>/flux`: gotk-components.yaml
+    (the controllers, labelled part-of: flux), gotk-sync.yaml (the GitRepository and the
+    Kustomization flux-system that applies the path, written without wait:
+    fluxcd/flux2 pkg/manifestgen/sync/sync.go) and their kustomization.yaml."""
+    files = flux_repo()
+    for source in sorted(FLUX_BOOTSTRAP.glob("*.yaml")):
+        text = source.read_text(encoding="utf-8").replace("ENVIRONMENT", env)
+        files[f"clusters/{env}/flux/flux-system/{source.name}"] = text
+    files.update(extra)
+    return files
+
+
+def test_flux_bootstrap_output_passes_enforced_controls(controls):
+    assert controls(bootstrapped(), policy=ENFORCED) == set()
+
+
+def test_a_workload_of_the_bootstrap_kustomization_that_is_not_flux_still_needs_a_gate(controls):
+    sync = "clusters/production/flux/flux-system/gotk-sync.yaml"
+    # an app Deployment dropped into the folder the flux-system Kustomization applies
+    files = bootstrapped(**{"clusters/production/flux/web.yaml": DEPLOYMENT})
+    assert controls(files, policy=ENFORCED) == {(sync, "control/no-health-gate")}
+    assert "(Deployment)" in controls.messages[(sync, "control/no-health-gate")]
+
+
+def test_a_flux_look_alike_outside_the_installation_namespace_needs_a_gate(controls):
+    """part-of: flux alone is not Flux: flux install labels instance with its namespace."""
+    sync = "clusters/production/flux/flux-system/gotk-sync.yaml"
+    look_alike = DEPLOYMENT.replace(
+        "  name: web\n",
+        "  name: web\n  namespace: app\n  labels:\n"
+        "    app.kubernetes.io/part-of: flux\n    app.kubernetes.io/instance: flux-system\n",
+    )
+    files = bootstrapped(**{"clusters/production/flux/web.yaml": look_alike})
+    assert controls(files, policy=ENFORCED) == {(sync, "control/no-health-gate")}
 
 
 # -- control/install-not-remediated, control/upgrade-not-rolled-back ---------------------------

@@ -1055,7 +1055,13 @@ def _flux_kustomization(
     checks = spec.get("healthChecks")
     gated = spec.get("wait") is True or (isinstance(checks, list) and bool(checks))
     if want.health and not gated:  # the timeout defaults to the interval: a gate either way
-        workloads = sorted({o.kind for o in model.content(ctrl) or () if o.kind in WORKLOADS})
+        workloads = sorted(
+            {
+                o.kind
+                for o in model.content(ctrl) or ()
+                if o.kind in WORKLOADS and not flux_installation(o)
+            }
+        )
         if workloads:
             timeout = "" if isinstance(spec.get("timeout"), str) else " and spec.timeout: 5m"
             yield _problem(
@@ -1068,6 +1074,31 @@ def _flux_kustomization(
             )
     if telemetry:
         yield from _flux_telemetry(model, ctrl)
+
+
+#: the labels ``flux install`` / ``flux bootstrap`` put on every object of the Flux installation
+#: (fluxcd/flux2 pkg/manifestgen/install/templates.go, ``labelsTmpl``: ``part-of: flux``,
+#: ``instance: <namespace>``)
+PART_OF = "app.kubernetes.io/part-of"
+INSTANCE = "app.kubernetes.io/instance"
+
+
+def flux_installation(obj: Any) -> bool:
+    """Whether ``obj`` is one of Flux's own controllers (``gotk-components.yaml``).
+
+    ``flux bootstrap`` writes the Kustomization that applies them (``gotk-sync.yaml``) without
+    ``wait`` (fluxcd/flux2 pkg/manifestgen/sync/sync.go) and checks their rollout itself
+    (pkg/bootstrap: ReportComponentsHealth); kustomize-controller gating the Kustomization on
+    its own Deployment would wait on its own restart. The engine's bootstrap output is not a
+    workload that lacks a health gate; the other workloads of the same Kustomization still are.
+    """
+    doc = getattr(obj, "doc", None)
+    meta = doc.metadata if doc is not None else None
+    labels = _strings(to_plain(meta.get("labels"))) if meta is not None else {}
+    if labels.get(PART_OF) != "flux":
+        return False
+    instance = labels.get(INSTANCE)
+    return instance is not None and instance == (obj.namespace or instance)
 
 
 def _content_files(model: Model, ctrl: Controller) -> set[str]:
