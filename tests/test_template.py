@@ -896,3 +896,105 @@ def test_argocd_applications_belong_to_a_restricted_project_per_environment(gene
                     assert doc["spec"]["project"] == name, path
         (kustomization,) = load_all(repo / f"clusters/{env}/argocd/kustomization.yaml")
         assert kustomization["resources"][0] == "project.yaml"
+
+
+# -- CI shows every hook's findings where reviewers look --------------------------------------
+
+HOOK_COMMANDS = {
+    hook["id"]: hook["entry"].split()[1]
+    for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+}
+FINDINGS_STEP = "Show the findings on the pull request's lines"
+
+
+def ci_scripts(repo: Path) -> dict[str, str]:
+    """The shell that turns findings into GitHub annotations / a GitLab code quality report."""
+    scripts = {}
+    workflow = repo / ".github/workflows/pre-commit.yml"
+    if workflow.exists():
+        (data,) = load_all(workflow)
+        (step,) = [s for s in data["jobs"]["pre-commit"]["steps"] if s.get("name") == FINDINGS_STEP]
+        scripts["github"] = step["run"]
+    gitlab = repo / ".gitlab-ci.yml"
+    if gitlab.exists():
+        (data,) = load_all(gitlab)
+        scripts["gitlab"] = "\n".join(data["pre-commit"]["after_script"])
+    return scripts
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_ci_reports_the_findings_of_every_hook_the_repository_runs(generated, ci):
+    repo = generated[("argocd", ci, "sealed-secrets", "kustomize")]
+    (config,) = load_all(repo / ".pre-commit-config.yaml")
+    hooks = [hook["id"] for entry in config["repos"] for hook in entry["hooks"]]
+    wanted = {HOOK_COMMANDS[hook] for hook in hooks}
+    fmt = "github" if ci == "github" else "json"
+    called = set(
+        re.findall(rf"gitops-guard (check-[a-z-]+) --format {fmt}\b", ci_scripts(repo)[ci])
+    )
+    assert called == wanted == set(HOOK_COMMANDS.values())
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert [hook for hook in hooks if f"| `{hook}` | " not in readme] == []  # its hook table
+
+
+def _break_every_hook(repo: Path) -> None:
+    """One violation per hook, committed (check-promotion reads the history)."""
+
+    def edit(rel: str, old: str, new: str) -> None:
+        path = repo / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, rel
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    edit("clusters/staging/demo-app/kustomization.yaml", "newTag: v0.1.0", "newTag: latest")
+    edit("clusters/production/demo-app/kustomization.yaml", "newTag: v0.1.0", "newTag: v0.9.0")
+    edit("clusters/production/argocd/demo-app.yaml", "selfHeal: true", "selfHeal: false")
+    edit("clusters/staging/argocd/demo-app.yaml", 'sync-wave: "0"', 'sync-wave: "first"')
+    edit("apps/demo-app/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - s.yaml\n")
+    (repo / "apps/demo-app/s.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  replicas: 3\n"
+    )
+    (repo / "clusters/staging/demo-app/db.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n"
+        "stringData:\n  password: hunter2-Xq9vLm3Rt7\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one violation per hook")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) not found")
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_ci_findings_step_reports_a_violation_of_each_hook(generated, ci, tmp_path):
+    """The CI file's own shell (without its `pip install`: this checkout is installed), run on
+    a repository that breaks every hook: each hook's findings reach the reviewers' view."""
+    repo = tmp_path / "repo"
+    shutil.copytree(generated[("argocd", ci, "sealed-secrets", "kustomize")], repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    _break_every_hook(repo)
+    script = "\n".join(
+        line for line in ci_scripts(repo)[ci].splitlines() if "pip install" not in line
+    )
+    bin_dir = str(Path(sys.executable).parent)
+    env = {"PATH": bin_dir + ":/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
+    env["CI_MERGE_REQUEST_DIFF_BASE_SHA"] = ""
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    if ci == "github":
+        lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
+        rules = {re.search(r",title=([^:]+)::", line).group(1) for line in lines}
+    else:
+        report = json.loads((repo / "gl-code-quality-report.json").read_text())
+        assert all(entry["location"]["path"] and entry["fingerprint"] for entry in report)
+        rules = {entry["check_name"] for entry in report}
+    assert {
+        "image/tag-latest",  # check-images
+        "secret/k8s-secret-plaintext",  # check-secrets
+        "sync/wave-not-integer",  # check-sync-waves
+        "promotion/not-promoted",  # check-promotion
+        "control/drift-not-reconciled",  # check-controls
+        "render/schema",  # check-manifests
+    } <= rules, result.stdout + result.stderr
