@@ -91,6 +91,20 @@ def test_add_app_wires_a_kustomize_app_into_every_argocd_environment(cli, repo_o
     edited = [rel for rel in before if before[rel] != after[rel]]
     assert edited and all(only_inserted_lines(before[rel], after[rel]) for rel in edited)
     assert all(f"edit {rel}" in out for rel in edited)
+    # the README's layout lists the new app next to the first one, two lines more, as the
+    # template writes them; .cruft.json keeps the answers that render the template (an app
+    # added later is the repository's own, which `cruft diff` shows as such)
+    added = [
+        line
+        for line in difflib.ndiff(before["README.md"].splitlines(), after["README.md"].splitlines())
+        if line.startswith("+ ")
+    ]
+    assert added == [
+        "+ apps/web/" + " " * 29 + "the application: a kustomize base (Deployment, Service)",
+        "+ clusters/dev/web/" + " " * 21 + "its overlay in dev (kustomization.yaml: image tag, "
+        "replicas)",
+    ]
+    assert after[".cruft.json"] == before[".cruft.json"]
     passes_every_check(repo)
 
 
@@ -209,6 +223,30 @@ def test_add_env_after_copies_the_overlays_with_their_images_and_updates_order_c
     # which its promotion/same-change rule reads as "not through qa" until the next promotion
     passes_every_check(repo, skip=("check-promotion",))
     assert "promotion/not-promoted" not in cli("check-promotion")[1]
+
+
+def test_add_env_updates_only_the_environment_lines_of_an_edited_readme(cli, repo_of):
+    repo = repo_of("environments=dev,staging,production")
+    readme = repo / "README.md"
+    edited = readme.read_text().replace("# Demo GitOps\n", "# Payments platform\n", 1)
+    readme.write_text(edited + "\n## On call\n\nPage the platform team.\n")
+    git(repo, "commit", "-qam", "our README")
+    before = readme.read_text()
+    code, out, err = cli("add", "env", "qa", "--after", "staging")
+    assert (code, err) == (0, ""), err
+    after = readme.read_text()
+    assert "edit README.md" in out and "not updated" not in out
+    assert after.startswith("# Payments platform\n") and after.endswith("Page the platform team.\n")
+    diff = list(difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm=""))
+    changed = [line for line in diff[2:] if not line.startswith("@@")]
+    assert "+clusters/qa/                          the same for qa" in changed
+    assert all("qa" in line or "production" in line for line in changed if line[0] == "+")
+    # a README that no longer has those lines is left alone, with a note
+    readme.write_text("# Payments platform\n")
+    git(repo, "commit", "-qam", "a short README")
+    code, out, _ = cli("add", "env", "perf", "--after", "qa")
+    assert code == 0 and "README.md: edited where the environments are listed" in out
+    assert readme.read_text() == "# Payments platform\n"
 
 
 def test_add_env_after_the_last_copies_its_image_references(cli, repo_of):

@@ -288,6 +288,7 @@ def plan_app(root: Path, name: str, fmt: str | None, image: str | None) -> list[
                 keep = True
             if keep:
                 changes.append(Change(rel, path.read_text(encoding="utf-8"), new=True))
+        readme = _readme_app_lines(root, made, name, envs[0], apps_of(root, stages))
     if image:
         _set_image(changes, answers["image_registry"], name, image)
     edits: dict[str, str] = {}
@@ -309,6 +310,8 @@ def plan_app(root: Path, name: str, fmt: str | None, image: str | None) -> list[
             source = f'kind: HelmRelease\nname: "*"\nnamespace: {_yaml_str(name)}'
             path = ("spec", "eventSources")
             edit(f"{base}/flux/notifications.yaml", path, source, "Alert")
+    if readme is not None:
+        edits["README.md"] = readme
     if (root / "CODEOWNERS").is_file():
         text = edits.get("CODEOWNERS", _read(root, "CODEOWNERS"))
         owner = answers.get("_app_team", "@example-org/app-team")
@@ -316,6 +319,32 @@ def plan_app(root: Path, name: str, fmt: str | None, image: str | None) -> list[
         edits["CODEOWNERS"] = text + ("" if text.endswith("\n") or not text else "\n") + line
     changes += [Change(rel, text, new=False) for rel, text in edits.items()]
     return changes
+
+
+def _readme_app_lines(root: Path, made: Path, name: str, first: str, apps: list[str]) -> str | None:
+    """The README with the new app's layout lines (as the template writes them for it) put
+    after the existing apps' lines; every other byte kept. None: no README, or one whose
+    layout does not list the apps (a note says so)."""
+    if not (root / "README.md").is_file() or not (made / "README.md").is_file():
+        return None
+    text = _read(root, "README.md")
+    rendered = (made / "README.md").read_text(encoding="utf-8").splitlines(True)
+    lines = text.splitlines(True)
+    placed = False
+    for prefix in ("apps/", f"clusters/{first}/"):
+        new = [line for line in rendered if line.startswith(f"{prefix}{name}/ ")]
+        listed = [
+            i
+            for i, line in enumerate(lines)
+            if any(line.startswith(f"{prefix}{app}/ ") for app in apps)
+        ]
+        if new and listed:
+            lines[listed[-1] + 1 : listed[-1] + 1] = new[:1]
+            placed = True
+    if not placed:
+        NOTES.append("README.md: its layout does not list the apps; not updated")
+        return None
+    return "".join(lines)
 
 
 def _yaml_str(value: str) -> str:
@@ -568,15 +597,61 @@ def _generated_files(
             if current == was:
                 changes.append(Change(rel, will, new=False))
                 continue
-            edited = _ci_choices(current, rel, new_stages)
+            merged, missed = (current, 1) if was is None else carry_over(current, was, will)
+            edited = merged if not missed else _ci_choices(current, rel, new_stages)
             if edited is not None and edited != current:
                 changes.append(Change(rel, edited, new=False))
             else:
                 NOTES.append(
-                    f"{rel}: edited since it was generated; not updated (add the new "
+                    f"{rel}: edited where the environments are listed; not updated (add the new "
                     "environment there by hand)"
                 )
     return changes
+
+
+def carry_over(current: str, was: str, will: str) -> tuple[str, int]:
+    """``current`` with the template's own change from ``was`` to ``will`` applied: each
+    changed block of lines is put where its old lines (and up to two lines before them) stand
+    in ``current``, in order, so a file edited elsewhere keeps every other byte. Returns the
+    new text and how many changed blocks found no place there (0: all applied)."""
+    import difflib
+
+    old_lines = was.splitlines(True)
+    new_lines = will.splitlines(True)
+    lines = current.splitlines(True)
+    out: list[str] = []
+    at = 0  # lines[:at] are settled
+    previous_end = 0  # where the last changed block ended in ``old_lines``
+    missed = 0
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        context = old_lines[max(previous_end, i1 - 2) : i1]
+        block = old_lines[i1:i2]
+        where = _find(lines, context + block, at)
+        if where is None and context and block:
+            context = []
+            where = _find(lines, block, at, unique=True)
+        if where is None:
+            missed += 1
+            continue
+        start = where + len(context)
+        out += lines[at:start] + new_lines[j1:j2]
+        at = start + len(block)
+        previous_end = i2
+    out += lines[at:]
+    return "".join(out), missed
+
+
+def _find(lines: list[str], block: list[str], start: int, unique: bool = False) -> int | None:
+    """Where ``block`` stands in ``lines`` at or after ``start`` (the first place; with
+    ``unique``, None when it stands in more than one)."""
+    size = len(block)
+    found = [i for i in range(start, len(lines) - size + 1) if lines[i : i + size] == block]
+    if not found or (unique and len(found) > 1):
+        return None
+    return found[0]
 
 
 NOTES: list[str] = []
