@@ -219,10 +219,9 @@ def test_add_env_after_copies_the_overlays_with_their_images_and_updates_order_c
     assert "clusters/qa/" in after["README.md"]
     for rel in ("policies/gitops-guard.yaml", ".sops.yaml"):
         assert only_inserted_lines(before[rel], after[rel]) or rel.startswith("policies")
-    # check-promotion (require: history) is left out: production got v0.1.0 before qa existed,
-    # which its promotion/same-change rule reads as "not through qa" until the next promotion
-    passes_every_check(repo, skip=("check-promotion",))
-    assert "promotion/not-promoted" not in cli("check-promotion")[1]
+    # check-promotion included: production got v0.1.0 before qa existed, which is judged
+    # against staging, the environment before it then (checks/promotion.py)
+    passes_every_check(repo)
 
 
 def test_add_env_updates_only_the_environment_lines_of_an_edited_readme(cli, repo_of):
@@ -348,9 +347,9 @@ def test_add_env_parallel_to_extends_a_group_under_flux(cli, repo_of):
     assert (code, err) == (0, ""), err
     (policy,) = load(repo / "policies/gitops-guard.yaml")
     assert policy["promotion"]["environments"][0] == ["staging", "staging-2"]
-    # check-promotion is left out here: the later stage got its tags before staging-2 existed,
-    # which its promotion/same-change rule reads as "not through staging-2" (the same case as
-    # an environment put between two: check-promotion's to decide, not add's)
+    # check-promotion is left out here: the later stage's tags arrived before staging-2 had
+    # files, which check-promotion reads as promotion/same-change for staging-2 (a stage that
+    # gains a cluster later; an inserted stage is judged right: checks/promotion.py's to decide)
     passes_every_check(repo, skip=("check-promotion",))
 
 
@@ -366,15 +365,25 @@ def test_a_grown_repository_passes_pre_commit_and_renders(cli, chdir, hooks_repo
     assert code == 0, err
     repo = chdir / "repo"
     os.chdir(repo)
-    assert cli("add", "app", "web")[0] == 0
-    assert cli("add", "env", "dr", "--after", "production")[0] == 0
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "an app and an environment")
+    # an app, an environment put between two (check-promotion must still pass: production's
+    # older tags came through staging) and another cluster of the last stage, one commit each
+    for argv in (
+        ("add", "app", "web"),
+        ("add", "env", "qa", "--after", "staging"),
+        ("add", "env", "prod-us", "--parallel-to", "production"),
+    ):
+        code, _, err = cli(*argv)
+        assert (code, err) == (0, ""), argv
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", " ".join(argv))
+    (policy,) = load(repo / "policies/gitops-guard.yaml")
+    assert policy["promotion"]["environments"] == ["staging", "qa", ["production", "prod-us"]]
     result = run_pre_commit(repo, "run", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "check-promotion" in result.stdout and "Failed" not in result.stdout
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl (with kustomize) not found")
-    for env in ("staging", "production", "dr"):
+    for env in ("staging", "qa", "production", "prod-us"):
         for folder in (
             f"clusters/{env}/web",
             f"clusters/{env}/argocd",
