@@ -353,6 +353,44 @@ def test_add_env_parallel_to_extends_a_group_under_flux(cli, repo_of):
     passes_every_check(repo, skip=("check-promotion",))
 
 
+@pytest.mark.e2e
+def test_cruft_diff_stays_clean_after_add_env(cli, chdir, hooks_repo):
+    """.cruft.json stays truthful: after a parallel cluster and an environment put between two,
+    the template rendered with the recorded answers is the repository again, byte for byte
+    (the comments that name the environment before or after say the new order too)."""
+    import sys
+
+    path, rev = hooks_repo
+    code, _, err = cli("new", "repo", "--no-input", "--git", "--set", "environments=dev,prod-eu")
+    assert code == 0, err
+    repo = chdir / "repo"
+    os.chdir(repo)
+    state_file = repo / ".cruft.json"
+    state = json.loads(state_file.read_text())
+    state["template"], state["commit"] = path, rev  # a mirror of this checkout, at its commit
+    state_file.write_text(json.dumps(state, indent=2) + "\n")
+    git(repo, "commit", "-qam", "template from the mirror")
+    for argv in (("prod-us", "--parallel-to", "prod-eu"), ("staging", "--after", "dev")):
+        code, _, err = cli("add", "env", *argv)
+        assert (code, err) == (0, ""), argv
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", " ".join(argv))
+    answers = json.loads(state_file.read_text())["context"]["cookiecutter"]
+    assert answers["environments"] == "dev,staging,prod-eu+prod-us"
+    overlay = (repo / "clusters/prod-us/demo-app/kustomization.yaml").read_text()
+    assert "--from staging --to prod-us" in overlay  # was "--from dev" before staging came
+    env = {**os.environ, "HOME": str(chdir), "GIT_TERMINAL_PROMPT": "0"}
+    diff = subprocess.run(
+        [sys.executable, "-m", "cruft", "diff", "--exit-code"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (diff.returncode, diff.stdout) == (0, ""), diff.stdout + diff.stderr
+
+
 # -- end to end: real pre-commit and kubectl kustomize after both --------------------------
 
 

@@ -438,7 +438,9 @@ def plan_env(root: Path, name: str, after: str | None, parallel_to: str | None) 
         changes.append(Change(target, rename_env(_read(root, rel), source, name, masks), new=True))
     changes += _policy_change(root, stages, new_stages, source, name, bool(after))
     changes += _sops_change(root, source, name)
-    changes += _generated_files(root, old_answers, new_answers, new_stages)
+    changes += _generated_files(
+        root, old_answers, new_answers, new_stages, changes, (source, name, masks)
+    )
     cruft = root / CRUFT_FILE
     if cruft.is_file():
         state = json.loads(cruft.read_text(encoding="utf-8"))
@@ -570,16 +572,23 @@ def _sops_change(root: Path, source: str, name: str) -> list[Change]:
 
 
 def _generated_files(
-    root: Path, old: dict[str, str], new: dict[str, str], new_stages: list[list[str]]
+    root: Path,
+    old: dict[str, str],
+    new: dict[str, str],
+    new_stages: list[list[str]],
+    planned: list[Change],
+    copy: tuple[str, str, list[str]],
 ) -> list[Change]:
     """CI and the README: re-rendered where they are still what the template wrote for the old
-    answers; otherwise the promotion choices are edited in place (CI) or left (README)."""
+    answers; otherwise the template's change of their environment lines is carried over (the
+    promotion choices edited in place for CI), or they are left with a note. Every other file
+    the template wrote gets the template's comment changes (``planned`` is edited in place)."""
     candidates = ["README.md", ".github/workflows/promote.yml", ".gitlab-ci.yml"]
     present = [rel for rel in candidates if (root / rel).is_file() or rel.endswith("promote.yml")]
     with tempfile.TemporaryDirectory(prefix="gitops-guard-add-") as scratch:
         before = render_template(old, Path(scratch) / "before")
         after = render_template(new, Path(scratch) / "after")
-        changes = []
+        changes = _true_comments(root, before, after, planned, candidates, copy)
         for rel in present:
             current = (root / rel).read_text(encoding="utf-8") if (root / rel).is_file() else None
             was = (before / rel).read_text(encoding="utf-8") if (before / rel).is_file() else None
@@ -609,11 +618,76 @@ def _generated_files(
     return changes
 
 
-def carry_over(current: str, was: str, will: str) -> tuple[str, int]:
+def _true_comments(
+    root: Path,
+    before: Path,
+    after: Path,
+    planned: list[Change],
+    skip: list[str],
+    copy: tuple[str, str, list[str]],
+) -> list[Change]:
+    """The template's comment changes for the new order, in every file it wrote: a comment
+    that names the environment before or after, or the production-like ones, says what is true
+    after the change (``promote --from staging --to qa``). Only blocks whose YAML is the same
+    but for comments are applied; values (replicas, policy sections) are never changed here."""
+    source, name, masks = copy
+    by_path = {change.path: change for change in planned}
+    extra: list[Change] = []
+    for path in sorted(after.rglob("*")):
+        rel = path.relative_to(after).as_posix()
+        if not path.is_file() or rel in skip or rel == CRUFT_FILE:
+            continue
+        was_path = before / rel
+        prefix = f"clusters/{name}/"
+        if rel.startswith(prefix):  # the copy: as the template wrote the environment copied
+            was_path = before / f"clusters/{source}/{rel[len(prefix) :]}"
+        if not was_path.is_file():
+            continue
+        was = was_path.read_text(encoding="utf-8")
+        if rel.startswith(prefix):
+            was = rename_env(was, source, name, masks)
+        will = path.read_text(encoding="utf-8")
+        change = by_path.get(rel)
+        if change is None and not (root / rel).is_file():
+            continue
+        current = change.text if change is not None else (root / rel).read_text(encoding="utf-8")
+        if was == will:
+            continue
+        merged, _ = carry_over(current, was, will, only=_comments_only)
+        if merged == current:
+            continue
+        if change is not None:
+            change.text = merged
+        else:
+            extra.append(Change(rel, merged, new=False))
+    return extra
+
+
+def _code(line: str) -> str:
+    """A YAML line without its comment ('' for a comment or blank line)."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return ""
+    cut = line.find(" #")
+    return (line[:cut] if cut >= 0 else line).rstrip()
+
+
+def _comments_only(old: list[str], new: list[str]) -> bool:
+    codes = [[c for c in map(_code, block) if c] for block in (old, new)]
+    return codes[0] == codes[1]
+
+
+def carry_over(
+    current: str,
+    was: str,
+    will: str,
+    only: Callable[[list[str], list[str]], bool] | None = None,
+) -> tuple[str, int]:
     """``current`` with the template's own change from ``was`` to ``will`` applied: each
     changed block of lines is put where its old lines (and up to two lines before them) stand
     in ``current``, in order, so a file edited elsewhere keeps every other byte. Returns the
-    new text and how many changed blocks found no place there (0: all applied)."""
+    new text and how many changed blocks found no place there (0: all applied). With
+    ``only``, just the blocks it accepts (old lines, new lines) are applied."""
     import difflib
 
     old_lines = was.splitlines(True)
@@ -625,7 +699,7 @@ def carry_over(current: str, was: str, will: str) -> tuple[str, int]:
     missed = 0
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
+        if op == "equal" or (only is not None and not only(old_lines[i1:i2], new_lines[j1:j2])):
             continue
         context = old_lines[max(previous_end, i1 - 2) : i1]
         block = old_lines[i1:i2]
