@@ -353,6 +353,32 @@ def test_add_env_parallel_to_extends_a_group_under_flux(cli, repo_of):
     passes_every_check(repo, skip=("check-promotion",))
 
 
+def test_add_env_parallel_to_in_a_block_list_order(cli, repo_of):
+    """A policy written by hand with the order as a block list: the stage's item becomes a
+    group in place, and a group gains the next cluster; nothing else in the file moves."""
+    repo = repo_of()
+    policy = repo / "policies/gitops-guard.yaml"
+    flow = "  environments: [staging, production]\n"
+    block = "  environments:\n    - staging\n    - production   # the production-like one\n"
+    assert flow in policy.read_text()
+    policy.write_text(policy.read_text().replace(flow, block))
+    git(repo, "commit", "-qam", "the order as a block list")
+    before = policy.read_text()
+    assert cli("add", "env", "prod-us", "--parallel-to", "production")[0] == 0
+    assert cli("add", "env", "prod-ap", "--parallel-to", "prod-us")[0] == 0
+    after = policy.read_text()
+    grouped = "    - [production, prod-us, prod-ap]   # the production-like one\n"
+    assert grouped in after
+    diff = list(difflib.unified_diff(before.splitlines(), after.splitlines(), n=0))[2:]
+    removed = [line for line in diff if line.startswith("-")]
+    # only the stage's line, and the comment that names the production-like environments
+    assert removed[0] == "-    - production   # the production-like one"
+    assert all("production-like" in line for line in removed[1:]), removed
+    (data,) = load(policy)
+    assert data["promotion"]["environments"] == ["staging", ["production", "prod-us", "prod-ap"]]
+    passes_every_check(repo)
+
+
 @pytest.mark.e2e
 def test_cruft_diff_stays_clean_after_add_env(cli, chdir, hooks_repo):
     """.cruft.json stays truthful: after a parallel cluster and an environment put between two,

@@ -490,11 +490,18 @@ def _policy_change(
         text = replace_node(text, order, rendered)
     elif later:
         text = yamledit.apply(text, [yamledit.insert_item(text, order, index + 1, _yaml_str(name))])
-    else:
-        raise UsageError(
-            f"{rel}: promotion.environments is a block list; make {quote(source)} a group of "
-            "parallel environments by hand"
-        )
+    else:  # a block list: the stage's item becomes a group, or its group gains the name
+        item = order.value[index]
+        if item.id == "sequence":
+            edit = yamledit.insert_item(text, item, len(item.value), _yaml_str(name))
+            text = yamledit.apply(text, [edit])
+        elif item.id == "scalar":
+            text = replace_node(text, item, flow_list(new_stages[index]))
+        else:
+            raise UsageError(
+                f"{rel}: promotion.environments item {index + 1} is not a name or a list; "
+                f"add {quote(name)} to its stage by hand"
+            )
     overrides = yamledit.lookup(_root_node(text, rel), "environments")
     if overrides is not None and overrides.id == "mapping":
         block = _mapping_entry_text(text, overrides, source)
