@@ -1146,3 +1146,21 @@ def test_a_dummy_value_is_not_said_to_hold_a_credential(tmp_path, cli):
     code, out, _ = cli("check-secrets", path)
     assert code == 1 and "secret/k8s-secret-plaintext" in out
     assert "holds a password" not in out
+
+
+def test_an_external_secret_key_name_in_a_helm_template_is_not_a_credential(tmp_path, cli):
+    """In an ExternalSecret's data item, secretKey names the key it writes (external-secrets
+    apis/externalsecrets/v1/externalsecret_types.go); a template is read line by line."""
+    template = (
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n"
+        "  name: {{ .Release.Name }}-db\nspec:\n  secretStoreRef:\n    name: vault\n"
+        "    kind: ClusterSecretStore\n  target:\n    name: db\n  data:\n"
+        "    - secretKey: {value}\n      remoteRef:\n        key: db-app\n"
+    )
+    path = write(tmp_path, "chart/templates/es.yaml", template.replace("{value}", "db_uri"))
+    assert cli("check-secrets", path)[:2] == (0, "")
+    # a secretKey that is not a data item's is still a credential (MinIO-style values)
+    minio = "{{- if .Values.enabled }}\nauth:\n  secretKey: Zq8vN2rTw5LkX9pB\n{{- end }}\n"
+    path = write(tmp_path, "chart/templates/minio.yaml", minio)
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/" in out

@@ -55,6 +55,14 @@ _INSIDE_HINT = re.compile(
 )
 
 
+def _external_secret_item(following: list[str]) -> bool:
+    """``- secretKey: db_uri`` followed by ``remoteRef:``: an ExternalSecret's (or
+    PushSecret's) ``data`` item, where ``secretKey`` names the key of the Secret it writes
+    (external-secrets ``apis/externalsecrets/v1/externalsecret_types.go``), in a Helm template
+    the YAML reader could not parse."""
+    return any(line.strip().startswith(("remoteRef:", "sourceRef:")) for line in following[:3])
+
+
 class LineRules:
     """Line-by-line scanning, mixed into the scanner (it calls ``add`` and ``value``)."""
 
@@ -76,6 +84,7 @@ class LineRules:
         ``secret_type = "..."``) or holds a dummy or a reference, an entropy hit on a hash
         under a key that is not a credential's, an empty private-key block."""
         entropy = not getattr(self, "lockfile", False)
+        following = list(following)  # a few lines: each rule below may look at them
         kept = []
         for hit in self.engine.scan_line(name, line, number, entropy=entropy):
             if hit.plugin == "KeywordDetector":
@@ -86,6 +95,7 @@ class LineRules:
                     or is_dummy(hit.secret)
                     or is_placeholder(hit.secret)
                     or names_a_key(key, hit.secret, ())
+                    or (key == "secretKey" and _external_secret_item(following))
                 ):
                     continue
             elif hit.type in ENTROPY_TYPES:
