@@ -712,3 +712,36 @@ def test_a_schema_error_names_values_as_yaml_writes_them():
         messages = [e.message for e in validator.errors(base)]
         assert any(m.startswith(f"{word} is not of type") for m in messages), messages
         assert not any("None" in m or "True" in m for m in messages), messages
+
+
+CHILD_KS = (
+    "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\n"
+    "  namespace: flux-system\nspec:\n  path: ./apps/web/app\n  targetNamespace: web\n"
+)
+PARENT_PATCH = (
+    "  patches:\n    - patch: |-\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+    "        kind: Kustomization\n        metadata:\n          name: _\n        spec:\n"
+    "          interval: 30m\n          prune: true\n          sourceRef:\n"
+    "            kind: GitRepository\n            name: flux-system\n"
+    "      target:\n        group: kustomize.toolkit.fluxcd.io\n        kind: Kustomization\n"
+)
+
+
+@NEEDS_KUSTOMIZE
+def test_a_flux_parents_patches_fill_in_its_children_before_validation(make_repo, cli):
+    """fluxcd/pkg kustomize/kustomize_generator.go appends spec.patches to the path's
+    kustomization: a child Kustomization without interval/prune/sourceRef gets them there."""
+    parent = FLUX_KS.replace("path: ./app", "path: ./apps/overlay")
+    files = {
+        "apps/web/ks.yaml": CHILD_KS,
+        "apps/overlay/kustomization.yaml": "resources:\n  - ../web/ks.yaml\n",
+    }
+    root = make_repo({**files, "clusters/home/root.yaml": parent + PARENT_PATCH})
+    code, found, _ = run(cli, root)
+    assert code == 0, found
+    # without the parent's patches the same child is missing what the API requires
+    root = make_repo({**files, "clusters/home/root.yaml": parent}, name="unpatched")
+    code, found, _ = run(cli, root)
+    assert code == 1
+    required = [f for f in found if f["rule"] == "render/schema" and "required" in f["message"]]
+    assert required and all(f["path"] == "apps/web/ks.yaml" for f in required), found

@@ -137,6 +137,8 @@ class Renderer:
                 command += ["--enable-helm", "--helm-command", self.helm or "helm"]
             if unit.load_unrestricted:
                 command += ["--load-restrictor", "LoadRestrictionsNone"]
+            if unit.patches:
+                inputs.append(_quoted(unit.patches).encode())
             return [*command, "<wrapper>"], [], inputs
         command = [self.helm or "helm", "template", unit.release, unit.root, "--include-crds"]
         command += ["--kube-version", f"{self.kube_version(unit).lstrip('v')}"]
@@ -166,6 +168,8 @@ class Renderer:
                         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                         f"buildMetadata: [originAnnotations]\nresources:\n- {_quoted(relative)}\n"
                     )
+                    if unit.patches:  # JSON is YAML: the patch texts stay exactly as written
+                        fh.write(f"patches: {_quoted(unit.patches)}\n")
                 result = engines.run([*command[:-1], tmp])
                 if result.error is not None:
                     result.error = _clean(result.error, relative, folder, tmp)
@@ -192,10 +196,10 @@ class Renderer:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _quoted(text: str) -> str:
+def _quoted(value: Any) -> str:
     import json
 
-    return json.dumps(text)
+    return json.dumps(value, sort_keys=True)
 
 
 def _clean(error: str, relative: str, folder: str, tmp: str) -> str:

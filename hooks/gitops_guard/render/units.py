@@ -90,6 +90,9 @@ class Unit:
         # kustomize only: build with kustomize's load restrictor off (a file outside the
         # kustomization's folder may be listed), as the engine that applies it does
         self.load_unrestricted = False
+        #: kustomize only: the ``spec.patches`` of the Flux Kustomization that builds this
+        #: folder, which kustomize-controller appends to its kustomization before building
+        self.patches: list[dict[str, Any]] = []
 
     @property
     def folder(self) -> str:
@@ -116,6 +119,8 @@ class Plan:
         self._flux_paths: list[str] = []
         self._flux_kustomizations = False
         self._argo_applications = False
+        #: folder -> the inline patches its (first) Flux Kustomization applies
+        self._flux_patches: dict[str, list[dict[str, Any]]] = {}
 
     def build(self) -> Plan:
         files = self.repo.files()
@@ -483,7 +488,11 @@ class Plan:
         for _key, _doc, spec in kustomizations:
             path = spec.get("path")
             if _source_ref(spec.get("sourceRef")) in ours and isinstance(path, str):
-                self._flux_paths.append(os.path.normpath(self._in_repo(path)))
+                folder = os.path.normpath(self._in_repo(path))
+                self._flux_paths.append(folder)
+                patches = _flux_patches(spec.get("patches"))
+                if patches:
+                    self._flux_patches.setdefault(folder, patches)
         for key, doc, spec in kustomizations:
             ref = _source_ref(spec.get("sourceRef"))
             path = spec.get("path")
@@ -660,6 +669,10 @@ class Plan:
             folder = unit.folder
             under_flux = any(folder == p or folder.startswith(p + os.sep) for p in paths)
             unit.load_unrestricted = argo_off or flux_only or under_flux
+            # kustomize-controller appends spec.patches to the path's kustomization
+            # (fluxcd/pkg kustomize/kustomize_generator.go, WriteFile): a parent that fills
+            # in its children's interval/prune/sourceRef is applied before validation
+            unit.patches = self._flux_patches.get(folder, [])
 
     def _argocd_cm_unrestricted(self) -> bool:
         for source in self.sources("argocd-cm"):
@@ -685,6 +698,23 @@ class Plan:
             if any(k.startswith(f + os.sep) for k in given for f in folders):
                 result.append(unit)
         return result
+
+
+def _flux_patches(patches: Any) -> list[dict[str, Any]]:
+    """A Flux Kustomization's inline ``spec.patches`` as plain data (a patch is text; a
+    target is a selector of strings)."""
+    result: list[dict[str, Any]] = []
+    if not isinstance(patches, list):
+        return result
+    for item in patches:
+        if not isinstance(item, Map) or not isinstance(item.get("patch"), str):
+            continue
+        entry: dict[str, Any] = {"patch": item["patch"]}
+        target = item.get("target")
+        if isinstance(target, Map):
+            entry["target"] = {str(k): str(v) for k, v in target.items() if isinstance(v, str)}
+        result.append(entry)
+    return result
 
 
 def _file_entries(data: Map) -> Iterator[tuple[str, tuple[int, int], str]]:
