@@ -551,3 +551,17 @@ def test_an_image_key_holding_a_web_address_or_a_picture_is_not_a_reference():
         "image/invalid-reference"
     ]
     assert [r for r, *_ in check(pod("logo.png"))] == ["image/tag-missing"]
+
+
+def test_an_unresolvable_image_warns_unless_the_policy_makes_it_an_error(chdir, cli):
+    """Flux substitutes ${VAR} when it applies the object: the commit itself breaks nothing
+    the hook can see, so the default is a warning a policy can raise."""
+    Path("pod.yaml").write_text(pod("reg.io/app:${TAG}"), encoding="utf-8")
+    code, out, _ = cli("check-images", "pod.yaml")
+    assert code == 0 and "image/unresolvable" in out and out.rstrip().endswith("[warning]")
+    Path("policies").mkdir()
+    Path("policies/gitops-guard.yaml").write_text(
+        "version: 1\nrules:\n  image/unresolvable: error\n", encoding="utf-8"
+    )
+    code, out, _ = cli("check-images", "pod.yaml")
+    assert code == 1 and "image/unresolvable" in out and "[warning]" not in out

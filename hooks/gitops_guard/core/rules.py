@@ -160,9 +160,13 @@ _RULES = [
     ),
     Rule(
         "image/unresolvable",
-        ERROR,
+        WARNING,
         "The image is templated (`{{ }}`, `${VAR}`, `$(VAR)`) and cannot be checked.",
-        "Resolve it in the repository, or suppress the line deliberately.",
+        "A warning, shown on every run: Flux substitutes `${VAR}` and Argo CD fills in an "
+        "ApplicationSet's `{{ }}` when they apply it, so the commit breaks nothing the hook "
+        "can see; the rendered image is checked where it is written (check-manifests renders "
+        "charts). Raise it to an error with `rules: {image/unresolvable: error}` to require "
+        "literal images.",
     ),
     # -- secret/: committed secrets (secrets.py) --------------------------------------------
     Rule(
