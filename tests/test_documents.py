@@ -15,7 +15,6 @@ from gitops_guard.core.documents import (
     Map,
     Seq,
     containers,
-    environment_of,
     get_path,
     load_bytes,
     load_file,
@@ -417,36 +416,6 @@ def test_quoted_template_strings_are_yaml(text: str):
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("path", "env"),
-    [
-        ("clusters/production/app/kustomization.yaml", "production"),
-        ("repo/clusters/staging/x.yaml", "staging"),
-        ("./clusters/dev/a/b/c.yaml", "dev"),
-        ("clusters\\prod\\x.yaml", "prod"),
-        ("clusters/production.yaml", None),
-        ("apps/web/base/deployment.yaml", None),
-        ("clusters", None),
-    ],
-)
-def test_environment_of(path: str, env: str | None):
-    assert environment_of(path) == env
-
-
-def test_environment_is_read_relative_to_the_repository_root(tmp_path: Path, monkeypatch):
-    # a "clusters" folder above the repository does not name an environment
-    repo = tmp_path / "clusters" / "repo"
-    (repo / ".git").mkdir(parents=True)
-    overlay = repo / "clusters" / "production" / "demo-app"
-    overlay.mkdir(parents=True)
-    assert environment_of(overlay / "kustomization.yaml") == "production"
-    assert environment_of(repo / "apps" / "web" / "deployment.yaml") is None
-    # the path as typed from a subfolder still belongs to its environment
-    monkeypatch.chdir(repo / "clusters" / "production")
-    assert environment_of("demo-app/kustomization.yaml") == "production"
-    assert environment_of("demo-app/kustomization.yaml", root=repo) == "production"
 
 
 KUSTOMIZE = "apiVersion: kustomize.config.k8s.io/"

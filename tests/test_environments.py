@@ -712,3 +712,111 @@ def test_listing_knows_unchanged_files_by_the_index_blob_and_reads_the_rest(chdi
     }
     want = {"same": ["v1.0.0"], "modified": ["v2.0.0"], "staged": ["v4.0.0"], "new": ["v5.0.0"]}
     assert tags == want
+
+
+# -- one environment model for every check (the per-environment policy) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "env"),
+    [
+        ("clusters/production/app/kustomization.yaml", "production"),
+        ("repo/clusters/staging/x.yaml", "staging"),
+        ("./clusters/dev/a/b/c.yaml", "dev"),  # clusters/<env>/: also names outside the order
+        ("clusters/production.yaml", None),
+        ("apps/web/base/deployment.yaml", None),
+        ("clusters", None),
+        ("apps/production/release.yaml", "production"),
+        ("web/overlays/staging/kustomization.yaml", "staging"),
+        ("envs/production/version.yml", "production"),
+        ("production.yaml", None),
+    ],
+)
+def test_environment_of_a_path_under_the_default_policy(chdir, path: str, env: str | None):
+    assert environments.environment_of_path(path) == env
+
+
+def test_environment_is_read_relative_to_the_repository_root(tmp_path: Path, monkeypatch):
+    # a "clusters" or environment-named folder above the repository names no environment
+    repo = tmp_path / "clusters" / "production" / "repo"
+    (repo / ".git").mkdir(parents=True)
+    overlay = repo / "clusters" / "staging" / "demo-app"
+    overlay.mkdir(parents=True)
+    assert environments.environment_of_path(str(overlay / "kustomization.yaml")) == "staging"
+    assert environments.environment_of_path(str(repo / "apps" / "web" / "a.yaml")) is None
+    # the path as typed from a subfolder still belongs to its environment
+    monkeypatch.chdir(repo / "clusters" / "staging")
+    assert environments.environment_of_path("demo-app/kustomization.yaml") == "staging"
+
+
+OVERRIDE = "environments:\n  production:\n    images:\n      require_digest: true\n"
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_production_override_applies_to_every_layout_in_check_images(chdir, cli, layout):
+    policy(chdir, OVERRIDE)
+    _, prod = build(chdir, layout, "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    code, out, _ = cli("check-images", *git(chdir, "ls-files").stdout.split())
+    assert code == 1, out
+    flagged = {line.split(":", 1)[0] for line in out.splitlines() if "digest-required" in line}
+    assert flagged == {f"{prod}/kustomization.yaml"}, out
+
+
+def test_a_production_override_applies_to_an_explicit_mapping(chdir, cli):
+    policy(chdir, OVERRIDE + "promotion:\n  paths:\n    production: ['deploy/live/{app}']\n")
+    write(chdir, "deploy/live/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "deploy/live-copy/web/kustomization.yaml", kustomization("v1.0.0"))
+    code, out, _ = cli("check-images", "deploy")
+    assert code == 1
+    flagged = {line.split(":", 1)[0] for line in out.splitlines() if "digest-required" in line}
+    assert flagged == {"deploy/live/web/kustomization.yaml"}
+
+
+CONFIG_AND_DEPLOYMENT = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n---\n"
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+    "    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web\n"
+)
+
+
+@pytest.mark.parametrize(
+    "layout", ["clusters/<env>/<app>/", "apps/<env>/ (Flux)", "<app>/overlays/<env>/"]
+)
+def test_a_production_sync_waves_override_applies_to_every_layout(chdir, cli, layout):
+    """check-sync-waves' applications take their environment from the same model: a
+    production-only ``sync_waves.order`` rule applies to production's overlay only."""
+    policy(
+        chdir,
+        "environments:\n  production:\n    sync_waves:\n      order:\n"
+        "        - {before: ConfigMap, after: Deployment, strict: true}\n",
+    )
+    stg, prod = LAYOUTS[layout][:2]
+    for folder in (stg, prod):
+        write(chdir, f"{folder}/kustomization.yaml", "resources:\n  - app.yaml\n")
+        write(chdir, f"{folder}/app.yaml", CONFIG_AND_DEPLOYMENT)
+    init_repo(chdir)
+    code, out, _ = cli("check-sync-waves", *git(chdir, "ls-files").stdout.split())
+    assert code == 1, out
+    flagged = {line.split(":", 1)[0] for line in out.splitlines() if "sync/policy-order" in line}
+    assert flagged == {f"{prod}/app.yaml"}, out
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_render_units_and_applications_are_in_their_environment(chdir, layout):
+    """check-manifests' units (its kubernetes.version per environment) and check-sync-waves'
+    applications name the environment of every layout."""
+    from gitops_guard.render.units import Plan
+    from gitops_guard.repo.applications import Builder
+    from gitops_guard.repo.repository import Repository
+
+    stg, prod = build(chdir, layout, "v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    repo = Repository(str(chdir), policy=load_policy())
+    units = {os.path.relpath(u.folder, chdir): u.env for u in Plan(repo).build().units}
+    assert units[stg] == "staging" and units[prod] == "production", units
+    apps = {
+        os.path.relpath(os.path.dirname(a.root), chdir): a.env
+        for a in Builder(repo).applications(all_files=True)
+    }
+    assert apps[stg] == "staging" and apps[prod] == "production", apps

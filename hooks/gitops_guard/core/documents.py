@@ -315,31 +315,6 @@ def _is_chart(folder: str) -> bool:
     return found
 
 
-def environment_of(path: str | Path, root: str | Path | None = None) -> str | None:
-    """``clusters/<env>/...`` belongs to environment ``<env>`` (the contract).
-
-    The path is read relative to the repository root (``root``, else the one the file lives
-    in), so the environment does not depend on the working directory, and a ``clusters``
-    folder above the repository (``/home/u/clusters/repo/...``) does not count.
-    """
-    absolute = os.path.abspath(path)
-    top = os.path.abspath(root) if root is not None else None
-    if top is None or not absolute.startswith(top.rstrip(os.sep) + os.sep):
-        top = repository_root_of(os.path.dirname(absolute))
-    if top is not None:  # an ancestor of the file: its path below it, without relpath's cost
-        prefix = top.rstrip(os.sep) + os.sep
-        path = (
-            absolute[len(prefix) :]
-            if absolute.startswith(prefix)
-            else os.path.relpath(absolute, top)
-        )
-    parts = _parts(path)
-    for i, part in enumerate(parts[:-1]):
-        if part == "clusters" and i + 1 < len(parts) - 1:
-            return parts[i + 1]
-    return None
-
-
 #: Helm values files by name: values.yaml, values-prod.yaml, prod.values.yaml, ...
 VALUES_FILE = re.compile(r"(^|[-_.])values([-_.].*)?\.ya?ml$")
 
@@ -430,10 +405,6 @@ def _root_of(folder: str | Path, clusters: bool) -> str | None:
         for below in walked:  # a full run asks about every folder of the repository
             _ROOTS[(below, False)] = _ROOTS[(below, True)] = found
     return found or holder
-
-
-def _parts(path: str | Path) -> list[str]:
-    return [p for p in os.fspath(path).replace("\\", "/").split("/") if p not in ("", ".")]
 
 
 def _problem(path: str, line: int, col: int, rule: str, message: str) -> Finding:

@@ -504,12 +504,17 @@ def _copy(data: Any) -> Any:
     return data
 
 
+def default_policy() -> Policy:
+    """The policy without a policy file."""
+    return Policy(data=_copy(DEFAULTS), declared={})
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate the policy; defaults when there is none. Raises PolicyError."""
     if path is None:
         path = _find()
         if path is None:
-            return Policy(data=_copy(DEFAULTS), declared={})
+            return default_policy()
     path = os.fspath(path)
     raw = _read_policy(path)
     data = _off_is_false(_parse(path, raw))

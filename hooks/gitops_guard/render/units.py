@@ -35,7 +35,6 @@ from gitops_guard.core.documents import (
     MAX_FILE_BYTES,
     Map,
     Seq,
-    environment_of,
     read_regular,
 )
 from gitops_guard.core.findings import Finding
@@ -66,7 +65,8 @@ class Unit:
         #: (file key, line, column) of what a failed render is reported at
         self.at = at
         self.label = label
-        self.env = environment_of(root if kind != KUSTOMIZE else os.path.dirname(root) + "/x")
+        #: the environment of its folder (set by the plan: the repository's model)
+        self.env: str | None = None
         #: files whose change makes this unit worth rendering again
         self.files: set[str] = set()
         #: folders whose whole content the render reads (for the cache key)
@@ -137,6 +137,8 @@ class Plan:
                     unit.label = f"chart {self.repo.display(chart)} (its default values)"
                     unit.defaults_only = True
                     self.units.append(unit)
+        for unit in self.units:
+            unit.env = self.repo.environment_of(os.path.join(unit.folder, "x"))
         return self
 
     # -- helpers ------------------------------------------------------------------------

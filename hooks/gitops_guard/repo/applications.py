@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from gitops_guard.core.documents import Map, Pos, Seq, environment_of
+from gitops_guard.core.documents import Map, Pos, Seq
 from gitops_guard.repo.argo import WAVE, sync_options
 from gitops_guard.repo.kgraph import Graph
 from gitops_guard.repo.objects import CLUSTER_SCOPED, WATCHED, Obj, make_obj
@@ -130,7 +130,7 @@ class Builder:
             app = Application(root, f"kustomization {self.repo.display(root)}")
             app.objects = self.kustomize_objects(root)
             app.files = graph.closure(root)
-            app.env = environment_of(root)  # a key: absolute already
+            app.env = self.repo.environment_of(root)  # a key: absolute already
             yield app
 
         def covered(key: str) -> bool:
@@ -149,7 +149,7 @@ class Builder:
             files = [k for k in self.repo.yaml_in(folder) if not covered(k)]
             app = Application(folder, f"folder {self.repo.display(folder) or '.'}")
             app.files = set(files)
-            app.env = environment_of(os.path.join(folder, "x"))
+            app.env = self.repo.environment_of(os.path.join(folder, "x"))
             for key in files:
                 app.objects.extend(self.file_objects(key))
             yield app
@@ -213,7 +213,7 @@ class Builder:
                     )
                     app.skip_dry_run = skip
                     app.files = set(files)
-                    app.env = environment_of(os.path.join(folder, "x"))
+                    app.env = self.repo.environment_of(os.path.join(folder, "x"))
                     for fkey in files:
                         app.objects.extend(self.file_objects(fkey))
                     yield app

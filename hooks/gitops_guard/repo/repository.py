@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from gitops_guard.core.policy import Policy
+
 
 def find_root(paths: Iterable[str]) -> str:
     """The git work tree holding the working directory, if the files are inside it.
@@ -49,8 +51,15 @@ def find_root(paths: Iterable[str]) -> str:
 class Repository:
     """Lazy, cached access to the YAML files of one repository."""
 
-    def __init__(self, root: str | os.PathLike[str], given: Iterable[SourceFile] = ()) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        given: Iterable[SourceFile] = (),
+        policy: Policy | None = None,
+    ) -> None:
         self.root = os.path.abspath(os.fspath(root))
+        #: whose environments (``promotion.environments``, ``promotion.paths``) files are in
+        self.policy = policy
         self._sources: dict[str, SourceFile] = {}
         self.given: set[str] = set()
         self._files: list[str] | None = None
@@ -72,6 +81,14 @@ class Repository:
             return source.path
         relative = os.path.relpath(key)
         return key if relative.startswith("..") else relative
+
+    def environment_of(self, key: str) -> str | None:
+        """The environment a file belongs to, as the per-environment policy reads it: one
+        model for every check (``repo/environments.py``: ``promotion.paths``, a folder named
+        like an environment of the policy, ``clusters/<env>/``)."""
+        from gitops_guard.repo.environments import environment_of_path
+
+        return environment_of_path(key, self.policy)
 
     def is_given(self, key: str) -> bool:
         return key in self.given

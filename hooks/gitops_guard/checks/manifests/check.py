@@ -97,7 +97,7 @@ def check(root: str, paths: list[str] | None, policy: Policy) -> list[Finding]:
     from gitops_guard.render.units import Plan
     from gitops_guard.repo.repository import Repository
 
-    repo = Repository(root)
+    repo = Repository(root, policy=policy)
     plan = Plan(repo).build()
     if paths is None:
         units = list(plan.units)

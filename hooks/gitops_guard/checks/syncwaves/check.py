@@ -63,7 +63,7 @@ def check_files(sources: list[SourceFile], policy: Policy, args: Any) -> list[Fi
             from gitops_guard.repo.kgraph import widen_root
 
             root = widen_root(root, [s.path for s in sources])
-    repo = Repository(root, sources)
+    repo = Repository(root, sources, policy)
     findings: list[Finding] = []
     for source in sources:
         findings.extend(check_annotations(source))

@@ -8,15 +8,16 @@ Kustomization whose path holds the file (it wraps the build, so it wins), else t
 of the kustomization that includes the file (the outermost one, as ``kustomize build``), else
 its own ``metadata.namespace``. A dependency that names no namespace is looked up in the
 depending object's (Flux's default); the finding says where it looked and why. The same name
-can exist once per cluster (``clusters/<env>/``), so a dependency resolves inside its
-environment first.
+can exist once per cluster, so a dependency resolves inside its environment first (the
+environment of the file, as every check reads it: ``clusters/<env>/``, a folder named like an
+environment of the policy, ``promotion.paths``; see ``repo/environments.py``).
 """
 
 from __future__ import annotations
 
 import os
 
-from gitops_guard.core.documents import Document, Map, Seq, SourceFile, environment_of
+from gitops_guard.core.documents import Document, Map, Seq, SourceFile
 from gitops_guard.core.findings import Finding, quote
 from gitops_guard.core.quoting import shown
 from gitops_guard.repo.repository import Repository
@@ -128,7 +129,7 @@ class Namespaces:
 
 def _nodes(repo: Repository, source: SourceFile, spaces: Namespaces) -> Iterator[Node]:
     skey = repo.key(source.path)
-    env = environment_of(repo.display(skey))
+    env = repo.environment_of(skey)
     for doc in source.documents:
         if not is_flux(doc) or doc.name is None:
             continue
