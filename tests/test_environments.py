@@ -820,3 +820,25 @@ def test_render_units_and_applications_are_in_their_environment(chdir, layout):
         for a in Builder(repo).applications(all_files=True)
     }
     assert apps[stg] == "staging" and apps[prod] == "production", apps
+
+
+def test_check_promotion_keeps_no_parsed_document_of_the_given_files(chdir, cli, monkeypatch):
+    """15,000 files on the command line (CI's ``git ls-files``): check-promotion reads the
+    repository itself, so the given files' documents are dropped as they are read (memory of
+    one file); their problems are still reported."""
+    from gitops_guard.checks import promotion
+
+    build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
+    write(chdir, "clusters/staging/web/broken.yaml", "a: [\n")
+    init_repo(chdir)
+    seen: list[list] = []
+    real = promotion.check_files
+
+    def spy(sources, policy, args):
+        seen.append([s.documents for s in sources])
+        return real(sources, policy, args)
+
+    monkeypatch.setattr(promotion, "check_files", spy)
+    code, out, _ = cli("check-promotion", *git(chdir, "ls-files").stdout.split())
+    assert code == 1 and "clusters/staging/web/broken.yaml:2:1: yaml/" in out, out
+    assert seen and len(seen[0]) == 3 and all(docs == [] for docs in seen[0])

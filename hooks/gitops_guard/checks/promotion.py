@@ -51,6 +51,9 @@ from gitops_guard.repo import environments, overlays
 from gitops_guard.repo.environments import App, Environments
 
 NULL_BLOB = "0" * 40
+#: the given files narrow the report; their parsed documents are not used (the pipeline drops
+#: them as it reads: memory stays that of one file, not of every file on the command line)
+uses_documents = False
 #: rules reported whatever files were given: they are about the repository, not a file
 REPOSITORY_RULES = (
     "promotion/history-unavailable",

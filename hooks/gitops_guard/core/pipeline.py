@@ -61,9 +61,16 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
     findings: list[Any] = []
     check_files: Callable[..., Any] | None = getattr(module, "check_files", None)
     if check_files is not None:
-        sources = [load_file(p) for p in paths]
-        for source in sources:
+        # a check that reads the repository itself needs the given files' problems and text
+        # only (``uses_documents = False``): their parsed documents are dropped one by one
+        keep = getattr(module, "uses_documents", True)
+        sources = []
+        for path in paths:
+            source = load_file(path)
             findings.extend(source.problems)
+            if not keep:
+                source.documents = []
+            sources.append(source)
         findings.extend(check_files(sources, policy, args))
         return finish(findings, sources, policy, args)
     sources = []
