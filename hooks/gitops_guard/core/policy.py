@@ -509,6 +509,20 @@ def default_policy() -> Policy:
     return Policy(data=_copy(DEFAULTS), declared={})
 
 
+_DEFAULT_POLICY: list[Policy] = []
+
+
+def environment_of_path(path: str, policy: Policy | None = None) -> str | None:
+    """The environment of a file by its path (absolute, or relative to the working
+    directory), read below its repository's root (``Policy.environment_of``); ``policy``
+    None: the defaults (``[staging, production]``, ``clusters/<env>/``)."""
+    if policy is None:
+        if not _DEFAULT_POLICY:
+            _DEFAULT_POLICY.append(default_policy())
+        policy = _DEFAULT_POLICY[0]
+    return policy.environment_of(path)
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate the policy; defaults when there is none. Raises PolicyError."""
     if path is None:

@@ -47,6 +47,7 @@ from typing import Any
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, is_yaml_name
 from gitops_guard.core.findings import ERROR, WARNING, Finding, quote
+from gitops_guard.core.policy import environment_of_path as policy_environment_of_path
 from gitops_guard.core.policy import environment_of_relpath, match_folder, pattern_parts
 
 #: folders whose sub-folders are environments
@@ -104,21 +105,12 @@ def environment_of(relpath: str, policy: Any) -> str | None:
     return environment_of_relpath(relpath, policy)
 
 
-_DEFAULT_POLICY: list[Any] = []
-
-
 def environment_of_path(path: str, policy: Any = None) -> str | None:
     """The environment of a file by its path (absolute, or relative to the working
     directory), read below its repository's root: what every check asks (check-images'
     per-environment policy, check-sync-waves' and check-manifests' applications, Flux
-    dependencies). ``policy`` None: the defaults (``[staging, production]``)."""
-    if policy is None:
-        if not _DEFAULT_POLICY:
-            from gitops_guard.core.policy import default_policy
-
-            _DEFAULT_POLICY.append(default_policy())
-        policy = _DEFAULT_POLICY[0]
-    return policy.environment_of(path)
+    dependencies; see core/policy.py). ``policy`` None: the defaults."""
+    return policy_environment_of_path(path, policy)
 
 
 # -- the model ---------------------------------------------------------------------------------

@@ -84,9 +84,9 @@ class Repository:
 
     def environment_of(self, key: str) -> str | None:
         """The environment a file belongs to, as the per-environment policy reads it: one
-        model for every check (``repo/environments.py``: ``promotion.paths``, a folder named
-        like an environment of the policy, ``clusters/<env>/``)."""
-        from gitops_guard.repo.environments import environment_of_path
+        model for every check (``promotion.paths``, a folder named like an environment of the
+        policy, ``clusters/<env>/``: ``repo/environments.environment_of_path``)."""
+        from gitops_guard.core.policy import environment_of_path
 
         return environment_of_path(key, self.policy)
 
