@@ -180,13 +180,34 @@ def test_no_environment_found_is_a_warning_saying_where_it_looked(chdir, cli):
     assert "clusters/<env>/" in out and "<app>/overlays/<env>/" in out
 
 
+def test_no_environment_warning_is_at_the_policy_line_that_names_them(chdir, cli):
+    policy(chdir, "images:\n  require_digest: false\npromotion:\n  environments: [qa, live]\n")
+    write(chdir, "deploy/prod/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0
+    assert out.startswith("policies/gitops-guard.yaml:5:3: promotion/no-environments"), out
+    # a policy without promotion.environments (the default order): at the file's first line
+    policy(chdir, "images:\n  require_digest: false\n")
+    code, out, _ = cli("check-promotion")
+    assert out.startswith("policies/gitops-guard.yaml:1:1: promotion/no-environments"), out
+
+
 @pytest.mark.e2e
 def test_no_environment_warning_shows_under_pre_commit(hooks_repo, make_repo, run_pre_commit):
-    repo = make_repo({"deploy/prod/kustomization.yaml": kustomization("v1.0.0")})
+    """pre-commit hides a passing hook's output unless the hook is ``verbose`` (ours is): the
+    warning is seen, and the commit is not stopped."""
+    repo = make_repo(
+        {
+            "deploy/prod/kustomization.yaml": kustomization("v1.0.0"),
+            "policies/gitops-guard.yaml": "version: 1\npromotion:\n  environments: [qa, live]\n",
+        }
+    )
     (repo / ".pre-commit-config.yaml").write_text(hooks_config(hooks_repo, "check-promotion"))
     result = run_pre_commit(repo, "run", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "promotion/no-environments" in result.stdout
+    assert "policies/gitops-guard.yaml:3:3: promotion/no-environments" in result.stdout
+    assert "Passed" in result.stdout
 
 
 def test_policy_paths_map_environments_guessing_cannot_find(chdir, cli):

@@ -102,7 +102,9 @@ def check_repository(
     """Every promotion finding of the repository; ``base``: the pull request's base
     revision (None: the working tree is the change, compared with HEAD)."""
     if not model.found():
-        return [environments.no_environment_finding(model, _note_path(model, policy, None))]
+        line, column = _policy_position(policy, "promotion", "environments")
+        where = _note_path(model, policy, None)
+        return [environments.no_environment_finding(model, where, line, column)]
     notes: list[Finding] = []
     findings: list[Finding] = list(_shown(model, f) for f in model.findings)
     records = overlays.RecordCache(model.root)
@@ -161,6 +163,25 @@ def _shown(model: Environments, finding: Finding) -> Finding:
 
 def _note(model: Environments, policy: Any, message: str) -> Finding:
     return Finding(_note_path(model, policy, None), 1, 1, "promotion/history-unavailable", message)
+
+
+def _policy_position(policy: Any, *keys: str) -> tuple[int, int]:
+    """Line and column of ``keys`` (the deepest of them present) in the policy file; (1, 1)
+    without one. Read again only for this one warning: the policy's data has no positions."""
+    path = getattr(policy, "path", None) if policy is not None else None
+    if path is None:
+        return 1, 1
+    from gitops_guard.core.documents import Map, load_file
+
+    source = load_file(str(path))
+    node = source.documents[0].data if source.documents else None
+    position = (1, 1)
+    for key in keys:
+        if not isinstance(node, Map) or key not in node:
+            break
+        position = node.key_at(key)
+        node = node.get(key)
+    return position
 
 
 def _note_path(model: Environments, policy: Any, env: str | None) -> str:

@@ -656,13 +656,16 @@ def _walk(root: Path) -> list[str]:
     return sorted(result)
 
 
-def no_environment_finding(model: Environments, where: str) -> Finding:
-    """The warning when no environment of the policy has a folder."""
+def no_environment_finding(
+    model: Environments, where: str, line: int = 1, column: int = 1
+) -> Finding:
+    """The warning when no environment of the policy has a folder (at the policy's
+    ``promotion.environments`` when there is a policy file)."""
     names = ", ".join(model.names)
     return Finding(
         where,
-        1,
-        1,
+        line,
+        column,
         "promotion/no-environments",
         f"no folder of any environment ({names}) found: looked for "
         f"{', '.join(model.looked)}; nothing was checked (map them with promotion.paths)",
