@@ -359,3 +359,17 @@ def test_production_ahead_of_staging_is_not_pending_promotion(chdir, cli):
     assert drift._direction("r/web:v1.3.0", "r/web:v1.2.0") == drift.PENDING
     assert drift._direction("v1.2.0", "v1.10.0") == drift.AHEAD
     assert drift._direction("abc123", "def456") == drift.PENDING  # no order to tell
+
+
+def test_a_newline_in_a_file_or_folder_name_never_splits_an_output_line(chdir, cli):
+    """Names from the repository are escaped as the reports escape paths
+    (core/findings.printable_path): one difference, one line."""
+    for env, tag in (("staging", "v2.0.0"), ("production", "v1.0.0")):
+        folder = chdir / "clusters" / env / "a\npi"
+        folder.mkdir(parents=True)
+        (folder / f"values-{env}.yaml").write_text(VALUES.format(replicas=1, tag=tag))
+    code, out, err = cli("drift")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("a\\npi: HelmValues/values-<env>.yaml image.tag: "), out
+    assert len(lines) == 2 and lines[1].startswith("0 drift, 1 pending promotion"), out

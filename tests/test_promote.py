@@ -635,3 +635,32 @@ def test_a_file_changed_by_another_program_after_it_was_read_is_not_overwritten(
     assert code == 1 and "changed after it was read" in err
     assert web.read_text().endswith("# edited meanwhile\n") and "v1.0.0" in web.read_text()
     assert "tag: v1.0.0" in api.read_text()  # all or nothing: api untouched too
+
+
+def test_a_newline_in_a_folder_name_never_splits_a_summary_or_diff_line(chdir, cli):
+    """promote's and set-image's summary lines and diff headers escape names from the
+    repository as the reports escape paths (core/findings.printable_path)."""
+    images = "images:\n  - name: web\n    newName: registry.example.com/web\n    newTag: {}\n"
+    for env, tag in (("staging", "v2.0.0"), ("production", "v1.0.0")):
+        folder = chdir / "clusters" / env / "we\nb"
+        folder.mkdir(parents=True)
+        (folder / "kustomization.yaml").write_text(images.format(tag))
+    code, out, err = cli("promote", "we\nb")
+    assert code == 0, err
+    assert "--- a/clusters/production/we\\nb/kustomization.yaml\n" in out
+    assert (
+        "promote we\\nb staging -> production: images[name=web] registry.example.com/web:v1.0.0 -> "
+        "registry.example.com/web:v2.0.0\n" in err
+    ), err
+    code, out, err = cli(
+        "set-image", "we\nb", "--env", "staging", "registry.example.com/web:v3.0.0"
+    )
+    assert code == 0, err
+    assert "--- a/clusters/staging/we\\nb/kustomization.yaml\n" in out
+    code, _, err = cli(
+        "set-image", "we\nb", "--env", "staging", "registry.example.com/web:v3.0.0", "--write"
+    )
+    assert (
+        code == 0
+        and "set-image we\\nb staging: clusters/staging/we\\nb/kustomization.yaml\n" in err
+    )

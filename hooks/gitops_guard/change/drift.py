@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
+from gitops_guard.core.findings import printable_path
 from gitops_guard.core.quoting import quote, shown
 from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import LayoutError
@@ -562,12 +563,16 @@ def _report(
     for d in differences:
         resource = f"{d.kind}/{d.namespace + '/' if d.namespace else ''}{d.name}" if d.kind else ""
         where = " ".join(x for x in (resource, d.path) if x)
-        print(
+        line = (
             f"{d.app}: {where or 'overlay'}: {source}={_value(d.source)} "
             f"{target}={_value(d.target)} ({d.type})"
         )
+        print(printable_path(line))  # file names and keys from files: one line each
     for app in skipped:
-        print(f"{app}: not rendered (no kustomization in both overlays)", file=sys.stderr)
+        print(
+            printable_path(f"{app}: not rendered (no kustomization in both overlays)"),
+            file=sys.stderr,
+        )
     not_rendered = f", {len(skipped)} not rendered" if skipped else ""
     ahead_text = f", {ahead} ahead of {source}" if ahead else ""
     print(

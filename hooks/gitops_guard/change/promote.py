@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_guard.core import yamledit
-from gitops_guard.core.findings import quote
+from gitops_guard.core.findings import printable_path, quote
 from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import FIELDS, ImageSlot, LayoutError, Overlay
 
@@ -104,11 +104,11 @@ def run(args: argparse.Namespace) -> int:
         if args.branch:
             check_committed(model, plans, source)
     except (Refused, LayoutError, yamledit.EditError) as exc:
-        print(f"gitops-guard promote: refused: {mask(str(exc))}", file=sys.stderr)
+        print(f"gitops-guard promote: refused: {printable_path(mask(str(exc)))}", file=sys.stderr)
         return 1
     for plan in plans:
         for note in plan.notes:
-            print(f"gitops-guard promote: note: {mask(note)}", file=sys.stderr)
+            print(f"gitops-guard promote: note: {printable_path(mask(note))}", file=sys.stderr)
     changed = [p for p in plans if p.changes]
     if not changed:
         what = args.app or "every app"
@@ -464,8 +464,8 @@ def _diff(shown: str, old: str, new: str) -> list[str]:
         difflib.unified_diff(
             old.splitlines(keepends=True),
             new.splitlines(keepends=True),
-            f"a/{shown}",
-            f"b/{shown}",
+            f"a/{printable_path(shown)}",  # a newline in a file name must not split a line
+            f"b/{printable_path(shown)}",
         )
     )
     return [
@@ -476,10 +476,9 @@ def _diff(shown: str, old: str, new: str) -> list[str]:
 def _summary(plans: list[Plan], state: str) -> None:
     for plan in plans:
         for c in plan.changes:
-            print(
-                f"promote {c.app} {plan.source} -> {plan.target}: {c.key} {c.before} -> {c.after}",
-                file=sys.stderr,
-            )
+            step = f"{plan.source} -> {plan.target}"
+            line = f"promote {c.app} {step}: {c.key} {c.before} -> {c.after}"
+            print(printable_path(line), file=sys.stderr)  # names from files: one line each
     print(f"gitops-guard promote: {state}", file=sys.stderr)
 
 

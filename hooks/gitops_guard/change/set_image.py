@@ -22,6 +22,7 @@ from gitops_guard.change.promote import Refused
 from gitops_guard.checks.images import reference
 from gitops_guard.core import yamledit
 from gitops_guard.core.documents import KUSTOMIZATION_FILES
+from gitops_guard.core.findings import printable_path
 from gitops_guard.core.quoting import quote
 from gitops_guard.repo import environments, overlays
 from gitops_guard.repo.overlays import FIELDS, ImageSlot, LayoutError
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         files = plan(model, policy, args.app, args.env, image, args.image)
     except (Refused, LayoutError, yamledit.EditError) as exc:
-        print(f"gitops-guard set-image: refused: {_mask(str(exc))}", file=sys.stderr)
+        why = printable_path(_mask(str(exc)))  # paths from the repository: one line
+        print(f"gitops-guard set-image: refused: {why}", file=sys.stderr)
         return 1
     if not files:
         print(f"nothing to change: {args.app} in {args.env} already runs {_mask(args.image)}")
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"gitops-guard set-image: {_mask(str(exc))}", file=sys.stderr)
         return 1
     for shown, _old, _new in files.values():
-        print(f"set-image {args.app} {args.env}: {shown}", file=sys.stderr)
+        print(printable_path(f"set-image {args.app} {args.env}: {shown}"), file=sys.stderr)
     print("gitops-guard set-image: written", file=sys.stderr)
     return 0
 
