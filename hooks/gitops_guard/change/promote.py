@@ -301,7 +301,7 @@ def plan_app(model: Any, policy: Any, app: str, source: str, target: str) -> Pla
                 new = yamledit.apply(f.text, edits)
             except yamledit.EditError as exc:
                 raise Refused(f"{f.path}: {exc}") from None
-            _verify(f, new, keyed)
+            verify(f, new, {k: s.values() for k, s in keyed.items()})
             check_env_policy(policy, target, f.path, new, keyed)
             bom = "\ufeff" if f.bom else ""
             plan.files[f.abspath] = (f.path, bom + f.text, bom + new)
@@ -402,8 +402,9 @@ def _anchor(slot: ImageSlot, name: str, removed: set[str]) -> Any:
     return explicit[-1]
 
 
-def _verify(f: overlays.OverlayFile, new: str, wanted: dict[str, ImageSlot]) -> None:
-    """Parse the result: every promoted slot holds the source's values, nothing else moved."""
+def verify(f: Any, new: str, wanted: dict[str, dict[str, str]]) -> None:
+    """Parse the result: every changed slot holds the ``wanted`` values (slot key -> field ->
+    value), nothing else moved, the documents keep their shape (promote and set-image)."""
     try:
         _, roots, slots = overlays.parse_file(f.path, f.abspath.name, new.encode("utf-8"))
     except yamledit.EditError as exc:
@@ -412,7 +413,7 @@ def _verify(f: overlays.OverlayFile, new: str, wanted: dict[str, ImageSlot]) -> 
         ) from None
     before = [(s.key, s.values()) for s in f.slots]
     after = [(s.key, s.values()) for s in slots]
-    expected = [(k, wanted[k].values() if k in wanted else v) for k, v in before]
+    expected = [(k, wanted.get(k, v)) for k, v in before]
     if after != expected:
         raise Refused(f"{f.path}: the edit did not come out as planned; nothing written")
     if [r.id for r in roots] != [r.id for r in f.roots]:

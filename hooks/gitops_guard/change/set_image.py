@@ -151,7 +151,7 @@ def plan(
             new = yamledit.apply(f.text, edits)
         except yamledit.EditError as exc:
             raise Refused(f"{f.path}: {exc}") from None
-        _verify(f, new, wanted)
+        promote.verify(f, new, wanted)
         _check_policy(policy, env, f.path, new)
         bom = "\ufeff" if f.bom else ""
         result[f.abspath] = (f.path, bom + f.text, bom + new)
@@ -228,22 +228,6 @@ def desired_values(slot: ImageSlot, image: reference.Reference, text: str) -> di
     if digest:
         desired["digest"] = digest
     return {k: v for k, v in desired.items() if v != "" and k in FIELDS[slot.kind]}
-
-
-def _verify(f: Any, new: str, wanted: dict[str, dict[str, str]]) -> None:
-    try:
-        _, roots, slots = overlays.parse_file(f.path, f.abspath.name, new.encode("utf-8"))
-    except yamledit.EditError as exc:
-        raise Refused(
-            f"{f.path}: the edited file would not parse ({exc}); nothing written"
-        ) from None
-    before = [(s.key, s.values()) for s in f.slots]
-    after = [(s.key, s.values()) for s in slots]
-    expected = [(k, wanted.get(k, v)) for k, v in before]
-    if after != expected:
-        raise Refused(f"{f.path}: the edit did not come out as planned; nothing written")
-    if [r.id for r in roots] != [r.id for r in f.roots]:
-        raise Refused(f"{f.path}: the edit changed the documents' shape; nothing written")
 
 
 def _check_policy(policy: Any, env: str, shown: str, new: str) -> None:
