@@ -21,7 +21,7 @@ from gitops_guard.change import promote
 from gitops_guard.change.promote import Refused
 from gitops_guard.checks.images import reference
 from gitops_guard.core import yamledit
-from gitops_guard.core.documents import KUSTOMIZATION_FILES
+from gitops_guard.core.documents import KUSTOMIZATION_FILES, is_values_file
 from gitops_guard.core.findings import printable_path
 from gitops_guard.core.quoting import quote
 from gitops_guard.repo import environments, overlays
@@ -121,13 +121,15 @@ def plan(
     ]
     result: dict[Path, tuple[str, str, str]] = {}
     if not matched:
-        added = _add_entry(model, overlay, image)
+        added = _add_somewhere(model, overlay, image)
         if added is None:
             raise Refused(
-                f"{app_name} in {env} sets no image {image.name} and has no kustomization to "
-                f"add it to ({app.folder or '.'}/); add it once by hand"
+                f"{app_name} in {env} sets no image {image.name} and has nothing to add it to "
+                f"in {app.folder or '.'}/ (a kustomization, a Helm values file, a HelmRelease, "
+                "an Argo CD Application's Helm parameters); add it once by hand"
             )
         f, new = added
+        _check_added(f, new, image, text, policy)
         _check_policy(policy, env, f.path, new)
         bom = "\ufeff" if f.bom else ""
         result[f.abspath] = (f.path, bom + f.text, bom + new)
@@ -156,6 +158,26 @@ def plan(
         bom = "\ufeff" if f.bom else ""
         result[f.abspath] = (f.path, bom + f.text, bom + new)
     return result
+
+
+def _check_added(f: Any, new: str, image: reference.Reference, text: str, policy: Any) -> None:
+    """The file as it would be: it parses, and a slot of it now sets ``image``."""
+    try:
+        _, _, slots = overlays.parse_file(f.path, f.abspath.name, new.encode("utf-8"))
+    except yamledit.EditError as exc:
+        raise Refused(
+            f"{f.path}: the edited file would not parse ({exc}); nothing written"
+        ) from None
+    want = reference.parse(text)
+    for slot in slots:
+        if slot.kind in IMAGE_KINDS and _matches(slot, image, policy):
+            try:
+                got = reference.parse(slot.reference)
+            except reference.ReferenceError:
+                continue
+            if (got.tag, got.digest) == (want.tag, want.digest):
+                return
+    raise Refused(f"{f.path}: the added entry did not come out as planned; nothing written")
 
 
 def _names(slot: ImageSlot) -> set[str]:
@@ -294,6 +316,125 @@ def _add_entry(
     if line_end >= len(text):
         return target, text + eol + eol.join(lines)
     return target, text[: line_end + 1] + eol.join(lines) + eol + text[line_end + 1 :]
+
+
+def _add_somewhere(
+    model: environments.Environments, overlay: overlays.Overlay, image: reference.Reference
+) -> tuple[Any, str] | None:
+    """Where the image is added: the kustomization's ``images:`` when the overlay's bases run
+    a container of that image (kustomize's images transformer changes those); else the
+    overlay's Helm values (a Flux overlay's kustomization only patches a HelmRelease: an
+    ``images:`` entry there would change nothing); else the kustomization all the same."""
+    kustomize = _add_entry(model, overlay, image)
+    if kustomize is not None and _base_name(model, overlay, image) is not None:
+        return kustomize
+    try:
+        helm = _add_helm_entry(model, overlay, image)
+    except Refused:
+        if kustomize is None:
+            raise
+        helm = None
+    return helm or kustomize
+
+
+# -- adding an image to Helm values (a values file, a HelmRelease, an Argo CD Application) ----
+
+
+def _add_helm_entry(
+    model: environments.Environments, overlay: overlays.Overlay, image: reference.Reference
+) -> tuple[Any, str] | None:
+    """(file, new text) with ``image`` added where the overlay's Helm values live, in the
+    chart convention the values slots read (``image.repository``/``tag``/``digest``): an
+    Argo CD Application's ``helm.parameters`` (two or three items appended), else a
+    HelmRelease's ``spec.values`` (an ``image:`` block after its last key), else the overlay's
+    values file (an ``image:`` block at its end). None when there is none of them. Refused
+    when the place already has an ``image`` key (another image: name it instead)."""
+    top = model.path(overlay.app_ref.folder) if overlay.app_ref is not None else overlay.folder
+    fields = [("repository", image.repository)]
+    if image.tag:
+        fields.append(("tag", image.tag))
+    if image.digest:
+        fields.append(("digest", image.digest))
+    for f in overlay.files:
+        for root in f.roots:
+            if root.id != "mapping":
+                continue
+            kind = overlays._scalar(overlays._get(root, "kind"))
+            api = overlays._scalar(overlays._get(root, "apiVersion")) or ""
+            spec = overlays._get(root, "spec")
+            if kind == "Application" and api.startswith("argoproj.io/"):
+                params = overlays._get(
+                    overlays._get(overlays._get(spec, "source"), "helm"), "parameters"
+                )
+                if params is not None and params.id == "sequence" and params.value:
+                    return f, _append_parameters(f, params, fields)
+            if kind == "HelmRelease":
+                values = overlays._get(spec, "values")
+                if values is not None:
+                    return f, _append_block(f, values, fields)
+    for f in overlay.files:
+        if f.abspath.parent != top or not is_values_file(f.abspath.name):
+            continue
+        if len(f.roots) == 1 and f.roots[0].id == "mapping" and not _has_kind(f.roots[0]):
+            return f, _append_block(f, f.roots[0], fields)
+    return None
+
+
+def _has_kind(root: Any) -> bool:
+    return overlays._get(root, "kind") is not None
+
+
+def _append_parameters(f: Any, params: Any, fields: list[tuple[str, str]]) -> str:
+    names = {
+        overlays._scalar(overlays._get(item, "name"))
+        for item in params.value
+        if item.id == "mapping"
+    }
+    if any(n == "image" or (n or "").startswith("image.") for n in names):
+        line = params.start_mark.line + 1
+        raise Refused(f"{f.path}:{line}: helm.parameters set another image; name that one")
+    first = params.value[0]
+    if first.id != "mapping" or first.flow_style:
+        line = params.start_mark.line + 1
+        raise Refused(f"{f.path}:{line}: helm.parameters are not a block list of name/value")
+    edits = []
+    for key, value in fields:
+        item = f"name: image.{key}\nvalue: {yamledit.render(value, 'plain')}"
+        edits.append(yamledit.insert_item(f.text, params, len(params.value), item))
+    return yamledit.apply(f.text, edits)
+
+
+def _append_block(f: Any, mapping: Any, fields: list[tuple[str, str]]) -> str:
+    """An ``image:`` mapping added after ``mapping``'s last entry, indented like its keys
+    (its children one step further: the file's own step, else two spaces)."""
+    text = f.text
+    if mapping.id != "mapping" or mapping.flow_style or not mapping.value:
+        line = mapping.start_mark.line + 1
+        raise Refused(f"{f.path}:{line}: the values are not a block mapping; add the image by hand")
+    if overlays._get(mapping, "image") is not None:
+        line = mapping.start_mark.line + 1
+        raise Refused(f"{f.path}:{line}: the values set another image; name that one")
+    column = mapping.value[0][0].start_mark.column
+    step = _indent_step(mapping) or 2
+    eol = "\r\n" if "\r\n" in text else "\n"
+    lines = [" " * column + "image:"]
+    lines += [" " * (column + step) + f"{k}: {yamledit.render(v, 'plain')}" for k, v in fields]
+    # after the line of the last scalar inside the last entry (a comment there stays there)
+    last = yamledit._last_scalar(mapping.value[-1][1])
+    end = yamledit.scalar_span(text, last)[1] if last is not None else mapping.end_mark.index
+    line_end = text.find("\n", end)
+    if line_end < 0:
+        return text + eol + eol.join(lines)  # the file ended without a line break: so does this
+    return text[: line_end + 1] + eol.join(lines) + eol + text[line_end + 1 :]
+
+
+def _indent_step(mapping: Any) -> int | None:
+    """How far the file indents a nested mapping's keys below their parent's."""
+    column = mapping.value[0][0].start_mark.column
+    for _key, value in mapping.value:
+        if value.id == "mapping" and value.value and not value.flow_style:
+            return value.value[0][0].start_mark.column - column
+    return None
 
 
 def _dash_column(text: str, item: Any) -> int:
