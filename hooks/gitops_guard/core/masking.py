@@ -6,9 +6,9 @@ lines of ``promote``'s diff, an error message. A secret in any of them would be 
 the CLI sends stdout and stderr through :class:`MaskingStream`, and each line is masked
 before it leaves the process, whatever command wrote it.
 
-Where the recognisers live (core must not import from ``checks/``): they are here, and they
-are detect-secrets' own plugins, loaded from the detect-secrets package (the engine
-check-secrets runs), not a copy of their patterns:
+Where the recognisers live (core must not import from ``checks/``): detect-secrets' own
+plugins, loaded from the detect-secrets package (the engine check-secrets runs), not a copy
+of their patterns, and the provider formats check-secrets adds, as data in core:
 
 - every regex plugin of detect-secrets (AWS keys, GitHub/GitLab/Slack/Stripe/npm/PyPI... tokens,
   JWTs, private keys, URL credentials), run on each run of a line up to whitespace, quotes and
@@ -16,6 +16,9 @@ check-secrets runs), not a copy of their patterns:
   excepted (public addresses are not credentials, as in check-secrets);
 - detect-secrets' two entropy plugins, with their default limits, on each token of a line,
   with detect-secrets' heuristic filters (UUIDs, sequences, templates, ``$VAR``);
+- every provider token format of ``core/token_formats.py`` (the formats check-secrets adds
+  to detect-secrets as plugins: Vault, Doppler, Shopify, Hugging Face... tokens), with each
+  format's validity check;
 - two rules of check-secrets' own, written here: a value named by a secret-like name
   (``--token=...``, ``DB_PASSWORD=...``, ``password: ...`` at the start of a line) and the
   password of a URL (``postgres://user:pw@host``).
@@ -30,6 +33,8 @@ characters) are content addresses, not secrets, and stay readable.
 from __future__ import annotations
 
 import re
+
+from gitops_guard.core.token_formats import find_tokens
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -177,6 +182,8 @@ def mask_line(line: str) -> str:
         value = _VALUE.match(line, match.end() + 1)
         if value is not None and _is_value(value.group(0)):
             spans.append(value.span())
+    for start, end, _format in find_tokens(line):
+        spans.append((start, end))
     if _WORTH.search(line):
         _plugin_spans(line, spans)
     if not spans:
