@@ -63,3 +63,27 @@ def test_hash_is_detect_secrets_sha1():
     from detect_secrets.core.potential_secret import PotentialSecret
 
     assert hash_secret("hunter2") == PotentialSecret.hash_secret("hunter2")
+
+
+def test_detect_secrets_packages_load_lazily_and_still_offer_what_their_init_binds():
+    """engine._lazy_packages skips the two package ``__init__`` files that import the whole
+    scanner (multiprocessing, the gibberish model); what they bind still resolves."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from gitops_guard.checks.secrets.engine import Engine\n"
+        "with Engine() as engine:\n"
+        f"    assert engine.scan_value({TOKEN!r}, entropy=False)\n"
+        "print(sorted(m for m in ('multiprocessing', 'detect_secrets.filters.gibberish',\n"
+        "    'detect_secrets.core.secrets_collection') if m in sys.modules))\n"
+        "import detect_secrets, detect_secrets.filters\n"
+        "from detect_secrets import SecretsCollection\n"
+        "print(SecretsCollection.__name__, detect_secrets.filters.gibberish.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.splitlines() == [
+        "[]",
+        "SecretsCollection detect_secrets.filters.gibberish",
+    ], done.stderr

@@ -25,8 +25,9 @@ of their patterns, and the provider formats check-secrets adds, as data in core:
 
 The plugins are instantiated directly, outside detect-secrets' settings singleton, so masking
 never changes the settings a check-secrets scan in the same process runs with. detect-secrets
-is imported only when a line holds a token worth asking about (start-up time: a clean commit
-prints nothing and imports nothing). Git object ids and image digests (40 or 64 hex
+is imported only when a run of a line could hold something one of its plugins finds
+(``core/plugin_gates.py`` decides that without it: start-up time, a finding's message
+costs no import). Git object ids and image digests (40 or 64 hex
 characters) are content addresses, not secrets, and stay readable.
 """
 
@@ -205,20 +206,43 @@ _MEMO: dict[str, tuple[tuple[int, int], ...]] = {}
 
 def _plugin_spans(line: str, spans: list[tuple[int, int]]) -> None:
     plugins = _PLUGINS
-    plugins.start()
-    if plugins.heuristic is None:
-        return
     for candidate in _CANDIDATE.finditer(line):
         text = candidate.group(0)
         if not _WORTH.search(text):
             continue
         found = _MEMO.get(text)
         if found is None:
-            found = _candidate_spans(text, plugins)
+            found = ()
+            if _may_hit(text):
+                plugins.start()
+                if plugins.heuristic is None:
+                    return
+                found = _candidate_spans(text, plugins)
             if len(_MEMO) < 100_000:
                 _MEMO[text] = found
         base = candidate.start()
         spans.extend((base + start, base + end) for start, end in found)
+
+
+_GATES: list[Any] = []
+
+
+def _may_hit(text: str) -> bool:
+    """Whether one of detect-secrets' plugins could find something in a run (plugin_gates:
+    a run it turns away costs no import of detect-secrets)."""
+    if not _GATES:
+        from gitops_guard.core.plugin_gates import gates_for
+
+        _GATES.append(gates_for(None))
+    gates = _GATES[0]
+    if gates is None:
+        return True
+    if gates.formats(text):
+        return True
+    return any(
+        not _DIGEST.fullmatch(token.group(0)) and gates.entropy(token.group(0))
+        for token in _TOKEN.finditer(text)
+    )
 
 
 def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...]:
