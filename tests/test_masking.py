@@ -222,3 +222,130 @@ def test_no_command_prints_a_planted_secret(tmp_path: Path, monkeypatch: pytest.
     assert "chars)" in shown["set-image None"] and "newTag" in shown["set-image None"]
     if "renderer" not in shown["drift text"]:
         assert "chars)" in shown["drift text"]
+
+
+# -- a token of every family, planted where each command quotes its input -----------------
+
+
+def _family_tokens() -> dict[str, str]:
+    """One token of every self-identifying family (detect-secrets' and core/token_formats'),
+    made at run time from its format with a random body."""
+    import random
+
+    from tokens import FAMILIES
+
+    rng = random.Random()  # a new body every run: nothing can be tuned to one value
+    return {family.name: family.make(rng) for family in FAMILIES}
+
+
+def _plant_families(root: Path, tokens: dict[str, str]) -> None:
+    one_line = {name: t for name, t in tokens.items() if "\n" not in t}
+    waves = []
+    for i, token in enumerate(sorted(tokens.values())):
+        value = token.replace("\n", "\\n")
+        waves.append(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            f"  name: planted-{i}\n  annotations:\n"
+            f'    argocd.argoproj.io/sync-wave: "{value}"\n'
+            f'data:\n  setting: "{value}"\n'
+        )
+    production = root / "clusters" / "production" / "web"
+    (production / "planted.yaml").write_text("---\n".join(waves))
+    kustomization = production / "kustomization.yaml"
+    text = kustomization.read_text().replace("resources:\n", "resources:\n  - planted.yaml\n")
+    # promote's and set-image's diff quote the newTag line: every token on it, in a comment
+    comment = " ".join(one_line.values())
+    text = text.replace("    newTag: v1.2.0\n", f"    newTag: v1.2.0  # {comment}\n")
+    kustomization.write_text(text)
+    keys = "".join(f"  '{t}': duplicate\n  '{t}': duplicate\n" for t in one_line.values())
+    containers = "".join(
+        f"    - name: c{i}\n      image: 'registry.example.com/app:{t}'\n"
+        for i, t in enumerate(one_line.values())
+    )
+    (root / "families.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: families\nspec:\n  containers:\n"
+        + containers
+    )
+    (root / "keys.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: k}\ndata:\n" + keys
+    )
+
+
+@pytest.mark.e2e
+def test_no_command_prints_a_token_of_any_family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import re
+    import subprocess
+    import sys
+
+    from conftest import init_repo
+    from gitops_guard.cli import COMMANDS
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    secrets = _planted(repo)
+    tokens = _family_tokens()
+    _plant_families(repo, tokens)
+    init_repo(repo)
+    files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yaml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # the whole token, and the middle of its longest random piece (a prefix may be shown, a
+    # public id of a webhook may be, never the secret's body)
+    needles = {}
+    for name, token in tokens.items():
+        needles[f"{name} (whole)"] = token
+        piece = max(re.split(r"[^A-Za-z0-9]+", token), key=len)
+        middle = len(piece) // 2
+        needles[f"{name} (body)"] = piece[max(middle - 5, 0) : middle + 5]
+    shown: dict[str, str] = {}
+    commands = (
+        "check-images", "check-sync-waves", "check-manifests", "check-controls", "drift",
+        "promote", "set-image", "check-secrets",
+    )  # fmt: skip
+    for command in commands:
+        for fmt in COMMANDS[command].formats or (None,):
+            argv = _argv(command, files, tmp_path / f"{command}-{fmt}", secrets)
+            if fmt is not None:
+                argv = [*argv, "--format", fmt]
+            done = subprocess.run(
+                [sys.executable, "-m", "gitops_guard", *argv],
+                cwd=repo,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert "Traceback" not in done.stderr, (argv, done.stderr[-2000:])
+            output = done.stdout + done.stderr
+            shown[f"{command} {fmt}"] = output
+            leaked = {name: needle for name, needle in needles.items() if needle in output}
+            where = [
+                line[:300] for line in output.splitlines() for n in leaked.values() if n in line
+            ]
+            assert leaked == {}, f"{command} --format {fmt} printed {sorted(leaked)}: {where[:3]}"
+    # the tokens were read and quoted (masked) by each command: else the test proves nothing
+    count = len(tokens)
+    assert shown["check-sync-waves text"].count("sync/wave-not-integer") >= count
+    assert shown["check-images text"].count("yaml/duplicate-key") >= count - 1
+    assert shown["promote None"].count("chars)") >= count - 1
+    assert shown["check-secrets text"].count("families.yaml") >= 1
+
+
+def test_a_token_cut_short_by_a_bounded_quote_is_masked():
+    """A message quotes at most a prefix of a long input (core/findings.quote): a token cut
+    mid-way matches no format, so the run that goes on past the cut is masked when it looks
+    random; a long plain name cut the same way stays readable."""
+    from gitops_guard.core.findings import quote
+
+    body = "h8wfVYMqc3NT0VytdE3231MrS3sUtItsWB2RcnBfGSoCAO4ZvPRmKLbUdkOL3Y5DOllt1ptPIJWy0"
+    token = "sl." + body * 2
+    for line in (
+        f"keys.yaml:6:3: yaml/duplicate-key duplicate key {quote(token)} (first at line 5)",
+        f"invalid image reference 'registry.example.com/app:{token[:60]}...': tag too long",
+    ):
+        masked = mask_line(line)
+        assert body[20:30] not in masked and "chars)" in masked, masked
+    plain = "x" * 300
+    assert mask_line(f"project name {quote(plain)} is too long") == (
+        f"project name {quote(plain)} is too long"
+    )
+    names = ", ".join(f"registry-{i:05d}.example.com" for i in range(40))
+    assert mask_line(f"allowed: {quote(names)}") == f"allowed: {quote(names)}"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 
-from gitops_guard.core.token_formats import find_tokens
+from gitops_guard.core.token_formats import KEYWORDS, find_tokens
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -185,11 +185,52 @@ def mask_line(line: str) -> str:
             spans.append(value.span())
     for start, end, _format in find_tokens(line):
         spans.append((start, end))
+    if "..." in line:
+        _cut_spans(line, spans)
     if _WORTH.search(line):
         _plugin_spans(line, spans)
     if not spans:
         return line
     return _apply(line, spans)
+
+
+#: where a run of a line ends (what a cut value's run is read back to)
+_SEPARATORS = frozenset(" \t\"'`,;()[]{}<>|")
+#: a piece of a run that looks random: 12 or more letters and digits, with both
+_RANDOM_PIECE = re.compile(r"(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{12,}")
+
+
+def _cut_spans(line: str, spans: list[tuple[int, int]]) -> None:
+    """A value cut short where a message bounds its quotes (``'sl.h8wf...'... (141 chars)``):
+    no format matches a token cut mid-way, so the run that goes on past the cut is masked
+    when it may be the start of one."""
+    for cut in re.finditer(r"\.\.\.", line):
+        end = cut.start()
+        if end and line[end - 1] == "'":
+            end -= 1
+        start = end
+        while start and line[start - 1] not in _SEPARATORS:
+            start -= 1
+        run = line[start:end]
+        if len(run) >= 12 and _cut_token(run):
+            spans.append((start, end))
+
+
+def _cut_token(run: str) -> bool:
+    """Whether a run cut short may be the start of a token: a format's keyword with more
+    after it, a random-looking piece (letters and digits, or both cases of letters)."""
+    for keyword in KEYWORDS:
+        at = run.find(keyword)
+        if at >= 0 and len(run) - at - len(keyword) >= 8:
+            return True
+    for piece in re.split(r"[^A-Za-z0-9]+", run):
+        if _RANDOM_PIECE.fullmatch(piece):
+            return True
+        if len(piece) >= 16 and piece.isalpha():
+            upper = sum(c.isupper() for c in piece)
+            if len(piece) / 4 <= upper <= len(piece) * 3 / 4:
+                return True
+    return False
 
 
 def _is_value(text: str) -> bool:

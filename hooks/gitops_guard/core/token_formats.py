@@ -578,6 +578,10 @@ FORMATS: tuple[TokenFormat, ...] = (
 )
 
 
+#: every keyword of every format
+KEYWORDS: tuple[str, ...] = tuple(sorted({k for f in FORMATS for k in f.keywords}))
+
+
 def gate_of(fmt: TokenFormat) -> str:
     """The expression a text must match before ``fmt``'s own expressions can."""
     return fmt.gate or "|".join(re.escape(k) for k in fmt.keywords)
