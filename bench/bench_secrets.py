@@ -34,7 +34,10 @@ from harness import ENV, medians, run, tool
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CORPUS = ROOT / "tests" / "data" / "secrets"
+sys.path.insert(0, str(ROOT / "tests"))
+import tokens  # noqa: E402  (tests/data/secrets with its planted tokens made: secrets_data)
+
+CORPUS = tokens.secrets_data()
 ONE_FILE = CORPUS / "bad" / "k8s-secret-plaintext--tls-key.yaml"
 BATCH = 500  # file names per process, as pre-commit splits long lists
 

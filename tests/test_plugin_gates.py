@@ -13,10 +13,10 @@ from conftest import ROOT
 from gitops_guard.checks.secrets.check import scan_file
 from gitops_guard.checks.secrets.engine import Engine
 from gitops_guard.core import plugin_gates as gates
-from tokens import FAMILIES, LOOKALIKES, OTHERS
+from tokens import FAMILIES, LOOKALIKES, OTHERS, secrets_data
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-LABELLED = ROOT / "tests" / "data" / "secrets"
+LABELLED = secrets_data()
 
 pytestmark = pytest.mark.skipif(
     gates.installed_version() != gates.FOR_VERSION,

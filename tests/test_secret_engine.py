@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from gitops_guard.checks.secrets.engine import Engine, hash_secret
+from tokens import PLANTED_TOKENS
 
-TOKEN = "ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM"
+TOKEN = PLANTED_TOKENS["github"]  # made at run time (tests/tokens.py)
 #: base64-looking, entropy about 3.9: over a 3.0 limit, under the default 4.5
 MODEST = "abcdabcdefghEFGHijklmnop"
 

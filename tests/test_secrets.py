@@ -14,19 +14,25 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, init_repo
+from conftest import init_repo
+from tokens import PLANTED_TOKENS, secrets_data
 
-SECRETS = DATA / "secrets"
+SECRETS = secrets_data()  # tests/data/secrets with its planted tokens made
 BAD = sorted(SECRETS.glob("bad/*"))
 GOOD = sorted(SECRETS.glob("good/*"))
 
 #: Every planted value, as written or decoded: none may appear in any output.
 PLANTED = [
-    "ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM",
-    "AKIADZDOCIS2JHTLGMXG",
-    "sk_live_ehGAkWvj7FAc9QeWJKY40uvS",
-    "glpat-wMFLZDe1f8rESQedUStP",
-    "xoxb-2048193744-4096372815633-Kq7dWn3RfYb2LpXz9TgHcV5m",
+    # the labelled files' vendor tokens, made at run time (tests/tokens.py: no token-shaped
+    # string is committed)
+    PLANTED_TOKENS["github"],
+    PLANTED_TOKENS["aws"],
+    PLANTED_TOKENS["stripe"],
+    PLANTED_TOKENS["stripe-json"],
+    PLANTED_TOKENS["gitlab"],
+    PLANTED_TOKENS["slack"],
+    PLANTED_TOKENS["jwt"],
+    *PLANTED_TOKENS["rsa-key"].splitlines()[1:-1],
     "UvImZaYMEtKJGF2VDuiBNgkWb2sRPReNbA/TkB/yOaE=",
     "Wn8#kLp2vQz!",
     "Wn8kLp2vQzR4",
@@ -256,7 +262,7 @@ def test_dummies(value, dummy):
 def test_mask_shows_a_few_characters_and_the_length():
     from gitops_guard.checks.secrets.values import mask
 
-    assert mask("ghp_JTeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsM") == "'ghp_...' (40 chars)"
+    assert mask(PLANTED_TOKENS["github"]) == "'ghp_...' (40 chars)"
     assert mask("short") == "'...' (5 chars)"
 
 

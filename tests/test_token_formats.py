@@ -76,3 +76,44 @@ def test_every_family_is_masked_in_any_output_line(family):
         ):
             masked = mask_line(line)
             assert token not in masked, (family, line[:40])
+
+
+#: detect-secrets' plugins for the formats push protection blocks (GitHub secret scanning)
+PUSH_PROTECTED = (
+    "AWSKeyDetector", "AzureStorageKeyDetector", "DiscordBotTokenDetector",
+    "GitHubTokenDetector", "GitLabTokenDetector", "MailchimpDetector", "NpmDetector",
+    "OpenAIDetector", "PypiTokenDetector", "SendGridDetector",
+    "SlackDetector", "SquareOAuthDetector", "StripeDetector", "TwilioKeyDetector",
+)  # fmt: skip
+
+
+def test_no_committed_file_holds_a_token_shaped_string():
+    """A push-protection scanner would block the repository: the tests make their tokens at
+    run time (tests/tokens.py), the labelled files hold markers (``@@planted:name@@``)."""
+    import subprocess
+
+    from conftest import ROOT
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    classes = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
+    regexes = [rx for name in PUSH_PROTECTED for rx in classes[name].denylist]
+    # a private key: armour with a body (a BEGIN line alone, in a list of fragments, is not)
+    key_block = re.compile(r"-----BEGIN[A-Z ]*PRIVATE KEY-----[ \t]*\r?\n[ \t]*[A-Za-z0-9+/=]{40}")
+    found = []
+    for name in filter(None, listed):
+        path = ROOT / name
+        if not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        if key_block.search(text):
+            found.append(f"{name}: a private key")
+        for number, line in enumerate(text.splitlines(), 1):
+            hits = [f.name for *_, f in token_formats.find_tokens(line)]
+            hits += [rx.pattern[:20] for rx in regexes if rx.search(line)]
+            hits = [h for h in hits if not plugins.is_placeholder_token(line.strip())]
+            if hits:
+                found.append(f"{name}:{number}: {hits}")
+    assert found == []

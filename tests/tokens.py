@@ -426,3 +426,82 @@ NEUTRAL_KEY = "setting"
 NEUTRAL_ENV = "UPSTREAM_SETTING"
 #: A key that says what its value is.
 CREDENTIAL_KEY = "API_TOKEN"
+
+
+# -- the labelled files' planted tokens ------------------------------------------------------
+#
+# The files of tests/data/secrets that hold a vendor token hold a marker instead
+# (``@@planted:github@@``): a scanner that blocks pushes of token-shaped strings never sees
+# one in this repository. ``secrets_data()`` copies the folder with each marker replaced by
+# its token, made here from the format with a fixed seed (the same token every run: tests
+# compare masked prefixes and lengths).
+
+
+def _slack_bot(rng: random.Random) -> str:
+    return f"xoxb-{body(rng, DIGITS, 10)}-{body(rng, DIGITS, 13)}-{body(rng, ALNUM, 24)}"
+
+
+def _planted_pem(rng: random.Random) -> str:
+    lines = [body(rng, B64, 64) for _ in range(2)]
+    return f"{PEM_BEGIN}\n" + "\n".join(lines) + f"\n{PEM_END}"
+
+
+_PLANTED_FORMATS: dict[str, Callable[[random.Random], str]] = {
+    "github": _p("ghp_", ALNUM, 36),
+    "aws": _p("AKIA", UPPER_ALNUM, 16),
+    "gitlab": _p("glpat-", ALNUM, 20),
+    "stripe": _p("sk_live_", ALNUM, 24),
+    "stripe-json": _p("sk_live_", ALNUM, 24),
+    "slack": _slack_bot,
+    "jwt": _jwt,
+    "rsa-key": _planted_pem,
+}
+#: marker name -> its token (fixed seed per name)
+PLANTED_TOKENS: dict[str, str] = {
+    name: make(random.Random(f"planted {name}")) for name, make in _PLANTED_FORMATS.items()
+}
+_MARKER = "@@planted:"
+
+
+def materialise(text: str) -> str:
+    """``text`` with every marker replaced by its token; a multi-line token keeps the
+    indentation of the marker's line."""
+    if _MARKER not in text:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        while _MARKER in line:
+            start = line.index(_MARKER)
+            end = line.index("@@", start + len(_MARKER))
+            token = PLANTED_TOKENS[line[start + len(_MARKER) : end]]
+            indent = line[: len(line) - len(line.lstrip())]
+            token = token.replace("\n", "\n" + indent)
+            line = line[:start] + token + line[end + 2 :]
+        out.append(line)
+    return "".join(out)
+
+
+_DATA: list[object] = []
+
+
+def secrets_data() -> object:
+    """tests/data/secrets with its markers replaced: a temporary copy, made once per process
+    (a ``pathlib.Path``)."""
+    if _DATA:
+        return _DATA[0]
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent / "data" / "secrets"
+    target = Path(tempfile.mkdtemp(prefix="gitops-guard-secrets-")) / "secrets"
+    shutil.copytree(source, target, symlinks=True)
+    atexit.register(shutil.rmtree, target.parent, True)
+    for path in target.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if _MARKER.encode() in data:
+                path.write_text(materialise(data.decode("utf-8")), encoding="utf-8")
+    _DATA.append(target)
+    return target
