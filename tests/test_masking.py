@@ -333,7 +333,7 @@ def test_a_token_cut_short_by_a_bounded_quote_is_masked():
     """A message quotes at most a prefix of a long input (core/findings.quote): a token cut
     mid-way matches no format, so the run that goes on past the cut is masked when it looks
     random; a long plain name cut the same way stays readable."""
-    from gitops_guard.core.findings import quote
+    from gitops_guard.core.quoting import quote
 
     body = "h8wfVYMqc3NT0VytdE3231MrS3sUtItsWB2RcnBfGSoCAO4ZvPRmKLbUdkOL3Y5DOllt1ptPIJWy0"
     token = "sl." + body * 2
