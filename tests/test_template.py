@@ -670,7 +670,7 @@ def test_the_chart_renders_with_each_environments_values(generated):
         assert f'image: "{REGISTRY}/{APP}:v0.1.0"' in result.stdout
 
 
-# -- the environments answer: 1, 2 and 3 environments, sampled pairwise ------------------------
+# -- the environments answer: 1, 2 and 3 environments, every combination -----------------------
 
 #: 1, 2 and 3 environments, and a parallel group (two clusters of the last stage)
 ENVIRONMENT_CHOICES = (
@@ -723,33 +723,71 @@ def test_the_pairwise_sample_covers_every_pair_and_is_small():
     assert len(PAIRWISE) <= 12 < len(list(itertools.product(*dims)))
 
 
+#: every combination of the five variables with the environments answer: 2 x 3 x 3 x 2 x 4
+EVERY_ENVIRONMENT_COMBO = list(
+    itertools.product(ENGINES, CIS, BACKENDS, FORMATS, ENVIRONMENT_CHOICES)
+)
+
+
+def monitoring_of(combo: tuple[str, ...]) -> str:
+    """``monitoring`` alternates over the combinations (by the parity of their CI, backend and
+    environments choices), so each of its values meets every value of every other variable
+    and half of the combinations carry the PrometheusRule through their hooks."""
+    _engine, ci, backend, _fmt, environments = combo
+    index = CIS.index(ci) + BACKENDS.index(backend) + ENVIRONMENT_CHOICES.index(environments)
+    return ("none", "prometheus")[index % 2]
+
+
 @pytest.fixture(scope="session")
-def generated_environments(tmp_path_factory, hooks_repo) -> dict[tuple[str, ...], Path]:
+def generated_every_environment(tmp_path_factory, hooks_repo) -> dict[tuple[str, ...], Path]:
+    """Every combination (engine x CI x backend x format x environments), generated once."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     out = tmp_path_factory.mktemp("environments")
-    repos = {}
-    for combo in PAIRWISE:
+    jobs = []
+    for combo in EVERY_ENVIRONMENT_COMBO:
         engine, ci, backend, fmt, environments = combo
-        repos[combo] = generate(
-            out / combo_id(combo).replace(",", "_"),
-            gitops_engine=engine,
-            ci_provider=ci,
-            secrets_backend=backend,
-            app_format=fmt,
-            environments=environments,
-            _hooks_repo=hooks_repo[0],
-            _hooks_rev=hooks_repo[1],
-        )
-    return repos
+        answers = {
+            "gitops_engine": engine,
+            "ci_provider": ci,
+            "secrets_backend": backend,
+            "app_format": fmt,
+            "environments": environments,
+            "monitoring": monitoring_of(combo),
+            "_hooks_repo": hooks_repo[0],
+            "_hooks_rev": hooks_repo[1],
+        }
+        jobs.append((out / combo_id(combo).replace(",", "_"), answers))
+    # cookiecutter changes the working folder while it runs its hooks: one process each
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        made = list(pool.map(_generate_job, jobs))
+    return dict(zip(EVERY_ENVIRONMENT_COMBO, made))
+
+
+def _generate_job(job: tuple[Path, dict[str, str]]) -> Path:
+    out, answers = job
+    return generate(out, **answers)
+
+
+@pytest.fixture(scope="session")
+def generated_environments(generated_every_environment) -> dict[tuple[str, ...], Path]:
+    """The pairwise sample of those (for the tests that render or validate every file)."""
+    return {combo: generated_every_environment[combo] for combo in PAIRWISE}
 
 
 def pairwise_id(combo: tuple[str, ...]) -> str:
     return combo_id(combo).replace(",", "+")
 
 
-@pytest.mark.parametrize("combo", PAIRWISE, ids=pairwise_id)
-def test_everything_per_environment_follows_the_environments_answer(generated_environments, combo):
+@pytest.mark.parametrize("combo", EVERY_ENVIRONMENT_COMBO, ids=pairwise_id)
+def test_everything_per_environment_follows_the_environments_answer(
+    generated_every_environment, combo
+):
     engine, ci, _backend, fmt, environments = combo
-    repo = generated_environments[combo]
+    repo = generated_every_environment[combo]
+    assert (repo / "monitoring").is_dir() == (monitoring_of(combo) == "prometheus")
     stages = [stage.split("+") for stage in environments.split(",")]
     names = [env for stage in stages for env in stage]
     assert sorted(p.name for p in (repo / "clusters").iterdir()) == sorted(names)
@@ -828,19 +866,90 @@ def test_every_overlay_of_every_environment_count_renders(generated_environments
     assert failures == []
 
 
+#: pre-commit runs at once: each run is mostly six hook processes in turn (two cores)
+PRE_COMMIT_WORKERS = 3
+
+
+@pytest.fixture(scope="session")
+def pre_commit_of_every_combination(
+    generated_every_environment, tmp_path_factory, pre_commit_home
+) -> dict[tuple[str, ...], subprocess.CompletedProcess[str]]:
+    """``pre-commit run --all-files`` in a fresh git repository of every combination.
+
+    Shared between the runs, as on a developer's machine: the hook environment
+    (PRE_COMMIT_HOME) and gitops-guard's cache folder (XDG_CACHE_HOME). Renders are cached
+    under the digest of every input file's path (relative to the repository) and content,
+    the command and the renderer binary, so only a render whose inputs are byte-identical to
+    one already run is reused; every hook still reads every file of every repository.
+    """
+    import os
+
+    from conftest import GIT_ENV
+
+    root = tmp_path_factory.mktemp("every-combination")
+    home = root / "home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "PRE_COMMIT_HOME": str(pre_commit_home),
+        "PRE_COMMIT_COLOR": "never",
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(root / "cache"),
+    }
+    env.pop("PRE_COMMIT", None)
+    env.pop("GITOPS_GUARD_NO_CACHE", None)
+
+    def run(combo: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        repo = root / pairwise_id(combo)
+        shutil.copytree(generated_every_environment[combo], repo)
+        git(repo, "init", "-q")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "initial")
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+            cwd=repo,
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=1200,
+        )
+
+    first, *rest = EVERY_ENVIRONMENT_COMBO
+    results = {first: run(first)}  # installs the hook environment once
+    with ThreadPoolExecutor(max_workers=PRE_COMMIT_WORKERS) as pool:
+        results.update(zip(rest, pool.map(run, rest)))
+    return results
+
+
+#: the hooks of the generated .pre-commit-config.yaml, by their names in .pre-commit-hooks.yaml
+HOOK_NAMES = tuple(
+    f"gitops-guard {command}"
+    for command in (
+        "check-images",
+        "check-secrets",
+        "check-sync-waves",
+        "check-promotion",
+        "check-controls",
+        "check-manifests",
+    )
+)
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("combo", PAIRWISE, ids=pairwise_id)
-def test_each_pairwise_combination_passes_its_own_hooks_through_pre_commit(
-    generated_environments, combo, tmp_path, run_pre_commit
+@pytest.mark.parametrize("combo", EVERY_ENVIRONMENT_COMBO, ids=pairwise_id)
+def test_every_combination_passes_its_own_hooks_through_pre_commit(
+    pre_commit_of_every_combination, combo
 ):
-    repo = tmp_path / "repo"
-    shutil.copytree(generated_environments[combo], repo)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "initial")
-    result = run_pre_commit(repo, "run", "--all-files")
+    """All 144 combinations (engine x CI x secrets backend x app format x environments:
+    1, 2 and 3 environments and one parallel group; monitoring alternating, see
+    ``monitoring_of``) through the real pre-commit, each hook of the generated
+    ``.pre-commit-config.yaml`` passing."""
+    result = pre_commit_of_every_combination[combo]
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Passed" in result.stdout and "Failed" not in result.stdout
+    assert "Failed" not in result.stdout and "Skipped" not in result.stdout
+    passed = re.findall(r"^(.*?)\.{3,}Passed$", result.stdout, re.MULTILINE)
+    assert passed == list(HOOK_NAMES), result.stdout
 
 
 # -- the engine's own bootstrap output passes the generated policy ---------------------------
