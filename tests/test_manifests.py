@@ -745,3 +745,27 @@ def test_a_flux_parents_patches_fill_in_its_children_before_validation(make_repo
     assert code == 1
     required = [f for f in found if f["rule"] == "render/schema" and "required" in f["message"]]
     assert required and all(f["path"] == "apps/web/ks.yaml" for f in required), found
+
+
+@NEEDS_KUSTOMIZE
+def test_a_flux_oci_source_path_is_relative_to_the_pushed_folder(make_repo, cli):
+    """An OCIRepository made by `flux push artifact --path=./kubernetes`: the Kustomization's
+    path ./apps/overlay is kubernetes/apps/overlay here, and its patches apply there too."""
+    parent = (
+        FLUX_KS.replace("path: ./app", "path: ./apps/overlay")
+        .replace("kind: GitRepository", "kind: OCIRepository")
+        .replace("flux-system\n", "flux-system\n", 1)
+    )
+    files = {
+        "kubernetes/apps/web/ks.yaml": CHILD_KS,
+        "kubernetes/apps/overlay/kustomization.yaml": "resources:\n  - ../web/ks.yaml\n",
+    }
+    root = make_repo({**files, "kubernetes/clusters/home/root.yaml": parent + PARENT_PATCH})
+    code, found, _ = run(cli, root)
+    assert code == 0, found
+    root = make_repo({**files, "kubernetes/clusters/home/root.yaml": parent}, name="unpatched")
+    code, found, _ = run(cli, root)
+    assert code == 1
+    assert {f["path"] for f in found if f["rule"] == "render/schema"} == {
+        "kubernetes/apps/web/ks.yaml"
+    }

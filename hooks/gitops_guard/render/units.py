@@ -461,6 +461,27 @@ class Plan:
                 unit.sets.append((flag, f"{param['name']}={value or ''}", (key, *params.at(i))))
         return unit
 
+    def _flux_folder(self, key: str, path: str) -> str | None:
+        """The folder a Flux Kustomization's ``path`` names, or None. The path is relative
+        to its source's root: the repository's for a GitRepository, but the pushed folder for
+        an OCIRepository (``flux push artifact --path=./kubernetes``) or a repository whose
+        GitOps tree sits in a subfolder. That root holds the Kustomization's own file, so
+        after the repository's root each ancestor of that file is tried, outermost first."""
+        first = self._in_repo(path)
+        if os.path.isdir(first):
+            return os.path.normpath(first)
+        root = self.repo.root
+        ancestors: list[str] = []
+        folder = os.path.dirname(key)
+        while folder.startswith(root + os.sep):
+            ancestors.append(folder)
+            folder = os.path.dirname(folder)
+        for ancestor in reversed(ancestors):
+            candidate = os.path.normpath(os.path.join(ancestor, path.lstrip("/")))
+            if candidate.startswith(root + os.sep) and os.path.isdir(candidate):
+                return candidate
+        return None
+
     def _in_repo(self, path: str) -> str:
         return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))
 
@@ -484,13 +505,20 @@ class Plan:
         for _key, _doc, spec in kustomizations:
             ref = _source_ref(spec.get("sourceRef"))
             path = spec.get("path")
-            if ref and isinstance(path, str) and os.path.isdir(self._in_repo(path)):
+            if (
+                ref
+                and isinstance(path, str)
+                and path.strip("./")  # "./" exists in every source: no evidence
+                and self._flux_folder(_key, path) is not None
+            ):
                 ours.add(ref)
         self._flux_kustomizations = bool(kustomizations)
-        for _key, _doc, spec in kustomizations:
+        for key, _doc, spec in kustomizations:
             path = spec.get("path")
             if _source_ref(spec.get("sourceRef")) in ours and isinstance(path, str):
-                folder = os.path.normpath(self._in_repo(path))
+                folder = self._flux_folder(key, path)
+                if folder is None:
+                    continue
                 self._flux_paths.append(folder)
                 patches = _flux_patches(spec.get("patches"))
                 if patches:
@@ -500,7 +528,7 @@ class Plan:
             path = spec.get("path")
             if ref not in ours or not isinstance(path, str) or "${" in path:
                 continue
-            if not os.path.isdir(self._in_repo(path)):
+            if self._flux_folder(key, path) is None:
                 self._add(
                     key,
                     spec.at("path"),
@@ -777,10 +805,12 @@ def _app_sources(spec: Map) -> Iterator[Map]:
 
 
 def _source_ref(ref: Any) -> tuple[str, str] | None:
-    if not isinstance(ref, Map) or ref.get("kind") != "GitRepository":
+    """A Flux source that may be this repository: a GitRepository, or an OCIRepository (the
+    repository's tree pushed as an artifact, ``flux push artifact``), named by kind and name."""
+    if not isinstance(ref, Map) or ref.get("kind") not in ("GitRepository", "OCIRepository"):
         return None
     name = ref.get("name")
-    return ("GitRepository", name) if isinstance(name, str) else None
+    return (ref["kind"], name) if isinstance(name, str) else None
 
 
 def _vendored_dependency(chart: str, dep: Map) -> bool:
