@@ -338,3 +338,71 @@ def test_every_command_quotes_hostile_inputs_bounded_and_on_one_line(tmp_path: P
         assert "chars)" in outputs[(command, "text")], command
     for command in ("promote", "set-image", "new"):
         assert "chars)" in outputs[(command, "")], command
+
+
+# -- promote --write killed while writing ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("phase", ["staged", "renaming"])
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_promote_write_killed_by_a_signal_leaves_old_or_new_files_and_no_temp_file(
+    tmp_path: Path, phase: str, signame: str
+):
+    """Issue 16: SIGTERM/SIGHUP between write and rename left ``.kustomization.yaml.XXXX.tmp``
+    behind. A real ``promote --all --write`` is stopped exactly there through core/atomic's
+    test seam (GITOPS_GUARD_TEST_PAUSE: it waits for the signal at that point): between
+    writing the temporary files and the first rename nothing has changed; after the first
+    rename the signal is held until the last one. Never a temporary file, never a file half
+    old and half new; the exit code is the signal's (128 + its number)."""
+    import signal
+    import time
+
+    signum = getattr(signal, signame, None)
+    if signum is None:
+        pytest.skip(f"no {signame} here")
+    root = tmp_path / "repo"
+    _write(root, "policies/gitops-guard.yaml", "version: 1\n")
+    targets = []
+    for app in ("api", "web"):
+        for env, tag in (("staging", "v1.0.1"), ("production", "v1.0.0")):
+            _write(
+                root,
+                f"clusters/{env}/{app}/kustomization.yaml",
+                f"images:\n  - name: {app}\n    newName: registry.example.com/{app}\n"
+                f"    newTag: {tag}\n",
+            )
+        targets.append(root / f"clusters/production/{app}/kustomization.yaml")
+    init_repo(root)
+    old = {t: t.read_bytes() for t in targets}
+    new = {t: data.replace(b"v1.0.0", b"v1.0.1") for t, data in old.items()}
+    marker = tmp_path / "paused"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "gitops_guard", "promote", "--all", "--write"],
+        cwd=root,
+        env={**os.environ, "GITOPS_GUARD_TEST_PAUSE": f"{phase}:{marker}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():  # the child is at the pause: every temp file written
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child never reached the pause"
+            time.sleep(0.02)
+        temps = list(root.rglob(".*.tmp"))
+        assert len(temps) == (2 if phase == "staged" else 1)  # what the kill must clean up
+        child.send_signal(signum)
+        _out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 128 + signum, err
+    assert [p.name for p in root.rglob(".*") if p.suffix in (".tmp", ".bak")] == []
+    got = {t: t.read_bytes() for t in targets}
+    if phase == "staged":
+        assert got == old and "interrupted: nothing was changed" in err
+    else:
+        assert got == new and "interrupted after writing" in err
+    assert "Traceback" not in err

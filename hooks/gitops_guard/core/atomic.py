@@ -16,6 +16,12 @@ Every command that changes files (``promote --write``, ``promote --branch``, ``s
   modification time, inode); right before its rename each file is compared with that record,
   and a file another program changed in the meantime stops the write (:class:`ChangedError`)
   instead of losing that program's edit.
+
+**Test seam.** ``GITOPS_GUARD_TEST_PAUSE=<phase>:<marker file>`` makes :func:`write_all` stop
+at one point, create the marker file and wait (at most 60 s) for a signal, so that a test can
+kill a real ``gitops-guard`` process exactly there: ``staged`` is between writing the
+temporary files and the first rename, ``renaming`` right after the first rename. Unset (as
+always outside tests), it costs one dictionary lookup per write.
 """
 
 from __future__ import annotations
@@ -182,6 +188,7 @@ def write_all(changes: Sequence[tuple[Snapshot, bytes | str]]) -> list[str]:
                 _stage(entry)
             for entry in entries:
                 _verify(entry)
+            _pause("staged", signals)
         except BaseException as exc:
             signals.held = True  # a second signal must not stop the cleanup
             _remove_temps(entries)
@@ -193,7 +200,7 @@ def write_all(changes: Sequence[tuple[Snapshot, bytes | str]]) -> list[str]:
             raise WriteError(f"{_name(exc)}: nothing was changed") from None
         signals.held = True
         try:
-            _rename_all(entries)
+            _rename_all(entries, signals)
         finally:
             _remove_temps(entries)
             signals.held = False
@@ -235,7 +242,23 @@ def _verify(entry: _Entry) -> None:
         )
 
 
-def _rename_all(entries: list[_Entry]) -> None:
+def _pause(phase: str, signals: _Signals) -> None:
+    """The test seam (see the module's docstring): wait here for a signal when asked to."""
+    wanted = os.environ.get("GITOPS_GUARD_TEST_PAUSE")
+    if not wanted or wanted.split(":", 1)[0] != phase:
+        return
+    import time
+
+    marker = wanted.split(":", 1)[1] if ":" in wanted else ""
+    if marker:
+        with open(marker, "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+    deadline = time.monotonic() + 60
+    while signals.pending is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # a signal raises Interrupted here, or is held (pending) while renaming
+
+
+def _rename_all(entries: list[_Entry], signals: _Signals | None = None) -> None:
     for index, entry in enumerate(entries):
         try:
             _verify(entry)
@@ -243,6 +266,8 @@ def _rename_all(entries: list[_Entry]) -> None:
             os.replace(entry.temp, entry.snap.target)
             entry.temp = None
             entry.renamed = True
+            if index == 0 and signals is not None:
+                _pause("renaming", signals)
         except BaseException as exc:
             done = [e for e in entries[:index] if e.renamed]
             raise WriteError(_rollback(entry, exc, done, entries[index + 1 :])) from None
