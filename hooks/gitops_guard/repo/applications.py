@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
+    from gitops_guard.core.documents import SourceFile
     from gitops_guard.repo.relevance import Context
 
 
@@ -137,7 +138,7 @@ class Builder:
             return key in graph.parents or key in graph.edges
 
         pointed: set[str] = set()
-        for app in self._argo_directory_apps(covered):
+        for app in self._argo_directory_apps(covered, all_files):
             pointed |= app.files
             if all_files or app.files & given:
                 yield app
@@ -177,13 +178,22 @@ class Builder:
                         context.add(ns)
         return context
 
-    def _argo_directory_apps(self, covered: Callable[[str], bool]) -> Iterator[Application]:
-        """Folders Argo CD Applications among the loaded files point at (no kustomization)."""
+    def _argo_directory_apps(
+        self, covered: Callable[[str], bool], all_files: bool = True
+    ) -> Iterator[Application]:
+        """Folders Argo CD Applications point at (no kustomization): the given files' own,
+        and in a one-file run also those of the repository's Applications whose paths can
+        hold a given file (a manifest of a directory application is checked as part of it,
+        as in a full run, not as a lone folder)."""
         seen: set[str] = set()
-        for key in sorted(self.repo.given):
+        keys = set(self.repo.given)
+        if not all_files:
+            keys |= self._directory_app_files()
+        for key in sorted(keys):
             source = self.repo.source(key)
             if source is None or "argoproj.io" not in source.text:
                 continue
+            given = self.repo.is_given(key)
             for doc in source.documents:
                 if doc.kind != "Application" or doc.group != "argoproj.io":
                     continue
@@ -196,7 +206,8 @@ class Builder:
                     if not isinstance(path, str) or "{{" in path:
                         continue
                     if not self.repo.app_path_inside(path):  # never walked: it may be "/"
-                        self.outside.append((key, src.at("path"), doc.name or "?", path))
+                        if given:
+                            self.outside.append((key, src.at("path"), doc.name or "?", path))
                         continue
                     folder = os.path.normpath(os.path.join(str(self.repo.root), path))
                     if folder in seen or not os.path.isdir(folder):
@@ -217,6 +228,26 @@ class Builder:
                     for fkey in files:
                         app.objects.extend(self.file_objects(fkey))
                     yield app
+
+    def _directory_app_files(self) -> set[str]:
+        """The Application files whose paths can name a folder holding a given file (that
+        folder or one above it), and those whose bytes cannot tell; read, not parsed."""
+        root = self.repo.root
+        above: set[str] = {root}
+        for key in self.repo.given:
+            folder = os.path.dirname(key)
+            while folder.startswith(root) and folder not in above:
+                above.add(folder)
+                up = os.path.dirname(folder)
+                if up == folder:
+                    break
+                folder = up
+        found = set()
+        for key, data in self.repo.containing_raw(*ARGO_APPLICATION_FILES):
+            folders = application_folders(data, root)
+            if folders is None or not folders.isdisjoint(above):
+                found.add(key)
+        return found
 
 
 def _app_sources(spec: Map) -> list[Map]:
@@ -344,14 +375,23 @@ class ArgoApp:
         return f"Application {self.name} (wave {self.wave})"
 
 
-def argo_applications(builder: Builder) -> list[ArgoApp]:
-    """Every Argo CD Application of the repository (ApplicationSets are templates: skipped)."""
+#: the files that may hold an Argo CD Application (a filter on bytes, before parsing)
+ARGO_APPLICATION_FILES = (b"argoproj.io", kind_line("Application"))
+
+
+def argo_applications(
+    builder: Builder, sources: Iterable[SourceFile] | None = None
+) -> list[ArgoApp]:
+    """Every Argo CD Application of the repository (ApplicationSets are templates: skipped),
+    or of the given ``sources`` only."""
     from gitops_guard.repo.argo import parse_wave
 
     repo = builder.repo
     graph = builder.graph
     found: list[ArgoApp] = []
-    for source in repo.containing(b"argoproj.io", kind_line("Application")):
+    if sources is None:
+        sources = repo.containing(*ARGO_APPLICATION_FILES)
+    for source in sources:
         key = repo.key(source.path)
         roots = graph.roots_of(key)
         parent = tuple(sorted(roots)) if roots else ("folder", os.path.dirname(key))
@@ -399,3 +439,54 @@ def _app_option(spec: Map, name: str) -> bool:
     if not isinstance(options, list):
         return False
     return any(isinstance(o, str) and sync_options(o).get(name) == "true" for o in options)
+
+
+#: a ``path:`` line (YAML block style, quoted key or not, a list item or not)
+_PATH_LINE = rb"""(?m)^([ \t]*)(?:-[ \t]+)?["']?path["']?[ \t]*:(.*)$"""
+_PLAIN_UNSAFE = set("{}[]&*!|>%@`'\"\\,#")
+
+
+def application_folders(data: bytes, root: str) -> set[str] | None:
+    """The folders the ``path:`` lines of an Application file name, as
+    :func:`argo_applications` resolves them (``root``/path, normalised), read from its bytes
+    without parsing it; None when the bytes cannot tell for sure (a flow mapping, an escape, a
+    block scalar, an alias, a value continued on the next line, ``path`` elsewhere in the
+    text): the file must then be parsed. A file whose folders cannot hold a file never holds
+    it, so it need not be parsed to know."""
+    import re
+
+    lines = re.compile(_PATH_LINE)
+    found: set[str] = set()
+    matches = list(lines.finditer(data))
+    if data.count(b"path") != len(matches):
+        return None  # "path" in a flow mapping, a comment, another key...
+    for match in matches:
+        value = match.group(2).strip()
+        line = match.group(0)
+        column = len(line) - len(line.lstrip(b" \t-"))  # where the key starts
+        start = match.end() + 1
+        while start < len(data):  # the next line with content: a continuation?
+            end = data.find(b"\n", start)
+            end = len(data) if end == -1 else end
+            after = data[start:end]
+            if after.strip():
+                indent = len(after) - len(after.lstrip(b" \t"))
+                if indent > column and not after.lstrip().startswith(b"#"):
+                    return None  # a plain scalar continued on the next line
+                break
+            start = end + 1
+        if b" #" in value:
+            value = value.split(b" #", 1)[0].rstrip()
+        if value[:1] in (b'"', b"'"):
+            quote, inner = value[:1], value[1:-1]
+            if len(value) < 2 or value[-1:] != quote or quote in inner or b"\\" in inner:
+                return None
+            value = inner
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if not text or _PLAIN_UNSAFE & set(text) or text.startswith(("-", "?", ":")):
+            return None
+        found.add(os.path.normpath(os.path.join(root, text)))
+    return found

@@ -64,6 +64,8 @@ class Repository:
         self.given: set[str] = set()
         self._files: list[str] | None = None
         self.tree_changed = True
+        #: (needle, pattern) -> what containing_raw found (one read of the files per question)
+        self._raw: dict[tuple[bytes, bytes | None], list[tuple[str, bytes]]] = {}
         for source in given:
             key = self.key(source.path)
             self._sources[key] = source
@@ -129,6 +131,22 @@ class Repository:
         every file with a sync-wave annotation, ``kind: Application`` only in Applications,
         and a one-file run must not parse the whole repository to find them."""
         result: list[SourceFile] = []
+        for key, _data in self.containing_raw(needle, pattern):
+            source = self.source(key)
+            if source is not None:
+                result.append(source)
+        return result
+
+    def containing_raw(
+        self, needle: bytes, pattern: bytes | None = None
+    ) -> list[tuple[str, bytes]]:
+        """The keys and bytes of the files :meth:`containing` would parse, none parsed (a
+        caller that can tell from the bytes which of them matter parses only those)."""
+        remembered = self._raw.get((needle, pattern))
+        if remembered is not None:
+            return remembered
+        result: list[tuple[str, bytes]] = []
+        self._raw[(needle, pattern)] = result
         text_needle = needle.decode()
         matcher = kind_matcher(pattern) if pattern is not None else None
         for key in self.files():
@@ -137,16 +155,14 @@ class Repository:
                 if text_needle in cached.text and (
                     matcher is None or matcher[1].search(cached.text)
                 ):
-                    result.append(cached)
+                    result.append((key, cached.text.encode("utf-8", "surrogateescape")))
                 continue
             # only a regular file, bounded: a FIFO sibling would block, /dev/zero never ends
             data, _ = read_regular(key, MAX_FILE_BYTES)
             if data is None:
                 continue
             if needle in data and (matcher is None or matcher[0].search(data)):
-                source = self.source(key)
-                if source is not None:
-                    result.append(source)
+                result.append((key, data))
         return result
 
     def inside(self, path: str) -> bool:

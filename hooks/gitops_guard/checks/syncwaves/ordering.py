@@ -11,12 +11,13 @@ the dependency, and where each wave was written.
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 
 from gitops_guard.core.documents import Map, Pos
 from gitops_guard.core.findings import quote
 from gitops_guard.core.quoting import LIST_ITEMS, shown
-from gitops_guard.repo.applications import Application
+from gitops_guard.repo.applications import Application, application_folders
 from gitops_guard.repo.argo import (
     HELM_WEIGHT,
     HOOK,
@@ -359,29 +360,99 @@ class Repo:
         self._apps: list[Any] | None = None
         self._namespaces: dict[str, set[str]] | None = None
         self._crds: dict[tuple[str, str], set[str]] | None = None
-        self._argo_namespaces: set[str] = {"argocd"}
-        self._by_file: dict[str, list[int]] | None = None
+        self._argo_namespaces: dict[str, bool] = {"argocd": True}
         self.olm = False
+        #: the files that may hold an Application, as bytes: read once, parsed on demand
+        self._argo_raw: list[tuple[str, bytes]] | None = None
+        #: Application file -> its Applications (parsed once; the same objects every time)
+        self._parsed: dict[str, list[Any]] = {}
+        #: folder an Application path names -> the files naming it; files whose paths the
+        #: bytes cannot tell (flow style, escapes, a block scalar...) are always parsed
+        self._by_folder: dict[str, list[str]] | None = None
+        self._unclear: list[str] = []
+        self._up: dict[str, set[str]] = {}
+
+    def _argo_files(self) -> list[tuple[str, bytes]]:
+        if self._argo_raw is None:
+            from gitops_guard.repo.applications import ARGO_APPLICATION_FILES
+
+            self._argo_raw = self.builder.repo.containing_raw(*ARGO_APPLICATION_FILES)
+        return self._argo_raw
+
+    def _apps_of(self, key: str) -> list[Any]:
+        found = self._parsed.get(key)
+        if found is None:
+            from gitops_guard.repo.applications import argo_applications
+
+            source = self.builder.repo.source(key)
+            found = argo_applications(self.builder, [source] if source is not None else [])
+            self._parsed[key] = found
+        return found
+
+    def _in_order(self, keys: set[str]) -> list[Any]:
+        """The Applications of these files, in repository order (the order of ``apps``)."""
+        return [a for key, _ in self._argo_files() if key in keys for a in self._apps_of(key)]
 
     @property
     def apps(self) -> list[Any]:
+        """Every Argo CD Application of the repository (parses every file that has one)."""
         if self._apps is None:
-            from gitops_guard.repo.applications import argo_applications
-
-            self._apps = argo_applications(self.builder)
+            self._apps = self._in_order({key for key, _ in self._argo_files()})
         return self._apps
 
     def _holding(self, keys: Iterable[str]) -> list[Any]:
-        """The Argo CD Applications holding any of ``keys``, in their order: an index from
-        file to Application, built once (a scan of every Application per application was
-        quadratic in the repository: 5 s of a 15,000-file run)."""
-        if self._by_file is None:
-            self._by_file = {}
-            for index, argo_app in enumerate(self.apps):
-                for key in argo_app.files:
-                    self._by_file.setdefault(key, []).append(index)
-        found = {i for key in keys for i in self._by_file.get(key, ())}
-        return [self.apps[i] for i in sorted(found)]
+        """The Argo CD Applications holding any of ``keys``, in their order.
+
+        An Application holds a file through the folders its sources' ``path`` names (their
+        kustomization's closure, or their YAML files). Only the Application files whose path
+        lines name a folder that can hold one of ``keys`` are parsed: a one-file run read
+        every Application of the repository (820 of a 5,000-file one) to find the one or
+        two that deploy it, and a full run asks once per application."""
+        keys = set(keys)
+        if self._by_folder is None:
+            self._by_folder = {}
+            root = self.builder.repo.root
+            for key, data in self._argo_files():
+                folders = application_folders(data, root)
+                if folders is None:
+                    self._unclear.append(key)
+                for folder in folders or ():
+                    self._by_folder.setdefault(folder, []).append(key)
+        files = set(self._unclear)
+        for folder in self._folders_that_may_hold(keys):
+            files.update(self._by_folder.get(folder, ()))
+        return [a for a in self._in_order(files) if not a.files.isdisjoint(keys)]
+
+    def _folders_that_may_hold(self, keys: set[str]) -> set[str]:
+        """Every folder an Application could name to hold one of ``keys``: the folder of
+        each kustomization that includes it (transitively), and its own folder and every
+        folder above it up to the root (a directory source, recursive or not)."""
+        graph = self.builder.graph
+        root = self.builder.repo.root
+        folders: set[str] = set()
+        for key in keys:
+            ups = self._up.get(key)
+            if ups is None:
+                ups = set()
+                stack, seen = [key], {key}
+                while stack:
+                    item = stack.pop()
+                    ups.add(os.path.dirname(item))
+                    for parent in graph.parents.get(item, ()):
+                        if parent not in seen:
+                            seen.add(parent)
+                            stack.append(parent)
+                folder = os.path.dirname(key)
+                while folder.startswith(root) and folder not in ups:
+                    ups.add(folder)
+                    up = os.path.dirname(folder)
+                    if up == folder:
+                        break
+                    folder = up
+                ups.add(root)
+                self._up[key] = ups
+            folders |= ups
+        return folders
 
     def deployers(self, app: Application) -> list[Any]:
         """The Argo CD Applications that deploy this application's objects."""
@@ -389,6 +460,12 @@ class Repo:
 
     def owners(self, key: str) -> list[Any]:
         return self._holding((key,))
+
+    def namespace_makers(self, name: str) -> list[Any]:
+        """The Applications that create namespace ``name`` (``CreateNamespace=true`` with it
+        as the destination): only files that say CreateNamespace are parsed."""
+        keys = {k for k, data in self._argo_files() if b"CreateNamespace" in data or b"\\" in data}
+        return [a for a in self._in_order(keys) if a.create_ns and a.dest_ns == name]
 
     def namespace_files(self, name: str) -> set[str]:
         if self._namespaces is None:
@@ -403,9 +480,23 @@ class Repo:
         return self._crds.get((group, kind), set())
 
     def argo_namespace(self, name: str) -> bool:
-        if self._namespaces is None:
-            self._index()
-        return name in self._argo_namespaces
+        """Whether an Argo CD object of the repository lives in namespace ``name`` (Argo CD
+        is installed there): only the Argo CD files that mention the name are parsed."""
+        known = self._argo_namespaces.get(name)
+        if known is None:
+            repo = self.builder.repo
+            needle = name.encode("utf-8", "surrogateescape")
+            known = False
+            for key, data in repo.containing_raw(b"argoproj.io", _ARGO_API):
+                if needle not in data and b"\\" not in data:
+                    continue  # the namespace is written in the file, or escaped
+                source = repo.source(key)
+                docs = source.documents if source is not None else ()
+                if any(d.group == "argoproj.io" and d.namespace == name for d in docs):
+                    known = True
+                    break
+            self._argo_namespaces[name] = known
+        return known
 
     def _index(self) -> None:
         repo = self.builder.repo
@@ -428,10 +519,6 @@ class Repo:
                     kind = names.get("kind") if isinstance(names, Map) else None
                     if isinstance(group, str) and isinstance(kind, str):
                         self._crds.setdefault((group, kind), set()).add(key)
-        for source in repo.containing(b"argoproj.io", _ARGO_API):
-            for doc in source.documents:
-                if doc.group == "argoproj.io" and doc.namespace:
-                    self._argo_namespaces.add(doc.namespace)
         self.olm = bool(repo.containing(b"operators.coreos.com"))
 
 
@@ -536,7 +623,7 @@ def _namespace(obj: Obj, ns: str, mine: list[Any], repo: Repo, display: Any) -> 
     pos = obj.ns_at[1:] if obj.ns_at is not None else obj.pos
     where = obj.ns_at[0] if obj.ns_at is not None else obj.key
     creators = repo.namespace_files(ns)
-    makers = [a for a in repo.apps if a.create_ns and a.dest_ns == ns and a not in mine]
+    makers = [a for a in repo.namespace_makers(ns) if a not in mine]
     if not creators and not makers:
         return CrossFinding(
             "sync/namespace-missing",
