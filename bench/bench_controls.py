@@ -21,15 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_syncwaves import git_repo, paired, run_once
-from harness import ENV, ok, tool
-
-HERE = Path(__file__).resolve().parent
+from harness import ENV, ok, paired, run_once, synthetic_repo, tool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,14 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="gg-bench-controls-") as scratch:
         repo = Path(args.repo).resolve() if args.repo else Path(scratch) / "repo"
-        if not args.repo:
-            subprocess.run(
-                [sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(args.files)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-        if not (repo / ".git").exists():
-            git_repo(repo)
+        synthetic_repo(repo, args.files)
         env = {**ENV, "XDG_CACHE_HOME": str(Path(scratch) / "cache")}
         files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yaml"))
         workload = next(f for f in files if f.endswith("/deployment.yaml"))

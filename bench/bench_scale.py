@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import ENV, ok, run, tool
+from harness import ENV, git_repo, ok, run, synthetic_repo, tool
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -43,13 +43,6 @@ def hooks() -> list[tuple[str, list[str]]]:
         if entry and entry[0] == "gitops-guard":
             found.append((hook["id"], [tool("gitops-guard"), *entry[1:]]))
     return found
-
-
-def git_repo(path: Path) -> None:
-    env = {**ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
-    env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
-        subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
 
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple:
@@ -121,14 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f}")
         results: dict[tuple[str, int], tuple] = {}
         for size in sizes:
-            repo = work / f"repo-{size}"
-            if not repo.exists():
-                subprocess.run(
-                    [sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(size)],
-                    check=True,
-                    stdout=subprocess.DEVNULL,
-                )
-                git_repo(repo)
+            repo = synthetic_repo(work / f"repo-{size}", size)
             files = subprocess.run(
                 ["git", "ls-files", "*.yaml", "*.yml"], cwd=repo, capture_output=True, text=True
             ).stdout.split()
@@ -156,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
         repo = work / f"bulk-{sizes[0]}"
         if not repo.exists():
-            subprocess.run(
-                [sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(sizes[0])],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            synthetic_repo(repo, sizes[0], git=False)
             one, app_files = bulk_app(repo, args.bulk, args.sibling_mb)
             git_repo(repo)
         else:

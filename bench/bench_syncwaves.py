@@ -23,43 +23,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from harness import ENV, medians, ok, run, tool
-
-HERE = Path(__file__).resolve().parent
-
-
-def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one run; a crash stops the benchmark."""
-    elapsed, cpu, _, code, err = run(argv, cwd, env)
-    if code not in (0, 1):
-        raise SystemExit(f"{' '.join(argv[:2])}: exit {code}: {err}")
-    return elapsed, cpu
-
-
-def paired(
-    a: list[str], b: list[str], cwd: Path, runs: int, env: dict[str, str]
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Median (wall, CPU) seconds of ``a`` and of ``b``, run alternately so load changes hit
-    both alike."""
-    run_once(a, cwd, env)  # warm-up (and cache fill)
-    run_once(b, cwd, env)
-    times_a, times_b = [], []
-    for _ in range(runs):
-        times_a.append(run_once(a, cwd, env))
-        times_b.append(run_once(b, cwd, env))
-    return medians(times_a), medians(times_b)
-
-
-def git_repo(path: Path) -> None:
-    env = {**ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
-    env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
-        subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
+from harness import ENV, ok, paired, run_once, synthetic_repo, tool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,14 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="gg-bench-sync-") as scratch:
         repo = Path(args.repo).resolve() if args.repo else Path(scratch) / "repo"
-        if not args.repo:
-            subprocess.run(
-                [sys.executable, str(HERE / "generate.py"), str(repo), "--files", str(args.files)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-        if not (repo / ".git").exists():
-            git_repo(repo)
+        synthetic_repo(repo, args.files)
         env = {**ENV, "XDG_CACHE_HOME": str(Path(scratch) / "cache")}
         files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yaml"))
         one = next(f for f in files if f.endswith("/deployment.yaml"))

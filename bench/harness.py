@@ -57,3 +57,48 @@ def medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
 
 def ok(flag: bool) -> str:
     return "ok" if flag else "MISSED"
+
+
+def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run; a crash stops the benchmark."""
+    elapsed, cpu, _, code, err = run(argv, cwd, env)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(argv[:2])}: exit {code}: {err}")
+    return elapsed, cpu
+
+
+def paired(
+    a: list[str], b: list[str], cwd: Path, runs: int, env: dict[str, str]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (wall, CPU) seconds of ``a`` and of ``b``, run alternately so load changes hit
+    both alike."""
+    run_once(a, cwd, env)  # warm-up (and cache fill)
+    run_once(b, cwd, env)
+    times_a, times_b = [], []
+    for _ in range(runs):
+        times_a.append(run_once(a, cwd, env))
+        times_b.append(run_once(b, cwd, env))
+    return medians(times_a), medians(times_b)
+
+
+def git_repo(path: Path) -> None:
+    """Make a folder a git repository with everything committed (hooks find their root)."""
+    env = {**ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
+    env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
+
+
+def synthetic_repo(path: Path, files: int, *, git: bool = True) -> Path:
+    """``bench/generate.py``'s repository of ``files`` files at ``path`` (made unless it is
+    there), a git repository unless ``git`` is false."""
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, str(Path(__file__).resolve().parent / "generate.py"), str(path),
+             "--files", str(files)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    if git and not (path / ".git").exists():
+        git_repo(path)
+    return path
