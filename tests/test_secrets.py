@@ -421,6 +421,52 @@ def test_binary_file_in_a_folder_is_skipped_quietly(tmp_path, cli):
     assert cli("check-secrets", str(tmp_path)) == (0, "", "")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_device_or_dangling_link_in_a_folder_is_an_info_note_never_opened(tmp_path):
+    """Issue 16: check-secrets' folder walk dropped a FIFO, a device and a dangling link in
+    silence, where every other hook says `yaml/not-regular-file` (info). Said here too, never
+    opened (a child process: a FIFO opened for reading would wait for a writer forever), never
+    a stop; a regular file beside them gets no such note."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "app"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.yaml")
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    (folder / "gone.yaml").symlink_to(tmp_path / "removed.yaml")
+    (folder / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gitops_guard", "check-secrets", "app"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("check-secrets opened a FIFO in a folder")
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    lines = sorted(done.stdout.splitlines())
+    assert lines == [
+        "app/gone.yaml:1:1: yaml/not-regular-file a dangling symlink, not a regular file; "
+        "not checked [info]",
+        "app/pipe.yaml:1:1: yaml/not-regular-file a FIFO (named pipe), not a regular file; "
+        "not checked [info]",
+        "app/zero.yaml:1:1: yaml/not-regular-file a device, not a regular file; not checked [info]",
+    ]
+    for name in ("pipe.yaml", "zero.yaml", "gone.yaml"):
+        os.unlink(folder / name)
+    clean = subprocess.run(
+        [sys.executable, "-m", "gitops_guard", "check-secrets", "app"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
+
+
 def test_placeholder_secret_is_reported_with_advice(tmp_path, cli):
     path = write(
         tmp_path,

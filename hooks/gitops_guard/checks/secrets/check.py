@@ -289,16 +289,20 @@ class _Scanner(LineRules, KindRules):
             )
 
 
+#: a FIFO, a device, a dangling link: the rule every hook reports them with
+NOT_REGULAR = "yaml/not-regular-file"
+
+
 def scan_file(path: str, engine: Engine) -> FileScan:
     """Everything check-secrets finds in one file, before baseline and pragmas."""
     from gitops_guard.core.documents import not_regular
 
     what = not_regular(path)  # a FIFO would block the read, /dev/zero never ends
     if what is not None and what != "missing":
-        finding = Finding(
-            path, 1, 1, "secret/not-scanned", f"{what}, not a regular file; not scanned"
-        )
-        return FileScan(path, [], [Candidate(finding.with_severity(INFO), (), "")])
+        # as every other hook says it (core/documents.read_regular): never opened, info
+        message = f"{what}, not a regular file; not checked"
+        finding = Finding(path, 1, 1, NOT_REGULAR, message).with_severity(INFO)
+        return FileScan(path, [], [Candidate(finding, (), "")])
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as handle:
@@ -423,14 +427,17 @@ def expand(paths: list[str]) -> list[str]:
 
 def scan(paths: list[str], engine: Engine, named: frozenset[str] = frozenset()) -> list[FileScan]:
     """Scan every file; a binary file met in a folder is skipped quietly (images, archives),
-    one named on the command line is reported as not scanned."""
+    one named on the command line is reported as not scanned. A path that is not a regular
+    file (a FIFO, a device, a dangling link) is said wherever it was met, as the other hooks
+    say it (``yaml/not-regular-file``, info): it was not checked."""
     scans = []
     for path in paths:
         if os.path.basename(path) == ".secrets.baseline":
             continue  # hashes of accepted secrets: random-looking by design
         item = scan_file(path, engine)
         if path not in named and item.candidates and not item.lines:
-            item = item._replace(candidates=[])
+            kept = [c for c in item.candidates if c.finding.rule == NOT_REGULAR]
+            item = item._replace(candidates=kept)
         scans.append(item)
     return scans
 
