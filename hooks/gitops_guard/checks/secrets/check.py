@@ -39,6 +39,7 @@ from gitops_guard.checks.secrets.values import (
     certificate_blob,
     credential_word,
     describe,
+    encoded_media,
     is_dummy,
     is_git_id_key,
     is_placeholder,
@@ -132,6 +133,8 @@ class _Scanner(LineRules, KindRules):
         sops = sops_config(data) if isinstance(data, Map) else None
         if sops is not None:
             skip.add(id(data["sops"]))
+            if self.sops_stub(data, sops):
+                sops = None  # one finding said it all: its values are read as plain YAML
         if isinstance(data, Map):
             spec = data.get("spec")
             if kind == "Secret" and doc.api_version == "v1":
@@ -154,6 +157,26 @@ class _Scanner(LineRules, KindRules):
             elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
                 self.argo_values(data)
         self.walk(data, (), skip, names, sops)
+
+    def sops_stub(self, data: Map, sops: Map) -> bool:
+        """``sops:`` metadata with an empty ``mac`` (a stub written by hand, ``mac: ""``):
+        sops never encrypted this file, and sops (Flux, ksops) refuses to decrypt it (no
+        MAC to verify). One finding at the ``mac`` line, naming the values sops would have
+        encrypted, instead of one per value (``apiVersion``, ``kind``...)."""
+        mac = sops.text("mac")
+        if mac is not None and mac.strip():
+            return False
+        plain = list(_unencrypted(data, (), sops))
+        count = f"{len(plain)} value(s) not ENC[...], " if plain else ""
+        self.add(
+            self._pos(sops.at("mac")),
+            "secret/sops-not-encrypted",
+            f"sops metadata with an empty mac ({count}the file was never encrypted by sops); "
+            "sops and Flux cannot decrypt it: encrypt it with 'sops --encrypt --in-place'",
+            tuple(dict.fromkeys(plain)),
+            KEYWORD_TYPE,
+        )
+        return True
 
     def walk(
         self, node: Any, path: tuple[Any, ...], skip: set[int], names: bool, sops: Any
@@ -249,6 +272,8 @@ class _Scanner(LineRules, KindRules):
             return
         if is_placeholder(stripped) or public_certificate(stripped) or self.tagged(pos):
             return
+        if encoded_media(stripped):
+            return  # a base64 image (an icon, a logo): random by its encoding only
         entropy = (
             not self.no_entropy
             and not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", ""))
@@ -287,6 +312,26 @@ class _Scanner(LineRules, KindRules):
                 tuple(h.secret for h in hits),
                 hit.type,
             )
+
+
+def _unencrypted(node: Any, path: tuple[Any, ...], sops: Map) -> Any:
+    """The values of a SOPS document that sops would have encrypted and that are not
+    ``ENC[...]`` (the ``sops`` metadata aside)."""
+    if isinstance(node, Map):
+        items = [(k, node[k], node.text(k), (*path, k)) for k in node if path or k != "sops"]
+    elif isinstance(node, Seq):
+        items = [(i, v, v if isinstance(v, str) else None, path) for i, v in enumerate(node)]
+    else:
+        return
+    plain = []
+    for key, value, text, where in items:
+        if isinstance(value, (Map, Seq)):
+            yield from _unencrypted(value, (*path, key), sops)
+        elif text and text.strip() and not ENCRYPTED.match(text.strip()):
+            plain.append((text.strip(), where))
+    for text, where in plain:
+        if not sops_exempt(where, sops):
+            yield text
 
 
 #: a FIFO, a device, a dangling link: the rule every hook reports them with

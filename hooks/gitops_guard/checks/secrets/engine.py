@@ -39,7 +39,39 @@ def empty_pem(text: str) -> bool:
     if found is None or "-----END" not in text:
         return False
     body = re.sub(r"\s|\\n", "", found.group("body"))
-    return len(body) < 32
+    return len(body) < PEM_MIN_BODY
+
+
+#: fewer base64 characters than this between the armour lines: no key (a template's block)
+PEM_MIN_BODY = 32
+#: a line of a PEM body, once a comment marker, quotes and a trailing ``\n`` are taken off;
+#: ``Proc-Type:`` opens the body of a legacy encrypted key (RFC 1421 headers)
+_PEM_BODY_LINE = re.compile(r"^(?:[A-Za-z0-9+/]{16,}={0,2}|Proc-Type:.*|DEK-Info:.*)$")
+
+
+def header_only(text: str) -> bool:
+    """The BEGIN line of a private key with no key material after it on the same text and
+    no END line (``# TLS_KEY=-----BEGIN RSA PRIVATE KEY-----\\n...``, a value that names
+    the marker): a key only if the lines after it hold its body (:func:`key_body_follows`)."""
+    if "-----END" in text:
+        return False
+    found = _PEM.search(text.replace("\\n", "\n"))
+    if found is None:
+        return False
+    return len(re.sub(r"[^A-Za-z0-9+/=]", "", found.group("body"))) < PEM_MIN_BODY
+
+
+def key_body_follows(following: list[str]) -> bool:
+    """The first non-blank line after a BEGIN line is a line of a key's body (in a comment,
+    a quoted string or a block scalar as much as in a PEM file)."""
+    for line in following:
+        text = line.strip().lstrip("#/;*").strip().strip("\"',").strip()
+        if text.endswith("\\n"):
+            text = text[:-2]
+        if not text:
+            continue
+        return _PEM_BODY_LINE.match(text) is not None
+    return False
 
 
 #: Lines and values are cut here before the regular expressions see them.
@@ -223,12 +255,16 @@ class Engine:
             self._gates = gates_for(None if self._config is None else list(self._config))
         return self._gates
 
-    def scan_value(self, value: str, *, entropy: bool = True) -> tuple[Hit, ...]:
+    def scan_value(
+        self, value: str, *, entropy: bool = True, complete: bool = True
+    ) -> tuple[Hit, ...]:
         """Provider tokens, private keys, URL credentials (and, if asked, high entropy) in a
-        YAML value. The whole value is the candidate: no quotes needed, as in a manifest."""
+        YAML value. The whole value is the candidate: no quotes needed, as in a manifest.
+        A ``complete`` value is all there is: a private key's BEGIN line alone in it is no
+        key (a comment line is not complete: its key body may follow on the next ones)."""
         if len(value) < MIN_VALUE_LENGTH:
             return ()
-        key = ("E" if entropy else "R") + value
+        key = ("E" if entropy else "R") + ("" if complete else "P") + value
         cached = self._memo.get(key)
         if cached is not None:
             return cached
@@ -241,7 +277,7 @@ class Engine:
         self._start()
         hits: list[Hit] = []
         seen: set[str] = set()
-        self._regex_hits(text, hits, seen)
+        self._regex_hits(text, hits, seen, complete)
         for plugin in self._other:
             for secret in plugin.analyze_line(filename="value", line=text, line_number=0):
                 match = secret.secret_value or ""
@@ -264,7 +300,9 @@ class Engine:
             self._memo[key] = result
         return result
 
-    def _regex_hits(self, text: str, hits: list[Hit], seen: set[str]) -> None:
+    def _regex_hits(
+        self, text: str, hits: list[Hit], seen: set[str], complete: bool = False
+    ) -> None:
         for plugin in self._value_regex:
             if type(plugin).analyze_string is not self._base_analyze:
                 # a plugin with its own validity check (JWT: a decodable JSON header; ours:
@@ -289,19 +327,20 @@ class Engine:
                     if len(match) < MIN_VALUE_LENGTH:
                         match = found.group(0)
                     if match and match not in seen and not self._filtered(match, text, plugin):
-                        if self._lookalike(found.group(0), text, plugin):
+                        if self._lookalike(found.group(0), text, plugin, complete):
                             continue
                         seen.add(match)
                         name = type(plugin).__name__
                         hits.append(Hit(plugin.secret_type, match, name, found.group(0)))
 
-    def _lookalike(self, whole: str, text: str, plugin: Any) -> bool:
+    def _lookalike(self, whole: str, text: str, plugin: Any, complete: bool = False) -> bool:
         """A regex hit that has the format's shape but not its substance: a placeholder
         after a real prefix (``AKIAIOSFODNN7EXAMPLE``, ``ghp_xxxx...``), an AWS key id whose
-        body is all letters (a word in capitals), an empty PEM block."""
+        body is all letters (a word in capitals), an empty PEM block (or, in a complete
+        value, a BEGIN line with no body)."""
         name = type(plugin).__name__
         if name == "PrivateKeyDetector":
-            return empty_pem(text)
+            return empty_pem(text) or (complete and header_only(text))
         if self._placeholder(whole):
             return True
         return name == "AWSKeyDetector" and AWS_WORD.fullmatch(whole) is not None

@@ -8,6 +8,7 @@ rule here knows one of them, and hands every other value back to the scanner's v
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,11 +18,14 @@ from gitops_guard.checks.secrets.values import (
     HASH_LIKE,
     KEYWORD_TYPE,
     PLACEHOLDER_WORD,
+    RANDOM_PART,
     article,
     b64decode,
+    credential_word,
     describe,
     is_dummy,
     is_placeholder,
+    key_words,
     mask,
     names_a_key,
     public_certificate,
@@ -46,6 +50,8 @@ class KindRules:
         data: Map = doc.data
         entries: list[tuple[str, str, str, Pos]] = []  # key, as written, decoded, position
         invalid: list[str] = []
+        #: a value is substituted at deploy time (Flux postBuild ``${VAR}``, a template)
+        templated = False
         for field in ("data", "stringData"):
             values = data.get(field)
             if not isinstance(values, Map):
@@ -57,6 +63,7 @@ class KindRules:
                     continue
                 written = written.strip()
                 if is_placeholder(written):
+                    templated = templated or not BARE_PLACEHOLDER.match(written)
                     continue
                 if sops is not None and not sops_exempt((field, key), sops):
                     continue
@@ -73,6 +80,8 @@ class KindRules:
             return
         if _argocd_settings_only(doc, entries):
             return
+        if templated and not any(self.credential_entry(e[0], e[2]) for e in entries):
+            return  # ``username: pgadmin`` beside ``password: ${SECRET_POSTGRES_PASSWORD}``
         unique = list(dict.fromkeys(e[0] for e in entries))
         keys = ", ".join(unique[:5]) + (", ..." if len(unique) > 5 else "")
         notes: list[str] = []
@@ -103,6 +112,19 @@ class KindRules:
             KEYWORD_TYPE,
             tuple(unique),
         )
+
+    def credential_entry(self, key: str, decoded: str) -> bool:
+        """A plaintext value of a Secret whose credentials are substituted at deploy time
+        that may be a credential: anything but a public key or certificate and an
+        identifier (a user name, host, port, database name: IDENTIFIER_LAST) that the
+        template rules (:meth:`credential_literal`) do not call a credential and that does
+        not look random."""
+        if public_certificate(decoded):
+            return False
+        words = key_words(key.rsplit("/", 1)[-1])
+        if not words or words[-1] not in IDENTIFIER_LAST or credential_word(key):
+            return True
+        return bool(RANDOM_PART.search(decoded)) or self.credential_literal(key, decoded)
 
     def written(self, values: Map) -> list[tuple[Any, str | None, Pos]]:
         """(key, value as written, position) of every entry, in file order, including values
@@ -397,6 +419,19 @@ def _docker_auths(key: str, text: str) -> Iterator[str]:
                 continue
         if entry.get("password"):
             yield f"a password for {registry} in {key}"
+
+
+#: the last word of a key that names who or where, not a credential (``username``,
+#: ``DB_HOST``, ``port``, ``database``): the plaintext a database Secret keeps beside its
+#: substituted password
+IDENTIFIER_LAST = frozenset(
+    {
+        "user", "username", "login", "email", "host", "hostname", "server", "port", "name",
+        "database", "db", "dbname", "schema", "address", "endpoint", "region", "namespace",
+    }
+)  # fmt: skip
+#: a placeholder a person fills in (``<password>``), not one a tool substitutes
+BARE_PLACEHOLDER = re.compile(r"^<[^<>:]*>$")
 
 
 def sops_config(data: Map) -> Map | None:

@@ -16,7 +16,7 @@ from gitops_guard.checks.secrets.embedded import (
     is_lockfile,
     is_reference,
 )
-from gitops_guard.checks.secrets.engine import MAX_SCAN_CHARS, Hit
+from gitops_guard.checks.secrets.engine import MAX_SCAN_CHARS, Hit, header_only, key_body_follows
 from gitops_guard.checks.secrets.values import (
     HASH_LIKE,
     KEYWORD_TYPE,
@@ -25,6 +25,7 @@ from gitops_guard.checks.secrets.values import (
     assignment,
     credential_word,
     describe,
+    encoded_media,
     is_dummy,
     is_placeholder,
     mask,
@@ -100,14 +101,18 @@ class LineRules:
                     continue
             elif hit.type in ENTROPY_TYPES:
                 key = _key_before(line, hit.secret) or ""
-                if (HASH_LIKE.match(hit.secret) and not credential_word(key)) or is_reference(
-                    hit.secret
+                if (
+                    (HASH_LIKE.match(hit.secret) and not credential_word(key))
+                    or is_reference(hit.secret)
+                    or encoded_media(hit.secret)
                 ):
                     continue
             elif hit.type == "Private Key":
                 nxt = next((x for x in following if x.strip()), "")
                 if nxt.lstrip().startswith("-----END"):
                     continue  # an empty key block (a template's armour)
+                if header_only(line) and not key_body_follows(following):
+                    continue  # ``# TLS_KEY=-----BEGIN ...-----\n...``: the marker, no key
             kept.append(hit)
         return kept
 
@@ -182,7 +187,14 @@ class LineRules:
         for number, line in enumerate(lines, 1):
             stripped = line.lstrip()
             if stripped.startswith("#") and len(stripped) > 12:
-                for hit in self.engine.scan_value(stripped[1:], entropy=False):
+                text = stripped[1:]
+                for hit in self.engine.scan_value(text, entropy=False, complete=False):
+                    if (
+                        hit.type == "Private Key"
+                        and header_only(text)
+                        and not key_body_follows(lines[number : number + 3])
+                    ):
+                        continue  # a commented example naming the marker, no key after it
                     col = line.find(hit.secret) + 1 or 1
                     self.add((number, col), rule_for(hit), describe(hit), (hit.secret,), hit.type)
 

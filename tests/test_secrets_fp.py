@@ -1,0 +1,414 @@
+"""False alarms of check-secrets found on public GitOps repositories, each beside the secret
+the same rule must still catch. Every image, key and token here is built at run time
+(tests/tokens.py: no committed file holds a token-shaped string)."""
+
+from __future__ import annotations
+
+import base64
+import random
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from tokens import B64, FAMILIES, PEM_BEGIN, PEM_END, body
+
+RNG = random.Random(41)
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def private_key() -> str:
+    return next(f for f in FAMILIES if f.name == "Private key").make(RNG)
+
+
+def random_secret() -> str:
+    """A random key, base64 (``openssl rand -base64 48``)."""
+    return b64(RNG.randbytes(48))
+
+
+# -- 1. base64 images -------------------------------------------------------------------------
+
+
+def png(width: int = 12) -> bytes:
+    """A real PNG (PNG spec: signature, IHDR, IDAT, IEND) of random pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(
+        b"\x00" + bytes(RNG.randrange(256) for _ in range(width * 3)) for _ in range(width)
+    )
+    header = struct.pack(">IIBBBBB", width, width, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def svg() -> bytes:
+    """An icon like a Crossplane package's: a few shapes with long numeric paths."""
+    numbers = " ".join(f"{RNG.uniform(0, 65):.8f}" for _ in range(40))
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="65" height="65">'
+        '<rect width="65" height="65" rx="16" fill="#6651CC"/>'
+        f'<path fill="#9271F3" d="M{numbers}z"/></svg>'
+    ).encode()
+
+
+CROSSPLANE = """apiVersion: meta.pkg.crossplane.io/v1alpha1
+kind: Configuration
+metadata:
+  name: platform-ref
+  annotations:
+    iconData: {icon}
+"""
+BINARY_CM = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: branding\nbinaryData:\n  {name}: {data}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("logo.png", lambda: png()),
+        ("logo.jpg", lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + RNG.randbytes(400)),
+        ("logo.gif", lambda: b"GIF89a" + RNG.randbytes(400)),
+        ("logo.webp", lambda: b"RIFF\x00\x10\x00\x00WEBPVP8 " + RNG.randbytes(400)),
+        ("favicon.ico", lambda: b"\x00\x00\x01\x00\x01\x00" + RNG.randbytes(400)),
+        ("icon.svg", lambda: svg()),
+        ("icon.svg", lambda: b'<?xml version="1.0" encoding="UTF-8"?>\n' + svg()),
+    ],
+)
+def test_a_base64_image_is_not_a_high_entropy_secret_a_random_key_is(name, data, tmp_path, cli):
+    """ConfigMap ``binaryData`` logos and Crossplane ``iconData`` (upbound platform-ref-*
+    crossplane.yaml) decode to a known file format, not to key material."""
+    encoded = b64(data())
+    path = write(tmp_path, "cm.yaml", BINARY_CM.format(name=name, data=encoded))
+    assert cli("check-secrets", path) == (0, "", "")
+    # the same image wrapped over lines in a block scalar (kubectl create configmap writes it)
+    wrapped = "\n".join("    " + encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    path = write(tmp_path, "wrapped.yaml", BINARY_CM.format(name=name, data="|\n" + wrapped))
+    assert cli("check-secrets", path) == (0, "", "")
+    # a random key of the same length under the same key is still a finding
+    secret = b64(RNG.randbytes(len(data()) if len(data()) < 200 else 180))
+    path = write(tmp_path, "key.yaml", BINARY_CM.format(name=name, data=secret))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/high-entropy-string" in out, out
+
+
+def test_crossplane_icon_data_passes_a_random_annotation_does_not(tmp_path, cli):
+    path = write(tmp_path, "crossplane.yaml", CROSSPLANE.format(icon=b64(svg())))
+    assert cli("check-secrets", path) == (0, "", "")
+    path = write(tmp_path, "other.yaml", CROSSPLANE.format(icon=random_secret()))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/high-entropy-string" in out
+
+
+def test_base64_xml_with_a_credential_in_it_is_not_an_image(tmp_path, cli):
+    """XML text is skipped only when nothing in it is named like a credential."""
+    from gitops_guard.checks.secrets.values import encoded_media
+
+    assert encoded_media(b64(svg()))
+    settings = (
+        f"<?xml version='1.0'?><settings><password>{body(RNG, B64, 40)}</password></settings>"
+    )
+    assert not encoded_media(b64(settings.encode()))
+    assert not encoded_media(random_secret())
+    # a PNG signature alone does not make invalid base64 an image
+    assert not encoded_media(b64(png())[:-3] + "!!!")
+
+
+def test_a_base64_image_in_a_json_file_passes_a_random_key_does_not(tmp_path, cli):
+    """Files that are not YAML are scanned line by line: the same rule applies there."""
+    path = write(tmp_path, "assets.txt", f'icon = "{b64(png())}"\n')
+    assert cli("check-secrets", path) == (0, "", "")
+    path = write(tmp_path, "keys.txt", f'setting = "{random_secret()}"\n')
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/high-entropy-string" in out, out
+
+
+# -- 2. documented placeholder words ------------------------------------------------------------
+
+SAMPLE_ENV = """# The Weave GitOps dashboard admin password
+# `generated` - this will generate a token and print it in the logs
+export BOOTSTRAP_WEAVE_GITOPS_ADMIN_PASSWORD="{value}" # NOTE: alphanumeric characters and dashes
+export BOOTSTRAP_FLUX_GITHUB_WEBHOOK_SECRET="{value}"
+"""
+
+
+@pytest.mark.parametrize("name", [".config.sample.env", ".env"])
+def test_generated_is_a_placeholder_a_password_is_not(name, tmp_path, cli):
+    """onedr0p's cluster-template ``.config.sample.env``: ``generated`` asks the bootstrap to
+    generate the secret. A password in the same place is still a finding."""
+    path = write(tmp_path, name, SAMPLE_ENV.format(value="generated"))
+    assert cli("check-secrets", path) == (0, "", "")
+    real = body(RNG, "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 14)
+    path = write(tmp_path, "x" + name, SAMPLE_ENV.format(value=real))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and out.count("secret/literal-credential") == 2, out
+    assert real not in out
+
+
+# -- 3. a private key's BEGIN line with no key -------------------------------------------------
+
+ENV_EXAMPLE = """# TLS is disabled by default - run behind a reverse proxy
+# Or inline (not recommended - use files instead)
+# TLS_KEY={begin}\\n...
+# TLS_CERT=-----BEGIN CERTIFICATE-----\\n...
+"""
+
+
+def test_a_commented_begin_line_with_no_key_body_is_not_a_key(tmp_path, cli):
+    path = write(tmp_path, ".env.example", ENV_EXAMPLE.format(begin=PEM_BEGIN))
+    assert cli("check-secrets", path) == (0, "", "")
+    # a YAML comment, and a value that only names the marker (a policy's pattern)
+    cm = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        f"# key: {PEM_BEGIN}\n"
+        f'data:\n  marker: "{PEM_BEGIN}"\n'
+    )
+    assert cli("check-secrets", write(tmp_path, "c.yaml", cm)) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        # a PEM file, whole or cut before its END line
+        ("key.pem", lambda k: k + "\n"),
+        ("cut.pem", lambda k: "\n".join(k.splitlines()[:-1]) + "\n"),
+        # a key in one line with escaped newlines (a .env, a JSON string)
+        (".env", lambda k: 'TLS_KEY="' + k.replace("\n", "\\n") + '"\n'),
+        # the same .env line commented out: still a key in Git
+        (".env.example", lambda k: '# TLS_KEY="' + k.replace("\n", "\\n") + '"\n'),
+        # a key commented out line by line in YAML
+        (
+            "c.yaml",
+            lambda k: (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+                + "".join(f"# {line}\n" for line in k.splitlines())
+            ),
+        ),
+    ],
+)
+def test_a_private_key_with_its_body_is_still_found(name, text, tmp_path, cli):
+    key = private_key()
+    code, out, _ = cli("check-secrets", write(tmp_path, name, text(key)))
+    assert code == 1 and "secret/private-key" in out, out
+    assert not any(line in out for line in key.splitlines()[1:-1])
+
+
+def test_header_only_and_body_follows():
+    from gitops_guard.checks.secrets.engine import header_only, key_body_follows
+
+    assert header_only(f"# TLS_KEY={PEM_BEGIN}\\n...")
+    assert not header_only(f"{PEM_BEGIN}\\n{body(RNG, B64, 64)}")
+    assert not header_only(f"{PEM_BEGIN}\n{PEM_END}")
+    assert key_body_follows(["", f"# {body(RNG, B64, 64)}"])
+    assert key_body_follows(["Proc-Type: 4,ENCRYPTED"])
+    assert not key_body_follows(["# TLS_CERT=-----BEGIN CERTIFICATE-----\\n..."])
+    assert not key_body_follows([])
+
+
+# -- 4. SSH public keys and known_hosts ---------------------------------------------------------
+
+
+def _string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def ssh_public(kind: str) -> str:
+    """``<type> <base64 blob>``: the blob is the wire encoding of RFC 4253 section 6.6
+    (RFC 5656 for ECDSA, RFC 8709 for Ed25519), with random key bytes."""
+    if kind == "ssh-ed25519":
+        blob = _string(b"ssh-ed25519") + _string(RNG.randbytes(32))
+    elif kind == "ecdsa-sha2-nistp256":
+        point = b"\x04" + RNG.randbytes(64)
+        blob = _string(kind.encode()) + _string(b"nistp256") + _string(point)
+    else:
+        blob = _string(b"ssh-rsa") + _string(b"\x01\x00\x01") + _string(RNG.randbytes(257))
+    return f"{kind} {b64(blob)}"
+
+
+def known_hosts() -> str:
+    salt, digest = b64(RNG.randbytes(20)), b64(RNG.randbytes(20))
+    return "\n".join(
+        [
+            f"github.com {ssh_public('ssh-ed25519')}",
+            f"github.com,140.82.121.4 {ssh_public('ecdsa-sha2-nistp256')}",
+            f"[git.example.com]:2222 {ssh_public('ssh-rsa')}",
+            f"|1|{salt}|{digest} {ssh_public('ssh-ed25519')}",
+            f"@cert-authority *.example.com {ssh_public('ssh-ed25519')}",
+        ]
+    )
+
+
+def enc() -> str:
+    return (
+        f"ENC[AES256_GCM,data:{b64(RNG.randbytes(48))},iv:{b64(RNG.randbytes(32))},"
+        f"tag:{b64(RNG.randbytes(16))},type:str]"
+    )
+
+
+def deploy_key(identity: str | None, regex: str | None = "^identity$") -> str:
+    """``flux create secret git`` output (identity, identity.pub, known_hosts), encrypted
+    with an ``encrypted_regex`` that leaves the public parts in clear (no ``regex``: a plain
+    Secret; no ``identity``: its public parts only)."""
+    lines = "\n".join("      " + line for line in known_hosts().splitlines())
+    text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: github-deploy-key\nstringData:\n"
+    if identity is not None:
+        text += f"  identity: {identity}\n"
+    text += f"  identity.pub: {ssh_public('ssh-ed25519')} flux\n  known_hosts: |\n{lines}\n"
+    if regex is not None:
+        text += (
+            "sops:\n  age:\n    - recipient: age1example\n"
+            f'  lastmodified: "2023-04-03T13:22:31Z"\n  mac: {enc()}\n'
+            f"  encrypted_regex: {regex}\n  version: 3.7.3\n"
+        )
+    return text
+
+
+def test_ssh_public_keys_left_clear_by_sops_encrypted_regex_pass(tmp_path, cli):
+    """SOPS encrypts only the keys ``encrypted_regex`` matches (getsops/sops README,
+    "Encrypting only parts of a file"): a public key and known_hosts are public."""
+    path = write(tmp_path, "deploy-key.sops.yaml", deploy_key(enc()))
+    assert cli("check-secrets", path) == (0, "", "")
+    # a plain Secret of only the public parts passes too
+    path = write(tmp_path, "public.yaml", deploy_key(None, regex=None))
+    assert cli("check-secrets", path) == (0, "", "")
+
+
+def test_a_private_key_left_clear_beside_public_ones_is_found(tmp_path, cli):
+    key = "|\n" + "\n".join(f"    {line}" for line in private_key().splitlines())
+    # the regex leaves identity clear: a private key in Git
+    path = write(tmp_path, "a.sops.yaml", deploy_key(key, regex="^password$"))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/k8s-secret-plaintext" in out and "private key" in out, out
+    # the same three keys in a plain Secret
+    code, out, _ = cli("check-secrets", write(tmp_path, "b.yaml", deploy_key(key, regex=None)))
+    assert code == 1 and "keys: identity, identity.pub, known_hosts" in out, out
+
+
+def test_an_ssh_key_line_must_hold_an_ssh_key_blob():
+    from gitops_guard.checks.secrets.values import public_certificate, ssh_public_keys
+
+    assert ssh_public_keys(known_hosts())
+    assert ssh_public_keys(ssh_public("ssh-rsa") + " user@host")
+    # a random base64 body after the type: not a key blob (a secret pasted in its place)
+    assert not ssh_public_keys(f"github.com ssh-ed25519 AAAA{body(RNG, B64, 64)}")
+    # a blob of another type than the line names
+    blob = ssh_public("ssh-rsa").split()[1]
+    assert not ssh_public_keys(f"github.com ssh-ed25519 {blob}")
+    assert not ssh_public_keys(known_hosts() + "\nnot a key line")
+    assert not public_certificate(known_hosts() + "\n" + private_key())
+
+
+# -- 5. identifiers beside substituted credentials ----------------------------------------------
+
+PG_SECRET = """apiVersion: v1
+kind: Secret
+metadata:
+  name: cloudnative-pg-secret
+  namespace: databases
+type: Opaque
+stringData:
+{entries}"""
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        "  username: pgadmin\n  password: ${SECRET_POSTGRES_PASSWORD}\n",
+        "  DB_HOST: postgres-rw.databases.svc.cluster.local\n  DB_PORT: '5432'\n"
+        "  DB_USER: app\n  DB_NAME: app\n  DB_PASSWORD: ${SECRET_APP_DB_PASSWORD}\n",
+    ],
+)
+def test_substituted_credentials_beside_identifiers_pass_as_in_an_external_secret_template(
+    entries, tmp_path, cli
+):
+    """Consistent with the ExternalSecret template rule (kinds.py ``credential_literal``:
+    ``DATABASE_TYPE: postgres`` beside ``{{ .password }}`` passes): when the credential is a
+    deploy-time substitution (Flux postBuild ``${VAR}``), a user, host, port or database
+    name left in clear is not a credential."""
+    path = write(tmp_path, "secret.yaml", PG_SECRET.format(entries=entries))
+    assert cli("check-secrets", path) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    "entries,keys",
+    [
+        # nothing substituted: the object is applied as written (kinds.py's choice stands)
+        ("  username: pgadmin\n", "username"),
+        # a credential-named key with a literal, even a dummy one
+        ("  username: pgadmin\n  password: changeme\n  token: ${T}\n", "username, password"),
+        # an identifier key holding a random-looking value
+        ("  username: aK7f3Qz9Lm2xPw\n  password: ${P}\n", "username"),
+        # a hand-filled placeholder is no substitution
+        ("  username: pgadmin\n  password: <password>\n", "username"),
+        # a key that is no identifier
+        ("  username: pgadmin\n  password: ${P}\n  EXTRA: value\n", "username, EXTRA"),
+    ],
+)
+def test_secret_with_substituted_credentials_still_reports_credential_literals(
+    entries, keys, tmp_path, cli
+):
+    path = write(tmp_path, "secret.yaml", PG_SECRET.format(entries=entries))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and f"(keys: {keys})" in out, out
+
+
+# -- 6. a SOPS stub ----------------------------------------------------------------------------
+
+STUB = """apiVersion: v1
+kind: Secret
+metadata:
+  name: openclaw-secret
+stringData:
+  ANTHROPIC_API_KEY: ENC[AES256_GCM,data:PLACEHOLDER,iv:PLACEHOLDER,tag:PLACEHOLDER,type:str]
+{extra}sops:
+  age: []
+  lastmodified: ""
+  mac: ""
+  pgp: []
+  version: ""
+"""
+
+
+def test_a_sops_stub_is_one_finding_at_its_empty_mac(tmp_path, cli):
+    path = write(tmp_path, "secret.enc.yaml", STUB.format(extra=""))
+    code, out, _ = cli("check-secrets", path)
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 1, out
+    mac_line = STUB.format(extra="").splitlines().index('  mac: ""') + 1
+    assert lines[0].startswith(f"{path}:{mac_line}:8: secret/sops-not-encrypted sops metadata ")
+    assert "empty mac (3 value(s) not ENC[...]" in lines[0] and "never encrypted" in lines[0]
+
+
+def test_a_sops_stub_with_a_plaintext_credential_reports_it_too(tmp_path, cli):
+    extra = "  OPENCLAW_GATEWAY_TOKEN: Wq8vTz3Lk9mXp2Rb\n"
+    code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", STUB.format(extra=extra)))
+    assert code == 1 and "secret/sops-not-encrypted" in out
+    assert "secret/k8s-secret-plaintext" in out and "keys: OPENCLAW_GATEWAY_TOKEN" in out
+    assert "Wq8vTz3Lk9mXp2Rb" not in out
+
+
+def test_a_sops_file_with_a_mac_still_reports_each_plaintext_value(tmp_path, cli):
+    text = STUB.format(extra="  ADDED: plain-after-encryption\n")
+    text = text.replace('mac: ""', f"mac: {enc()}").replace('version: ""', "version: 3.9.0")
+    text = text.replace('lastmodified: ""', 'lastmodified: "2025-01-01T00:00:00Z"')
+    code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", text))
+    found = [line for line in out.splitlines() if "sops-not-encrypted" in line]
+    assert code == 1 and len(found) == 4, out  # apiVersion, kind, name, ADDED
+    assert "ADDED: value is not ENC[...]" in out
