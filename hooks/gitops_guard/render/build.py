@@ -170,6 +170,10 @@ class Renderer:
                     )
                     if unit.patches:  # JSON is YAML: the patch texts stay exactly as written
                         fh.write(f"patches: {_quoted(unit.patches)}\n")
+                if unit.enable_helm:
+                    at = command.index("--helm-command") + 1
+                    command = list(command)
+                    command[at] = engines.helm_for_kustomize(command[at], tmp)
                 result = engines.run([*command[:-1], tmp])
                 if result.error is not None:
                     result.error = _clean(result.error, relative, folder, tmp)
@@ -204,10 +208,13 @@ def _quoted(value: Any) -> str:
 
 def _clean(error: str, relative: str, folder: str, tmp: str) -> str:
     """kustomize's reason without the wrapper's frames, paths as the repository names them."""
-    marker = "recursed accumulation of path '"
-    if marker in error:  # "... from '<wrapper entry>': ... recursed accumulation of path 'x': why"
-        inner = error.rsplit(marker, 1)[1]
-        error = inner.split("': ", 1)[1] if "': " in inner else inner
+    # "... from '<wrapper entry>': ... recursed accumulation of path 'x': why", or for a
+    # kustomization kustomize cannot read: "... couldn't make target for path 'x': why"
+    for marker in ("recursed accumulation of path '", "couldn't make target for path '"):
+        if marker in error:
+            inner = error.rsplit(marker, 1)[1]
+            error = inner.split("': ", 1)[1] if "': " in inner else inner
+            break
     error = error.replace(tmp + os.sep, "").replace(os.path.realpath(tmp) + os.sep, "")
     error = error.replace(relative, os.path.relpath(folder))
     for top in {os.path.realpath(os.getcwd()), os.getcwd()}:

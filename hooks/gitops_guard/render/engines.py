@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 #: what a remembered render holds and how its error was read: a change here must not find
 #: renders remembered by an older version
-_FORMAT = 2
+_FORMAT = 3
 #: seconds one render may take (a hook must never hang)
 TIMEOUT = 120
 _MAX_OUTPUT = 64 * 1024 * 1024
@@ -66,6 +66,66 @@ def kustomize() -> list[str] | None:
 
 def helm() -> str | None:
     return which("helm")
+
+
+_HELM_MAJOR: dict[str, int | None] = {}
+
+
+def helm_major(tool: str) -> int | None:
+    """The major version of a helm binary (``helm version --short``: ``v4.1.4+g05fa379``),
+    asked once per process; None when it does not say."""
+    if tool not in _HELM_MAJOR:
+        major = None
+        try:
+            out = subprocess.run(
+                [tool, "version", "--short"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+                env=environment(),
+                stdin=subprocess.DEVNULL,
+            )
+            text = out.stdout.decode("utf-8", "replace").strip()
+            digits = text[1:].split(".", 1)[0] if text.startswith("v") else ""
+            major = int(digits) if digits.isdigit() else None
+        except (OSError, subprocess.TimeoutExpired):
+            major = None
+        _HELM_MAJOR[tool] = major
+    return _HELM_MAJOR[tool]
+
+
+#: kustomize before 5.8 (kubectl 1.32 and 1.33 embed 5.5 and 5.6) asks ``helm version -c
+#: --short`` and refuses anything but ``v3`` (api/internal/builtins/
+#: HelmChartInflationGenerator.go, checkHelmVersion; kubernetes-sigs/kustomize#6013). Helm 4
+#: removed ``-c``, so every ``helmCharts:`` kustomization failed to build with helm 4 on PATH,
+#: although the charts render with it (kustomize 5.8 accepts v4). The shim answers only that
+#: question and hands every other call (``template``, ``pull``) to helm itself.
+_SHIM = """#!/bin/sh
+if [ "$1" = version ]; then
+  for arg in "$@"; do
+    if [ "$arg" = -c ] || [ "$arg" = --client ]; then
+      echo "v3.99.0+helm{major}"
+      exit 0
+    fi
+  done
+fi
+exec {helm} "$@"
+"""
+
+
+def helm_for_kustomize(tool: str, folder: str) -> str:
+    """The ``--helm-command`` for kustomize: helm itself, or for helm 4 and later a shim
+    (written into ``folder``, the render's temporary folder) that kustomize 5.5 accepts."""
+    major = helm_major(tool)
+    if major is None or major < 4 or os.name != "posix":
+        return tool
+    import shlex
+
+    path = os.path.join(folder, "helm")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(_SHIM.format(major=major, helm=shlex.quote(tool)))
+    os.chmod(path, 0o700)
+    return path
 
 
 def environment() -> dict[str, str]:
@@ -106,14 +166,31 @@ def reason(stderr: str, code: int) -> str:
     raw = stderr.splitlines()
     lines = [line.strip() for line in raw if line.strip()]
     picked = ""
+    inside_block = False
     for i, line in enumerate(raw):
         text = line.strip()
-        if text.startswith("Error:") or 'err="' in text or text.startswith("error:"):
+        if inside_block:
+            inside_block = text != ">"
+            continue
+        if text.endswith("err=<"):
+            # kubectl logs a multi-line error as a block: ``"command failed" err=<``, the
+            # error's lines indented, then `` >``; kustomize's "Error:" from a helm call it
+            # made sits inside a line of it, not at a line's start
+            block = []
+            for following in raw[i + 1 :]:
+                if following.strip() == ">":
+                    break
+                block.append(following.strip())
+            picked = " ".join(part for part in block if part)
+            inside_block = True
+        elif text.startswith("Error:") or 'err="' in text or text.startswith("error:"):
             # helm 4 continues a template error on indented lines: "Error: t.yaml:6:50",
             # "  executing ... at <.Values.x>:", "    nil pointer evaluating ..."
+            # and a values-schema error on the lines after it, up to a blank line:
+            # "Error: values don't meet ... chart(s):", "secret-sync:", "- at '/key': ..."
             more = []
             for following in raw[i + 1 :]:
-                if not following.startswith((" ", "\t")) or not following.strip():
+                if not following.strip() or _starts_a_message(following):
                     break
                 more.append(following.strip())
             picked = " ".join([text, *more])
@@ -128,6 +205,16 @@ def reason(stderr: str, code: int) -> str:
 
     # a tool quotes what it read (a 100 kB file name): bounded, like every message
     return shown(" ".join(picked.split()), 500) or f"exit code {code}"
+
+
+def _starts_a_message(line: str) -> bool:
+    """A new message, not the continuation of one: helm's ``Error:``/``WARNING:`` or a klog
+    line (``E1202 04:56:51.755182 ...``, kubectl's log prefix)."""
+    text = line.lstrip()
+    if text.startswith(("Error:", "error:", "WARNING:", "walk.go:")):
+        return True
+    head = text[:5]
+    return len(head) == 5 and head[0] in "IWEF" and head[1:].isdigit()
 
 
 def shorten(text: str, limit: int = 300) -> str:

@@ -113,6 +113,7 @@ class Plan:
         #: kustomization keys whose ``images:`` entries every root including them rendered
         self._origin_urls = _origin_urls(repo.root)
         self._chart_consumed: set[str] = set()
+        self._branch: set[str] | None = None
         self._not_rendered: list[Unit] = []
         self._by_needle: dict[str, list[str]] | None = None
         #: folders (keys) that a Flux Kustomization of this repository builds
@@ -172,6 +173,39 @@ class Plan:
             if source is not None:
                 result.append(source)
         return result
+
+    def _pins_another_revision(self, src: Map) -> bool:
+        """An Application source pinned to another branch or tag of this repository
+        (``targetRevision: release-1.0``): Argo CD's repo-server checks that revision out and
+        resolves ``path`` there (docs/user-guide/tracking_strategies.md), so this checkout
+        says nothing about the path. HEAD, empty, the checked-out branch and main/master
+        (where a pull request lands) are this checkout."""
+        revision = src.get("targetRevision")
+        if not isinstance(revision, str) or revision.strip() in ("", "HEAD"):
+            return False
+        revision = revision.strip()
+        if revision.startswith("refs/heads/"):
+            revision = revision[len("refs/heads/") :]
+        return revision not in {"main", "master", *self._current_branch()}
+
+    def _current_branch(self) -> set[str]:
+        """The branch ``.git/HEAD`` names (a worktree's ``.git`` file is followed)."""
+        if self._branch is None:
+            self._branch = set()
+            dot_git = os.path.join(self.repo.root, ".git")
+            try:
+                if os.path.isfile(dot_git):
+                    with open(dot_git, encoding="utf-8") as handle:
+                        first = handle.read(4096).strip()
+                    if first.startswith("gitdir:"):
+                        dot_git = os.path.join(self.repo.root, first[len("gitdir:") :].strip())
+                with open(os.path.join(dot_git, "HEAD"), encoding="utf-8") as handle:
+                    head = handle.read(4096).strip()
+            except (OSError, UnicodeDecodeError):
+                head = ""
+            if head.startswith("ref: refs/heads/"):
+                self._branch.add(head[len("ref: refs/heads/") :])
+        return self._branch
 
     def _add(self, key: str, pos: tuple[int, int], rule: str, message: str) -> None:
         self.findings.append(Finding(self.repo.display(key), pos[0], pos[1], rule, message))
@@ -272,7 +306,11 @@ class Plan:
                 local = [os.path.join(home, name)]
                 if isinstance(version, str):
                     local.insert(0, os.path.join(home, f"{name}-{version}", name))
-                if any(os.path.isfile(os.path.join(p, "Chart.yaml")) for p in local):
+                found = [p for p in local if os.path.isfile(os.path.join(p, "Chart.yaml"))]
+                if found:
+                    # the kustomization renders this chart with its own values: the chart is
+                    # not also an application of its defaults (a chartHome outside charts/)
+                    self._chart_consumed.add(os.path.normpath(found[0]))
                     continue
                 repo_url = chart.get("repo")
                 if isinstance(repo_url, str) and repo_url:
@@ -379,13 +417,14 @@ class Plan:
             if not folder.startswith(self.repo.root + os.sep) and folder != self.repo.root:
                 continue  # outside the repository: never read
             if not os.path.isdir(folder):
-                self._add(
-                    key,
-                    src.at("path"),
-                    "render/path-missing",
-                    f"Application {shown(name)} path {quote(path)} does not exist in this "
-                    "repository",
-                )
+                if not self._pins_another_revision(src):
+                    self._add(
+                        key,
+                        src.at("path"),
+                        "render/path-missing",
+                        f"Application {shown(name)} path {quote(path)} does not exist in this "
+                        "repository",
+                    )
                 continue
             if folder in chart_set:
                 self._chart_consumed.add(folder)
@@ -705,13 +744,18 @@ class Plan:
             unit.patches = self._flux_patches.get(folder, [])
 
     def _argocd_cm_unrestricted(self) -> bool:
+        """argocd-cm itself, or the values of Argo CD's Helm chart that become it
+        (argo-helm ``charts/argo-cd``: ``configs.cm`` is merged into argocd-cm; in a values
+        file, a HelmRelease's ``spec.values``, an Application's ``helm.valuesObject``)."""
         for source in self.sources("argocd-cm"):
             for doc in source.documents:
-                if doc.kind != "ConfigMap" or doc.name != "argocd-cm":
+                if not isinstance(doc.data, Map):
                     continue
-                data = doc.data.get("data") if isinstance(doc.data, Map) else None
-                options = data.get("kustomize.buildOptions") if isinstance(data, Map) else None
-                if isinstance(options, str) and "LoadRestrictionsNone" in options:
+                if doc.kind == "ConfigMap" and doc.name == "argocd-cm":
+                    if _lifts_load_restrictor(doc.data.get("data")):
+                        return True
+                    continue
+                if any(_lifts_load_restrictor(cm) for cm in _chart_cm_values(doc.data)):
                     return True
         return False
 
@@ -728,6 +772,34 @@ class Plan:
             if any(k.startswith(f + os.sep) for k in given for f in folders):
                 result.append(unit)
         return result
+
+
+def _lifts_load_restrictor(data: Any) -> bool:
+    """``kustomize.buildOptions`` (or a versioned ``kustomize.buildOptions.<v>``) with
+    ``--load-restrictor LoadRestrictionsNone`` (Argo CD docs/user-guide/kustomize.md)."""
+    if not isinstance(data, Map):
+        return False
+    return any(
+        isinstance(key, str)
+        and key.startswith("kustomize.buildOptions")
+        and isinstance(value, str)
+        and "LoadRestrictionsNone" in value
+        for key, value in data.items()
+    )
+
+
+def _chart_cm_values(data: Map, depth: int = 0) -> list[Any]:
+    """Every ``configs.cm`` mapping in a document, at any depth up to a few levels (the argo-cd
+    chart's values file, or the same values inline in a HelmRelease or an Application)."""
+    found = []
+    configs = data.get("configs")
+    if isinstance(configs, Map) and isinstance(configs.get("cm"), Map):
+        found.append(configs["cm"])
+    if depth < 5:
+        for value in data.values():
+            if isinstance(value, Map):
+                found.extend(_chart_cm_values(value, depth + 1))
+    return found
 
 
 def _flux_patches(patches: Any) -> list[dict[str, Any]]:

@@ -1,0 +1,249 @@
+"""kustomize ``helmCharts:`` rendered for real, with the helm and kustomize at hand.
+
+kubectl 1.32/1.33 embed kustomize 5.5/5.6, which asks ``helm version -c --short`` and accepts
+only ``v3`` (kustomize api/internal/builtins/HelmChartInflationGenerator.go, checkHelmVersion;
+kubernetes-sigs/kustomize#6013). Helm 4 (what CI installs) has no ``-c``: without the shim in
+render/engines.py every local ``helmCharts:`` overlay was a ``render/build-failed`` error
+whose message was only ``>`` (the last line of kubectl's ``err=<`` block).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from gitops_guard.render import engines
+
+NEEDS_TOOLS = pytest.mark.skipif(
+    engines.kustomize() is None or engines.helm() is None,
+    reason="needs kustomize (or kubectl) and helm (`.venv/bin/python .ci/install-helm`)",
+)
+
+CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: hello\nversion: 0.1.0\n",
+    "values.yaml": "port: 8080\n",
+    "templates/svc.yaml": (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"
+        "spec:\n  ports:\n    - port: {{ .Values.port }}\n"
+    ),
+}
+
+
+def check(cli, root: Path, *paths: str) -> tuple[int, list[dict], str]:
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        code, out, err = cli("check-manifests", "--format", "json", *paths)
+    finally:
+        os.chdir(old)
+    return code, json.loads(out)["findings"] if out else [], err
+
+
+def chart_files(folder: str, port: str = "8080") -> dict[str, str]:
+    files = {f"{folder}/{rel}": text for rel, text in CHART.items()}
+    files[f"{folder}/values.yaml"] = f"port: {port}\n"
+    return files
+
+
+@NEEDS_TOOLS
+def test_a_local_helmcharts_chart_renders_and_its_output_is_validated(make_repo, cli):
+    overlay = (
+        "helmCharts:\n  - name: hello\n    releaseName: hello\n    valuesInline:\n"
+        "      port: PORT\n"
+    )
+    clean = make_repo(
+        {
+            "app/kustomization.yaml": overlay.replace("PORT", "8080"),
+            **chart_files("app/charts/hello"),
+        },
+        "clean",
+    )
+    code, found, err = check(cli, clean)
+    assert (code, err) == (0, "")
+    assert not [f for f in found if f["rule"] == "render/build-failed"], found
+    # the same overlay with a port that is not a number: the render is validated
+    broken = make_repo(
+        {
+            "app/kustomization.yaml": overlay.replace("PORT", "http"),
+            **chart_files("app/charts/hello"),
+        },
+        "broken",
+    )
+    code, found, _ = check(cli, broken)
+    assert code == 1
+    schema = [f for f in found if f["rule"] == "render/schema"]
+    assert schema and "'http' is not of type 'integer'" in schema[0]["message"], found
+
+
+def test_the_shim_is_given_only_to_helm_4_and_answers_only_the_version_question(tmp_path):
+    fake3 = tmp_path / "helm3"
+    fake3.write_text('#!/bin/sh\necho "v3.17.0+gabc"\n', encoding="utf-8")
+    fake4 = tmp_path / "helm4"
+    fake4.write_text('#!/bin/sh\necho "v4.1.4+g05fa379 $*"\n', encoding="utf-8")
+    for fake in (fake3, fake4):
+        fake.chmod(0o755)
+    assert engines.helm_for_kustomize(str(fake3), str(tmp_path)) == str(fake3)
+    shim = engines.helm_for_kustomize(str(fake4), str(tmp_path))
+    assert shim != str(fake4) and os.path.dirname(shim) == str(tmp_path)
+    import subprocess
+
+    def ask(*args: str) -> str:
+        return subprocess.run([shim, *args], capture_output=True, text=True, check=True).stdout
+
+    assert ask("version", "-c", "--short").startswith("v3.")
+    # everything else is helm's own answer, arguments kept
+    assert ask("version", "--short") == "v4.1.4+g05fa379 version --short\n"
+    assert ask("template", "x", "--include-crds").endswith("template x --include-crds\n")
+
+
+def test_kubectl_s_multi_line_error_block_gives_its_reason_not_its_closing_bracket():
+    stderr = (
+        'E1202 04:56:51.755182    6924 run.go:72] "command failed" err=<\n'
+        "\taccumulating resources: accumulation err='accumulating resources from "
+        "'../app': must resolve to a file': recursed accumulation of path '/r/app': "
+        "Error: unknown shorthand flag: 'c' in -c\n"
+        "\t: unable to run: 'helm version -c --short': exit status 1\n"
+        " >\n"
+    )
+    reason = engines.reason(stderr, 1)
+    assert "unknown shorthand flag" in reason and "exit status 1" in reason
+    assert not reason.endswith(">")
+    # a one-line error keeps working the way it did
+    one = 'E0101 12:00:00.000 1 run.go:72] "command failed" err="missing.yaml: no such file"\n'
+    assert engines.reason(one, 1) == "missing.yaml: no such file"
+
+
+CHART_HOME_OVERLAY = """\
+helmGlobals:
+  chartHome: helm-charts
+helmCharts:
+  - name: hello
+    releaseName: web
+    valuesInline:
+      port: 9090
+"""
+
+
+@NEEDS_TOOLS
+def test_a_chart_that_a_kustomization_inflates_is_not_also_rendered_with_its_defaults(
+    make_repo, cli
+):
+    # kustomize renders helm-charts/hello (a chartHome that is not charts/) with the overlay's
+    # values; its own values.yaml leaves the port empty (a placeholder the overlay fills),
+    # so rendering the chart alone is wrong
+    files = {
+        "overlays/web/kustomization.yaml": CHART_HOME_OVERLAY,
+        **chart_files("overlays/web/helm-charts/hello", port='""'),
+    }
+    code, found, _ = check(cli, make_repo(files, "consumed"))
+    assert code == 0, found
+    assert not [f for f in found if "its default values" in f["message"]]
+    # nothing inflates it: the chart is an application of its defaults, and is checked
+    del files["overlays/web/kustomization.yaml"]
+    code, found, _ = check(cli, make_repo(files, "alone"))
+    assert code == 1
+    assert [f for f in found if f["rule"] == "render/schema" and "default values" in f["message"]]
+
+
+VALUES_OUTSIDE = """\
+helmCharts:
+  - name: hello
+    releaseName: web
+    valuesFile: ../shared/values.yaml
+"""
+
+
+@NEEDS_TOOLS
+@pytest.mark.parametrize(
+    "argocd_values",
+    [
+        # argo-helm charts/argo-cd: configs.cm is merged into argocd-cm
+        "configs:\n  cm:\n    kustomize.buildOptions: --enable-helm --load-restrictor "
+        "LoadRestrictionsNone\n",
+        # the same values inline in a Flux HelmRelease
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: argocd\n"
+        "spec:\n  values:\n    configs:\n      cm:\n        kustomize.buildOptions.v5.5.0: "
+        "--load-restrictor LoadRestrictionsNone\n",
+    ],
+)
+def test_argo_cd_chart_values_that_lift_the_load_restrictor_are_honoured(
+    make_repo, cli, argocd_values
+):
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n"
+        "spec:\n  source:\n    repoURL: https://example.com/r.git\n    path: app/web\n"
+        "  destination:\n    namespace: web\n    server: https://kubernetes.default.svc\n"
+    )
+    files = {
+        "argocd/web.yaml": app,
+        "app/web/kustomization.yaml": VALUES_OUTSIDE,
+        "app/shared/values.yaml": "port: 8080\n",
+        **chart_files("app/web/charts/hello"),
+    }
+    code, found, _ = check(cli, make_repo(files, "default"))
+    failed = [f for f in found if f["rule"] == "render/build-failed"]
+    assert code == 1 and failed and "is not in or below" in failed[0]["message"], found
+    files["argocd/argocd-values.yaml"] = argocd_values
+    code, found, _ = check(cli, make_repo(files, "lifted"))
+    assert not [f for f in found if f["rule"] == "render/build-failed"], found
+
+
+def test_a_values_schema_error_keeps_the_reasons_helm_prints_on_the_lines_after_it():
+    # helm (pkg/chart/common/util/jsonschema.go) prints the failing chart and each violation
+    # on lines of their own, unindented, after "Error: values don't meet ..."
+    stderr = (
+        "Error: values don't meet the specifications of the schema(s) in the following "
+        "chart(s):\nsecret-sync:\n- at '/remoteKey': minLength: got 0, want 1\n\n"
+    )
+    reason = engines.reason(stderr, 1)
+    assert reason.endswith("secret-sync: - at '/remoteKey': minLength: got 0, want 1"), reason
+    # a second message is not glued to the first
+    two = "Error: first problem\nE1202 04:56:51.755182 1 run.go:72] other\n"
+    assert engines.reason(two, 1) == "first problem"
+
+
+def test_a_kustomization_kustomize_cannot_read_is_named_by_its_own_reason():
+    from gitops_guard.render.build import _clean
+
+    error = (
+        "accumulating resources: accumulation err='accumulating resources from "
+        "'../r/k/overlay': '/r/k/overlay' must resolve to a file': couldn't make target for "
+        "path '/r/k/overlay': invalid Kustomization: json: cannot unmarshal string into Go "
+        "struct field Kustomization.patches of type types.Patch"
+    )
+    cleaned = _clean(error, "../r/k/overlay", "/r/k/overlay", "/tmp/w")
+    assert cleaned.startswith("invalid Kustomization: json: cannot unmarshal string"), cleaned
+
+
+@pytest.mark.parametrize(
+    ("revision", "reported"),
+    [("release-1.0", False), ("v2.3.0", False), ("HEAD", True), ("main", True), ("", True)],
+)
+def test_an_application_path_at_another_revision_is_not_judged_by_this_checkout(
+    make_repo, cli, revision, reported
+):
+    # Argo CD resolves spec.source.path at spec.source.targetRevision
+    # (docs/user-guide/tracking_strategies.md); another branch or tag may hold it
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: NAME\n"
+        "spec:\n  project: default\n  source:\n"
+        "    repoURL: https://example.com/r.git\n    path: PATH\n"
+        "    targetRevision: 'REV'\n"
+        "  destination:\n    namespace: web\n    server: https://kubernetes.default.svc\n"
+    )
+    files = {
+        # a path that exists makes the URL this repository's
+        "argocd/here.yaml": app.replace("NAME", "here")
+        .replace("PATH", "apps/here")
+        .replace("REV", "HEAD"),
+        "apps/here/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: here\n",
+        "argocd/pinned.yaml": app.replace("NAME", "pinned")
+        .replace("PATH", "apps/legacy")
+        .replace("REV", revision),
+    }
+    code, found, _ = check(cli, make_repo(files, "pinned"))
+    missing = [f for f in found if f["rule"] == "render/path-missing"]
+    assert bool(missing) is reported, found
+    assert code == (1 if reported else 0)
