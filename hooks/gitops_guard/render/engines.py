@@ -188,9 +188,14 @@ def reason(stderr: str, code: int) -> str:
             # "  executing ... at <.Values.x>:", "    nil pointer evaluating ..."
             # and a values-schema error on the lines after it, up to a blank line:
             # "Error: values don't meet ... chart(s):", "secret-sync:", "- at '/key': ..."
+            # (an error line that ends in ":" announces them; other unindented lines after
+            # an error are not part of it)
             more = []
+            announces = text.endswith(":")
             for following in raw[i + 1 :]:
                 if not following.strip() or _starts_a_message(following):
+                    break
+                if not following.startswith((" ", "\t")) and not announces:
                     break
                 more.append(following.strip())
             picked = " ".join([text, *more])
