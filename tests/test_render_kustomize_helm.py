@@ -140,11 +140,13 @@ def test_a_chart_that_a_kustomization_inflates_is_not_also_rendered_with_its_def
     code, found, _ = check(cli, make_repo(files, "consumed"))
     assert code == 0, found
     assert not [f for f in found if "its default values" in f["message"]]
-    # nothing inflates it: the chart is an application of its defaults, and is checked
+    # nothing inflates it: the chart is rendered with its defaults and what they break is
+    # said, as a warning (its real consumer may be an app-of-apps chart or another repository)
     del files["overlays/web/kustomization.yaml"]
     code, found, _ = check(cli, make_repo(files, "alone"))
-    assert code == 1
-    assert [f for f in found if f["rule"] == "render/schema" and "default values" in f["message"]]
+    said = [f for f in found if f["rule"] == "render/schema" and "default values" in f["message"]]
+    assert said and {f["severity"] for f in said} == {"warning"}, found
+    assert code == 0
 
 
 VALUES_OUTSIDE = """\

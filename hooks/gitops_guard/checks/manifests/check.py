@@ -245,6 +245,12 @@ class _Checker:
             findings.extend(self._schema(unit, obj))
             if unit.kind != "directory":
                 findings.extend(self._rules(unit, obj))
+        if unit.defaults_only:
+            # nothing in the repository renders this chart: its consumer (an app-of-apps
+            # chart's template, an Application in another repository) gives the values that
+            # deploy, and its defaults may be placeholders for them; what its defaults break is
+            # said, not failed (a build failure of the same render is a warning too)
+            findings = [_at_most_warning(f) for f in findings]
         return findings
 
     # -- schemas --------------------------------------------------------------------------
@@ -530,3 +536,21 @@ def _dotted(path: tuple) -> str:
         else:
             out += ("." if out else "") + str(step)
     return out
+
+
+def _at_most_warning(finding: Finding) -> Finding:
+    from gitops_guard.core.rules import RULES
+
+    rule = RULES.get(finding.rule)
+    severity = finding.severity or (rule.severity if rule is not None else "error")
+    if severity != "error" or finding.rule.startswith("secret/"):
+        return finding  # a secret in a template is committed whatever the values are
+    return Finding(
+        finding.path,
+        finding.line,
+        finding.column,
+        finding.rule,
+        f"{finding.message} (with the chart's default values: nothing in the repository gives "
+        "it values)",
+        "warning",
+    )
