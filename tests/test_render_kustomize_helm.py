@@ -249,3 +249,46 @@ def test_an_application_path_at_another_revision_is_not_judged_by_this_checkout(
     missing = [f for f in found if f["rule"] == "render/path-missing"]
     assert bool(missing) is reported, found
     assert code == (1 if reported else 0)
+
+
+MULTI_SOURCE = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web
+spec:
+  project: default
+  sources:
+    - repoURL: https://example.com/repo.git
+      path: charts/hello
+      helm:
+        valueFiles:
+          - $values/envs/prod/web.yaml
+    - repoURL: REF_URL
+      ref: values
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: web
+"""
+
+
+@NEEDS_TOOLS
+def test_a_values_file_from_a_ref_source_of_this_repository_is_rendered_with(make_repo, cli):
+    # Argo CD resolves $values/<path> at the root of the source whose ref is "values"
+    # (docs/user-guide/multiple_sources.md); the chart's own default port is empty
+    files = {
+        "argocd/web.yaml": MULTI_SOURCE.replace("REF_URL", "https://example.com/repo.git"),
+        "envs/prod/web.yaml": "port: 8080\n",
+        **chart_files("charts/hello", port='""'),
+    }
+    code, found, _ = check(cli, make_repo(files, "ours"))
+    assert code == 0 and not [f for f in found if f["rule"] == "render/schema"], found
+    # the file it names is what deploys: a wrong value there is found, at error
+    files["envs/prod/web.yaml"] = "port: http\n"
+    code, found, _ = check(cli, make_repo(files, "wrong"))
+    assert code == 1 and [f for f in found if f["rule"] == "render/schema"], found
+    # from another repository: not fetched, said, nothing rendered without it
+    files["argocd/web.yaml"] = MULTI_SOURCE.replace("REF_URL", "https://example.com/other.git")
+    code, found, _ = check(cli, make_repo(files, "theirs"))
+    remote = [f for f in found if f["rule"] == "render/remote-source"]
+    assert code == 0 and remote and "'$values/envs/prod/web.yaml'" in remote[0]["message"]

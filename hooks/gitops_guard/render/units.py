@@ -114,6 +114,8 @@ class Plan:
         self._origin_urls = _origin_urls(repo.root)
         self._chart_consumed: set[str] = set()
         self._branch: set[str] | None = None
+        #: the repoURLs that name this repository (an Application path that exists in it)
+        self._ours: set[str] = set()
         self._not_rendered: list[Unit] = []
         self._by_needle: dict[str, list[str]] | None = None
         #: folders (keys) that a Flux Kustomization of this repository builds
@@ -394,6 +396,7 @@ class Plan:
                 and os.path.exists(self._in_repo(path))
             ):
                 ours.add(_normal_url(url))
+        self._ours = ours
         chart_set = set(charts)
         for source, doc, spec, src in apps:
             key = self.repo.key(source.path)
@@ -468,9 +471,29 @@ class Plan:
         ignore_missing = helm.get("ignoreMissingValueFiles") is True
         if isinstance(files, Seq):
             for i, item in enumerate(files):
-                if not isinstance(item, str) or item.startswith("$") or "://" in item:
+                if not isinstance(item, str) or "://" in item:
                     continue
-                path = os.path.normpath(os.path.join(chart, item))
+                if item.startswith("$"):
+                    # $<ref>/<path>: the root of the source whose ``ref`` is <ref>
+                    # (Argo CD docs/user-guide/multiple_sources.md)
+                    ref, _, rest = item[1:].partition("/")
+                    url = _ref_url(spec, ref)
+                    if url is None:
+                        continue
+                    if _normal_url(url) not in self._ours:
+                        self._add(
+                            key,
+                            files.at(i),
+                            "render/remote-source",
+                            f"values file {quote(item)} of Application {shown(name)} comes "
+                            f"from {shown(url)} and is not fetched; {unit.label} is not rendered",
+                        )
+                        return None
+                    path = os.path.normpath(os.path.join(self.repo.root, rest))
+                    if not path.startswith(self.repo.root + os.sep):
+                        continue  # outside the repository: never read
+                else:
+                    path = os.path.normpath(os.path.join(chart, item))
                 if not os.path.isfile(path):
                     if not ignore_missing:
                         self._add(
@@ -772,6 +795,18 @@ class Plan:
             if any(k.startswith(f + os.sep) for k in given for f in folders):
                 result.append(unit)
         return result
+
+
+def _ref_url(spec: Map, ref: str) -> str | None:
+    """The repoURL of the source of ``spec.sources`` whose ``ref`` is ``ref``."""
+    sources = spec.get("sources")
+    if not isinstance(sources, Seq):
+        return None
+    for source in sources:
+        if isinstance(source, Map) and source.get("ref") == ref:
+            url = source.get("repoURL")
+            return url if isinstance(url, str) else None
+    return None
 
 
 def _lifts_load_restrictor(data: Any) -> bool:
