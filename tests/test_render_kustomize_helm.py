@@ -292,3 +292,18 @@ def test_a_values_file_from_a_ref_source_of_this_repository_is_rendered_with(mak
     code, found, _ = check(cli, make_repo(files, "theirs"))
     remote = [f for f in found if f["rule"] == "render/remote-source"]
     assert code == 0 and remote and "'$values/envs/prod/web.yaml'" in remote[0]["message"]
+
+
+def test_a_helmrelease_whose_chart_is_a_chartref_is_said_not_fetched(make_repo, cli):
+    # helm-controller v2: spec.chartRef names an OCIRepository (or HelmChart) Flux fetches
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app\n"
+        "  namespace: default\nspec:\n  interval: 1h\n  CHART\n"
+    )
+    ref = "chartRef:\n    kind: OCIRepository\n    name: app-template"
+    code, found, _ = check(cli, make_repo({"app/hr.yaml": release.replace("CHART", ref)}, "ref"))
+    said = [f for f in found if f["rule"] == "render/remote-chart"]
+    assert code == 0 and said and "OCIRepository 'app-template'" in said[0]["message"], found
+    # a HelmRelease with neither chart nor chartRef is not a chart source to speak of
+    code, found, _ = check(cli, make_repo({"app/hr.yaml": release.replace("CHART", "")}, "none"))
+    assert not [f for f in found if f["rule"] == "render/remote-chart"], found

@@ -607,6 +607,22 @@ class Plan:
 
     def _flux_helm(self, key: str, doc: Document, spec: Map, charts: set[str]) -> Unit | None:
         chart = spec.get("chart")
+        chart_ref = spec.get("chartRef")
+        if not isinstance(chart, Map) and isinstance(chart_ref, Map):
+            # spec.chartRef: an OCIRepository or a HelmChart object holds the chart
+            # (helm-controller docs/api/v2 HelmRelease chartRef); both are fetched by Flux
+            kind = chart_ref.get("kind")
+            ref_name = chart_ref.get("name")
+            self._add(
+                key,
+                spec.at("chartRef"),
+                "render/remote-chart",
+                f"chart of HelmRelease {shown(doc.name or '?')} comes from "
+                f"{shown(kind if isinstance(kind, str) else 'a source')} "
+                f"{quote(ref_name if isinstance(ref_name, str) else '?')} and is not fetched "
+                "(no network in a hook)",
+            )
+            return None
         chart_spec = chart.get("spec") if isinstance(chart, Map) else None
         if not isinstance(chart_spec, Map) or not isinstance(chart_spec.get("chart"), str):
             return None
