@@ -178,3 +178,161 @@ def test_a_value_reached_twice_through_an_alias_or_merge_key_is_reported_once():
         (6, "sync/annotation-not-string"),
         (9, "sync/annotation-not-string"),
     ]
+    # the value written under labels and merged into annotations is named as both
+    # (a label's finding never says only "annotation": scout report, ibm-mas)
+    messages = {f.line: f.message for f in found}
+    assert messages[6].startswith("label and annotation 'a' is 1 unquoted")
+    assert messages[9].startswith("annotation 'b' is 2 unquoted")
+
+
+def test_a_label_value_is_named_a_label():
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels:\n    managed-by:\n"
+    (finding,) = ann.check_object(load_text("ns.yaml", text).documents[0], "ns.yaml")
+    assert finding.message.startswith("label 'managed-by' has no value (YAML null)")
+
+
+# -- ApplicationSet templates (checks/syncwaves/appset.py) ---------------------------------
+# The ApplicationSet controller renders spec.template once per generator parameter set
+# (Argo CD docs operator-manual/applicationset/Template.md, GoTemplate.md; rendering in
+# applicationset/utils/utils.go, list elements in applicationset/generators/list.go).
+
+APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: apps
+  namespace: argocd
+spec:
+GO
+  generators:
+GENERATORS
+  template:
+    metadata:
+      name: 'apps-{{NAME}}'
+      annotations:
+        argocd.argoproj.io/sync-wave: 'WAVE'
+        argocd.argoproj.io/sync-options: 'OPTIONS'
+    spec:
+      project: default
+      syncPolicy:
+        syncOptions: ['APPOPTION']
+      source: {repoURL: 'https://example.com/r.git', path: 'apps/x', targetRevision: main}
+      destination: {server: 'https://kubernetes.default.svc', namespace: x}
+"""
+
+
+def _appset(generators: str, wave: str, options: str, app_option: str, go: bool) -> str:
+    return (
+        APPSET.replace("GO\n", "  goTemplate: true\n" if go else "")
+        .replace("GENERATORS\n", generators)
+        .replace("{{NAME}}", "{{.name}}" if go else "{{name}}")
+        .replace("WAVE", wave)
+        .replace("OPTIONS", options)
+        .replace("APPOPTION", app_option)
+    )
+
+
+GIT_FILES = (
+    "    - git:\n        repoURL: https://example.com/r.git\n        revision: HEAD\n"
+    "        files: [{path: 'clusters/*/*/Application.yaml'}]\n"
+)
+LIST = "    - list:\n        elements:\n{}"
+
+
+@pytest.mark.parametrize(
+    ("generators", "wave", "options", "app_option", "go"),
+    [
+        # fasttemplate parameters of a git files generator (syn5: burhanuguz/advanced-argocd-gitops)
+        (GIT_FILES, "{{ syncOrder }}", "{{opts}}", "{{appOpts}}", False),
+        # fasttemplate with the git generator's own parameters
+        (GIT_FILES, "{{path.basename}}", "Prune={{prune}}", "CreateNamespace={{ns}}", False),
+        # Go templates: fields, pipelines, defaults
+        (GIT_FILES, "{{.wave}}", "{{.opts}}", "{{ .appOpts }}", True),
+        (GIT_FILES, '{{ default "0" .wave }}', "{{ .opts | trim }}", "{{.x}}", True),
+        # literal list elements that give valid values (syn5: theepicsaxguy/homelab)
+        (
+            LIST.format(
+                "          - {name: dev, syncWave: '1', opts: 'Prune=false',"
+                " app: 'PruneLast=true'}\n"
+                "          - {name: prod, syncWave: '-3', opts: 'ServerSideApply=true',"
+                " app: 'CreateNamespace=true'}\n"
+            ),
+            "{{syncWave}}",
+            "{{opts}}",
+            "{{app}}",
+            False,
+        ),
+        # Go template mode keeps the element as data: a number prints as itself
+        (
+            LIST.format(
+                "          - {name: dev, wave: 2, opts: 'Prune=false', app: 'Validate=false'}\n"
+            ),
+            "{{ .wave }}",
+            "{{.opts}}",
+            "{{.app}}",
+            True,
+        ),
+        # an element without the parameter: what the controller makes of it is not guessed
+        (LIST.format("          - {name: dev}\n"), "{{syncWave}}", "{{opts}}", "{{app}}", False),
+    ],
+)
+def test_applicationset_template_parameters_are_not_literals(
+    generators, wave, options, app_option, go
+):
+    assert _findings(_appset(generators, wave, options, app_option, go)) == []
+
+
+def test_applicationset_list_elements_are_checked_as_the_applications_they_make():
+    elements = LIST.format(
+        "          - {name: dev, syncWave: '1', opts: 'Prune=false', app: 'CreateNamespace=true'}\n"
+        "          - name: prod\n"
+        "            syncWave: 'first'\n"
+        "            opts: 'prune=false'\n"
+        "            app: 'CreateNamespace=yes'\n"
+    )
+    found = _findings(_appset(elements, "{{syncWave}}", "{{opts}}", "{{app}}", False))
+    by_rule = {(f.rule, f.line): f.message for f in found}
+    assert sorted(by_rule) == [
+        ("sync/sync-option-unknown", 20),
+        ("sync/sync-option-unknown", 24),
+        ("sync/wave-not-integer", 19),
+    ]
+    wave = by_rule[("sync/wave-not-integer", 19)]
+    assert "sync-wave 'first' (what '{{syncWave}}' becomes for the list element at line 11)" in wave
+    assert "'prune=false'" in by_rule[("sync/sync-option-unknown", 20)]
+    assert "did you mean Prune?" in by_rule[("sync/sync-option-unknown", 20)]
+    assert "CreateNamespace takes true|false" in by_rule[("sync/sync-option-unknown", 24)]
+
+
+def test_applicationset_literal_template_values_are_still_checked():
+    found = _findings(_appset(GIT_FILES, "first", "Prnue=false", "CreateNamespace=yes", False))
+    assert sorted(f.rule for f in found) == [
+        "sync/sync-option-unknown",
+        "sync/sync-option-unknown",
+        "sync/wave-not-integer",
+    ]
+    assert "becomes" not in " ".join(f.message for f in found)
+
+
+def test_applicationset_parameters_the_file_cannot_resolve_are_skipped():
+    """A generator's own template, a selector, a templatePatch: the value is not known."""
+    bad = LIST.format("          - {name: prod, syncWave: 'first', opts: 'x', app: 'y'}\n")
+    plain = _appset(bad, "{{syncWave}}", "{{opts}}", "{{app}}", False)
+    assert len(_findings(plain)) == 3  # the element's values are known: checked
+    selected = bad + "      selector: {matchLabels: {name: prod}}\n"
+    assert _findings(_appset(selected, "{{syncWave}}", "{{opts}}", "{{app}}", False)) == []
+    patched = plain.replace(
+        "  template:\n", "  templatePatch: '{{ if .x }}{}{{ end }}'\n  template:\n", 1
+    )
+    assert _findings(patched) == []
+    own = bad + (
+        "        template:\n          metadata:\n            annotations:\n"
+        "              argocd.argoproj.io/sync-wave: '{{syncWave}}'\n"
+    )
+    assert _findings(_appset(own, "{{syncWave}}", "{{opts}}", "{{app}}", False)) == []
+
+
+def test_braces_in_an_application_are_literal():
+    """An Application (not an ApplicationSet) is applied as written: '{{x}}' is wave 0."""
+    (finding,) = _findings(_meta("    argocd.argoproj.io/sync-wave: '{{ wave }}'\n"))
+    assert finding.rule == "sync/wave-not-integer"

@@ -555,7 +555,7 @@ def test_argo_subscribe_annotation_with_catalog_triggers(controls):
     found = controls(files)
     assert found == {("clusters/production/argocd/web.yaml", "control/no-telemetry")}
     assert (
-        "degradation reach no one"
+        "degradation reaches no one"
         in controls.messages[("clusters/production/argocd/web.yaml", "control/no-telemetry")]
     )
     both = annotated.replace(

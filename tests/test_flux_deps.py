@@ -128,3 +128,185 @@ def test_target_namespace_of_the_applying_flux_kustomization_wins(tmp_path):
     (finding,) = _check(tmp_path / "2", files, ["other/apps.yaml"])
     assert "'infra' in namespace elsewhere" in finding.message
     assert "Flux's default (its metadata.namespace)" in finding.message
+
+
+# -- what Flux applies (checks/syncwaves/flux_build.py) ------------------------------------
+# kustomize-controller builds spec.path only: an existing kustomization.yaml as it is, or one
+# generated over the folder's YAML files (fluxcd/pkg kustomize/kustomize_generator.go), plus
+# spec.components; postBuild substitutes variables in what it built, names included
+# (fluxcd/pkg kustomize/kustomize_varsub.go; Flux docs Kustomization v1, postBuild).
+
+
+def flux_ks(name: str, path: str, ns: str = "flux-system", extra: str = "") -> str:
+    return (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+        f"  name: {name}\n  namespace: {ns}\nspec:\n  interval: 1h\n  path: {path}\n"
+        "  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        "    namespace: flux-system\n" + extra
+    )
+
+
+MISSING_CSI = "  dependsOn:\n    - name: democratic-csi\n      namespace: democratic-csi\n"
+
+
+def _syn4(root: bool) -> dict[str, str]:
+    """syn4 (xunholy/k8s-gitops, bjw-s home-ops): an archived ks.yaml and one that the apps
+    kustomization no longer lists."""
+    files = {
+        ".archive/kubernetes/bazarr/ks.yaml": flux_ks(
+            "bazarr", "./apps/base/home-system/bazarr/app", "home-system", MISSING_CSI
+        ),
+        "kubernetes/apps/kustomization.yaml": "resources:\n  - ./default/echo/ks.yaml\n",
+        "kubernetes/apps/default/echo/ks.yaml": flux_ks(
+            "echo", "./kubernetes/apps/default/echo/app", extra=MISSING_CSI
+        ),
+        "kubernetes/apps/default/echo/app/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\n"
+        "metadata:\n  name: echo\n",
+        "kubernetes/apps/default/old/ks.yaml": flux_ks(
+            "old", "./apps/base/home-system/old/app", "home-system", MISSING_CSI
+        ),
+    }
+    if root:
+        files["clusters/main/flux-system/cluster-apps.yaml"] = flux_ks(
+            "cluster-apps", "./kubernetes/apps"
+        )
+    return files
+
+
+SYN4_GIVEN = [
+    ".archive/kubernetes/bazarr/ks.yaml",
+    "kubernetes/apps/default/echo/ks.yaml",
+    "kubernetes/apps/default/old/ks.yaml",
+]
+
+
+def test_a_kustomization_nothing_applies_waits_for_nothing(tmp_path):
+    found = _check(tmp_path, _syn4(root=True), SYN4_GIVEN)
+    # only the listed one is applied (by cluster-apps, an entry point nothing else builds)
+    assert [(f.path.rsplit("/", 3)[-3], f.rule) for f in found] == [
+        ("default", "sync/depends-on-missing")
+    ]
+    assert "Kustomization flux-system/echo depends on" in found[0].message
+
+
+def test_without_a_cluster_start_every_kustomization_is_checked(tmp_path):
+    """A partial checkout: no gotk-sync, no entry point; nothing tells what is applied."""
+    found = _check(tmp_path, _syn4(root=False), SYN4_GIVEN)
+    assert sorted(f.message.split(" depends")[0] for f in found) == [
+        "Kustomization flux-system/echo",
+        "Kustomization home-system/bazarr",
+        "Kustomization home-system/old",
+    ]
+
+
+def test_the_bootstrap_kustomization_applies_its_folder_as_flux_generates_it(tmp_path):
+    """gotk-sync.yaml's flux-system Kustomization: clusters/prod has no kustomization.yaml, so
+    every YAML file below it is built, a sub-folder with a kustomization.yaml as that one
+    lists (infra/old.yaml is not listed there: never applied)."""
+    files = {
+        "clusters/prod/flux-system/gotk-sync.yaml": flux_ks("flux-system", "./clusters/prod"),
+        "clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", extra=MISSING_CSI),
+        "clusters/prod/infra/kustomization.yaml": "resources: [infra.yaml]\n",
+        "clusters/prod/infra/infra.yaml": flux_ks("infra", "./infra", extra=MISSING_CSI),
+        "clusters/prod/infra/old.yaml": flux_ks("old", "./old", extra=MISSING_CSI),
+    }
+    given = ["clusters/prod/apps.yaml", "clusters/prod/infra/infra.yaml"]
+    found = _check(tmp_path, files, [*given, "clusters/prod/infra/old.yaml"])
+    assert sorted(f.message.split(" depends")[0] for f in found) == [
+        "Kustomization flux-system/apps",
+        "Kustomization flux-system/infra",
+    ]
+
+
+def test_an_archived_entry_point_is_no_cluster_start(tmp_path):
+    files = _syn4(root=False)
+    files[".archive/clusters/old/cluster-apps.yaml"] = flux_ks("cluster-apps", "./kubernetes/apps")
+    assert len(_check(tmp_path, files, SYN4_GIVEN)) == 3  # no start: everything checked
+
+
+HR = (
+    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n"
+    "spec:\n  interval: 30m\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n"
+)
+APP1_HR = HR.format(name="app1") + "  dependsOn:\n    - name: app1-anubis\n"
+ANUBIS = {
+    "kubernetes/components/anubis/kustomization.yaml": (
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "resources:\n  - ./helmrelease.yaml\n"
+    ),
+    "kubernetes/components/anubis/helmrelease.yaml": HR.format(name='"${APP}-anubis"'),
+}
+
+
+def _syn8(post_build: str, components: bool = True) -> dict[str, str]:
+    """syn8 (bjw-s home-ops): the HelmRelease app1 waits for app1-anubis, which the anubis
+    Component makes for every app that includes it, named after the app's ${APP}."""
+    extra = "  targetNamespace: default\n"
+    if components:
+        extra += "  components:\n    - ../../../../components/anubis\n"
+    return {
+        "kubernetes/flux/cluster.yaml": flux_ks("cluster-apps", "./kubernetes/apps"),
+        "kubernetes/apps/kustomization.yaml": "resources:\n  - ./default/app1/ks.yaml\n",
+        "kubernetes/apps/default/app1/ks.yaml": flux_ks(
+            "app1", "./kubernetes/apps/default/app1/app", extra=extra + post_build
+        ),
+        "kubernetes/apps/default/app1/app/helmrelease.yaml": APP1_HR,
+        **ANUBIS,
+    }
+
+
+APP1 = "  postBuild:\n    substitute:\n      APP: app1\n"
+APP1_GIVEN = ["kubernetes/apps/default/app1/app/helmrelease.yaml"]
+
+
+def test_a_component_and_postbuild_substitution_make_the_dependency(tmp_path):
+    assert _check(tmp_path, _syn8(APP1), APP1_GIVEN) == []
+    # ${APP:=x} defaults and ${APP} in the app's own folder are substituted alike
+    files = _syn8("  postBuild:\n    substitute:\n      OTHER: x\n", components=False)
+    files["kubernetes/apps/default/app1/app/anubis.yaml"] = HR.format(name="${APP:=app1}-anubis")
+    assert _check(tmp_path / "2", files, APP1_GIVEN) == []
+
+
+def test_a_substituted_name_that_differs_is_still_missing(tmp_path):
+    found = _check(tmp_path, _syn8(APP1.replace("app1", "app2")), APP1_GIVEN)
+    assert [(f.rule, f.severity) for f in found] == [("sync/depends-on-missing", None)]
+    assert "'app1-anubis' in namespace default" in found[0].message
+    # without the component, nothing makes any *-anubis release
+    found = _check(tmp_path / "2", _syn8(APP1, components=False), APP1_GIVEN)
+    assert [(f.rule, f.severity) for f in found] == [("sync/depends-on-missing", None)]
+
+
+def test_a_name_only_the_cluster_can_substitute_is_no_error(tmp_path):
+    """substituteFrom: a ConfigMap or Secret in the cluster may set APP; the release that
+    may be the dependency is named, at warning."""
+    post = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n"
+    (finding,) = _check(tmp_path, _syn8(post), APP1_GIVEN)
+    assert (finding.rule, finding.severity) == ("sync/depends-on-missing", "warning")
+    assert "HelmRelease '${APP}-anubis'" in finding.message
+    assert "components/anubis/helmrelease.yaml:1" in finding.message
+
+
+def test_substitution_follows_envsubst(tmp_path):
+    from gitops_guard.checks.syncwaves.flux_build import Build
+    from gitops_guard.core.documents import load_text
+
+    doc = load_text("x.yaml", HR.format(name="x")).documents[0]
+    build = Build("k", None, "Flux Kustomization k")
+    assert build.substitute("${APP}", doc) == "${APP}"  # no postBuild: nothing substituted
+    build.vars = {"APP": "web", "EMPTY": ""}
+    assert build.substitute("${APP}-db", doc) == "web-db"
+    assert build.substitute("${MISSING}-db", doc) == "-db"  # unset is empty (envsubst)
+    assert build.substitute("${EMPTY:=pg}-${MISSING:-x}", doc) == "pg-x"
+    assert build.substitute("${APP:0:2}", doc) is None  # not guessed
+    build.complete = False  # substituteFrom: the cluster may set it
+    assert build.substitute("${MISSING}", doc) is None
+    assert build.substitute("${APP}", doc) == "web"
+    disabled = load_text(
+        "x.yaml",
+        HR.format(name="x").replace(
+            "  name: x\n",
+            "  name: x\n  labels:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+        ),
+    ).documents[0]
+    assert build.substitute("${APP}", disabled) == "${APP}"

@@ -377,3 +377,68 @@ def test_in_a_git_work_tree_a_base_outside_it_is_said_to_be_unread(make_repo, cl
     monkeypatch.chdir(repo)
     code, out, _ = cli("check-sync-waves", "clusters/prod/x/kustomization.yaml")
     assert code == 0 and "sync/context-not-read" in out and "../../../../shared/x" in out
+
+
+CHART_APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: {{ .Release.Name }}-clusters
+spec:
+  generators:
+    - git:
+        repoURL: https://example.com/repo.git
+        revision: HEAD
+        files: [{path: 'clusters/*/config.json'}]
+  template:
+    metadata:
+      name: '{{ "{{path.basename}}" }}'
+      annotations:
+        argocd.argoproj.io/sync-wave: '{{ "{{ syncOrder }}" }}'
+    spec:
+      project: default
+      source: {repoURL: 'https://example.com/repo.git', targetRevision: HEAD, path: apps}
+      destination: {server: 'https://kubernetes.default.svc', namespace: apps}
+"""
+CHART_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {{ .Release.Name }}-web
+  annotations:
+    argocd.argoproj.io/sync-wave: {{ .Values.wave | quote }}
+spec:
+  project: default
+  source: {repoURL: 'https://example.com/repo.git', targetRevision: HEAD, path: web}
+  destination: {server: 'https://kubernetes.default.svc', namespace: web}
+"""
+
+
+def test_helm_templated_applications_are_judged_as_rendered(make_repo, cli, monkeypatch):
+    """A chart's templates are Go templates, skipped by check-sync-waves (yaml/helm-template);
+    check-manifests renders them and judges the output like any file: an ApplicationSet that
+    Helm renders still holds its generator parameters (written as {{ "{{x}}" }}), which the
+    ApplicationSet controller substitutes, so they are not literals there either."""
+    from gitops_guard.render import engines
+
+    if engines.helm() is None:
+        pytest.skip("helm is not installed (run `.venv/bin/python .ci/install-helm`)")
+    files = {
+        "charts/apps/Chart.yaml": "apiVersion: v2\nname: apps\nversion: 0.1.0\n",
+        "charts/apps/values.yaml": "wave: 'first'\n",
+        "charts/apps/templates/appset.yaml": CHART_APPSET,
+        "charts/apps/templates/app.yaml": CHART_APP,
+    }
+    repo = make_repo(files)
+    monkeypatch.chdir(repo)
+    templates = ["charts/apps/templates/appset.yaml", "charts/apps/templates/app.yaml"]
+    code, out, err = cli("check-sync-waves", "--format", "json", *templates)
+    assert (code, err) == (0, "")
+    assert {f["rule"] for f in json.loads(out)["findings"]} == {"yaml/helm-template"}
+    code, out, err = cli("check-manifests", "--format", "json", *templates)
+    sync = [f for f in json.loads(out)["findings"] if f["rule"].startswith("sync/")]
+    # the rendered Application carries the literal 'first': wave 0 in Argo CD
+    assert [(f["path"], f["rule"]) for f in sync] == [
+        ("charts/apps/values.yaml", "sync/wave-not-integer")
+    ]
+    assert "'first'" in sync[0]["message"]

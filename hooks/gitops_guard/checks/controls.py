@@ -949,10 +949,12 @@ def _argo(model: Model, ctrl: Controller, want: Wanted, telemetry: bool) -> Iter
         if missing:
             what = " and ".join(_ARGO_EVENTS[w][0] for w in missing)
             names = " and ".join(_ARGO_EVENTS[w][1] for w in missing)
+            # "sync failures reach", "degradation reaches", "... and degradation reach"
+            verb = "reach" if len(missing) > 1 or missing == ["failure"] else "reaches"
             yield _problem(
                 ctrl,
                 "control/no-telemetry",
-                f"{what} reach no one{fires.get('_why', '')}; subscribe it to {names} (a "
+                f"{what} {verb} no one{fires.get('_why', '')}; subscribe it to {names} (a "
                 "default subscription in argocd-notifications-cm, or the annotation "
                 f"{SUBSCRIBE}.{_ARGO_EVENTS[missing[0]][1]}.<service>: <recipient>), with the "
                 "trigger defined",

@@ -29,8 +29,11 @@ from gitops_guard.repo.argo import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
+
+    #: the values a field becomes, each with a note for the message (``appset.py``)
+    Expand = Callable[[str], list[tuple[str, str]]]
 
 
 def _shown(value: str, limit: int = 40) -> str:
@@ -81,43 +84,61 @@ def string_values(mapping: Map, what: str, path: str) -> Iterator[Finding]:
         )
 
 
-def argo_values(annotations: Map, path: str, where: str = "") -> Iterator[Finding]:
-    """The values of Argo CD's own annotations (already known to be strings)."""
+def _literal(value: str) -> list[tuple[str, str]]:
+    return [(value, "")]
+
+
+def argo_values(
+    annotations: Map, path: str, where: str = "", expand: Expand | None = None
+) -> Iterator[Finding]:
+    """The values of Argo CD's own annotations (already known to be strings).
+
+    ``expand`` gives the values a templated field becomes (an ApplicationSet's template,
+    ``appset.py``), each with a note for the message; a literal is itself.
+    """
+    values = expand or _literal
     wave = annotations.get(WAVE)
-    if isinstance(wave, str) and parse_wave(wave) is None:
-        line, col = annotations.at(WAVE)
-        what = "is not an integer (an optional sign and digits, nothing else)"
-        if WAVE_PATTERN.fullmatch(wave):
-            what = "does not fit a 64-bit integer"
-        yield Finding(
-            path,
-            line,
-            col,
-            "sync/wave-not-integer",
-            f"sync-wave {_shown(wave)}{where} {what}; Argo CD would silently use wave 0",
-        )
+    if isinstance(wave, str):
+        for made, note in values(wave):
+            if parse_wave(made) is not None:
+                continue
+            line, col = annotations.at(WAVE)
+            what = "is not an integer (an optional sign and digits, nothing else)"
+            if WAVE_PATTERN.fullmatch(made):
+                what = "does not fit a 64-bit integer"
+            yield Finding(
+                path,
+                line,
+                col,
+                "sync/wave-not-integer",
+                f"sync-wave {_shown(made)}{note}{where} {what}; Argo CD would silently use wave 0",
+            )
     hook = annotations.get(HOOK)
     if isinstance(hook, str):
-        yield from _hook(hook, annotations.at(HOOK), path)
+        for made, note in values(hook):
+            yield from _hook(made, annotations.at(HOOK), path, note)
     policy = annotations.get(DELETE_POLICY)
     if isinstance(policy, str):
         line, col = annotations.at(DELETE_POLICY)
-        for item in split_list(policy):
-            if item not in DELETE_POLICIES:
-                yield Finding(
-                    path,
-                    line,
-                    col,
-                    "sync/hook-delete-policy-unknown",
-                    f"hook-delete-policy {quote(item)} is not one of {', '.join(DELETE_POLICIES)}"
-                    f"{_suggest(item, DELETE_POLICIES)}; Argo CD ignores it",
-                )
+        for made, note in values(policy):
+            for item in split_list(made):
+                if item not in DELETE_POLICIES:
+                    yield Finding(
+                        path,
+                        line,
+                        col,
+                        "sync/hook-delete-policy-unknown",
+                        f"hook-delete-policy {quote(item)}{note} is not one of "
+                        f"{', '.join(DELETE_POLICIES)}{_suggest(item, DELETE_POLICIES)}; "
+                        "Argo CD ignores it",
+                    )
     options = annotations.get(SYNC_OPTIONS)
     if isinstance(options, str):
-        yield from _options(options, annotations.at(SYNC_OPTIONS), path, resource=True)
+        for made, note in values(options):
+            yield from _options(made, annotations.at(SYNC_OPTIONS), path, True, note)
 
 
-def _hook(value: str, pos: tuple[int, int], path: str) -> Iterator[Finding]:
+def _hook(value: str, pos: tuple[int, int], path: str, note: str = "") -> Iterator[Finding]:
     line, col = pos
     items = split_list(value)
     for item in items:
@@ -128,8 +149,8 @@ def _hook(value: str, pos: tuple[int, int], path: str) -> Iterator[Finding]:
                 line,
                 col,
                 "sync/hook-unknown",
-                f"hook {quote(shown)} is not one of {', '.join(HOOKS)}{_suggest(item, HOOKS)}; "
-                "Argo CD ignores it",
+                f"hook {quote(shown)}{note} is not one of {', '.join(HOOKS)}"
+                f"{_suggest(item, HOOKS)}; Argo CD ignores it",
             )
     if "Skip" in items and len(items) > 1:
         yield Finding(
@@ -137,11 +158,13 @@ def _hook(value: str, pos: tuple[int, int], path: str) -> Iterator[Finding]:
             line,
             col,
             "sync/hook-unknown",
-            f"hook {quote(value)} combines Skip with other phases; Skip must stand alone",
+            f"hook {quote(value)}{note} combines Skip with other phases; Skip must stand alone",
         )
 
 
-def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Iterator[Finding]:
+def _options(
+    value: str, pos: tuple[int, int], path: str, resource: bool, note: str = ""
+) -> Iterator[Finding]:
     line, col = pos
     for token in split_list(value):
         key, sep, val = token.partition("=")
@@ -154,7 +177,7 @@ def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Ite
                 line,
                 col,
                 "sync/sync-option-unknown",
-                f"sync option {quote(token or '(empty)')} is not a known Argo CD option"
+                f"sync option {quote(token or '(empty)')}{note} is not a known Argo CD option"
                 f"{_suggest(key, names)}; Argo CD ignores it",
             )
             continue
@@ -164,7 +187,7 @@ def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Ite
                 line,
                 col,
                 "sync/sync-option-unknown",
-                f"sync option {quote(token)}: {key} takes {'|'.join(known[key])}",
+                f"sync option {quote(token)}{note}: {key} takes {'|'.join(known[key])}",
             )
             continue
         if resource and key in APPLICATION_OPTIONS:
@@ -173,8 +196,8 @@ def _options(value: str, pos: tuple[int, int], path: str, resource: bool) -> Ite
                 line,
                 col,
                 "sync/sync-option-app-only",
-                f"sync option {key} only works in an Application's spec.syncPolicy.syncOptions; "
-                "on a resource annotation Argo CD ignores it",
+                f"sync option {key}{note} only works in an Application's "
+                "spec.syncPolicy.syncOptions; on a resource annotation Argo CD ignores it",
             )
 
 
@@ -229,10 +252,24 @@ def _metadata_maps(data: Map) -> Iterator[Map]:
 
 
 def check_object(doc: Document, path: str) -> Iterator[Finding]:
-    """Every annotation rule that looks at one Kubernetes object on its own."""
+    """Every annotation rule that looks at one Kubernetes object on its own.
+
+    An ApplicationSet's templates are checked as the Applications they make
+    (``appset.py``): a ``{{ }}`` field as each value a literal list element gives it, and
+    not at all when nothing in the file resolves it.
+    """
     data = doc.data
     if not isinstance(data, Map):
         return
+    expansion = main = unknown = None
+    if doc.kind == "ApplicationSet" and doc.group == "argoproj.io":
+        from gitops_guard.checks.syncwaves.appset import Expansion
+
+        expansion, unknown = Expansion(data), Expansion(None)
+        spec = data.get("spec")
+        template = spec.get("template") if isinstance(spec, Map) else None
+        main = template.get("metadata") if isinstance(template, Map) else None
+    own = data.get("metadata")
     for meta in _metadata_maps(data):
         for what, key in (("annotation", "annotations"), ("label", "labels")):
             values = meta.get(key)
@@ -240,13 +277,18 @@ def check_object(doc: Document, path: str) -> Iterator[Finding]:
                 yield from string_values(values, what, path)
         annotations = meta.get("annotations")
         if isinstance(annotations, Map):
-            yield from argo_values(annotations, path)
+            expand = None
+            if expansion is not None and meta is not own:
+                # spec.template's fields take the list elements' values; a generator's own
+                # template (or any other) holds parameters nothing here resolves
+                expand = (expansion if meta is main else unknown).values
+            yield from argo_values(annotations, path, expand=expand)
             yield from _mixed(annotations, path)
     if doc.kind in ("Application", "ApplicationSet") and doc.group == "argoproj.io":
-        yield from _application_options(data, path)
+        yield from _application_options(data, path, expansion)
 
 
-def _application_options(data: Map, path: str) -> Iterator[Finding]:
+def _application_options(data: Map, path: str, expansion: Any = None) -> Iterator[Finding]:
     spec = data.get("spec")
     if isinstance(spec, Map) and data.get("kind") == "ApplicationSet":
         template = spec.get("template")
@@ -254,9 +296,11 @@ def _application_options(data: Map, path: str) -> Iterator[Finding]:
     policy = spec.get("syncPolicy") if isinstance(spec, Map) else None
     options = policy.get("syncOptions") if isinstance(policy, Map) else None
     if isinstance(options, Seq):
+        values = expansion.values if expansion is not None else _literal
         for i, token in enumerate(options):
             if isinstance(token, str):
-                yield from _options(token, options.at(i), path, resource=False)
+                for made, note in values(token):
+                    yield from _options(made, options.at(i), path, False, note)
 
 
 def check_kustomization(data: Map, path: str) -> Iterator[Finding]:

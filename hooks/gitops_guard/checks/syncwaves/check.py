@@ -86,7 +86,8 @@ def check_annotations(source: SourceFile) -> list[Finding]:
     annotations, one anchored block in two objects) is one value at one place: reported once.
     """
     findings: list[Finding] = []
-    seen: set[tuple[int, int, str, str]] = set()
+    #: (line, column, rule, reason) -> index in findings, and what the value was reached as
+    seen: dict[tuple[int, int, str, str], tuple[int, list[str]]] = {}
     for doc in source.documents:
         if not isinstance(doc.data, Map):
             continue
@@ -97,12 +98,23 @@ def check_annotations(source: SourceFile) -> list[Finding]:
         else:
             continue
         for finding in found:
-            # "annotation 'a' is 1 unquoted" and "label 'a' is 1 unquoted": the same value
-            _, _, reason = finding.message.partition(" ")
+            # "annotation 'a' is 1 unquoted" and "label 'a' is 1 unquoted": the same value,
+            # reported once, named as both ("label and annotation 'a'")
+            what, _, reason = finding.message.partition(" ")
             mark = (finding.line, finding.column, finding.rule, reason)
             if mark not in seen:
-                seen.add(mark)
+                seen[mark] = (len(findings), [what])
                 findings.append(finding)
+                continue
+            index, whats = seen[mark]
+            if what in whats:
+                continue
+            whats.append(what)
+            named = " and ".join(sorted(whats, key=lambda w: (w != "label", w)))
+            first = findings[index]
+            findings[index] = Finding(
+                first.path, first.line, first.column, first.rule, f"{named} {reason}"
+            )
     return findings
 
 

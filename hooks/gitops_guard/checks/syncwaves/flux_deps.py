@@ -16,9 +16,11 @@ environment of the policy, ``promotion.paths``; see ``repo/environments.py``).
 from __future__ import annotations
 
 import os
+import re
 
+from gitops_guard.checks.syncwaves.flux_build import Build, FluxBuilds
 from gitops_guard.core.documents import Document, Map, Seq, SourceFile
-from gitops_guard.core.findings import Finding, quote
+from gitops_guard.core.findings import WARNING, Finding, quote
 from gitops_guard.core.quoting import shown
 from gitops_guard.repo.repository import Repository
 
@@ -37,7 +39,7 @@ FLUX_KINDS = {
 class Node:
     """A Flux object and the objects it depends on."""
 
-    __slots__ = ("deps", "doc", "key", "path", "source_key", "why")
+    __slots__ = ("applied", "deps", "doc", "key", "path", "source_key", "templated", "why")
 
     def __init__(self, key: Key, path: str, source_key: str, doc: Document, why: str) -> None:
         self.key = key
@@ -48,6 +50,10 @@ class Node:
         self.why = why
         #: (target, position, where the target's namespace comes from)
         self.deps: list[tuple[Key, tuple[int, int], str]] = []
+        #: its name holds a ${VAR} nothing in the repository sets
+        self.templated = False
+        #: a Flux Kustomization reachable from a cluster's start applies it (flux_build.py)
+        self.applied = True
 
     def label(self) -> str:
         _, kind, ns, name = self.key
@@ -127,30 +133,69 @@ class Namespaces:
         return best
 
 
-def _nodes(repo: Repository, source: SourceFile, spaces: Namespaces) -> Iterator[Node]:
+def _nodes(
+    repo: Repository, source: SourceFile, spaces: Namespaces, builds: FluxBuilds
+) -> Iterator[Node]:
+    """A node per Flux object and per Kustomization that applies it with its own variables
+    (``flux_build.py``: a Component's ``${APP}-anubis`` is one object per app)."""
     skey = repo.key(source.path)
     env = repo.environment_of(skey)
+    builders: list[Build | None] = [b for b in builds.builders(skey) if b.vars is not None]
+    if not builders or any(b.vars is None for b in builds.builders(skey)):
+        builders.append(None)  # applied as written (or by nothing known)
     for doc in source.documents:
         if not is_flux(doc) or doc.name is None:
             continue
-        ns, why = spaces.of(skey, doc.namespace)
-        node = Node((env, doc.kind or "", ns, doc.name), source.path, skey, doc, why)
-        spec = doc.data.get("spec")
-        deps = spec.get("dependsOn") if isinstance(spec, Map) else None
-        if isinstance(deps, Seq):
-            for i, dep in enumerate(deps):
-                if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
-                    continue
-                own = dep.get("namespace") if isinstance(dep.get("namespace"), str) else None
-                looked = (
-                    "the namespace the dependsOn entry names"
-                    if own
-                    else f"{node.label()}'s own namespace, Flux's default ({why})"
-                )
-                target: Key = (env, node.key[1], own or ns, dep["name"])
-                pos = dep.at("name") if "name" in dep else deps.at(i)
-                node.deps.append((target, pos, looked))
-        yield node
+        for builder in builders:
+            node = _node(skey, source.path, env, doc, spaces, builds, builder)
+            if node is not None:
+                yield node
+
+
+def _node(
+    skey: str,
+    path: str,
+    env: str | None,
+    doc: Document,
+    spaces: Namespaces,
+    builds: FluxBuilds,
+    builder: Build | None,
+) -> Node | None:
+    def applied(value: str) -> str | None:
+        if builder is not None:
+            return builder.substitute(value, doc)
+        return None if "${" in value else value
+
+    assert doc.name is not None
+    own = applied(doc.namespace) if doc.namespace else None
+    if builder is not None and builder.target:
+        ns, why = builder.target, f"targetNamespace of {builder.label}"
+    else:
+        ns, why = spaces.of(skey, own)
+    name = applied(doc.name)
+    node = Node((env, doc.kind or "", ns, name or doc.name), path, skey, doc, why)
+    node.templated = name is None
+    node.applied = builds.reachable(skey) and (builder is None or builds.reachable(builder.key))
+    spec = doc.data.get("spec")
+    deps = spec.get("dependsOn") if isinstance(spec, Map) else None
+    if isinstance(deps, Seq):
+        for i, dep in enumerate(deps):
+            if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
+                continue
+            target_name = applied(dep["name"])
+            written = dep.get("namespace") if isinstance(dep.get("namespace"), str) else None
+            target_ns = applied(written) if written else None
+            if target_name is None or (written and target_ns is None):
+                continue  # a ${VAR} only the cluster's ConfigMaps or Secrets set
+            looked = (
+                "the namespace the dependsOn entry names"
+                if target_ns
+                else f"{node.label()}'s own namespace, Flux's default ({why})"
+            )
+            target: Key = (env, node.key[1], target_ns or ns, target_name)
+            pos = dep.at("name") if "name" in dep else deps.at(i)
+            node.deps.append((target, pos, looked))
+    return node
 
 
 def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[Finding]:
@@ -161,9 +206,16 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
     flux_sources = list({repo.key(s.path): s for s in [*given, *everything]}.values())
     flux_sources = [s for s in flux_sources if "toolkit.fluxcd.io" in s.text]
     spaces = Namespaces(repo, flux_sources)
+    builds = FluxBuilds(repo, spaces.graph, flux_sources)
     nodes: dict[Key, Node] = {}
+    #: objects whose name is a ${VAR} nothing here sets: (kind, pattern, node)
+    templated: list[tuple[str, re.Pattern[str], Node]] = []
     for source in flux_sources:
-        for node in _nodes(repo, source, spaces):
+        for node in _nodes(repo, source, spaces, builds):
+            if node.templated and node.applied:
+                parts = re.split(r"\$\{[^}]*\}", node.key[3])
+                pattern = re.compile(".+".join(re.escape(p) for p in parts), re.S)
+                templated.append((node.key[1], pattern, node))
             nodes.setdefault(node.key, node)
     names = {(kind, ns, name) for _, kind, ns, name in nodes}
 
@@ -187,21 +239,30 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
                 continue  # env-less object depending on a per-cluster one: exists somewhere
             if not (all_files or repo.is_given(node.source_key)):
                 continue
+            if not node.applied:
+                continue  # nothing applies the depending object: nothing waits
             _, kind, ns, name = target
             where = f"namespace {shown(ns)}" if ns else "no namespace"
-            findings.append(
-                Finding(
-                    node.path,
-                    line,
-                    col,
-                    "sync/depends-on-missing",
-                    f"{node.label()} depends on {kind} {quote(name)} in namespace {ns}, which is "
-                    f"not in the repository; Flux waits for it forever (looked in {where}: "
-                    f"{looked}; each {kind} is keyed by the namespace it is applied with)"
-                    if ns
-                    else f"{node.label()} depends on {kind} {quote(name)}, which is not in the "
-                    "repository; Flux waits for it forever",
+            message = (
+                f"{node.label()} depends on {kind} {quote(name)} in namespace {ns}, which is "
+                f"not in the repository; Flux waits for it forever (looked in {where}: "
+                f"{looked}; each {kind} is keyed by the namespace it is applied with)"
+                if ns
+                else f"{node.label()} depends on {kind} {quote(name)}, which is not in the "
+                "repository; Flux waits for it forever"
+            )
+            maybe = next((n for k, p, n in templated if k == kind and p.fullmatch(name)), None)
+            severity = None
+            if maybe is not None:
+                severity = WARNING
+                message = (
+                    f"{node.label()} depends on {kind} {quote(name)}, which is not in the "
+                    f"repository under that name; {kind} {quote(maybe.key[3])} "
+                    f"({repo.display(maybe.source_key)}:{maybe.doc.pos[0]}) may be it once "
+                    "Flux substitutes its name, with a variable this repository does not set"
                 )
+            findings.append(
+                Finding(node.path, line, col, "sync/depends-on-missing", message, severity)
             )
     for cycle in _cycles(graph):
         members = [nodes[k] for k in cycle]
