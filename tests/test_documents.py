@@ -516,3 +516,41 @@ def test_position_views_write_through_and_sequences_take_tuples():
     s.append("x")
     s.item_pos.append((4, 2))
     assert s.at(0) == (4, 2) and s.at(5) == s.pos
+
+
+def test_parsed_positions_are_compact_and_survive_changes():
+    """Memory at scale (issue 16): a repository's documents are held together, so a parsed
+    mapping keeps its own and its keys' positions in one bytes object (8 bytes each, no int
+    or tuple per key) and a sequence its items' in one array; a change after parsing (kustomize
+    origins are popped from rendered objects) keeps every other position right."""
+    from array import array
+
+    from gitops_guard.core.documents import COMPACT_KEYS, load_text
+
+    keys = "".join(f"  k{i}: v{i}\n" for i in range(COMPACT_KEYS + 1))
+    text = (
+        "metadata:\n  name: web\n  annotations:\n    a: '1'\n    b: two\n    c: 3\n"
+        f"big:\n{keys}list:\n  - x\n  - {{y: 1}}\n"
+    )
+    data = load_text("x.yaml", text).documents[0].data
+    meta = data["metadata"]
+    annotations = meta["annotations"]
+    for mapping in (data, meta, annotations, data["list"][1]):
+        assert type(mapping._pos) is bytes and len(mapping._pos) == 8 * (len(mapping) + 1)
+    assert isinstance(data["big"]._pos, dict)  # a large one keeps a dict: lookups stay O(1)
+    assert isinstance(data["list"].item_pos, array)
+    line = 8 + COMPACT_KEYS + 3  # "- {y: 1}"
+    assert data["list"].at(1) == (line, 5) and data["list"][1].pos == (line, 5)
+    assert annotations.pos == (4, 5) and annotations.at("c") == (6, 8)
+    assert annotations.key_at("b") == (5, 5) and annotations.text("c") == "3"
+    assert data["big"].at(f"k{COMPACT_KEYS}") == (8 + COMPACT_KEYS, 8)
+    assert dict(annotations.value_pos.items()) == {"a": (4, 8), "b": (5, 8), "c": (6, 8)}
+    assert "b" in annotations.key_pos and "z" not in annotations.value_pos
+    assert annotations.pop("a") == "1"
+    assert annotations.at("b") == (5, 8) and annotations.at("c") == (6, 8)
+    assert annotations.pos == (4, 5)
+    annotations["d"] = "new"
+    annotations.value_pos["d"] = (9, 9)
+    assert annotations.at("d") == (9, 9) and annotations.at("c") == (6, 8)
+    del meta["name"]
+    assert meta.at("annotations") == (4, 5) and meta.key_at("annotations") == (3, 3)

@@ -769,3 +769,72 @@ def test_a_flux_oci_source_path_is_relative_to_the_pushed_folder(make_repo, cli)
     assert {f["path"] for f in found if f["rule"] == "render/schema"} == {
         "kubernetes/apps/web/ks.yaml"
     }
+
+
+@NEEDS_KUSTOMIZE
+def test_each_units_objects_are_released_once_checked_and_every_crd_is_known_first(
+    make_repo, cli, monkeypatch
+):
+    """Memory at scale (issue 16): a whole repository's renders are made first (a CRD one
+    render holds validates another's custom resources), but only their output texts are held
+    together; a unit's objects are read when it is checked and dropped after, so at most one
+    unit's rendered objects are alive at a time."""
+    import gc
+
+    from gitops_guard.checks.manifests import check as manifests
+    from gitops_guard.render.build import RenderedObject
+
+    crd = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"""
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  sise: 3\n"
+    maps = "---\n".join(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: v\n"
+        for i in range(3)
+    )
+    root = make_repo(
+        {  # the custom resource's unit renders before the one holding its CRD
+            "a-app/widget.yaml": widget,
+            "a-app/kustomization.yaml": "resources: [widget.yaml]\n",
+            "b-app/maps.yaml": maps,
+            "b-app/kustomization.yaml": "resources: [maps.yaml]\n",
+            "z-crds/widget-crd.yaml": crd,
+            "z-crds/kustomization.yaml": "resources: [widget-crd.yaml]\n",
+        }
+    )
+    alive: list[tuple[str, int, int]] = []
+    checked = manifests._Checker.check
+
+    def counting(self, result):
+        objects = result.objects
+        gc.collect()
+        live = sum(isinstance(o, RenderedObject) for o in gc.get_objects())
+        alive.append((os.path.basename(os.path.dirname(result.unit.root)), live, len(objects)))
+        return checked(self, result)
+
+    monkeypatch.setattr(manifests._Checker, "check", counting)
+    code, found, _ = run(cli, root)
+    assert code == 1
+    hit = at(found, "a-app/widget.yaml", 6, "render/unknown-field")
+    assert "'sise'" in hit["message"]
+    assert sorted(name for name, _, _ in alive) == ["a-app", "b-app", "z-crds"]
+    assert [n for _, _, n in alive if n] and all(live == n for _, live, n in alive), alive

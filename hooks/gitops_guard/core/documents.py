@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import sys
+from array import array
 
 from gitops_guard.core.findings import Finding, quote
 
@@ -83,18 +85,21 @@ class _Positions:
         self._value = value
 
     def __getitem__(self, key: Any) -> Pos:
-        kl, kc, vl, vc = _unpack(self._map._pos[key])
+        packed = self._map._packed(key)
+        if packed is None:
+            raise KeyError(key)
+        kl, kc, vl, vc = _unpack(packed)
         return (vl, vc) if self._value else (kl, kc)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        packed = self._map._pos.get(key)
+        packed = self._map._packed(key)
         if packed is None:
             return default
         kl, kc, vl, vc = _unpack(packed)
         return (vl, vc) if self._value else (kl, kc)
 
     def __setitem__(self, key: Any, pos: Pos) -> None:
-        table = self._map._pos
+        table = self._map._table()
         old = table.get(key)
         kl, kc, vl, vc = _unpack(old) if old is not None else (*pos, *pos)
         if self._value:
@@ -104,38 +109,149 @@ class _Positions:
         table[key] = _pack(kl, kc, vl, vc)
 
     def __contains__(self, key: Any) -> bool:
-        return key in self._map._pos
+        return self._map._packed(key) is not None
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._map._pos)
+        return iter(self.keys())
 
     def __len__(self) -> int:
-        return len(self._map._pos)
+        return len(self.keys())
 
     def keys(self) -> Any:
-        return self._map._pos.keys()
+        table = self._map._pos
+        return self._map.keys() if type(table) is bytes else table.keys()
 
     def items(self) -> Iterator[tuple[Any, Pos]]:
-        for key in self._map._pos:
+        for key in list(self.keys()):
             yield key, self[key]
+
+
+#: a Map or Seq's own position, packed (``line << 24 | column``)
+def _pack_at(pos: Pos) -> Any:
+    line, col = pos
+    return line << 24 | col if col < 1 << 24 and line >= 0 and col >= 0 else (line, col)
+
+
+def _unpack_at(packed: Any) -> Pos:
+    if isinstance(packed, tuple):
+        return packed
+    return (packed >> 24, packed & 0xFFFFFF)
+
+
+#: a built mapping of at most this many keys keeps its positions in one bytes object, in
+#: key order (a lookup walks the keys); a larger one keeps a dict (key -> packed)
+COMPACT_KEYS = 16
+_Q = 8  # bytes per packed position
+
+_dict_setitem = dict.__setitem__
 
 
 class Map(dict):
     """A mapping that remembers the position of itself, its keys and its values.
 
-    Compact: the two positions of a key live in one packed int (``_pos``), read through the
-    ``key_pos`` / ``value_pos`` views, and ``raw`` exists only once something is written to
-    it. A repository's documents are held together for cross-file checks, so their size is
-    the hooks' memory.
+    Compact: a repository's documents are held together for cross-file checks, so their
+    size is the hooks' memory. A parsed mapping's own position and the two positions of each
+    key live in one ``bytes`` object (``_pos``: 8 bytes each, its own first, then one per
+    key in key order), read through ``at`` / ``key_at`` and the ``key_pos`` / ``value_pos``
+    views; a large mapping, or one changed after parsing, keeps a dict (key -> packed int)
+    and its own position in ``_at``. ``raw`` exists only once something is written to it.
     """
 
-    __slots__ = ("_pos", "_raw", "pos")
+    __slots__ = ("_at", "_pos", "_raw")
 
     def __init__(self) -> None:
         super().__init__()
-        self.pos: Pos = (1, 1)
-        self._pos: dict[Any, Any] = {}
+        self._at: Any = 1 << 24 | 1
+        self._pos: Any = {}
         self._raw: dict[Any, tuple[str, str]] | None = None
+
+    @property
+    def pos(self) -> Pos:
+        table = self._pos
+        if type(table) is bytes:
+            return _unpack_at(_unpack_q(table, 0)[0])
+        return _unpack_at(self._at)
+
+    @pos.setter
+    def pos(self, pos: Pos) -> None:
+        self._table()
+        self._at = _pack_at(pos)
+
+    def _packed(self, key: Any) -> Any:
+        """The packed positions of ``key`` (None when it has none)."""
+        table = self._pos
+        if type(table) is not bytes:
+            return table.get(key)
+        if not dict.__contains__(self, key):
+            return None
+        offset = _Q
+        for k in dict.__iter__(self):
+            if k is key or k == key:
+                return _unpack_q(table, offset)[0]
+            offset += _Q
+        return None
+
+    def _table(self) -> dict[Any, Any]:
+        """The positions as a dict (key -> packed), made from the compact form once."""
+        table = self._pos
+        if type(table) is bytes:
+            self._at = _unpack_q(table, 0)[0]
+            values = _unpack_many(table)
+            self._pos = table = dict(zip(dict.__iter__(self), values[1:]))
+        return table
+
+    def _compact(self) -> None:
+        """Once built: the positions as bytes when the mapping is small, in key order."""
+        table = self._pos
+        if (
+            type(table) is dict
+            and len(table) <= COMPACT_KEYS
+            and len(table) == len(self)
+            and type(self._at) is int
+        ):
+            values = [self._at]
+            for key in dict.__iter__(self):
+                packed = table.get(key)
+                if type(packed) is not int:
+                    return
+                values.append(packed)
+            self._pos = _pack_many(values)
+            self._at = 0  # in _pos now (a small int is shared)
+
+    # a change after parsing turns the compact positions into a dict first
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if type(self._pos) is bytes and not dict.__contains__(self, key):
+            self._table()
+        _dict_setitem(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._table()
+        dict.__delitem__(self, key)
+
+    def pop(self, *args: Any) -> Any:
+        self._table()
+        return dict.pop(self, *args)
+
+    def popitem(self) -> Any:
+        self._table()
+        return dict.popitem(self)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._table()
+        return dict.setdefault(self, key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._table()
+        dict.update(self, *args, **kwargs)
+
+    def clear(self) -> None:
+        self._table()
+        dict.clear(self)
+
+    def __ior__(self, other: Any) -> Map:
+        self._table()
+        dict.update(self, other)
+        return self
 
     @property
     def key_pos(self) -> _Positions:
@@ -154,14 +270,14 @@ class Map(dict):
 
     def at(self, key: Any) -> Pos:
         """Position of the value under ``key`` (or of the mapping when absent)."""
-        packed = self._pos.get(key)
+        packed = self._packed(key)
         if packed is None:
             return self.pos
         _, _, vl, vc = _unpack(packed)
         return (vl, vc)
 
     def key_at(self, key: Any) -> Pos:
-        packed = self._pos.get(key)
+        packed = self._packed(key)
         if packed is None:
             return self.pos
         kl, kc, _, _ = _unpack(packed)
@@ -177,17 +293,45 @@ class Map(dict):
         return value if isinstance(value, str) else None
 
 
+_unpack_q = struct.Struct("<q").unpack_from
+_LITTLE = sys.byteorder == "little"
+
+
+def _pack_many(values: list[int]) -> bytes:
+    packed = array("q", values)
+    if not _LITTLE:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack_many(data: bytes) -> list[int]:
+    values = array("q")
+    values.frombytes(data)
+    if not _LITTLE:
+        values.byteswap()
+    return values.tolist()
+
+
 class Seq(list):
     """A sequence that remembers the position of itself and of each item (``line << 24 |
-    column``, or a tuple), and the source text of its non-string scalars."""
+    column``, or a tuple), and the source text of its non-string scalars. A parsed
+    sequence keeps its items' positions in an ``array`` of packed ints when each fits."""
 
-    __slots__ = ("_raw", "item_pos", "pos")
+    __slots__ = ("_at", "_raw", "item_pos")
 
     def __init__(self) -> None:
         super().__init__()
-        self.pos: Pos = (1, 1)
-        self.item_pos: list[Any] = []
+        self._at: Any = 1 << 24 | 1
+        self.item_pos: Any = []
         self._raw: dict[int, tuple[str, str]] | None = None
+
+    @property
+    def pos(self) -> Pos:
+        return _unpack_at(self._at)
+
+    @pos.setter
+    def pos(self, pos: Pos) -> None:
+        self._at = _pack_at(pos)
 
     @property
     def raw(self) -> dict[int, tuple[str, str]]:
@@ -874,6 +1018,7 @@ class _Builder:
             seq.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
             self.memo[key] = seq
             append, append_pos = seq.append, seq.item_pos.append
+            wide = False
             for i, item in enumerate(node.value):
                 if item.tag == _STR and item.id == "scalar":
                     append(_short(item.value))
@@ -881,13 +1026,20 @@ class _Builder:
                     append(self._child(item, depth, seq, i))
                 mark = item.start_mark
                 line, col = mark.line + 1, mark.column + 1
-                append_pos(line << 24 | col if col < 1 << 24 else (line, col))
+                if col < 1 << 24:
+                    append_pos(line << 24 | col)
+                else:  # too far out for one int: the list of ints and tuples stays
+                    append_pos((line, col))
+                    wide = True
+            if not wide:  # one array of packed ints, not a list of int objects
+                seq.item_pos = array("q", seq.item_pos)
             return seq
         mapping = Map()
         mapping.pos = (node.start_mark.line + 1, node.start_mark.column + 1)
         self.memo[key] = mapping
         merges: list[Any] = []
         positions = mapping._pos
+        setitem = _dict_setitem
         for key_node, value_node in node.value:
             key_tag = key_node.tag
             if key_tag == _STR and key_node.id == "scalar":
@@ -911,9 +1063,9 @@ class _Builder:
                     )
                 )
             if value_node.tag == _STR and value_node.id == "scalar":
-                mapping[k] = _short(value_node.value)
+                setitem(mapping, k, _short(value_node.value))
             else:
-                mapping[k] = self._child(value_node, depth, mapping, k)
+                setitem(mapping, k, self._child(value_node, depth, mapping, k))
             value_mark = value_node.start_mark
             positions[k] = _pack(
                 key_mark.line + 1, key_mark.column + 1, value_mark.line + 1, value_mark.column + 1
@@ -925,13 +1077,14 @@ class _Builder:
                 if isinstance(merged, Map):
                     for k, v in merged.items():
                         if k not in mapping:
-                            mapping[k] = v
-                            packed = merged._pos.get(k)
+                            setitem(mapping, k, v)
+                            packed = merged._packed(k)
                             positions[k] = (
                                 packed if packed is not None else _pack(*merged.pos, *merged.pos)
                             )
                             if merged._raw and k in merged._raw:
                                 mapping.raw[k] = merged._raw[k]
+        mapping._compact()
         return mapping
 
     def _child(self, node: Any, depth: int, parent: Map | Seq, slot: Any) -> Any:

@@ -17,7 +17,14 @@ import os
 import shutil
 import tempfile
 
-from gitops_guard.core.documents import Map, load_file, load_text
+from gitops_guard.core.documents import (
+    MAX_FILE_BYTES,
+    Map,
+    decode,
+    load_file,
+    load_text,
+    read_regular,
+)
 from gitops_guard.core.quoting import shown
 from gitops_guard.render import engines
 from gitops_guard.render.units import DIRECTORY, HELM, KUSTOMIZE
@@ -70,13 +77,54 @@ class RenderedObject:
 
 
 class Rendered:
-    """The result of one unit: objects, or the renderer's reason it failed."""
+    """The result of one unit: objects, or the renderer's reason it failed.
 
-    def __init__(self, unit: Unit, objects: list[RenderedObject], error: str | None) -> None:
+    A render keeps the renderer's output text and reads its objects from it when they are
+    first asked for (``objects``); ``release`` drops them again. A whole repository's renders
+    are made before any is checked (every CRD they hold must be known first), so only the
+    output texts (a fraction of their parsed size) are held together, and the objects of one
+    unit at a time.
+    """
+
+    __slots__ = ("_objects", "_parse", "cached", "error", "unit")
+
+    def __init__(
+        self,
+        unit: Unit,
+        objects: list[RenderedObject] | None,
+        error: str | None,
+        parse: Callable[[Callable[[str], bool] | None], list[RenderedObject]] | None = None,
+    ) -> None:
         self.unit = unit
-        self.objects = objects
+        self._objects = objects
+        #: reads the objects again (``only``: of the texts that pass it)
+        self._parse = parse
         self.error = error
         self.cached = False
+
+    @property
+    def objects(self) -> list[RenderedObject]:
+        if self._objects is None:
+            self._objects = self._parse(None) if self._parse is not None else []
+        return self._objects
+
+    def crds(self) -> list[RenderedObject]:
+        """The CustomResourceDefinitions of the render, without reading its other objects
+        (a document that is one spells the kind, or escapes a character in it)."""
+        if self._objects is None and self._parse is not None:
+            objects = self._parse(_may_hold_crd)
+        else:
+            objects = self.objects
+        return [o for o in objects if o.kind == "CustomResourceDefinition"]
+
+    def release(self) -> None:
+        """Drop the objects (read again from the output when asked for)."""
+        if self._parse is not None:
+            self._objects = None
+
+
+def _may_hold_crd(text: str) -> bool:
+    return "CustomResourceDefinition" in text or "\\" in text
 
 
 class Renderer:
@@ -114,12 +162,15 @@ class Renderer:
         if result is None:
             result = self._run(unit, command, extra)
             engines.remember(key, result)
+        output = result.output
         if result.error is not None:
             rendered = Rendered(unit, [], result.error)
         elif unit.kind == KUSTOMIZE:
-            rendered = Rendered(unit, _kustomize_objects(unit, result.output), None)
+            rendered = Rendered(
+                unit, None, None, lambda only: _kustomize_objects(unit, output, only)
+            )
         else:
-            rendered = Rendered(unit, _helm_objects(unit, result.output), None)
+            rendered = Rendered(unit, None, None, lambda only: _helm_objects(unit, output, only))
         rendered.cached = result.cached
         return rendered
 
@@ -232,7 +283,9 @@ def _chunks(text: str) -> list[str]:
     return ["\n".join(p) + "\n" for p in parts if any(x.strip() for x in p)]
 
 
-def _kustomize_objects(unit: Unit, output: str) -> list[RenderedObject]:
+def _kustomize_objects(
+    unit: Unit, output: str, only: Callable[[str], bool] | None = None
+) -> list[RenderedObject]:
     first, _, rest = output.partition("\n")
     rebased = first == _HEADER
     if not rebased:
@@ -240,6 +293,8 @@ def _kustomize_objects(unit: Unit, output: str) -> list[RenderedObject]:
     overlay = os.path.dirname(unit.root)
     objects = []
     for chunk in _chunks(rest):
+        if only is not None and not only(chunk):
+            continue
         source = load_text("rendered.yaml", chunk)
         for doc in source.documents:
             if not isinstance(doc.data, Map):
@@ -329,9 +384,13 @@ def _without_origin(chunk: str) -> str:
     return "\n".join(result)
 
 
-def _helm_objects(unit: Unit, output: str) -> list[RenderedObject]:
+def _helm_objects(
+    unit: Unit, output: str, only: Callable[[str], bool] | None = None
+) -> list[RenderedObject]:
     objects = []
     for chunk in _chunks(output):
+        if only is not None and not only(chunk):
+            continue
         origin = None
         for line in chunk.split("\n"):
             if line.startswith("# Source: "):
@@ -348,13 +407,26 @@ def _helm_objects(unit: Unit, output: str) -> list[RenderedObject]:
 
 
 def _directory(unit: Unit) -> Rendered:
+    return Rendered(unit, None, None, lambda only: _directory_objects(unit, only))
+
+
+def _directory_objects(unit: Unit, only: Callable[[str], bool] | None) -> list[RenderedObject]:
     objects = []
     for key in sorted(k for k in unit.files if k != unit.at[0] or k.startswith(unit.root)):
         if not key.startswith(unit.root + os.sep):
             continue
-        source = load_file(key)
+        if only is None:
+            source = load_file(key)
+        else:  # load_file's two steps, the text judged between them
+            data, _ = read_regular(key, MAX_FILE_BYTES)
+            if data is None:
+                continue
+            text, _ = decode(key, data)
+            if text is None or not only(text):
+                continue
+            source = load_text(key, text)
         for doc in source.documents:
             api = doc.api_version or ""
             if isinstance(doc.data, Map) and doc.is_kubernetes and not api.startswith(_KUSTOMIZE):
                 objects.append(RenderedObject(doc, "", key, None))
-    return Rendered(unit, objects, None)
+    return objects

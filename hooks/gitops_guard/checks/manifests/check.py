@@ -141,8 +141,10 @@ def check(root: str, paths: list[str] | None, policy: Policy) -> list[Finding]:
 
     with Engine() as engine:  # started on first use: only a chart's output is scanned
         checker.engine = engine
-        for result in rendered:
+        for result in rendered:  # one unit's objects at a time (a repository's do not fit)
             findings.extend(checker.check(result))
+            checker.note_images(result)
+            result.release()
     findings.extend(checker.unused_images(rendered, plan, units))
     return _unique(findings)
 
@@ -203,11 +205,12 @@ class _Checker:
         self._source_findings: dict[str, set[tuple[int, str]]] = {}
         #: (images: entry file, line) -> used by some render
         self._no_schema: set[tuple[str, str, str]] = set()
+        #: the image repositories each kustomize render runs (``note_images``)
+        self._images_of: dict[str, set[str]] = {}
 
     def add_crds(self, result: Rendered) -> None:
-        for obj in result.objects:
-            if obj.kind == "CustomResourceDefinition":
-                self.add_crd(obj.data)
+        for obj in result.crds():
+            self.add_crd(obj.data)
 
     def add_crd(self, data: Any) -> None:
         from gitops_guard.render import crds
@@ -433,32 +436,35 @@ class _Checker:
         return self._source_findings[key]
 
     # -- images: entries that change nothing ---------------------------------------------
+    def note_images(self, result: Rendered) -> None:
+        """The image repositories a kustomize render runs (for ``unused_images``), read
+        while its objects are at hand."""
+        from gitops_guard.checks.images import reference
+        from gitops_guard.checks.images.check import sites
+        from gitops_guard.core.documents import load_text
+
+        if result.error is not None or result.unit.kind != "kustomize":
+            return
+        names: set[str] = set()
+        for obj in result.objects:
+            source = load_text("rendered-object.yaml", obj.text)
+            for site in sites(source):
+                try:
+                    names.add(reference.parse(site.text).repository)
+                except reference.ReferenceError:
+                    names.add(site.text.split("@")[0].rsplit(":", 1)[0])
+        self._images_of[result.unit.root] = names
+
     def unused_images(
         self, rendered: list[Rendered], plan: Plan, units: list[Unit]
     ) -> list[Finding]:
         """An ``images:`` entry no render it is part of has an image of (kustomize
         ``api/filters/imagetag``: it matches by name, so a typo or a stale entry silently
         sets nothing)."""
-        from gitops_guard.checks.images import reference
-        from gitops_guard.checks.images.check import sites
-        from gitops_guard.core.documents import load_text
-
         rendered_roots = {
             r.unit.root for r in rendered if r.error is None and r.unit.kind == "kustomize"
         }
-        images_of: dict[str, set[str]] = {}
-        for result in rendered:
-            if result.error is not None or result.unit.kind != "kustomize":
-                continue
-            names: set[str] = set()
-            for obj in result.objects:
-                source = load_text("rendered-object.yaml", obj.text)
-                for site in sites(source):
-                    try:
-                        names.add(reference.parse(site.text).repository)
-                    except reference.ReferenceError:
-                        names.add(site.text.split("@")[0].rsplit(":", 1)[0])
-            images_of[result.unit.root] = names
+        images_of = self._images_of
         all_roots = {u.root for u in plan.units if u.kind == "kustomize"}
         findings = []
         for kfile in sorted(
