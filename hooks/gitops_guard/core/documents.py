@@ -169,8 +169,10 @@ class Map(dict):
     def pos(self) -> Pos:
         table = self._pos
         if type(table) is bytes:
-            return _unpack_at(_unpack_q(table, 0)[0])
-        return _unpack_at(self._at)
+            packed = _unpack_q(table, 0)[0]
+            return (packed >> 24, packed & 0xFFFFFF)
+        at = self._at
+        return (at >> 24, at & 0xFFFFFF) if type(at) is int else at
 
     @pos.setter
     def pos(self, pos: Pos) -> None:
@@ -182,14 +184,9 @@ class Map(dict):
         table = self._pos
         if type(table) is not bytes:
             return table.get(key)
-        if not dict.__contains__(self, key):
+        if key not in self:
             return None
-        offset = _Q
-        for k in dict.__iter__(self):
-            if k is key or k == key:
-                return _unpack_q(table, offset)[0]
-            offset += _Q
-        return None
+        return _unpack_q(table, _Q * ([*self].index(key) + 1))[0]  # at most 16 keys
 
     def _table(self) -> dict[Any, Any]:
         """The positions as a dict (key -> packed), made from the compact form once."""
@@ -273,15 +270,17 @@ class Map(dict):
         packed = self._packed(key)
         if packed is None:
             return self.pos
-        _, _, vl, vc = _unpack(packed)
-        return (vl, vc)
+        if type(packed) is tuple:
+            return (packed[2], packed[3])
+        return ((packed >> 40) + (packed >> 14 & 0xFFF), packed & 0x3FFF)  # see _pack
 
     def key_at(self, key: Any) -> Pos:
         packed = self._packed(key)
         if packed is None:
             return self.pos
-        kl, kc, _, _ = _unpack(packed)
-        return (kl, kc)
+        if type(packed) is tuple:
+            return (packed[0], packed[1])
+        return (packed >> 40, packed >> 26 & 0x3FFF)
 
     def text(self, key: Any) -> str | None:
         """The value as the user wrote it: ``1.10`` stays ``"1.10"``, not ``1.1``."""
