@@ -344,40 +344,109 @@ def _add_helm_entry(
     model: environments.Environments, overlay: overlays.Overlay, image: reference.Reference
 ) -> tuple[Any, str] | None:
     """(file, new text) with ``image`` added where the overlay's Helm values live, in the
-    chart convention the values slots read (``image.repository``/``tag``/``digest``): an
-    Argo CD Application's ``helm.parameters`` (two or three items appended), else a
-    HelmRelease's ``spec.values`` (an ``image:`` block after its last key), else the overlay's
-    values file (an ``image:`` block at its end). None when there is none of them. Refused
-    when the place already has an ``image`` key (another image: name it instead)."""
+    chart convention the values slots read (``image.repository``/``tag``/``digest``), the
+    first of: an Argo CD Application's ``helm.parameters`` (items appended), a HelmRelease's
+    ``spec.values`` (an ``image:`` block after its last key), the overlay's values file (an
+    ``image:`` block at its end), a HelmRelease with no ``spec.values`` (the ``values:`` block
+    added to its ``spec``), an Argo CD Application's Helm source with no ``parameters`` (the
+    ``parameters`` list added to its ``helm``, or ``helm:`` itself). None when there is none
+    of them. Refused when the place already sets an image (another image: name it instead), or
+    when which of several releases or sources runs the image is not clear."""
     top = model.path(overlay.app_ref.folder) if overlay.app_ref is not None else overlay.folder
     fields = [("repository", image.repository)]
     if image.tag:
         fields.append(("tag", image.tag))
     if image.digest:
         fields.append(("digest", image.digest))
+    releases: list[tuple[Any, Any, str]] = []  # HelmReleases without spec.values
+    sources: list[tuple[Any, Any, str, str]] = []  # Helm sources without helm.parameters
+    not_helm: list[str] = []  # Applications without a Helm source: why nothing was added
     for f in overlay.files:
         for root in f.roots:
             if root.id != "mapping":
                 continue
             kind = overlays._scalar(overlays._get(root, "kind"))
             api = overlays._scalar(overlays._get(root, "apiVersion")) or ""
+            name = overlays._scalar(overlays._get(overlays._get(root, "metadata"), "name")) or ""
             spec = overlays._get(root, "spec")
             if kind == "Application" and api.startswith("argoproj.io/"):
-                params = overlays._get(
-                    overlays._get(overlays._get(spec, "source"), "helm"), "parameters"
-                )
-                if params is not None and params.id == "sequence" and params.value:
-                    return f, _append_parameters(f, params, fields)
+                found = _helm_sources(spec)
+                if not found:
+                    line = root.start_mark.line + 1
+                    not_helm.append(
+                        f"{f.path}:{line}: Application {quote(name)} has no Helm source "
+                        "(no chart, no helm:) to set the image in"
+                    )
+                for where, src in found:
+                    params = overlays._get(overlays._get(src, "helm"), "parameters")
+                    if params is not None and params.id == "sequence" and params.value:
+                        return f, _append_parameters(f, params, fields)
+                    label = overlays._scalar(overlays._get(src, "chart")) or name
+                    sources.append((f, src, where, label))
             if kind == "HelmRelease":
                 values = overlays._get(spec, "values")
                 if values is not None:
                     return f, _append_block(f, values, fields)
+                releases.append((f, root, name))
     for f in overlay.files:
         if f.abspath.parent != top or not is_values_file(f.abspath.name):
             continue
         if len(f.roots) == 1 and f.roots[0].id == "mapping" and not _has_kind(f.roots[0]):
             return f, _append_block(f, f.roots[0], fields)
+    wanted = {overlay.app, image.name.rsplit("/", 1)[-1]}
+    if releases:
+        f, root, _ = _one(releases, lambda r: r[2], wanted, overlay.env, "HelmReleases", image.name)
+        return f, _add_values(f, root, fields)
+    if sources:
+        f, src, where, _ = _one(
+            sources, lambda s: s[3], wanted, overlay.env, "Helm sources", image.name
+        )
+        return f, _add_parameters(f, src, where, fields)
+    if not_helm:
+        raise Refused(not_helm[0])
     return None
+
+
+def _one(
+    candidates: list[Any], name_of: Any, wanted: set[str], env: str, what: str, image: str
+) -> Any:
+    """The one candidate the image goes to: the only one, else the only one named after the
+    app or the image (``staging-web`` counts as ``web``)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    named = [c for c in candidates if _bare(name_of(c), env) in wanted]
+    if len(named) == 1:
+        return named[0]
+    listed = ", ".join(quote(name_of(c)) for c in candidates)
+    raise Refused(
+        f"{candidates[0][0].path}: several {what} ({listed}) and not one named after {image}; "
+        "add the image by hand to the one that runs it"
+    )
+
+
+def _bare(name: str, env: str) -> str:
+    """A name without the environment's own name in it: ``staging-web`` -> ``web``."""
+    return environments.neutral(name, env).replace("<env>", "").strip("-_.")
+
+
+def _helm_sources(spec: Any) -> list[tuple[str, Any]]:
+    """(where, source) of an Application's Helm sources: a source with a ``chart`` (a Helm
+    repository) or with ``helm:`` settings (a Git path Argo CD renders with Helm). A Git
+    source without either is a Helm source only if its folder holds a Chart.yaml, which lives
+    in a repository this one may not be: not guessed (Argo CD's source type detection,
+    reposerver/repository/repository.go GetAppSourceType)."""
+    found: list[tuple[str, Any]] = []
+    source = overlays._get(spec, "source")
+    many = overlays._get(spec, "sources")
+    pairs = [("spec.source", source)] if source is not None else []
+    if many is not None and many.id == "sequence":
+        pairs += [(f"spec.sources[{i}]", s) for i, s in enumerate(many.value)]
+    for where, src in pairs:
+        if src.id != "mapping":
+            continue
+        if overlays._scalar(overlays._get(src, "chart")) or overlays._get(src, "helm") is not None:
+            found.append((where, src))
+    return found
 
 
 def _has_kind(root: Any) -> bool:
@@ -394,38 +463,193 @@ def _append_parameters(f: Any, params: Any, fields: list[tuple[str, str]]) -> st
         line = params.start_mark.line + 1
         raise Refused(f"{f.path}:{line}: helm.parameters set another image; name that one")
     first = params.value[0]
-    if first.id != "mapping" or first.flow_style:
+    if first.id != "mapping":
         line = params.start_mark.line + 1
-        raise Refused(f"{f.path}:{line}: helm.parameters are not a block list of name/value")
-    edits = []
-    for key, value in fields:
-        item = f"name: image.{key}\nvalue: {yamledit.render(value, 'plain')}"
-        edits.append(yamledit.insert_item(f.text, params, len(params.value), item))
-    return yamledit.apply(f.text, edits)
+        raise Refused(f"{f.path}:{line}: helm.parameters are not a list of name/value")
+    items = _Seq([("name", f"image.{k}"), ("value", v)] for k, v in fields)
+    if params.flow_style:  # [{name: a, value: b}]
+        return _append_items(f.text, params, [", ".join(_flow(item) for item in items)])
+    if first.flow_style:  # - {name: a, value: b}
+        return _append_items(f.text, params, [_flow(item) for item in items])
+    return _append_items(
+        f.text,
+        params,
+        ["\n".join(f"{k}: {yamledit.render(v, 'plain')}" for k, v in item) for item in items],
+    )
+
+
+def _append_items(text: str, sequence: Any, items: list[str]) -> str:
+    """``items`` appended to ``sequence`` in this order (one splice)."""
+    edits = [yamledit.insert_item(text, sequence, len(sequence.value), item) for item in items]
+    joined = yamledit.Edit(edits[0].start, edits[0].end, "".join(e.text for e in edits))
+    return yamledit.apply(text, [joined])
 
 
 def _append_block(f: Any, mapping: Any, fields: list[tuple[str, str]]) -> str:
     """An ``image:`` mapping added after ``mapping``'s last entry, indented like its keys
     (its children one step further: the file's own step, else two spaces)."""
-    text = f.text
     if mapping.id != "mapping" or mapping.flow_style or not mapping.value:
         line = mapping.start_mark.line + 1
         raise Refused(f"{f.path}:{line}: the values are not a block mapping; add the image by hand")
     if overlays._get(mapping, "image") is not None:
         line = mapping.start_mark.line + 1
         raise Refused(f"{f.path}:{line}: the values set another image; name that one")
+    return _insert_entries(f, mapping, [("image", list(fields))])
+
+
+def _add_values(f: Any, root: Any, fields: list[tuple[str, str]]) -> str:
+    """A HelmRelease without ``spec.values``: ``values:`` with the ``image:`` block added to
+    its ``spec`` (the values path the slots read, as for a release that has values)."""
+    spec = overlays._get(root, "spec")
+    tree: list[tuple[str, Any]] = [("values", [("image", list(fields))])]
+    if spec is None:
+        return _insert_entries(f, root, [("spec", tree)])
+    if spec.id != "mapping":
+        line = spec.start_mark.line + 1
+        raise Refused(
+            f"{f.path}:{line}: the HelmRelease's spec is not a mapping; add spec.values.image "
+            "by hand"
+        )
+    return _insert_entries(f, spec, tree)
+
+
+def _add_parameters(f: Any, src: Any, where: str, fields: list[tuple[str, str]]) -> str:
+    """A Helm source without ``helm.parameters``: the parameters added, one item per field
+    (``- name: image.tag`` / ``value: v1``, as set-image writes them into an existing list),
+    to its ``helm`` (or ``helm:`` itself added to the source)."""
+    items = _Seq([("name", f"image.{k}"), ("value", v)] for k, v in fields)
+    helm = overlays._get(src, "helm")
+    if helm is None:
+        return _insert_entries(f, src, [("helm", [("parameters", items)])])
+    line = helm.start_mark.line + 1
+    if helm.id != "mapping":
+        raise Refused(f"{f.path}:{line}: {where}.helm is not a mapping; add the image by hand")
+    values = overlays._get(helm, "valuesObject")
+    if values is not None and overlays._get(values, "image") is not None:
+        line = values.start_mark.line + 1
+        raise Refused(
+            f"{f.path}:{line}: {where}.helm.valuesObject sets another image; name that one"
+        )
+    params = overlays._get(helm, "parameters")
+    if params is None:
+        return _insert_entries(f, helm, [("parameters", items)])
+    if params.id == "sequence" and params.flow_style:  # parameters: []
+        return _append_items(f.text, params, [", ".join(_flow(item) for item in items)])
+    line = params.start_mark.line + 1
+    raise Refused(f"{f.path}:{line}: {where}.helm.parameters is not a list; add the image by hand")
+
+
+class _Seq(list):
+    """A sequence of mappings (each a list of (key, value) pairs) in an added block."""
+
+
+def _flow(value: Any) -> str:
+    """``value`` (a string, a mapping as (key, value) pairs, or a _Seq) in flow style."""
+    if isinstance(value, str):
+        return yamledit.render(value, "plain", flow=True)
+    if isinstance(value, _Seq):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value) + "}"
+
+
+def _block(key: str, value: Any, column: int, step: int, dash: int, out: list[str]) -> None:
+    """``key: value`` in block style at ``column`` (mappings ``step`` further, a list's
+    dashes ``dash`` further than its key)."""
+    pad = " " * column
+    if isinstance(value, str):
+        out.append(f"{pad}{key}: {yamledit.render(value, 'plain')}")
+        return
+    out.append(f"{pad}{key}:")
+    if isinstance(value, _Seq):
+        for item in value:
+            lead = " " * (column + dash) + "- "
+            for i, (k, v) in enumerate(item):
+                written = f"{k}: {yamledit.render(v, 'plain')}"
+                out.append((lead if i == 0 else " " * len(lead)) + written)
+        return
+    for k, v in value:
+        _block(k, v, column + step, step, dash, out)
+
+
+def _insert_entries(f: Any, mapping: Any, tree: list[tuple[str, Any]]) -> str:
+    """``tree``'s entries added to ``mapping`` after its last entry: in block style on new
+    lines indented like its keys (nested mappings by the file's step, lists as the file
+    writes them), in flow style comma-separated before its closing brace. Nothing else of
+    the text changes."""
+    text = f.text
+    if mapping.flow_style:
+        added = ", ".join(f"{k}: {_flow(v)}" for k, v in tree)
+        if not mapping.value:
+            close = mapping.end_mark.index - 1
+            if text[close : close + 1] != "}":
+                line = mapping.start_mark.line + 1
+                raise Refused(f"{f.path}:{line}: an empty mapping not written as {{}}")
+            return text[:close] + added + text[close:]
+        end = _value_end(text, mapping.value[-1])
+        return text[:end] + ", " + added + text[end:]
+    if not mapping.value:
+        line = mapping.start_mark.line + 1
+        raise Refused(f"{f.path}:{line}: an empty mapping; add the image by hand")
     column = mapping.value[0][0].start_mark.column
-    step = _indent_step(mapping) or 2
+    step = _indent_step(mapping) or _file_step(f.roots) or 2
+    dash = _list_offset(text, f.roots)
+    lines: list[str] = []
+    for key, value in tree:
+        _block(key, value, column, step, step if dash is None else dash, lines)
     eol = "\r\n" if "\r\n" in text else "\n"
-    lines = [" " * column + "image:"]
-    lines += [" " * (column + step) + f"{k}: {yamledit.render(v, 'plain')}" for k, v in fields]
-    # after the line of the last scalar inside the last entry (a comment there stays there)
-    last = yamledit._last_scalar(mapping.value[-1][1])
-    end = yamledit.scalar_span(text, last)[1] if last is not None else mapping.end_mark.index
+    end = _value_end(text, mapping.value[-1])
+    if end > 0 and text[end - 1] == "\n":  # a block scalar ends with its line break
+        return text[:end] + eol.join(lines) + eol + text[end:]
     line_end = text.find("\n", end)
     if line_end < 0:
         return text + eol + eol.join(lines)  # the file ended without a line break: so does this
     return text[: line_end + 1] + eol.join(lines) + eol + text[line_end + 1 :]
+
+
+def _value_end(text: str, entry: tuple[Any, Any]) -> int:
+    """Where the last thing written in a mapping entry ends: its last scalar, or a flow
+    collection's closing bracket, never before the key (an alias's node is written
+    elsewhere)."""
+    key, node = entry
+    while node.id != "scalar" and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if node.id == "mapping" else last
+    end = yamledit.scalar_span(text, node)[1] if node.id == "scalar" else node.end_mark.index
+    return max(end, key.end_mark.index)
+
+
+def _file_step(roots: list[Any]) -> int | None:
+    """The file's indentation step: the first block mapping nested in another's."""
+    stack = [r for r in roots if r.id == "mapping"]
+    while stack:
+        node = stack.pop(0)
+        if node.flow_style or not node.value:
+            continue
+        step = _indent_step(node)
+        if step:
+            return step
+        stack.extend(v for _, v in node.value if v.id == "mapping")
+    return None
+
+
+def _list_offset(text: str, roots: list[Any]) -> int | None:
+    """How far the file writes a block list's dashes past its key (0: indentless)."""
+    stack = [r for r in roots if r.id in ("mapping", "sequence")]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop(0)
+        if id(node) in seen or node.flow_style:
+            continue
+        seen.add(id(node))
+        if node.id == "sequence":
+            stack.extend(v for v in node.value if v.id in ("mapping", "sequence"))
+            continue
+        for key, value in node.value:
+            if value.id == "sequence" and value.value and not value.flow_style:
+                return _dash_column(text, value.value[0]) - key.start_mark.column
+            if value.id in ("mapping", "sequence"):
+                stack.append(value)
+    return None
 
 
 def _indent_step(mapping: Any) -> int | None:
