@@ -708,8 +708,9 @@ def test_more_artifacts_are_promoted_the_same_way(chdir, cli, rel, text, line, w
 def test_listing_knows_unchanged_files_by_the_index_blob_and_reads_the_rest(chdir):
     """check-promotion need not read a file git's index says is unchanged: its blob id is
     the index's. A modified, a staged-then-modified, an untracked file and a symlink are
-    read from the working tree."""
-    for name in ("same", "modified", "staged"):
+    read from the working tree; a deleted one is not known by its old blob (one ``ls-files``
+    with ``--modified`` says which differ, as ``diff-files`` would)."""
+    for name in ("same", "modified", "staged", "gone"):
         write(chdir, f"clusters/staging/{name}/kustomization.yaml", kustomization("v1.0.0"))
     (chdir / "clusters/staging/link.yaml").symlink_to("same/kustomization.yaml")
     init_repo(chdir)
@@ -718,6 +719,7 @@ def test_listing_knows_unchanged_files_by_the_index_blob_and_reads_the_rest(chdi
     git(chdir, "add", "clusters/staging/staged/kustomization.yaml")
     write(chdir, "clusters/staging/staged/kustomization.yaml", kustomization("v4.0.0"))
     write(chdir, "clusters/staging/new/kustomization.yaml", kustomization("v5.0.0"))
+    (chdir / "clusters/staging/gone/kustomization.yaml").unlink()
     files, blobs = environments.listing(chdir)
     assert "clusters/staging/new/kustomization.yaml" in files
     assert "clusters/staging/link.yaml" in files
@@ -732,6 +734,7 @@ def test_listing_knows_unchanged_files_by_the_index_blob_and_reads_the_rest(chdi
         for app in model.apps("staging").values()
     }
     want = {"same": ["v1.0.0"], "modified": ["v2.0.0"], "staged": ["v4.0.0"], "new": ["v5.0.0"]}
+    want["gone"] = []  # still in the index, not in the working tree: nothing read
     assert tags == want
 
 

@@ -257,3 +257,39 @@ def test_many_tags_are_listed_newest_last_in_version_order():
     assert labels[-2:] == ["v1.10.0", "v1.11.0"]
     assert _listing(labels) == "2 older, then " + ", ".join(f"v1.{i}.0" for i in range(2, 12))
     assert _listing([]) == "no tag of it"
+
+
+def test_check_promotion_imports_no_heavy_module_once_it_has_run(tmp_path):
+    """Start-up time (the hook runs on every commit): with the policy and every file version
+    remembered, check-promotion imports no YAML parser and none of the modules the rest of
+    the package may use (pathlib, dataclasses, typing, json, hashlib). The first run does
+    parse, and says so: the test can fail."""
+    import subprocess
+    import sys
+
+    repo = history_repo(tmp_path / "repo")
+    write(repo, "policies/gitops-guard.yaml", "version: 1\n")
+    commit(repo, "policy")
+    heavy = ("yaml", "pathlib", "dataclasses", "typing", "json", "hashlib", "jsonschema")
+    code = (
+        "import sys\n"
+        "from gitops_guard.cli import main\n"
+        "code = main(['check-promotion'])\n"
+        f"print(code, sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("GITOPS_GUARD_NO_CACHE", None)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert "yaml" in runs[0].stdout, runs[0].stdout + runs[0].stderr  # parsed once
+    assert runs[1].stdout == "0 []\n", runs[1].stdout + runs[1].stderr
+    # a changed policy file is parsed again (remembered by its exact bytes)
+    write(repo, "policies/gitops-guard.yaml", "version: 1\n# changed\n")
+    again = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert "'yaml'" in again.stdout, again.stdout + again.stderr

@@ -36,19 +36,21 @@ clone has no history: that is said once, and ``current`` applies.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from gitops_guard.checks.images import reference
 from gitops_guard.core.documents import is_yaml_name
 from gitops_guard.core.findings import Finding, quote, shown
 from gitops_guard.repo import environments, overlays
-from gitops_guard.repo.environments import App, Environments
+
+TYPE_CHECKING = False  # start-up time (a hook): typing, pathlib and dataclasses are not imported
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+    from gitops_guard.repo.environments import App, Environments
 
 NULL_BLOB = "0" * 40
 #: the given files narrow the report; their parsed documents are not used (the pipeline drops
@@ -80,8 +82,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
-    start = Path(sources[0].path).resolve().parent if sources else None
-    root = overlays.repo_root(policy, start)
+    start = os.path.dirname(os.path.realpath(sources[0].path)) if sources else None
+    root = overlays.repo_top(policy, start)
     require = getattr(args, "require", None) or policy.section("promotion").get(
         "require", "history"
     )
@@ -107,14 +109,18 @@ def check_repository(
         return [environments.no_environment_finding(model, where, line, column)]
     notes: list[Finding] = []
     findings: list[Finding] = list(_shown(model, f) for f in model.findings)
-    records = overlays.RecordCache(model.root)
+    records = overlays.RecordCache(model.top)
     loaded: dict[tuple[str, str], Any] = {}
 
     def load(app: App) -> Any:  # an environment is both a target and a predecessor: once
         key = (app.env, app.folder)
         if key not in loaded:
-            mine, problems = overlays.load_records(model, app, records)
-            loaded[key] = (mine, problems, _pinned_artifacts(mine, policy))
+            pieces: list[tuple[str, list[Any]]] = []
+            mine, problems = overlays.load_records(model, app, records, pieces)
+            now: list[Artifact] = []
+            for version, found in pieces:
+                now.extend(_version_artifacts(records, version, found, policy))
+            loaded[key] = (mine, problems, now)
         return loaded[key]
 
     def load_all() -> None:
@@ -155,7 +161,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 def _shown(model: Environments, finding: Finding) -> Finding:
     """A model finding's path, as the other findings show theirs."""
-    shown = overlays.display_path(model.path(finding.path))
+    shown = overlays.display_path(model.abspath(finding.path))
     return Finding(
         shown, finding.line, finding.column, finding.rule, finding.message, finding.severity
     )
@@ -185,12 +191,13 @@ def _policy_position(policy: Any, *keys: str) -> tuple[int, int]:
 
 
 def _note_path(model: Environments, policy: Any, env: str | None) -> str:
-    if policy is not None and getattr(policy, "path", None) is not None:
-        return overlays.display_path(Path(policy.path).resolve())
+    path = overlays.policy_file(policy)
+    if path is not None:
+        return overlays.display_path(os.path.realpath(path))
     folders = [f for fs in model.folders.values() for f in fs]
     if folders:
-        return overlays.display_path(model.path(folders[0].folder))
-    return overlays.display_path(model.root)
+        return overlays.display_path(model.abspath(folders[0].folder))
+    return overlays.display_path(model.top)
 
 
 # -- artifacts ---------------------------------------------------------------------------------
@@ -329,7 +336,7 @@ def _check_app(
     load: Any = None,
 ) -> list[Finding]:
     if load is None:
-        records = overlays.RecordCache(model.root)
+        records = overlays.RecordCache(model.top)
 
         def load(a: App) -> Any:
             mine, problems = overlays.load_records(model, a, records)
@@ -405,9 +412,7 @@ def _check_app(
                     f" ({pred} had no overlay yet when {env} got it, so {judge} is the "
                     "environment before it then)"
                 )
-            finding = _judge(
-                history, slot, a, env, judge, states, intro, created, inserted, describe(a, slot)
-            )
+            finding = _judge(history, slot, a, env, judge, states, intro, created, inserted)
             if finding is not None:
                 findings.append(finding)
     return findings
@@ -423,21 +428,20 @@ def _judge(
     intro: int,
     created: bool,
     inserted: str,
-    described: str,
 ) -> Finding | None:
     """The history rule for one artifact ``a`` of ``env``, put there in commit ``intro``,
-    against one predecessor's versions."""
-    known = [k for _, s in states_pred for k in s]
-    line, col = slot.position(*_prefer(slot, a, known))
+    against one predecessor's versions (where and how a finding says it: only for one)."""
     ran = [i for i, state in states_pred if any(same(a, k) for k in state)]
     if not ran:
+        known = [k for _, s in states_pred for k in s]
+        line, col = slot.position(*_prefer(slot, a, known))
         had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
         return Finding(
             slot.path,
             line,
             col,
             "promotion/not-promoted",
-            f"{env} runs {described}, which {pred} never ran ({pred} ran: {had}){inserted}",
+            f"{env} runs {describe(a, slot)}, which {pred} never ran ({pred} ran: {had}){inserted}",
         )
     if history.in_base is not None and intro not in history.in_base:
         ok = any(i in history.in_base for i in ran) or (created and min(ran) <= intro)
@@ -451,12 +455,14 @@ def _judge(
         )
     if ok:
         return None
+    known = [k for _, s in states_pred for k in s]
+    line, col = slot.position(*_prefer(slot, a, known))
     return Finding(
         slot.path,
         line,
         col,
         "promotion/same-change",
-        f"{env} gets {described} {when} that gives it to {pred}: {pred} "
+        f"{env} gets {describe(a, slot)} {when} that gives it to {pred}: {pred} "
         f"must run it first (promote it in a later commit or pull request){inserted}",
     )
 
@@ -487,7 +493,7 @@ def _introduced(states: list[tuple[int, list[Artifact]]], a: Artifact) -> tuple[
 # -- reading git -------------------------------------------------------------------------------
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _git(root: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args],
         cwd=root,
@@ -499,7 +505,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _prefix(root: Path) -> str | None:
+def _prefix(root: str) -> str | None:
     """The GitOps root's path below the git work tree's top ("" at the top; None: no git)."""
     try:
         proc = _git(root, "rev-parse", "--show-prefix")
@@ -510,15 +516,16 @@ def _prefix(root: Path) -> str | None:
     return proc.stdout.strip()
 
 
-@dataclass
 class Pinned:
-    """The artifacts each app pinned at a revision (``git ls-tree`` + ``cat-file``)."""
+    """The artifacts each app pinned at a revision (``git ls-tree``, and ``cat-file`` of the
+    versions no run has parsed)."""
 
-    model: Environments
-    policy: Any
-    records: Any
-    warnings: list[str] = field(default_factory=list)
-    _at: dict[str, dict[tuple[str, str], list[Artifact]] | None] = field(default_factory=dict)
+    def __init__(self, model: Environments, policy: Any, records: Any) -> None:
+        self.model = model
+        self.policy = policy
+        self.records = records
+        self.warnings: list[str] = []
+        self._at: dict[str, dict[tuple[str, str], list[Artifact]] | None] = {}
 
     def at(self, rev: str, env: str, app: str) -> list[Artifact] | None:
         """None when the revision cannot be read (no git, no commit, not fetched)."""
@@ -532,7 +539,7 @@ class Pinned:
         return table.get((env, app), [])
 
     def _read(self, rev: str) -> dict[tuple[str, str], list[Artifact]] | None:
-        root = self.model.root
+        root = self.model.top
         prefix = _prefix(root)
         if prefix is None:
             return None
@@ -556,15 +563,31 @@ class Pinned:
             if is_yaml_name(rel.rsplit("/", 1)[-1]):
                 paths.setdefault(parts[2], []).append(rel)
         table: dict[tuple[str, str], list[Artifact]] = {}
-        blobs, missing = cat_blobs(root, list(paths))
+        index = self.model.app_index()
+        known: dict[tuple[str, str], list[Artifact]] = {}  # (blob, rel) -> artifacts
+        for blob, rels in paths.items():  # remembered by blob id: not read from git again
+            for rel in rels:
+                key = self.records.key(rel, rel.rsplit("/", 1)[-1], blob)
+                remembered = self.records.cached_key(key, rel)
+                if remembered is not None:
+                    known[(blob, rel)] = _version_artifacts(
+                        self.records, key, remembered, self.policy
+                    )
+        unread = [b for b, rels in paths.items() if any((b, r) not in known for r in rels)]
+        blobs, missing = cat_blobs(root, unread)
         if missing:
             self.warnings.append(_unreadable(missing, rev))
-        for blob, data in blobs.items():
-            for rel in paths[blob]:
-                app = self.model.app_of(rel)
+        for blob, rels in paths.items():
+            for rel in rels:
+                found = known.get((blob, rel))
+                if found is None:
+                    data = blobs.get(blob)
+                    if data is None:
+                        continue
+                    found = _artifacts(rel, data, self.policy, self.records, blob)
+                app = self.model.app_of(rel, index)
                 if app is None:
                     continue
-                found = _artifacts(rel, data, self.policy, self.records, blob)
                 table.setdefault((app.env, app.name), []).extend(found)
         return table
 
@@ -582,6 +605,15 @@ def _artifacts(rel: str, data: bytes, policy: Any, records: Any, blob: str = "")
     """The artifacts one version of a file pins (a broken version ran nothing)."""
     found = records.records(rel, rel.rsplit("/", 1)[-1], data, blob or None)
     return _pinned_artifacts(found or [], policy)
+
+
+def _version_artifacts(records: Any, key: str, found: list[Any], policy: Any) -> list[Artifact]:
+    """The artifacts of one file version (by its record-cache key), derived once per run:
+    the working tree's version of a file is most often one of its history's."""
+    got = records.derived.get(key)
+    if got is None:
+        got = records.derived[key] = _pinned_artifacts(found, policy)
+    return got
 
 
 def _pinned_artifacts(found: list[Any], policy: Any) -> list[Artifact]:
@@ -603,7 +635,7 @@ class History:
         read: the current overlays are read on one core while git walks on the other)."""
         self.model = model
         self.policy = policy
-        self.records = records if records is not None else overlays.RecordCache(model.root)
+        self.records = records if records is not None else overlays.RecordCache(model.top)
         self.base = base
         self.why = ""
         self.warnings: list[str] = []
@@ -670,7 +702,7 @@ class History:
     _meanwhile_done = False
 
     def _read_log(self, meanwhile: Any) -> None:
-        root = self.model.root
+        root = self.model.top
         try:  # one process: shallow?, the GitOps root below the top, HEAD
             probe = _git(root, "rev-parse", "--is-shallow-repository", "--show-prefix", "HEAD")
         except OSError:
@@ -738,10 +770,16 @@ class History:
                 if owner[rel] is not None and blob != NULL_BLOB:
                     wanted.setdefault(blob, rel)
         parsed: dict[str, list[Artifact]] = {}
+        derived = self.records.derived
         for blob, rel in wanted.items():  # remembered by blob id: never read again
-            remembered = self.records.cached(rel, rel.rsplit("/", 1)[-1], blob)
-            if remembered is not None:
-                parsed[blob] = _pinned_artifacts(remembered, self.policy)
+            key = self.records.key(rel, rel.rsplit("/", 1)[-1], blob)
+            got = derived.get(key)
+            if got is None:
+                remembered = self.records.cached_key(key, rel)
+                if remembered is None:
+                    continue
+                got = derived[key] = _pinned_artifacts(remembered, self.policy)
+            parsed[blob] = got
         blobs, missing = cat_blobs(root, [b for b in wanted if b not in parsed])
         if missing:
             self.warnings.append(_unreadable(missing, "history"))
@@ -790,7 +828,7 @@ class History:
                 self.in_base = {i for i, c in enumerate(self.commits) if c in reachable}
 
 
-def cat_blobs(root: Path, names: list[str]) -> tuple[dict[str, bytes], list[str]]:
+def cat_blobs(root: str, names: list[str]) -> tuple[dict[str, bytes], list[str]]:
     """(blob -> content, the blobs git could not read: missing or corrupt). A corrupt object
     stops ``git cat-file --batch``; the batch goes on after it (a bounded number of times)."""
     found: dict[str, bytes] = {}
@@ -811,7 +849,7 @@ def cat_blobs(root: Path, names: list[str]) -> tuple[dict[str, bytes], list[str]
 MAX_RESTARTS = 20
 
 
-def _batch(root: Path, names: list[str], found: dict[str, bytes], missing: list[str]) -> int | None:
+def _batch(root: str, names: list[str], found: dict[str, bytes], missing: list[str]) -> int | None:
     """Read ``names``; the index where git stopped, or None when it read them all."""
     proc = subprocess.run(
         ["git", "cat-file", "--batch"],

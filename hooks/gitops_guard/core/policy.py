@@ -531,7 +531,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
             return default_policy()
     path = os.fspath(path)
     raw = _read_policy(path)
-    data = _off_is_false(_parse(path, raw))
+    data = _off_is_false(_parse_remembered(path, raw))
     if not _cached_valid(raw):
         validate(data, path)
         _remember_valid(raw)
@@ -608,6 +608,35 @@ def _check_environment_names(data: dict[str, Any], path: str) -> None:
             f"promotion.environments [{bounded(', '.join(order), 300)}], and no "
             f"clusters/{shown}/ folder)"
         )
+
+
+#: the parsed-policy cache's format (with the package version: a change in how a policy is
+#: read comes with a release)
+_PARSED_FORMAT = 1
+
+
+def _parse_remembered(path: str, raw: bytes) -> dict[str, Any]:
+    """:func:`_parse`, remembered per policy file by its exact bytes (the cache folder's
+    ``parsed-policies``): a hook's run then imports no YAML parser for the policy, which is
+    most of what reading it costs. Only a valid parse is remembered; a file that changed by
+    one byte is parsed again."""
+    from gitops_guard import __version__
+    from gitops_guard.core import cache
+
+    file = cache.repository_cache_file("parsed-policies", os.path.abspath(path))
+    tag = (_PARSED_FORMAT, __version__)
+    got = cache.load(file)
+    remembered = isinstance(got, tuple) and len(got) == 3 and got[0] == tag and got[1] == raw
+    if remembered and isinstance(got[2], dict):  # type: ignore[index]
+        return got[2]  # type: ignore[index]
+    data = _parse(path, raw)
+    if file is not None:
+        import contextlib
+
+        # a value marshal cannot write (a YAML timestamp): not remembered
+        with contextlib.suppress(ValueError):
+            cache.save(file, (tag, raw, data))
+    return data
 
 
 def _parse(path: str, raw: bytes) -> dict[str, Any]:

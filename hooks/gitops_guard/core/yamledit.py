@@ -11,12 +11,12 @@ A BOM is taken off before parsing (libyaml does not count it) and put back on wr
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-
 from gitops_guard.core.findings import quote
+
+TYPE_CHECKING = False  # start-up time: typing, json and dataclasses are not imported
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -26,11 +26,28 @@ class EditError(Exception):
     """The file cannot be edited safely; the message says where and why."""
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
-    start: int
-    end: int
-    text: str
+class Edit(tuple):
+    """A splice: replace ``text[start:end]`` with ``text`` (ordered, hashable, immutable)."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: int, end: int, text: str) -> Edit:
+        return tuple.__new__(cls, (start, end, text))
+
+    @property
+    def start(self) -> int:
+        return self[0]
+
+    @property
+    def end(self) -> int:
+        return self[1]
+
+    @property
+    def text(self) -> str:
+        return self[2]
+
+    def __repr__(self) -> str:
+        return f"Edit(start={self[0]!r}, end={self[1]!r}, text={self[2]!r})"
 
 
 def _yaml() -> Any:
@@ -170,6 +187,8 @@ def render(value: str, style: str, flow: bool = False, was_str: bool = True) -> 
         style = "double"
     if style == "single" and "\n" not in value:
         return "'" + value.replace("'", "''") + "'"
+    import json
+
     return json.dumps(value, ensure_ascii=False)
 
 

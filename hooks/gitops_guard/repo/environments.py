@@ -41,14 +41,17 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from operator import itemgetter
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, is_yaml_name
 from gitops_guard.core.findings import ERROR, WARNING, Finding, quote
 from gitops_guard.core.policy import environment_of_path as policy_environment_of_path
 from gitops_guard.core.policy import environment_of_relpath, match_folder, pattern_parts
+
+TYPE_CHECKING = False  # start-up time (a hook): typing, pathlib and dataclasses are not imported
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 #: folders whose sub-folders are environments
 ENV_PARENTS = ("clusters", "env", "envs", "environments")
@@ -116,45 +119,94 @@ def environment_of_path(path: str, policy: Any = None) -> str | None:
 # -- the model ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class App:
-    """One app's overlay in one environment."""
+class App(tuple):
+    """One app's overlay in one environment (immutable, hashable: a tuple with names)."""
 
-    env: str
-    name: str
+    __slots__ = ()
+
+    def __new__(
+        cls, env: str, name: str, folder: str, layout: str, excluded: tuple[str, ...] = ()
+    ) -> App:
+        return tuple.__new__(cls, (env, name, folder, layout, excluded))
+
+    env = property(itemgetter(0))
+    name = property(itemgetter(1))
     #: repository-relative folder (posix); "" is the repository root
-    folder: str
+    folder = property(itemgetter(2))
     #: where it was found: "clusters/<env>/<app>/", "policy: deploy/{app}"...
-    layout: str
+    layout = property(itemgetter(3))
     #: the files of the folder below it that belong to other apps (nested app folders)
-    excluded: tuple[str, ...] = ()
+    excluded = property(itemgetter(4))
+
+    def __repr__(self) -> str:
+        return (
+            f"App(env={self[0]!r}, name={self[1]!r}, folder={self[2]!r}, "
+            f"layout={self[3]!r}, excluded={self[4]!r})"
+        )
 
 
-@dataclass
 class EnvFolder:
-    env: str
-    folder: str
-    layout: str
-    apps: list[App] = field(default_factory=list)
+    __slots__ = ("apps", "env", "folder", "layout")
+
+    def __init__(self, env: str, folder: str, layout: str, apps: list[App] | None = None) -> None:
+        self.env = env
+        self.folder = folder
+        self.layout = layout
+        self.apps: list[App] = apps if apps is not None else []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnvFolder) and (self.env, self.folder, self.layout, self.apps) == (
+            other.env,
+            other.folder,
+            other.layout,
+            other.apps,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"EnvFolder(env={self.env!r}, folder={self.folder!r}, layout={self.layout!r}, "
+            f"apps={self.apps!r})"
+        )
 
 
-@dataclass
 class Environments:
     """The environments of one repository."""
 
-    root: Path
-    stages: list[list[str]]
-    folders: dict[str, list[EnvFolder]]
-    findings: list[Finding] = field(default_factory=list)
-    looked: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    policy: Any = None
-    #: repository-relative file -> its blob id, for regular files git says are unchanged in
-    #: the working tree (read from git's index: such a file need not be read to be known)
-    blobs: dict[str, str] = field(default_factory=dict)
-    _index: dict[str, App] | None = None
-    _apps: dict[str, dict[str, App]] = field(default_factory=dict)
-    _shown_prefix: str | None = None
+    def __init__(
+        self,
+        root: str | Path,
+        stages: list[list[str]],
+        folders: dict[str, list[EnvFolder]],
+        findings: list[Finding] | None = None,
+        looked: list[str] | None = None,
+        files: list[str] | None = None,
+        policy: Any = None,
+        blobs: dict[str, str] | None = None,
+    ) -> None:
+        #: the repository root as a string (``root`` is it as a Path)
+        self.top = os.fspath(root)
+        self._root: Path | None = None
+        self.stages = stages
+        self.folders = folders
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.looked: list[str] = looked if looked is not None else []
+        self.files: list[str] = files if files is not None else []
+        self.policy = policy
+        #: repository-relative file -> its blob id, for regular files git says are unchanged
+        #: in the working tree (read from git's index: such a file need not be read to be
+        #: known)
+        self.blobs: dict[str, str] = blobs if blobs is not None else {}
+        self._index: dict[str, App] | None = None
+        self._apps: dict[str, dict[str, App]] = {}
+        self._shown_prefix: str | None = None
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            from pathlib import Path
+
+            self._root = Path(self.top)
+        return self._root
 
     @property
     def names(self) -> list[str]:
@@ -227,15 +279,17 @@ class Environments:
     def path(self, relpath: str) -> Path:
         return self.root / relpath if relpath else self.root
 
+    def abspath(self, relpath: str) -> str:
+        """A repository-relative path as a string below :attr:`top`."""
+        return os.path.join(self.top, relpath) if relpath else self.top
+
     def shown(self, relpath: str) -> str:
         """A repository-relative path as findings show it: relative to the working directory
         when below it (one relpath per run, not one per file)."""
         if self._shown_prefix is None:
-            rel = os.path.relpath(self.root)
+            rel = os.path.relpath(self.top)
             self._shown_prefix = (
-                str(self.root) + os.sep
-                if rel.startswith("..")
-                else ("" if rel == "." else rel + os.sep)
+                self.top + os.sep if rel.startswith("..") else ("" if rel == "." else rel + os.sep)
             )
         return self._shown_prefix + relpath.replace("/", os.sep)
 
@@ -256,7 +310,7 @@ class Environments:
 def load(root: Path, policy: Any, files: list[str] | None = None) -> Environments:
     """The environments of the repository at ``root`` (``files``: its repository-relative
     files; default: git's tracked and untracked-but-not-ignored files, else a walk)."""
-    root = Path(root)
+    root = os.fspath(root)
     stages = stages_of(policy)
     names = [env for stage in stages for env in stage]
     blobs: dict[str, str] = {}
@@ -386,14 +440,15 @@ def _disambiguate(model: Environments) -> None:
             fixed = []
             for app in env_folder.apps:
                 prefix = f"{app.folder}/" if app.folder else ""
-                start = bisect.bisect_left(folders_sorted, prefix)
+                i = bisect.bisect_left(folders_sorted, prefix)
                 inner = []
-                for other in folders_sorted[start:]:
-                    if not other.startswith(prefix):
-                        break
-                    if other != app.folder:
-                        inner.append(other)
-                fixed.append(App(app.env, app.name, app.folder, app.layout, tuple(inner)))
+                while i < len(folders_sorted) and folders_sorted[i].startswith(prefix):
+                    if folders_sorted[i] != app.folder:
+                        inner.append(folders_sorted[i])
+                    i += 1
+                if inner or app.excluded:
+                    app = App(app.env, app.name, app.folder, app.layout, tuple(inner))
+                fixed.append(app)
             env_folder.apps = fixed
 
 
@@ -436,7 +491,7 @@ def _unnamed(
                 looks = _has_yaml_below(folder, files)
                 why = f"a folder of manifests beside {_listing(sorted(known_names))}"
             else:
-                why = _looks_like(model.root, folder, known, files)
+                why = _looks_like(model.top, folder, known, files)
                 looks = why is not None
             if not looks:
                 continue
@@ -463,7 +518,9 @@ _DEFAULT_ORDER = (
 )
 
 
-def _looks_like(root: Path, folder: str, known: list[EnvFolder], files: list[str]) -> str | None:
+def _looks_like(
+    root: str | Path, folder: str, known: list[EnvFolder], files: list[str]
+) -> str | None:
     mine = _direct_files(folder, files)
     names = {f.rsplit("/", 1)[-1] for f in mine}
     kust = next((f for f in mine if f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES), None)
@@ -497,7 +554,7 @@ def _looks_like(root: Path, folder: str, known: list[EnvFolder], files: list[str
 _BASES: dict[tuple[str, str], set[str]] = {}
 
 
-def _bases(root: Path, kust: str, files: list[str]) -> set[str]:
+def _bases(root: str | Path, kust: str, files: list[str]) -> set[str]:
     """Every folder a kustomization reaches through resources/bases/components (local only)."""
     key = (str(root), kust)
     if key in _BASES:
@@ -512,7 +569,7 @@ def _bases(root: Path, kust: str, files: list[str]) -> set[str]:
         if depth > MAX_KUSTOMIZE_DEPTH:
             continue
         folder = current.rsplit("/", 1)[0] if "/" in current else ""
-        for entry in listed(_read_yaml(root / current)):
+        for entry in listed(_read_yaml(os.path.join(root, current))):
             if is_remote(entry):
                 continue
             target = os.path.normpath(os.path.join(folder or ".", entry)).replace(os.sep, "/")
@@ -529,13 +586,17 @@ def _bases(root: Path, kust: str, files: list[str]) -> set[str]:
     return reached
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: str) -> Any:
+    import stat
+
     import yaml
 
     try:
-        if not path.is_file() or path.stat().st_size > 1_000_000:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 1_000_000:
             return None
-        text = path.read_bytes()
+        with open(path, "rb") as handle:
+            text = handle.read()
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except Exception:  # unreadable or broken: reported where the file itself is checked
         return None
@@ -548,17 +609,21 @@ def _listing(names: list[str]) -> str:
 def _folders_of(files: list[str]) -> dict[str, set[str]]:
     """folder -> its sub-folders (repository-relative, posix; "" is the root)."""
     result: dict[str, set[str]] = {"": set()}
+    linked: set[str] = set()  # folders already entered in their parent's set
     for path in files:
-        parts = path.split("/")[:-1]
-        parent = ""
-        for part in parts:
-            here = f"{parent}/{part}" if parent else part
-            result.setdefault(parent, set()).add(part)
-            if here in result:
-                parent = here
-                continue
-            result[here] = set()
-            parent = here
+        cut = path.rfind("/")
+        folder = path[:cut] if cut >= 0 else ""
+        while folder and folder not in linked:
+            linked.add(folder)
+            if folder not in result:
+                result[folder] = set()
+            cut = folder.rfind("/")
+            parent, name = (folder[:cut], folder[cut + 1 :]) if cut >= 0 else ("", folder)
+            subs = result.get(parent)
+            if subs is None:
+                subs = result[parent] = set()
+            subs.add(name)
+            folder = parent
     return result
 
 
@@ -580,7 +645,29 @@ def _below(folder: str, files: list[str]) -> list[str]:
 
 
 def _has_yaml_below(folder: str, files: list[str]) -> bool:
-    return any(is_yaml_name(f.rsplit("/", 1)[-1]) for f in _below(folder, files))
+    return folder in _yaml_folders(files)
+
+
+#: (the file list, every folder with a YAML file at or below it): asked once per folder of a
+#: repository (1,500 apps: 1,500 times), built in one pass over the list
+_YAML_FOLDERS: list[Any] = [None, frozenset()]
+
+
+def _yaml_folders(files: list[str]) -> frozenset[str]:
+    if _YAML_FOLDERS[0] is not files:
+        found: set[str] = set()
+        for f in files:
+            if not is_yaml_name(f.rsplit("/", 1)[-1]):
+                continue
+            found.add("")
+            folder = f
+            while "/" in folder:
+                folder = folder.rsplit("/", 1)[0]
+                if folder in found:
+                    break
+                found.add(folder)
+        _YAML_FOLDERS[:] = [files, frozenset(found)]
+    return _YAML_FOLDERS[1]
 
 
 def _first_file(folder: str, files: list[str]) -> str | None:
@@ -591,26 +678,22 @@ def _first_file(folder: str, files: list[str]) -> str | None:
     return below[0] if below else None
 
 
-def list_files(root: Path) -> list[str]:
+def list_files(root: str | Path) -> list[str]:
     """The repository's files, relative to ``root``: git's (tracked, and untracked but not
     ignored), else a walk that skips hidden folders."""
     return listing(root)[0]
 
 
-def listing(root: Path) -> tuple[list[str], dict[str, str]]:
+def listing(root: str | Path) -> tuple[list[str], dict[str, str]]:
     """(:func:`list_files`, file -> blob id of the regular files whose working copy git's
-    index says is unchanged). Two git processes at once: ``ls-files --stage`` (names, and
-    the index's blob of each tracked file) and ``diff-files`` (the tracked files whose working
-    copy differs from the index, by git's stat cache, content when in doubt)."""
+    index says is unchanged). One git process: ``ls-files --stage --cached --modified
+    --others -t`` (names, the index's blob of each tracked file, and, tagged ``C``, the
+    tracked files whose working copy differs from the index: by git's stat cache, content
+    when in doubt, as ``diff-files`` decides; a deletion counts as a change)."""
+    argv = ["git", "ls-files", "-z", "-t", "--stage", "--cached", "--modified", "--others"]
     try:
         ls = subprocess.Popen(
-            ["git", "ls-files", "-z", "--stage", "--cached", "--others", "--exclude-standard", "."],
-            cwd=root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        diff = subprocess.Popen(
-            ["git", "diff-files", "-z", "--name-only", "--no-renames", "--relative"],
+            [*argv, "--exclude-standard", "."],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -618,25 +701,26 @@ def listing(root: Path) -> tuple[list[str], dict[str, str]]:
     except OSError:
         return _walk(root), {}
     listed, _ = ls.communicate()
-    changed, _ = diff.communicate()
     if ls.returncode != 0:
         return _walk(root), {}
     names: set[str] = set()
     blobs: dict[str, str] = {}
+    changed: list[str] = []
     for entry in listed.decode("utf-8", "surrogateescape").split("\0"):
+        tag, entry = entry[:2], entry[2:]  # "H ", "S " (skip-worktree), "C ", "? "...
         staged = _STAGED.match(entry)
         name = entry[staged.end() :] if staged else entry  # untracked: the name alone
         if not name or name.startswith("."):
+            continue
+        if tag == "C ":
+            changed.append(name)
             continue
         names.add(name)
         # stage 0 of a regular file (not a symlink, a submodule or a conflict)
         if staged and staged.group(3) == "0" and staged.group(1) in ("100644", "100755"):
             blobs[name] = staged.group(2)
-    if diff.returncode == 0:
-        for name in changed.decode("utf-8", "surrogateescape").split("\0"):
-            blobs.pop(name, None)
-    else:
-        blobs = {}
+    for name in changed:
+        blobs.pop(name, None)
     files = sorted(names)[:MAX_FILES]
     return files, blobs
 
@@ -644,7 +728,7 @@ def listing(root: Path) -> tuple[list[str], dict[str, str]]:
 _STAGED = re.compile(r"([0-7]{6}) ([0-9a-f]{40,64}) ([0-3])\t")
 
 
-def _walk(root: Path) -> list[str]:
+def _walk(root: str | Path) -> list[str]:
     result: list[str] = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)

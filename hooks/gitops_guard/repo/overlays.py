@@ -21,10 +21,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from gitops_guard.core import yamledit
 from gitops_guard.core.documents import (
@@ -35,6 +31,12 @@ from gitops_guard.core.documents import (
     repository_root_of,
 )
 from gitops_guard.core.findings import Finding, quote
+
+TYPE_CHECKING = False  # start-up time (a hook): typing, pathlib and dataclasses are not imported
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
 
 #: the fields of each kind of slot, in the order they are written
 FIELDS = {
@@ -58,24 +60,50 @@ class LayoutError(Exception):
     """Unknown environment, app without an overlay, unreadable file: a clear one-line reason."""
 
 
-@dataclass
 class ImageSlot:
     """One place that sets an app's image in one environment."""
 
-    key: str
-    kind: str  # kustomize | helm | string
-    path: str  # as reported (relative to the working directory when below it)
-    #: field name -> (key node, value node); only fields that are written as scalars
-    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    #: for kustomize: the ``name`` the entry matches in the base
-    name: str = ""
-    mapping: Any = None
-    #: fields that come from a merge key (``<<: *base``): editable in place, not removable
-    inherited: set[str] = field(default_factory=set)
-    #: why the slot must not be edited (a field written twice), else None
-    problem: str | None = None
-    #: fields can be changed but not added or removed (Argo CD Helm parameters)
-    fixed: bool = False
+    __slots__ = (
+        "fields",
+        "fixed",
+        "inherited",
+        "key",
+        "kind",
+        "mapping",
+        "name",
+        "path",
+        "problem",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        kind: str,
+        path: str,
+        fields: dict[str, tuple[Any, Any]] | None = None,
+        name: str = "",
+        mapping: Any = None,
+        inherited: set[str] | None = None,
+        problem: str | None = None,
+        fixed: bool = False,
+    ) -> None:
+        self.key = key
+        self.kind = kind  # kustomize | helm | string | chart
+        self.path = path  # as reported (relative to the working directory when below it)
+        #: field name -> (key node, value node); only fields that are written as scalars
+        self.fields: dict[str, tuple[Any, Any]] = fields if fields is not None else {}
+        #: for kustomize: the ``name`` the entry matches in the base
+        self.name = name
+        self.mapping = mapping
+        #: fields that come from a merge key (``<<: *base``): editable in place, not removable
+        self.inherited: set[str] = inherited if inherited is not None else set()
+        #: why the slot must not be edited (a field written twice), else None
+        self.problem = problem
+        #: fields can be changed but not added or removed (Argo CD Helm parameters)
+        self.fixed = fixed
+
+    def __repr__(self) -> str:
+        return f"ImageSlot(key={self.key!r}, kind={self.kind!r}, path={self.path!r})"
 
     def value(self, name: str) -> str | None:
         """The field's text; None when absent or null (``tag: ~``)."""
@@ -130,27 +158,46 @@ class ImageSlot:
         return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
-@dataclass
 class OverlayFile:
-    path: str
-    abspath: Path
-    text: str
-    data: bytes
-    roots: list[Any]
-    slots: list[ImageSlot]
-    bom: bool = False
+    __slots__ = ("abspath", "bom", "data", "path", "roots", "slots", "text")
+
+    def __init__(
+        self,
+        path: str,
+        abspath: Path,
+        text: str,
+        data: bytes,
+        roots: list[Any],
+        slots: list[ImageSlot],
+        bom: bool = False,
+    ) -> None:
+        self.path = path
+        self.abspath = abspath
+        self.text = text
+        self.data = data
+        self.roots = roots
+        self.slots = slots
+        self.bom = bom
 
 
-@dataclass
 class Overlay:
     """An app's overlay in one environment, parsed."""
 
-    app: str
-    env: str
-    folder: Path
-    files: list[OverlayFile] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)
-    app_ref: Any = None
+    def __init__(
+        self,
+        app: str,
+        env: str,
+        folder: Path,
+        files: list[OverlayFile] | None = None,
+        problems: list[Finding] | None = None,
+        app_ref: Any = None,
+    ) -> None:
+        self.app = app
+        self.env = env
+        self.folder = folder
+        self.files: list[OverlayFile] = files if files is not None else []
+        self.problems: list[Finding] = problems if problems is not None else []
+        self.app_ref = app_ref
 
     def slots(self) -> dict[str, list[ImageSlot]]:
         """key (the environment's own name in it taken out) -> the slots with that key."""
@@ -169,12 +216,29 @@ class Overlay:
 def repo_root(policy: Any = None, start: Path | None = None) -> Path:
     """The policy file's repository, else git's top level, else the nearest folder above
     ``start`` holding ``clusters/``, else the working directory."""
-    path = getattr(policy, "path", None)
-    if path is not None and Path(path).resolve().parent.name == "policies":
-        return policy.root
-    here = (start or Path.cwd()).resolve()
+    from pathlib import Path
+
+    return Path(repo_top(policy, start))
+
+
+def repo_top(policy: Any = None, start: str | Path | None = None) -> str:
+    """:func:`repo_root` as a string (no pathlib: a hook's start-up)."""
+    path = policy_file(policy)
+    if path is not None:
+        policies = os.path.dirname(os.path.realpath(path))
+        if os.path.basename(policies) == "policies":
+            return os.path.dirname(policies)
+    here = os.path.realpath(start if start is not None else os.getcwd())
     found = repository_root_of(here)  # git's work tree, else the folder holding clusters/
-    return Path(found) if found is not None else here
+    return found if found is not None else here
+
+
+def policy_file(policy: Any) -> str | None:
+    """The policy file's path as a string (None: none), without making a Path."""
+    path = getattr(policy, "_path", None) if policy is not None else None
+    if path is None and policy is not None:
+        path = getattr(policy, "path", None)
+    return os.fspath(path) if path is not None else None
 
 
 def display_path(path: Path) -> str:
@@ -186,6 +250,8 @@ def display_path(path: Path) -> str:
 
 
 def overlay_files(folder: Path) -> list[Path]:
+    from pathlib import Path
+
     result = []
     for dirpath, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -250,10 +316,14 @@ def parse_file(
 ) -> tuple[str, list[Any], list[ImageSlot]]:
     """(text, document nodes, image slots) of one overlay file; EditError when it is bad."""
     text = yamledit.decode(data, shown)
-    if "{{" in text and ("templates" in Path(shown).parts or "{{-" in text):
+    if "{{" in text and ("templates" in _parts(shown) or "{{-" in text):
         raise NotYaml(f"{shown}: a Helm template, not YAML")
     roots = yamledit.compose(text, shown, exact=exact)
     return text, roots, list(slots_of(shown, filename, roots))
+
+
+def _parts(path: str) -> list[str]:
+    return path.replace(os.sep, "/").split("/")
 
 
 def _scalar(node: Any) -> str | None:
@@ -543,7 +613,7 @@ def base_images(model: Any, overlay: Overlay) -> list[str]:
     ]
     folders = [app.folder]
     for kust in kusts:
-        folders.extend(sorted(_bases(model.root, kust, model.files)))
+        folders.extend(sorted(_bases(model.top, kust, model.files)))
     for folder in folders:
         for rel in _direct_files(folder, model.files):
             if not is_yaml_name(rel.rsplit("/", 1)[-1]):
@@ -606,14 +676,16 @@ class RecordCache:
     in the cache folder (``core/cache.py``: checksummed). A file's records depend on its
     bytes and its name's kind (kustomization, values file), both in the key."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: str | Path) -> None:
         from gitops_guard.core import cache
 
-        self._file = cache.repository_cache_file("promotion-slots", str(root))
+        self._file = cache.repository_cache_file("promotion-slots", os.fspath(root))
         loaded = cache.load(self._file)
         ok = isinstance(loaded, dict) and loaded.get("version") == _CACHE_VERSION
         self.entries: dict[str, list] = loaded["entries"] if ok else {}  # type: ignore[index]
         self.changed = False
+        #: what a caller derives from a version's records, by its key, for this run only
+        self.derived: dict[str, Any] = {}
 
     @staticmethod
     def blob_id(data: bytes) -> str:
@@ -631,7 +703,11 @@ class RecordCache:
     def cached(self, shown: str, filename: str, blob: str) -> list[SlotRecord] | None:
         """The remembered SlotRecords of a version of a file, without its content (None:
         not remembered)."""
-        found = self.entries.get(self.key(shown, filename, blob))
+        return self.cached_key(self.key(shown, filename, blob), shown)
+
+    def cached_key(self, key: str, shown: str) -> list[SlotRecord] | None:
+        """:meth:`cached` by the version's :meth:`key`."""
+        found = self.entries.get(key)
         return None if found is None else [SlotRecord(r, shown) for r in found]
 
     def records(self, shown: str, filename: str, data: bytes, blob: str | None = None) -> Any:
@@ -667,22 +743,30 @@ def _name_kind(filename: str) -> str:
     return "k" if filename in KUSTOMIZATION_FILES else "o"
 
 
-def load_records(model: Any, app: Any, records: RecordCache) -> tuple[list[Any], list[Finding]]:
+def load_records(
+    model: Any, app: Any, records: RecordCache, pieces: list[Any] | None = None
+) -> tuple[list[Any], list[Finding]]:
     """(the SlotRecords of every YAML file of an app's overlay, the files' problems): what
-    ``load_app`` finds, without keeping parsed YAML, remembered by content."""
+    ``load_app`` finds, without keeping parsed YAML, remembered by content. ``pieces``
+    collects (the file version's cache key, its records) per file: what is derived from a
+    version (its artifacts) can then be derived once per run."""
     import stat
 
     found: list[Any] = []
     problems: list[Finding] = []
-    root = str(model.root)
+    root = model.top
     blobs = getattr(model, "blobs", None) or {}
     for rel in model.files_of(app):
         shown = model.shown(rel)
         blob = blobs.get(rel)
+        name = rel.rsplit("/", 1)[-1]
         if blob is not None:  # unchanged since git's index: known without reading it
-            remembered = records.cached(shown, rel.rsplit("/", 1)[-1], blob)
+            key = records.key(shown, name, blob)
+            remembered = records.cached_key(key, shown)
             if remembered is not None:
                 found.extend(remembered)
+                if pieces is not None:
+                    pieces.append((key, remembered))
                 continue
         path = os.path.join(root, rel)
         try:
@@ -703,9 +787,12 @@ def load_records(model: Any, app: Any, records: RecordCache) -> tuple[list[Any],
         except OSError as exc:
             problems.append(Finding(shown, 1, 1, "yaml/unreadable", f"cannot read: {exc.strerror}"))
             continue
-        got = records.records(shown, rel.rsplit("/", 1)[-1], data)
+        blob = records.blob_id(data)
+        got = records.records(shown, name, data, blob)
         if got is None:
             problems.extend(_problems(shown, data))
             continue
         found.extend(got)
+        if pieces is not None:
+            pieces.append((records.key(shown, name, blob), got))
     return found, problems
