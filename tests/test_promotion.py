@@ -293,3 +293,67 @@ def test_check_promotion_imports_no_heavy_module_once_it_has_run(tmp_path):
         [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
     )
     assert "'yaml'" in again.stdout, again.stdout + again.stderr
+
+
+def _merge_repo(root: Path, resolved: str) -> Path:
+    """staging v1.0.0 on main; branch a sets v1.1.0, branch b v1.2.0; b is merged into a
+    with the conflict in staging's kustomization resolved by hand to ``resolved``."""
+    root.mkdir(parents=True, exist_ok=True)
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(root)
+    git(root, "checkout", "-q", "-b", "b")
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(root, "b: staging v1.2.0")
+    git(root, "checkout", "-q", "main")
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    commit(root, "main: staging v1.1.0")
+    merged = git(root, "merge", "-q", "--no-edit", "b", check=False)
+    assert merged.returncode != 0 and "CONFLICT" in merged.stdout + merged.stderr  # a real one
+    write(root, "clusters/staging/web/kustomization.yaml", kustomization(resolved))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--no-edit")
+    return root
+
+
+def test_a_merge_that_resolves_a_conflict_to_a_third_value_is_what_staging_ran(
+    tmp_path, monkeypatch, cli
+):
+    """git log --raw shows a merge commit's changes only when asked (-m: against each
+    parent); without them the merge's own resolution, a value neither side had, would be
+    missing from staging's history, and what the merge result holds would be whatever side
+    was read last."""
+    root = _merge_repo(tmp_path / "repo", "v1.3.0")
+    monkeypatch.chdir(root)
+    # production moves, in a later commit, to what the merge gave staging: a promotion
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.3.0"))
+    commit(root, "production: web v1.3.0")
+    code, out, _ = cli("check-promotion")
+    assert code == 0, out
+    # the sides' values ran in staging too, on their branches; v1.4.0 never did anywhere
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.4.0"))
+    commit(root, "production: web v1.4.0")
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "staging never ran (staging ran: v1.0.0, v1.1.0, v1.2.0, v1.3.0)" in out
+
+
+def test_a_merge_that_puts_a_tag_into_staging_and_production_at_once_is_one_change(
+    tmp_path, monkeypatch, cli
+):
+    """The merge commit's resolution gives staging v1.3.0; production getting v1.3.0 in the
+    same merge commit is the same change (the merge result's tree, not either side's)."""
+    root = tmp_path / "repo"
+    _merge_repo(root, "v1.3.0")
+    monkeypatch.chdir(root)
+    side = git(root, "rev-parse", "b").stdout.strip()
+    git(root, "reset", "-q", "--soft", "HEAD~1")  # the merge again, with production in it
+    write(root, "clusters/production/web/kustomization.yaml", kustomization("v1.3.0"))
+    git(root, "add", "-A")
+    tree = git(root, "write-tree").stdout.strip()
+    head = git(root, "rev-parse", "HEAD").stdout.strip()
+    merge = git(root, "commit-tree", tree, "-p", head, "-p", side, "-m", "merge b").stdout.strip()
+    git(root, "reset", "-q", "--hard", merge)
+    assert len(git(root, "log", "-1", "--format=%P").stdout.split()) == 2
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "promotion/same-change" in out, out
+    assert f"in the same commit {merge[:12]}" in out, out

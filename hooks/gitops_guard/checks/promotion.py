@@ -25,13 +25,14 @@ exact, an Argo CD Helm source's ``targetRevision``, a Flux OCIRepository's ``spe
 Two images are the same artifact when their names agree after ``promotion.registry_aliases``
 (a mirror is the registry it mirrors) and their digests agree, else their tags.
 
-History is read in one ``git log --raw`` over every environment's folders (while the current
-overlays are read) and one ``git cat-file --batch`` of the versions not remembered from an
-earlier run (slot records are kept by blob id; a working-tree file git's index says is
-unchanged is known by the index's blob id, unread); paths are taken relative to the GitOps
-root even when it is a sub-folder of the git work tree (a monorepo). An object that must be
-read and cannot be (a corrupt or missing blob) is said, and counts as never run. A shallow
-clone has no history: that is said once, and ``current`` applies.
+History is read in one ``git log --raw -m`` over every environment's folders (a merge commit's
+changes against each parent: what the merge result holds, even a conflict resolved to a value
+neither side had; while the current overlays are read) and one ``git cat-file --batch`` of the
+versions not remembered from an earlier run (slot records are kept by blob id; a working-tree
+file git's index says is unchanged is known by the index's blob id, unread); paths are taken
+relative to the GitOps root even when it is a sub-folder of the git work tree (a monorepo). An
+object that must be read and cannot be (a corrupt or missing blob) is said, and counts as never
+run. A shallow clone has no history: that is said once, and ``current`` applies.
 """
 
 from __future__ import annotations
@@ -721,7 +722,10 @@ class History:
             return  # no commit yet: only the working tree
         prefix = lines[1]
         specs = [s for env in self.model.names for s in self.model.pathspecs(env)]
-        argv = ["git", "log", "--topo-order", "--reverse", "--format=%x00%H", "--raw"]
+        # -m: a merge commit's changes against each of its parents (without it, git shows
+        # none): a conflict resolved by hand to a value neither side had is in the merge
+        # alone, and every file the merge result differs in from a side gets its blob
+        argv = ["git", "log", "--topo-order", "--reverse", "--format=%x00%H", "--raw", "-m"]
         argv += ["--no-renames", "--no-abbrev", "--", *specs]
         proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         got: list[tuple[bytes, bytes]] = []
@@ -748,8 +752,10 @@ class History:
         changes: list[list[tuple[str, str]]] = []
         for line in stdout.splitlines():
             if line.startswith("\0"):
-                self.commits.append(line[1:].strip())
-                changes.append([])
+                commit = line[1:].strip()
+                if not self.commits or self.commits[-1] != commit:  # -m: once per parent
+                    self.commits.append(commit)
+                    changes.append([])
                 continue
             if not line.startswith(":") or not changes:
                 continue
