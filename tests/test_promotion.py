@@ -53,8 +53,8 @@ def test_good_example_is_clean_and_bad_is_reported_at_the_production_lines(tmp_p
     lines = out.splitlines()
     assert lines == [
         "bad/clusters/production/api/values.yaml:4:11: promotion/not-promoted production runs "
-        "registry.example.com/api:v2.0.0@sha256:bbbbbbbbbbbb..., which is not what staging runs "
-        "(v2.0.0@sha256:aaaaaaaaaaaa...)",
+        f"registry.example.com/api:v2.0.0@sha256:{'b' * 64}, which is not what staging runs "
+        f"(v2.0.0@sha256:{'a' * 64})",
         "bad/clusters/production/web/kustomization.yaml:4:13: promotion/not-promoted production "
         "runs registry.example.com/web:v1.3.0, which is not what staging runs (v1.2.0)",
     ]
@@ -210,6 +210,34 @@ def test_malformed_overlay_is_a_yaml_finding(chdir, cli):
     assert code == 1
     assert "clusters/production/web/kustomization.yaml:" in out and "yaml/" in out
     assert "Traceback" not in err
+
+
+def test_a_digest_pinned_image_is_printed_readably_not_masked(chdir, cli):
+    """M1: a digest cut short (``sha256:c4514e18b83b...``) looked like the start of a token
+    to the output masking (core/masking.py) and the whole reference was masked; the digest is
+    printed whole, a content address the masking keeps readable."""
+    production = "c4514e18b83b7265b90a8f7e62cbf31868fbe539d3e6c65356d9a0f4e8356fdc"
+    staging = "04af9a416d532184bfd98bc73c77f936138f861572eec0fdbf5ecb6aae76189d"
+    write(
+        chdir,
+        "base/deploy.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n"
+        "spec:\n  containers:\n    - {name: web, image: registry.example.com/web:v1.0.0}\n",
+    )
+    write(chdir, "base/kustomization.yaml", "resources: [deploy.yaml]\n")
+    for env, digest in (("staging", staging), ("production", production)):
+        write(
+            chdir,
+            f"overlays/{env}/kustomization.yaml",
+            "resources: [../../base]\nimages:\n"
+            f"  - name: registry.example.com/web\n    digest: sha256:{digest}\n",
+        )
+    init_repo(chdir)
+    code, out, _err = cli("check-promotion")
+    assert code == 1
+    assert f"registry.example.com/web@sha256:{production}, which staging never ran" in out
+    assert f"(staging ran: @sha256:{staging})" in out
+    assert "chars)" not in out  # nothing masked
 
 
 def test_digest_and_tag_matching():

@@ -285,11 +285,15 @@ MAX_PARSED = 100_000
 
 
 def label(a: Artifact) -> str:
+    """The tag and digest as written. A digest is printed whole: every output line goes
+    through core/masking.py, which keeps a 64-hex content address readable but masks a
+    digest cut short (``sha256:c4514e18b83b...`` reads as the start of a token), and only
+    the whole digest tells two builds apart."""
     tag, digest = a[1], a[2]
     if tag and digest:
-        return f"{tag}@{digest[:19]}..."
+        return f"{tag}@{digest}"
     if digest:
-        return f"@{digest[:19]}..."
+        return f"@{digest}"
     return tag or "latest"
 
 
