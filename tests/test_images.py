@@ -8,6 +8,8 @@ lists exactly the findings it must produce in ``# expect: RULE LINE:COL`` commen
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -79,7 +81,9 @@ def test_bad_files_have_exactly_their_expected_findings(path: Path):
 
 def test_every_image_rule_has_a_bad_and_a_good_example():
     stated = {m[0] for p in BAD for m in EXPECT.findall(p.read_text(encoding="utf-8"))}
-    image_rules = {r for r in RULES if r.startswith("image/")}
+    # image/overridden needs the repository around a file (who includes it): its positive
+    # and negative tests are the test_overridden_* ones below, on real git repositories
+    image_rules = {r for r in RULES if r.startswith("image/") and r != "image/overridden"}
     assert image_rules <= stated, image_rules - stated
     assert len(GOOD) >= 10
 
@@ -565,3 +569,302 @@ def test_an_unresolvable_image_warns_unless_the_policy_makes_it_an_error(chdir, 
     )
     code, out, _ = cli("check-images", "pod.yaml")
     assert code == 1 and "image/unresolvable" in out and "[warning]" not in out
+
+
+# -- a base's or a chart default's image that every consumer rewrites (image/overridden) ---------
+
+BASE_POD = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+    "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+    "    spec:\n      containers:\n        - name: web\n          image: {image}\n"
+)
+
+
+def overlay(entry: str = "") -> str:
+    text = "resources: [../../base]\n"
+    return text + (f"images:\n  - {entry}\n" if entry else "")
+
+
+def base_repo(make_repo, image: str, overlays: dict[str, str], **extra: str) -> Path:
+    files = {
+        "base/deploy.yaml": BASE_POD.replace("{image}", image),
+        "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+        **{f"overlays/{name}/kustomization.yaml": text for name, text in overlays.items()},
+        **extra,
+    }
+    _REPOS.append(1)
+    return make_repo(files, name=f"repo{len(_REPOS)}")
+
+
+_REPOS: list[int] = []
+
+
+def run_both(cli, repo: Path, path: str) -> list[tuple[int, str]]:
+    """(exit code, the lines about ``path``) of an all-files run and of a one-file run (what
+    pre-commit passes): the two must agree."""
+    import os
+
+    from conftest import git
+
+    old = os.getcwd()
+    os.chdir(repo)
+    try:
+        files = git(repo, "ls-files", "*.yaml").stdout.split()
+        answers = []
+        for given in (files, [path]):
+            code, out, err = cli("check-images", *given)
+            assert "Traceback" not in err
+            answers.append((code, "\n".join(x for x in out.splitlines() if x.startswith(path))))
+        return answers
+    finally:
+        os.chdir(old)
+
+
+def test_overridden_base_image_rewritten_by_every_overlay_is_info_not_an_error(make_repo, cli):
+    """kustomize api/filters/imagetag/updater.go (SetImageValue): an overlay's images: entry
+    that matches the base's image by name replaces its tag (newTag or digest); what deploys
+    is the overlay's, checked there. Both overlays rewrite it: the base's untagged and
+    ``latest`` images are moot (one info naming the overlays), in a one-file run too."""
+    for image in ("registry.example.com/web", "registry.example.com/web:latest"):
+        repo = base_repo(
+            make_repo,
+            image,
+            {
+                "staging": overlay("{name: registry.example.com/web, newTag: v1.2.3}"),
+                "production": overlay(f"{{name: registry.example.com/web, digest: '{DIGEST}'}}"),
+            },
+        )
+        every, alone = run_both(cli, repo, "base/deploy.yaml")
+        assert every == alone
+        code, lines = every
+        assert code == 0, lines
+        assert lines.count("\n") == 0 and "image/overridden" in lines and "[info]" in lines
+        assert "overlays/production/kustomization.yaml" in lines
+        assert "overlays/staging/kustomization.yaml" in lines
+
+
+def test_overridden_not_when_one_overlay_includes_the_base_without_rewriting_it(make_repo, cli):
+    """kustomize applies only the entries of the kustomizations on the way up: an overlay with
+    no images: entry for that name (or one for another name) deploys the base image as
+    written, so it stays an error, in a one-file run too."""
+    for third in (overlay(), overlay("{name: registry.example.com/other, newTag: v1.0.0}")):
+        repo = base_repo(
+            make_repo,
+            "registry.example.com/web:latest",
+            {
+                "staging": overlay("{name: registry.example.com/web, newTag: v1.2.3}"),
+                "dev": third,
+            },
+        )
+        every, alone = run_both(cli, repo, "base/deploy.yaml")
+        assert every == alone
+        assert every[0] == 1
+        assert "base/deploy.yaml:11:18: image/tag-latest" in every[1]
+        assert "overridden" not in every[1]
+
+
+def test_overridden_not_when_an_application_applies_the_base_folder_itself(make_repo, cli):
+    """An Argo CD Application whose path is the base deploys it as written (error); one that
+    sets kustomize.images for it (argo-cd util/kustomize/kustomize.go: kustomize edit set
+    image) rewrites it like an overlay would."""
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: raw}\n"
+        "spec:\n  source:\n    repoURL: https://example.com/r.git\n    path: base\n"
+    )
+    overlays = {"staging": overlay("{name: registry.example.com/web, newTag: v1.2.3}")}
+    repo = base_repo(make_repo, "registry.example.com/web", overlays, **{"apps/raw.yaml": app})
+    every, alone = run_both(cli, repo, "base/deploy.yaml")
+    assert every == alone and every[0] == 1 and "image/tag-missing" in every[1]
+    rewriting = app + "    kustomize:\n      images: ['registry.example.com/web:v1.0.0']\n"
+    repo = base_repo(
+        make_repo, "registry.example.com/web", overlays, **{"apps/raw.yaml": rewriting}
+    )
+    every, alone = run_both(cli, repo, "base/deploy.yaml")
+    assert every == alone and every[0] == 0
+    assert "image/overridden" in every[1] and "Application raw (apps/raw.yaml)" in every[1]
+
+
+def test_overridden_judges_each_part_a_rewrite_replaces(make_repo, cli):
+    """newTag replaces the tag, not the name (updater.go): a registry the policy refuses still
+    deploys and stays an error beside the moot tag finding; newName fixes it. A Component the
+    overlay lists applies its images: too (kustomize components)."""
+    policy = "version: 1\nimages:\n  allowed_registries: [registry.example.com]\n"
+    repo = base_repo(
+        make_repo,
+        "docker.io/web:latest",
+        {"staging": overlay("{name: docker.io/web, newTag: v1.2.3}")},
+        **{"policies/gitops-guard.yaml": policy},
+    )
+    every, alone = run_both(cli, repo, "base/deploy.yaml")
+    assert every == alone and every[0] == 1
+    assert "image/registry-not-allowed" in every[1] and "image/overridden" in every[1]
+    assert ": image/tag-latest" not in every[1]
+    component = (
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nimages:\n"
+        "  - {name: docker.io/web, newName: registry.example.com/web, newTag: v1.2.3}\n"
+    )
+    repo = base_repo(
+        make_repo,
+        "docker.io/web:latest",
+        {"prod": "resources: [../../base]\ncomponents: [../../components/ecr]\n"},
+        **{"policies/gitops-guard.yaml": policy, "components/ecr/kustomization.yaml": component},
+    )
+    repo_code, lines = run_both(cli, repo, "base/deploy.yaml")[1]
+    assert repo_code == 0 and "image/overridden" in lines
+    assert ": image/registry-not-allowed" not in lines
+    kubectl = shutil.which("kubectl")
+    if kubectl is not None:  # the engine agrees: the component's entry rewrote it
+        built = subprocess.run(
+            [kubectl, "kustomize", str(repo / "overlays" / "prod")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "image: registry.example.com/web:v1.2.3" in built.stdout
+
+
+CHART = {
+    "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    "charts/app/values.yaml": "image:\n  repository: registry.example.com/app\n  tag: latest\n",
+    "charts/app/templates/deploy.yaml": (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers:\n"
+        '    - name: app\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+    ),
+}
+
+
+def argo_app(name: str, helm: str = "") -> str:
+    text = (
+        f"apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}}}\n"
+        "spec:\n  source:\n    repoURL: https://example.com/r.git\n    path: charts/app\n"
+    )
+    return text + (f"    helm:\n{helm}" if helm else "")
+
+
+@pytest.mark.parametrize(
+    "consumer",
+    [
+        # argo-cd reposerver/repository/repository.go: values, valuesObject, parameters,
+        # valueFiles are passed to helm template after the chart's values.yaml
+        {"apps/a.yaml": argo_app("a", "      values: |\n        image:\n          tag: v1.4.2\n")},
+        {"apps/a.yaml": argo_app("a", "      valuesObject: {image: {tag: v1.4.2}}\n")},
+        {"apps/a.yaml": argo_app("a", "      parameters: [{name: image.tag, value: v1.4.2}]\n")},
+        {
+            "apps/a.yaml": argo_app("a", "      valueFiles: [values-prod.yaml]\n"),
+            "charts/app/values-prod.yaml": "image: {tag: v1.4.2}\n",
+        },
+        # helm-controller: spec.values over the chart's defaults
+        {
+            "apps/hr.yaml": (
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+                "metadata: {name: app, namespace: default}\nspec:\n  chart:\n    spec:\n"
+                "      chart: ./charts/app\n      sourceRef: {kind: GitRepository, name: repo}\n"
+                "  values: {image: {tag: v1.4.2}}\n"
+            )
+        },
+        # kustomize HelmChartInflationGenerator: chartHome/<name>, valuesInline
+        {
+            "deploy/kustomization.yaml": (
+                "helmGlobals: {chartHome: ../charts}\nhelmCharts:\n  - name: app\n"
+                "    releaseName: app\n    valuesInline: {image: {tag: v1.4.2}}\n"
+            )
+        },
+    ],
+    ids=[
+        "argo-values",
+        "argo-valuesObject",
+        "argo-parameters",
+        "argo-valueFiles",
+        "flux",
+        "kustomize",
+    ],
+)
+def test_overridden_chart_default_tag_every_consumer_sets(make_repo, cli, consumer):
+    repo = make_repo({**CHART, **consumer})
+    every, alone = run_both(cli, repo, "charts/app/values.yaml")
+    assert every == alone
+    assert every[0] == 0, every
+    assert "charts/app/values.yaml:3:8: image/overridden" in every[1]
+
+
+def test_overridden_not_for_a_chart_default_some_consumer_or_nobody_leaves(make_repo, cli):
+    """A second Application with no value for image.tag renders the default: error. A chart
+    nobody consumes is rendered with its defaults: error."""
+    sets = argo_app("a", "      valuesObject: {image: {tag: v1.4.2}}\n")
+    other = argo_app("b", "      valuesObject: {image: {pullPolicy: Always}}\n")
+    for files in ({"apps/a.yaml": sets, "apps/b.yaml": other}, {}):
+        repo = make_repo({**CHART, **files}, name=f"repo{len(files)}")
+        every, alone = run_both(cli, repo, "charts/app/values.yaml")
+        assert every == alone
+        assert every[0] == 1, every
+        assert "charts/app/values.yaml:3:8: image/tag-latest" in every[1]
+        assert "overridden" not in every[1]
+
+
+def test_overridden_not_when_flux_builds_the_base_through_a_generated_kustomization(make_repo, cli):
+    """fluxcd/pkg kustomize/kustomize_generator.go (generateKustomization): a path with no
+    kustomization file gets one listing each folder below it that has one, so the base is
+    built directly there (error); a Flux Kustomization of the overlay itself is a consumer
+    that rewrites it."""
+
+    def flux(path: str) -> str:
+        return (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            f"metadata: {{name: apps, namespace: flux-system}}\nspec:\n  path: {path}\n"
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n"
+        )
+
+    overlays = {"prod": overlay("{name: registry.example.com/web, newTag: v1.2.3}")}
+    repo = base_repo(
+        make_repo, "registry.example.com/web", overlays, **{"clusters/apps.yaml": flux("./")}
+    )
+    every, alone = run_both(cli, repo, "base/deploy.yaml")
+    assert every == alone and every[0] == 1 and ": image/tag-missing" in every[1]
+    repo = base_repo(
+        make_repo,
+        "registry.example.com/web",
+        overlays,
+        **{"clusters/apps.yaml": flux("./overlays/prod")},
+    )
+    every, alone = run_both(cli, repo, "base/deploy.yaml")
+    assert every == alone and every[0] == 0 and "image/overridden" in every[1]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) not found")
+def test_an_invalid_reference_an_overlay_writes_is_reported_once_at_the_overlay(make_repo, cli):
+    """The overlay's images: entry writes a reference that breaks the grammar (an uppercase
+    placeholder as the first component: distribution/reference normalize.go reads it as a
+    path component, which must be lowercase). check-images reports it at the entry; the
+    rendered object check-manifests builds carries the same reference, and is reported at
+    that entry too (kustomize api/image/image.go Split finds the entry by name), so once,
+    not again at the base's image: line the entry replaced."""
+    import os
+
+    repo = base_repo(
+        make_repo,
+        "auth-api",
+        {
+            "prod": overlay(
+                f"{{name: auth-api, newName: ECR_REGISTRY_PLACEHOLDER/auth-api, digest: '{DIGEST}'}}"
+            ),
+            "dev": overlay(
+                "{name: auth-api, newName: registry.example.com/auth-api, newTag: v1.0.0}"
+            ),
+        },
+    )
+    old = os.getcwd()
+    os.chdir(repo)
+    try:
+        files = [str(p.relative_to(repo)) for p in sorted(repo.rglob("*.yaml"))]
+        code, images_out, _ = cli("check-images", *files)
+        assert code == 1
+        assert images_out.count("image/invalid-reference") == 1
+        assert "overlays/prod/kustomization.yaml:3:31: image/invalid-reference" in images_out
+        assert "path component 'ECR_REGISTRY_PLACEHOLDER' must be lowercase" in images_out
+        assert "invalid registry host" not in images_out
+        code, manifests_out, err = cli("check-manifests", *files)
+        assert "Traceback" not in err
+        assert "base/deploy.yaml" not in manifests_out, manifests_out
+        assert "image/invalid-reference" not in manifests_out
+    finally:
+        os.chdir(old)

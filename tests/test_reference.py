@@ -93,6 +93,14 @@ def test_docker_hub_short_names_stay_short_when_printed():
         ("reg.io/app_", "name", "invalid repository path"),
         ("reg.io:port/app", "name", "registry host"),
         ("-reg.io/app", "name", "registry host"),
+        # distribution/reference normalize.go splitDockerDomain: no '.'/':', not localhost:
+        # a path component (only its uppercase made it look like a host), and not lowercase
+        (
+            "ECR_REGISTRY_PLACEHOLDER/auth-api",
+            "name",
+            "path component 'ECR_REGISTRY_PLACEHOLDER' must be lowercase",
+        ),
+        ("Bad___Name/app", "name", "invalid repository path component 'Bad___Name'"),
         ("reg.io/" + "a" * 250, "name", "255"),
         ("app:v1:v2", "name", "invalid repository path"),
     ],
@@ -102,6 +110,20 @@ def test_invalid_references_name_the_broken_part(text, part, message):
         parse(text)
     assert message in str(info.value)
     assert info.value.part == part
+
+
+def test_an_uppercase_first_component_is_not_called_a_registry_host():
+    """It has no '.' or ':' and is not localhost: a registry host only by its uppercase (and
+    not a valid one); the message says the path component must be lowercase."""
+    with pytest.raises(ReferenceError) as info:
+        parse("ECR_REGISTRY_PLACEHOLDER/auth-api@sha256:" + "0" * 64)
+    assert "invalid registry host" not in str(info.value)
+    # a first component with a '.' is a host, and the host is what is wrong
+    with pytest.raises(ReferenceError) as info:
+        parse("reg_istry.io/app")
+    assert "invalid registry host 'reg_istry.io'" in str(info.value)
+    # an uppercase host that is a valid host name stays a host (normalize.go does the same)
+    assert parse("MyRegistry/app:v1").domain == "MyRegistry"
 
 
 def test_long_digests_are_masked_in_messages():

@@ -73,12 +73,16 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
             sources.append(source)
         findings.extend(check_files(sources, policy, args))
         return finish(findings, sources, policy, args)
+    # a module may make one run's check (``checker(policy, paths)``): one that asks the
+    # repository about a file (who includes it) keeps what it learnt for the next file
+    make_checker: Callable[..., Any] | None = getattr(module, "checker", None)
+    check = make_checker(policy, paths) if make_checker is not None else module.check
     sources = []
     for path in paths:  # one file at a time: its parsed documents are dropped once checked
         source = load_file(path)
         findings.extend(source.problems)
         if source.documents or source.skipped == "helm template":
-            findings.extend(module.check(source, policy))
+            findings.extend(check(source, policy))
             source.documents = []
         sources.append(source)
     return finish(findings, sources, policy, args)

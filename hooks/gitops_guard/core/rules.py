@@ -159,6 +159,16 @@ _RULES = [
         "Set `images.require_digest: true`, usually for production only.",
     ),
     Rule(
+        "image/overridden",
+        INFO,
+        "An image in a kustomize base or a chart's default values that every consumer rewrites.",
+        "What deploys is each consumer's rewrite (an overlay's `images:` entry, an "
+        "Application's or HelmRelease's values), checked where it is written; reported "
+        "instead of the rules the rewrite makes moot. A consumer that leaves the image as "
+        "written (an overlay without an `images:` entry for it, an Application of the base "
+        "folder itself, a chart nobody gives values) keeps those rules at their severity.",
+    ),
+    Rule(
         "image/unresolvable",
         WARNING,
         "The image is templated (`{{ }}`, `${VAR}`, `$(VAR)`) and cannot be checked.",

@@ -465,13 +465,183 @@ def _compile(pattern: str) -> Pattern:
 
 
 def check(source: SourceFile, policy: Policy) -> list[Finding]:
+    """The findings of one file, judged alone (a rendered object, a file being written)."""
+    return [finding for _site, finding in _checked(source, policy)]
+
+
+def checker(policy: Policy, paths: list[str]) -> Callable[[SourceFile, Policy], list[Finding]]:
+    """The check of one run (core/pipeline.py): like :func:`check`, and an image written in
+    a kustomize base or in a chart's ``values.yaml`` that every consumer rewrites is reported
+    once, as ``image/overridden`` (info), instead of the rules its rewrite makes moot
+    (``consumers.py``). The repository is read only when a file has such a finding."""
+    from gitops_guard.checks.images.consumers import Lookup
+
+    lookup = Lookup(paths)
+
+    def check_one(source: SourceFile, run_policy: Policy) -> list[Finding]:
+        return _resolve(source, _checked(source, run_policy), lookup)
+
+    return check_one
+
+
+#: the rules a consumer's rewrite makes moot, with the part of the reference each is about
+_PART = {
+    "image/tag-missing": "tag",
+    "image/tag-latest": "tag",
+    "image/tag-not-allowed": "tag",
+    "image/digest-required": "tag",
+    "image/registry-not-allowed": "name",
+}
+
+
+def _resolve(
+    source: SourceFile, pairs: list[tuple[ImageSite, Finding]], lookup: Any
+) -> list[Finding]:
+    if not any(finding.rule in _PART for _site, finding in pairs):
+        return [finding for _site, finding in pairs]
+    containers: set[Pos] | None = None
+    verdicts: dict[int, Any] = {}
+    moot: dict[int, tuple[ImageSite, list[Finding], Any]] = {}
+    result: list[Finding] = []
+    for site, finding in pairs:
+        part = _PART.get(finding.rule)
+        if part is None:
+            result.append(finding)
+            continue
+        if id(site) not in verdicts:
+            if containers is None:
+                containers = _container_images(source)
+            verdicts[id(site)] = _consumers(source, site, lookup, containers)
+        consumers = verdicts[id(site)]
+        if consumers and all(part in c.replaced for c in consumers):
+            moot.setdefault(id(site), (site, [], consumers))[1].append(finding)
+        else:
+            result.append(finding)
+    for site, findings, consumers in moot.values():
+        first = min(findings, key=lambda f: (f.line, f.column))
+        rules = ", ".join(sorted({f.rule for f in findings}))
+        parts = " and ".join(sorted({_PART[f.rule] for f in findings}))
+        labels = bounded("; ".join(sorted({c.label for c in consumers})), 300)
+        result.append(
+            Finding(
+                source.path,
+                first.line,
+                first.column,
+                "image/overridden",
+                f"image {quote(_short(site.text))} is not deployed as written ({rules} here): "
+                f"every consumer replaces its {parts} ({labels}); what they deploy is checked "
+                "where they set it",
+            )
+        )
+    return sorted(result, key=lambda f: (f.line, f.column, f.rule))
+
+
+def _consumers(source: SourceFile, site: ImageSite, lookup: Any, containers: set[Pos]) -> Any:
+    """The consumers of a site, with the parts each replaces; None: deployed as written."""
+    from gitops_guard.checks.images import consumers as found
+
+    if site.where == "kustomize images" or site.pos in containers:
+        if site.tag_only or reference.is_templated(site.text):
+            return None
+        return lookup.kustomize(source.path, site.text)
+    if not is_values_file(source.path) or not site.where.startswith(
+        ("Helm values", "container", "image")
+    ):
+        return None
+    charts = lookup.chart(source.path)
+    if charts is None:
+        return None
+    paths = _value_paths(source, site)
+    if paths is None:
+        return None
+    tag_paths, name_paths = paths
+    result = []
+    for label, layers in charts:
+        replaced = set()
+        for part, alternatives in ((found.TAG, tag_paths), (found.NAME, name_paths)):
+            if any(found.sets(layer, path) for layer in layers for path in alternatives):
+                replaced.add(part)
+        result.append(found.Consumer(label, frozenset(replaced)))
+    return result
+
+
+def _container_images(source: SourceFile) -> set[Pos]:
+    """Where the ``image`` of an item of a ``containers`` / ``initContainers`` list is
+    written, in a manifest: what kustomize's images transformer rewrites (its legacy filter,
+    ``api/filters/imagetag/legacy.go``, visits those lists wherever they are)."""
+    found: set[Pos] = set()
+    if any(is_kustomization(source.path, doc) for doc in source.documents):
+        return found
+    for doc in source.documents:
+        for item in _walk_data(doc.data):
+            if not isinstance(item, Map):
+                continue
+            for key in ("containers", "initContainers"):
+                listed = item.get(key)
+                if isinstance(listed, Seq):
+                    for container in listed:
+                        if isinstance(container, Map) and isinstance(container.get("image"), str):
+                            found.add(container.at("image"))
+    return found
+
+
+def _value_paths(
+    source: SourceFile, site: ImageSite
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
+    """(paths whose value replaces the tag, paths whose value replaces the name) of a site in
+    a values file: ``image.tag`` / ``image.digest`` and ``image.registry`` (or
+    ``image.repository`` when the default names no registry) beside an image mapping, the key
+    itself for an ``image: name:tag`` string. None when the site sits in a list."""
+    pos = site.tag_pos if site.tag_only else site.pos
+    for doc in source.documents:
+        path = _path_at(doc.data, pos or site.pos)
+        if path is None:
+            continue
+        if any(not isinstance(key, str) for key in path):
+            return None
+        if site.where.startswith("Helm values"):
+            holder = path[:-1]
+            tags = [(*holder, "tag"), (*holder, "digest")]
+            image = _at(doc.data, holder)
+            name_key = (
+                "registry" if isinstance(image, Map) and "registry" in image else "repository"
+            )
+            return tags, [(*holder, name_key)]
+        return [path], [path]
+    return None
+
+
+def _path_at(data: Any, pos: Pos) -> tuple | None:
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, Map):
+            for key, value in node.items():
+                if isinstance(value, (Map, Seq)):
+                    stack.append((value, (*path, key)))
+                elif node.at(key) == pos:
+                    return (*path, key)
+        elif isinstance(node, Seq):
+            stack.extend((value, (*path, i)) for i, value in enumerate(node))
+    return None
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for key in path:
+        if not isinstance(data, Map):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _checked(source: SourceFile, policy: Policy) -> list[tuple[ImageSite, Finding]]:
     env = policy.environment_of(source.path)
     images = policy.section("images", env)
     pattern_text = images.get("tag_pattern") or ""
     pattern = _compile(pattern_text) if pattern_text else None
     allowed = list(images.get("allowed_registries") or [])
     require_digest = bool(images.get("require_digest"))
-    findings: list[Finding] = []
+    findings: list[tuple[ImageSite, Finding]] = []
 
     #: a value reached twice (an alias, a ``<<:`` merge key) is one place: reported once
     reported: set[tuple[int, int, str]] = set()
@@ -482,7 +652,7 @@ def check(source: SourceFile, policy: Policy) -> list[Finding]:
         line, col = pos or site.pos
         if (line, col, rule) not in reported:
             reported.add((line, col, rule))
-            findings.append(Finding(source.path, line, col, rule, message, severity))
+            findings.append((site, Finding(source.path, line, col, rule, message, severity)))
 
     found = _template_images(source) if source.skipped == "helm template" else sites(source)
     for site in found:

@@ -154,7 +154,21 @@ def split_domain(name: str) -> tuple[str, str, bool]:
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost" or first.lower() != first):
         if not _DOMAIN.match(first):
-            raise ReferenceError(f"invalid registry host {quote(first)}")
+            if "." in first or ":" in first or first == "localhost":
+                raise ReferenceError(f"invalid registry host {quote(first)}")
+            # distribution/reference normalize.go, splitDockerDomain: without '.' or ':' and
+            # not localhost, only its uppercase makes the first component a host; as a host it
+            # is not valid, and as a path component it must be lowercase
+            # (reference/regexp.go: path components are [a-z0-9] with separators)
+            if _PATH_COMPONENT.match(first.lower()):
+                raise ReferenceError(
+                    f"repository path component {quote(first)} must be lowercase (with no '.' "
+                    "or ':' and not 'localhost' it is not a registry host)"
+                )
+            raise ReferenceError(
+                f"invalid repository path component {quote(first)} (with no '.' or ':' and not "
+                "'localhost' it is not a registry host)"
+            )
         domain = DOCKER_HUB if first in _HUB_ALIASES else first
         path = rest
         if domain == DOCKER_HUB and "/" not in path:

@@ -396,8 +396,8 @@ class _Checker:
 
         try:
             ref = reference.parse(value)
-        except reference.ReferenceError:
-            return None
+        except reference.ReferenceError as exc:
+            return self._broken_image_where(unit, value, rule, exc.part)
         if unit.kind == "kustomize":
             hit = self.locator.images_entry(unit, ref.repository)
             if hit is not None:
@@ -410,6 +410,26 @@ class _Checker:
         if unit.kind == "helm" and ref.tag is not None and rule != "image/registry-not-allowed":
             return self.locator.helm_tag(unit, ref.tag)
         return None
+
+    def _broken_image_where(
+        self, unit: Unit, value: str, rule: str, part: str
+    ) -> tuple[str, int, int] | None:
+        """A rendered reference that breaks the grammar, written by a kustomize ``images:``
+        entry: reported at the entry's broken part, where check-images reports it too (so
+        once), not at the base's ``image:`` line that the entry replaced. The entry is found
+        by the name as kustomize splits it (``api/image/image.go``, ``Split``)."""
+        if unit.kind != "kustomize" or rule != "image/invalid-reference":
+            return None
+        from gitops_guard.checks.images.consumers import split
+
+        hit = self.locator.images_entry(unit, split(value)[0])
+        if hit is None:
+            return None
+        kfile, entry = hit
+        field = {"tag": "newTag", "digest": "digest"}.get(part, "newName")
+        if field not in entry:
+            field = "name" if field == "newName" else ""
+        return (kfile, *entry.at(field)) if field in entry else None
 
     def _file_level(self, key: str) -> set[tuple[int, str]]:
         """(line, rule) of what check-images and check-sync-waves report in a file."""

@@ -1,0 +1,471 @@
+"""Who deploys an image written in a kustomize base or in a chart's default values, and
+whether every one of them rewrites it.
+
+What the cluster gets from a base is what the kustomizations that include it make of it: each
+kustomization on the way up applies its ``images:`` entries (kustomize
+``api/filters/imagetag/updater.go``, ``SetImageValue``: an entry matches an image by name,
+``api/image/image.go`` ``IsImageMatched``; ``newName`` replaces the name; ``newTag`` or
+``digest`` replaces both the tag and the digest), after the images of the Components it lists,
+and an Argo CD Application (``kustomize.images``: ``kustomize edit set image``) or a Flux
+Kustomization (``spec.images``) pointing at a kustomization adds its own entries. A chart's
+``values.yaml`` is the lowest layer of every render: an Argo CD Application
+(``helm.valueFiles`` / ``values`` / ``valuesObject`` / ``parameters``), a Flux HelmRelease
+(``valuesFiles`` / ``valuesFrom`` / ``values``) or a kustomize ``helmCharts`` entry
+(``valuesFile`` / ``additionalValuesFiles`` / ``valuesInline``) sets keys over it.
+
+A finding where the image is written is moot only when there is at least one consumer and
+every consumer replaces the part the finding is about; a kustomization that includes the base
+without rewriting it (or an Application that applies the base folder itself) deploys the image
+as written. The lookups read the repository (its kustomization graph, its Applications), not
+the given files, so a one-file run answers as a run over every file does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from gitops_guard.core.documents import KUSTOMIZATION_FILES, Map, Seq
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from gitops_guard.repo.kgraph import Graph
+    from gitops_guard.repo.repository import Repository
+
+NAME = "name"
+TAG = "tag"
+
+#: an images entry as plain data: (name, newName, newTag, digest)
+Entry = tuple[str, str, str, str]
+
+
+class Consumer:
+    """One thing that deploys the image: what it is called, which parts it replaces."""
+
+    __slots__ = ("label", "replaced")
+
+    def __init__(self, label: str, replaced: frozenset[str]) -> None:
+        self.label = label
+        self.replaced = replaced
+
+    def __repr__(self) -> str:
+        return f"Consumer({self.label!r}, {sorted(self.replaced)})"
+
+
+class Lookup:
+    """The repository around the checked files, read only when a question needs it."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self._paths = list(paths)
+        self._repo: Repository | None = None
+        self._graph: Graph | None = None
+        self._pointers: dict[str, list[tuple[str, list[Entry]]]] | None = None
+        self._charts: dict[str, list[tuple[str, list[Any]]]] | None = None
+
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            from gitops_guard.repo.repository import Repository, find_root
+
+            self._repo = Repository(find_root(self._paths))
+        return self._repo
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            from gitops_guard.repo.kgraph import Graph
+
+            self._graph = Graph(self.repo)
+        return self._graph
+
+    def _inside(self, key: str) -> bool:
+        root = self.repo.root
+        return key.startswith(root.rstrip(os.sep) + os.sep)
+
+    # -- kustomize --------------------------------------------------------------------------
+    def kustomize(self, path: str, image: str) -> list[Consumer] | None:
+        """Every consumer of ``image`` written in ``path`` (a resource of a base, or an
+        ``images:`` entry of a kustomization), with what each replaces; None when no
+        kustomization includes the file (it deploys as written)."""
+        from gitops_guard.repo.repository import Repository
+
+        key = Repository.key(path)
+        if not self._inside(key):
+            return None
+        found = [] if os.path.basename(key) in KUSTOMIZATION_FILES else self._raw(key, image)
+        if not self.graph.parents.get(key):
+            return found or None
+        self._up(key, (*split(image), frozenset()), found, {key})
+        return found
+
+    def _up(self, child: str, state: tuple, found: list[Consumer], path: set[str]) -> None:
+        graph = self.graph
+        for parent in graph.parents.get(child, ()):
+            if parent in path:
+                continue  # a cycle: kustomize refuses it; nothing deploys through it
+            data = self._kustomization(parent)
+            now = state
+            if data is not None:
+                for is_kust, target in graph.edges.get(parent, ()):
+                    component = self._kustomization(target) if is_kust else None
+                    if target != child and component is not None and _is_component(component):
+                        now = apply(now, entries(component.get("images")))
+                now = apply(now, entries(data.get("images")))
+            pointers = self.pointers().get(os.path.dirname(parent), [])
+            for label, extra in pointers:
+                found.append(Consumer(label, apply(now, extra)[3]))
+            if graph.parents.get(parent):
+                self._up(parent, now, found, path | {parent})
+            elif not pointers:
+                found.append(Consumer(f"kustomization {self.repo.display(parent)}", now[3]))
+
+    def _kustomization(self, key: str) -> Map | None:
+        source = self.repo.source(key)
+        if source is None or not source.documents:
+            return None
+        data = source.documents[0].data
+        return data if isinstance(data, Map) else None
+
+    def pointers(self) -> dict[str, list[tuple[str, list[Entry]]]]:
+        """kustomization folder -> (label, images entries) of every Argo CD Application
+        (ApplicationSet template) and Flux Kustomization that builds that folder itself.
+
+        A Flux Kustomization whose path has no kustomization file builds one that lists each
+        YAML file below it and, instead of descending into it, each folder below it that has
+        a kustomization (fluxcd/pkg ``kustomize/kustomize_generator.go``,
+        ``generateKustomization``): those kustomizations are built directly, and the files
+        are applied as written (``raw``). An Argo CD directory Application applies the YAML
+        files of its folder (every folder below it with ``directory.recurse``) as written."""
+        if self._pointers is not None:
+            return self._pointers
+        found: dict[str, list[tuple[str, list[Entry]]]] = {}
+        #: (folder, recurse, label, entries, flux) of what applies files as they are written
+        self.raw: list[tuple[str, bool, str, list[Entry], bool]] = []
+        repo = self.repo
+        folders = {os.path.dirname(k) for k in self.graph.kustomizations}
+        for source in repo.containing(b"argoproj.io"):
+            for doc in source.documents:
+                if doc.group != "argoproj.io" or doc.kind not in ("Application", "ApplicationSet"):
+                    continue
+                label = f"{doc.kind} {doc.name or '?'} ({repo.display(repo.key(source.path))})"
+                for src in argo_sources(doc.data):
+                    folder = self._folder(src.get("path"))
+                    if folder is None or os.path.isfile(os.path.join(folder, "Chart.yaml")):
+                        continue
+                    kustomize = src.get("kustomize")
+                    images = kustomize.get("images") if isinstance(kustomize, Map) else None
+                    extra = [argo_entry(i) for i in images or () if isinstance(i, str)]
+                    if folder in folders:
+                        found.setdefault(folder, []).append((label, extra))
+                    else:
+                        directory = src.get("directory")
+                        recurse = isinstance(directory, Map) and directory.get("recurse") is True
+                        self.raw.append((folder, recurse, label, [], False))
+        for source in repo.containing(b"kustomize.toolkit.fluxcd.io"):
+            for doc in source.documents:
+                api = doc.api_version or ""
+                if doc.kind != "Kustomization" or not api.startswith("kustomize.toolkit.fluxcd"):
+                    continue
+                spec = doc.data.get("spec") if isinstance(doc.data, Map) else None
+                folder = self._folder(spec.get("path") if isinstance(spec, Map) else None)
+                if folder is None:
+                    continue
+                label = f"Flux Kustomization {doc.name or '?'} ({repo.display(source.path)})"
+                extra = entries(spec.get("images"))
+                if folder in folders:
+                    found.setdefault(folder, []).append((label, extra))
+                    continue
+                self.raw.append((folder, True, label, extra, True))
+                for kfolder in folders:
+                    if kfolder.startswith(folder + os.sep) and not _between(
+                        folder, kfolder, folders
+                    ):
+                        found.setdefault(kfolder, []).append((label, extra))
+        self._pointers = found
+        return found
+
+    def _raw(self, key: str, image: str) -> list[Consumer]:
+        """The consumers that apply the file ``key`` as it is written (no kustomization)."""
+        self.pointers()
+        folders = {os.path.dirname(k) for k in self.graph.kustomizations}
+        here = os.path.dirname(key)
+        found = []
+        for folder, recurse, label, extra, flux in self.raw:
+            if here != folder and not (recurse and here.startswith(folder + os.sep)):
+                continue
+            if flux and (here in folders or _between(folder, here, folders)):
+                continue  # the generator lists the kustomization's folder, not the file
+            found.append(Consumer(label, apply((*split(image), frozenset()), extra)[3]))
+        return found
+
+    def _folder(self, path: Any) -> str | None:
+        if not isinstance(path, str) or not path or "{{" in path or "$" in path:
+            return None
+        return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))
+
+    # -- charts ------------------------------------------------------------------------------
+    def chart(self, path: str) -> list[tuple[str, list[Any]]] | None:
+        """(label, value layers) of every consumer of the chart whose default values file is
+        ``path``; None when ``path`` is not a chart's ``values.yaml``. A layer is plain data
+        (a values file, inline values) or ``("--set", [keys], value)``."""
+        from gitops_guard.repo.repository import Repository
+
+        key = Repository.key(path)
+        chart = os.path.dirname(key)
+        if os.path.basename(key) not in ("values.yaml", "values.yml"):
+            return None
+        if not os.path.isfile(os.path.join(chart, "Chart.yaml")) or not self._inside(key):
+            return None
+        if self._charts is None:
+            self._charts = self._chart_consumers()
+        return self._charts.get(chart, [])
+
+    def _chart_consumers(self) -> dict[str, list[tuple[str, list[Any]]]]:
+        from gitops_guard.render.units import HELM, Plan
+
+        repo = self.repo
+        found: dict[str, list[tuple[str, list[Any]]]] = {}
+        # Argo CD Applications and Flux HelmReleases, as render/units.py plans their renders
+        for unit in Plan(repo).build().units:
+            if unit.kind != HELM or unit.defaults_only:
+                continue
+            layers: list[Any] = [self._file(k) for k in unit.value_files]
+            layers.extend(_yaml(text) for text, _where in unit.values)
+            for _flag, assignment, _where in unit.sets:
+                name, _, value = assignment.partition("=")
+                layers.append(("--set", set_path(name), value))
+            found.setdefault(unit.root, []).append((unit.label, layers))
+        # ApplicationSet templates with a literal path (units.py renders Applications only)
+        for source in repo.containing(b"ApplicationSet"):
+            for doc in source.documents:
+                if doc.group != "argoproj.io" or doc.kind != "ApplicationSet":
+                    continue
+                label = f"ApplicationSet {doc.name or '?'} ({repo.display(source.path)})"
+                for src in argo_sources(doc.data):
+                    chart = self._folder(src.get("path"))
+                    if chart is None or not os.path.isfile(os.path.join(chart, "Chart.yaml")):
+                        continue
+                    found.setdefault(chart, []).append((label, self._argo_layers(chart, src)))
+        # kustomize helmCharts (HelmChartInflationGenerator: chartHome/<name>, or
+        # chartHome/<name>-<version>/<name>; valuesFile, additionalValuesFiles, valuesInline)
+        for kfile, _data in repo.containing_raw(b"helmCharts"):
+            if os.path.basename(kfile) not in KUSTOMIZATION_FILES:
+                continue
+            data = self._kustomization(kfile)
+            charts = data.get("helmCharts") if data is not None else None
+            if not isinstance(charts, Seq):
+                continue
+            folder = os.path.dirname(kfile)
+            home = data.get("helmGlobals")
+            home = home.get("chartHome") if isinstance(home, Map) else None
+            home = os.path.normpath(
+                os.path.join(folder, home if isinstance(home, str) else "charts")
+            )
+            for item in charts:
+                if not isinstance(item, Map) or not isinstance(item.get("name"), str):
+                    continue
+                name = item["name"]
+                version = item.get("version")
+                places = [os.path.join(home, name)]
+                if isinstance(version, str):
+                    places.append(os.path.join(home, f"{name}-{version}", name))
+                layers: list[Any] = []
+                files = [item.get("valuesFile")]
+                extra = item.get("additionalValuesFiles")
+                files.extend(extra if isinstance(extra, Seq) else ())
+                for file in files:
+                    if isinstance(file, str) and file and "://" not in file:
+                        layers.append(self._file(os.path.normpath(os.path.join(folder, file))))
+                inline = item.get("valuesInline")
+                if isinstance(inline, Map):
+                    layers.append(inline)
+                label = f"kustomization {repo.display(kfile)} (helmCharts {name})"
+                for place in places:
+                    found.setdefault(os.path.normpath(place), []).append((label, layers))
+        return found
+
+    def _argo_layers(self, chart: str, src: Map) -> list[Any]:
+        helm = src.get("helm")
+        if not isinstance(helm, Map):
+            return []
+        layers: list[Any] = []
+        files = helm.get("valueFiles")
+        for item in files if isinstance(files, Seq) else ():
+            if isinstance(item, str) and not item.startswith("$") and "{{" not in item:
+                layers.append(self._file(os.path.normpath(os.path.join(chart, item))))
+        if isinstance(helm.get("values"), str):
+            layers.append(_yaml(helm["values"]))
+        if isinstance(helm.get("valuesObject"), Map):
+            layers.append(helm["valuesObject"])
+        params = helm.get("parameters")
+        for param in params if isinstance(params, Seq) else ():
+            if isinstance(param, Map) and isinstance(param.get("name"), str):
+                layers.append(("--set", set_path(param["name"]), param.text("value") or ""))
+        return layers
+
+    def _file(self, key: str) -> Any:
+        if os.path.basename(key) in ("values.yaml", "values.yml") and os.path.isfile(
+            os.path.join(os.path.dirname(key), "Chart.yaml")
+        ):
+            return None  # a chart's own defaults named again (valueFiles: [values.yaml])
+        source = self.repo.source(key)
+        if source is None or not source.documents:
+            return None
+        return source.documents[0].data
+
+
+# -- kustomize's images transformer, as data ---------------------------------------------------
+
+
+def split(image: str) -> tuple[str, str, str]:
+    """(name, tag, digest) as kustomize splits an image (``api/image/image.go``, ``Split``):
+    the first ``:`` or ``@`` after the first ``/``."""
+    slash = image.find("/")
+    start = slash if slash > 0 else 0
+    search = image[start:]
+    at, colon = search.find("@"), search.find(":")
+    if at < 0 and colon < 0:
+        return image, "", ""
+    if at >= 0 and (at < colon or colon < 0):
+        return image[: start + at], "", image[start + at + 1 :]
+    if at >= 0 and colon >= 0:
+        return (
+            image[: start + colon],
+            image[start + colon + 1 : start + at],
+            image[start + at + 1 :],
+        )
+    return image[: start + colon], image[start + colon + 1 :], ""
+
+
+def matched(image: str, name: str) -> bool:
+    """kustomize ``IsImageMatched``: ``name``, then an optional tag and digest (kustomize
+    compiles the name as a pattern; it is matched literally here)."""
+    pattern = (
+        "^" + re.escape(name) + r"(@sha256)?(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$"
+    )
+    return re.match(pattern, image) is not None
+
+
+def apply(state: tuple, items: list[Entry]) -> tuple:
+    """One kustomization's images entries applied to (name, tag, digest, replaced parts)."""
+    name, tag, digest, replaced = state
+    for old, new_name, new_tag, new_digest in items:
+        text = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+        if not old or not matched(text, old):
+            continue
+        parts = set(replaced)
+        if new_name:
+            name = new_name
+            parts.add(NAME)
+        if new_tag or new_digest:  # either replaces both the tag and the digest
+            tag, digest = new_tag, new_digest
+            parts.add(TAG)
+        replaced = frozenset(parts)
+    return name, tag, digest, replaced
+
+
+def entries(items: Any) -> list[Entry]:
+    """kustomize / Flux ``images:`` entries as data."""
+    result: list[Entry] = []
+    for item in items if isinstance(items, Seq) else ():
+        if isinstance(item, Map):
+            result.append(
+                (
+                    item.text("name") or "",
+                    item.text("newName") or "",
+                    item.text("newTag") or "",
+                    item.text("digest") or "",
+                )
+            )
+    return result
+
+
+def argo_entry(text: str) -> Entry:
+    """An Argo CD ``kustomize.images`` string ``[old=]new[:tag][@digest]``, as the entry
+    ``kustomize edit set image`` writes for it (argo-cd ``util/kustomize/kustomize.go``)."""
+    if "=" in text:
+        old, new = text.split("=", 1)
+        new_name, tag, digest = split(new)
+        return old, new_name, tag, digest
+    name, tag, digest = split(text)
+    return name, "", tag, digest
+
+
+def argo_sources(app: Any) -> list[Map]:
+    """The sources of an Application, or of an ApplicationSet's template."""
+    spec = app.get("spec") if isinstance(app, Map) else None
+    if isinstance(spec, Map) and app.get("kind") == "ApplicationSet":
+        template = spec.get("template")
+        spec = template.get("spec") if isinstance(template, Map) else None
+    if not isinstance(spec, Map):
+        return []
+    found = [spec.get("source")]
+    if isinstance(spec.get("sources"), list):
+        found.extend(spec["sources"])
+    return [s for s in found if isinstance(s, Map)]
+
+
+def _between(top: str, folder: str, folders: set[str]) -> bool:
+    """Whether a folder strictly between ``top`` and ``folder`` has a kustomization."""
+    up = os.path.dirname(folder)
+    while up != top and up.startswith(top + os.sep):
+        if up in folders:
+            return True
+        up = os.path.dirname(up)
+    return False
+
+
+def _is_component(data: Map) -> bool:
+    return data.get("kind") == "Component"
+
+
+# -- Helm values layers ----------------------------------------------------------------------
+
+
+def set_path(name: str) -> list[str]:
+    """``--set`` key ``a.b\\.c[0].d`` -> ``[a, b.c, d]`` (list indexes dropped)."""
+    parts: list[str] = []
+    current = ""
+    escaped = False
+    for char in name:
+        if escaped:
+            current += char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [re.sub(r"\[\d+\]$", "", p) for p in parts if p]
+
+
+def sets(layer: Any, path: tuple[str, ...]) -> bool:
+    """Whether one values layer gives ``path`` a value (or replaces a mapping above it)."""
+    if isinstance(layer, tuple) and layer[:1] == ("--set",):
+        _, keys, value = layer
+        return bool(value) and bool(keys) and tuple(keys) == path[: len(keys)]
+    node = layer
+    for depth, key in enumerate(path):
+        if not isinstance(node, dict):
+            return depth > 0 and node not in (None, "")
+        if key not in node:
+            return False
+        node = node[key]
+    return node not in (None, "") and not isinstance(node, dict)
+
+
+def _yaml(text: str) -> Any:
+    """Inline values text (an Application's ``helm.values``); None when it is not YAML (an
+    ApplicationSet's unquoted ``{{ }}``): such a layer sets nothing that can be seen."""
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except Exception:
+        return None
