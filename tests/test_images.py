@@ -845,7 +845,8 @@ def test_an_invalid_reference_an_overlay_writes_is_reported_once_at_the_overlay(
         "auth-api",
         {
             "prod": overlay(
-                f"{{name: auth-api, newName: ECR_REGISTRY_PLACEHOLDER/auth-api, digest: '{DIGEST}'}}"
+                "{name: auth-api, newName: ECR_REGISTRY_PLACEHOLDER/auth-api, "
+                f"digest: '{DIGEST}'}}"
             ),
             "dev": overlay(
                 "{name: auth-api, newName: registry.example.com/auth-api, newTag: v1.0.0}"
