@@ -80,9 +80,11 @@ stringData:
 
 PLANTS = [
     Plant(
+        # where the image deploys: the staging overlay's images: entry (the base's image is
+        # rewritten by every environment's entry, so a :latest there ships nowhere)
         "a :latest image",
-        f"apps/{APP}/deployment.yaml",
-        _replace(f"/{APP}:v0.1.0", f"/{APP}:latest"),
+        f"clusters/staging/{APP}/kustomization.yaml",
+        _replace("newTag: v0.1.0", "newTag: latest"),
         "check-images",
         "image/",
     ),
