@@ -869,3 +869,17 @@ def test_an_invalid_reference_an_overlay_writes_is_reported_once_at_the_overlay(
         assert "image/invalid-reference" not in manifests_out
     finally:
         os.chdir(old)
+
+
+def test_a_digest_pinned_reference_in_a_message_is_printed_whole_not_masked(chdir, cli):
+    """Cut inside its digest (``...@sha256:c4514e18b83b7265...``), a reference read as the
+    start of a token to the output masking (core/masking.py) and was masked whole; a valid
+    digest is a content address the masking keeps readable, so the reference is kept whole."""
+    digest = "sha256:c4514e18b83b7265b90a8f7e62cbf31868fbe539d3e6c65356d9a0f4e8356fdc"
+    (chdir / "pod.yaml").write_text(pod(f"ECR_PLACEHOLDER/auth-api@{digest}"), encoding="utf-8")
+    code, out, _ = cli("check-images", "pod.yaml")
+    assert code == 1
+    assert f"'ECR_PLACEHOLDER/auth-api@{digest}'" in out
+    assert "chars)" not in out
+    # an invalid digest is still cut (and what the masking makes of it is its business)
+    assert images._short("r.example.com/app@sha256:" + "a" * 63 + "z" * 10).endswith("...")

@@ -825,5 +825,17 @@ def _as_tag(pattern_text: str) -> str:
     return f" (a tag matching {bounded(pattern_text, 200)})" if pattern_text else ""
 
 
+#: a valid digest: a content address the output masking (core/masking.py) keeps readable
+_WHOLE_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
 def _short(text: str) -> str:
-    return text if len(text) <= 80 else text[:77] + "..."
+    """A reference bounded for a message. One pinned by a valid digest is kept whole (up to a
+    long name): cut inside the digest, the masking would read the cut hex as the start of a
+    token and mask the whole reference."""
+    if len(text) <= 80:
+        return text
+    name, at, digest = text.partition("@")
+    if at and len(name) <= 120 and _WHOLE_DIGEST.fullmatch(digest):
+        return text
+    return text[:77] + "..."
