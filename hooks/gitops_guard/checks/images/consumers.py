@@ -26,6 +26,7 @@ import os
 import re
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, Map, Seq
+from gitops_guard.repo.repository import kind_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
     from gitops_guard.repo.kgraph import Graph
     from gitops_guard.repo.repository import Repository
+
+#: the files that may hold an Argo CD Application or ApplicationSet (bytes, before parsing:
+#: a sync-wave annotation names argoproj.io too)
+_KIND_APPLICATION = rb"""(?m)["']?kind["']?[ \t]*:[ \t]*["']?Application(?:Set)?(?![\w-])"""
 
 NAME = "name"
 TAG = "tag"
@@ -146,7 +151,7 @@ class Lookup:
         self.raw: list[tuple[str, bool, str, list[Entry], bool]] = []
         repo = self.repo
         folders = {os.path.dirname(k) for k in self.graph.kustomizations}
-        for source in repo.containing(b"argoproj.io"):
+        for source in repo.containing(b"argoproj.io", _KIND_APPLICATION):
             for doc in source.documents:
                 if doc.group != "argoproj.io" or doc.kind not in ("Application", "ApplicationSet"):
                     continue
@@ -164,7 +169,7 @@ class Lookup:
                         directory = src.get("directory")
                         recurse = isinstance(directory, Map) and directory.get("recurse") is True
                         self.raw.append((folder, recurse, label, [], False))
-        for source in repo.containing(b"kustomize.toolkit.fluxcd.io"):
+        for source in repo.containing(b"kustomize.toolkit.fluxcd.io", kind_line("Kustomization")):
             for doc in source.documents:
                 api = doc.api_version or ""
                 if doc.kind != "Kustomization" or not api.startswith("kustomize.toolkit.fluxcd"):
@@ -239,7 +244,7 @@ class Lookup:
                 layers.append(("--set", set_path(name), value))
             found.setdefault(unit.root, []).append((unit.label, layers))
         # ApplicationSet templates with a literal path (units.py renders Applications only)
-        for source in repo.containing(b"ApplicationSet"):
+        for source in repo.containing(b"argoproj.io", kind_line("ApplicationSet")):
             for doc in source.documents:
                 if doc.group != "argoproj.io" or doc.kind != "ApplicationSet":
                     continue
