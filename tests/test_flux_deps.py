@@ -310,3 +310,16 @@ def test_substitution_follows_envsubst(tmp_path):
         ),
     ).documents[0]
     assert build.substitute("${APP}", disabled) == "${APP}"
+
+
+def test_a_cycle_among_kustomizations_nothing_applies_is_none(tmp_path):
+    files = {
+        "clusters/main/cluster-apps.yaml": flux_ks("cluster-apps", "./kubernetes/apps"),
+        "kubernetes/apps/kustomization.yaml": "resources: [a.yaml, b.yaml]\n",
+        "kubernetes/apps/a.yaml": flux_ks("a", "./x", extra="  dependsOn:\n    - name: b\n"),
+        "kubernetes/apps/b.yaml": flux_ks("b", "./x", extra="  dependsOn:\n    - name: a\n"),
+    }
+    given = ["kubernetes/apps/a.yaml"]
+    assert [f.rule for f in _check(tmp_path, files, given)] == ["sync/depends-on-cycle"]
+    files["kubernetes/apps/kustomization.yaml"] = "resources: [a.yaml]\n"  # b: archived
+    assert _check(tmp_path / "2", files, given) == []

@@ -354,7 +354,11 @@ _RULES = [
         "sync/depends-on-missing",
         ERROR,
         "A Flux `dependsOn` names an object that is not in the repository.",
-        "",
+        "Names are read as Flux applies them: after `postBuild.substitute`, with "
+        "`spec.components` built in. Only objects a Flux Kustomization reachable from the "
+        "cluster's start applies are checked (an archived or unlisted ks.yaml waits for "
+        "nothing); with no start in the repository, every object. A dependency only a name "
+        "that `substituteFrom` sets may provide is a warning.",
     ),
     Rule("sync/depends-on-cycle", ERROR, "Flux `dependsOn` entries form a cycle.", ""),
     Rule(

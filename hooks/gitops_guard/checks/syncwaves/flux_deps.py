@@ -268,6 +268,8 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
         members = [nodes[k] for k in cycle]
         if not (all_files or any(repo.is_given(n.source_key) for n in members)):
             continue
+        if not all(n.applied for n in members):
+            continue  # one of them is applied by nothing: no cycle in any cluster
         first = members[0]
         dep_pos = next(pos for t, pos, _ in first.deps if resolve(t) == cycle[1 % len(cycle)])
         text = " -> ".join(n.label() for n in [*members, first])
