@@ -259,3 +259,27 @@ def test_reference_like_text_parses_or_raises_reference_error_only(text):
     except ReferenceError:
         return
     assert parse(str(ref)) == ref
+
+
+def test_an_invalid_component_cut_out_of_a_pasted_token_is_not_quoted():
+    # a token's base64 tail holds '/' and uppercase: the component before it is invalid, and
+    # that piece alone no longer looks like the token to the output masking
+    import random
+
+    from gitops_guard.checks.images.reference import ReferenceError, parse
+    from tokens import FAMILIES
+
+    make = next(f.make for f in FAMILIES if f.name == "Authress key")
+    rng = random.Random(7)
+    for _ in range(20):
+        token = make(rng)
+        if "/" in token.rsplit(".", 1)[1]:
+            break
+    reference = f"registry.example.com/app:{token}"
+    with pytest.raises(ReferenceError) as caught:
+        parse(reference)
+    message = str(caught.value)
+    assert token.split("/")[0][-12:] not in message and "not quoted" in message
+    # a component with no secret in the reference is quoted, as it always was
+    with pytest.raises(ReferenceError, match="invalid repository path component '-bad'"):
+        parse("registry.example.com/-bad/app:v1.0.0")

@@ -115,6 +115,30 @@ def is_templated(text: str) -> bool:
 
 def parse(text: str) -> Reference:
     """Parse and normalise; raise ReferenceError naming the broken part."""
+    try:
+        return _parse(text)
+    except ReferenceError as error:
+        raise _unquoted_if_secret(error, text) from None
+
+
+def _unquoted_if_secret(error: ReferenceError, text: str) -> ReferenceError:
+    """The error, or when the reference holds a secret (a token pasted into ``image:``), the
+    error without the pieces it quotes: a piece cut out of a token (its part before a ``/``)
+    no longer looks like that token to the output masking, and would print in clear."""
+    message = str(error)
+    if "'" not in message:
+        return error
+    from gitops_guard.core.masking import mask_text
+
+    if mask_text(text) == text:
+        return error
+    head = message.split("'", 1)[0].rstrip(" :")
+    return ReferenceError(
+        f"{head} (not quoted: the reference looks like it holds a secret)", error.part
+    )
+
+
+def _parse(text: str) -> Reference:
     if not text:
         raise ReferenceError("empty image reference")
     if _SPACE.search(text):
