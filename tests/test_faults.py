@@ -340,6 +340,134 @@ def test_every_command_quotes_hostile_inputs_bounded_and_on_one_line(tmp_path: P
         assert "chars)" in outputs[(command, "")], command
 
 
+# -- the last guard: every printed line is capped, whatever a message site forgot ---------------
+
+
+def _complete_escapes(text: str) -> bool:
+    """Whether every backslash of ``text`` begins a whole escape (``repr``'s and JSON's)."""
+    rest = re.sub(r"\\x[0-9a-f]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-f]{8}|\\.", "", text)
+    return "\\" not in rest
+
+
+def test_cap_line_never_cuts_an_escape_or_a_json_string_in_half():
+    """core/capping.cap_line at every cut point: a ``repr`` escape, a JSON escape (and a
+    surrogate pair), GitHub's ``%0A`` stay whole; a JSON line stays JSON; the cut says the
+    length it cut; a short line is unchanged."""
+    import json
+
+    from gitops_guard.core.capping import LINE_CHARS, cap_line
+
+    assert cap_line("short line") == "short line"
+    value = '\x00\u200b\U0001f600\\"\n\xe9a' * 3
+    for limit in range(40, 120):
+        text = cap_line(repr(value) * 3, limit)
+        assert len(text) <= limit and _complete_escapes(text.split("... (")[0]), limit
+        line = '      "message": ' + json.dumps(value * 3) + ","
+        cut = cap_line(line, limit)
+        assert len(cut) <= limit, limit
+        assert set(json.loads("{" + cut.rstrip(",") + "}")) == {"message"}, cut
+        github = cap_line("::error file=a.yaml::" + "x%0A%25" * 40, limit)
+        assert not re.search(r"%(?![0-9A-F]{2})", github), github
+    big = '    "path": ' + json.dumps("é" * 1_000_000) + ","
+    cut = cap_line(big)
+    assert len(cut) <= LINE_CHARS and cut.endswith('... (6,000,000 chars)",')
+    assert cap_line(cap_line("y" * 100_000, 16_000)).endswith("... (100,000 chars)")
+
+
+def _unbounded(monkeypatch) -> str:
+    """A message site that bounds nothing: check-images reports a 1 MB message (the bound
+    of ``Finding`` lifted), with a repr escape of every kind and a planted secret early in
+    it, and double quotes, backslashes and newlines (GitHub's ``%0A``) through it."""
+    import random
+
+    from gitops_guard.checks.images import check as images
+    from gitops_guard.core import findings
+    from gitops_guard.core.findings import Finding
+    from tokens import FAMILIES
+
+    token = next(f for f in FAMILIES if f.name.startswith("GitHub")).make(random.Random(16))
+    hostile = ('\x00\u200b\U0001f600 \\ " é\n' * 60_000)[:1_000_000]
+    message = f"image {token} is {hostile!r} and {hostile}"
+    monkeypatch.setattr(findings, "MESSAGE_CHARS", 10**9)
+    monkeypatch.setattr(
+        images,
+        "check",
+        lambda source, policy: [Finding(source.path, 1, 1, "image/tag-latest", message)],
+    )
+    return token
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_a_message_no_site_bounded_prints_bounded_in_every_format(fmt, cli, chdir, monkeypatch):
+    """Issue 16: "quote at most a bounded prefix, everywhere". The last guard: every line any
+    command prints passes ``masking.printable`` (masked, then ``capping.cap_line``), so a
+    message site someone forgot to bound still prints at most ``LINE_CHARS`` per line, its
+    JSON and SARIF still parse, its secret is still masked, and no escape is cut in half."""
+    import json
+
+    from gitops_guard.core.capping import LINE_CHARS
+
+    token = _unbounded(monkeypatch)
+    (chdir / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n")
+    code, out, err = cli("check-images", "--format", fmt, "pod.yaml")
+    assert code == 1 and err == ""
+    assert token not in out and token[:12] not in out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= LINE_CHARS
+    assert "chars)" in out  # it was cut, and says how long it was
+    if fmt in ("json", "sarif"):
+        payload = json.loads(out)
+        found = payload["findings"] if fmt == "json" else payload["runs"][0]["results"]
+        (finding,) = found
+        message = finding["message"] if fmt == "json" else finding["message"]["text"]
+        assert message.startswith("image ") and message.endswith(" chars)")
+    elif fmt == "github":
+        assert not re.search(r"%(?![0-9A-F]{2})", out)
+        assert len(lines) == 1
+    else:
+        (line,) = lines
+        assert line.startswith("pod.yaml:1:1: image/tag-latest image ")
+        assert _complete_escapes(line.split(" is ", 1)[1].split("... (")[0])
+
+
+def test_a_diff_and_drift_of_megabyte_lines_print_bounded_lines(chdir, cli):
+    """The same guard on output that is no finding: promote's dry-run diff shows a context
+    line of 500,000 characters, drift --format json a ConfigMap value of 300,000 (both
+    printed whole before); each line is at most ``LINE_CHARS`` and the JSON still parses."""
+    import json
+    import shutil
+
+    from gitops_guard.core.capping import LINE_CHARS
+
+    comment = "# " + "note \\ é " * 50_000
+    _write(chdir, "policies/gitops-guard.yaml", "version: 1\n")
+    for env, tag in (("staging", "v1.0.1"), ("production", "v1.0.0")):
+        _write(
+            chdir,
+            f"clusters/{env}/web/kustomization.yaml",
+            "resources:\n  - cm.yaml\nimages:\n  - name: web\n"
+            f"    newName: registry.example.com/web\n    newTag: {tag}\n    {comment}\n",
+        )
+        _write(
+            chdir,
+            f"clusters/{env}/web/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n"
+            f'  notes: "{env * 30_000}"\n',
+        )
+    init_repo(chdir)
+    code, out, err = cli("promote", "web", "--from", "staging", "--to", "production")
+    assert code == 0, err
+    assert "+    newTag: v1.0.1" in out and "chars)" in out
+    assert max(len(line) for line in (out + err).splitlines()) <= LINE_CHARS
+    if shutil.which("kubectl") is None:
+        pytest.skip("no kubectl: drift renders with kustomize")
+    code, out, err = cli("drift", "--from", "staging", "--to", "production", "--format", "json")
+    assert code == 1, err
+    assert max(len(line) for line in (out + err).splitlines()) <= LINE_CHARS
+    (difference,) = [d for d in json.loads(out)["differences"] if d["path"] == "data.notes"]
+    assert difference["from"].startswith("staging") and difference["from"].endswith(" chars)")
+
+
 # -- promote --write killed while writing ---------------------------------------------------------
 
 

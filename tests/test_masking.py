@@ -363,3 +363,96 @@ def test_a_token_cut_short_by_a_bounded_quote_is_masked():
     )
     names = ", ".join(f"registry-{i:05d}.example.com" for i in range(40))
     assert mask_line(f"allowed: {quote(names)}") == f"allowed: {quote(names)}"
+
+
+# -- bounded quoting masks first, then cuts ------------------------------------------------------
+
+
+def _connection_strings() -> dict[str, tuple[str, str]]:
+    """name -> (connection string, its secret): an Azure storage key, a Service Bus key, an
+    ADO.NET password, made at run time (tests/tokens.py) with this run's SEED."""
+    import random
+    import re
+
+    from tokens import FAMILIES, OTHERS
+
+    rng = random.Random(SEED)
+    made = {f.name: f.make(rng) for f in FAMILIES if f.name == "Azure storage key"}
+    made.update({o.name: o.make(rng) for o in OTHERS if o.name.endswith((" key", " password"))})
+    made = {n: v for n, v in made.items() if re.search(r"(?i)(?:key|password)=", v)}
+    assert set(made) >= {"Azure storage key", "Azure Service Bus key", "ADO.NET password"}
+    found = {}
+    for name, value in made.items():
+        key = re.search(r"(?i)(?:AccountKey|SharedAccessKey|Password)=([^;&]+)", value)
+        assert key is not None, name
+        found[name] = (value, key.group(1))
+    return found
+
+
+def _pieces(secret: str, size: int = 6) -> list[str]:
+    """Every run of ``size`` characters of a secret (the mask shows at most 4)."""
+    return [secret[i : i + size] for i in range(len(secret) - size + 1)]
+
+
+def test_a_bounded_quote_masks_a_connection_string_secret_before_it_cuts():
+    """Issue 16: check-images' invalid-reference message quoted the first 34 characters of an
+    Azure storage AccountKey: the quote was cut first, and a key cut short matches no format.
+    core/quoting masks first (core/masking's recognisers, a window past the cut), then cuts:
+    at every cut point, bare, quoted or in JSON, no six characters of the secret are shown.
+    What is not secret (the account name, a ${VAR} reference) stays readable."""
+    import json
+
+    from gitops_guard.core.quoting import bounded, quote, quote_list, shown
+
+    for name, (value, secret) in _connection_strings().items():
+        forms = (value, f'"{value}"', f"'{value}'", json.dumps({"c": value}), f"x {value} y")
+        for form in forms:
+            for limit in range(1, len(form) + 3):
+                for text in (quote(form, limit), shown(form, limit), bounded(form, limit)):
+                    leaked = [p for p in _pieces(secret) if p in text]
+                    assert leaked == [], (name, limit, text, SEED)
+        assert quote_list([value] * 3).count("chars)") >= 3
+    readable = "DefaultEndpointsProtocol=https;AccountName=stor;EndpointSuffix=core.windows.net"
+    assert quote(readable) == repr(readable) and shown(readable, 40).startswith(readable[:40])
+    for plain in ("Password=${DB_PASSWORD}", "pwd=$(pwd)", "AccountKey=<key>", "Password=..."):
+        assert quote(plain) == repr(plain)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "invalid registry host 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey={cut}'",
+        'invalid image reference "Endpoint=sb://b/;SharedAccessKey={cut}...": bad',
+        '    "message": "Server=s;Password = {cut}\\";Database=x",',
+        "conn pwd={cut}... (212 chars)",
+        "  storageAccountKey: {cut}",
+    ],
+)
+def test_masking_recognises_a_connection_string_secret_cut_short_or_quoted(template):
+    """The stream's own recognisers (the last step of every output line): a connection
+    string's AccountKey=, SharedAccessKey=, Password= or pwd= value is masked when it was cut
+    short (no format matches a piece of a key) or sits inside quotes, escaped ones included."""
+    _value, secret = _connection_strings()["Azure storage key"]
+    line = template.format(cut=secret[:20])
+    masked = mask_line(line)
+    assert [p for p in _pieces(secret[:20]) if p in masked] == [] and "chars)" in masked, masked
+    assert masked.count('"') == line.count('"')  # a quoted value's quotes are kept
+
+
+def test_check_images_never_quotes_a_piece_of_a_connection_string_key(chdir, cli):
+    """The reproduction: an ``image:`` that is a connection string (a values file pasted in
+    the wrong field) is an invalid reference; its message names what is wrong and masks
+    the key, in every format."""
+    strings = _connection_strings()
+    for i, (value, _secret) in enumerate(strings.values()):
+        (chdir / f"pod{i}.yaml").write_text(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+            f"    - name: a\n      image: '{value}'\n"
+        )
+    files = [f"pod{i}.yaml" for i in range(len(strings))]
+    for fmt in ("text", "json", "sarif", "github"):
+        code, out, err = cli("check-images", "--format", fmt, *files)
+        assert code == 1 and err == ""
+        assert out.count("image/invalid-reference") >= len(strings), out
+        for name, (_value, secret) in strings.items():
+            assert [p for p in _pieces(secret) if p in out] == [], (name, fmt, SEED, out)

@@ -4,7 +4,9 @@ check-secrets masks what it finds, but every other command quotes inputs too: an
 value, a duplicate key, an image reference, a rendered manifest in ``drift``, the context
 lines of ``promote``'s diff, an error message. A secret in any of them would be printed. So
 the CLI sends stdout and stderr through :class:`MaskingStream`, and each line is masked
-before it leaves the process, whatever command wrote it.
+before it leaves the process, whatever command wrote it, then cut to
+``capping.LINE_CHARS`` (``capping.cap_line``: JSON stays valid, no escape is cut in half) as
+the last guard of bounded quoting.
 
 Where the recognisers live (core must not import from ``checks/``): detect-secrets' own
 plugins, loaded from the detect-secrets package (the engine check-secrets runs), not a copy
@@ -57,6 +59,15 @@ _NAMED = re.compile(r"(?<![\w.-])(--?)?([A-Za-z_][\w.-]{0,80})(?==| \S)")
 _VALUE = re.compile(r"[^\s,;\])}'\"]+")
 #: ``password: x`` at the start of a line (YAML, a diff line, a list item)
 _YAML_KEY = re.compile(r"^([ \t]*[-+ ]?[ \t]*(?:- )?)([A-Za-z_][\w.-]{0,80})(:[ \t]+)(\S.*)$")
+#: a connection string's secret (ADO.NET, ODBC, JDBC, Azure): ``;AccountKey=...``,
+#: ``SharedAccessKey=``, ``Password=``, ``pwd=``, spaces around ``=`` allowed; the value ends
+#: at ``;``, ``&``, a quote, a backslash (an escaped quote) or a space, so a value cut short
+#: or quoted is masked as far as it goes
+_CONNECTION_KEY = re.compile(
+    r"(?<![\w-])(?i:(accountkey|sharedaccesskey|sharedaccesssignature|sharedsecret|password"
+    r"|passwd|pwd|client_?secret|api_?key|access_?token|auth_?token))\s*=\s*"
+    r"([^;&\s\"'`,\\]+)"
+)
 #: the password of a URL's user information
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s/@:'\"]{0,200}:)([^\s/@'\"]+)(@)")
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -64,7 +75,10 @@ _SECRET_LAST = frozenset({
     "password", "passwd", "pwd", "passphrase", "token", "secret", "apikey", "credential",
     "credentials",
 })  # fmt: skip
-_KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "auth", "client", "signing"})
+_KEY_QUALIFIERS = frozenset({
+    "api", "access", "secret", "private", "auth", "client", "signing", "account", "storage",
+    "master",
+})  # fmt: skip
 #: a value that names or refers to the secret rather than holding it
 _REFERENCE = re.compile(r"^(?:\$|\{\{|ENC\[|<|\*+$|\[|\{|[|>][-+]?$|true$|false$|null$|~$)")
 
@@ -169,6 +183,14 @@ def mask_line(line: str) -> str:
     """One line with every secret in it masked."""
     if len(line) > _MAX_LINE:
         return "".join(mask_line(line[i : i + _MAX_LINE]) for i in range(0, len(line), _MAX_LINE))
+    spans = _spans(line)
+    if not spans:
+        return line
+    return _apply(line, spans)
+
+
+def _spans(line: str) -> list[tuple[int, int]]:
+    """Where the secrets of one line are (overlapping spans, unsorted)."""
     spans: list[tuple[int, int]] = []
     for match in _URL_PASSWORD.finditer(line):
         spans.append(match.span(2))
@@ -183,21 +205,56 @@ def mask_line(line: str) -> str:
         value = _VALUE.match(line, match.end() + 1)
         if value is not None and _is_value(value.group(0)):
             spans.append(value.span())
+    if "=" in line:
+        for match in _CONNECTION_KEY.finditer(line):
+            if _is_value(match.group(2)):
+                spans.append(match.span(2))
     for start, end, _format in find_tokens(line):
         spans.append((start, end))
     if "..." in line:
         _cut_spans(line, spans)
     if _WORTH.search(line):
         _plugin_spans(line, spans)
-    if not spans:
-        return line
-    return _apply(line, spans)
+    return spans
+
+
+#: characters past a cut that are masked with what a cut shows: a secret that crosses the
+#: cut is seen whole (an Azure storage key with its name is 99 characters)
+_WINDOW = 512
+
+
+def masked_prefix(text: str, limit: int) -> tuple[str, bool]:
+    """At most about ``limit`` characters of ``text`` as a message may quote them, and
+    whether anything was left out: masked first, then cut (the start of a secret cut short
+    is recognised by no format). A secret that crosses the cut is replaced whole, never
+    shown in part; a cut never falls inside what masking wrote."""
+    window = text[: limit + _WINDOW]
+    beyond = len(window) < len(text)
+    # a run that goes on past the window is read as a cut value (``_cut_spans``)
+    spans = _spans(window + "..." if beyond else window)
+    out: list[str] = []
+    at = 0
+    for start, end in _merged(spans):
+        if start >= limit:
+            break
+        end = min(end, len(window))
+        out.append(window[at:start])
+        out.append(mask(window[start:end]))
+        at = end
+    if at < limit:
+        out.append(window[at:limit])
+        at = min(limit, len(window))
+    return "".join(out), beyond or at < len(window)
 
 
 #: where a run of a line ends (what a cut value's run is read back to)
 _SEPARATORS = frozenset(" \t\"'`,;()[]{}<>|")
 #: a piece of a run that looks random: 12 or more letters and digits, with both
 _RANDOM_PIECE = re.compile(r"(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{12,}")
+
+
+#: the name of a ``Name=value`` run (a connection string's part, an option)
+_RUN_NAME = re.compile(r"-{0,2}[A-Za-z_][\w.-]{0,80}=")
 
 
 def _cut_spans(line: str, spans: list[tuple[int, int]]) -> None:
@@ -211,6 +268,9 @@ def _cut_spans(line: str, spans: list[tuple[int, int]]) -> None:
         start = end
         while start and line[start - 1] not in _SEPARATORS:
             start -= 1
+        named = _RUN_NAME.match(line, start, end)
+        if named is not None:  # ``AccountKey=ugLY81...``: the name stays readable
+            start = named.end()
         run = line[start:end]
         if len(run) >= 12 and _cut_token(run):
             spans.append((start, end))
@@ -235,7 +295,11 @@ def _cut_token(run: str) -> bool:
 
 def _is_value(text: str) -> bool:
     value = text.strip().strip("'\"")
-    return bool(value) and not _REFERENCE.match(value) and not _MASKED.search(text)
+    return (
+        bool(value.strip("."))  # ``Password=...``: a cut, nothing shown
+        and not _REFERENCE.match(value)
+        and not _MASKED.search(text)
+    )
 
 
 #: a run of a line the plugins look at: up to whitespace, quotes, brackets, commas
@@ -315,7 +379,7 @@ def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...
     return tuple(spans)
 
 
-def _apply(line: str, spans: list[tuple[int, int]]) -> str:
+def _merged(spans: list[tuple[int, int]]) -> list[list[int]]:
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         if start >= end:
@@ -324,9 +388,13 @@ def _apply(line: str, spans: list[tuple[int, int]]) -> str:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
+    return merged
+
+
+def _apply(line: str, spans: list[tuple[int, int]]) -> str:
     out: list[str] = []
     at = 0
-    for start, end in merged:
+    for start, end in _merged(spans):
         out.append(line[at:start])
         out.append(mask(line[start:end]))
         at = end
@@ -351,22 +419,43 @@ def _split(text: str) -> list[str]:
     return parts
 
 
+#: a line longer than this is cut (``capping.cap_line``, JSON kept valid) before it is
+#: masked: masking costs about a second per megabyte, and what is past this never prints
+_PRE_CAP = 16_000
+
+
+def printable(line: str) -> str:
+    """One output line (without its end) as it may leave the process: masked, then cut to
+    ``capping.LINE_CHARS``. A message site that forgot to bound what it quotes is bounded
+    here all the same."""
+    from gitops_guard.core.capping import LINE_CHARS, cap_line
+
+    if len(line) > _PRE_CAP:
+        line = cap_line(line, _PRE_CAP)
+    line = mask_line(line)
+    return cap_line(line, LINE_CHARS) if len(line) > LINE_CHARS else line
+
+
 class MaskingStream:
-    """A text stream that masks each line before passing it on (stdout, stderr)."""
+    """A text stream that passes each line on masked and bounded (stdout, stderr): the one
+    step every output of every command goes through (``printable``). A line is held until
+    its end (or a flush), so a cut sees the whole line and keeps JSON valid."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self._pending = ""
+        self._pending: list[str] = []  # the start of a line not yet ended
 
     def write(self, text: str) -> int:
-        data = self._pending + text
-        cut = data.rfind("\n") + 1
-        self._pending = data[cut:]
-        if cut:
-            self.stream.write(mask_text(data[:cut]))
-        if len(self._pending) > _MAX_LINE:  # a line without an end: pass it on in slices
-            self.stream.write(mask_line(self._pending))
-            self._pending = ""
+        cut = text.rfind("\n") + 1
+        if not cut:
+            if text:
+                self._pending.append(text)
+            return len(text)
+        data = "".join(self._pending) + text[:cut] if self._pending else text[:cut]
+        self._pending = [text[cut:]] if cut < len(text) else []
+        self.stream.write(
+            "".join(printable(part) if part.strip("\r\n") else part for part in _split(data))
+        )
         return len(text)
 
     def writelines(self, lines: Any) -> None:
@@ -375,8 +464,9 @@ class MaskingStream:
 
     def flush(self) -> None:
         if self._pending:
-            self.stream.write(mask_line(self._pending))
-            self._pending = ""
+            line = "".join(self._pending)
+            self._pending = []
+            self.stream.write("".join(printable(p) if p.strip("\r\n") else p for p in _split(line)))
         self.stream.flush()
 
     def __getattr__(self, name: str) -> Any:

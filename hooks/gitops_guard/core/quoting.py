@@ -4,7 +4,8 @@ Inputs can be megabytes (a 5 MB ``tag_pattern``, a 2 MB list of registries, a 10
 and can hold newlines (a file name, a YAML value): a message quotes at most
 ``QUOTE_CHARS`` characters of each and its length when it was cut, and never breaks its
 line. Every message site uses these helpers (findings, stderr errors, drift and promote
-output); ``Finding`` and ``cli._error`` bound whole messages as a last guard.
+output); ``Finding`` and ``cli._error`` bound whole messages, and ``core/capping.py`` every
+line printed, as the last guards.
 """
 
 from __future__ import annotations
@@ -23,21 +24,33 @@ LIST_ITEMS = 8
 
 def quote(value: object, limit: int = QUOTE_CHARS) -> str:
     """An input as a message quotes it: ``repr`` of at most ``limit`` characters of it, and
-    its length when it was cut (``repr`` escapes control characters)."""
+    its length when it was cut (``repr`` escapes control characters). Secrets are masked
+    before the cut (``masking.masked_prefix``): the start of a key cut short is recognised
+    by nothing later."""
     text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}... ({len(text):,} chars)"
+    head, cut = _masked(text, limit)
+    if not cut:
+        return repr(head)
+    return f"{head!r}... ({len(text):,} chars)"
 
 
 def shown(value: object, limit: int = QUOTE_CHARS) -> str:
     """An input shown bare (a name, a URL, a path in prose): at most ``limit`` characters and
-    its length when cut, control characters escaped (``\\n``). A short printable value is
-    unchanged."""
+    its length when cut, control characters escaped (``\\n``), secrets masked before the cut.
+    A short printable value without a secret is unchanged."""
     text = value if isinstance(value, str) else str(value)
-    if len(text) > limit:
-        return f"{one_line(text[:limit])}... ({len(text):,} chars)"
-    return one_line(text)
+    head, cut = _masked(text, limit)
+    if cut:
+        return f"{one_line(head)}... ({len(text):,} chars)"
+    return one_line(head)
+
+
+def _masked(text: str, limit: int) -> tuple[str, bool]:
+    """At most ``limit`` characters of ``text``, masked first (``core/masking.py``, the
+    recognisers every output line goes through), and whether it was cut."""
+    from gitops_guard.core.masking import masked_prefix
+
+    return masked_prefix(text, limit)
 
 
 def one_line(text: str) -> str:
@@ -49,10 +62,10 @@ def one_line(text: str) -> str:
 
 
 def bounded(text: str, limit: int = MESSAGE_CHARS) -> str:
-    """A message (or any text built from inputs) cut to at most about ``limit`` characters."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} chars)"
+    """A message (or any text built from inputs) cut to at most about ``limit`` characters,
+    its secrets masked before the cut. A short text without a secret is unchanged."""
+    head, cut = _masked(text, limit)
+    return f"{head}... ({len(text):,} chars)" if cut else head
 
 
 def quote_list(items: Iterable[object], limit: int = LIST_ITEMS) -> str:
