@@ -35,6 +35,11 @@ def _table() -> list[tuple[str, list[tuple[str, str | None]]]]:
         if len(cells) >= 3 and cells[0].isdigit():
             refs = [(file, name or None) for file, name in REFERENCE.findall(cells[-1])]
             rows.append((cells[0], refs))
+            # how the row was verified: its fix undone, a test of the row failing
+            verified = cells[-2] if len(cells) >= 5 else ""
+            assert verified.startswith(("fails without the fix", "needed a new test")), (
+                f"row {cells[0]} does not say how it was verified"
+            )
     return rows
 
 
@@ -642,3 +647,83 @@ def test_a_one_file_run_parses_only_the_applications_that_can_deploy_it(tmp_path
     decoys = sorted(p for p in parsed if p.startswith("decoys/"))
     assert decoys == ["decoys/flow.yaml", "decoys/folded.yaml"]  # (a .json one is not listed)
     assert "apps/children.yaml" in parsed  # the Applications that do deploy it
+
+
+# -- tests the audit found missing: each fails with its row's fix undone --------------------------
+
+
+@pytest.mark.parametrize("found", [True, False], ids=["found", "--policy"])
+def test_a_policy_file_that_cannot_be_read_is_exit_2_never_the_defaults(
+    found, chdir, cli, monkeypatch
+):
+    """Issue 16: "An unreadable policy file is exit 2, always" (row 7). The suite runs as
+    root, where no file mode stops a read, so the policy module's open fails as an unreadable
+    file's would (EACCES): the found file and ``--policy`` alike stop the run in one line;
+    the defaults (which would not enforce the allow-list) never apply."""
+    import errno
+
+    from gitops_guard.core import policy
+
+    path = chdir / "policies" / "gitops-guard.yaml"
+    path.parent.mkdir()
+    path.write_text("version: 1\nimages:\n  allowed_registries: [registry.example.com]\n")
+    (chdir / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+        "    - name: a\n      image: elsewhere.example.org/app:v1.0.0\n"
+    )
+    assert cli("check-images", "pod.yaml")[0] == 1  # readable: the allow-list applies
+    real = open
+
+    def unreadable(file, *args, **kwargs):
+        if os.fspath(file).endswith("gitops-guard.yaml"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(policy, "open", unreadable, raising=False)
+    monkeypatch.setenv("GITOPS_GUARD_NO_CACHE", "1")
+    argv = ["check-images", "pod.yaml"]
+    if not found:
+        argv = ["check-images", "--policy", str(path), "pod.yaml"]
+    code, out, err = cli(*argv)
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert "cannot read policy file: Permission denied" in err
+
+
+def test_a_list_of_100000_registries_is_quoted_as_a_bounded_prefix_not_cut_by_the_last_guard(
+    chdir, cli
+):
+    """Row 15: one finding named all 100,000 allowed registries (2.2 MB). The whole-message
+    cap (2,000) and the line cap (4,000) would hide a list quoted whole; the list itself is
+    quoted as a short prefix and its length, so the line stays under the per-input bound."""
+    registries = "".join(f"  - r{i}.example.com\n" for i in range(100_000))
+    (chdir / "policies").mkdir()
+    (chdir / "policies" / "gitops-guard.yaml").write_text(
+        f"version: 1\nimages:\n  allowed_registries:\n{registries}"
+    )
+    (chdir / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+        "    - name: a\n      image: elsewhere.example.org/app:v1.0.0\n"
+    )
+    code, out, _err = cli("check-images", "pod.yaml")
+    (line,) = out.splitlines()
+    assert code == 1 and "image/registry-not-allowed" in line
+    assert len(line) <= LINE_LIMIT and "r0.example.com" in line
+    assert re.search(r"\(allowed: r0\.example\.com, .*\.\.\. \([\d,]+ chars\)\)", line), line
+
+
+def test_what_main_prints_goes_through_the_masking_stream(chdir, cli):
+    """Row 24: ``cli.main`` wraps stdout and stderr in the masking stream, so output no
+    message site masks (a finding's path, printed as it is) is masked too: a file whose
+    name is a token."""
+    import random
+
+    from tokens import FAMILIES
+
+    token = next(f for f in FAMILIES if f.name == "GitHub token").make(random.Random(24))
+    (chdir / f"{token}.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+        "    - name: a\n      image: nginx:latest\n"
+    )
+    code, out, err = cli("check-images", f"{token}.yaml")
+    assert code == 1 and err == "" and "image/tag-latest" in out
+    assert token not in out and token[4:16] not in out and "chars)" in out
