@@ -38,9 +38,9 @@ if TYPE_CHECKING:
 
 def _shown(value: str, limit: int = 40) -> str:
     """A value quoted for a message, bounded: a 5,000-digit wave is not repeated in full."""
-    if len(value) <= limit:
-        return repr(value)
-    return f"{value[:limit]!r}... ({len(value)} characters)"
+    from gitops_guard.core.quoting import quote  # masked first, then cut
+
+    return quote(value, limit)
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
