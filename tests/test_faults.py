@@ -399,6 +399,8 @@ def _unbounded(monkeypatch) -> str:
         "check",
         lambda source, policy: [Finding(source.path, 1, 1, "image/tag-latest", message)],
     )
+    # the pipeline asks the module for a per-run checker first (core/pipeline.run_file_check)
+    monkeypatch.delattr(images, "checker", raising=False)
     return token
 
 
@@ -413,7 +415,10 @@ def test_a_message_no_site_bounded_prints_bounded_in_every_format(fmt, cli, chdi
     from gitops_guard.core.capping import LINE_CHARS
 
     token = _unbounded(monkeypatch)
-    (chdir / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n")
+    (chdir / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+        "spec: {containers: [{name: a, image: registry.example.com/a:v1.0.0}]}\n"
+    )
     code, out, err = cli("check-images", "--format", fmt, "pod.yaml")
     assert code == 1 and err == ""
     assert token not in out and token[:12] not in out
