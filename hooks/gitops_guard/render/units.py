@@ -524,25 +524,10 @@ class Plan:
         return unit
 
     def _flux_folder(self, key: str, path: str) -> str | None:
-        """The folder a Flux Kustomization's ``path`` names, or None. The path is relative
-        to its source's root: the repository's for a GitRepository, but the pushed folder for
-        an OCIRepository (``flux push artifact --path=./kubernetes``) or a repository whose
-        GitOps tree sits in a subfolder. That root holds the Kustomization's own file, so
-        after the repository's root each ancestor of that file is tried, outermost first."""
-        first = self._in_repo(path)
-        if os.path.isdir(first):
-            return os.path.normpath(first)
-        root = self.repo.root
-        ancestors: list[str] = []
-        folder = os.path.dirname(key)
-        while folder.startswith(root + os.sep):
-            ancestors.append(folder)
-            folder = os.path.dirname(folder)
-        for ancestor in reversed(ancestors):
-            candidate = os.path.normpath(os.path.join(ancestor, path.lstrip("/")))
-            if candidate.startswith(root + os.sep) and os.path.isdir(candidate):
-                return candidate
-        return None
+        """The folder a Flux Kustomization's ``path`` names (repo/repository.py)."""
+        from gitops_guard.repo.repository import flux_path_folder
+
+        return flux_path_folder(self.repo.root, key, path)
 
     def _in_repo(self, path: str) -> str:
         return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))

@@ -217,6 +217,28 @@ class Repository:
 _MATCHERS: dict[bytes, tuple[Any, Any]] = {}
 
 
+def flux_path_folder(root: str, key: str, path: str) -> str | None:
+    """The folder a Flux Kustomization's ``spec.path`` names, or None. The path is relative to
+    its source's root: the repository's for a GitRepository, but the pushed folder for an
+    OCIRepository (``flux push artifact --path=./kubernetes``) or a repository whose GitOps
+    tree sits in a subfolder. That root holds the Kustomization's own file (``key``), so
+    after the repository's root each ancestor of that file is tried, outermost first."""
+    relative = path.lstrip("/")
+    first = os.path.normpath(os.path.join(root, relative))
+    if os.path.isdir(first):
+        return first
+    ancestors: list[str] = []
+    folder = os.path.dirname(key)
+    while folder.startswith(root + os.sep):
+        ancestors.append(folder)
+        folder = os.path.dirname(folder)
+    for ancestor in reversed(ancestors):
+        candidate = os.path.normpath(os.path.join(ancestor, relative))
+        if candidate.startswith(root + os.sep) and os.path.isdir(candidate):
+            return candidate
+    return None
+
+
 def kind_matcher(pattern: bytes) -> tuple[Any, Any]:
     """A pattern compiled once, for bytes (files not yet read) and for text (parsed files)."""
     import re

@@ -203,23 +203,9 @@ class FluxBuilds:
         return any(part.startswith(".") for part in relative.split(os.sep)[:-1])
 
     def _folder(self, key: str, path: str) -> str | None:
-        """The folder ``spec.path`` names: relative to the source's root, which is the
-        repository's, or (an OCIRepository pushed from a subfolder) an ancestor of the
-        Kustomization's own file."""
-        root = self.repo.root
-        first = os.path.normpath(os.path.join(root, path.lstrip("/")))
-        if os.path.isdir(first):
-            return first
-        folder = os.path.dirname(key)
-        ancestors = []
-        while folder.startswith(root + os.sep):
-            ancestors.append(folder)
-            folder = os.path.dirname(folder)
-        for ancestor in reversed(ancestors):
-            candidate = os.path.normpath(os.path.join(ancestor, path.lstrip("/")))
-            if candidate.startswith(root + os.sep) and os.path.isdir(candidate):
-                return candidate
-        return None
+        from gitops_guard.repo.repository import flux_path_folder
+
+        return flux_path_folder(self.repo.root, key, path)
 
     def _path_files(self, key: str, path: str) -> set[str]:
         folder = self._folder(key, path)
