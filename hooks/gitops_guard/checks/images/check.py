@@ -102,6 +102,9 @@ def sites(source: SourceFile) -> Iterator[ImageSite]:
         if doc.kind == "ImageRepository" and group == "image.toolkit.fluxcd.io":
             yield from _flux_image_repository(data)
             continue
+        if group == KARGO:
+            yield from _kargo(data)
+            continue  # Kargo objects hold no pod spec: their ``image`` keys are step inputs
         api = doc.api_version or ""
         if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
             spec = data.get("spec")
@@ -120,6 +123,91 @@ def _flux_image_repository(data: Map) -> Iterator[ImageSite]:
     if isinstance(spec, Map) and isinstance(spec.get("image"), str):
         pos = spec.at("image")
         yield ImageSite(spec["image"], pos, "Flux image repository", name_pos=pos, tag_known=False)
+
+
+KARGO = "kargo.akuity.io"
+#: a Kargo expression that is a variable of the promotion and nothing more
+_KARGO_VAR = re.compile(r"\$\{\{\s*vars\.([A-Za-z_][\w-]*)\s*\}\}")
+
+
+def _kargo(data: Map) -> Iterator[ImageSite]:
+    """Kargo (``kargo.akuity.io``): a Warehouse subscribes to an image repository (no tag by
+    design: Kargo picks one, like a Flux ImageRepository), and a ``kustomize-set-image``
+    promotion step (Kargo docs, promotion-steps/kustomize-set-image: ``images[].image`` is
+    the name, ``tag`` / ``digest`` the revision, and without them the Freight's tag is used)
+    writes ``name:tag`` into a kustomization at promotion time. A ``${{ vars.X }}`` is the
+    promotion variable ``X`` of the same object; any other expression is the Freight's."""
+    spec = data.get("spec")
+    if not isinstance(spec, Map):
+        return
+    subscriptions = spec.get("subscriptions")
+    if data.get("kind") == "Warehouse" and isinstance(subscriptions, Seq):
+        for entry in subscriptions:
+            image = entry.get("image") if isinstance(entry, Map) else None
+            if isinstance(image, Map) and _is_set(image.get("repoURL")):
+                pos = image.at("repoURL")
+                yield ImageSite(
+                    image["repoURL"], pos, "Kargo Warehouse image", name_pos=pos, tag_known=False
+                )
+        return
+    template = spec.get("promotionTemplate")  # a Stage's steps sit in its promotion template
+    if isinstance(template, Map) and isinstance(template.get("spec"), Map):
+        spec = template["spec"]
+    variables: dict[str, str] = {}
+    if isinstance(spec.get("vars"), Seq):
+        for var in spec["vars"]:
+            if isinstance(var, Map) and isinstance(var.get("name"), str):
+                value = var.text("value")
+                if value is not None:
+                    variables[var["name"]] = value
+    steps = spec.get("steps")
+    if not isinstance(steps, Seq):
+        return
+    for step in steps:
+        if not isinstance(step, Map) or step.get("uses") != "kustomize-set-image":
+            continue
+        config = step.get("config")
+        images = config.get("images") if isinstance(config, Map) else None
+        if not isinstance(images, Seq):
+            continue
+        for entry in images:
+            if isinstance(entry, Map):
+                site = _kargo_image(entry, variables)
+                if site is not None:
+                    yield site
+
+
+def _kargo_image(entry: Map, variables: dict[str, str]) -> ImageSite | None:
+    def value(key: str) -> str | None:
+        text = entry.text(key)
+        if not text or not text.strip():
+            return None
+        match = _KARGO_VAR.fullmatch(text.strip())
+        if match and match.group(1) in variables:
+            return variables[match.group(1)]
+        return text
+
+    name_key = "newName" if value("newName") else "image"
+    name = value(name_key)
+    if name is None:
+        return None
+    text = name
+    tag, digest = value("tag"), value("digest")
+    known = {k: v for k, v in (("tag", tag), ("digest", digest)) if v and "${{" not in v}
+    if "tag" in known:
+        text += f":{known['tag']}"
+    if "digest" in known:
+        text += f"@{known['digest']}"
+    return ImageSite(
+        text,
+        entry.at(name_key),
+        "Kargo kustomize-set-image",
+        name_pos=entry.at(name_key),
+        tag_pos=entry.at("tag") if "tag" in known else None,
+        digest_pos=entry.at("digest") if "digest" in known else None,
+        # no literal tag or digest: the Freight's tag, chosen by the Warehouse
+        tag_known=bool(known),
+    )
 
 
 def _values_roots(doc: Document, data: Map, values_file: bool) -> Iterator[Map]:
