@@ -104,3 +104,138 @@ spec:
     assert check(warehouse) == []  # a repository to watch: no tag by design
     pol = policy(allowed_registries=["registry.example.com"])
     assert check(warehouse, pol=pol) == [("image/registry-not-allowed", 8, 16)]
+
+
+# -- Flux postBuild substitution: fluxcd/pkg kustomize/kustomize_varsub.go ---------------------
+
+FLUX_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+{post}"""
+
+APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+{meta}spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/example/web:${{WEB_TAG}}
+"""
+
+SETTINGS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cluster-settings
+  namespace: flux-system
+data:
+  WEB_TAG: {tag}
+"""
+
+
+def flux_repo(make_repo, post: str, meta: str = "", **extra: str):
+    files = {
+        "clusters/main/apps.yaml": FLUX_KS.format(post=post),
+        "apps/kustomization.yaml": "resources: [web.yaml]\n",
+        "apps/web.yaml": APP.format(meta=meta),
+    }
+    # keyword names stand for paths: clusters__main__vars_yaml is clusters/main/vars.yaml
+    files.update({k.replace("__", "/").replace("_yaml", ".yaml"): v for k, v in extra.items()})
+    return make_repo(files)
+
+
+def run(cli, repo, *files: str) -> tuple[int, list[str]]:
+    import os
+
+    old = os.getcwd()
+    os.chdir(repo)
+    try:
+        code, out, err = cli("check-images", *files)
+    finally:
+        os.chdir(old)
+    assert "Traceback" not in err, err
+    return code, [line for line in out.splitlines() if line.startswith("apps/")]
+
+
+ALL = ("clusters/main/apps.yaml", "apps/kustomization.yaml", "apps/web.yaml")
+
+
+def test_inline_substitute_is_checked_as_the_value_flux_applies(make_repo, cli):
+    good = flux_repo(make_repo, "  postBuild:\n    substitute:\n      WEB_TAG: v1.2.3\n")
+    for given in (ALL, ("apps/web.yaml",)):  # a one-file run reads the Kustomization too
+        assert run(cli, good, *given) == (0, [])
+    bad = flux_repo(make_repo, "  postBuild:\n    substitute:\n      WEB_TAG: latest\n")
+    code, lines = run(cli, bad, "apps/web.yaml")
+    assert code == 1
+    assert len(lines) == 1 and "image/tag-latest" in lines[0], lines
+    assert "Flux Kustomization 'apps' substitutes for 'ghcr.io/example/web:${WEB_TAG}'" in lines[0]
+
+
+def test_substitute_from_a_configmap_written_in_the_repository(make_repo, cli):
+    post = (
+        "  postBuild:\n    substituteFrom:\n"
+        "      - kind: ConfigMap\n        name: cluster-settings\n"
+    )
+    good = flux_repo(make_repo, post, clusters__main__settings_yaml=SETTINGS.format(tag="v2.0.0"))
+    assert run(cli, good, "apps/web.yaml") == (0, [])
+    bad = flux_repo(make_repo, post, clusters__main__settings_yaml=SETTINGS.format(tag="'2.0'"))
+    code, lines = run(cli, bad, "apps/web.yaml")
+    assert code == 1 and len(lines) == 1 and "image/tag-not-allowed" in lines[0], lines
+    # inline substitute wins over substituteFrom (kustomize_varsub.go: "overrides")
+    both = post + "    substitute:\n      WEB_TAG: v3.0.0\n"
+    repo = flux_repo(make_repo, both, clusters__main__settings_yaml=SETTINGS.format(tag="'2.0'"))
+    assert run(cli, repo, "apps/web.yaml") == (0, [])
+
+
+def test_a_value_the_repository_cannot_tell_stays_unresolvable(make_repo, cli):
+    from_cluster = "  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: vars\n"
+    sops_secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vars\n  namespace: flux-system\n"
+        "stringData:\n  WEB_TAG: ENC[AES256_GCM,data:abc=,type:str]\n"
+        "sops:\n  mac: ENC[AES256_GCM,data:x=,type:str]\n  version: 3.8.1\n"
+    )
+    cases = [
+        flux_repo(make_repo, ""),  # no postBuild: applied as written
+        flux_repo(make_repo, from_cluster),  # the Secret lives in the cluster only
+        flux_repo(make_repo, from_cluster, clusters__main__vars_yaml=sops_secret),
+        flux_repo(
+            make_repo,
+            "  postBuild:\n    substitute:\n      WEB_TAG: v1.2.3\n",
+            meta="  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+        ),
+    ]
+    for repo in cases:
+        code, lines = run(cli, repo, *ALL)
+        assert code == 0 and len(lines) == 1 and "image/unresolvable" in lines[0], lines
+
+
+def test_a_file_no_flux_kustomization_applies_stays_unresolvable(make_repo, cli):
+    repo = make_repo({"apps/web.yaml": APP.format(meta="")})
+    code, lines = run(cli, repo, "apps/web.yaml")
+    assert code == 0 and len(lines) == 1 and "image/unresolvable" in lines[0], lines
+
+
+def test_envsubst_defaults_and_unset_variables(make_repo, cli):
+    # drone/envsubst: ${X:=d} falls back when X is unset or empty; an unset X is "" when
+    # every source is known (here: inline only)
+    repo = flux_repo(make_repo, "  postBuild:\n    substitute:\n      OTHER: x\n")
+    web = repo / "apps/web.yaml"
+    web.write_text(web.read_text().replace("${WEB_TAG}", "${WEB_TAG:=v1.0.0}"))
+    assert run(cli, repo, "apps/web.yaml") == (0, [])
+    web.write_text(web.read_text().replace("${WEB_TAG:=v1.0.0}", "${WEB_TAG}"))
+    code, lines = run(cli, repo, "apps/web.yaml")
+    assert code == 1 and len(lines) == 1 and "image/invalid-reference" in lines[0], lines

@@ -46,6 +46,7 @@ class ImageSite:
 
     __slots__ = (
         "digest_pos",
+        "doc",
         "name_pos",
         "pos",
         "tag_known",
@@ -78,43 +79,71 @@ class ImageSite:
         #: a Helm values override of the tag (or digest) alone: ``text`` is ``[:tag][@digest]``
         #: and the repository is the chart's default (``image: {tag: latest}``)
         self.tag_only = tag_only
+        #: the document it is written in (set by :func:`sites`)
+        self.doc: Document | None = None
+
+    def replaced(self, text: str) -> ImageSite:
+        """The same place, holding ``text`` (a substituted value)."""
+        site = ImageSite(
+            text,
+            self.pos,
+            self.where,
+            self.name_pos,
+            self.tag_pos,
+            self.digest_pos,
+            self.tag_known,
+            self.tag_only,
+        )
+        site.doc = self.doc
+        return site
 
 
 def sites(source: SourceFile) -> Iterator[ImageSite]:
     """Every image reference in the file."""
+    for doc, site in _sites(source):
+        site.doc = doc
+        yield site
+
+
+def _sites(source: SourceFile) -> Iterator[tuple[Document, ImageSite]]:
     values_file = is_values_file(source.path)
     for doc in source.documents:
-        data = doc.data
-        if isinstance(data, Seq):
-            yield from _json_patch(data)
-            continue
-        if not isinstance(data, Map):
-            continue
-        if is_kustomization(source.path, doc):
-            yield from _kustomize_entries(data.get("images"), "kustomize images")
-            yield from _inline_patches(source, data)
-            continue
-        if not doc.is_kubernetes and not values_file:
-            continue  # not a manifest, not values: nothing of ours
-        group = doc.group
-        if group == "kyverno.io" or group.endswith(".kyverno.io"):
-            continue  # policies hold image *patterns* ("!*:latest"), not references
-        if doc.kind == "ImageRepository" and group == "image.toolkit.fluxcd.io":
-            yield from _flux_image_repository(data)
-            continue
-        if group == KARGO:
-            yield from _kargo(data)
-            continue  # Kargo objects hold no pod spec: their ``image`` keys are step inputs
-        api = doc.api_version or ""
-        if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
-            spec = data.get("spec")
-            if isinstance(spec, Map):
-                yield from _kustomize_entries(spec.get("images"), "Flux Kustomization images")
-        if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
-            yield from _argocd_images(source, data)
-        yield from _image_keys(data)
-        for values in _values_roots(doc, data, values_file):
-            yield from _flat_helm_images(values)
+        for site in _doc_sites(source, doc, values_file):
+            yield doc, site
+
+
+def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator[ImageSite]:
+    data = doc.data
+    if isinstance(data, Seq):
+        yield from _json_patch(data)
+        return
+    if not isinstance(data, Map):
+        return
+    if is_kustomization(source.path, doc):
+        yield from _kustomize_entries(data.get("images"), "kustomize images")
+        yield from _inline_patches(source, data)
+        return
+    if not doc.is_kubernetes and not values_file:
+        return  # not a manifest, not values: nothing of ours
+    group = doc.group
+    if group == "kyverno.io" or group.endswith(".kyverno.io"):
+        return  # policies hold image *patterns* ("!*:latest"), not references
+    if doc.kind == "ImageRepository" and group == "image.toolkit.fluxcd.io":
+        yield from _flux_image_repository(data)
+        return
+    if group == KARGO:
+        yield from _kargo(data)
+        return  # Kargo objects hold no pod spec: their ``image`` keys are step inputs
+    api = doc.api_version or ""
+    if doc.kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/"):
+        spec = data.get("spec")
+        if isinstance(spec, Map):
+            yield from _kustomize_entries(spec.get("images"), "Flux Kustomization images")
+    if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
+        yield from _argocd_images(source, data)
+    yield from _image_keys(data)
+    for values in _values_roots(doc, data, values_file):
+        yield from _flat_helm_images(values)
 
 
 def _flux_image_repository(data: Map) -> Iterator[ImageSite]:
@@ -567,7 +596,7 @@ def checker(policy: Policy, paths: list[str]) -> Callable[[SourceFile, Policy], 
     lookup = Lookup(paths)
 
     def check_one(source: SourceFile, run_policy: Policy) -> list[Finding]:
-        return _resolve(source, _checked(source, run_policy), lookup)
+        return _resolve(source, _checked(source, run_policy, lookup), lookup)
 
     return check_one
 
@@ -722,7 +751,9 @@ def _at(data: Any, path: tuple) -> Any:
     return data
 
 
-def _checked(source: SourceFile, policy: Policy) -> list[tuple[ImageSite, Finding]]:
+def _checked(
+    source: SourceFile, policy: Policy, lookup: Any = None
+) -> list[tuple[ImageSite, Finding]]:
     env = policy.environment_of(source.path)
     images = policy.section("images", env)
     pattern_text = images.get("tag_pattern") or ""
@@ -732,23 +763,25 @@ def _checked(source: SourceFile, policy: Policy) -> list[tuple[ImageSite, Findin
     findings: list[tuple[ImageSite, Finding]] = []
 
     #: a value reached twice (an alias, a ``<<:`` merge key) is one place: reported once
-    reported: set[tuple[int, int, str]] = set()
+    reported: set[tuple[int, int, str, str]] = set()
+    #: how the value checked came to be, when Flux substituted it (said in every message)
+    why = ""
 
     def add(
         pos: Pos | None, rule: str, message: str, site: ImageSite, severity: str | None = None
     ) -> None:
         line, col = pos or site.pos
-        if (line, col, rule) not in reported:
-            reported.add((line, col, rule))
-            findings.append((site, Finding(source.path, line, col, rule, message, severity)))
+        if (line, col, rule, why) not in reported:
+            reported.add((line, col, rule, why))
+            finding = Finding(source.path, line, col, rule, message + why, severity)
+            findings.append((site, finding))
 
-    found = _template_images(source) if source.skipped == "helm template" else sites(source)
-    for site in found:
+    def judge(site: ImageSite) -> None:
         if site.tag_only:
             _check_tag_only(
                 site, pattern, pattern_text, require_digest, env, add, policy.path is None
             )
-            continue
+            return
         if reference.is_templated(site.text):
             add(
                 site.pos,
@@ -756,7 +789,7 @@ def _checked(source: SourceFile, policy: Policy) -> list[tuple[ImageSite, Findin
                 f"image {quote(site.text)} is templated; its value cannot be checked",
                 site,
             )
-            continue
+            return
         try:
             ref = reference.parse(site.text)
         except reference.ReferenceError as exc:
@@ -767,7 +800,7 @@ def _checked(source: SourceFile, policy: Policy) -> list[tuple[ImageSite, Findin
                 f"invalid image reference {quote(_short(site.text))}: {exc}",
                 site,
             )
-            continue
+            return
         if allowed and not any(reference.registry_matches(ref, a) for a in allowed):
             add(
                 site.name_pos,
@@ -821,7 +854,39 @@ def _checked(source: SourceFile, policy: Policy) -> list[tuple[ImageSite, Findin
                     f"image {quote(ref.repository)} must be pinned by @sha256: digest{where}",
                     site,
                 )
+
+    found = _template_images(source) if source.skipped == "helm template" else sites(source)
+    for site in found:
+        expanded = _flux_substituted(source, site, lookup)
+        if expanded is None:
+            why = ""
+            judge(site)
+            continue
+        for label, value in expanded:
+            why = f" (the value {label} substitutes for {quote(_short(site.text))})"
+            judge(site.replaced(value))
     return findings
+
+
+def _flux_substituted(
+    source: SourceFile, site: ImageSite, lookup: Any
+) -> list[tuple[str, str]] | None:
+    """The values a ``${VAR}`` image takes once each Flux Kustomization that applies the
+    file substitutes it (``substitution.py``), one per distinct value; None when it is not
+    Flux-templated or a value cannot be known here (then it is ``image/unresolvable``)."""
+    if lookup is None or site.doc is None or "${" not in site.text:
+        return None
+    from gitops_guard.checks.images.substitution import OTHER_TEMPLATES
+
+    if OTHER_TEMPLATES.search(site.text):
+        return None
+    expanded = lookup.flux_substituted(source.path, site.text, site.doc)
+    if not expanded:
+        return None
+    distinct: dict[str, str] = {}
+    for label, value in expanded:
+        distinct.setdefault(value, label)
+    return [(label, value) for value, label in distinct.items()]
 
 
 def _check_tag_only(

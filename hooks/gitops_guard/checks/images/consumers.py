@@ -69,6 +69,8 @@ class Lookup:
         self._graph: Graph | None = None
         self._pointers: dict[str, list[tuple[str, list[Entry]]]] | None = None
         self._charts: dict[str, list[tuple[str, list[Any]]]] | None = None
+        self._flux: Any = None
+        self._stores: Any = None
 
     @property
     def repo(self) -> Repository:
@@ -85,6 +87,36 @@ class Lookup:
 
             self._graph = Graph(self.repo)
         return self._graph
+
+    # -- Flux postBuild substitution --------------------------------------------------------
+    def flux_substituted(self, path: str, text: str, doc: Any) -> list[tuple[str, str]] | None:
+        """``text`` (with ``${VAR}``s) as each Flux Kustomization that applies ``path``
+        substitutes it: (label, value) per Kustomization; None when nothing here applies the
+        file or one of them leaves a value this repository cannot tell
+        (``substitution.py``)."""
+        from gitops_guard.checks.images import substitution
+        from gitops_guard.repo.repository import Repository
+
+        key = Repository.key(path)
+        if not self._inside(key):
+            return None
+        if self._flux is None:
+            from gitops_guard.checks.syncwaves.flux_build import FluxBuilds
+
+            sources = self.repo.containing(b"toolkit.fluxcd.io")
+            self._flux = FluxBuilds(self.repo, self.graph, sources)
+            self._stores = substitution.Stores(self.repo)
+        builders = [b for b in self._flux.builders(key) if b.doc is not None]
+        if not builders:
+            return None
+        result = []
+        for build in builders:
+            found = substitution.variables(build.doc, self._stores)
+            value = substitution.substitute(text, doc, found)
+            if value is None:
+                return None
+            result.append((substitution.label(build.doc), value))
+        return result
 
     def _inside(self, key: str) -> bool:
         root = self.repo.root
