@@ -239,3 +239,43 @@ def test_envsubst_defaults_and_unset_variables(make_repo, cli):
     web.write_text(web.read_text().replace("${WEB_TAG:=v1.0.0}", "${WEB_TAG}"))
     code, lines = run(cli, repo, "apps/web.yaml")
     assert code == 1 and len(lines) == 1 and "image/invalid-reference" in lines[0], lines
+
+
+# -- operators' image fields ----------------------------------------------------------------
+
+CNPG = """\
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: db
+spec:
+  instances: 3
+  imageName: {image}
+  storage:
+    size: 1Gi
+"""
+
+
+def test_cnpg_cluster_image_name_is_an_image():
+    # cloudnative-pg api/v1/cluster_types.go: spec.imageName is the instances' image
+    assert check(CNPG.format(image="ghcr.io/cloudnative-pg/postgresql:latest")) == [
+        ("image/tag-latest", 7, 14)
+    ]
+    assert check(CNPG.format(image="ghcr.io/cloudnative-pg/postgresql")) == [
+        ("image/tag-missing", 7, 14)
+    ]
+    assert check(CNPG.format(image="ghcr.io/cloudnative-pg/postgresql:v17.2.0")) == []
+    # the same key in another kind is nobody's image
+    other = CNPG.format(image="x:latest").replace("postgresql.cnpg.io/v1", "example.com/v1")
+    assert check(other) == []
+
+
+def test_image_volume_reference_is_an_image():
+    # core/v1 ImageVolumeSource {reference, pullPolicy} (a pod's volumes, CNPG extensions)
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        "    - name: c\n      image: busybox:v1.36.1\n  volumes:\n    - name: v\n"
+        "      image:\n        reference: {ref}\n        pullPolicy: IfNotPresent\n"
+    )
+    assert check(text.format(ref="quay.io/crio/artifact:latest")) == [("image/tag-latest", 12, 20)]
+    assert check(text.format(ref="quay.io/crio/artifact:v1.0.0")) == []

@@ -141,9 +141,20 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
             yield from _kustomize_entries(spec.get("images"), "Flux Kustomization images")
     if doc.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
         yield from _argocd_images(source, data)
+    if doc.kind == "Cluster" and group == "postgresql.cnpg.io":
+        yield from _cnpg_cluster(data)
     yield from _image_keys(data)
     for values in _values_roots(doc, data, values_file):
         yield from _flat_helm_images(values)
+
+
+def _cnpg_cluster(data: Map) -> Iterator[ImageSite]:
+    """CloudNativePG ``Cluster.spec.imageName``: the PostgreSQL image every instance runs
+    (cloudnative-pg ``api/v1/cluster_types.go``, ``ImageName``; unset, the operator's default
+    or ``imageCatalogRef`` picks it)."""
+    spec = data.get("spec")
+    if isinstance(spec, Map) and _is_set(spec.get("imageName")):
+        yield ImageSite(spec["imageName"], spec.at("imageName"), "CNPG Cluster imageName")
 
 
 def _flux_image_repository(data: Map) -> Iterator[ImageSite]:
@@ -299,7 +310,11 @@ def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
             )
             yield ImageSite(value, item.at("image"), where)
         elif isinstance(value, Map):
-            if _is_set(value.get("repository")):
+            if _is_set(value.get("reference")) and "repository" not in value:
+                # an image volume (core/v1 ImageVolumeSource: ``reference``, ``pullPolicy``),
+                # a CNPG extension image
+                yield ImageSite(value["reference"], value.at("reference"), "image volume")
+            elif _is_set(value.get("repository")):
                 yield _helm_image(value)
             elif value.text("tag") or value.text("digest"):
                 yield _helm_tag_only(value)
