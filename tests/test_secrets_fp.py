@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from tokens import ALNUM as ALNUM_CHARS
 from tokens import B64, FAMILIES, PEM_BEGIN, PEM_END, body
 
 RNG = random.Random(41)
@@ -412,3 +413,156 @@ def test_a_sops_file_with_a_mac_still_reports_each_plaintext_value(tmp_path, cli
     found = [line for line in out.splitlines() if "sops-not-encrypted" in line]
     assert code == 1 and len(found) == 4, out  # apiVersion, kind, name, ADDED
     assert "ADDED: value is not ENC[...]" in out
+
+
+# -- 7. Argo CD's documented repository Secrets: a key block with no key ----------------------
+
+REPO_CREDS = """apiVersion: v1
+kind: Secret
+metadata:
+  name: argoproj-ssh-creds
+  namespace: argocd
+  labels:
+    argocd.argoproj.io/secret-type: repo-creds
+stringData:
+  url: git@github.com:argoproj-labs
+  type: helm
+  sshPrivateKey: |
+{key}
+"""
+
+
+def test_an_argocd_repository_secret_with_an_elided_key_passes_a_real_key_does_not(tmp_path, cli):
+    """argoproj/argo-cd docs/operator-manual/argocd-repo-creds.yaml and
+    argocd-repositories.yaml: ``sshPrivateKey`` / ``githubAppPrivateKey`` hold the armour
+    lines around ``...`` (engine.empty_pem), the settings beside it are plain by design."""
+    begin, end = (m.replace("RSA", "OPENSSH") for m in (PEM_BEGIN, PEM_END))
+    elided = f"    {begin}\n    ...\n    {end}"
+    path = write(tmp_path, "creds.yaml", REPO_CREDS.format(key=elided))
+    assert cli("check-secrets", path) == (0, "", "")
+    real = "\n".join("    " + line for line in private_key().splitlines())
+    path = write(tmp_path, "real.yaml", REPO_CREDS.format(key=real))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/k8s-secret-plaintext" in out and "a private key in" in out
+
+
+def test_a_fill_in_part_makes_a_value_a_placeholder_in_the_advice(tmp_path, cli):
+    """Argo CD's notifications Secret docs: ``email-username: <myemail>@gmail.com`` beside
+    bare placeholders. The object is still reported (a Secret is applied as written), with
+    the placeholder advice; a real address beside them gets the usual one."""
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: argocd-notifications-secret\n"
+        "stringData:\n  slack-token: <my-slack-token>\n  email-username: {user}\n"
+        "  email-password: <mypassword>\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "a.yaml", text.format(user="<me>@x.io")))
+    assert code == 1 and "the values look like placeholders" in out, out
+    code, out, _ = cli("check-secrets", write(tmp_path, "b.yaml", text.format(user="ops@x.io")))
+    assert code == 1 and "commit it encrypted" in out, out
+
+
+# -- 8. a value made of its key's own words ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # open-telemetry/opentelemetry-demo .env ("defined in src/postgresql/init.sql")
+        "POSTGRES_ASTRONOMY_PASSWORD=astronomy_password    # defined in init.sql",
+        "POSTGRES_MONITORING_PASSWORD=monitoring_password",
+        # getsops/sops examples/keyvalue-secrets.yaml (an example to encrypt)
+        "database_password: super_secret_password",
+        "JWT_SECRET=very_long_random_jwt_secret_key_here",
+        "POSTGRES_PASSWORD=postgres",
+    ],
+)
+def test_a_credential_that_only_describes_itself_passes(line, tmp_path, cli):
+    name = "values.yaml" if ": " in line else ".env"
+    assert cli("check-secrets", write(tmp_path, name, line + "\n")) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "POSTGRES_ASTRONOMY_PASSWORD=astronomy_{random}",
+        "POSTGRES_PASSWORD=correct-horse-battery-staple",
+        "database_password: orbital_lantern_password",
+        "API_TOKEN=apikey-{random}",
+    ],
+)
+def test_a_credential_with_words_of_its_own_is_still_reported(line, tmp_path, cli):
+    line = line.format(random=body(RNG, ALNUM_CHARS, 8))
+    name = "values.yaml" if ": " in line else ".env"
+    code, out, _ = cli("check-secrets", write(tmp_path, name, line + "\n"))
+    assert code == 1 and "secret/literal-credential" in out, out
+
+
+def test_describes_itself_needs_letters_and_the_keys_words():
+    from gitops_guard.checks.secrets.values import describes_itself
+
+    assert describes_itself("POSTGRES_ASTRONOMY_PASSWORD", "astronomy_password")
+    assert describes_itself("adminPassword", "superSecretPassword")
+    assert not describes_itself("POSTGRES_PASSWORD", "astronomy_password")
+    assert not describes_itself("password", "password1")
+    assert not describes_itself("password", "")
+
+
+# -- 9. base64 of a dummy ---------------------------------------------------------------------
+
+DEX = """config:
+  staticClients:
+    - id: default
+      name: "Default-Cluster"
+      secret: {secret}
+"""
+
+
+def test_base64_of_a_dummy_under_a_credential_key_passes_base64_of_a_password_does_not(
+    tmp_path, cli
+):
+    """kubeapps' dex values (copied into bitnami-labs/sealed-secrets site/): dex's example
+    client ``secret: ZXhhbXBsZS1hcHAtc2VjcmV0`` is base64 of ``example-app-secret``."""
+    for text in (b"example-app-secret", b"example-app-secret-second-cluster", b"changeme"):
+        path = write(tmp_path, "dex.yaml", DEX.format(secret=b64(text)))
+        assert cli("check-secrets", path) == (0, "", ""), text
+    for raw in (b"Tr0ub4dor&3xyz", RNG.randbytes(18)):
+        path = write(tmp_path, "dex.yaml", DEX.format(secret=b64(raw)))
+        code, out, _ = cli("check-secrets", path)
+        assert code == 1 and "secret/" in out, raw
+
+
+# -- 10. a documented URL with dummy credentials in a comment ----------------------------------
+
+GRAFANA_INI = """[database]
+# Use either URL or the previous fields to configure the database
+# Example: mysql://user:{password}@host:port/database
+;url =
+"""
+
+
+def test_a_url_example_with_a_dummy_password_passes_a_real_one_does_not(tmp_path, cli):
+    """Grafana's conf/sample.ini, copied into open-telemetry/opentelemetry-demo
+    src/grafana/grafana.ini: ``mysql://user:secret@host:port/database``."""
+    path = write(tmp_path, "grafana.ini", GRAFANA_INI.format(password="secret"))
+    assert cli("check-secrets", path) == (0, "", "")
+    path = write(tmp_path, "grafana.ini", GRAFANA_INI.format(password="Xq7pL2vR9kT"))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/url-credentials" in out, out
+
+
+# -- 11. a vendor's published default ---------------------------------------------------------
+
+
+def test_grafanas_published_default_secret_key_passes_another_key_does_not(tmp_path, cli):
+    """grafana/grafana conf/defaults.ini ``[security] secret_key``: the same value in every
+    Grafana install's sample configuration, known to all (not a leak of this repository)."""
+    from gitops_guard.checks.secrets.values import PUBLISHED_DEFAULTS
+
+    (default,) = PUBLISHED_DEFAULTS
+    text = "[security]\n# used for signing\n;secret_key = {key}\nsecret_key = {key}\n"
+    path = write(tmp_path, "grafana.ini", text.format(key=default))
+    assert cli("check-secrets", path) == (0, "", "")
+    own = body(RNG, ALNUM_CHARS, len(default))
+    code, out, _ = cli("check-secrets", write(tmp_path, "g.ini", text.format(key=own)))
+    assert code == 1 and out.count("secret/literal-credential") == 2, out
+    assert own not in out

@@ -39,6 +39,7 @@ from gitops_guard.checks.secrets.values import (
     certificate_blob,
     credential_word,
     describe,
+    dummy_credential,
     encoded_media,
     is_dummy,
     is_git_id_key,
@@ -289,7 +290,7 @@ class _Scanner(LineRules, KindRules):
             return
         if not hits and kind is not None:
             if (
-                not is_dummy(stripped)
+                not dummy_credential(stripped, label)
                 and not NAMES_A_SECRET.match(stripped)
                 and not (NAMES_A_FILE.match(stripped))
             ):

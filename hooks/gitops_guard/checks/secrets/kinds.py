@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gitops_guard.checks.secrets.embedded import embedded_credentials
+from gitops_guard.checks.secrets.engine import empty_pem
 from gitops_guard.checks.secrets.values import (
     BINARY_PROBE,
     HASH_LIKE,
@@ -86,14 +87,14 @@ class KindRules:
         keys = ", ".join(unique[:5]) + (", ..." if len(unique) > 5 else "")
         notes: list[str] = []
         advice = "commit it encrypted (SealedSecret, SOPS) or reference it (ExternalSecret)"
-        if all(is_dummy(e[2]) or PLACEHOLDER_WORD.match(e[2]) for e in entries):
+        if all(_stand_in(e[2]) for e in entries):
             advice = (
                 "the values look like placeholders, and the next edit would commit real ones: "
                 "keep the object out of Git (SealedSecret, SOPS, ExternalSecret)"
             )
         else:
             for key, _, decoded, _ in entries:
-                if not is_dummy(decoded):  # a dummy holds nothing: say nothing of it
+                if not _stand_in(decoded):  # a dummy holds nothing: say nothing of it
                     notes.extend(self.name_contents(key, decoded))
         if invalid:
             notes.append(f"data not base64 in {', '.join(dict.fromkeys(invalid))}")
@@ -379,7 +380,29 @@ def _argocd_settings_only(doc: Document, entries: list[tuple[str, str, str, Pos]
     )
     if not (argocd or kargo):
         return False
-    return all(key in _ARGOCD_SETTINGS for key, _, value, _ in entries if not is_dummy(value))
+    return all(key in _ARGOCD_SETTINGS for key, _, value, _ in entries if not _stand_in(value))
+
+
+def _stand_in(value: str) -> bool:
+    """A Secret value that stands in for the real one: a dummy word, a word or a part waiting
+    to be filled in, or a private-key block with no key inside (Argo CD's documented repository
+    Secrets hold ``-----BEGIN OPENSSH PRIVATE KEY-----`` / ``...`` / ``-----END ...``)."""
+    return (
+        is_dummy(value)
+        or bool(PLACEHOLDER_WORD.match(value))
+        or (
+            len(value) < 200
+            and "\n" not in value
+            and "</" not in value
+            and bool(_FILL_IN.search(value))
+        )
+        or empty_pem(value)
+    )
+
+
+#: ``<myemail>@gmail.com``: a part a person fills in (Argo CD's notifications Secret docs);
+#: in a one-line value only (an XML file's ``<password>`` element is no fill-in)
+_FILL_IN = re.compile(r"<[A-Za-z][\w .-]{0,40}>")
 
 
 def _empty_docker_config(key: str, text: str) -> bool:

@@ -25,6 +25,7 @@ from gitops_guard.checks.secrets.values import (
     assignment,
     credential_word,
     describe,
+    dummy_credential,
     encoded_media,
     is_dummy,
     is_placeholder,
@@ -93,7 +94,7 @@ class LineRules:
                 if (
                     key is None
                     or sensitive_kind(key) is None
-                    or is_dummy(hit.secret)
+                    or dummy_credential(hit.secret, key)
                     or is_placeholder(hit.secret)
                     or names_a_key(key, hit.secret, ())
                     or (key == "secretKey" and _external_secret_item(following))
@@ -106,6 +107,12 @@ class LineRules:
                     or is_reference(hit.secret)
                     or encoded_media(hit.secret)
                 ):
+                    continue
+            elif hit.type == "Basic Auth Credentials":
+                # ``# Example: mysql://user:secret@host:port/database`` (Grafana's sample.ini):
+                # the same dummy words the URL rules of a value pass (embedded.py)
+                password = hit.secret.rstrip("@").rpartition(":")[2]
+                if dummy_credential(password) or is_placeholder(password):
                     continue
             elif hit.type == "Private Key":
                 nxt = next((x for x in following if x.strip()), "")

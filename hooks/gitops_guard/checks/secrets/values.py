@@ -255,6 +255,59 @@ def is_dummy(value: str) -> bool:
     )
 
 
+#: Words a made-up credential is built from (``super_secret_password``,
+#: ``very_long_random_jwt_secret_key_here``, ``my-app-token``): with the words of the key
+#: it sits under, a value of these words only describes itself.
+FILLER_WORDS = frozenset({
+    "my", "your", "our", "the", "a", "an", "some", "any", "this", "app", "application",
+    "super", "very", "long", "strong", "random", "secure", "complex", "dummy", "fake", "test",
+    "example", "sample", "demo", "default", "local", "dev", "here", "value", "string", "text",
+    "password", "passwd", "pass", "pwd", "passphrase", "secret", "token", "key", "api",
+    "access", "auth", "credential", "credentials", "private", "change", "me", "it", "put",
+    "set", "use", "insert", "replace", "to", "be", "of", "for", "and", "with", "new",
+})  # fmt: skip
+#: only letters and separators (``astronomy_password``, ``superSecretPassword``)
+_WORDS_ONLY = re.compile(r"^[A-Za-z]+(?:[-_. ]?[A-Za-z]+)*$")
+#: Values vendors publish as their defaults: known to everyone, so no secret (a rule that
+#: wants them changed is a configuration check, not a leak).
+PUBLISHED_DEFAULTS = frozenset({
+    # Grafana ``[security] secret_key``: conf/defaults.ini and conf/sample.ini of
+    # grafana/grafana, copied into most grafana.ini files (commented out in the sample)
+    "SW2YcwTIb9zpOOhoPsMm",
+})  # fmt: skip
+
+
+def describes_itself(key: Any, value: str) -> bool:
+    """A value made only of its key's own words and filler words (``astronomy_password``
+    under ``POSTGRES_ASTRONOMY_PASSWORD``, ``super_secret_password``, ``postgres`` under
+    ``POSTGRES_PASSWORD``): a self-describing stand-in, not a random or chosen secret."""
+    if len(value) > 80 or not _WORDS_ONLY.match(value):
+        return False
+    words = key_words(value)
+    own = set(key_words(key.rsplit("/", 1)[-1])) if isinstance(key, str) else set()
+    return bool(words) and all(w in own or w in FILLER_WORDS for w in words)
+
+
+#: base64 of printable text only (a password written base64 in a config value)
+_PRINTABLE = re.compile(r"^[\x20-\x7e]{3,}$")
+
+
+def dummy_credential(value: str, key: Any = None) -> bool:
+    """A credential's value that holds nothing to protect: a dummy word (:func:`is_dummy`),
+    the key's own words, a vendor's published default, or base64 of one of these (dex's
+    ``ZXhhbXBsZS1hcHAtc2VjcmV0`` is ``example-app-secret``)."""
+    if is_dummy(value) or describes_itself(key, value) or value in PUBLISHED_DEFAULTS:
+        return True
+    raw = b64decode(value) if len(value) >= 8 else None
+    if raw is None:
+        return False
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    return bool(_PRINTABLE.match(text)) and (is_dummy(text) or describes_itself(key, text))
+
+
 def mask(secret: str) -> str:
     """A few leading characters and the length; never the value."""
     n = len(secret)
