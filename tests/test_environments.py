@@ -541,22 +541,16 @@ def test_history_reads_every_environment_in_one_git_log(chdir, monkeypatch):
     build(chdir, "clusters/<env>/<app>/", "v1.0.0", "v1.0.0")
     init_repo(chdir)
     from gitops_guard.checks import promotion
+    from gitops_guard.core import processes
 
     calls: list[list[str]] = []
-    real = subprocess.run
+    real = processes.Running.__init__
 
-    def spy(cmd, *args, **kwargs):
-        calls.append(list(cmd))
-        return real(cmd, *args, **kwargs)
+    def spy(self, argv, *args, **kwargs):
+        calls.append(list(argv))
+        real(self, argv, *args, **kwargs)
 
-    real_popen = subprocess.Popen
-
-    def spy_popen(cmd, *args, **kwargs):
-        calls.append(list(cmd))
-        return real_popen(cmd, *args, **kwargs)
-
-    monkeypatch.setattr(promotion.subprocess, "run", spy)
-    monkeypatch.setattr(promotion.subprocess, "Popen", spy_popen)
+    monkeypatch.setattr(processes.Running, "__init__", spy)
     model = environments.load(chdir, load_policy())
     assert promotion.check_repository(model, "history") == []
     logs = [c for c in calls if c[1:2] == ["log"]]

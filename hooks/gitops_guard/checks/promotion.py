@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 from gitops_guard.checks.images import reference
+from gitops_guard.core import processes
 from gitops_guard.core.documents import is_yaml_name
 from gitops_guard.core.findings import Finding, quote, shown
 from gitops_guard.repo import environments, overlays
@@ -498,16 +498,19 @@ def _introduced(states: list[tuple[int, list[Artifact]]], a: Artifact) -> tuple[
 # -- reading git -------------------------------------------------------------------------------
 
 
-def _git(root: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        check=False,
-    )
+class _Ran:
+    """What one git run gave, its output decoded."""
+
+    __slots__ = ("returncode", "stderr", "stdout")
+
+    def __init__(self, ran: tuple[int, bytes, bytes]) -> None:
+        self.returncode = ran[0]
+        self.stdout = ran[1].decode("utf-8", "surrogateescape")
+        self.stderr = ran[2].decode("utf-8", "surrogateescape")
+
+
+def _git(root: str, *args: str) -> _Ran:
+    return _Ran(processes.run_git(root, *args))
 
 
 def _prefix(root: str) -> str | None:
@@ -731,20 +734,15 @@ class History:
         # alone, and every file the merge result differs in from a side gets its blob
         argv = ["git", "log", "--topo-order", "--reverse", "--format=%x00%H", "--raw", "-m"]
         argv += ["--no-renames", "--no-abbrev", "--", *specs]
-        proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        got: list[tuple[bytes, bytes]] = []
-        import threading  # drains git's pipes while ``meanwhile`` runs: git never waits on us
-
-        reader = threading.Thread(target=lambda: got.append(proc.communicate()), daemon=True)
-        reader.start()
+        # git writes into memory while ``meanwhile`` runs (core/processes.py): it never waits
+        # on us, and no thread has to drain a pipe
+        running = processes.start_git(root, *argv[1:])
         try:
             if meanwhile is not None:
                 self._meanwhile_done = True
                 meanwhile()
         finally:
-            reader.join()
-        out, err = got[0] if got else (b"", b"")
-        returncode = proc.returncode
+            returncode, out, err = running.wait()
         stdout = out.decode("utf-8", "surrogateescape")
         stderr = err.decode("utf-8", "surrogateescape")
         if returncode != 0:
@@ -861,14 +859,8 @@ MAX_RESTARTS = 20
 
 def _batch(root: str, names: list[str], found: dict[str, bytes], missing: list[str]) -> int | None:
     """Read ``names``; the index where git stopped, or None when it read them all."""
-    proc = subprocess.run(
-        ["git", "cat-file", "--batch"],
-        cwd=root,
-        input=("\n".join(names) + "\n").encode(),
-        capture_output=True,
-        check=False,
-    )
-    out = proc.stdout
+    asked = ("\n".join(names) + "\n").encode()
+    out = processes.run_git(root, "cat-file", "--batch", stdin=asked)[1]
     pos = 0
     for index, name in enumerate(names):
         end = out.find(b"\n", pos)

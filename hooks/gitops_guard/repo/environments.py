@@ -38,11 +38,12 @@ environment found at all is a warning that says where it looked.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
-import subprocess
 from operator import itemgetter
 
+from gitops_guard.core import processes
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, is_yaml_name
 from gitops_guard.core.findings import ERROR, WARNING, Finding, quote
 from gitops_guard.core.policy import environment_of_path as policy_environment_of_path
@@ -199,6 +200,8 @@ class Environments:
         self._index: dict[str, App] | None = None
         self._apps: dict[str, dict[str, App]] = {}
         self._shown_prefix: str | None = None
+        #: (the file list it was made from, its YAML files): what :meth:`files_of` bisects
+        self._yaml_files: tuple[list[str], list[str]] | None = None
 
     @property
     def root(self) -> Path:
@@ -294,13 +297,16 @@ class Environments:
         return self._shown_prefix + relpath.replace("/", os.sep)
 
     def files_of(self, app: App) -> list[str]:
-        """The repository-relative YAML files of an app's overlay."""
+        """The repository-relative YAML files of an app's overlay (asked for every app: a
+        bisected range of the repository's YAML files, sorted as :attr:`files` is)."""
+        if self._yaml_files is None or self._yaml_files[0] is not self.files:
+            yaml = [f for f in self.files if is_yaml_name(f.rsplit("/", 1)[-1])]
+            self._yaml_files = (self.files, yaml)
+        below = _below(app.folder, self._yaml_files[1])
+        if not app.excluded:
+            return below if app.folder else list(below)
         excluded = tuple(f"{x}/" for x in app.excluded)
-        return [
-            f
-            for f in _below(app.folder, self.files)
-            if not (excluded and f.startswith(excluded)) and is_yaml_name(f.rsplit("/", 1)[-1])
-        ]
+        return [f for f in below if not f.startswith(excluded)]
 
     def pathspecs(self, env: str) -> list[str]:
         """The environment's folders, for ``git log -- <paths>``."""
@@ -432,8 +438,6 @@ def _disambiguate(model: Environments) -> None:
                 for a in env_folder.apps
             ]
     # nested app folders (an app inside another's folder) keep their own files
-    import bisect
-
     folders_sorted = sorted(a.folder for fs in model.folders.values() for f in fs for a in f.apps)
     for folders in model.folders.values():
         for env_folder in folders:
@@ -634,8 +638,6 @@ def _direct_files(folder: str, files: list[str]) -> list[str]:
 
 def _below(folder: str, files: list[str]) -> list[str]:
     """The files below a folder (``files`` is sorted: a bisected range)."""
-    import bisect
-
     if not folder:
         return files
     prefix = f"{folder}/"
@@ -692,16 +694,10 @@ def listing(root: str | Path) -> tuple[list[str], dict[str, str]]:
     when in doubt, as ``diff-files`` decides; a deletion counts as a change)."""
     argv = ["git", "ls-files", "-z", "-t", "--stage", "--cached", "--modified", "--others"]
     try:
-        ls = subprocess.Popen(
-            [*argv, "--exclude-standard", "."],
-            cwd=root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        code, listed, _ = processes.run_git(os.fspath(root), *argv[1:], "--exclude-standard", ".")
     except OSError:
         return _walk(root), {}
-    listed, _ = ls.communicate()
-    if ls.returncode != 0:
+    if code != 0:
         return _walk(root), {}
     names: set[str] = set()
     blobs: dict[str, str] = {}
