@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-from gitops_guard.core.masking import MaskingStream, mask_line, mask_text
+from gitops_guard.core.masking import mask_line, mask_text
+from gitops_guard.core.output import MaskingStream
 
 # planted values, built at run time so that this file holds none of them whole
 GITHUB = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" + "K1l2M3n4O5p6Q7r8"

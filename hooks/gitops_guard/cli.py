@@ -207,7 +207,7 @@ def _import(name: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Everything it prints, on stdout and stderr, goes through the one
     masking step (``core/masking.py``): no command can print a secret."""
-    from gitops_guard.core.masking import MaskingStream
+    from gitops_guard.core.output import MaskingStream
 
     argv = list(sys.argv[1:] if argv is None else argv)
     out, err = sys.stdout, sys.stderr

@@ -2,7 +2,7 @@
 
 ``core/quoting.py`` bounds each input a message quotes; this bounds what still gets through
 (a message site that forgot, a diff or drift line of a megabyte), where every output goes
-through (``masking.MaskingStream``, after the masking). JSON and SARIF stay valid: a long
+through (``output.MaskingStream``, after the masking). JSON and SARIF stay valid: a long
 string literal is cut inside its quotes.
 """
 

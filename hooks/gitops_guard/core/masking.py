@@ -41,7 +41,7 @@ from gitops_guard.core.token_formats import KEYWORDS, find_tokens
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import Any
 
 #: what masked text looks like: a few leading characters and the length, never the value
 _MASKED = re.compile(r"'[^'\s]{0,4}\.\.\.' \(\d+ chars\)")
@@ -436,38 +436,6 @@ def printable(line: str) -> str:
     return cap_line(line, LINE_CHARS) if len(line) > LINE_CHARS else line
 
 
-class MaskingStream:
-    """A text stream that passes each line on masked and bounded (stdout, stderr): the one
-    step every output of every command goes through (``printable``). A line is held until
-    its end (or a flush), so a cut sees the whole line and keeps JSON valid."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self._pending: list[str] = []  # the start of a line not yet ended
-
-    def write(self, text: str) -> int:
-        cut = text.rfind("\n") + 1
-        if not cut:
-            if text:
-                self._pending.append(text)
-            return len(text)
-        data = "".join(self._pending) + text[:cut] if self._pending else text[:cut]
-        self._pending = [text[cut:]] if cut < len(text) else []
-        self.stream.write(
-            "".join(printable(part) if part.strip("\r\n") else part for part in _split(data))
-        )
-        return len(text)
-
-    def writelines(self, lines: Any) -> None:
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        if self._pending:
-            line = "".join(self._pending)
-            self._pending = []
-            self.stream.write("".join(printable(p) if p.strip("\r\n") else p for p in _split(line)))
-        self.stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
+def printable_text(text: str) -> str:
+    """Whole lines of output, each :func:`printable`, their ends kept."""
+    return "".join(printable(part) if part.strip("\r\n") else part for part in _split(text))
