@@ -34,17 +34,33 @@ def expand_paths(paths: Iterable[str], wanted: Callable[[str], bool] | None = No
     skipped. Every command that takes folders expands them here."""
     if wanted is None:
         from gitops_guard.core.documents import is_yaml_name as wanted
+    import stat
+
     result: list[str] = []
     for path in paths:
-        if os.path.isdir(path):
+        try:  # one system call for a file (most of what is given): a link is followed
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and stat.S_ISLNK(mode):
+            # dangling: given as it is (load_file says what it is)
+            mode = _followed_mode(path, mode)
+        if mode is not None and stat.S_ISDIR(mode):
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 result.extend(os.path.join(folder, f) for f in sorted(files) if wanted(f))
-        elif not os.path.lexists(path):  # a dangling symlink is there: load_file says what
+        elif mode is None:  # a dangling symlink is there (lstat): load_file says what
             raise UsageError(f"{path}: no such file or folder")
         else:
             result.append(path)
     return result
+
+
+def _followed_mode(path: str, link_mode: int) -> int:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return link_mode
 
 
 def run_file_check(args: argparse.Namespace, module: Any) -> int:
@@ -62,15 +78,16 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
     check_files: Callable[..., Any] | None = getattr(module, "check_files", None)
     if check_files is not None:
         # a check that reads the repository itself needs the given files' problems and text
-        # only (``uses_documents = False``): their parsed documents are dropped one by one
-        keep = getattr(module, "uses_documents", True)
-        sources = []
-        for path in paths:
-            source = load_file(path)
+        # only (``uses_documents = False``): their YAML problems are remembered by content
+        # (core/known_problems.py), so a file is parsed only when it is new
+        if getattr(module, "uses_documents", True):
+            sources = [load_file(path) for path in paths]
+        else:
+            from gitops_guard.core.known_problems import load_unparsed
+
+            sources = load_unparsed(paths)
+        for source in sources:
             findings.extend(source.problems)
-            if not keep:
-                source.documents = []
-            sources.append(source)
         findings.extend(check_files(sources, policy, args))
         return finish(findings, sources, policy, args)
     # a module may make one run's check (``checker(policy, paths)``): one that asks the
@@ -106,6 +123,8 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
     ``policies/gitops-guard.yaml`` (a registry dropped, a tag pattern narrowed) would be
     checked against nothing but the policy; the whole repository is checked instead, under
     the new policy: the files git tracks (``git ls-files``), else every file below the root.
+    pre-commit names the policy file by its own name: only a given file of that name is
+    compared with it (however its path is written), not every file of ``--all-files``.
     """
     path = getattr(policy, "_path", None)
     root = getattr(policy, "root_dir", None)
@@ -115,7 +134,10 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
         policy_stat = os.stat(path)
     except OSError:
         return []
+    name = os.path.basename(os.fspath(path))
     for item in given:
+        if os.path.basename(item) != name:
+            continue
         try:
             if os.path.samestat(os.stat(item), policy_stat):
                 break
@@ -126,28 +148,36 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
     files = _tracked(root)
     if files is None:
         return expand_paths([root], wanted)
-    here = os.getcwd()
+    # git's names are normalised and relative to the root: below the working folder, a
+    # name's path from here is the root's path from here joined to it (one relpath, not one
+    # per file); a file given already is there (expand_paths saw it), and is not repeated
+    base = os.path.relpath(root, os.getcwd())
+    given_here = {os.path.normpath(item) for item in given}
     found = []
     for name in files:
+        if not wanted(name.rsplit("/", 1)[-1]):
+            continue
         full = os.path.join(root, name)
-        if wanted(os.path.basename(name)) and os.path.lexists(full):
-            rel = os.path.relpath(full, here)
-            found.append(full if rel.startswith("..") else rel)
+        rel = name if base == "." and os.sep == "/" else os.path.normpath(os.path.join(base, name))
+        if rel.startswith(".."):
+            rel = full
+        elif rel in given_here:
+            continue
+        if os.path.lexists(full):
+            found.append(rel)
     return found
 
 
 def _tracked(root: str) -> list[str] | None:
-    import subprocess
+    from gitops_guard.core import processes
 
     try:
-        done = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z"], capture_output=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.SubprocessError):
+        code, out, _ = processes.run_git(root, "ls-files", "-z")
+    except OSError:
         return None
-    if done.returncode != 0:
+    if code != 0:
         return None
-    return [n for n in done.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    return [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
 
 
 def finish(findings: list[Any], sources: Iterable[Any], policy: Any, args: Any) -> int:

@@ -1,0 +1,106 @@
+"""core/known_problems.py: the YAML problems of given files, parsed once per content."""
+
+from __future__ import annotations
+
+import pytest
+from gitops_guard.core import documents, known_problems
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GITOPS_GUARD_NO_CACHE", raising=False)
+    return tmp_path
+
+
+def shape(source):
+    return (
+        source.path,
+        source.text,
+        source.skipped,
+        [(p.path, p.line, p.column, p.rule, p.message, p.severity) for p in source.problems],
+    )
+
+
+CASES = {
+    "ok.yaml": "a: 1\n",
+    "dup.yaml": "a: 1\na: 2\n",
+    "broken.yaml": "k: [\n",
+    "empty.yaml": "",
+    "tabs.json": '{"a":\t1}\n',
+    "chart/templates/t.yaml": "kind: {{ .Values.k }}\n",
+    "plain/templates/t.yaml": 'kind: "{{ .Values.k }}"\n',
+    "chart/templates/q.yaml": 'kind: "{{ .Values.k }}"\n',
+    "latin1.yaml": b"k: caf\xe9\n",
+}
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["first run", "remembered"])
+def test_the_same_as_load_file_without_documents(cache_home, monkeypatch, remembered):
+    root = cache_home / "repo"
+    (root / "chart").mkdir(parents=True)
+    (root / "chart" / "Chart.yaml").write_text("name: chart\nversion: 1.0.0\n")
+    paths = []
+    for name, content in CASES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        paths.append(str(path))
+    if remembered:
+        known_problems.load_unparsed(paths)
+
+        def no_parse(*args, **kwargs):
+            raise AssertionError("parsed although its content is remembered")
+
+        # the decodable files are not parsed again: their problems come from the memory
+        monkeypatch.setattr(known_problems, "load_text", no_parse)
+    got = known_problems.load_unparsed(paths)
+    expected = [documents.load_file(p) for p in paths]
+    assert [shape(s) for s in got] == [shape(s) for s in expected]
+    assert all(s.documents == [] for s in got)
+    assert any(s.problems for s in got) and any(not s.problems for s in got)
+
+
+def test_a_changed_file_is_parsed_again(cache_home):
+    path = cache_home / "x.yaml"
+    path.write_text("a: 1\n")
+    assert known_problems.load_unparsed([str(path)])[0].problems == []
+    path.write_text("a: [\n")
+    assert [p.rule for p in known_problems.load_unparsed([str(path)])[0].problems] == [
+        "yaml/syntax"
+    ]
+
+
+def test_same_bytes_another_name_is_read_as_that_name(cache_home):
+    """A .json file's tabs are spaces; a .yaml file's are not: the name is in the key."""
+    text = '{"a":\t1}\n'
+    as_json, as_yaml = cache_home / "a.json", cache_home / "a.yaml"
+    as_json.write_text(text)
+    as_yaml.write_text(text)
+    got = known_problems.load_unparsed([str(as_json), str(as_yaml)])
+    assert [shape(s)[2:] for s in got] == [
+        shape(documents.load_file(str(p)))[2:] for p in (as_json, as_yaml)
+    ]
+
+
+def test_a_chart_made_around_a_template_changes_the_answer(cache_home):
+    path = cache_home / "app" / "templates" / "t.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text('kind: "{{ .Values.k }}"\n')  # YAML that parses: a template in a chart only
+    before = known_problems.load_unparsed([str(path)])[0]
+    documents._CHARTS.clear()
+    (cache_home / "app" / "Chart.yaml").write_text("name: app\nversion: 1.0.0\n")
+    after = known_problems.load_unparsed([str(path)])[0]
+    assert after.skipped == "helm template" and before.skipped != "helm template"
+
+
+def test_a_fifo_or_a_missing_file_is_said_as_load_file_says(cache_home):
+    import os
+
+    fifo = cache_home / "pipe.yaml"
+    os.mkfifo(fifo)
+    got = known_problems.load_unparsed([str(fifo)])[0]
+    assert [p.rule for p in got.problems] == ["yaml/not-regular-file"]
