@@ -119,9 +119,11 @@ def check_repository(
             pieces: list[tuple[str, list[Any]]] = []
             mine, problems = overlays.load_records(model, app, records, pieces)
             now: list[Artifact] = []
+            each: list[Artifact | None] = []  # per record of ``mine``: what it pins
             for version, found in pieces:
                 now.extend(_version_artifacts(records, version, found, policy))
-            loaded[key] = (mine, problems, now)
+                each.extend(_version_slots(records, version, found))
+            loaded[key] = (mine, problems, now, each)
         return loaded[key]
 
     def load_all() -> None:
@@ -242,6 +244,13 @@ def _normal_prefix(text: str) -> str:
 
 
 def artifact(slot: overlays.ImageSlot, policy: Any) -> Artifact | None:
+    raw = _slot_artifact(slot)
+    return None if raw is None else _canonical(raw, policy)
+
+
+def _slot_artifact(slot: Any) -> Artifact | None:
+    """What a slot names, before ``promotion.registry_aliases`` (None: templated, invalid):
+    a function of the slot's record alone, so it is kept with the records (``ARTIFACTS``)."""
     if slot.kind == "chart":
         version = slot.value("version")
         if not version or reference.is_templated(version):
@@ -250,7 +259,14 @@ def artifact(slot: overlays.ImageSlot, policy: Any) -> Artifact | None:
     ref = _parse(slot.reference)
     if ref is None:
         return None
-    return (canonical_name(ref.name, policy), ref.tag, ref.digest)
+    return (ref.name, ref.tag, ref.digest)
+
+
+def _canonical(raw: Artifact, policy: Any) -> Artifact:
+    if raw[0].startswith("chart "):  # a chart's name is not an image's: no registry alias
+        return raw
+    name = canonical_name(raw[0], policy)
+    return raw if name == raw[0] else (name, raw[1], raw[2])
 
 
 def same(a: Artifact, b: Artifact) -> bool:
@@ -345,13 +361,15 @@ def _check_app(
 
         def load(a: App) -> Any:
             mine, problems = overlays.load_records(model, a, records)
-            return mine, problems, _pinned_artifacts(mine, policy)
+            each = [_slot_artifact(s) if s.pinned else None for s in mine]
+            return mine, problems, _pinned_artifacts(mine, policy), each
 
-    mine, problems, env_now = load(app)
+    mine, problems, env_now, each = load(app)
     findings = list(problems)
-    slots = [s for s in mine if s.pinned]
-    if not slots:
+    pairs = [(s, raw) for s, raw in zip(mine, each) if s.pinned]
+    if not pairs:
         return findings
+    slots = [s for s, _ in pairs]
     pred_app = model.app(pred, app.name)
     if pred_app is None:
         for slot in slots:
@@ -382,10 +400,10 @@ def _check_app(
         states_pred: list[tuple[int, list[Artifact]]] = []
     else:
         states_pred = [*history.states(pred, pred_app.name), (history.now, pred_now)]
-    for slot in slots:
-        a = artifact(slot, policy)
-        if a is None:
+    for slot, raw in pairs:
+        if raw is None:
             continue  # templated or invalid: check-images reports it
+        a = _canonical(raw, policy)
         if history is None:
             line, col = slot.position(*_prefer(slot, a, known))
             if any(same(a, k) for k in known) or any(same(a, k) for k in unchanged):
@@ -615,12 +633,28 @@ def _artifacts(rel: str, data: bytes, policy: Any, records: Any, blob: str = "")
     return _pinned_artifacts(found or [], policy)
 
 
+#: the name under which each version's slot artifacts are kept with its records (a new name
+#: when what ``_slot_artifact`` derives changes: what was kept under the old one is unused)
+ARTIFACTS = "promotion-artifacts-1"
+
+
+def _version_slots(records: Any, key: str, found: list[Any]) -> list[Artifact | None]:
+    """Per record of one file version, what it pins (None: not pinned, templated, invalid),
+    before aliases: parsed once, then kept with the version's records between runs."""
+    raw = records.kept(ARTIFACTS, key)
+    if raw is None or len(raw) != len(found):
+        raw = [_slot_artifact(s) if s.pinned else None for s in found]
+        records.keep(ARTIFACTS, key, raw)
+    return raw
+
+
 def _version_artifacts(records: Any, key: str, found: list[Any], policy: Any) -> list[Artifact]:
     """The artifacts of one file version (by its record-cache key), derived once per run:
     the working tree's version of a file is most often one of its history's."""
     got = records.derived.get(key)
     if got is None:
-        got = records.derived[key] = _pinned_artifacts(found, policy)
+        raw = _version_slots(records, key, found)
+        got = records.derived[key] = [_canonical(r, policy) for r in raw if r is not None]
     return got
 
 
@@ -783,10 +817,14 @@ class History:
             key = self.records.key(rel, rel.rsplit("/", 1)[-1], blob)
             got = derived.get(key)
             if got is None:
-                remembered = self.records.cached_key(key, rel)
-                if remembered is None:
-                    continue
-                got = derived[key] = _pinned_artifacts(remembered, self.policy)
+                raw = self.records.kept(ARTIFACTS, key)  # no records made: what they pin
+                if raw is not None:
+                    got = derived[key] = [_canonical(r, self.policy) for r in raw if r is not None]
+                else:
+                    remembered = self.records.cached_key(key, rel)
+                    if remembered is None:
+                        continue
+                    got = _version_artifacts(self.records, key, remembered, self.policy)
             parsed[blob] = got
         blobs, missing = cat_blobs(root, [b for b in wanted if b not in parsed])
         if missing:

@@ -683,6 +683,11 @@ class RecordCache:
         loaded = cache.load(self._file)
         ok = isinstance(loaded, dict) and loaded.get("version") == _CACHE_VERSION
         self.entries: dict[str, list] = loaded["entries"] if ok else {}  # type: ignore[index]
+        #: (what a check derives from a version's records, by the check's name for it) ->
+        #: version key -> that, kept beside the records (dropped with them)
+        self._kept: dict[str, dict[str, Any]] = (
+            loaded.get("kept", {}) if ok else {}  # type: ignore[union-attr]
+        )
         self.changed = False
         #: what a caller derives from a version's records, by its key, for this run only
         self.derived: dict[str, Any] = {}
@@ -699,6 +704,17 @@ class RecordCache:
         if "templates" in shown and "templates" in shown.replace(os.sep, "/").split("/"):
             template = "t"
         return f"{blob}:{_name_kind(filename)}{template}"
+
+    def kept(self, kind: str, key: str) -> Any:
+        """What a check kept of the version ``key`` under ``kind`` (None: nothing). ``kind``
+        names the derivation and its version: a changed derivation takes a new name."""
+        return self._kept.get(kind, {}).get(key) if key in self.entries else None
+
+    def keep(self, kind: str, key: str, value: Any) -> None:
+        """Remember ``value`` (marshal-able) for the version ``key`` of a remembered file."""
+        if key in self.entries:
+            self._kept.setdefault(kind, {})[key] = value
+            self.changed = True
 
     def cached(self, shown: str, filename: str, blob: str) -> list[SlotRecord] | None:
         """The remembered SlotRecords of a version of a file, without its content (None:
@@ -724,6 +740,7 @@ class RecordCache:
             found = [record_of(s) for s in slots]
             if len(self.entries) >= MAX_RECORDS:
                 self.entries.clear()
+                self._kept.clear()
             self.entries[key] = found
             self.changed = True
         return [SlotRecord(r, shown) for r in found]
@@ -732,7 +749,13 @@ class RecordCache:
         if self.changed and self._file is not None:
             from gitops_guard.core import cache
 
-            cache.save(self._file, {"version": _CACHE_VERSION, "entries": self.entries})
+            kept = {
+                kind: {k: v for k, v in values.items() if k in self.entries}
+                for kind, values in self._kept.items()
+            }
+            cache.save(
+                self._file, {"version": _CACHE_VERSION, "entries": self.entries, "kept": kept}
+            )
             self.changed = False
 
 
