@@ -860,3 +860,26 @@ def test_check_promotion_keeps_no_parsed_document_of_the_given_files(chdir, cli,
     code, out, _ = cli("check-promotion", *git(chdir, "ls-files").stdout.split())
     assert code == 1 and "clusters/staging/web/broken.yaml:2:1: yaml/" in out, out
     assert seen and len(seen[0]) == 3 and all(docs == [] for docs in seen[0])
+
+
+def test_nested_app_folders_are_found_by_one_sorted_pass():
+    """environments._any_nested (the fast path of _disambiguate) says what comparing every
+    pair of folders says, on folders whose names sort around "/" ("a-b", "a.c" < "a/")."""
+    import random
+
+    from gitops_guard.repo.environments import _any_nested
+
+    def by_pairs(folders: list[str]) -> bool:
+        return any(b != a and (a == "" or b.startswith(a + "/")) for a in folders for b in folders)
+
+    rng = random.Random(20261202)
+    parts = ["a", "a-b", "b", "a.c", "c"]
+    seen = set()
+    for _ in range(5000):
+        count = rng.randint(1, 6)
+        folders = sorted(
+            {"/".join(rng.choice(parts) for _ in range(rng.randint(0, 3))) for _ in range(count)}
+        )
+        seen.add(_any_nested(folders))
+        assert _any_nested(folders) == by_pairs(folders), folders
+    assert seen == {True, False}

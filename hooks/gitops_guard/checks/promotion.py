@@ -454,7 +454,7 @@ def _judge(
 ) -> Finding | None:
     """The history rule for one artifact ``a`` of ``env``, put there in commit ``intro``,
     against one predecessor's versions (where and how a finding says it: only for one)."""
-    ran = [i for i, state in states_pred if any(same(a, k) for k in state)]
+    ran = _ran_in(states_pred, a)
     if not ran:
         known = [k for _, s in states_pred for k in s]
         line, col = slot.position(*_prefer(slot, a, known))
@@ -490,6 +490,21 @@ def _judge(
     )
 
 
+def _ran_in(states: list[tuple[int, list[Artifact]]], a: Artifact) -> list[int]:
+    """The commits (indexes) whose versions hold an artifact :func:`same` as ``a``: asked
+    for every pinned slot of every app, so ``same`` is written out here."""
+    name, tag, digest = a
+    ran = []
+    for i, state in states:
+        for k in state:
+            if k[0] == name and (
+                k[2] == digest if digest and k[2] else tag is not None and k[1] == tag
+            ):
+                ran.append(i)
+                break
+    return ran
+
+
 def _pred_places(model: Environments, pred: str) -> str:
     folders = [f.folder or "." for f in model.folders.get(pred, [])]
     return ", ".join(f"{f}/" for f in folders) if folders else f"no folder of {pred}"
@@ -507,9 +522,9 @@ def _introduced(states: list[tuple[int, list[Artifact]]], a: Artifact) -> tuple[
     """(index of the commit that put ``a`` into the overlay, whether that commit created
     the overlay): the start of the latest run of versions holding it."""
     i = len(states) - 1
-    while i > 0 and any(same(a, k) for k in states[i - 1][1]):
+    while i > 0 and _ran_in([states[i - 1]], a):
         i -= 1
-    created = all(not state for _, state in states[:i])
+    created = not any(state for _, state in states[:i])
     return states[i][0], created
 
 
@@ -720,6 +735,8 @@ class History:
         its folder, and a policy file's history says nothing about where its folders were.
         When no earlier environment had files either, ``pred`` itself: an environment that
         predates every one before it was never promoted into."""
+        if self.existed(pred, index):  # the common case: the environment before was there
+            return [pred]
         found: list[str] = []
         seen: set[str] = set()
         queue = [pred]

@@ -439,6 +439,8 @@ def _disambiguate(model: Environments) -> None:
             ]
     # nested app folders (an app inside another's folder) keep their own files
     folders_sorted = sorted(a.folder for fs in model.folders.values() for f in fs for a in f.apps)
+    if not _any_nested(folders_sorted):
+        return  # the common case: no app's folder is inside another's (one pass to know)
     for folders in model.folders.values():
         for env_folder in folders:
             fixed = []
@@ -454,6 +456,15 @@ def _disambiguate(model: Environments) -> None:
                     app = App(app.env, app.name, app.folder, app.layout, tuple(inner))
                 fixed.append(app)
             env_folder.apps = fixed
+
+
+def _any_nested(folders: list[str]) -> bool:
+    """Whether a folder of the list is inside another: sorted by their parts, what is inside
+    a folder comes right after it."""
+    if "" in folders and len(folders) > 1:
+        return True
+    ordered = sorted(folders, key=lambda f: f.split("/"))
+    return any(b.startswith(f"{a}/") for a, b in zip(ordered, ordered[1:]))
 
 
 def _neutral_folder(env_folder: EnvFolder, app: App) -> str:
