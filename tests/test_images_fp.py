@@ -279,3 +279,164 @@ def test_image_volume_reference_is_an_image():
     )
     assert check(text.format(ref="quay.io/crio/artifact:latest")) == [("image/tag-latest", 12, 20)]
     assert check(text.format(ref="quay.io/crio/artifact:v1.0.0")) == []
+
+
+# -- Argo CD parameter overrides files: argo-cd reposerver/repository/repository.go -----------
+
+OVERRIDE_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web
+  namespace: argocd
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: nginx=nginx:1.16.x
+    argocd-image-updater.argoproj.io/write-back-method: git
+spec:
+  project: default
+  destination: {name: in-cluster, namespace: web}
+  source:
+    repoURL: https://example.com/repo.git
+    path: source
+"""
+
+OVERRIDE_DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.16.0
+"""
+
+
+def override_repo(make_repo, overrides: dict[str, str], app: bool = True):
+    files = {
+        "source/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+        "source/deployment.yaml": OVERRIDE_DEPLOY,
+    }
+    if app:
+        files["app/web.yaml"] = OVERRIDE_APP
+    files.update({f"source/{name}": text for name, text in overrides.items()})
+    return make_repo(files)
+
+
+def images_run(cli, repo, *files: str) -> tuple[int, list[str]]:
+    import os
+
+    old = os.getcwd()
+    os.chdir(repo)
+    try:
+        code, out, err = cli("check-images", *files)
+    finally:
+        os.chdir(old)
+    assert "Traceback" not in err, err
+    return code, out.splitlines()
+
+
+def test_an_image_updater_override_rewrites_the_base_image(make_repo, cli):
+    # dkarpele/image-updater-examples image-list-kustomize: .argocd-source-<app>.yaml sets
+    # the Application's kustomize.images; what deploys is the override's image
+    repo = override_repo(
+        make_repo, {".argocd-source-web.yaml": "kustomize:\n  images:\n  - nginx:v1.17.0\n"}
+    )
+    files = ("source/deployment.yaml", "source/.argocd-source-web.yaml", "app/web.yaml")
+    code, lines = images_run(cli, repo, *files)
+    assert code == 0, lines
+    assert [x.split(" ")[1] for x in lines] == ["image/overridden"], lines
+    assert "Application web" in lines[0] and "with source/.argocd-source-web.yaml" in lines[0]
+    # for every Application of the folder: .argocd-source.yaml
+    repo = override_repo(
+        make_repo, {".argocd-source.yaml": "kustomize:\n  images:\n  - nginx:v1.17.0\n"}
+    )
+    code, lines = images_run(cli, repo, "source/deployment.yaml")
+    assert code == 0 and [x.split(" ")[1] for x in lines] == ["image/overridden"], lines
+
+
+def test_the_override_file_itself_is_checked(make_repo, cli):
+    digest = "sha256:" + "0123456789abcdef" * 4
+    repo = override_repo(
+        make_repo,
+        {
+            ".argocd-source-web.yaml": f"kustomize:\n  images:\n  - nginx:latest@{digest}\n",
+            ".argocd-source.yaml": "helm:\n  parameters:\n  - name: image.tag\n    value: '0.2'\n",
+        },
+    )
+    code, lines = images_run(cli, repo, "source/.argocd-source-web.yaml")
+    assert code == 0 and len(lines) == 1, lines
+    assert "image/tag-latest" in lines[0] and lines[0].endswith("[warning]"), lines
+    code, lines = images_run(cli, repo, "source/.argocd-source.yaml")
+    assert code == 1 and len(lines) == 1 and "image/tag-not-allowed" in lines[0], lines
+
+
+def test_an_override_names_an_application_the_repository_does_not_hold(make_repo, cli):
+    # image-updater-examples 001-simple-kustomize-app: only the overrides file tells
+    override = {".argocd-source-dev_web.yaml": "kustomize:\n  images:\n  - nginx:v1.17.0\n"}
+    repo = override_repo(make_repo, override, app=False)
+    code, lines = images_run(cli, repo, "source/deployment.yaml")
+    assert code == 0 and [x.split(" ")[1] for x in lines] == ["image/overridden"], lines
+
+
+def test_without_an_override_or_for_another_application_the_base_deploys(make_repo, cli):
+    for overrides in (
+        {},
+        # another Application's file: the repository's own Application deploys it as written
+        {".argocd-source-other.yaml": "kustomize:\n  images:\n  - nginx:v1.17.0\n"},
+        # an override without kustomize images changes no image
+        {".argocd-source-web.yaml": "kustomize:\n  namePrefix: x-\n"},
+    ):
+        repo = override_repo(make_repo, overrides)
+        code, lines = images_run(cli, repo, "source/deployment.yaml")
+        assert code == 1 and len(lines) == 1 and "image/tag-not-allowed" in lines[0], lines
+
+
+# -- Flux Operator ResourceSet: flux-operator internal/builder/resourceset.go ------------------
+
+RESOURCE_SET = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: apps
+spec:
+  inputs:
+    - tag: v1.2.3
+  resources:
+    - apiVersion: helm.toolkit.fluxcd.io/v2
+      kind: HelmRelease
+      metadata:
+        name: frontend
+      spec:
+        chartRef:
+          kind: OCIRepository
+          name: chart
+        values:
+          image:
+            tag: {tag}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        template:
+          spec:
+            containers:
+              - name: web
+                image: {image}
+"""
+
+
+def test_resourceset_templates_are_templated_not_invalid():
+    # the operator renders << >> (text/template, Delims("<<", ">>")) per input
+    text = RESOURCE_SET.format(tag="<< inputs.tag | quote >>", image="ghcr.io/x/y:<< inputs.tag >>")
+    assert check(text) == [("image/unresolvable", 19, 18), ("image/unresolvable", 29, 24)]
+
+
+def test_resourceset_literal_images_are_still_checked():
+    text = RESOURCE_SET.format(tag="latest", image="ghcr.io/x/y:latest")
+    assert check(text) == [("image/tag-latest", 19, 18), ("image/tag-latest", 29, 24)]
+    text = RESOURCE_SET.format(tag="v1.2.3", image="ghcr.io/x/y:<< inputs.tag")  # not closed
+    assert check(text) == [("image/invalid-reference", 29, 24)]

@@ -123,6 +123,11 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
         yield from _kustomize_entries(data.get("images"), "kustomize images")
         yield from _inline_patches(source, data)
         return
+    if not doc.is_kubernetes and is_override_file(source.path):
+        # Argo CD merges it over the source of the Applications of its folder
+        # (reposerver/repository/repository.go, mergeSourceParameters)
+        yield from _argocd_source(source, data)
+        return
     if not doc.is_kubernetes and not values_file:
         return  # not a manifest, not values: nothing of ours
     group = doc.group
@@ -146,6 +151,15 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
     yield from _image_keys(data)
     for values in _values_roots(doc, data, values_file):
         yield from _flat_helm_images(values)
+
+
+def is_override_file(path: str) -> bool:
+    """An Argo CD parameter overrides file: ``.argocd-source.yaml``, ``.argocd-source-<app>.yaml``
+    (argo-cd ``reposerver/repository/repository.go``, ``repoSourceFile`` / ``appSourceFile``)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name == ".argocd-source.yaml" or (
+        name.startswith(".argocd-source-") and name.endswith(".yaml")
+    )
 
 
 def _cnpg_cluster(data: Map) -> Iterator[ImageSite]:
@@ -525,20 +539,25 @@ def _argocd_images(source_file: SourceFile, app: Map) -> Iterator[ImageSite]:
     """Argo CD sources: ``kustomize.images`` strings (``[old=]new[:tag][@digest]``), Helm
     ``parameters`` (``image.repository`` / ``image.tag`` / ``image``) and a ``values`` string."""
     for source in _argocd_sources(app):
-        kustomize = source.get("kustomize")
-        images = kustomize.get("images") if isinstance(kustomize, Map) else None
-        if isinstance(images, Seq):
-            for i, entry in enumerate(images):
-                if isinstance(entry, str):
-                    new = entry.split("=", 1)[1] if "=" in entry else entry
-                    yield ImageSite(new, images.at(i), "Argo CD kustomize image")
-        helm = source.get("helm")
-        if not isinstance(helm, Map):
-            continue
-        if isinstance(helm.get("parameters"), Seq):
-            yield from _helm_parameters(helm["parameters"])
-        if isinstance(helm.get("values"), str) and "image" in helm["values"]:
-            yield from _embedded(source_file, helm, "values", _values_text)
+        yield from _argocd_source(source_file, source)
+
+
+def _argocd_source(source_file: SourceFile, source: Map) -> Iterator[ImageSite]:
+    """One Application source (or a parameter overrides file, which has its shape)."""
+    kustomize = source.get("kustomize")
+    images = kustomize.get("images") if isinstance(kustomize, Map) else None
+    if isinstance(images, Seq):
+        for i, entry in enumerate(images):
+            if isinstance(entry, str):
+                new = entry.split("=", 1)[1] if "=" in entry else entry
+                yield ImageSite(new, images.at(i), "Argo CD kustomize image")
+    helm = source.get("helm")
+    if not isinstance(helm, Map):
+        return
+    if isinstance(helm.get("parameters"), Seq):
+        yield from _helm_parameters(helm["parameters"])
+    if isinstance(helm.get("values"), str) and "image" in helm["values"]:
+        yield from _embedded(source_file, helm, "values", _values_text)
 
 
 _IMAGE_FIELDS = ("registry", "repository", "tag", "digest")

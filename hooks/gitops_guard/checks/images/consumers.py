@@ -183,6 +183,8 @@ class Lookup:
         self.raw: list[tuple[str, bool, str, list[Entry], bool]] = []
         repo = self.repo
         folders = {os.path.dirname(k) for k in self.graph.kustomizations}
+        #: folder -> the Application names its in-repository Applications go by
+        overridden: dict[str, set[str]] = {}
         for source in repo.containing(b"argoproj.io", _KIND_APPLICATION):
             for doc in source.documents:
                 if doc.group != "argoproj.io" or doc.kind not in ("Application", "ApplicationSet"):
@@ -196,7 +198,12 @@ class Lookup:
                     images = kustomize.get("images") if isinstance(kustomize, Map) else None
                     extra = [argo_entry(i) for i in images or () if isinstance(i, str)]
                     if folder in folders:
+                        names = _app_names(doc) if doc.kind == "Application" else []
+                        extra, used = _overridden(folder, names, extra)
+                        if used:
+                            label += f", with {repo.display(used)}"
                         found.setdefault(folder, []).append((label, extra))
+                        overridden.setdefault(folder, set()).update(names)
                     else:
                         directory = src.get("directory")
                         recurse = isinstance(directory, Map) and directory.get("recurse") is True
@@ -221,6 +228,21 @@ class Lookup:
                         folder, kfolder, folders
                     ):
                         found.setdefault(kfolder, []).append((label, extra))
+        # a parameter overrides file names the Application that renders its folder, one this
+        # repository may not hold (Argo CD Image Updater's git write-back writes it)
+        for folder in sorted(folders):
+            for name, key in _override_files(folder):
+                if name is None and found.get(folder):
+                    continue  # merged into every Application above already
+                if name is not None and name in overridden.get(folder, ()):
+                    continue
+                label = (
+                    f"Argo CD Application {name} ({repo.display(key)})"
+                    if name is not None
+                    else f"the Argo CD Applications of this folder ({repo.display(key)})"
+                )
+                extra, _used = _overridden(folder, [name] if name else [], [])
+                found.setdefault(folder, []).append((label, extra))
         self._pointers = found
         return found
 
@@ -429,6 +451,65 @@ def argo_entry(text: str) -> Entry:
         return old, new_name, tag, digest
     name, tag, digest = split(text)
     return name, "", tag, digest
+
+
+#: Argo CD's parameter overrides files (argo-cd ``reposerver/repository/repository.go``,
+#: ``repoSourceFile`` / ``appSourceFile``): every Application of the folder, then one by name
+REPO_SOURCE_FILE = ".argocd-source.yaml"
+_APP_SOURCE_FILE = re.compile(r"^\.argocd-source-(.+)\.yaml$")
+
+
+def _app_names(doc: Any) -> list[str]:
+    """The names an Application's overrides file may carry: ``<name>``, and
+    ``<namespace>_<name>`` for an Application outside Argo CD's namespace."""
+    name, namespace = doc.name, doc.namespace
+    if not name or "{{" in name:
+        return []
+    return [name, f"{namespace}_{name}"] if namespace else [name]
+
+
+def _override_files(folder: str) -> list[tuple[str | None, str]]:
+    """(application name or None for every Application, key) of the folder's overrides files."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found: list[tuple[str | None, str]] = []
+    for name in names:
+        match = _APP_SOURCE_FILE.match(name)
+        if name == REPO_SOURCE_FILE or match:
+            key = os.path.join(folder, name)
+            if os.path.isfile(key):
+                found.append((match.group(1) if match else None, key))
+    return found
+
+
+def _overridden(
+    folder: str, names: list[str], extra: list[Entry]
+) -> tuple[list[Entry], str | None]:
+    """An Application's ``kustomize.images`` once Argo CD merges the folder's overrides files
+    over its source (``mergeSourceParameters``: ``.argocd-source.yaml``, then
+    ``.argocd-source-<app>.yaml``, each a JSON merge patch, so a list it sets replaces the
+    list), and the overrides file whose images it ends with (None: the Application's own)."""
+    from gitops_guard.core.documents import load_text, read_regular
+
+    used = None
+    files = [REPO_SOURCE_FILE] + [f".argocd-source-{name}.yaml" for name in names]
+    for name in files:
+        key = os.path.join(folder, name)
+        if not os.path.isfile(key):
+            continue
+        data, _ = read_regular(key, 1 << 20)
+        if data is None:
+            continue
+        docs = load_text(key, data.decode("utf-8", "replace")).documents
+        top = docs[0].data if docs else None
+        kustomize = top.get("kustomize") if isinstance(top, Map) else None
+        images = kustomize.get("images") if isinstance(kustomize, Map) else None
+        if isinstance(images, Seq):
+            extra = [argo_entry(i) for i in images if isinstance(i, str)]
+            used = key
+    return extra, used
 
 
 def argo_sources(app: Any) -> list[Map]:

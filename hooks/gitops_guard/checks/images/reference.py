@@ -34,7 +34,10 @@ _SPACE = re.compile(r"\s")
 
 #: ``{{ .Values.x }}``, ``${VAR}``, ``$(params.X)`` (Tekton, Kubernetes env expansion),
 #: ``__PLACEHOLDER__`` (left for the user of a catalog to replace)
-TEMPLATED = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|\$\([^)]*\)|__[A-Z0-9_]+__")
+#: templates: Helm / Argo CD ``{{ }}``, Flux postBuild ``${VAR}``, ``$(VAR)``, placeholders,
+#: and the Flux Operator ResourceSet's ``<< inputs.x >>`` (flux-operator
+#: ``internal/builder/resourceset.go``: ``template.New(...).Delims("<<", ">>")``)
+TEMPLATED = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|\$\([^)]*\)|__[A-Z0-9_]+__|<<.*?>>")
 
 
 class ReferenceError(ValueError):

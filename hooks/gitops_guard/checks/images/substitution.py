@@ -35,7 +35,7 @@ _VAR = re.compile(r"\$\{([^}]*)\}")
 #: envsubst's ${NAME}, ${NAME:=default}, ${NAME:-default}, ${NAME=default}, ${NAME-default}
 _PARAM = re.compile(r"([_A-Za-z][_A-Za-z0-9]*)(?:(:?[-=])(.*))?", re.S)
 #: only these templates are Flux's (``{{ }}`` and ``$(VAR)`` are someone else's)
-OTHER_TEMPLATES = re.compile(r"\{\{|\$\(|__[A-Z0-9_]+__")
+OTHER_TEMPLATES = re.compile(r"\{\{|\$\(|__[A-Z0-9_]+__|<<")
 
 #: a variable whose value cannot be known here
 UNKNOWN = object()
