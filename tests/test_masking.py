@@ -457,3 +457,20 @@ def test_check_images_never_quotes_a_piece_of_a_connection_string_key(chdir, cli
         assert out.count("image/invalid-reference") >= len(strings), out
         for name, (_value, secret) in strings.items():
             assert [p for p in _pieces(secret) if p in out] == [], (name, fmt, SEED, out)
+
+
+def test_a_path_that_exists_here_is_not_read_as_random(tmp_path):
+    """A temporary folder's random name made a whole path look random to the entropy
+    plugins (test_demo once failed: the demo's folder printed masked). A path that exists
+    on this machine is shown; the same text naming nothing is still masked, and so is a
+    key with slashes (an AWS secret key's shape), which names no file."""
+    from gitops_guard.core import masking
+
+    path = tmp_path / "gitops-guard-demo-x9Qz7Lk2Vb8Np4Rt6Ws3Jd5" / "demo"
+    assert mask_line(f"   {path}") != f"   {path}"  # names nothing (yet): masked
+    masking._MEMO.clear()
+    path.mkdir(parents=True)
+    assert mask_line(f"   {path}") == f"   {path}"
+    assert mask_line(f"When done: rm -rf {path}") == f"When done: rm -rf {path}"
+    key = "/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    assert key not in mask_line(f"x {key}")

@@ -366,7 +366,7 @@ def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...
                     spans.append(span)
     for token in _TOKEN.finditer(text):
         value = token.group(0)
-        if _DIGEST.fullmatch(value):
+        if _DIGEST.fullmatch(value) or _local_path(value):
             continue
         for plugin in plugins.entropy:
             if (
@@ -377,6 +377,22 @@ def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...
                 spans.append(token.span())
                 break
     return tuple(spans)
+
+
+def _local_path(value: str) -> bool:
+    """Whether a run is a path that exists on this machine (a temporary folder's random
+    name read as random by the entropy plugins: ``/tmp/.../gitops-guard-demo-2qhjxc6k/...``).
+    Only the entropy plugins pass it: a provider token in a path is still masked by its
+    format, and a key with slashes in it (an AWS secret key) names no file here."""
+    if not value.startswith(("/", "./", "../", "~/")):
+        return False
+    import os
+
+    try:
+        os.lstat(os.path.expanduser(value))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[list[int]]:
