@@ -307,3 +307,89 @@ def test_a_helmrelease_whose_chart_is_a_chartref_is_said_not_fetched(make_repo, 
     # a HelmRelease with neither chart nor chartRef is not a chart source to speak of
     code, found, _ = check(cli, make_repo({"app/hr.yaml": release.replace("CHART", "")}, "none"))
     assert not [f for f in found if f["rule"] == "render/remote-chart"], found
+
+
+APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: web
+spec:
+  goTemplate: true
+  generators:
+GENERATORS
+PATCH
+  template:
+    metadata:
+      name: "web-{{ .env }}"
+    spec:
+      project: default
+      source:
+        repoURL: https://example.com/repo.git
+        targetRevision: main
+        path: charts/hello
+        helm:
+          valueFiles:
+            - "../../envs/{{ .env }}/web.yaml"
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: "web-{{ .env }}"
+"""
+LIST = "    - list:\n        elements:\n          - env: dev\n          - env: prod\n"
+GIT = (
+    "    - git:\n        repoURL: https://example.com/repo.git\n        revision: main\n"
+    "        files:\n          - path: envs/*/config.json\n"
+)
+# a templatePatch that sets only the sync policy (applicationset/utils/utils.go
+# applyTemplatePatch merges it onto each Application): the sources stay the template's
+POLICY_PATCH = (
+    '  templatePatch: |\n    {{- if eq .env "prod" }}\n    spec:\n'
+    "      syncPolicy:\n        automated:\n          prune: {{ .prune }}\n"
+    "    {{- end }}"
+)
+
+
+def _appset_repo(generators: str, patch: str = "", prod_port: str = "8080") -> dict[str, str]:
+    return {
+        "argocd/web.yaml": APPSET.replace("GENERATORS", generators.rstrip("\n")).replace(
+            "PATCH\n", patch + "\n" if patch else ""
+        ),
+        "envs/dev/web.yaml": "port: 8080\n",
+        "envs/prod/web.yaml": f"port: {prod_port}\n",
+        # the chart's own default port is empty: only the environments' files make it valid
+        **chart_files("charts/hello", port='""'),
+    }
+
+
+@NEEDS_TOOLS
+@pytest.mark.parametrize("patch", ["", POLICY_PATCH], ids=["plain", "policy-patch"])
+def test_a_chart_an_applicationset_list_element_gives_values_is_rendered_with_them(
+    make_repo, cli, patch
+):
+    # the ApplicationSet controller renders spec.template once per list element
+    # (applicationset/generators/list.go, utils/utils.go): each Application gives the chart
+    # its environment's values file; the defaults alone are not what deploys
+    code, found, _ = check(cli, make_repo(_appset_repo(LIST, patch), "appset"))
+    assert code == 0, found
+    assert not [f for f in found if "default values" in f["message"]], found
+    # a wrong value in one element's file is found, at error, naming the element
+    code, found, _ = check(cli, make_repo(_appset_repo(LIST, patch, "http"), "wrong"))
+    schema = [f for f in found if f["rule"] == "render/schema"]
+    assert code == 1 and len(schema) == 1, found
+    assert "ApplicationSet web, list element at line 11" in schema[0]["message"], schema
+
+
+@NEEDS_TOOLS
+def test_a_chart_an_unresolved_applicationset_names_is_not_said_to_have_no_consumer(make_repo, cli):
+    # a git files generator's parameters exist only when the controller runs: the chart is
+    # rendered with its defaults, said as such, never as "nothing gives it values"
+    code, found, _ = check(cli, make_repo(_appset_repo(GIT), "git"))
+    defaults = [f for f in found if "default values" in f["message"]]
+    assert code == 0 and defaults, found
+    assert all(f["severity"] == "warning" for f in defaults), defaults
+    assert all("ApplicationSet web gives this chart values" in f["message"] for f in defaults)
+    # a templatePatch that may rewrite the source: its parameters are not resolved either
+    rewrite = "  templatePatch: |\n    spec:\n      source:\n        path: x"
+    code, found, _ = check(cli, make_repo(_appset_repo(LIST, rewrite), "rewrite"))
+    defaults = [f for f in found if "default values" in f["message"]]
+    assert defaults and all("ApplicationSet web gives" in f["message"] for f in defaults)

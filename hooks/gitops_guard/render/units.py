@@ -83,6 +83,10 @@ class Unit:
         self.sets: list[tuple[str, str, tuple[str, int, int]]] = []
         #: a chart nobody in the repository gives values to (its failure may be a missing value)
         self.defaults_only = False
+        #: rendered as an Application an ApplicationSet's list element makes
+        self.from_appset = False
+        #: why a defaults-only chart's values are unknown (said with each of its findings)
+        self.defaults_note = "nothing in the repository gives this chart values"
         #: a library chart (``type: library``): helm does not render one alone
         self.library = False
         # directory only
@@ -122,6 +126,8 @@ class Plan:
         self._flux_paths: list[str] = []
         self._flux_kustomizations = False
         self._argo_applications = False
+        #: (template path, ApplicationSet) whose Applications this check cannot resolve
+        self._appset_paths: list[tuple[str, str]] = []
         #: folder -> the inline patches its (first) Flux Kustomization applies
         self._flux_patches: dict[str, list[dict[str, Any]]] = {}
 
@@ -130,6 +136,7 @@ class Plan:
         charts = self._charts(files)
         self._kustomize_units(charts)
         self._argo_units(charts)
+        self._argo_appset_units(charts)
         self._flux_units(charts)
         self._loose_units(files, charts)
         self._mark_load_restrictions()
@@ -139,10 +146,26 @@ class Plan:
                 if unit is not None and not unit.library:
                     unit.label = f"chart {self.repo.display(chart)} (its default values)"
                     unit.defaults_only = True
+                    appset = self._appset_for(chart)
+                    if appset is not None:
+                        unit.defaults_note = (
+                            f"{appset} gives this chart values from generator parameters "
+                            "this check does not resolve"
+                        )
                     self.units.append(unit)
         for unit in self.units:
             unit.env = self.repo.environment_of(os.path.join(unit.folder, "x"))
         return self
+
+    def _appset_for(self, chart: str) -> str | None:
+        """The ApplicationSet whose unresolved template path may name ``chart``."""
+        import fnmatch
+
+        where = os.path.relpath(chart, self.repo.root).replace(os.sep, "/")
+        for path, label in self._appset_paths:
+            if fnmatch.fnmatchcase(where, _path_pattern(path)):
+                return label
+        return None
 
     # -- helpers ------------------------------------------------------------------------
     def sources(self, what: str) -> list[SourceFile]:
@@ -431,7 +454,9 @@ class Plan:
                 continue
             if folder in chart_set:
                 self._chart_consumed.add(folder)
-                unit = self._argo_helm(key, doc, spec, src, folder)
+                unit = self._argo_helm(
+                    key, name, f"Argo CD Application {shown(name)}", spec, src, folder
+                )
                 if unit is not None:
                     self.units.append(unit)
                 continue
@@ -448,12 +473,22 @@ class Plan:
             unit.files = set(self.repo.yaml_in(folder, unit.recurse)) | {key}
             self.units.append(unit)
 
-    def _argo_helm(self, key: str, doc: Document, spec: Map, src: Map, chart: str) -> Unit | None:
-        name = doc.name or "?"
+    def _argo_helm(
+        self,
+        key: str,
+        name: str,
+        consumer: str,
+        spec: Map,
+        src: Map,
+        chart: str,
+        resolve: Any = None,
+    ) -> Unit | None:
+        """The render of ``chart`` an Application source asks for. ``resolve`` gives what an
+        ApplicationSet's template field becomes for one parameter set (None: unknown, and
+        then nothing is rendered or said); an Application's fields are themselves."""
+        value = resolve or _itself
         unit = self._chart_unit(
-            chart,
-            (key, *src.at("path")),
-            f"chart {self.repo.display(chart)} (Argo CD Application {shown(name)})",
+            chart, (key, *src.at("path")), f"chart {self.repo.display(chart)} ({consumer})"
         )
         if unit is None:
             return None
@@ -461,23 +496,35 @@ class Plan:
         unit.release = name
         dest = spec.get("destination")
         if isinstance(dest, Map) and isinstance(dest.get("namespace"), str):
-            unit.namespace = dest["namespace"]
+            unit.namespace = value(dest["namespace"])
+            if unit.namespace is None:
+                return None
         helm = src.get("helm")
         if not isinstance(helm, Map):
             return unit
         if isinstance(helm.get("releaseName"), str) and helm["releaseName"]:
-            unit.release = helm["releaseName"]
+            release = value(helm["releaseName"])
+            if release is None:
+                return None
+            unit.release = release
         files = helm.get("valueFiles")
         ignore_missing = helm.get("ignoreMissingValueFiles") is True
         if isinstance(files, Seq):
-            for i, item in enumerate(files):
-                if not isinstance(item, str) or "://" in item:
+            for i, written in enumerate(files):
+                if not isinstance(written, str):
                     continue
+                item = value(written)
+                if item is None:
+                    return None
+                if "://" in item:
+                    continue
+                made = "" if item == written else f" (what {quote(written)} becomes)"
                 if item.startswith("$"):
                     # $<ref>/<path>: the root of the source whose ``ref`` is <ref>
                     # (Argo CD docs/user-guide/multiple_sources.md)
                     ref, _, rest = item[1:].partition("/")
                     url = _ref_url(spec, ref)
+                    url = value(url) if url is not None else None
                     if url is None:
                         continue
                     if _normal_url(url) not in self._ours:
@@ -485,7 +532,7 @@ class Plan:
                             key,
                             files.at(i),
                             "render/remote-source",
-                            f"values file {quote(item)} of Application {shown(name)} comes "
+                            f"values file {quote(item)}{made} of {consumer} comes "
                             f"from {shown(url)} and is not fetched; {unit.label} is not rendered",
                         )
                         return None
@@ -500,8 +547,7 @@ class Plan:
                             key,
                             files.at(i),
                             "render/path-missing",
-                            f"values file {quote(item)} of Application {shown(name)} does not "
-                            "exist",
+                            f"values file {quote(item)}{made} of {consumer} does not exist",
                         )
                         return None
                     continue
@@ -509,19 +555,110 @@ class Plan:
                 unit.files.add(path)
         values = helm.get("values")
         if isinstance(values, str) and values.strip():
-            unit.values.append((values, (key, *helm.at("values"))))
+            text = value(values)
+            if text is None:
+                return None
+            unit.values.append((text, (key, *helm.at("values"))))
         obj = helm.get("valuesObject")
         if isinstance(obj, Map):
-            unit.values.append((_dump(obj), (key, *helm.at("valuesObject"))))
+            text = value(_dump(obj))
+            if text is None:
+                return None
+            unit.values.append((text, (key, *helm.at("valuesObject"))))
         params = helm.get("parameters")
         if isinstance(params, Seq):
             for i, param in enumerate(params):
                 if not isinstance(param, Map) or not isinstance(param.get("name"), str):
                     continue
-                value = param.text("value")
+                param_name, param_value = value(param["name"]), value(param.text("value") or "")
+                if param_name is None or param_value is None:
+                    return None
                 flag = "--set-string" if param.get("forceString") is True else "--set"
-                unit.sets.append((flag, f"{param['name']}={value or ''}", (key, *params.at(i))))
+                unit.sets.append((flag, f"{param_name}={param_value}", (key, *params.at(i))))
         return unit
+
+    def _argo_appset_units(self, charts: list[str]) -> None:
+        """The charts of this repository an ApplicationSet's template points at, rendered as
+        each Application it makes (repo/appset.py: a literal list element's parameters; the
+        ApplicationSet controller renders the template per parameter set,
+        applicationset/utils/utils.go). A chart the template names but whose values the
+        parameters of unresolved generators fill is still rendered with its defaults, its
+        findings said as such (``defaults_note``), never as "nothing gives it values"."""
+        from gitops_guard.repo.appset import MARK, Expansion
+
+        chart_set = set(charts)
+        appsets = [
+            (self.repo.key(source.path), doc)
+            for source in self.sources("argo")
+            for doc in source.documents
+            if doc.kind == "ApplicationSet" and doc.group == "argoproj.io"
+        ]
+        for _key, doc in appsets:
+            # a template source whose literal path exists here names this repository too
+            spec = doc.data.get("spec") if isinstance(doc.data, Map) else None
+            template = spec.get("template") if isinstance(spec, Map) else None
+            tspec = template.get("spec") if isinstance(template, Map) else None
+            for src in _app_sources(tspec) if isinstance(tspec, Map) else ():
+                path, url = src.get("path"), src.get("repoURL")
+                if (
+                    isinstance(path, str)
+                    and isinstance(url, str)
+                    and MARK not in path + url
+                    and path.strip("./")
+                    and os.path.exists(self._in_repo(path))
+                ):
+                    self._ours.add(_normal_url(url))
+        for key, doc in appsets:
+            spec = doc.data.get("spec") if isinstance(doc.data, Map) else None
+            template = spec.get("template") if isinstance(spec, Map) else None
+            tspec = template.get("spec") if isinstance(template, Map) else None
+            if not isinstance(tspec, Map):
+                continue
+            meta = template.get("metadata")
+            written = meta.get("name") if isinstance(meta, Map) else None
+            written = written if isinstance(written, str) else doc.name or "?"
+            expansion = Expansion(doc.data, keeps="source")
+            label = f"ApplicationSet {shown(doc.name or '?')}"
+            for src in _app_sources(tspec):
+                path, url = src.get("path"), src.get("repoURL")
+                if not isinstance(path, str) or not isinstance(url, str):
+                    continue
+                if isinstance(src.get("chart"), str):
+                    continue
+                literal = not (
+                    _has_mark(src, MARK)
+                    or _has_mark(tspec.get("destination"), MARK)
+                    or MARK in written
+                )
+                if literal:
+                    resolvers: list[tuple[str, Any]] = [("", None)]
+                else:
+                    resolvers = [
+                        (f", list element at line {line}", _resolver(expansion, element))
+                        for line, element in expansion.elements
+                    ]
+                made = False
+                for where, resolve in resolvers:
+                    value = resolve or _itself
+                    at_path, at_url, name = value(path), value(url), value(written)
+                    if at_path is None or at_url is None or name is None:
+                        continue
+                    if _normal_url(at_url) not in self._ours:
+                        continue
+                    folder = self._in_repo(at_path)
+                    if folder not in chart_set:
+                        continue
+                    self._chart_consumed.add(folder)
+                    made = True
+                    unit = self._argo_helm(
+                        key, name, f"{label}{where}", tspec, src, folder, resolve
+                    )
+                    if unit is not None:
+                        unit.from_appset = True
+                        self.units.append(unit)
+                if not made:
+                    # what it renders takes values this check does not resolve
+                    self._appset_paths.append((path, label))
 
     def _flux_folder(self, key: str, path: str) -> str | None:
         """The folder a Flux Kustomization's ``path`` names (repo/repository.py)."""
@@ -976,3 +1113,29 @@ def _origin_urls(root: str) -> list[str]:
         if text.startswith("url") and "=" in text:
             urls.append(_normal_url(text.split("=", 1)[1]))
     return urls
+
+
+def _itself(value: str) -> str:
+    return value
+
+
+def _resolver(expansion: Any, element: Map) -> Any:
+    return lambda value: expansion.render(value, element)
+
+
+def _has_mark(node: Any, mark: str) -> bool:
+    """Whether any string in ``node`` (a mapping, a list, a scalar) holds ``mark``."""
+    if isinstance(node, str):
+        return mark in node
+    if isinstance(node, dict):
+        return any(_has_mark(k, mark) or _has_mark(v, mark) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_has_mark(v, mark) for v in node)
+    return False
+
+
+def _path_pattern(path: str) -> str:
+    """An ApplicationSet template ``path`` as a glob: each ``{{ }}`` any text."""
+    import re
+
+    return re.sub(r"\{\{.*?\}\}", "*", path.strip().strip("/"), flags=re.S) or "*"

@@ -289,8 +289,8 @@ class Lookup:
         found: dict[str, list[tuple[str, list[Any]]]] = {}
         # Argo CD Applications and Flux HelmReleases, as render/units.py plans their renders
         for unit in Plan(repo).build().units:
-            if unit.kind != HELM or unit.defaults_only:
-                continue
+            if unit.kind != HELM or unit.defaults_only or unit.from_appset:
+                continue  # ApplicationSets: read below, from the template itself
             layers: list[Any] = [self._file(k) for k in unit.value_files]
             layers.extend(_yaml(text) for text, _where in unit.values)
             for _flag, assignment, _where in unit.sets:

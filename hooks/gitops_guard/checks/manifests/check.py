@@ -239,7 +239,7 @@ class _Checker:
             message = f"{unit.label} does not render: {result.error}"
             if unit.defaults_only:  # it may just need the values its real consumer gives
                 severity = "warning"
-                message += " (nothing in the repository gives this chart values)"
+                message += f" ({unit.defaults_note})"
             return [
                 Finding(self._display(key), line, col, "render/build-failed", message, severity)
             ]
@@ -253,7 +253,7 @@ class _Checker:
             # chart's template, an Application in another repository) gives the values that
             # deploy, and its defaults may be placeholders for them; what its defaults break is
             # said, not failed (a build failure of the same render is a warning too)
-            findings = [_at_most_warning(f) for f in findings]
+            findings = [_at_most_warning(f, unit.defaults_note) for f in findings]
         return findings
 
     # -- schemas --------------------------------------------------------------------------
@@ -564,7 +564,7 @@ def _dotted(path: tuple) -> str:
     return out
 
 
-def _at_most_warning(finding: Finding) -> Finding:
+def _at_most_warning(finding: Finding, note: str) -> Finding:
     from gitops_guard.core.rules import RULES
 
     rule = RULES.get(finding.rule)
@@ -576,7 +576,6 @@ def _at_most_warning(finding: Finding) -> Finding:
         finding.line,
         finding.column,
         finding.rule,
-        f"{finding.message} (with the chart's default values: nothing in the repository gives "
-        "it values)",
+        f"{finding.message} (with the chart's default values: {note})",
         "warning",
     )

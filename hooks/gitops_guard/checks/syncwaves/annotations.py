@@ -263,7 +263,7 @@ def check_object(doc: Document, path: str) -> Iterator[Finding]:
         return
     expansion = main = unknown = None
     if doc.kind == "ApplicationSet" and doc.group == "argoproj.io":
-        from gitops_guard.checks.syncwaves.appset import Expansion
+        from gitops_guard.repo.appset import Expansion
 
         expansion, unknown = Expansion(data), Expansion(None)
         spec = data.get("spec")

@@ -14,6 +14,13 @@ Each value those elements make is checked like a literal, and the message says w
 made it. Anything else (git files or directories, clusters, a matrix, ``elementsYaml``, a
 generator with its own ``template`` or a ``selector``, a ``templatePatch``, a Go template that
 is more than a field reference) is unresolvable: nothing is reported about it.
+
+A ``templatePatch`` is rendered per parameter set and merged onto the Application the template
+made (applicationset/utils/utils.go ``applyTemplatePatch``, a strategic merge patch). A caller
+that reads only some fields (``keeps``: the Application sources, for check-manifests) may use
+the elements when the patch cannot touch those fields: the key is nowhere in the patch's text
+and every action in it is a control action (``if``/``else``/``end``/``with``/``range``) or
+prints one field in a value position (after ``:`` or ``-``), so no key comes from a parameter.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ class Expansion:
 
     __slots__ = ("elements", "go")
 
-    def __init__(self, data: Map | None) -> None:
+    def __init__(self, data: Map | None, keeps: str | None = None) -> None:
         self.go = False
         #: (line of the element, the element) of every literal list generator
         self.elements: list[tuple[int, Map]] = []
@@ -47,7 +54,8 @@ class Expansion:
         if not isinstance(spec, Map):
             return
         self.go = spec.get("goTemplate") is True
-        if spec.get("templatePatch"):
+        patch = spec.get("templatePatch")
+        if patch and not (keeps and isinstance(patch, str) and _patch_leaves(patch, keeps)):
             return  # it may rewrite any field per Application: nothing is known
         generators = spec.get("generators")
         if not isinstance(generators, Seq):
@@ -86,6 +94,10 @@ class Expansion:
             )
             found.append((rendered, f" (what {quote(value)} becomes for {where})"))
         return found
+
+    def render(self, value: str, element: Map) -> str | None:
+        """What one list element makes of a template field (None: not resolved)."""
+        return value if MARK not in value else self._render(value, element)
 
     def _render(self, value: str, element: Map) -> str | None:
         failed = False
@@ -136,3 +148,24 @@ def _lookup(element: Map, path: str) -> str | None:
             return None
         item = item[part]
     return _scalar(item, True)
+
+
+#: a Go template control action: it prints nothing
+_CONTROL = re.compile(r"-?\s*(?:if|else|end|with|range)\b.*", re.S)
+
+
+def _patch_leaves(patch: str, key: str) -> bool:
+    """A ``templatePatch`` that cannot set ``key`` (see the module docstring)."""
+    if key in patch:
+        return False
+    for match in _TAG.finditer(patch):
+        action = match.group(1)
+        if _CONTROL.fullmatch(action):
+            continue
+        if not _GO_FIELD.fullmatch(action):
+            return False
+        line_start = patch.rfind("\n", 0, match.start()) + 1
+        before = patch[line_start : match.start()].strip()
+        if not (before.endswith(":") or ":" in before or before.startswith("-")):
+            return False  # a printed value where a key may be
+    return True
