@@ -707,11 +707,72 @@ def test_a_schema_error_names_values_as_yaml_writes_them():
         },
     }
     container = base["spec"]["template"]["spec"]["containers"][0]
-    for value, word in ((None, "null"), (True, "true")):
-        container["ports"] = [{"containerPort": value}]
-        messages = [e.message for e in validator.errors(base)]
-        assert any(m.startswith(f"{word} is not of type") for m in messages), messages
-        assert not any("None" in m or "True" in m for m in messages), messages
+    container["ports"] = [{"containerPort": True}]
+    messages = [e.message for e in validator.errors(base)]
+    assert any(m.startswith("true is not of type") for m in messages), messages
+    assert not any("True" in m for m in messages), messages
+    # a null list item stays (only a mapping member's null is dropped, see below)
+    app = Schemas().validator("argoproj.io/v1alpha1", "Application")
+    assert app is not None
+    options = {"syncPolicy": {"syncOptions": [None]}, "project": "default"}
+    options["destination"] = {"server": "https://kubernetes.default.svc"}
+    messages = [e.message for e in app.errors({**APP_BASE, "spec": options})]
+    assert any(m.startswith("null is not of type") for m in messages), messages
+    assert not any("None" in m for m in messages), messages
+
+
+APP_BASE = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "Application",
+    "metadata": {"name": "web", "namespace": "argocd"},
+}
+
+
+def test_a_field_written_as_null_is_dropped_before_validation_like_the_api_server():
+    # apiextensions-apiserver pkg/apiserver/schema/defaulting/prunenulls.go
+    # (PruneNonNullableNullsWithoutDefaults) removes a null the schema does not admit before
+    # validating a custom resource; a built-in kind decodes a null field as an absent one
+    from gitops_guard.render.schemas import Schemas
+
+    schemas = Schemas()
+    app = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "web", "namespace": "argocd"},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": "https://example.com/r.git", "path": "web", "kustomize": None},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "web"},
+        },
+    }
+    validator = schemas.validator("argoproj.io/v1alpha1", "Application")
+    assert validator is not None
+    assert validator.errors(app) == []  # `kustomize:` with nothing under it
+    # a wrong value is still wrong; a required field written as null is missing
+    app["spec"]["source"]["kustomize"] = "yes"
+    assert [e.field for e in validator.errors(app)] == [("spec", "source", "kustomize")]
+    app["spec"]["source"]["kustomize"] = None
+    app["spec"]["source"]["repoURL"] = None
+    messages = [(e.field, e.message) for e in validator.errors(app)]
+    assert messages == [(("spec", "source"), "'repoURL' is required")], messages
+    deployment = schemas.validator("apps/v1", "Deployment")
+    assert deployment is not None
+    port = {"containerPort": None}
+    pod = {"containers": [{"name": "web", "image": "nginx:v1.2.3", "ports": [port]}]}
+    obj = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": pod},
+            "strategy": None,
+        },
+    }
+    found = [(e.field, e.message) for e in deployment.errors(obj)]
+    assert found == [
+        (("spec", "template", "spec", "containers", 0, "ports", 0), "'containerPort' is required")
+    ], found
 
 
 CHILD_KS = (

@@ -237,11 +237,53 @@ class Validator:
             from jsonschema import Draft202012Validator
 
             self._detail = Draft202012Validator(self.schema)
+        errors = list(self._detail.iter_errors(instance))
+        for _round in range(4):
+            nulls = [e for e in errors if _pruned_null(e, instance)]
+            if not nulls:
+                break
+            instance = _without_nulls(instance, nulls)
+            errors = list(self._detail.iter_errors(instance))
         found = []
-        for error in self._detail.iter_errors(instance):
+        for error in errors:
             found.extend(_describe(error))
         found.sort(key=lambda e: [str(p) for p in e.field])
         return found
+
+
+def _pruned_null(error: Any, instance: Any) -> bool:
+    """An error about a mapping member written as null that the API server drops before it
+    validates: apiextensions-apiserver ``pkg/apiserver/schema/defaulting/prunenulls.go``
+    (PruneNonNullableNullsWithoutDefaults) removes a null the schema does not admit, or
+    defaults it when the schema has a default; Kubernetes' own kinds decode a null field as
+    an absent one. A field the schema requires is then reported as missing."""
+    path = list(error.absolute_path)
+    if error.instance is not None or not path or not isinstance(path[-1], str):
+        return False
+    parent = instance
+    for step in path[:-1]:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(parent, dict) and path[-1] in parent and parent[path[-1]] is None
+
+
+def _without_nulls(instance: Any, errors: list[Any]) -> Any:
+    import copy
+
+    pruned = copy.deepcopy(instance)
+    for error in errors:
+        *head, name = list(error.absolute_path)
+        parent = pruned
+        for step in head:
+            parent = parent[step]
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        if "default" in schema:
+            parent[name] = copy.deepcopy(schema["default"])
+        else:
+            parent.pop(name, None)
+    return pruned
 
 
 def _compile_fast(schema: Any) -> Any:
