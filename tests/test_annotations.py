@@ -131,7 +131,9 @@ def test_kustomization_common_annotations():
 def test_hook_phases_prefer_argo_over_helm():
     assert argo.hook_phases({argo.HOOK: "PostSync", argo.HELM_HOOK: "pre-install"}) == ["PostSync"]
     assert argo.hook_phases({argo.HELM_HOOK: "pre-install,post-upgrade"}) == ["PreSync", "PostSync"]
-    assert argo.hook_phases({argo.HELM_HOOK: "test"}) is None
+    # gitops-engine helm/hook.go IsHook: a hook, but of no phase Argo CD runs (never applied)
+    assert argo.hook_phases({argo.HELM_HOOK: "test"}) == []
+    assert argo.hook_phases({argo.HELM_HOOK: "crd-install"}) is None  # not a hook at all
     assert argo.hook_phases({}) is None
 
 

@@ -39,6 +39,52 @@ def test_slot_phase_then_wave():
     assert slots[0].order < slots[3].order < slots[1].order
 
 
+def test_helm_hooks_take_the_phases_gitops_engine_maps_and_others_are_never_synced():
+    # gitops-engine pkg/sync/hook/helm/type.go maps pre-install/pre-upgrade to PreSync and
+    # post-install/post-upgrade to PostSync; helm/hook.go IsHook: every other helm.sh/hook
+    # value but crd-install makes a hook with no phase, which the sync never applies
+    app = _app(
+        _obj("ConfigMap", "a", "    helm.sh/hook: pre-upgrade,pre-install\n")
+        + _obj("Pod", "test", '    "helm.sh/hook": test\n')
+        + _obj("ConfigMap", "typo", "    helm.sh/hook: post-insntall\n")
+        + _obj("ConfigMap", "delete", "    helm.sh/hook: pre-delete\n")
+        + _obj("ConfigMap", "crd", "    helm.sh/hook: crd-install\n")
+        + _obj(
+            "ConfigMap", "argo", "    argocd.argoproj.io/hook: PostSync\n    helm.sh/hook: test\n"
+        )
+    )
+    slots = [str(ordering.slot(o)) for o in app.objects]
+    assert slots == [
+        "PreSync wave 0",
+        "None",
+        "None",
+        "None",
+        "Sync wave 0",  # not a hook: synced with the other resources
+        "PostSync wave 0",  # Argo CD's own annotation wins
+    ]
+
+
+def test_a_helm_test_pod_needs_no_namespace_it_is_never_synced(make_repo, cli, monkeypatch):
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n"
+        "  namespace: argocd\nspec:\n  project: default\n  source:\n"
+        "    repoURL: https://example.com/r.git\n    path: web\n"
+        "  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n"
+    )
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-test\n  namespace: elsewhere\n"
+        "  annotations:\n    HOOK\nspec:\n  containers:\n    - name: t\n      image: busybox:1.36\n"
+    )
+    found = {}
+    for hook, name in (('"helm.sh/hook": test', "test"), ("helm.sh/hook: post-install", "post")):
+        root = make_repo({"argocd/web.yaml": app, "web/pod.yaml": pod.replace("HOOK", hook)}, name)
+        monkeypatch.chdir(root)
+        _code, out, _err = cli("check-sync-waves", "argocd/web.yaml", "web/pod.yaml")
+        found[name] = out
+    assert "sync/namespace-missing" not in found["test"], found
+    assert "sync/namespace-missing" in found["post"], found
+
+
 def test_waves_are_read_like_atoi():
     """Argo CD (Go's strconv.Atoi) reads "+5" as wave 5; "5\\n" is no number: wave 0."""
     app = _app(

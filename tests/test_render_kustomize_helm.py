@@ -388,6 +388,14 @@ def test_a_chart_an_unresolved_applicationset_names_is_not_said_to_have_no_consu
     assert code == 0 and defaults, found
     assert all(f["severity"] == "warning" for f in defaults), defaults
     assert all("ApplicationSet web gives this chart values" in f["message"] for f in defaults)
+    # a path only a generator fills: the ApplicationSet may be the consumer, nothing more
+    templated = _appset_repo(GIT).copy()
+    templated["argocd/web.yaml"] = templated["argocd/web.yaml"].replace(
+        "path: charts/hello", "path: '{{ .path.path }}'"
+    )
+    code, found, _ = check(cli, make_repo(templated, "templated"))
+    defaults = [f for f in found if "default values" in f["message"]]
+    assert defaults and all("ApplicationSet web may give" in f["message"] for f in defaults)
     # a templatePatch that may rewrite the source: its parameters are not resolved either
     rewrite = "  templatePatch: |\n    spec:\n      source:\n        path: x"
     code, found, _ = check(cli, make_repo(_appset_repo(LIST, rewrite), "rewrite"))

@@ -148,24 +148,30 @@ class Plan:
                     unit.defaults_only = True
                     appset = self._appset_for(chart)
                     if appset is not None:
+                        label, named = appset
                         unit.defaults_note = (
-                            f"{appset} gives this chart values from generator parameters "
-                            "this check does not resolve"
+                            f"{label} {'gives' if named else 'may give'} this chart values "
+                            "from generator parameters this check does not resolve"
                         )
                     self.units.append(unit)
         for unit in self.units:
             unit.env = self.repo.environment_of(os.path.join(unit.folder, "x"))
         return self
 
-    def _appset_for(self, chart: str) -> str | None:
-        """The ApplicationSet whose unresolved template path may name ``chart``."""
+    def _appset_for(self, chart: str) -> tuple[str, bool] | None:
+        """The ApplicationSet whose unresolved template path may name ``chart``, and whether
+        that path names it literally (True) or only a ``{{ }}`` pattern may match it."""
         import fnmatch
 
         where = os.path.relpath(chart, self.repo.root).replace(os.sep, "/")
+        found = None
         for path, label in self._appset_paths:
-            if fnmatch.fnmatchcase(where, _path_pattern(path)):
-                return label
-        return None
+            pattern = _path_pattern(path)
+            if pattern == where.strip("/"):
+                return label, True
+            if found is None and fnmatch.fnmatchcase(where, pattern):
+                found = (label, False)
+        return found
 
     # -- helpers ------------------------------------------------------------------------
     def sources(self, what: str) -> list[SourceFile]:

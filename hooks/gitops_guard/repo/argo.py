@@ -49,15 +49,14 @@ APPLICATION_OPTIONS: dict[str, tuple[str, ...]] = {
     "FailOnSharedResource": _BOOL,
     "ClientSideApplyMigration": _BOOL,
 }
-#: Helm hook names and the Argo CD phase Argo CD maps them to
+#: Helm hook names and the Argo CD phase Argo CD maps them to (gitops-engine
+#: ``pkg/sync/hook/helm/type.go``: only these four; any other ``helm.sh/hook`` value, such as
+#: ``test``, ``pre-delete`` or a misspelling, makes a hook of no phase, which no sync applies)
 HELM_PHASES = {
-    "crd-install": "PreSync",
     "pre-install": "PreSync",
     "pre-upgrade": "PreSync",
     "post-install": "PostSync",
     "post-upgrade": "PostSync",
-    "pre-delete": "PreDelete",
-    "post-delete": "PostDelete",
 }
 
 
@@ -87,8 +86,12 @@ def hook_phases(annotations: dict[str, Any]) -> list[str] | None:
         return [p for p in split_list(value) if p in HOOKS]
     value = annotations.get(HELM_HOOK)
     if isinstance(value, str):
-        phases = [HELM_PHASES[p] for p in split_list(value) if p in HELM_PHASES]
-        return phases or None
+        # gitops-engine pkg/sync/hook/helm/hook.go IsHook: any helm.sh/hook but
+        # "crd-install" (Helm 2's CRD marker) makes a hook; pkg/sync/hook/hook.go Types maps
+        # only the four HELM_PHASES names, so a hook of no phase is never applied
+        if value.strip() == "crd-install":
+            return None
+        return [HELM_PHASES[p] for p in split_list(value) if p in HELM_PHASES]
     return None
 
 
