@@ -505,6 +505,28 @@ def test_the_renderers_reason_is_one_line_without_log_prefixes():
 
 
 @NEEDS_KUSTOMIZE
+def test_a_long_kustomize_reason_keeps_its_innermost_cause(make_repo, cli):
+    # kustomize api/krusty wraps the cause in each layer it passed; an overlay of a base
+    # whose kustomization.yaml has nothing but apiVersion/kind fails with
+    # "... couldn't make target for path '<base>': kustomization.yaml is empty"
+    deep = "apps/" + "/".join(["nested-folder-name"] * 12)
+    files = {
+        f"{deep}/base/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+        "kind: Kustomization\n",
+        f"{deep}/overlay/kustomization.yaml": "resources:\n  - ../base\n",
+    }
+    code, found, _ = run(cli, make_repo(files, "empty-base"))
+    failed = [f for f in found if f["rule"] == "render/build-failed"]
+    assert code == 1 and len(failed) == 1, found
+    message = failed[0]["message"]
+    assert message.endswith(": kustomization.yaml is empty"), message
+    assert len(message) < 700, message
+    # a short reason is whole; a long one without such a cause keeps its start
+    assert engines.reason("Error: a: b: c\n", 1) == "a: b: c"
+    assert engines.shorten("x" * 400) == "x" * 297 + "..."
+
+
+@NEEDS_KUSTOMIZE
 @NEEDS_HELM
 def test_a_generated_repository_of_every_combination_passes(tmp_path, cli, monkeypatch):
     """Every engine x secrets backend x app format (the CI answer changes no manifest): the

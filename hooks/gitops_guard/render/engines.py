@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 #: what a remembered render holds and how its error was read: a change here must not find
 #: renders remembered by an older version
-_FORMAT = 3
+_FORMAT = 4  # 4: a shortened error keeps its innermost cause
 #: seconds one render may take (a hook must never hang)
 TIMEOUT = 120
 _MAX_OUTPUT = 64 * 1024 * 1024
@@ -209,7 +209,14 @@ def reason(stderr: str, code: int) -> str:
     from gitops_guard.core.quoting import shown
 
     # a tool quotes what it read (a 100 kB file name): bounded, like every message
-    return shown(" ".join(picked.split()), 500) or f"exit code {code}"
+    text = " ".join(picked.split())
+    head, sep, cause = text.rpartition(": ")
+    if len(text) > 500 and sep and 0 < len(cause) <= 200:
+        # kustomize wraps its reason in every layer it passed ("accumulating resources: ...
+        # couldn't make target for path '...': kustomization.yaml is empty"), helm its
+        # template stack: the innermost cause, last, is the one to fix, so a cut keeps it
+        return f"{shown(head, 480 - len(cause))}: {shown(cause)}"
+    return shown(text, 500) or f"exit code {code}"
 
 
 def _starts_a_message(line: str) -> bool:
@@ -223,7 +230,16 @@ def _starts_a_message(line: str) -> bool:
 
 
 def shorten(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """At most about ``limit`` characters. A cut keeps the innermost cause, the text after
+    the last ``": "``: kustomize (api/krusty) wraps its reason in each layer it passed
+    ("accumulating resources: ...: couldn't make target for path 'base': kustomization.yaml
+    is empty"), helm its template stack; that last part is the one to fix."""
+    if len(text) <= limit:
+        return text
+    head, sep, cause = text.rpartition(": ")
+    if sep and 0 < len(cause) <= limit // 2:
+        return f"{head[: max(limit - len(cause) - 5, 0)]}...: {cause}"
+    return text[: limit - 3] + "..."
 
 
 # -- the render cache -----------------------------------------------------------------------
