@@ -222,3 +222,24 @@ def test_cluster_scoped_kinds_need_no_namespace():
         "---\napiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: shop\n"
     )
     assert _rules(_app(ns + store + crd + gadget)) == []
+
+
+def test_a_file_a_directory_application_excludes_is_not_synced(make_repo, cli, monkeypatch):
+    # reposerver/repository/repository.go findManifests: a file the exclude glob matches
+    # (or the include glob does not) is not part of the Application
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n"
+        "  namespace: argocd\nspec:\n  project: default\n  source:\n"
+        "    repoURL: https://example.com/r.git\n    path: web\n    directory:\n      GLOB\n"
+        "  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n"
+    )
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: elsewhere\n"
+    found = {}
+    for glob in ("exclude: 'example-*.yaml'", "exclude: 'other-*.yaml'"):
+        files = {"argocd/web.yaml": app.replace("GLOB", glob), "web/example-cm.yaml": cm}
+        root = make_repo(files, glob.split("'")[1].split("-")[0])
+        monkeypatch.chdir(root)
+        _code, out, _err = cli("check-sync-waves", "argocd/web.yaml", "web/example-cm.yaml")
+        found[glob] = out
+    assert "sync/namespace-missing" not in found["exclude: 'example-*.yaml'"], found
+    assert "sync/namespace-missing" in found["exclude: 'other-*.yaml'"], found

@@ -401,3 +401,57 @@ def test_a_chart_an_unresolved_applicationset_names_is_not_said_to_have_no_consu
     code, found, _ = check(cli, make_repo(_appset_repo(LIST, rewrite), "rewrite"))
     defaults = [f for f in found if "default values" in f["message"]]
     assert defaults and all("ApplicationSet web gives" in f["message"] for f in defaults)
+
+
+def test_argo_cd_directory_globs_are_gobwas_globs_without_separators():
+    # Argo CD util/glob.Match compiles with gobwas/glob and no separators: "*" crosses "/",
+    # "{a,b}" are alternatives, a bare comma is a comma, a pattern that does not compile
+    # matches nothing (reposerver/repository/repository.go findManifests uses relPath)
+    from gitops_guard.repo.argo import directory_filter
+
+    listed = directory_filter({"include": "{*/application.yml,tekton/*.application.yml}"})
+    assert listed("a/application.yml") and listed("a/b/application.yml")
+    assert listed("tekton/x.application.yml") and not listed("a/values.yml")
+    comma = directory_filter({"include": "*/application.yml,*/other.yml"})
+    assert not comma("a/application.yml")  # one pattern holding a comma
+    excluded = directory_filter({"exclude": "values*.yaml"})
+    assert not excluded("values-prod.yaml") and excluded("sub/values.yaml")
+    assert not directory_filter({"include": "[ab"})("a")
+    assert directory_filter({"recurse": True}) is None
+
+
+DIRECTORY_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://example.com/repo.git
+    path: web
+    directory:
+      recurse: true
+      GLOB
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: web
+"""
+
+
+def test_a_directory_application_reads_only_what_its_include_and_exclude_keep(make_repo, cli):
+    bad = "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec:\n  ports:\n    - port: http\n"
+    good = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: b\n"
+    files = {"web/deploy/cm.yaml": good, "web/examples/bad-service.yaml": bad}
+    for glob, reported in (
+        ("include: 'deploy/*.yaml'", False),
+        ("exclude: 'examples/*'", False),
+        ("include: '*.yaml'", True),  # "*" crosses "/": the example is applied
+        ("exclude: 'deploy/*'", True),
+    ):
+        files["argocd/web.yaml"] = DIRECTORY_APP.replace("GLOB", glob)
+        code, found, _ = check(cli, make_repo(files, f"glob-{len(glob)}-{reported}"))
+        schema = [f for f in found if f["rule"] == "render/schema"]
+        assert bool(schema) is reported, (glob, found)
+        assert code == (1 if reported else 0), (glob, found)

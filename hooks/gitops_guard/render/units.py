@@ -13,7 +13,8 @@ A *unit* is one render: what Argo CD or Flux would hand the cluster for one appl
   from a file, then ``spec.values``); a chart nobody consumes, alone with its defaults.
   Subcharts render with their parent.
 - **directory**: the YAML files of the folder an Argo CD Application points at when it has
-  neither a kustomization nor a chart (``directory.recurse`` honoured).
+  neither a kustomization nor a chart (``directory.recurse``, ``include`` and ``exclude``
+  honoured, repo/argo.py).
 
 What would need the network is never rendered: a remote base, a ``helmCharts`` entry or a
 chart dependency that is not vendored, a chart from a Helm repository. Each is an info
@@ -126,6 +127,8 @@ class Plan:
         self._flux_paths: list[str] = []
         self._flux_kustomizations = False
         self._argo_applications = False
+        #: files a directory application's include/exclude leaves out: not applied, not loose
+        self._left_out: set[str] = set()
         #: (template path, ApplicationSet) whose Applications this check cannot resolve
         self._appset_paths: list[tuple[str, str]] = []
         #: folder -> the inline patches its (first) Flux Kustomization applies
@@ -476,7 +479,10 @@ class Plan:
             )
             directory = src.get("directory")
             unit.recurse = isinstance(directory, Map) and directory.get("recurse") is True
-            unit.files = set(self.repo.yaml_in(folder, unit.recurse)) | {key}
+            every = self.repo.yaml_in(folder, unit.recurse)
+            kept = _directory_files(folder, every, directory)
+            self._left_out.update(k for k in every if k not in kept)
+            unit.files = set(kept) | {key}
             self.units.append(unit)
 
     def _argo_helm(
@@ -874,6 +880,8 @@ class Plan:
         for key in files:
             if key in covered_files or key.startswith(prefixes) or key in self.graph.edges:
                 continue
+            if key in self._left_out:
+                continue  # its directory application's include/exclude leaves it out
             if os.path.basename(key) in KUSTOMIZATION_FILES or _values_name(key):
                 continue
             folders.setdefault(os.path.dirname(key), []).append(key)
@@ -1145,3 +1153,14 @@ def _path_pattern(path: str) -> str:
     import re
 
     return re.sub(r"\{\{.*?\}\}", "*", path.strip().strip("/"), flags=re.S) or "*"
+
+
+def _directory_files(folder: str, files: list[str], directory: Any) -> list[str]:
+    """The manifests of a directory application's folder Argo CD reads (its ``include`` and
+    ``exclude`` globs, repo/argo.py directory_filter)."""
+    from gitops_guard.repo.argo import directory_filter
+
+    wanted = directory_filter(directory)
+    if wanted is None:
+        return files
+    return [k for k in files if wanted(os.path.relpath(k, folder).replace(os.sep, "/"))]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 
 from gitops_guard.core.documents import Map, Pos, Seq
-from gitops_guard.repo.argo import WAVE, sync_options
+from gitops_guard.repo.argo import WAVE, directory_filter, sync_options
 from gitops_guard.repo.kgraph import Graph
 from gitops_guard.repo.objects import CLUSTER_SCOPED, WATCHED, Obj, make_obj
 from gitops_guard.repo.repository import Repository, kind_line
@@ -65,6 +65,8 @@ class Builder:
         #: (file, position, Application name, path) of every Application path that is
         #: absolute or leaves the repository: a finding, and never read
         self.outside: list[tuple[str, tuple[int, int], str, str]] = []
+        #: files a directory Application's include/exclude leaves out (Argo CD never applies)
+        self.left_out: set[str] = set()
 
     @property
     def graph(self) -> Graph:
@@ -144,10 +146,12 @@ class Builder:
                 yield app
         folders: dict[str, None] = {}
         for key in sorted(given):
-            if not covered(key) and key not in pointed:
+            if not covered(key) and key not in pointed and key not in self.left_out:
                 folders.setdefault(os.path.dirname(key))
         for folder in folders:
-            files = [k for k in self.repo.yaml_in(folder) if not covered(k)]
+            files = [
+                k for k in self.repo.yaml_in(folder) if not covered(k) and k not in self.left_out
+            ]
             app = Application(folder, f"folder {self.repo.display(folder) or '.'}")
             app.files = set(files)
             app.env = self.repo.environment_of(os.path.join(folder, "x"))
@@ -217,7 +221,15 @@ class Builder:
                     seen.add(folder)
                     directory = src.get("directory")
                     recurse = isinstance(directory, Map) and directory.get("recurse") is True
-                    files = [k for k in self.repo.yaml_in(folder, recurse) if not covered(k)]
+                    wanted = directory_filter(directory)  # Argo CD's include/exclude
+                    files = []
+                    for k in self.repo.yaml_in(folder, recurse):
+                        if covered(k):
+                            continue
+                        if wanted is None or wanted(_relative(k, folder)):
+                            files.append(k)
+                        else:
+                            self.left_out.add(k)  # never applied: not a lone folder either
                     name = doc.name or "?"
                     app = Application(
                         folder, f"folder {self.repo.display(folder)} (Argo CD Application {name})"
@@ -490,3 +502,7 @@ def application_folders(data: bytes, root: str) -> set[str] | None:
             return None
         found.add(os.path.normpath(os.path.join(root, text)))
     return found
+
+
+def _relative(key: str, folder: str) -> str:
+    return os.path.relpath(key, folder).replace(os.sep, "/")

@@ -103,3 +103,82 @@ def sync_options(value: Any) -> dict[str, str]:
         key, _, val = token.partition("=")
         options[key.strip()] = val.strip()
     return options
+
+
+def directory_filter(directory: Any) -> Any:
+    """Which files of a directory application Argo CD reads, given its ``spec.source.directory``:
+    a function of a file's path relative to the application's folder (``/``-separated), or
+    None when it reads every manifest. Argo CD (reposerver/repository/repository.go
+    findManifests) drops a file ``exclude`` matches, then keeps one ``include`` matches, each a
+    glob of util/glob (gobwas/glob without separators: ``*`` also crosses ``/``, ``{a,b}``
+    alternatives, ``[...]`` classes); a pattern that does not compile matches nothing."""
+    if not isinstance(directory, dict):
+        return None
+    include, exclude = directory.get("include"), directory.get("exclude")
+    include = include if isinstance(include, str) and include else None
+    exclude = exclude if isinstance(exclude, str) and exclude else None
+    if include is None and exclude is None:
+        return None
+    keep = _glob(include) if include is not None else None
+    drop = _glob(exclude) if exclude is not None else None
+
+    def wanted(rel: str) -> bool:
+        if exclude is not None and drop is not None and drop.fullmatch(rel):
+            return False
+        return include is None or (keep is not None and keep.fullmatch(rel) is not None)
+
+    return wanted
+
+
+def _glob(pattern: str) -> re.Pattern[str] | None:
+    """A gobwas/glob pattern (no separators) as a regular expression; None: it does not
+    compile (an unclosed ``[`` or ``{``)."""
+    out: list[str] = []
+    depth = i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if c == "*":
+            while i < len(pattern) and pattern[i] == "*":
+                i += 1
+            out.append(".*")
+            continue
+        if c == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                return None
+            body = pattern[i + 1 : end]
+            negated = body.startswith("!")
+            body = body[1:] if negated else body
+            if not body:
+                return None
+            out.append(
+                "["
+                + ("^" if negated else "")
+                + body.replace("\\", "\\\\").replace("^", "\\^")
+                + "]"
+            )
+            i = end + 1
+            continue
+        if c == "?":
+            out.append(".")
+        elif c == "{":
+            out.append("(?:")
+            depth += 1
+        elif c == "}" and depth:
+            out.append(")")
+            depth -= 1
+        elif c == "," and depth:
+            out.append("|")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    if depth:
+        return None
+    try:
+        return re.compile("".join(out), re.S)
+    except re.error:
+        return None
