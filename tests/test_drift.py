@@ -373,3 +373,47 @@ def test_a_newline_in_a_file_or_folder_name_never_splits_an_output_line(chdir, c
     lines = out.splitlines()
     assert lines[0].startswith("a\\npi: HelmValues/values-<env>.yaml image.tag: "), out
     assert len(lines) == 2 and lines[1].startswith("0 drift, 1 pending promotion"), out
+
+
+def _kargo_layout(root: Path, namespaces: dict[str, str]) -> None:
+    """Kargo's simple example (akuity/kargo-simple): env/<env>/ overlays of one base, each with
+    its own ``namespace:``."""
+    (root / "base").mkdir()
+    (root / "base" / "kustomization.yaml").write_text("resources:\n- deploy.yaml\n")
+    (root / "base" / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: guestbook\nspec:\n"
+        "  selector: {matchLabels: {app: g}}\n  template:\n    metadata: {labels: {app: g}}\n"
+        "    spec:\n      containers:\n      - name: g\n        image: ghcr.io/x/guestbook:v1\n"
+    )
+    for env, namespace in namespaces.items():
+        (root / "env" / env).mkdir(parents=True)
+        (root / "env" / env / "kustomization.yaml").write_text(
+            f"resources:\n- ../../base\n- ns.yaml\nnamespace: {namespace}\n"
+            "images:\n- name: ghcr.io/x/guestbook\n  newTag: v2\n"
+        )
+        (root / "env" / env / "ns.yaml").write_text(
+            f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"
+        )
+    (root / "policies").mkdir()
+    (root / "policies" / "gitops-guard.yaml").write_text(
+        "version: 1\npromotion:\n  environments: [staging, prod]\n"
+    )
+
+
+@needs_renderer
+@pytest.mark.parametrize("style", ["guestbook-{env}", "{env}"])
+def test_a_namespace_named_after_each_environment_is_not_drift(chdir, cli, style):
+    # each overlay's own `namespace:` (kustomize's namespace transformer) names its environment:
+    # the objects are the same app's, not one absent from each side
+    _kargo_layout(chdir, {env: style.format(env=env) for env in ("staging", "prod")})
+    code, out, err = cli("drift", "--from", "staging", "--to", "prod")
+    assert code == 0 and out.startswith("0 drift, 0 pending promotion"), out + err
+
+
+@needs_renderer
+def test_a_namespace_that_differs_beyond_the_environment_name_is_still_drift(chdir, cli):
+    _kargo_layout(chdir, {"staging": "guestbook-staging", "prod": "shop-prod"})
+    code, out, _ = cli("drift", "--from", "staging", "--to", "prod")
+    assert code == 1
+    assert 'Deployment/guestbook-<env>/guestbook: staging="present" prod=(absent)' in out
+    assert 'Deployment/shop-<env>/guestbook: staging=(absent) prod="present"' in out

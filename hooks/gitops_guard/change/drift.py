@@ -178,6 +178,9 @@ def _env_neutral(
     def name_of(name: str) -> str:
         return token.sub("<env>", name) if name != env else name
 
+    def namespace_of(namespace: str) -> str:
+        return token.sub("<env>", namespace)
+
     def paths(value: Any) -> Any:
         if isinstance(value, str):
             return folder.sub(neutral_folder, value) if env in value else value
@@ -191,9 +194,17 @@ def _env_neutral(
     for (kind, namespace, name), doc in resources.items():
         doc = paths(doc)
         meta = doc.get("metadata") if isinstance(doc, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get("name"), str):
-            doc["metadata"] = {**meta, "name": name_of(meta["name"])}
-        neutral[(kind, namespace, name_of(name))] = doc
+        # a namespace named after the environment (``namespace: web-staging`` or
+        # ``namespace: staging`` in each overlay: Kargo's and Codefresh's examples) pairs up
+        # like a name, and so does the Namespace object itself
+        own_name = namespace_of if kind == "Namespace" else name_of
+        if isinstance(meta, dict):
+            renamed = {"name": own_name, "namespace": namespace_of}
+            doc["metadata"] = {
+                **meta,
+                **{k: f(meta[k]) for k, f in renamed.items() if isinstance(meta.get(k), str)},
+            }
+        neutral[(kind, namespace_of(namespace), own_name(name))] = doc
     return neutral
 
 
