@@ -76,3 +76,99 @@ def test_no_subprocess_import_on_the_fast_path(repo):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+CLOSED_STREAMS = """
+import os, sys
+from gitops_guard.core import processes
+report = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+for fd in map(int, sys.argv[2].split(",")):
+    os.close(fd)
+code, out, err = processes.run_git(sys.argv[3], "rev-parse", "--is-inside-work-tree")
+code2, out2, _ = processes.run_git(sys.argv[3], "hash-object", "--stdin", stdin=b"a\\n")
+os.write(report, repr((code, out, err, code2, len(out2.strip()))).encode())
+"""
+
+
+@pytest.mark.parametrize("closed", ["0", "0,1", "0,1,2", "2"])
+def test_a_closed_standard_stream_does_not_swallow_gits_output(repo, tmp_path, closed):
+    """``git commit 0<&-``: the memory files would get descriptors 0-2, which the child's
+    redirections overwrite; git's output must still arrive (it said "not a git repository")."""
+    if not processes._FAST:
+        pytest.skip("posix_spawn or memfd_create missing here")
+    report = tmp_path / "report"
+    subprocess.run(
+        [sys.executable, "-c", CLOSED_STREAMS, str(report), closed, str(repo)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert report.read_text() == repr((0, b"true\n", b"", 0, 40))
+
+
+@pytest.mark.parametrize("call", ["memfd_create", "posix_spawnp"])
+def test_a_system_that_refuses_the_calls_falls_back_to_subprocess(repo, monkeypatch, call):
+    """seccomp or gVisor: the calls exist but fail (ENOSYS, EPERM); that is not git missing."""
+    if not processes._FAST:
+        pytest.skip("posix_spawn or memfd_create missing here")
+    expected = processes.run_git(str(repo), "rev-parse", "--git-dir")
+
+    def refuse(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(processes, "_FAST", True)  # restored after the test
+    monkeypatch.setattr(os, call, refuse)
+    assert processes.run_git(str(repo), "rev-parse", "--git-dir") == expected
+    assert processes._FAST is False  # later calls go straight to the subprocess module
+
+
+def test_git_missing_is_still_an_error_on_the_fast_path(repo, monkeypatch):
+    if not processes._FAST:
+        pytest.skip("posix_spawn or memfd_create missing here")
+    monkeypatch.setenv("PATH", str(repo / "nowhere"))
+    with pytest.raises(FileNotFoundError):
+        processes.run_git(str(repo), "status")
+    assert processes._FAST is True
+
+
+def test_an_interrupt_while_waiting_closes_the_memory_files(repo, monkeypatch):
+    if not processes._FAST:
+        pytest.skip("posix_spawn or memfd_create missing here")
+    running = processes.start_git(str(repo), "status")
+    files, pid = running._files, running._pid
+    real_waitpid = os.waitpid
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "waitpid", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        running.wait()
+    monkeypatch.setattr(os, "waitpid", real_waitpid)
+    real_waitpid(pid, 0)  # reap the child
+    for fd in files:
+        with pytest.raises(OSError):
+            os.fstat(fd)
+
+
+def test_check_promotion_with_standard_input_closed_still_reads_history(tmp_path):
+    """``git commit 0<&-`` runs the hook with no standard input: the history must still be
+    read (it said "not a git repository, so there is no history")."""
+    from conftest import init_repo
+
+    def overlay(env: str, tag: str) -> None:
+        path = tmp_path / "clusters" / env / "web" / "kustomization.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"images:\n  - name: registry.example.com/web\n    newTag: {tag}\n")
+
+    overlay("staging", "v1.0.0")
+    overlay("production", "v1.1.0")  # staging never ran it
+    init_repo(tmp_path)
+    hook = os.path.join(os.path.dirname(sys.executable), "gitops-guard")
+    ran = subprocess.run(
+        ["bash", "-c", 'exec 0<&-; exec "$0" check-promotion', hook],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert "history-unavailable" not in ran.stdout + ran.stderr
+    assert ran.returncode == 1 and "promotion/" in ran.stdout, ran.stdout + ran.stderr

@@ -764,8 +764,11 @@ class History:
         root = self.model.top
         try:  # one process: shallow?, the GitOps root below the top, HEAD
             probe = _git(root, "rev-parse", "--is-shallow-repository", "--show-prefix", "HEAD")
-        except OSError:
+        except FileNotFoundError:
             self.why = "git is not installed"
+            return
+        except OSError as error:  # git is there but could not run (permissions, limits)
+            self.why = f"git could not be started ({error.strerror or 'unknown reason'})"
             return
         lines = probe.stdout.split("\n")
         if len(lines) < 2 or lines[0] not in ("true", "false"):
