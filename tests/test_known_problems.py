@@ -74,16 +74,20 @@ def test_a_changed_file_is_parsed_again(cache_home):
     ]
 
 
-def test_same_bytes_another_name_is_read_as_that_name(cache_home):
-    """A .json file's tabs are spaces; a .yaml file's are not: the name is in the key."""
-    text = '{"a":\t1}\n'
-    as_json, as_yaml = cache_home / "a.json", cache_home / "a.yaml"
+@pytest.mark.parametrize("order", ["json first", "yaml first"])
+def test_same_bytes_another_name_is_read_as_that_name(cache_home, order):
+    """A JSON file that is not a manifest is skipped; the same broken bytes in a .yaml file
+    are a syntax error: the name is in the key, whichever is remembered first."""
+    text = "k: [\n"
+    as_json, as_yaml = cache_home / "settings.json", cache_home / "x.yaml"
     as_json.write_text(text)
     as_yaml.write_text(text)
-    got = known_problems.load_unparsed([str(as_json), str(as_yaml)])
-    assert [shape(s)[2:] for s in got] == [
-        shape(documents.load_file(str(p)))[2:] for p in (as_json, as_yaml)
-    ]
+    paths = [as_json, as_yaml] if order == "json first" else [as_yaml, as_json]
+    for path in paths:  # one at a time: the second is looked up in what the first left
+        known_problems.load_unparsed([str(path)])
+    got = {p.name: known_problems.load_unparsed([str(p)])[0] for p in paths}
+    assert got["settings.json"].skipped and not got["settings.json"].problems
+    assert [p.rule for p in got["x.yaml"].problems] == ["yaml/syntax"]
 
 
 def test_a_chart_made_around_a_template_changes_the_answer(cache_home):
@@ -104,3 +108,39 @@ def test_a_fifo_or_a_missing_file_is_said_as_load_file_says(cache_home):
     os.mkfifo(fifo)
     got = known_problems.load_unparsed([str(fifo)])[0]
     assert [p.rule for p in got.problems] == ["yaml/not-regular-file"]
+
+
+def test_a_new_gitops_guard_or_parser_forgets_what_an_older_one_said(cache_home, monkeypatch):
+    """A message reworded by an upgrade is not served from an older run's memory: the
+    identity of gitops-guard, its YAML reader and PyYAML is in the cache file."""
+    path = cache_home / "x.yaml"
+    path.write_text("a: [\n")
+    known_problems.load_unparsed([str(path)])
+    memory = known_problems.KnownProblems(str(cache_home))
+    (key,) = memory.entries
+    skipped, problems = memory.entries[key]
+    memory.entries[key] = (skipped, [(*p[:3], "an older wording", p[4]) for p in problems])
+    memory.changed = True
+    memory.save()
+    remembered = known_problems.load_unparsed([str(path)])[0]
+    assert [p.message for p in remembered.problems] == ["an older wording"]  # it is used
+    monkeypatch.setattr(known_problems, "__version__", "99.0.0")
+    fresh = known_problems.load_unparsed([str(path)])[0]
+    assert [p.message for p in fresh.problems] == [
+        p.message for p in documents.load_file(str(path)).problems
+    ]
+    assert fresh.problems[0].message != "an older wording"
+
+
+def test_the_parser_identity_follows_the_installed_pyyaml(monkeypatch, tmp_path):
+    import importlib.machinery
+
+    before = known_problems._parser_identity()
+    fake = tmp_path / "yaml"
+    fake.mkdir()
+
+    class Spec:
+        submodule_search_locations = [str(fake)]
+
+    monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", lambda name: Spec())
+    assert known_problems._parser_identity() != before
