@@ -81,6 +81,28 @@ def test_a_changed_policy_file_rechecks_the_whole_repository(cli, chdir, make_re
     assert code == 1 and "apps/b" not in out
 
 
+def test_a_policy_linked_to_a_shared_file_rechecks_the_whole_repository(cli, chdir, make_repo):
+    """policies/gitops-guard.yaml -> ../org/org-policy.yaml: git tracks the target, and
+    pre-commit passes it by the target's name when it changes."""
+    repo = make_repo(
+        {
+            "org/org-policy.yaml": POLICY.format(registry="registry.example.com"),
+            "apps/a/pod.yaml": _pod("registry.example.com/a:v1.0.0"),
+            "org/README.md": "shared\n",
+        }
+    )
+    os.chdir(repo)
+    (repo / "policies").mkdir()
+    os.symlink(
+        os.path.join("..", "org", "org-policy.yaml"), repo / "policies" / "gitops-guard.yaml"
+    )
+    (repo / "org" / "org-policy.yaml").write_text(POLICY.format(registry="mirror.example.com"))
+    code, out, _ = cli("check-images", "org/org-policy.yaml")
+    assert code == 1 and out.startswith(os.path.join("apps", "a", "pod.yaml")), out
+    # another file of another name beside it changes nothing
+    assert cli("check-images", "org/README.md")[:2] == (0, "")
+
+
 def test_an_ignore_comment_naming_no_rule_is_a_finding(cli, chdir):
     (chdir / "pod.yaml").write_text(
         _pod("nginx:latest # gitops-guard: ignore[image/tag-lates]")

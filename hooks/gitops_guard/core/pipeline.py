@@ -124,7 +124,10 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
     checked against nothing but the policy; the whole repository is checked instead, under
     the new policy: the files git tracks (``git ls-files``), else every file below the root.
     pre-commit names the policy file by its own name: only a given file of that name is
-    compared with it (however its path is written), not every file of ``--all-files``.
+    compared with it (however its path is written), not every file of ``--all-files``. When
+    the policy is a symbolic link, the file it points to is tracked under the target's name
+    (a shared ``org-policy.yaml``): that name is compared too. Names are compared without
+    case (a case-insensitive file system opens ``Gitops-Guard.yaml`` as the same file).
     """
     path = getattr(policy, "_path", None)
     root = getattr(policy, "root_dir", None)
@@ -134,9 +137,10 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
         policy_stat = os.stat(path)
     except OSError:
         return []
-    name = os.path.basename(os.fspath(path))
+    names = {os.path.basename(os.fspath(path)).casefold()}
+    names.add(os.path.basename(os.path.realpath(path)).casefold())
     for item in given:
-        if os.path.basename(item) != name:
+        if os.path.basename(item).casefold() not in names:
             continue
         try:
             if os.path.samestat(os.stat(item), policy_stat):
