@@ -103,6 +103,24 @@ def test_a_policy_linked_to_a_shared_file_rechecks_the_whole_repository(cli, chd
     assert cli("check-images", "org/README.md")[:2] == (0, "")
 
 
+def test_a_policy_commit_run_from_a_sub_folder_names_files_from_there(cli, chdir, make_repo):
+    """pre-commit runs hooks at the top, but a person may run the hook from apps/: the files
+    of the whole-repository check are named relative to where it runs, not absolutely."""
+    repo = make_repo(
+        {
+            "policies/gitops-guard.yaml": POLICY.format(registry="registry.example.com"),
+            "apps/a/pod.yaml": _pod("registry.example.com/a:v1.0.0"),
+        }
+    )
+    (repo / "policies" / "gitops-guard.yaml").write_text(
+        POLICY.format(registry="mirror.example.com")
+    )
+    os.chdir(repo / "apps")
+    policy = os.path.join("..", "policies", "gitops-guard.yaml")
+    code, out, _ = cli("check-images", "--policy", policy, policy)
+    assert code == 1 and out.startswith(os.path.join("a", "pod.yaml") + ":"), out
+
+
 def test_an_ignore_comment_naming_no_rule_is_a_finding(cli, chdir):
     (chdir / "pod.yaml").write_text(
         _pod("nginx:latest # gitops-guard: ignore[image/tag-lates]")

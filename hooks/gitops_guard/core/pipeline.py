@@ -155,17 +155,23 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
     # git's names are normalised and relative to the root: below the working folder, a
     # name's path from here is the root's path from here joined to it (one relpath, not one
     # per file); a file given already is there (expand_paths saw it), and is not repeated
-    base = os.path.relpath(root, os.getcwd())
+    # run from a folder below the root (base is ".."), a name is said from there: relpath
+    cwd = os.getcwd()
+    base = os.path.relpath(root, cwd)
+    above = base.startswith("..")
     given_here = {os.path.normpath(item) for item in given}
     found = []
     for name in files:
         if not wanted(name.rsplit("/", 1)[-1]):
             continue
         full = os.path.join(root, name)
-        rel = name if base == "." and os.sep == "/" else os.path.normpath(os.path.join(base, name))
-        if rel.startswith(".."):
-            rel = full
-        elif rel in given_here:
+        if above:
+            rel = os.path.relpath(full, cwd)
+        elif base == "." and os.sep == "/":
+            rel = name
+        else:
+            rel = os.path.normpath(os.path.join(base, name))
+        if rel in given_here:
             continue
         if os.path.lexists(full):
             found.append(rel)
