@@ -649,7 +649,8 @@ def _artifacts(rel: str, data: bytes, policy: Any, records: Any, blob: str = "")
 
 
 #: the name under which each version's slot artifacts are kept with its records (a new name
-#: when what ``_slot_artifact`` derives changes: what was kept under the old one is unused)
+#: when what ``_slot_artifact`` derives changes during development: what was kept under the
+#: old one is unused; a new release drops everything kept, repo/overlays.py _cache_version)
 ARTIFACTS = "promotion-artifacts-1"
 
 

@@ -671,6 +671,14 @@ _CACHE_VERSION = 1
 MAX_RECORDS = 200_000
 
 
+def _cache_version() -> str:
+    """The records' format and the release that made them: an upgrade that reads a file
+    differently, or derives another artifact from its records, never uses an older run's."""
+    from gitops_guard import __version__
+
+    return f"{_CACHE_VERSION}:{__version__}"
+
+
 class RecordCache:
     """Blob id (git's SHA-1 of the content) -> the file's slot records, kept per repository
     in the cache folder (``core/cache.py``: checksummed). A file's records depend on its
@@ -681,7 +689,7 @@ class RecordCache:
 
         self._file = cache.repository_cache_file("promotion-slots", os.fspath(root))
         loaded = cache.load(self._file)
-        ok = isinstance(loaded, dict) and loaded.get("version") == _CACHE_VERSION
+        ok = isinstance(loaded, dict) and loaded.get("version") == _cache_version()
         self.entries: dict[str, list] = loaded["entries"] if ok else {}  # type: ignore[index]
         #: (what a check derives from a version's records, by the check's name for it) ->
         #: version key -> that, kept beside the records (dropped with them)
@@ -754,7 +762,7 @@ class RecordCache:
                 for kind, values in self._kept.items()
             }
             cache.save(
-                self._file, {"version": _CACHE_VERSION, "entries": self.entries, "kept": kept}
+                self._file, {"version": _cache_version(), "entries": self.entries, "kept": kept}
             )
             self.changed = False
 
