@@ -41,7 +41,7 @@ import os
 import re
 
 from gitops_guard.checks.images import reference
-from gitops_guard.core import processes
+from gitops_guard.core import pipeline, processes
 from gitops_guard.core.documents import is_yaml_name
 from gitops_guard.core.findings import Finding, quote, shown
 from gitops_guard.repo import environments, overlays
@@ -88,7 +88,7 @@ def check_files(sources: list[Any], policy: Any, args: Any) -> list[Finding]:
     require = getattr(args, "require", None) or policy.section("promotion").get(
         "require", "history"
     )
-    given = {os.path.abspath(s.path) for s in sources}
+    given = set(pipeline.absolute_paths(s.path for s in sources))
     explicit = getattr(args, "base", None) or os.environ.get("PRE_COMMIT_FROM_REF") or None
     model = environments.load(root, policy)
     findings = check_repository(model, require, policy, explicit)
