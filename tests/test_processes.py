@@ -121,6 +121,48 @@ def test_a_system_that_refuses_the_calls_falls_back_to_subprocess(repo, monkeypa
     assert processes._FAST is False  # later calls go straight to the subprocess module
 
 
+def test_a_passing_failure_is_retried_once_without_leaving_the_fast_path(repo, monkeypatch):
+    """Out of descriptors for a moment (EMFILE): this call goes through subprocess, the next
+    ones try the fast path again."""
+    if not processes._FAST:
+        pytest.skip("posix_spawn or memfd_create missing here")
+    expected = processes.run_git(str(repo), "rev-parse", "--git-dir")
+    real = os.memfd_create
+    calls = []
+
+    def once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise OSError(24, "Too many open files")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, "memfd_create", once)
+    assert processes.run_git(str(repo), "rev-parse", "--git-dir") == expected
+    assert processes._FAST is True
+    assert processes.run_git(str(repo), "rev-parse", "--git-dir") == expected
+    assert len(calls) == 3  # the fast path again: two memory files
+
+
+def test_git_that_is_not_executable_is_said_so_by_check_promotion(tmp_path, monkeypatch, cli):
+    """A git that cannot run (no execute bit) is not "git is not installed"."""
+    from conftest import init_repo
+
+    overlay = tmp_path / "clusters" / "staging" / "web" / "kustomization.yaml"
+    overlay.parent.mkdir(parents=True)
+    overlay.write_text("images:\n  - name: registry.example.com/web\n    newTag: v1.0.0\n")
+    init_repo(tmp_path)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "git").write_text("#!/bin/sh\n")  # mode 644: found, not executable
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(fake))
+    _, out, err = cli("check-promotion")
+    assert "git could not be started (Permission denied)" in out + err, out + err
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    _, out, err = cli("check-promotion")
+    assert "git is not installed" in out + err, out + err
+
+
 def test_git_missing_is_still_an_error_on_the_fast_path(repo, monkeypatch):
     if not processes._FAST:
         pytest.skip("posix_spawn or memfd_create missing here")

@@ -14,6 +14,7 @@ git missing. git runs with ``-C <folder>``: posix_spawn has no working folder of
 
 from __future__ import annotations
 
+import errno
 import os
 
 #: whether the spawn path is available here (Linux); else the subprocess module is used
@@ -23,6 +24,10 @@ _FAST = hasattr(os, "posix_spawnp") and hasattr(os, "memfd_create")
 #: (``git commit 0<&-``) the kernel hands out 0, 1 or 2, which the child's own redirections
 #: below would then overwrite before git starts
 _FIRST_FREE = 3
+
+
+#: what a system that forbids memory files or posix_spawn answers (seccomp, gVisor)
+_REFUSED = {errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL}
 
 
 def _memory_file(name: str) -> int:
@@ -54,8 +59,9 @@ class Running:
                 return
             except FileNotFoundError:
                 raise  # git is not on PATH: the subprocess module would say the same
-            except OSError:
-                _use_subprocess()  # the calls exist but this system refuses them
+            except OSError as error:  # this call is retried the other way; a system that
+                if error.errno in _REFUSED:  # refuses the calls outright is not asked again
+                    _use_subprocess()
         import subprocess
 
         self._proc = subprocess.Popen(

@@ -541,7 +541,7 @@ _RULES = [
         "promotion/history-unavailable",
         WARNING,
         "Git history is missing or partly unreadable (shallow clone, no repository, corrupt "
-        "objects), so not every reference counts.",
+        "objects, git not installed or not runnable), so not every reference counts.",
         "Fetch full history in CI (`fetch-depth: 0`) for the `history` check; `git fsck` "
         "names corrupt objects.",
     ),
