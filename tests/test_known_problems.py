@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gitops_guard
 import pytest
 from gitops_guard.core import documents, known_problems
 
@@ -124,7 +125,7 @@ def test_a_new_gitops_guard_or_parser_forgets_what_an_older_one_said(cache_home,
     memory.save()
     remembered = known_problems.load_unparsed([str(path)])[0]
     assert [p.message for p in remembered.problems] == ["an older wording"]  # it is used
-    monkeypatch.setattr(known_problems, "__version__", "99.0.0")
+    monkeypatch.setattr(gitops_guard, "__version__", "99.0.0")
     fresh = known_problems.load_unparsed([str(path)])[0]
     assert [p.message for p in fresh.problems] == [
         p.message for p in documents.load_file(str(path)).problems
@@ -132,15 +133,38 @@ def test_a_new_gitops_guard_or_parser_forgets_what_an_older_one_said(cache_home,
     assert fresh.problems[0].message != "an older wording"
 
 
-def test_the_parser_identity_follows_the_installed_pyyaml(monkeypatch, tmp_path):
+@pytest.mark.parametrize("edited", ["documents", "findings", "quoting", "pyyaml"])
+def test_the_identity_follows_each_module_that_words_the_results(monkeypatch, tmp_path, edited):
+    """An edit of an editable install (or another PyYAML) is a new identity."""
     import importlib.machinery
+    import os
+
+    from gitops_guard.core import cache, findings, quoting
 
     before = known_problems._parser_identity()
-    fake = tmp_path / "yaml"
-    fake.mkdir()
+    assert known_problems._parser_identity() == before  # stable while nothing changes
+    if edited == "pyyaml":
+        fake = tmp_path / "yaml" / "__init__.py"
+        fake.parent.mkdir()
+        fake.write_text("")
 
-    class Spec:
-        submodule_search_locations = [str(fake)]
+        class Spec:
+            origin = str(fake)
 
-    monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", lambda name: Spec())
+        monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", lambda name: Spec())
+        monkeypatch.setattr(cache, "_PARSER", [])
+    else:
+        module = {"documents": documents, "findings": findings, "quoting": quoting}[edited]
+        info = os.stat(module.__file__)
+        monkeypatch.setattr(os, "stat", _stat_moved(os.stat, module.__file__, info))
     assert known_problems._parser_identity() != before
+
+
+def _stat_moved(real_stat, path, info):
+    """os.stat as if ``path`` had been edited (a later time), everything else as it is."""
+
+    class Moved:
+        st_mtime_ns = info.st_mtime_ns + 1
+        st_size = info.st_size
+
+    return lambda p, *a, **k: Moved() if p == path else real_stat(p, *a, **k)

@@ -42,3 +42,18 @@ def test_another_release_forgets_the_records_an_older_one_made(cache_home, monke
     monkeypatch.setattr(gitops_guard, "__version__", "99.0.0")
     again = overlays.RecordCache(cache_home)
     assert key not in again.entries and again.kept("derived-1", key) is None
+
+
+def test_an_edit_of_a_deriving_module_forgets_what_was_kept(cache_home, tmp_path):
+    """What check-promotion derives and keeps beside the records depends on its own code:
+    the caller names its module, and another version of that file drops the memory."""
+    deriver = tmp_path / "deriver.py"
+    deriver.write_text("# one version\n")
+    records = overlays.RecordCache(cache_home, derived_by=(str(deriver),))
+    blob = records.blob_id(KUSTOMIZATION)
+    records.records("kustomization.yaml", "kustomization.yaml", KUSTOMIZATION, blob)
+    records.save()
+    again = overlays.RecordCache(cache_home, derived_by=(str(deriver),))
+    assert again.entries  # the same code: remembered
+    deriver.write_text("# another version, longer\n")
+    assert not overlays.RecordCache(cache_home, derived_by=(str(deriver),)).entries

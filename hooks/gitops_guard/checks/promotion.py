@@ -110,7 +110,7 @@ def check_repository(
         return [environments.no_environment_finding(model, where, line, column)]
     notes: list[Finding] = []
     findings: list[Finding] = list(_shown(model, f) for f in model.findings)
-    records = overlays.RecordCache(model.top)
+    records = overlays.RecordCache(model.top, derived_by=(__file__,))
     loaded: dict[tuple[str, str], Any] = {}
 
     def load(app: App) -> Any:  # an environment is both a target and a predecessor: once
@@ -357,7 +357,7 @@ def _check_app(
     load: Any = None,
 ) -> list[Finding]:
     if load is None:
-        records = overlays.RecordCache(model.top)
+        records = overlays.RecordCache(model.top, derived_by=(__file__,))
 
         def load(a: App) -> Any:
             mine, problems = overlays.load_records(model, a, records)
@@ -648,9 +648,8 @@ def _artifacts(rel: str, data: bytes, policy: Any, records: Any, blob: str = "")
     return _pinned_artifacts(found or [], policy)
 
 
-#: the name under which each version's slot artifacts are kept with its records (a new name
-#: when what ``_slot_artifact`` derives changes during development: what was kept under the
-#: old one is unused; a new release drops everything kept, repo/overlays.py _cache_version)
+#: the name under which each version's slot artifacts are kept with its records (an edit of
+#: this module, or a new release, drops everything kept: repo/overlays.py _cache_version)
 ARTIFACTS = "promotion-artifacts-1"
 
 
@@ -693,7 +692,11 @@ class History:
         read: the current overlays are read on one core while git walks on the other)."""
         self.model = model
         self.policy = policy
-        self.records = records if records is not None else overlays.RecordCache(model.top)
+        self.records = (
+            records
+            if records is not None
+            else overlays.RecordCache(model.top, derived_by=(__file__,))
+        )
         self.base = base
         self.why = ""
         self.warnings: list[str] = []

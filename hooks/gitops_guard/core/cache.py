@@ -18,6 +18,37 @@ import sys
 import zlib
 
 
+def _stamp(path: str | None) -> str:
+    """A file's path, change time and size: all three move on an install, an upgrade or an
+    edit (a store that fixes every time, as Nix does, still gives a new path)."""
+    if not path:
+        return "-"
+    try:
+        info = os.stat(path)
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{info.st_mtime_ns}.{info.st_size}"
+
+
+_PARSER: list[str] = []
+
+
+def code_identity(*files: str | None) -> str:
+    """What a cache of derived data depends on besides its input: this release, the source
+    files that derive it (``module.__file__``) and the installed PyYAML, found without
+    importing it (a remembered run imports no parser: start-up time). A cache saved under
+    another identity is not used, so an upgrade, an edit of an editable install or another
+    PyYAML (its C parser included: another wheel) never serves an older run's answer."""
+    from gitops_guard import __version__
+
+    if not _PARSER:
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec("yaml")
+        _PARSER.append(_stamp(spec.origin if spec is not None else None))
+    return "|".join([__version__, *map(_stamp, files), *_PARSER])
+
+
 def cache_dir(area: str) -> str | None:
     """The folder of one kind of memory (``listing``, ...); None when caching is off."""
     if os.environ.get("GITOPS_GUARD_NO_CACHE"):

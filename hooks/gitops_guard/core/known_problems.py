@@ -10,17 +10,16 @@ differently) and whether it is a chart template (which depends on a ``Chart.yaml
 not on its bytes). Its text is read every time: suppression comments are in it.
 
 What parsing says also depends on the code that says it: the whole memory is dropped when
-gitops-guard's version, its YAML reader (core/documents.py) or the installed PyYAML (its
-package folder, which an upgrade or the C parser's arrival rewrites) is not the one that
-filled it, so a reworded message or a parser that reads a file differently is never served
-stale.
+gitops-guard's version, the modules that read and word them (core/documents.py,
+findings.py, quoting.py) or the installed PyYAML is not the one that filled it
+(``cache.code_identity``), so a reworded message or a parser that reads a file differently
+is never served stale.
 """
 
 from __future__ import annotations
 
 import os
 
-from gitops_guard import __version__
 from gitops_guard.core import cache, documents
 from gitops_guard.core.documents import (
     MAX_FILE_BYTES,
@@ -39,26 +38,12 @@ MAX_ENTRIES = 100_000
 _VERSION = 2
 
 
-def _stamp(path: str | None) -> str:
-    """A file's or folder's change time and size: rewritten on every install or edit."""
-    if not path:
-        return "-"
-    try:
-        info = os.stat(path)
-    except OSError:
-        return "-"
-    return f"{info.st_mtime_ns}.{info.st_size}"
-
-
 def _parser_identity() -> str:
-    """What the remembered results depend on besides a file's bytes, without importing
-    PyYAML (a remembered run imports no parser: start-up time)."""
-    import importlib.machinery
+    """What the remembered results depend on besides a file's bytes (core/cache.py)."""
+    from gitops_guard.core import findings, quoting
 
-    spec = importlib.machinery.PathFinder.find_spec("yaml")
-    folders = list(spec.submodule_search_locations or []) if spec is not None else []
-    return ":".join(
-        [str(_VERSION), __version__, _stamp(documents.__file__), *map(_stamp, folders or [None])]
+    return f"{_VERSION}|" + cache.code_identity(
+        documents.__file__, findings.__file__, quoting.__file__, __file__
     )
 
 
@@ -77,8 +62,7 @@ class KnownProblems:
         root = git_root_of(anchor) or os.path.abspath(anchor)
         self._file = cache.repository_cache_file("yaml-problems", root)
         loaded = cache.load(self._file) if self._file is not None else None
-        self._identity = _parser_identity() if loaded is not None else ""
-        ok = isinstance(loaded, dict) and loaded.get("version") == self._identity
+        ok = isinstance(loaded, dict) and loaded.get("version") == _parser_identity()
         self.entries: dict[str, tuple] = loaded["entries"] if ok else {}  # type: ignore[index]
         self.changed = False
 
@@ -114,8 +98,7 @@ class KnownProblems:
 
     def save(self) -> None:
         if self.changed and self._file is not None:
-            identity = self._identity or _parser_identity()
-            cache.save(self._file, {"version": identity, "entries": self.entries})
+            cache.save(self._file, {"version": _parser_identity(), "entries": self.entries})
             self.changed = False
 
 

@@ -671,12 +671,13 @@ _CACHE_VERSION = 1
 MAX_RECORDS = 200_000
 
 
-def _cache_version() -> str:
-    """The records' format and the release that made them: an upgrade that reads a file
-    differently, or derives another artifact from its records, never uses an older run's."""
-    from gitops_guard import __version__
+def _cache_version(derived_by: tuple[str, ...]) -> str:
+    """The records' format and the code that made them and what is kept beside them (this
+    module, the YAML reader, the caller's deriving modules, the release, PyYAML): an upgrade
+    or an edit that reads a file differently never uses an older run's records."""
+    from gitops_guard.core import cache, documents
 
-    return f"{_CACHE_VERSION}:{__version__}"
+    return f"{_CACHE_VERSION}|" + cache.code_identity(__file__, documents.__file__, *derived_by)
 
 
 class RecordCache:
@@ -684,12 +685,15 @@ class RecordCache:
     in the cache folder (``core/cache.py``: checksummed). A file's records depend on its
     bytes and its name's kind (kustomization, values file), both in the key."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, derived_by: tuple[str, ...] = ()) -> None:
+        """``derived_by``: the files of the modules that keep what they derive from the
+        records here (:meth:`keep`): an edit of one of them drops the whole memory."""
         from gitops_guard.core import cache
 
         self._file = cache.repository_cache_file("promotion-slots", os.fspath(root))
         loaded = cache.load(self._file)
-        ok = isinstance(loaded, dict) and loaded.get("version") == _cache_version()
+        self._version = _cache_version(derived_by)
+        ok = isinstance(loaded, dict) and loaded.get("version") == self._version
         self.entries: dict[str, list] = loaded["entries"] if ok else {}  # type: ignore[index]
         #: (what a check derives from a version's records, by the check's name for it) ->
         #: version key -> that, kept beside the records (dropped with them)
@@ -762,7 +766,7 @@ class RecordCache:
                 for kind, values in self._kept.items()
             }
             cache.save(
-                self._file, {"version": _cache_version(), "entries": self.entries, "kept": kept}
+                self._file, {"version": self._version, "entries": self.entries, "kept": kept}
             )
             self.changed = False
 
