@@ -7,6 +7,7 @@ under pre-commit.
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 from conftest import hooks_config
@@ -119,6 +120,35 @@ def test_a_policy_commit_run_from_a_sub_folder_names_files_from_there(cli, chdir
     policy = os.path.join("..", "policies", "gitops-guard.yaml")
     code, out, _ = cli("check-images", "--policy", policy, policy)
     assert code == 1 and out.startswith(os.path.join("a", "pod.yaml") + ":"), out
+    # a file above the working folder is named through ".."
+    (repo / "other").mkdir()
+    (repo / "other" / "pod.yaml").write_text(_pod("registry.example.com/o:v1.0.0"))
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)  # git ls-files lists it
+    code, out, _ = cli("check-images", "--policy", policy, policy)
+    assert sorted(line.split(":")[0] for line in out.splitlines()) == [
+        os.path.join("..", "other", "pod.yaml"),
+        os.path.join("a", "pod.yaml"),
+    ]
+
+
+def test_a_policy_named_in_another_case_is_the_policy(cli, chdir, make_repo):
+    """A case-insensitive file system opens Gitops-Guard.yaml as the policy file: that name,
+    the same file, rechecks the repository; another file of that name does not."""
+    repo = make_repo(
+        {
+            "policies/gitops-guard.yaml": POLICY.format(registry="registry.example.com"),
+            "apps/a/pod.yaml": _pod("registry.example.com/a:v1.0.0"),
+        }
+    )
+    os.chdir(repo)
+    policy = repo / "policies" / "gitops-guard.yaml"
+    policy.write_text(POLICY.format(registry="mirror.example.com"))
+    os.link(policy, repo / "policies" / "Gitops-Guard.yaml")  # one file, two names
+    code, out, _ = cli("check-images", "policies/Gitops-Guard.yaml")
+    assert code == 1 and out.startswith(os.path.join("apps", "a", "pod.yaml")), out
+    (repo / "docs").mkdir()
+    (repo / "docs" / "Gitops-Guard.yaml").write_text("kind: Note\n")  # same name, another file
+    assert cli("check-images", "docs/Gitops-Guard.yaml")[:2] == (0, "")
 
 
 def test_an_ignore_comment_naming_no_rule_is_a_finding(cli, chdir):

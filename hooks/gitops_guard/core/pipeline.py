@@ -108,6 +108,8 @@ def run_file_check(args: argparse.Namespace, module: Any) -> int:
 def absolute_paths(paths: Iterable[str]) -> list[str]:
     """``os.path.abspath`` of each path, asking for the working folder once (abspath asks
     the kernel for it per call: a tenth of a 1,500-file run's own time)."""
+    if os.name == "nt":  # abspath asks Windows (drive-relative names, device names)
+        return [os.path.abspath(path) for path in paths]
     cwd = os.getcwd()
     join, norm = os.path.join, os.path.normpath
     return [norm(join(cwd, path)) for path in paths]
@@ -162,18 +164,26 @@ def policy_changed_files(given: list[str], policy: Any, wanted: Callable[[str], 
     # git's names are normalised and relative to the root: below the working folder, a
     # name's path from here is the root's path from here joined to it (one relpath, not one
     # per file); a file given already is there (expand_paths saw it), and is not repeated
-    # run from a folder below the root (base is ".."), a name is said from there: relpath
+    # run from a folder below the root (apps/), a name below it is said from there (its
+    # prefix cut off, not one relpath per name), the others through ".."
     cwd = os.getcwd()
-    base = os.path.relpath(root, cwd)
-    above = base.startswith("..")
+    try:
+        base = os.path.relpath(root, cwd)
+        inside = os.path.relpath(cwd, root).replace(os.sep, "/") + "/"
+    except ValueError:  # Windows: another drive has no relative path
+        base, inside = "", ""
+    if inside.startswith("../") or inside == "./":
+        inside = ""
     given_here = {os.path.normpath(item) for item in given}
     found = []
     for name in files:
         if not wanted(name.rsplit("/", 1)[-1]):
             continue
         full = os.path.join(root, name)
-        if above:
-            rel = os.path.relpath(full, cwd)
+        if not base:
+            rel = full
+        elif inside and name.startswith(inside):
+            rel = os.path.normpath(name[len(inside) :])
         elif base == "." and os.sep == "/":
             rel = name
         else:
