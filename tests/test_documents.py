@@ -554,3 +554,49 @@ def test_parsed_positions_are_compact_and_survive_changes():
     assert annotations.at("d") == (9, 9) and annotations.at("c") == (6, 8)
     del meta["name"]
     assert meta.at("annotations") == (4, 5) and meta.key_at("annotations") == (3, 3)
+
+
+# -- Jinja raw markers ------------------------------------------------------------------------
+
+ANSIBLE_RAW = """- name: render the workflow
+  copy:
+    dest: /srv/ci.yaml
+{open}
+- name: workflow
+  vars:
+    ref: "{{{{ github.ref }}}}"
+{close}
+- name: done
+  debug: {{msg: ok}}
+"""
+
+
+@pytest.mark.parametrize(
+    "open_,close",
+    [("{% raw %}", "{% endraw %}"), ("  {%- raw -%}", "{%- endraw %}  "), ("{%raw%}", "{%endraw%}")],
+)
+def test_jinja_raw_marker_lines_read_as_blank_lines_positions_kept(open_, close):
+    """Jinja drops a ``{% raw %}`` / ``{% endraw %}`` marker (Ansible keeps another tool's
+    ``{{ }}`` from Jinja this way): the rest of the file is YAML, at its own lines."""
+    text = ANSIBLE_RAW.format(open=open_, close=close)
+    source = load_text("playbook.yml", text)
+    assert source.problems == [] and source.skipped is None
+    (doc,) = source.documents
+    lines = text.splitlines()
+    item = doc.data[1]
+    assert item.at("name") == (lines.index("- name: workflow") + 1, 9)
+    assert item["vars"].at("ref") == (lines.index('    ref: "{{ github.ref }}"') + 1, 10)
+    assert source.text == text  # the file's own text is what the hooks show and scan
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "key: {% raw %}{{ x }}{% endraw %}",  # a marker inside a value line: not a marker line
+        "{% if enabled %}",  # other Jinja statements are a template, not YAML
+        "{% rawness %}",
+    ],
+)
+def test_only_whole_raw_marker_lines_are_blanked(line):
+    text = f"a: 1\n{line}\nb: 2\n"
+    assert rules(load_text("x.yml", text))[0][0] == "yaml/syntax"

@@ -728,11 +728,20 @@ def _json_manifest(text: str) -> bool:
     return '"apiVersion"' in text and '"kind"' in text
 
 
+#: Jinja's ``{% raw %}`` / ``{% endraw %}`` on a line of its own (``{%- raw -%}`` too): an
+#: Ansible template that keeps the ``{{ }}`` of another tool (a Helm value, a GitHub Actions
+#: expression) out of Jinja's hands. Jinja drops the marker; the lines between are the file.
+_JINJA_RAW_LINE = re.compile(r"^[ \t]*\{%-?[ \t]*(?:end)?raw[ \t]*-?%\}[ \t]*$", re.MULTILINE)
+
+
 def _yaml_text(path: str, text: str) -> str:
     """The text the YAML parser reads. JSON is YAML, except that JSON allows tabs between
     tokens where YAML forbids them in indentation: a ``.json`` file that is valid JSON has
     its tabs read as spaces (a tab inside a JSON string is always escaped, so none is data;
-    lines and columns stay where they are)."""
+    lines and columns stay where they are). A Jinja raw marker line reads as a blank line
+    (the other lines keep their lines and columns)."""
+    if "{%" in text:
+        text = _JINJA_RAW_LINE.sub("", text)
     if "\t" not in text or not path.endswith(".json"):
         return text
     import json
