@@ -573,7 +573,11 @@ ANSIBLE_RAW = """- name: render the workflow
 
 @pytest.mark.parametrize(
     "open_,close",
-    [("{% raw %}", "{% endraw %}"), ("  {%- raw -%}", "{%- endraw %}  "), ("{%raw%}", "{%endraw%}")],
+    [
+        ("{% raw %}", "{% endraw %}"),
+        ("  {%- raw -%}", "{%- endraw %}  "),
+        ("{%raw%}", "{%endraw%}"),
+    ],
 )
 def test_jinja_raw_marker_lines_read_as_blank_lines_positions_kept(open_, close):
     """Jinja drops a ``{% raw %}`` / ``{% endraw %}`` marker (Ansible keeps another tool's

@@ -558,7 +558,8 @@ def test_grafanas_published_default_secret_key_passes_another_key_does_not(tmp_p
     Grafana install's sample configuration, known to all (not a leak of this repository)."""
     from gitops_guard.checks.secrets.values import PUBLISHED_DEFAULTS
 
-    (default,) = PUBLISHED_DEFAULTS
+    # Grafana's key is the one of mixed case and digits (the others are words)
+    (default,) = [d for d in PUBLISHED_DEFAULTS if any(c.isdigit() for c in d)]
     text = "[security]\n# used for signing\n;secret_key = {key}\nsecret_key = {key}\n"
     path = write(tmp_path, "grafana.ini", text.format(key=default))
     assert cli("check-secrets", path) == (0, "", "")
@@ -566,3 +567,238 @@ def test_grafanas_published_default_secret_key_passes_another_key_does_not(tmp_p
     code, out, _ = cli("check-secrets", write(tmp_path, "g.ini", text.format(key=own)))
     assert code == 1 and out.count("secret/literal-credential") == 2, out
     assert own not in out
+
+
+# -- 12. published defaults of charts and docs -------------------------------------------------
+
+KPS_VALUES = """grafana:
+  enabled: true
+  adminUser: admin
+  adminPassword: {password}
+"""
+
+
+def test_kube_prometheus_stacks_default_grafana_password_passes_another_does_not(tmp_path, cli):
+    """prometheus-community/helm-charts charts/kube-prometheus-stack/values.yaml ships
+    ``grafana.adminPassword: prom-operator``; copies of it in a HelmRelease's values are
+    the chart's default, known to all. A password of one's own there is still reported."""
+    from gitops_guard.checks.secrets.values import PUBLISHED_DEFAULTS
+
+    assert "prom-operator" in PUBLISHED_DEFAULTS
+    path = write(tmp_path, "values.yaml", KPS_VALUES.format(password="prom-operator"))
+    assert cli("check-secrets", path) == (0, "", "")
+    own = body(RNG, ALNUM_CHARS, 14)
+    code, out, _ = cli("check-secrets", write(tmp_path, "v.yaml", KPS_VALUES.format(password=own)))
+    assert code == 1 and "adminPassword: literal password" in out and own not in out, out
+
+
+KAFKA_CLIENT = (
+    "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+    "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+    'username="admin" password="{password}";\n'
+    "KAFKA_ADMIN_PASSWORD={password}\n"
+)
+
+
+def test_kafkas_documented_jaas_password_passes_another_does_not(tmp_path, cli):
+    """apache/kafka docs/security.html (JAAS configuration for Kafka brokers) writes
+    ``password="admin-secret"`` / ``user_alice="alice-secret"``: Strimzi and bitnami/kafka
+    setups copy it. A password of one's own on the same lines is reported twice."""
+    path = write(tmp_path, "client.properties", KAFKA_CLIENT.format(password="admin-secret"))
+    assert cli("check-secrets", path) == (0, "", "")
+    own = body(RNG, ALNUM_CHARS, 16)
+    path = write(tmp_path, "own.properties", KAFKA_CLIENT.format(password=own))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and out.count("secret/literal-credential") == 2 and own not in out, out
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def jwt(claims: dict, secret: bytes) -> str:
+    import hashlib
+    import hmac
+    import json
+
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64url(signature)}"
+
+
+JWT_PLACES = {
+    "values.yaml": "auth:\n  token: {t}\n  header: 'Bearer {t}'\n",
+    ".env": "API_TOKEN={t}\ncurl -H 'Authorization: Bearer {t}'\n",
+    "README.md": "Decode it: `{t}`\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(JWT_PLACES))
+def test_jwt_ios_example_token_passes_a_token_of_another_key_or_claims_does_not(
+    name, tmp_path, cli
+):
+    """jwt.io's debugger example, copied into docs and configs as a sample: its claims
+    (``{"sub":"1234567890","name":"John Doe","iat":1516239022}``) signed HS256 with the
+    secret jwt.io publishes (jsonwebtoken/jsonwebtoken.github.io default tokens). The
+    signature is verified: the same claims signed with another key, or other claims signed
+    with jwt.io's key, are tokens."""
+    from gitops_guard.checks.secrets.engine import JWT_IO_CLAIMS, JWT_IO_SECRETS
+
+    text = JWT_PLACES[name]
+    for claims in JWT_IO_CLAIMS:
+        for secret in JWT_IO_SECRETS:
+            path = write(tmp_path, name, text.format(t=jwt(claims, secret)))
+            assert cli("check-secrets", path) == (0, "", ""), (claims, secret)
+    own_key = jwt(JWT_IO_CLAIMS[0], RNG.randbytes(32))
+    own_claims = jwt({"sub": body(RNG, "0123456789", 10), "iat": 1516239022}, JWT_IO_SECRETS[0])
+    for token in (own_key, own_claims):
+        code, out, _ = cli("check-secrets", write(tmp_path, "x" + name, text.format(t=token)))
+        assert code == 1 and "JSON Web Token" in out and token not in out, out
+
+
+def test_published_jwt_reads_the_whole_token_where_detect_secrets_stops():
+    from gitops_guard.checks.secrets.engine import JWT_IO_CLAIMS, JWT_IO_SECRETS, published_jwt
+
+    token = jwt(JWT_IO_CLAIMS[0], JWT_IO_SECRETS[0])
+    head = token.rsplit(".", 1)[0] + "."  # detect-secrets' lazy match ends here
+    assert published_jwt(token) and published_jwt(head, f"x: {token} y")
+    assert not published_jwt(head, f"x: {head}")  # no signature
+    assert not published_jwt(token[:-2] + "AA")
+    assert not published_jwt("eyJ.not.json")
+
+
+# -- 13. a base64 private key over a block scalar's lines ---------------------------------------
+
+
+def encoded_key(width: int | None) -> str:
+    text = b64((private_key() + "\n").encode())
+    if width is None:
+        return text
+    return "\n".join(text[i : i + width] for i in range(0, len(text), width))
+
+
+def indented(text: str, n: int) -> str:
+    return "\n".join(" " * n + line for line in text.splitlines())
+
+
+@pytest.mark.parametrize("style", ["|", "|-", ">-"])
+def test_a_base64_private_key_wrapped_in_a_block_scalar_is_one_finding_at_its_value(
+    style, tmp_path, cli
+):
+    """``kubectl get secret -o yaml`` data (``tls.key: LS0tLS1CRUdJTi...``) pasted into a
+    ConfigMap or a values file, wrapped at 76 columns (``base64`` does): decoded, it is a
+    private key. One finding, at the value's line, not one per line and not none."""
+    key = encoded_key(76)
+    cm = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tls\ndata:\n"
+        f"  tls.crt: ''\n  tls.key: {style}\n{indented(key, 4)}\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "cm.yaml", cm))
+    assert code == 1 and out.count("\n") == 1, out
+    assert out.startswith(f"{tmp_path / 'cm.yaml'}:7:12: secret/private-key tls.key: base64 of")
+    assert not any(line in out for line in key.splitlines())
+    values = f"ingress:\n  tls:\n    key: {style}\n{indented(key, 6)}\n"
+    code, out, _ = cli("check-secrets", write(tmp_path, "values.yaml", values))
+    assert code == 1 and out.count("\n") == 1 and ":3:10: secret/private-key key:" in out, out
+
+
+def test_a_base64_private_key_on_one_line_and_in_a_secret_is_reported_once(tmp_path, cli):
+    key = encoded_key(None)
+    path = write(tmp_path, ".env", f"TLS_KEY={key}\n")
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and out.count("\n") == 1 and ":1:9: secret/private-key TLS_KEY" in out, out
+    # a Secret's data: the structural finding names it, nothing more
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\ntype: kubernetes.io/tls\n"
+        f"data:\n  tls.key: |\n{indented(encoded_key(76), 4)}\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", secret))
+    assert code == 1 and out.count("\n") == 1 and "a private key in 'tls.key'" in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # base64 of a certificate, of an empty key block, of other text starting with dashes
+        lambda: b64(b"-----BEGIN CERTIFICATE-----\n" + b64(RNG.randbytes(300)).encode()),
+        lambda: b64(f"{PEM_BEGIN}\n...\n{PEM_END}\n".encode()),
+        lambda: b64(b"--- a document\n" + b"x: 1\n" * 30),
+    ],
+)
+def test_base64_of_no_private_key_is_not_reported_as_one(text, tmp_path, cli):
+    value = "\n".join(text()[i : i + 76] for i in range(0, len(text()), 76))
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  ca.crt: |\n"
+    cm += indented(value, 4) + "\n"
+    _, out, _ = cli("check-secrets", write(tmp_path, "cm.yaml", cm))
+    assert "secret/private-key" not in out, out
+
+
+# -- 14. Ansible files with {% raw %} blocks ---------------------------------------------------
+
+ANSIBLE = """- name: deploy the workflow
+  ansible.builtin.copy:
+    dest: /srv/.github/workflows/ci.yaml
+    content: |
+      on: push
+{{% raw %}}
+- name: workflow vars
+  vars:
+    ref: "{{{{ github.ref }}}}"
+    {line}
+{{% endraw %}}
+- name: done
+  ansible.builtin.debug:
+    msg: ok
+"""
+
+
+def test_an_ansible_raw_block_is_yaml_and_a_password_in_it_is_still_found(tmp_path, cli):
+    """The raw markers no longer make the file broken YAML (an error of its own): a
+    credential inside the block is found at its line, by the YAML walker."""
+    path = write(tmp_path, "tasks.yml", ANSIBLE.format(line="token: ${{ secrets.TOKEN }}"))
+    assert cli("check-secrets", path) == (0, "", "")
+    own = body(RNG, ALNUM_CHARS, 18)
+    path = write(tmp_path, "own.yml", ANSIBLE.format(line=f"password: {own}"))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and out.count("\n") == 1 and own not in out, out
+    assert ":10:15: secret/literal-credential password: literal password" in out, out
+
+
+def test_a_raw_block_of_template_keys_is_scanned_line_by_line(tmp_path, cli):
+    """An unquoted ``{{ }}`` inside the block reads as a mapping used as a key: a template,
+    not YAML (documents.load_text). The line scanners still read every line of it."""
+    own = body(RNG, ALNUM_CHARS, 18)
+    line = f"{{{{ item }}}}: x\n    DB_PASSWORD={own}"
+    code, out, _ = cli("check-secrets", write(tmp_path, "t.yml", ANSIBLE.format(line=line)))
+    assert code == 1 and out.count("\n") == 1 and ":11:17: secret/literal-credential" in out, out
+    assert own not in out
+
+
+EAP_DC = """apiVersion: apps.openshift.io/v1
+kind: DeploymentConfig
+metadata:
+  name: mta-web-console
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          env:
+            - name: SSO_SAML_KEYSTORE_SECRET
+              value: eap7-app-secret
+            - name: SSO_SAML_KEYSTORE_PASSWORD
+              value: {password}
+"""
+
+
+def test_the_eap_templates_sample_keystore_password_passes_another_does_not(tmp_path, cli):
+    """gitops-catalog migration-toolkit-apps mta-web-console-dc.yaml, from Red Hat's EAP
+    OpenShift template: ``SSO_SAML_KEYSTORE_PASSWORD`` defaults to ``mykeystorepass``, the
+    password of the sample keystore in its published secrets/eap7-app-secret.json
+    (jboss-openshift/application-templates eap/README_SSO.adoc)."""
+    path = write(tmp_path, "dc.yaml", EAP_DC.format(password="mykeystorepass"))
+    assert cli("check-secrets", path) == (0, "", "")
+    own = body(RNG, ALNUM_CHARS, 14)
+    code, out, _ = cli("check-secrets", write(tmp_path, "own.yaml", EAP_DC.format(password=own)))
+    assert code == 1 and "SSO_SAML_KEYSTORE_PASSWORD: literal password" in out, out

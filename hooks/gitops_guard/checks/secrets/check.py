@@ -21,7 +21,7 @@ import re
 from typing import Any, NamedTuple
 
 from gitops_guard.checks.secrets.embedded import embedded_credentials
-from gitops_guard.checks.secrets.engine import Engine, hash_secret
+from gitops_guard.checks.secrets.engine import Engine, empty_pem, hash_secret, header_only
 from gitops_guard.checks.secrets.kinds import KindRules, sops_config, sops_exempt
 from gitops_guard.checks.secrets.lines import LineRules
 from gitops_guard.checks.secrets.values import (
@@ -36,6 +36,7 @@ from gitops_guard.checks.secrets.values import (
     REFERENCE_ADVICE,
     STRUCTURAL_TYPE,
     Candidate,
+    b64decode,
     certificate_blob,
     credential_word,
     describe,
@@ -66,6 +67,9 @@ from gitops_guard.core.documents import (
 from gitops_guard.core.findings import INFO, WARNING, Finding
 
 # -- scanning one file ---------------------------------------------------------------------
+
+#: how base64 of ``-----`` begins (a PEM armour line: ``LS0tLS1CRUdJTi`` is ``-----BEGIN``)
+_B64_DASHES = "LS0t"
 
 #: External Secrets Operator kinds that point into a secret store
 EXTERNAL_SECRET_KINDS = ("ExternalSecret", "ClusterExternalSecret", "PushSecret")
@@ -248,6 +252,28 @@ class _Scanner(LineRules, KindRules):
         )
         return True
 
+    def encoded_private_key(self, text: str, pos: Pos, label: str) -> bool:
+        """A value that base64-decodes to a private key (a Secret's ``tls.key`` data copied
+        into a ConfigMap or a values file, on one line or wrapped over a block scalar's
+        lines): one finding at the value. Its lines alone are no token and the whole has
+        line breaks the entropy rule does not take; True when reported."""
+        if not text.startswith(_B64_DASHES) or len(text) < 100:
+            return False
+        raw = b64decode(text)
+        if raw is None:
+            return False
+        pem = raw[:8192].decode("latin-1")
+        if "PRIVATE KEY-----" not in pem or empty_pem(pem) or header_only(pem):
+            return False
+        self.add(
+            self._pos(pos),
+            "secret/private-key",
+            f"{label}: base64 of a private key",
+            (re.sub(r"\s+", "", text),),
+            "Private Key",
+        )
+        return True
+
     def value(
         self,
         text: str,
@@ -281,6 +307,8 @@ class _Scanner(LineRules, KindRules):
             and not (HASH_LIKE.match(stripped) and not credential_word(label))
             and not certificate_blob(stripped)
         )
+        if self.encoded_private_key(stripped, pos, label):
+            return
         if "\n" in stripped and self.embedded(text, pos, label):
             return
         # most specific first: a provider token, a credential inside the value (a connection

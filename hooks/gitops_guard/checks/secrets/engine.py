@@ -42,6 +42,56 @@ def empty_pem(text: str) -> bool:
     return len(body) < PEM_MIN_BODY
 
 
+#: jwt.io's debugger examples: HS256 tokens of its sample claims, signed with the secret the
+#: page publishes beside them (jsonwebtoken/jsonwebtoken.github.io: src/features/common/values/
+#: default-tokens.values.ts signs with ``a-string-secret-at-least-256-bits-long``,
+#: src/editor/default-tokens.js and test/functional/default-tokens.js with ``secret``; the
+#: long-standing example ``{"sub":"1234567890","name":"John Doe","iat":1516239022}`` verifies
+#: with the editor's ``your-256-bit-secret``). Copied into docs and configs as a sample.
+JWT_IO_SECRETS = (b"your-256-bit-secret", b"a-string-secret-at-least-256-bits-long", b"secret")
+JWT_IO_CLAIMS = (
+    {"sub": "1234567890", "name": "John Doe", "iat": 1516239022},
+    {"sub": "1234567890", "name": "John Doe", "admin": True, "iat": 1516239022},
+    {"sub": "1234567890", "name": "John Doe", "admin": True},
+)
+
+
+JWT_TYPE = "JSON Web Token"
+_JWT_AT = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_-]+")
+
+
+def published_jwt(match: str, text: str | None = None) -> bool:
+    """jwt.io's example token: its sample claims, signed with a secret jwt.io publishes (the
+    signature is checked, so a token of other claims or another key is still a token).
+    detect-secrets' JWT pattern ends lazily (its match stops before the signature): the
+    whole token is read from ``text`` where the match starts."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    at = (text or match).find(match)
+    found = _JWT_AT.match(text or match, max(at, 0))
+    if at < 0 or found is None or len(found.group(0)) > 400:
+        return False
+    parts = found.group(0).split(".")
+    try:
+        header, claims = (
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            for part in parts[:2]
+        )
+    except (ValueError, TypeError):
+        return False
+    if not isinstance(header, dict) or header.get("alg") != "HS256" or claims not in JWT_IO_CLAIMS:
+        return False
+    signed = f"{parts[0]}.{parts[1]}".encode()
+    for secret in JWT_IO_SECRETS:
+        digest = hmac.new(secret, signed, hashlib.sha256).digest()
+        if hmac.compare_digest(base64.urlsafe_b64encode(digest).rstrip(b"="), parts[2].encode()):
+            return True
+    return False
+
+
 #: fewer base64 characters than this between the armour lines: no key (a template's block)
 PEM_MIN_BODY = 32
 #: a line of a PEM body, once a comment marker, quotes and a trailing ``\n`` are taken off;
@@ -313,7 +363,10 @@ class Engine:
                 for match in plugin.analyze_string(text):
                     # ours check their own matches (a uuid inside a Teams webhook is part of
                     # the credential, not a sign of an id)
-                    dropped = not ours and self._filtered(match, text, plugin)
+                    dropped = not ours and (
+                        self._filtered(match, text, plugin)
+                        or (plugin.secret_type == JWT_TYPE and published_jwt(match, text))
+                    )
                     if match and match not in seen and not dropped:
                         seen.add(match)
                         name = type(plugin).__name__

@@ -13,7 +13,7 @@ import re
 from typing import Any, NamedTuple
 
 from gitops_guard.checks.secrets.embedded import is_placeholder_token, is_reference
-from gitops_guard.checks.secrets.engine import Engine, Hit
+from gitops_guard.checks.secrets.engine import Engine, Hit, published_jwt
 from gitops_guard.core.findings import Finding
 
 BINARY_PROBE = 8192
@@ -252,6 +252,7 @@ def is_dummy(value: str) -> bool:
         or bool(REPEATED.match(value))
         or len(value) < 4
         or (TOKEN_SHAPE.match(value) is not None and is_placeholder_token(value))
+        or (value.startswith("eyJ") and published_jwt(value))  # jwt.io's example token
     )
 
 
@@ -274,6 +275,18 @@ PUBLISHED_DEFAULTS = frozenset({
     # Grafana ``[security] secret_key``: conf/defaults.ini and conf/sample.ini of
     # grafana/grafana, copied into most grafana.ini files (commented out in the sample)
     "SW2YcwTIb9zpOOhoPsMm",
+    # kube-prometheus-stack's ``grafana.adminPassword`` (prometheus-community/helm-charts
+    # charts/kube-prometheus-stack/values.yaml), copied into the values of most installs
+    "prom-operator",
+    # Apache Kafka's JAAS examples (apache/kafka docs/security.html, "JAAS configuration for
+    # Kafka brokers": ``password="admin-secret" user_alice="alice-secret"``), copied into
+    # Strimzi and bitnami/kafka setups and their client properties
+    "admin-secret",
+    "alice-secret",
+    # Red Hat's JBoss EAP / SSO OpenShift templates: ``SSO_SAML_KEYSTORE_PASSWORD`` and
+    # ``HTTPS_PASSWORD`` default to the password of the sample keystore their published
+    # secrets/*-app-secret.json hold (jboss-openshift/application-templates eap/README_SSO.adoc)
+    "mykeystorepass",
 })  # fmt: skip
 
 
