@@ -802,3 +802,65 @@ def test_the_eap_templates_sample_keystore_password_passes_another_does_not(tmp_
     own = body(RNG, ALNUM_CHARS, 14)
     code, out, _ = cli("check-secrets", write(tmp_path, "own.yaml", EAP_DC.format(password=own)))
     assert code == 1 and "SSO_SAML_KEYSTORE_PASSWORD: literal password" in out, out
+
+
+# -- 15. Renovate's encrypted config -----------------------------------------------------------
+
+
+def _pgp_length(n: int) -> bytes:
+    """A new-format OpenPGP packet length (RFC 4880 section 4.2.2)."""
+    if n < 192:
+        return bytes([n])
+    if n < 8384:
+        n -= 192
+        return bytes([(n >> 8) + 192, n & 0xFF])
+    return b"\xff" + n.to_bytes(4, "big")
+
+
+def pgp_message() -> str:
+    """What Renovate's encryption page makes of a token: base64 of an OpenPGP message, a
+    public-key encrypted session key (tag 1, version 3, RSA-4096) and the encrypted data
+    (tag 18). The ciphertext bytes are random."""
+    session = b"\x03" + RNG.randbytes(8) + b"\x01" + (4096).to_bytes(2, "big") + RNG.randbytes(512)
+    data = b"\x01" + RNG.randbytes(160)
+    raw = b"\xc1" + _pgp_length(len(session)) + session + b"\xd2" + _pgp_length(len(data)) + data
+    return b64(raw)
+
+
+RENOVATE = {
+    "renovate.json": '{{\n  "extends": ["config:recommended"],\n  "encrypted": {{\n'
+    '    "npmToken": "{value}"\n  }}\n}}\n',
+    ".github/renovate.json5": "{{\n  // the private registry\n  encrypted: {{\n"
+    '    npmToken: "{value}",\n  }},\n}}\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(RENOVATE))
+def test_renovates_encrypted_values_pass_a_token_or_random_key_there_does_not(name, tmp_path, cli):
+    """renovatebot/renovate lib/config/decrypt.ts: every value of an ``encrypted`` object is
+    an OpenPGP message Renovate decrypts with its private key; committing it is Renovate's
+    documented way to give it a token. A token written there in clear, or random base64
+    that is no OpenPGP message, is still reported."""
+    text = RENOVATE[name]
+    assert cli("check-secrets", write(tmp_path, name, text.format(value=pgp_message()))) == (
+        0,
+        "",
+        "",
+    )
+    token = next(f for f in FAMILIES if f.name.startswith("GitHub")).make(RNG)
+    lookalike = "wcFMA" + b64(RNG.randbytes(600))[5:]  # the prefix, then no packet structure
+    for value in (token, lookalike):
+        code, out, _ = cli("check-secrets", write(tmp_path, "x/" + name, text.format(value=value)))
+        assert code == 1 and "secret/" in out and value not in out, out
+
+
+def test_pgp_ciphertext_needs_a_session_key_packet_then_encrypted_data():
+    from gitops_guard.checks.secrets.values import pgp_ciphertext
+
+    message = pgp_message()
+    assert pgp_ciphertext(message)
+    raw = base64.b64decode(message)
+    assert not pgp_ciphertext(b64(raw[:527]))  # the session key alone
+    assert not pgp_ciphertext(b64(raw[:600]))  # the encrypted data cut short
+    assert not pgp_ciphertext(b64(b"\xc1" + raw[1:3] + b"\x04" + raw[4:]))  # no version 3/6
+    assert not pgp_ciphertext(random_secret())

@@ -49,6 +49,7 @@ from gitops_guard.checks.secrets.values import (
     mask,
     names_a_key,
     not_config,
+    pgp_ciphertext,
     public_certificate,
     redact,
     rule_for,
@@ -301,6 +302,8 @@ class _Scanner(LineRules, KindRules):
             return
         if encoded_media(stripped):
             return  # a base64 image (an icon, a logo): random by its encoding only
+        if pgp_ciphertext(stripped):
+            return  # an OpenPGP message encrypted to a key (Renovate's ``encrypted``)
         entropy = (
             not self.no_entropy
             and not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", ""))

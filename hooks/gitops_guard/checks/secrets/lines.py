@@ -32,6 +32,7 @@ from gitops_guard.checks.secrets.values import (
     mask,
     names_a_key,
     not_config,
+    pgp_ciphertext,
     rule_for,
     sensitive_kind,
 )
@@ -97,6 +98,7 @@ class LineRules:
                     or dummy_credential(hit.secret, key)
                     or is_placeholder(hit.secret)
                     or names_a_key(key, hit.secret, ())
+                    or pgp_ciphertext(hit.secret)
                     or (key == "secretKey" and _external_secret_item(following))
                 ):
                     continue
@@ -106,6 +108,7 @@ class LineRules:
                     (HASH_LIKE.match(hit.secret) and not credential_word(key))
                     or is_reference(hit.secret)
                     or encoded_media(hit.secret)
+                    or pgp_ciphertext(hit.secret)
                 ):
                     continue
             elif hit.type == "Basic Auth Credentials":

@@ -430,6 +430,59 @@ def encoded_media(value: str) -> bool:
     return not _XML_CREDENTIAL.search(text) and "PRIVATE KEY" not in text
 
 
+def _pgp_packet(raw: bytes, at: int) -> tuple[int, int, int] | None:
+    """(tag, body start, body length) of the OpenPGP packet at ``at`` (RFC 4880 section 4.2:
+    an old-format header ``10TTTTLL`` or a new-format ``11TTTTTT`` with its length octets)."""
+    if at + 2 > len(raw) or not raw[at] & 0x80:
+        return None
+    first = raw[at]
+    if first & 0x40:  # new format
+        tag, size = first & 0x3F, raw[at + 1]
+        if size < 192:
+            return tag, at + 2, size
+        if size < 224 and at + 3 <= len(raw):
+            return tag, at + 3, ((size - 192) << 8) + raw[at + 2] + 192
+        if size == 255 and at + 6 <= len(raw):
+            return tag, at + 6, int.from_bytes(raw[at + 2 : at + 6], "big")
+        if size >= 224:  # a partial body length (streamed data): its first part, the rest follows
+            return tag, at + 2, min(1 << (size & 0x1F), len(raw) - at - 2)
+        return None
+    tag, kind = (first >> 2) & 0x0F, first & 0x03
+    if kind == 3:
+        return None  # indeterminate length: not how an encrypted message starts
+    width = 1 << kind
+    if at + 1 + width > len(raw):
+        return None
+    return tag, at + 1 + width, int.from_bytes(raw[at + 1 : at + 1 + width], "big")
+
+
+def pgp_ciphertext(value: str) -> bool:
+    """Base64 of an OpenPGP message encrypted to a public key: a Public-Key Encrypted Session
+    Key packet (tag 1, version 3 or 6) followed by the encrypted data (tag 18, or 9, or
+    another session key packet). Renovate's ``encrypted`` config holds these (renovatebot/
+    renovate lib/config/decrypt.ts decrypts every value of an ``encrypted`` object with
+    Renovate's private key): ciphertext, not a credential."""
+    if len(value) < 64 or not value.lstrip().startswith(("w", "h")):
+        return False  # 0xC1 (new format) encodes as ``w``, 0x84-0x85 (old format) as ``h``
+    raw = b64decode(value)
+    if raw is None:
+        return False
+    first = _pgp_packet(raw, 0)
+    if first is None or first[0] != 1 or first[1] >= len(raw) or raw[first[1]] not in (3, 6):
+        return False
+    following = first[1] + first[2]
+    while following < len(raw):
+        packet = _pgp_packet(raw, following)
+        if packet is None:
+            return False
+        if packet[0] in (9, 18, 20):
+            return packet[2] > 0 and packet[1] + packet[2] <= len(raw)
+        if packet[0] != 1:
+            return False
+        following = packet[1] + packet[2]
+    return False
+
+
 def certificate_blob(value: str) -> bool:
     """A base64 PEM or DER certificate (``caBundle``): public, high entropy, not a secret."""
     if len(value) < 200:
