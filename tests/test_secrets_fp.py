@@ -864,3 +864,68 @@ def test_pgp_ciphertext_needs_a_session_key_packet_then_encrypted_data():
     assert not pgp_ciphertext(b64(raw[:600]))  # the encrypted data cut short
     assert not pgp_ciphertext(b64(b"\xc1" + raw[1:3] + b"\x04" + raw[4:]))  # no version 3/6
     assert not pgp_ciphertext(random_secret())
+
+
+# -- 16. a password that is the user name beside it --------------------------------------------
+
+PRICELIST_VALUES = """mysql:
+  architecture: standalone
+  auth:
+    database: "pricelist"
+    username: "pricelist"
+    password: "{password}"
+"""
+PRICELIST_DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pricelist
+spec:
+  template:
+    spec:
+      containers:
+        - name: pricelist
+          image: quay.io/redhatworkshops/pricelist:latest
+          env:
+            - name: MYSQL_DATABASE
+              value: pricelist
+            - name: MYSQL_PASSWORD
+              value: {password}
+            - name: MYSQL_USER
+              value: pricelist
+"""
+
+
+@pytest.mark.parametrize("text", [PRICELIST_VALUES, PRICELIST_DEPLOY])
+def test_a_password_equal_to_the_user_or_database_beside_it_passes_another_does_not(
+    text, tmp_path, cli
+):
+    """christianh814/gitops-examples (the pricelist demo of Red Hat's workshops):
+    ``password: pricelist`` beside ``username: pricelist`` and ``database: pricelist``, in
+    Helm values and in a Deployment's env. It says nothing the file does not already say
+    (as ``postgres`` under POSTGRES_PASSWORD); a password of its own is reported."""
+    assert cli("check-secrets", write(tmp_path, "a.yaml", text.format(password="pricelist"))) == (
+        0,
+        "",
+        "",
+    )
+    own = body(RNG, ALNUM_CHARS, 12)
+    code, out, _ = cli("check-secrets", write(tmp_path, "b.yaml", text.format(password=own)))
+    assert code == 1 and out.count("secret/literal-credential") == 1 and own not in out, out
+
+
+def test_a_random_user_name_does_not_make_the_same_password_pass(tmp_path, cli):
+    """Only a plain name counts: a random value under ``username`` is no name the password
+    may repeat (an API key used as both, a generated pair)."""
+    lower = "abcdefghjkmnpqrstuvwxyz"
+    generated = body(RNG, lower, 8) + body(RNG, "23456789", 4) + body(RNG, lower, 4)
+    for value in (body(RNG, ALNUM_CHARS, 20), generated):
+        text = f"auth:\n  username: {value}\n  password: {value}\n"
+        code, out, _ = cli("check-secrets", write(tmp_path, "v.yaml", text))
+        assert code == 1 and "password: literal password" in out and value not in out, out
+    # and a Secret keeping user and password in clear is still reported as a Secret
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n"
+        "  username: pricelist\n  password: pricelist\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", secret))
+    assert code == 1 and "secret/k8s-secret-plaintext" in out, out

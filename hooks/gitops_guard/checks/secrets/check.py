@@ -46,6 +46,7 @@ from gitops_guard.checks.secrets.values import (
     is_git_id_key,
     is_placeholder,
     is_reference_key,
+    key_words,
     mask,
     names_a_key,
     not_config,
@@ -101,6 +102,8 @@ class _Scanner(LineRules, KindRules):
         self._nodes: list[Any] | None = None
         #: no entropy rule in this document (an ExternalSecret names keys, holds none)
         self.no_entropy = False
+        #: the user and database names written beside the value being judged (_identities)
+        self.ids: frozenset[str] = frozenset()
 
     def add(
         self,
@@ -163,6 +166,7 @@ class _Scanner(LineRules, KindRules):
             elif kind in ("Application", "ApplicationSet") and group == "argoproj.io":
                 self.argo_values(data)
         self.walk(data, (), skip, names, sops)
+        self.ids = frozenset()
 
     def sops_stub(self, data: Map, sops: Map) -> bool:
         """``sops:`` metadata with an empty ``mac`` (a stub written by hand, ``mac: ""``):
@@ -185,7 +189,13 @@ class _Scanner(LineRules, KindRules):
         return True
 
     def walk(
-        self, node: Any, path: tuple[Any, ...], skip: set[int], names: bool, sops: Any
+        self,
+        node: Any,
+        path: tuple[Any, ...],
+        skip: set[int],
+        names: bool,
+        sops: Any,
+        ids: frozenset[str] = frozenset(),
     ) -> None:
         if id(node) in skip:
             return
@@ -193,7 +203,9 @@ class _Scanner(LineRules, KindRules):
             annotations = path[-2:] == ("metadata", "annotations")
             pair = node.get("name")
             pair_kind = sensitive_kind(pair) if names and "value" in node else None
+            ids = ids | _identities((k, node.text(k)) for k in node)
             for key, value in node.items():
+                self.ids = ids
                 if annotations and isinstance(key, str) and key.startswith("checksum/"):
                     continue
                 sub = (*path, key)
@@ -214,9 +226,12 @@ class _Scanner(LineRules, KindRules):
                 label = pair if key == "value" and isinstance(pair, str) else str(key)
                 self.value(text, node.at(key), label, kind, sub, sops)
         elif isinstance(node, Seq):
+            # ``env: [{name: DB_USER, value: app}, {name: DB_PASSWORD, value: app}]``
+            pairs = [i for i in node if isinstance(i, Map) and isinstance(i.get("name"), str)]
+            env = _identities((i["name"], i.text("value")) for i in pairs if "value" in i)
             for i, item in enumerate(node):
                 if isinstance(item, (Map, Seq)):
-                    self.walk(item, (*path, i), skip, names, sops)
+                    self.walk(item, (*path, i), skip, names, sops, env)
                 elif isinstance(item, str):
                     self.value(item, node.at(i), str(path[-1]) if path else "", None, path, sops)
 
@@ -322,6 +337,7 @@ class _Scanner(LineRules, KindRules):
         if not hits and kind is not None:
             if (
                 not dummy_credential(stripped, label)
+                and stripped not in self.ids
                 and not NAMES_A_SECRET.match(stripped)
                 and not (NAMES_A_FILE.match(stripped))
             ):
@@ -344,6 +360,28 @@ class _Scanner(LineRules, KindRules):
                 tuple(h.secret for h in hits),
                 hit.type,
             )
+
+
+#: the last word of a key that names who or what a credential is for
+_IDENTITY_WORDS = frozenset({"user", "username", "login", "database", "db", "dbname", "schema"})
+#: a plain name (``pricelist``, ``app_user``): lower case, at most two digits (a random value
+#: mixes cases and digits)
+_PLAIN_NAME = re.compile(r"^(?=(?:[^0-9]*[0-9]){0,2}[^0-9]*$)[a-z][a-z0-9_.-]{0,40}$")
+
+
+def _identities(pairs: Any) -> frozenset[str]:
+    """The user and database names among ``(key, value)`` pairs (``username: pricelist``,
+    ``MYSQL_USER``, ``database``). A password equal to one of them (a demo's
+    ``pricelist``/``pricelist``, as ``postgres`` under POSTGRES_PASSWORD) says nothing the
+    file does not already say: no literal-credential finding (a Secret is still reported)."""
+    found = set()
+    for key, value in pairs:
+        if not isinstance(key, str) or not isinstance(value, str):
+            continue
+        words = key_words(key.rsplit("/", 1)[-1])
+        if words and words[-1] in _IDENTITY_WORDS and _PLAIN_NAME.match(value.strip()):
+            found.add(value.strip())
+    return frozenset(found)
 
 
 def _unencrypted(node: Any, path: tuple[Any, ...], sops: Map) -> Any:
