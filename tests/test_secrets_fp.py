@@ -929,3 +929,29 @@ def test_a_random_user_name_does_not_make_the_same_password_pass(tmp_path, cli):
     )
     code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", secret))
     assert code == 1 and "secret/k8s-secret-plaintext" in out, out
+
+
+# -- 17. reviewed findings on real repositories that stay ---------------------------------------
+
+
+def test_reviewed_true_findings_on_real_repositories_stay(tmp_path, cli):
+    """fluxcd/flux2-monitoring-example commits ``grafana.adminPassword: flux`` in its
+    kube-prometheus-stack HelmRelease: the repository's own choice, the live admin password
+    of every cluster that applies it (no chart default, no user name beside it).
+    FalkWinkler/k3s-gitops's vaultwarden HelmRelease uses ``*port`` with no ``&port`` anchor:
+    invalid YAML (Flux's YAML decoder rejects an unknown alias too), so the file cannot be
+    checked with its structure and says so."""
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+        "  name: kube-prometheus-stack\nspec:\n  values:\n    grafana:\n"
+        "      defaultDashboardsEnabled: false\n      adminPassword: flux\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "release.yaml", release))
+    assert code == 1 and ":9:22: secret/literal-credential adminPassword" in out, out
+    broken = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: vw\n"
+        "spec:\n  values:\n    ingress:\n      main:\n        hosts:\n          - paths:\n"
+        "              - service:\n                  port: *port\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "vw.yaml", broken))
+    assert code == 1 and ":12:25: yaml/syntax found undefined alias" in out, out
