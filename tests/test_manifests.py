@@ -797,6 +797,50 @@ def test_a_field_written_as_null_is_dropped_before_validation_like_the_api_serve
     ], found
 
 
+# what `kubeseal -o yaml` writes: it marshals a SealedSecret whose template embeds
+# metav1.ObjectMeta, so a zero creationTimestamp is `null` (sealed-secrets
+# pkg/apis/sealedsecrets/v1alpha1/sealedsecret_types.go SecretTemplateSpec)
+KUBESEAL_OUTPUT = """\
+---
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  creationTimestamp: null
+  name: db
+  namespace: web
+spec:
+  encryptedData:
+    password: AgBy3i4OJSWK+PiTySYZZA==
+  template:
+    metadata:
+      creationTimestamp: null
+      name: db
+      namespace: web
+TEMPLATE_EXTRA    type: Opaque
+"""
+
+
+def test_kubeseal_output_passes_its_embedded_object_meta_is_all_of_object_meta(make_repo, cli):
+    # controller-gen (generateEmbeddedObjectMeta) writes only name, namespace, labels,
+    # annotations and finalizers for the template's metadata, under
+    # x-kubernetes-preserve-unknown-fields; the controller decodes a whole ObjectMeta
+    root = make_repo({"web/db.yaml": KUBESEAL_OUTPUT.replace("TEMPLATE_EXTRA", "")})
+    code, found, _ = run(cli, root, "web/db.yaml")
+    assert code == 0 and [f for f in found if f["rule"].startswith("render/")] == [], found
+
+
+def test_a_true_error_in_a_sealed_secret_template_is_still_found(make_repo, cli):
+    extra = "      lables:\n        app: db\n      generation: many\n"
+    text = KUBESEAL_OUTPUT.replace("TEMPLATE_EXTRA", extra).replace("Opaque", "[Opaque]")
+    root = make_repo({"web/db.yaml": text})
+    code, found, _ = run(cli, root, "web/db.yaml")
+    assert code == 1
+    assert "'lables'" in at(found, "web/db.yaml", 16, "render/unknown-field")["message"]
+    assert "'many' is not of type" in at(found, "web/db.yaml", 18, "render/schema")["message"]
+    assert "a list is not of type" in at(found, "web/db.yaml", 19, "render/schema")["message"]
+    assert not [f for f in found if "creationTimestamp" in f["message"]], found
+
+
 CHILD_KS = (
     "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\n"
     "  namespace: flux-system\nspec:\n  path: ./apps/web/app\n  targetNamespace: web\n"

@@ -74,7 +74,40 @@ def strict(schema: Any) -> Any:
         and schema.get(_PRESERVE) is not True
     ):
         out["additionalProperties"] = False
+    if out.get("additionalProperties") is False and _embedded_object_meta(out):
+        out["properties"] = {**_OBJECT_META, **out["properties"]}
     return out
+
+
+#: the fields of apimachinery's ObjectMeta (pkg/apis/meta/v1/types.go) an embedded metadata
+#: schema of controller-gen leaves out; a timestamp written as null is pruned (schemas.py)
+_OBJECT_META: dict[str, Any] = {
+    "generateName": {"type": "string"},
+    "selfLink": {"type": "string"},
+    "uid": {"type": "string"},
+    "resourceVersion": {"type": "string"},
+    "generation": {"type": "integer"},
+    "creationTimestamp": {"type": "string"},
+    "deletionTimestamp": {"type": "string"},
+    "deletionGracePeriodSeconds": {"type": "integer"},
+    "ownerReferences": {"type": "array"},
+    "managedFields": {"type": "array"},
+}
+_EMBEDDED_META = {"name", "namespace", "labels", "annotations", "finalizers"}
+
+
+def _embedded_object_meta(schema: dict[str, Any]) -> bool:
+    """A strict schema of an embedded ``metav1.ObjectMeta`` (a Secret template's metadata):
+    controller-gen's generateEmbeddedObjectMeta writes only name, namespace, labels,
+    annotations and finalizers under ``x-kubernetes-preserve-unknown-fields``, and the
+    controller decodes the whole ObjectMeta (kubeseal writes ``creationTimestamp: null``
+    there). A catalog that made that schema refuse other fields refuses ObjectMeta's own."""
+    props = schema.get("properties")
+    return (
+        schema.get(_PRESERVE) is True
+        and isinstance(props, dict)
+        and {"labels", "annotations"} <= set(props) <= _EMBEDDED_META | set(_OBJECT_META)
+    )
 
 
 def versions_of(crd: Any) -> Iterator[tuple[tuple[str, str], Any]]:
