@@ -455,3 +455,32 @@ def test_a_directory_application_reads_only_what_its_include_and_exclude_keep(ma
         schema = [f for f in found if f["rule"] == "render/schema"]
         assert bool(schema) is reported, (glob, found)
         assert code == (1 if reported else 0), (glob, found)
+
+
+def test_an_include_that_keeps_no_manifest_is_a_warning_not_a_failed_render(make_repo, cli):
+    # reposerver/repository/repository.go: findManifests returns the (empty) list
+    # getPotentiallyValidManifests kept, and GenerateManifests an empty response, no error:
+    # Argo CD syncs an empty application, so a typo'd glob is a warning at the glob
+    good = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: b\n"
+    files = {"web/deploy/cm.yaml": good, "web/deploy/main.jsonnet": "{}\n"}
+    for glob, reported in (
+        ("include: 'deploy/*.yml'", True),  # the files are .yaml
+        ("exclude: '*'", True),
+        ("include: 'deploy/*.yaml'", False),
+        ("include: '*.jsonnet'", False),  # Argo CD reads .jsonnet files too
+        ("exclude: 'examples/*'", False),
+    ):
+        files["argocd/web.yaml"] = DIRECTORY_APP.replace("GLOB", glob)
+        code, found, _ = check(cli, make_repo(files, f"none-{len(glob)}-{reported}"))
+        hits = [f for f in found if f["rule"] == "render/nothing-included"]
+        assert code == 0, (glob, found)
+        assert bool(hits) is reported, (glob, found)
+        if reported:
+            (hit,) = hits
+            assert (hit["path"], hit["line"], hit["severity"]) == (
+                "argocd/web.yaml",
+                13,
+                "warning",
+            )
+            assert glob.split(": ")[1] in hit["message"] and "'web'" in hit["message"]
+        assert not [f for f in found if f["rule"] == "render/path-missing"], found

@@ -476,6 +476,12 @@ _RULES = [
         "Checked against every render that includes the kustomization.",
     ),
     Rule(
+        "render/nothing-included",
+        WARNING,
+        "An Argo CD directory Application's `include`/`exclude` keeps none of its manifests.",
+        "Argo CD renders it as an empty application and syncs nothing; a typo'd glob.",
+    ),
+    Rule(
         "render/no-schema",
         INFO,
         "No schema is known for a rendered kind, so its objects are not validated.",

@@ -482,8 +482,37 @@ class Plan:
             every = self.repo.yaml_in(folder, unit.recurse)
             kept = _directory_files(folder, every, directory)
             self._left_out.update(k for k in every if k not in kept)
+            if every and not kept and isinstance(directory, Map):
+                self._nothing_kept(key, name, folder, directory, unit.recurse)
             unit.files = set(kept) | {key}
             self.units.append(unit)
+
+    def _nothing_kept(
+        self, key: str, name: str, folder: str, directory: Map, recurse: bool
+    ) -> None:
+        """A directory Application whose include/exclude keeps none of its folder's
+        manifests. Argo CD's repo server then yields no manifest and no error
+        (reposerver/repository/repository.go: findManifests returns what
+        getPotentiallyValidManifests kept, an empty list is an empty application), so it
+        syncs nothing: a warning at the glob, not a failed render."""
+        from gitops_guard.repo.argo import directory_filter
+
+        wanted = directory_filter(directory)
+        if wanted is not None and any(wanted(rel) for rel in _jsonnet_in(folder, recurse)):
+            return  # Argo CD also reads .jsonnet files (manifestFile)
+        field = "include" if directory.get("include") else "exclude"
+        glob = directory.get(field)
+        if not isinstance(glob, str):
+            return
+        where = self.repo.display(folder) or "."
+        self._add(
+            key,
+            directory.at(field),
+            "render/nothing-included",
+            f"Application {shown(name)} directory {field} {quote(glob)} keeps none of the "
+            f"manifests in {quote(where)}: Argo CD renders an empty application and syncs "
+            "nothing (it is no error there)",
+        )
 
     def _argo_helm(
         self,
@@ -1164,3 +1193,15 @@ def _directory_files(folder: str, files: list[str], directory: Any) -> list[str]
     if wanted is None:
         return files
     return [k for k in files if wanted(os.path.relpath(k, folder).replace(os.sep, "/"))]
+
+
+def _jsonnet_in(folder: str, recurse: bool) -> list[str]:
+    """The ``.jsonnet`` files of a directory application's folder, relative to it."""
+    found: list[str] = []
+    for sub, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recurse else []
+        rel = os.path.relpath(sub, folder)
+        for n in sorted(names):
+            if n.endswith(".jsonnet"):
+                found.append(n if rel == "." else f"{rel}/{n}".replace(os.sep, "/"))
+    return found
