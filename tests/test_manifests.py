@@ -965,3 +965,71 @@ spec:
     assert "'sise'" in hit["message"]
     assert sorted(name for name, _, _ in alive) == ["a-app", "b-app", "z-crds"]
     assert [n for _, _, n in alive if n] and all(live == n for _, live, n in alive), alive
+
+
+@NEEDS_KUSTOMIZE
+def test_a_build_failure_names_paths_relative_to_the_repository(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    # kustomize quotes absolute paths ('/home/me/repo/apps/web/sub' must resolve to a
+    # file); the reason is cached for every copy of the repository, so it names the path
+    # from the repository root whatever the working folder or the checkout's place
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = {
+        "apps/web/kustomization.yaml": "resources:\n  - sub\n",
+        "apps/web/sub/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    }
+    first, second = make_repo(files, "first"), make_repo(files, "second")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for cwd, arg, shown in (
+        (first / "apps", "web/kustomization.yaml", "'apps/web/sub'"),  # from a subfolder
+        (second, "apps/web/kustomization.yaml", "'apps/web/sub'"),  # the cached reason
+        # files outside the working repository: their folder is the repository
+        (elsewhere, str(second / "apps/web/kustomization.yaml"), "'sub'"),
+    ):
+        code, found, _ = run(cli, cwd, arg)
+        (hit,) = [f for f in found if f["rule"] == "render/build-failed"]
+        reason = hit["message"].split(" does not render: ", 1)[1]
+        assert code == 1 and shown in reason, hit
+        assert str(tmp_path) not in reason and "/sub" not in reason.replace("web/sub", ""), hit
+
+
+@NEEDS_HELM
+def test_a_chart_failure_names_paths_relative_to_the_repository(make_repo, cli, tmp_path):
+    # helm quotes the absolute path of a values file it cannot parse ("failed to parse
+    # /home/me/repo/charts/api/values-prod.yaml: ...")
+    app = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: api
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://example.com/repo.git
+    path: charts/api
+    helm:
+      valueFiles: [values-prod.yaml]
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: api
+"""
+    root = make_repo(
+        {
+            "argocd/api.yaml": app,
+            "charts/api/Chart.yaml": "apiVersion: v2\nname: api\nversion: 0.1.0\n",
+            "charts/api/values.yaml": "a: 1\n",
+            "charts/api/values-prod.yaml": "a: [b\n",
+            "charts/api/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            "  name: api\n",
+        }
+    )
+    code, found, _ = run(cli, root / "charts")
+    hits = [f for f in found if f["rule"] == "render/build-failed"]
+    assert code == 1 and hits, found
+    for hit in hits:
+        reason = hit["message"].split(" does not render: ", 1)[1]
+        assert "failed to parse charts/api/values-prod.yaml:" in reason, hit
+        assert str(tmp_path) not in reason, hit

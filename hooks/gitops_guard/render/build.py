@@ -225,9 +225,11 @@ class Renderer:
                     at = command.index("--helm-command") + 1
                     command = list(command)
                     command[at] = engines.helm_for_kustomize(command[at], tmp)
-                result = engines.run([*command[:-1], tmp])
+                result = engines.run(
+                    [*command[:-1], tmp], clean=lambda e: _unrooted(e, self.root, tmp)
+                )
                 if result.error is not None:
-                    result.error = _clean(result.error, relative, folder, tmp)
+                    result.error = _clean(result.error, relative, folder, tmp, self.root)
                 elif result.output:
                     rebased = _rebase_origins(
                         result.output, os.path.realpath(tmp), os.path.realpath(folder)
@@ -240,12 +242,9 @@ class Renderer:
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write(text)
                 full += ["--values", path]
-            result = engines.run(full, cwd=unit.root)
+            result = engines.run(full, cwd=unit.root, clean=lambda e: _unrooted(e, self.root, tmp))
             if result.error is not None:
-                error = result.error.replace(tmp + os.sep, "")
-                for top in {os.path.realpath(os.getcwd()), os.getcwd()}:
-                    error = error.replace(top + os.sep, "")
-                result.error = engines.shorten(error)
+                result.error = engines.shorten(result.error)
             return result
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -257,7 +256,7 @@ def _quoted(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _clean(error: str, relative: str, folder: str, tmp: str) -> str:
+def _clean(error: str, relative: str, folder: str, tmp: str, root: str | None = None) -> str:
     """kustomize's reason without the wrapper's frames, paths as the repository names them."""
     # "... from '<wrapper entry>': ... recursed accumulation of path 'x': why", or for a
     # kustomization kustomize cannot read: "... couldn't make target for path 'x': why"
@@ -266,11 +265,20 @@ def _clean(error: str, relative: str, folder: str, tmp: str) -> str:
             inner = error.rsplit(marker, 1)[1]
             error = inner.split("': ", 1)[1] if "': " in inner else inner
             break
-    error = error.replace(tmp + os.sep, "").replace(os.path.realpath(tmp) + os.sep, "")
-    error = error.replace(relative, os.path.relpath(folder))
-    for top in {os.path.realpath(os.getcwd()), os.getcwd()}:
-        error = error.replace(top + os.sep, "")
-    return engines.shorten(error)
+    error = error.replace(relative, os.path.relpath(folder, root or os.getcwd()))
+    return engines.shorten(_unrooted(error, root, tmp))
+
+
+def _unrooted(error: str, root: str | None, tmp: str) -> str:
+    """A renderer's message with the checkout's paths relative to the repository root, as
+    every finding names files, and without the temporary folder: kustomize and helm quote
+    absolute paths (of the user's machine, of a CI runner's copy), and a reason is cached
+    for every copy of the repository. Without a known root, relative to the working folder."""
+    for top in (tmp, root or os.getcwd()):
+        for form in sorted({top, os.path.realpath(top)}, key=len, reverse=True):
+            error = error.replace(form + os.sep, "")
+            error = error.replace(f"{form}'", ".'").replace(f'{form}"', '."')
+    return error
 
 
 def _chunks(text: str) -> list[str]:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 #: what a remembered render holds and how its error was read: a change here must not find
 #: renders remembered by an older version
-_FORMAT = 4  # 4: a shortened error keeps its innermost cause
+_FORMAT = 5  # 4: a shortened error keeps its innermost cause; 5: its paths are unrooted
 #: seconds one render may take (a hook must never hang)
 TIMEOUT = 120
 _MAX_OUTPUT = 64 * 1024 * 1024
@@ -137,8 +137,11 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(command: list[str], cwd: str | None = None) -> Result:
-    """Run a renderer; its stdout, or its reason for failing in one line."""
+def run(
+    command: list[str], cwd: str | None = None, clean: Callable[[str], str] | None = None
+) -> Result:
+    """Run a renderer; its stdout, or its reason for failing in one line (``clean`` rewrites
+    its stderr first: the paths it quotes, before a long reason is cut)."""
     try:
         out = subprocess.run(
             command,
@@ -154,7 +157,8 @@ def run(command: list[str], cwd: str | None = None) -> Result:
     except OSError as exc:
         return Result(error=f"cannot run {os.path.basename(command[0])}: {exc.strerror or exc}")
     if out.returncode != 0:
-        return Result(error=reason(out.stderr.decode("utf-8", "replace"), out.returncode))
+        stderr = out.stderr.decode("utf-8", "replace")
+        return Result(error=reason(clean(stderr) if clean else stderr, out.returncode))
     if len(out.stdout) > _MAX_OUTPUT:
         return Result(error=f"the output is over {_MAX_OUTPUT // (1024 * 1024)} MiB")
     return Result(out.stdout.decode("utf-8", "replace"))
