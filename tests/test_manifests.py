@@ -1033,3 +1033,47 @@ spec:
         reason = hit["message"].split(" does not render: ", 1)[1]
         assert "failed to parse charts/api/values-prod.yaml:" in reason, hit
         assert str(tmp_path) not in reason, hit
+
+
+@NEEDS_KUSTOMIZE
+def test_a_resource_file_kustomize_cannot_use_is_named_by_the_file_s_reason(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    # kustomize api/internal/target/kusttarget.go accumulateResources tries a resource it
+    # cannot read as a file as a folder too and reports both ("accumulation err='<file
+    # reason>': must build at directory: 'x': file is not directory"); the folder half only
+    # says that a file is no folder. argoproj/argocd-example-apps' older kustomize-guestbook
+    # listed ../guestbook files, which kustomize's default load restrictor refuses
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    deployment = DEPLOYMENT.replace("          RESOURCES\n", "")
+    root = make_repo(
+        {
+            "kustomize-guestbook/kustomization.yaml": (
+                "namePrefix: kustomize-\n\nresources:\n"
+                "- ../guestbook/guestbook-ui-deployment.yaml\n"
+            ),
+            "guestbook/guestbook-ui-deployment.yaml": deployment,
+            "meta/kustomization.yaml": "resources:\n- base\n",
+            "meta/base/kustomization.yaml": "resources:\n- bad.yaml\n",
+            "meta/base/bad.yaml": "foo: bar\n",
+        }
+    )
+    code, found, _ = run(cli, root)
+    reasons = {
+        f["path"]: f["message"].split(" does not render: ", 1)[1]
+        for f in found
+        if f["rule"] == "render/build-failed"
+    }
+    assert code == 1 and set(reasons) == {
+        "kustomize-guestbook/kustomization.yaml",
+        "meta/kustomization.yaml",
+    }, found
+    assert reasons["kustomize-guestbook/kustomization.yaml"] == (
+        "accumulating resources: accumulating resources from "
+        "'../guestbook/guestbook-ui-deployment.yaml': security; file "
+        "'guestbook/guestbook-ui-deployment.yaml' is not in or below 'kustomize-guestbook'"
+    )
+    assert reasons["meta/kustomization.yaml"].endswith(
+        "accumulating resources from 'bad.yaml': missing Resource metadata"
+    ), reasons
+    assert not any("file is not directory" in r for r in reasons.values()), reasons

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 
@@ -226,7 +227,8 @@ class Renderer:
                     command = list(command)
                     command[at] = engines.helm_for_kustomize(command[at], tmp)
                 result = engines.run(
-                    [*command[:-1], tmp], clean=lambda e: _unrooted(e, self.root, tmp)
+                    [*command[:-1], tmp],
+                    clean=lambda e: _file_cause(_unrooted(e, self.root, tmp)),
                 )
                 if result.error is not None:
                     result.error = _clean(result.error, relative, folder, tmp, self.root)
@@ -267,6 +269,26 @@ def _clean(error: str, relative: str, folder: str, tmp: str, root: str | None = 
             break
     error = error.replace(relative, os.path.relpath(folder, root or os.getcwd()))
     return engines.shorten(_unrooted(error, root, tmp))
+
+
+#: kustomize api/internal/target/kusttarget.go accumulateResources: a resource it could not
+#: read as a file is tried as a kustomization folder, and both errors are reported
+_BOTH_TRIED = re.compile(
+    r"accumulation err='((?:(?!accumulation err=').)*?)': must build at directory: "
+    r"'[^']*': file is not directory"
+)
+
+
+def _file_cause(error: str) -> str:
+    """kustomize's reason for a resource file it cannot use, without the folder attempt that
+    follows it: "accumulation err='<why the file failed>': must build at directory: 'x':
+    file is not directory" says only that a file is no folder, and a cut reason kept that."""
+    for _ in range(8):
+        shorter = _BOTH_TRIED.sub(lambda m: m.group(1), error)
+        if shorter == error:
+            break
+        error = shorter
+    return error
 
 
 def _unrooted(error: str, root: str | None, tmp: str) -> str:
