@@ -1077,3 +1077,90 @@ def test_a_resource_file_kustomize_cannot_use_is_named_by_the_file_s_reason(
         "accumulating resources from 'bad.yaml': missing Resource metadata"
     ), reasons
     assert not any("file is not directory" in r for r in reasons.values()), reasons
+
+
+# ksera524/k8s_myHome (manifests/access/*): Argo CD directory applications of Gateway API
+# routes; a kind no schema knows (nginx-gateway-fabric's ClientSettingsPolicy) is a note
+ROUTE_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: harbor-access
+  namespace: argocd
+spec:
+  project: access
+  source:
+    repoURL: https://github.com/ksera524/k8s_myHome.git
+    targetRevision: HEAD
+    path: manifests/access/harbor
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: harbor
+"""
+ROUTES = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: harbor-external-redirect
+  namespace: harbor
+spec:
+  parentRefs:
+    - group: gateway.networking.k8s.io
+      kind: Gateway
+      name: nginx-gateway
+      namespace: nginx-gateway
+      sectionName: http
+  hostnames:
+    - harbor.example.com
+  rules:
+    - filters:
+        - type: RequestRedirect
+          requestRedirect:
+            scheme: https
+            statusCode: STATUS
+      matches:
+        - path:
+            type: PathPrefix
+            value: /
+    - matches:
+        - path:
+            type: PathPrefix
+            value: /api/
+      BACKENDS:
+        - group: ""
+          kind: Service
+          name: harbor-core
+          port: 80
+          weight: 1
+---
+apiVersion: gateway.nginx.org/v1alpha1
+kind: ClientSettingsPolicy
+metadata:
+  name: harbor-external-client-settings
+  namespace: harbor
+spec:
+  targetRef:
+    group: gateway.networking.k8s.io
+    kind: HTTPRoute
+    name: harbor-external
+  body:
+    maxSize: "0"
+"""
+
+
+def test_a_directory_application_of_gateway_api_routes_is_validated_as_written(make_repo, cli):
+    def files(status: str, backends: str) -> dict[str, str]:
+        routes = ROUTES.replace("STATUS", status).replace("BACKENDS", backends)
+        return {
+            "manifests/bootstrap/harbor-access.yaml": ROUTE_APP,
+            "manifests/access/harbor/manifest.yaml": routes,
+        }
+
+    code, found, _ = run(cli, make_repo(files("301", "backendRefs"), "routes-clean"))
+    assert code == 0, found
+    assert [(f["rule"], f["severity"]) for f in found] == [("render/no-schema", "info")]
+    code, found, _ = run(cli, make_repo(files('"301"', "backendRef"), "routes-broken"))
+    key = "manifests/access/harbor/manifest.yaml"
+    assert code == 1
+    assert "'301' is not one of 301" in at(found, key, 20, "render/schema")["message"]
+    assert "'backendRef'" in at(found, key, 29, "render/unknown-field")["message"]
