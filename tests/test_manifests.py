@@ -1164,3 +1164,30 @@ def test_a_directory_application_of_gateway_api_routes_is_validated_as_written(m
     assert code == 1
     assert "'301' is not one of 301" in at(found, key, 20, "render/schema")["message"]
     assert "'backendRef'" in at(found, key, 29, "render/unknown-field")["message"]
+
+
+def test_an_unknown_field_written_as_null_is_no_finding_a_valued_one_is():
+    # an Argo Rollout's template metadata names only labels and annotations; the API server
+    # prunes what else is there, and `creationTimestamp: null` (what kubectl writes into every
+    # template it prints) holds nothing to lose. A misspelled field with a value still does.
+    from gitops_guard.render.schemas import Schemas
+
+    validator = Schemas().validator("argoproj.io/v1alpha1", "Rollout")
+    assert validator is not None
+    meta: dict = {"creationTimestamp": None, "labels": {"app": "web"}}
+    pod = {"containers": [{"name": "web", "image": "nginx:v1.2.3"}]}
+    rollout = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "strategy": {"canary": {}},
+            "template": {"metadata": meta, "spec": pod},
+        },
+    }
+    assert validator.errors(rollout) == []
+    meta["lables"] = {"app": "web"}
+    assert [(e.field, e.unknown) for e in validator.errors(rollout)] == [
+        (("spec", "template", "metadata", "lables"), "lables")
+    ]

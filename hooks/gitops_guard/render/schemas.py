@@ -305,10 +305,13 @@ def _describe(error: Any) -> list[SchemaError]:
         allowed = set((error.schema.get("properties") or {}).keys())
         patterns = error.schema.get("patternProperties") or {}
         if error.schema.get("additionalProperties") is False and not patterns:
+            # an unknown field written as null holds nothing the API server's pruning loses
+            # (kubectl and kubeseal write `creationTimestamp: null` into every template's
+            # metadata, an Argo Rollout's too, whose schema names only labels/annotations)
             return [
                 SchemaError(path, _unknown(name, allowed), unknown=name, known=tuple(allowed))
-                for name in error.instance
-                if name not in allowed
+                for name, value in error.instance.items()
+                if name not in allowed and value is not None
             ]
     if error.validator in ("oneOf", "anyOf") and error.context:
         types = _types_of(error.schema.get(error.validator) or [])
