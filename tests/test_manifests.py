@@ -1191,3 +1191,28 @@ def test_an_unknown_field_written_as_null_is_no_finding_a_valued_one_is():
     assert [(e.field, e.unknown) for e in validator.errors(rollout)] == [
         (("spec", "template", "metadata", "lables"), "lables")
     ]
+
+
+@NEEDS_KUSTOMIZE
+def test_an_overlay_of_a_folder_without_a_kustomization_says_so_whole(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    # Honeyshah624/retail-store-kustomize-argocd: overlays/dev/<svc> lists ../../../base/<svc>,
+    # a folder of plain manifests. kustomize wraps "unable to find one of 'kustomization.yaml'
+    # ..." in the overlay's layers (and the temporary wrapper's); the reason is that last part,
+    # whole, not a cut middle
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    overlay = "overlays/development-environment/catalog-service/kustomization.yaml"
+    root = make_repo(
+        {
+            overlay: "namespace: retail-store-dev\nresources:\n  - ../../../base/catalog\n",
+            "base/catalog/application.yaml": DEPLOYMENT.replace("          RESOURCES\n", ""),
+        }
+    )
+    code, found, _ = run(cli, root)
+    (hit,) = [f for f in found if f["rule"] == "render/build-failed"]
+    assert code == 1 and hit["path"] == overlay
+    assert hit["message"].endswith(
+        " does not render: unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
+        "'Kustomization' in directory 'base/catalog'"
+    ), hit

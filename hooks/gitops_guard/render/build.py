@@ -226,9 +226,13 @@ class Renderer:
                     at = command.index("--helm-command") + 1
                     command = list(command)
                     command[at] = engines.helm_for_kustomize(command[at], tmp)
-                result = engines.run(
+                shown_as = os.path.relpath(folder, self.root or os.getcwd())
+                result = engines.run(  # paths as the repository names them, before any cut
                     [*command[:-1], tmp],
-                    clean=lambda e: _file_cause(_unrooted(e, self.root, tmp)),
+                    clean=lambda e: _file_cause(
+                        _unrooted(e.replace(relative, shown_as), self.root, tmp)
+                    ),
+                    limit=4000,  # _clean drops the wrapper's layers, then cuts to length
                 )
                 if result.error is not None:
                     result.error = _clean(result.error, relative, folder, tmp, self.root)
@@ -262,11 +266,11 @@ def _clean(error: str, relative: str, folder: str, tmp: str, root: str | None = 
     """kustomize's reason without the wrapper's frames, paths as the repository names them."""
     # "... from '<wrapper entry>': ... recursed accumulation of path 'x': why", or for a
     # kustomization kustomize cannot read: "... couldn't make target for path 'x': why"
+    # (a base the overlay lists that kustomize cannot read has both: its own reason is last)
     for marker in ("recursed accumulation of path '", "couldn't make target for path '"):
         if marker in error:
             inner = error.rsplit(marker, 1)[1]
             error = inner.split("': ", 1)[1] if "': " in inner else inner
-            break
     error = error.replace(relative, os.path.relpath(folder, root or os.getcwd()))
     return engines.shorten(_unrooted(error, root, tmp))
 

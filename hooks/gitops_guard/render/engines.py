@@ -138,10 +138,13 @@ def environment() -> dict[str, str]:
 
 
 def run(
-    command: list[str], cwd: str | None = None, clean: Callable[[str], str] | None = None
+    command: list[str],
+    cwd: str | None = None,
+    clean: Callable[[str], str] | None = None,
+    limit: int = 500,
 ) -> Result:
     """Run a renderer; its stdout, or its reason for failing in one line (``clean`` rewrites
-    its stderr first: the paths it quotes, before a long reason is cut)."""
+    its stderr first: the paths it quotes, before a reason over ``limit`` is cut)."""
     try:
         out = subprocess.run(
             command,
@@ -158,13 +161,14 @@ def run(
         return Result(error=f"cannot run {os.path.basename(command[0])}: {exc.strerror or exc}")
     if out.returncode != 0:
         stderr = out.stderr.decode("utf-8", "replace")
-        return Result(error=reason(clean(stderr) if clean else stderr, out.returncode))
+        text = clean(stderr) if clean else stderr
+        return Result(error=reason(text, out.returncode, limit))
     if len(out.stdout) > _MAX_OUTPUT:
         return Result(error=f"the output is over {_MAX_OUTPUT // (1024 * 1024)} MiB")
     return Result(out.stdout.decode("utf-8", "replace"))
 
 
-def reason(stderr: str, code: int) -> str:
+def reason(stderr: str, code: int, limit: int = 500) -> str:
     """The renderer's own reason, on one line: its last ``Error:`` line, without the log
     prefix kubectl adds (``E0101 12:00:00.000 1 run.go:72] "command failed" err=...``)."""
     raw = stderr.splitlines()
@@ -215,12 +219,12 @@ def reason(stderr: str, code: int) -> str:
     # a tool quotes what it read (a 100 kB file name): bounded, like every message
     text = " ".join(picked.split())
     head, sep, cause = text.rpartition(": ")
-    if len(text) > 500 and sep and 0 < len(cause) <= 200:
+    if len(text) > limit and sep and 0 < len(cause) <= 200:
         # kustomize wraps its reason in every layer it passed ("accumulating resources: ...
         # couldn't make target for path '...': kustomization.yaml is empty"), helm its
         # template stack: the innermost cause, last, is the one to fix, so a cut keeps it
-        return f"{shown(head, 480 - len(cause))}: {shown(cause)}"
-    return shown(text, 500) or f"exit code {code}"
+        return f"{shown(head, limit - 20 - len(cause))}: {shown(cause)}"
+    return shown(text, limit) or f"exit code {code}"
 
 
 def _starts_a_message(line: str) -> bool:
