@@ -463,11 +463,13 @@ def test_an_include_that_keeps_no_manifest_is_a_warning_not_a_failed_render(make
     # Argo CD syncs an empty application, so a typo'd glob is a warning at the glob
     good = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: b\n"
     files = {"web/deploy/cm.yaml": good, "web/deploy/main.jsonnet": "{}\n"}
+    files["web/.kept/cm.yaml"] = good.replace("name: web", "name: kept")
     for glob, reported in (
         ("include: 'deploy/*.yml'", True),  # the files are .yaml
         ("exclude: '*'", True),
         ("include: 'deploy/*.yaml'", False),
         ("include: '*.jsonnet'", False),  # Argo CD reads .jsonnet files too
+        ("include: '.kept/*'", False),  # and walks hidden folders (filepath.Walk)
         ("exclude: 'examples/*'", False),
     ):
         files["argocd/web.yaml"] = DIRECTORY_APP.replace("GLOB", glob)

@@ -498,8 +498,8 @@ class Plan:
         from gitops_guard.repo.argo import directory_filter
 
         wanted = directory_filter(directory)
-        if wanted is not None and any(wanted(rel) for rel in _jsonnet_in(folder, recurse)):
-            return  # Argo CD also reads .jsonnet files (manifestFile)
+        if wanted is not None and any(wanted(rel) for rel in _manifest_files(folder, recurse)):
+            return  # Argo CD reads one this check does not (a .jsonnet, a hidden folder's)
         field = "include" if directory.get("include") else "exclude"
         glob = directory.get(field)
         if not isinstance(glob, str):
@@ -1195,13 +1195,15 @@ def _directory_files(folder: str, files: list[str], directory: Any) -> list[str]
     return [k for k in files if wanted(os.path.relpath(k, folder).replace(os.sep, "/"))]
 
 
-def _jsonnet_in(folder: str, recurse: bool) -> list[str]:
-    """The ``.jsonnet`` files of a directory application's folder, relative to it."""
+def _manifest_files(folder: str, recurse: bool) -> list[str]:
+    """Every file of a directory application's folder Argo CD considers, relative to it:
+    getPotentiallyValidManifests walks it with filepath.Walk (hidden folders too) and keeps a
+    name manifestFile matches (``.yaml``, ``.yml``, ``.json``, ``.jsonnet``)."""
     found: list[str] = []
     for sub, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recurse else []
+        dirs[:] = sorted(dirs) if recurse else []
         rel = os.path.relpath(sub, folder)
         for n in sorted(names):
-            if n.endswith(".jsonnet"):
+            if n.endswith((".yaml", ".yml", ".json", ".jsonnet")):
                 found.append(n if rel == "." else f"{rel}/{n}".replace(os.sep, "/"))
     return found
