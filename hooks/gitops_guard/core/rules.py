@@ -479,7 +479,7 @@ _RULES = [
         "render/nothing-included",
         WARNING,
         "An Argo CD directory Application's `include`/`exclude` keeps none of its manifests.",
-        "Argo CD renders it as an empty application and syncs nothing; a typo'd glob.",
+        "Argo CD renders nothing from that source and says no error; a typo'd glob.",
     ),
     Rule(
         "render/no-schema",

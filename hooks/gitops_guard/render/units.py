@@ -510,8 +510,8 @@ class Plan:
             directory.at(field),
             "render/nothing-included",
             f"Application {shown(name)} directory {field} {quote(glob)} keeps none of the "
-            f"manifests in {quote(where)}: Argo CD renders an empty application and syncs "
-            "nothing (it is no error there)",
+            f"manifests in {quote(where)}: Argo CD renders nothing from this source and says "
+            "no error (an empty application syncs nothing)",
         )
 
     def _argo_helm(
