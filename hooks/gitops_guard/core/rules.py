@@ -333,9 +333,9 @@ _RULES = [
         ERROR,
         "A custom resource's CRD is nowhere in the repository and nothing skips the dry run.",
         "Judged for objects an Argo CD Application of the repository deploys, when no "
-        "Application installs a chart or another repository's path and no OLM object is "
-        "present (either may bring the CRD); `SkipDryRunOnMissingResource=true` on the "
-        "resource or its Application silences it.",
+        "Application installs a chart, another repository's path or a kustomization with a "
+        "remote base and no OLM object is present (either may bring the CRD); "
+        "`SkipDryRunOnMissingResource=true` on the resource or its Application silences it.",
     ),
     Rule(
         "sync/wave-overridden",

@@ -353,7 +353,8 @@ class ArgoApp:
     ``parent`` identifies the application (in this module's sense) that holds the
     Application object: children of one parent sync in the parent's waves (app of apps).
     ``opaque``: a source this repository does not show (a Helm chart, a path that is not
-    here), so what it installs (CRDs, Namespaces) is unknown.
+    here, a kustomization with a remote base), so what it installs (CRDs, Namespaces) is
+    unknown.
     """
 
     __slots__ = (
@@ -436,7 +437,10 @@ def argo_applications(
                 app.folders.append(folder)
                 kfile = repo.kustomization_in(folder)
                 if kfile is not None:
-                    app.files |= graph.closure(kfile)
+                    closure = graph.closure(kfile)
+                    app.files |= closure
+                    if graph.fetches(closure):
+                        app.opaque = True  # a remote base: what it holds is not shown here
                 else:
                     directory = src.get("directory")
                     recurse = isinstance(directory, Map) and directory.get("recurse") is True

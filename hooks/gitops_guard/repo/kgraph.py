@@ -162,6 +162,12 @@ class Graph:
                         stack.append(target)
         return result
 
+    def fetches(self, files: set[str]) -> bool:
+        """Whether a kustomization among ``files`` lists a remote base or resource, one that
+        kustomize fetches from another repository: what it holds (a CRD, a Namespace) is
+        not in this one."""
+        return any(is_remote(e) for key in files for e in self.entries.get(key, ()))
+
     def outside(self, kfile: str) -> list[str]:
         """The local entries of a kustomization that resolve outside the repository root:
         what a run rooted there cannot read (said aloud, never dropped in silence)."""
