@@ -440,3 +440,176 @@ def test_resourceset_literal_images_are_still_checked():
     assert check(text) == [("image/tag-latest", 19, 18), ("image/tag-latest", 29, 24)]
     text = RESOURCE_SET.format(tag="v1.2.3", image="ghcr.io/x/y:<< inputs.tag")  # not closed
     assert check(text) == [("image/invalid-reference", 29, 24)]
+
+
+# -- Helm values: a values file is data, the chart's template decides ------------------------
+# Helm renders the chart's templates with the values as .Values (helm pkg/engine/engine.go,
+# Go text/template): an untagged name whose tag the template writes after it is no untagged
+# image. metersphere/helm-chart: {{ .Values.common.imagePrefix }}{{ .Values.server.image }}:
+# {{ .Values.common.imageTag }}; dkarpele/image-updater-examples: containers.fakewebserver
+# {image, tag}, the keys Argo CD Image Updater's helm.image-name / helm.image-tag name.
+
+
+def test_helm_values_image_name_takes_the_tag_of_its_sibling_key():
+    for sibling in ("tag: v5.7.25", 'imageTag: "v5.7.25"', "image_tag: v5.7.25"):
+        assert check(f"mysql:\n  image: mysql\n  {sibling}\n", "values.yaml") == []
+    digest = "sha256:" + "a" * 64
+    assert check(f"db:\n  image: mysql\n  imageDigest: {digest}\n", "values.yaml") == []
+    # HelmRelease spec.values and Argo CD valuesObject are values too
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: db}\n"
+        "spec:\n  values:\n    mysql:\n      image: mysql\n      imageTag: v5.7.25\n"
+    )
+    assert check(release) == []
+
+
+def test_helm_values_sibling_tag_is_checked_as_name_colon_tag_where_it_is_written():
+    assert check("mysql:\n  image: mysql\n  imageTag: latest\n", "values.yaml") == [
+        ("image/tag-latest", 3, 13)
+    ]
+    assert check('mysql:\n  image: mysql\n  imageTag: "5.7.25"\n', "values.yaml") == [
+        ("image/tag-not-allowed", 3, 13)
+    ]
+    pol = policy(require_digest=True)
+    assert check("mysql:\n  image: mysql\n  tag: v5.7.25\n", "values.yaml", pol) == [
+        ("image/digest-required", 3, 8)
+    ]
+    # a name with a tag of its own keeps it; no sibling: untagged as before
+    assert check("mysql:\n  image: mysql:latest\n  tag: v1.0.0\n", "values.yaml") == [
+        ("image/tag-latest", 2, 10)
+    ]
+    assert check("mysql:\n  image: mysql\n", "values.yaml") == [("image/tag-missing", 2, 10)]
+
+
+def test_a_tag_key_beside_an_image_outside_helm_values_is_not_joined():
+    # prometheus-operator PrometheusSpec: "image, if specified, has precedence over baseImage,
+    # tag and sha combinations": an operator CR's image is deployed as written
+    cr = (
+        "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: p}\n"
+        "spec:\n  image: quay.io/prometheus/prometheus\n  tag: v2.45.0\n"
+    )
+    assert check(cr) == [("image/tag-missing", 5, 10)]
+
+
+def test_helm_values_image_mapping_version_or_image_tag_is_its_tag():
+    assert check("image:\n  repository: nginx\n  version: v1.27.1\n", "values.yaml") == []
+    assert check("image:\n  repository: nginx\n  imageTag: '1.27'\n", "values.yaml") == [
+        ("image/tag-not-allowed", 3, 13)
+    ]
+    # ``tag`` wins over ``version`` when both are set
+    text = "image:\n  repository: nginx\n  tag: v1.27.1\n  version: latest\n"
+    assert check(text, "values.yaml") == []
+
+
+CHART_FILES = {
+    "charts/ms/Chart.yaml": "apiVersion: v2\nname: ms\nversion: 1.0.0\nappVersion: 1.20.1\n",
+    "charts/ms/values.yaml": (
+        "common:\n  imagePrefix: registry.example.com/ms/\n  imageTag: {tag}\n"
+        "server:\n  image: metersphere\n"
+        "worker:\n  image: ms-worker\n"
+    ),
+    "charts/ms/templates/server.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: server}}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - name: server\n"
+        "          image: {{{{.Values.common.imagePrefix}}}}{{{{.Values.server.image}}}}:"
+        "{{{{.Values.common.imageTag}}}}\n"
+    ),
+    "charts/ms/templates/_helpers.tpl": (
+        '{{{{- define "ms.worker" -}}}}\n'
+        '{{{{- printf "%s:%s" .Values.worker.image (.Values.common.imageTag | default '
+        ".Chart.AppVersion) -}}}}\n{{{{- end }}}}\n"
+    ),
+}
+
+
+def chart_repo(make_repo, tag: str = "v1.20.2", **changes: str):
+    files = {path: text.format(tag=tag) for path, text in CHART_FILES.items()}
+    files.update({k.replace("__", "/").replace("_yaml", ".yaml"): v for k, v in changes.items()})
+    return make_repo(files, name=f"chart{len(changes)}{tag.strip(chr(39))}")
+
+
+def run_chart(cli, repo, *files: str) -> tuple[int, list[str]]:
+    import os
+
+    old = os.getcwd()
+    os.chdir(repo)
+    try:
+        code, out, err = cli("check-images", *files)
+    finally:
+        os.chdir(old)
+    assert "Traceback" not in err, err
+    return code, [line for line in out.splitlines() if line.startswith("charts/")]
+
+
+def test_a_chart_template_that_writes_the_tag_after_the_name_supplies_it(make_repo, cli):
+    repo = chart_repo(make_repo)
+    assert run_chart(cli, repo, "charts/ms/values.yaml") == (0, [])
+    # the tag the template takes is checked where it is written: once, for both images
+    code, lines = run_chart(cli, chart_repo(make_repo, tag="master"), "charts/ms/values.yaml")
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("charts/ms/values.yaml:3:13: image/tag-not-allowed"), lines
+
+
+def test_a_tag_from_the_chart_itself_is_not_the_values_files_to_pin(make_repo, cli):
+    # helm pkg/chart/v2/util/create.go scaffolds "{{ .Values.image.repository }}:{{
+    # .Values.image.tag | default .Chart.AppVersion }}": unset, the tag is the chart's
+    values = "image: metersphere\n"
+    template = "image: {{ .Values.image }}:{{ .Chart.AppVersion }}\n"
+    repo = chart_repo(
+        make_repo, charts__ms__values_yaml=values, charts__ms__templates__x_yaml=template
+    )
+    assert run_chart(cli, repo, "charts/ms/values.yaml") == (0, [])
+
+
+def test_a_value_some_template_uses_whole_is_judged_as_written(make_repo, cli):
+    # {{ .Values.server.image }} alone is the whole reference: untagged it means latest
+    whole = "image: {{ .Values.server.image }}\n"
+    repo = chart_repo(make_repo, charts__ms__templates__job_yaml=whole)
+    code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
+    assert code == 1 and len(lines) == 1 and ":5:10: image/tag-missing" in lines[0], lines
+    # a values file outside any chart folder: no template to ask, judged as written
+    loose = make_repo({"env/values.yaml": "server:\n  image: metersphere\n"}, name="loose")
+    code, out, _ = cli("check-images", str(loose / "env/values.yaml"))
+    assert code == 1 and "image/tag-missing" in out
+
+
+def test_template_uses_reads_plain_values_actions():
+    from gitops_guard.checks.images.chart_templates import SUPPLIED, WHOLE, template_uses
+
+    text = (
+        'image: "{{ .Values.image.repository }}:'
+        '{{ .Values.image.tag | default .Chart.AppVersion }}"\n'
+        "image: {{ $.Values.a.image }}@{{ .Values.a.digest }}\n"
+        "image: {{ .Values.b.image | quote }}:{{ .Values.b.tag }}\n"
+        "image: {{ .Values.c.image }}:1.2\n"
+        "{{- if .Values.d.image }}\nimage: {{ .Values.d.image }}\n{{- end }}\n"
+        "image: {{ .Values.e.image }}:{{ .Values.e.tag | upper }}\n"
+    )
+    uses = template_uses(text)
+    assert uses[("image", "repository")] == [(SUPPLIED, ":", ("image", "tag"), True)]
+    assert uses[("a", "image")] == [(SUPPLIED, "@", ("a", "digest"), False)]
+    assert uses[("b", "image")] == [(WHOLE, "", None, False)]  # quoted: not a name
+    assert uses[("c", "image")] == [(SUPPLIED, ":", None, False)]
+    assert uses[("d", "image")] == [(WHOLE, "", None, False)]  # the `if` is no use
+    assert uses[("e", "image")] == [(SUPPLIED, ":", None, False)]  # upper changes the tag
+
+
+def test_a_consumer_that_sets_the_templates_tag_value_makes_the_default_moot(make_repo, cli):
+    # argo-cd passes parameters as --set over the chart's values.yaml: common.imageTag is the
+    # tag both images get, so a master default every consumer replaces is image/overridden
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: ms}\nspec:\n"
+        "  source:\n    repoURL: https://example.com/r.git\n    path: charts/ms\n"
+        "    helm:\n      parameters: [{name: common.imageTag, value: v1.20.2}]\n"
+    )
+    other = app.replace("common.imageTag", "server.replicas").replace("{name: ms}", "{name: b}")
+    for extra, moot in (({"apps/ms.yaml": app}, True), ({"apps/b.yaml": other}, False)):
+        repo = chart_repo(
+            make_repo, tag="master", **{k.replace("/", "__"): v for k, v in extra.items()}
+        )
+        code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
+        assert len(lines) == 1, lines
+        if moot:
+            assert code == 0 and ":3:13: image/overridden" in lines[0], lines
+        else:
+            assert code == 1 and ":3:13: image/tag-not-allowed" in lines[0], lines

@@ -148,8 +148,9 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
         yield from _argocd_images(source, data)
     if doc.kind == "Cluster" and group == "postgresql.cnpg.io":
         yield from _cnpg_cluster(data)
-    yield from _image_keys(data)
-    for values in _values_roots(doc, data, values_file):
+    roots = list(_values_roots(doc, data, values_file))
+    yield from _image_keys(data, roots)
+    for values in roots:
         yield from _flat_helm_images(values)
 
 
@@ -302,12 +303,15 @@ def _flat_helm_images(values: Map) -> Iterator[ImageSite]:
             yield _helm_image(item)
 
 
-def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
+def _image_keys(data: Map | Seq, helm_roots: list[Map] | None = None) -> Iterator[ImageSite]:
     """``image: ref`` strings and Helm-style ``image: {repository, tag, ...}`` mappings.
 
     An empty ``image: ""`` or ``repository: ""`` is a chart's "not set" (the template falls
-    back to a default): not a reference. Only a container must name its image.
+    back to a default): not a reference. Only a container must name its image. Under
+    ``helm_roots`` (Helm values) an untagged ``image:`` string takes the tag its sibling key
+    gives (:func:`_sibling_tagged`).
     """
+    helm = {id(m) for root in helm_roots or () for m in _walk_data(root) if isinstance(m, Map)}
     containers: set[int] | None = None
     for item in _walk_data(data):
         if not isinstance(item, Map) or "image" not in item:
@@ -322,7 +326,8 @@ def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
             where = (
                 f"container {shown(item['name'])}" if isinstance(item.get("name"), str) else "image"
             )
-            yield ImageSite(value, item.at("image"), where)
+            site = ImageSite(value, item.at("image"), where)
+            yield _sibling_tagged(item, site) if id(item) in helm else site
         elif isinstance(value, Map):
             if _is_set(value.get("reference")) and "repository" not in value:
                 # an image volume (core/v1 ImageVolumeSource: ``reference``, ``pullPolicy``),
@@ -332,6 +337,48 @@ def _image_keys(data: Map | Seq) -> Iterator[ImageSite]:
                 yield _helm_image(value)
             elif value.text("tag") or value.text("digest"):
                 yield _helm_tag_only(value)
+
+
+#: the keys beside an ``image:`` name that Helm values give its tag and digest in
+#: (``mysql: {image: mysql, imageTag: "5.7.25"}``; Argo CD Image Updater's Helm write-back
+#: names them per image, ``helm.image-name`` / ``helm.image-tag``, as charts spell them)
+_SIBLING_TAGS = ("tag", "imageTag", "image_tag")
+_SIBLING_DIGESTS = ("digest", "imageDigest", "image_digest")
+#: the keys beside ``repository`` in an ``image:`` mapping that give its tag, when ``tag``
+#: does not
+_MAPPING_TAGS = ("imageTag", "version")
+
+
+def _sibling_tagged(item: Map, site: ImageSite) -> ImageSite:
+    """An untagged ``image:`` name of Helm values whose tag a sibling key gives, as the
+    reference ``name:tag[@digest]`` (a values file is data: the chart's template joins the
+    two, as ``{{ .Values.mysql.image }}:{{ .Values.mysql.imageTag }}``). The tag rules are
+    checked on the sibling; a name that has a tag or digest already is kept as written."""
+    if reference.is_templated(site.text) or _not_an_image(site.text):
+        return site
+    try:
+        ref = reference.parse(site.text)
+    except reference.ReferenceError:
+        return site
+    if ref.tag is not None or ref.digest is not None:
+        return site
+    tag_key = next((k for k in _SIBLING_TAGS if _is_set(item.text(k))), None)
+    digest_key = next((k for k in _SIBLING_DIGESTS if _is_set(item.text(k))), None)
+    if tag_key is None and digest_key is None:
+        return site
+    text = site.text
+    if tag_key is not None:
+        text += f":{item.text(tag_key)}"
+    if digest_key is not None and "@" not in text:
+        text += f"@{item.text(digest_key)}"
+    return ImageSite(
+        text,
+        site.pos,
+        site.where,
+        name_pos=site.pos,
+        tag_pos=item.at(tag_key) if tag_key else None,
+        digest_pos=item.at(digest_key) if digest_key else None,
+    )
 
 
 #: file names an ``image:`` key of an application's settings holds (a logo, a background)
@@ -417,7 +464,7 @@ def _embedded(
 def _values_text(inner: SourceFile) -> Iterator[ImageSite]:
     for doc in inner.documents:
         if isinstance(doc.data, Map):
-            yield from _image_keys(doc.data)
+            yield from _image_keys(doc.data, [doc.data])
             yield from _flat_helm_images(doc.data)
 
 
@@ -456,7 +503,8 @@ def _helm_image(image: Map) -> ImageSite:
     repository = image["repository"]
     registry = image.text("registry")
     name = f"{registry.rstrip('/')}/{repository}" if registry else repository
-    tag = image.text("tag")
+    tag_key = next((k for k in ("tag", *_MAPPING_TAGS) if _is_set(image.text(k))), "tag")
+    tag = image.text(tag_key)
     digest = image.text("digest")
     text = name
     if tag:
@@ -468,7 +516,7 @@ def _helm_image(image: Map) -> ImageSite:
         image.at("repository"),
         "Helm values image",
         name_pos=image.at("registry") if registry else image.at("repository"),
-        tag_pos=image.at("tag") if tag else None,
+        tag_pos=image.at(tag_key) if tag else None,
         digest_pos=image.at("digest") if digest else None,
         tag_known=bool(tag or digest),
     )
@@ -750,15 +798,24 @@ def _value_paths(
             continue
         if any(not isinstance(key, str) for key in path):
             return None
+        # a tag written apart from the name (a sibling key, the value a chart's template
+        # takes the tag from): replacing that value replaces the tag
+        apart = None
+        if not site.tag_only and site.tag_pos is not None and site.tag_pos != site.pos:
+            apart = _path_at(doc.data, site.tag_pos)
+            if apart is not None and any(not isinstance(key, str) for key in apart):
+                apart = None
         if site.where.startswith("Helm values"):
             holder = path[:-1]
             tags = [(*holder, "tag"), (*holder, "digest")]
+            if apart is not None and apart not in tags:
+                tags = [apart, (*holder, "digest")]
             image = _at(doc.data, holder)
             name_key = (
                 "registry" if isinstance(image, Map) and "registry" in image else "repository"
             )
             return tags, [(*holder, name_key)]
-        return [path], [path]
+        return ([apart] if apart is not None else [path]), [path]
     return None
 
 
@@ -890,7 +947,12 @@ def _checked(
                 )
 
     found = _template_images(source) if source.skipped == "helm template" else sites(source)
+    uses: Any = None  # the chart's templates, read when a site needs them
     for site in found:
+        if lookup is not None and _chart_decides(source, site):
+            if uses is None:
+                uses = lookup.chart_uses(source.path) or {}
+            site = _chart_tagged(site, uses)
         expanded = _flux_substituted(source, site, lookup)
         if expanded is None:
             why = ""
@@ -900,6 +962,63 @@ def _checked(
             why = f" (the value {label} substitutes for {quote(_short(site.text))})"
             judge(site.replaced(value))
     return findings
+
+
+def _chart_decides(source: SourceFile, site: ImageSite) -> bool:
+    """Whether the chart's templates may say where the tag of a site comes from: an untagged
+    name (an ``image:`` string, an ``image.repository``) in a values file."""
+    if site.tag_only or site.doc is None or site.doc.is_kubernetes:
+        return False
+    if not is_values_file(source.path) or reference.is_templated(site.text):
+        return False
+    if site.where not in ("Helm values image", "image") and not site.where.startswith("container "):
+        return False
+    try:
+        ref = reference.parse(site.text)
+    except reference.ReferenceError:
+        return False
+    return ref.tag is None and ref.digest is None
+
+
+def _chart_tagged(site: ImageSite, uses: dict) -> ImageSite:
+    """An untagged name of a chart's values as the chart's templates complete it
+    (``chart_templates.py``). When every template that names the value writes a tag (or
+    digest) after it, the tag is the template's: taken plainly from another value of this
+    file, the reference is ``name:value`` and the tag rules are checked on that value; from
+    anywhere else (``.Chart.AppVersion``, a literal, a helper) it is not this file's to pin.
+    A value some template uses whole is judged as written."""
+    from gitops_guard.checks.images.chart_templates import SUPPLIED
+
+    doc = site.doc
+    path = _path_at(doc.data, site.pos) if doc is not None else None
+    if path is None or any(not isinstance(key, str) for key in path):
+        return site
+    found = uses.get(path)
+    if not found or any(kind != SUPPLIED for kind, *_ in found):
+        return site
+    sources = {(sep, source) for _kind, sep, source, _default in found}
+    sep, source = next(iter(sources))
+    value = None
+    if len(sources) == 1 and source is not None:
+        holder = _at(doc.data, source[:-1])
+        if isinstance(holder, Map) and _is_set(holder.text(source[-1])):
+            value = (holder.text(source[-1]), holder.at(source[-1]))
+    if value is None:
+        result = ImageSite(
+            site.text, site.pos, site.where, site.name_pos or site.pos, tag_known=False
+        )
+    else:
+        text, pos = value
+        result = ImageSite(
+            f"{site.text}{sep}{text}",
+            site.pos,
+            site.where,
+            site.name_pos or site.pos,
+            tag_pos=pos if sep == ":" else None,
+            digest_pos=pos if sep == "@" else None,
+        )
+    result.doc = doc
+    return result
 
 
 def _flux_substituted(

@@ -71,6 +71,7 @@ class Lookup:
         self._charts: dict[str, list[tuple[str, list[Any]]]] | None = None
         self._flux: Any = None
         self._stores: Any = None
+        self._templates: dict[str, Any] = {}
 
     @property
     def repo(self) -> Repository:
@@ -266,6 +267,24 @@ class Lookup:
         return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))
 
     # -- charts ------------------------------------------------------------------------------
+    def chart_uses(self, path: str) -> dict[tuple[str, ...], list[Any]] | None:
+        """How the templates of the chart a values file sits in use each ``.Values`` path
+        (``chart_templates.py``); None when ``path`` is no values file of a chart folder."""
+        from gitops_guard.core.documents import is_values_file
+        from gitops_guard.repo.repository import Repository
+
+        key = Repository.key(path)
+        chart = os.path.dirname(key)
+        if not is_values_file(key) or not os.path.isfile(os.path.join(chart, "Chart.yaml")):
+            return None
+        if not self._inside(key):
+            return None
+        if chart not in self._templates:
+            from gitops_guard.checks.images.chart_templates import chart_uses
+
+            self._templates[chart] = chart_uses(chart)
+        return self._templates[chart]
+
     def chart(self, path: str) -> list[tuple[str, list[Any]]] | None:
         """(label, value layers) of every consumer of the chart whose default values file is
         ``path``; None when ``path`` is not a chart's ``values.yaml``. A layer is plain data

@@ -1,0 +1,120 @@
+"""How a chart's templates use an image value of its ``values.yaml``.
+
+A values file is only data: Helm renders the chart's templates with it as ``.Values`` (helm
+``pkg/engine/engine.go``, Go ``text/template``), and the template decides what reaches the
+pod spec. ``server.image: metersphere`` is no untagged reference when every template writes
+``image: {{ .Values.common.imagePrefix }}{{ .Values.server.image }}:{{ .Values.common.imageTag }}``:
+the tag is the template's (here ``common.imageTag``), and Helm's own scaffold writes
+``"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"``
+(helm ``pkg/chart/v2/util/create.go``), where the tag comes from the chart.
+
+Only what is written literally is read: an action that is a plain ``.Values.a.b`` (or
+``$.Values``, with pipes), followed by ``:`` or ``@`` and the tag (or digest); or
+``printf "%s:%s" .Values.a.b ...``. A value reached another way (``with``, ``index``, a helper
+given a dict) is not found here, and the value is judged as written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+#: one template action, ``{{ ... }}`` / ``{{- ... -}}``
+_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
+#: an action that is one value of ``.Values``, possibly piped (``| default .Chart.AppVersion``)
+_VALUE = re.compile(r"^\(?\$?\.Values\.([A-Za-z_][\w.]*?)\)?(?:\s*\|\s*(.*))?$", re.S)
+#: ``printf "%s:%s" .Values.a.b <tag>``: Helm's and Bitnami's helpers spell the image so
+_PRINTF = re.compile(r"""^printf\s+"%s([:@])%s"\s+\$?\.Values\.([A-Za-z_][\w.]*)\s+(.*)$""", re.S)
+#: a literal tag after ``:`` in the template itself (``{{ .Values.image }}:1.2``)
+_LITERAL_TAG = re.compile(r"[\w][\w.-]*")
+
+#: what a template does with a value: the value is the whole reference (or anything but its
+#: name), or the template supplies the tag or digest after it (with the ``.Values`` path it
+#: takes the tag from when it names one plainly, and whether a default stands in when unset)
+WHOLE = "whole"
+SUPPLIED = "supplied"
+
+#: template files Helm renders or includes (helm ``pkg/chart/v2/loader``: every file under
+#: ``templates/``; partials ``_*.tpl`` hold the ``define`` blocks of helpers)
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
+_MAX_BYTES = 1 << 20
+_MAX_FILES = 2000
+
+#: (WHOLE or SUPPLIED, the separator ``:`` / ``@`` the template writes, the ``.Values`` path
+#: the tag or digest is taken from when the template names one plainly, whether a
+#: ``default`` stands in when that value is unset)
+Use = tuple[str, str, tuple[str, ...] | None, bool]
+
+
+def chart_uses(chart: str) -> dict[tuple[str, ...], list[Use]]:
+    """``.Values`` path -> how each action naming it uses it, over the chart's templates."""
+    from gitops_guard.core.documents import read_regular
+
+    found: dict[tuple[str, ...], list[Use]] = {}
+    root = os.path.join(chart, "templates")
+    count = 0
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            if not name.endswith(_TEMPLATE_SUFFIXES):
+                continue
+            count += 1
+            if count > _MAX_FILES:
+                return found
+            data, _ = read_regular(os.path.join(folder, name), _MAX_BYTES)
+            if data is not None:
+                template_uses(data.decode("utf-8", "replace"), found)
+    return found
+
+
+def template_uses(
+    text: str, found: dict[tuple[str, ...], list[Use]] | None = None
+) -> dict[tuple[str, ...], list[Use]]:
+    """How the actions of one template use each plainly named ``.Values`` path."""
+    if found is None:
+        found = {}
+    if ".Values." not in text:
+        return found
+    actions = list(_ACTION.finditer(text))
+    for i, action in enumerate(actions):
+        body = action.group(1)
+        printf = _PRINTF.match(body)
+        if printf:
+            path = tuple(printf.group(2).split("."))
+            use = (SUPPLIED, printf.group(1), *_tag_source(printf.group(3)))
+            found.setdefault(path, []).append(use)
+            continue
+        value = _VALUE.match(body)
+        if not value:
+            continue
+        path = tuple(value.group(1).split("."))
+        after = text[action.end() : action.end() + 2]
+        use: Use = (WHOLE, "", None, False)
+        if after[:1] in (":", "@") and _plain(value.group(2)):
+            following = actions[i + 1] if i + 1 < len(actions) else None
+            if following is not None and following.start() == action.end() + 1:
+                use = (SUPPLIED, after[:1], *_tag_source(following.group(1)))
+            elif _LITERAL_TAG.match(after[1:]):
+                use = (SUPPLIED, after[:1], None, False)
+        found.setdefault(path, []).append(use)
+    return found
+
+
+def _tag_source(body: str) -> tuple[tuple[str, ...] | None, bool]:
+    """The ``.Values`` path a tag action takes its value from, and whether it has a
+    ``default`` (``.Values.image.tag | default .Chart.AppVersion``); (None, False) when it is
+    not one plain value."""
+    body = body.strip()
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1].strip()
+    value = _VALUE.match(body)
+    if not value:
+        return None, False
+    if not _plain(value.group(2)):
+        return None, False  # another function changes the value: not the written one
+    return tuple(value.group(1).split(".")), bool(value.group(2))
+
+
+def _plain(pipes: str | None) -> bool:
+    """Whether an action's pipes leave a set value as written: none, or a ``default``."""
+    return not pipes or re.fullmatch(r"default\s+[^|]+", pipes.strip()) is not None
