@@ -24,16 +24,13 @@ import re
 
 from gitops_guard.core.documents import Map, Seq
 from gitops_guard.core.quoting import quote
+from gitops_guard.repo.flux_vars import disabled, envsubst
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from gitops_guard.core.documents import Document
     from gitops_guard.repo.repository import Repository
 
-DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
-_VAR = re.compile(r"\$\{([^}]*)\}")
-#: envsubst's ${NAME}, ${NAME:=default}, ${NAME:-default}, ${NAME=default}, ${NAME-default}
-_PARAM = re.compile(r"([_A-Za-z][_A-Za-z0-9]*)(?:(:?[-=])(.*))?", re.S)
 #: only these templates are Flux's (``{{ }}`` and ``$(VAR)`` are someone else's)
 OTHER_TEMPLATES = re.compile(r"\{\{|\$\(|__[A-Z0-9_]+__|<<")
 
@@ -90,38 +87,14 @@ def variables(kustomization: Document, stores: Stores) -> Variables | None:
 
 def substitute(text: str, doc: Document, found: Variables | None) -> str | None:
     """``text`` as the Kustomization applies it; None when that cannot be known here."""
-    if found is None or _disabled(doc):
+    if found is None or disabled(doc):
         return None  # applied as written: the cluster gets the ``${VAR}`` itself
-    failed = False
 
-    def one(match: re.Match[str]) -> str:
-        nonlocal failed
-        param = _PARAM.fullmatch(match.group(1))
-        if param is None:  # ${#X}, ${X:0:2}, ${X^^}: not evaluated here
-            failed = True
-            return ""
-        name, op, default = param.groups()
+    def value_of(name: str) -> str | None:
         value = found.get(name)
-        if value is UNKNOWN or not isinstance(value, str) or "$" in value:
-            failed = True
-            return ""
-        if op and not value:
-            return default
-        return value
+        return value if isinstance(value, str) and "$" not in value else None
 
-    result = _VAR.sub(one, text)
-    return None if failed or "$" in result else result
-
-
-def _disabled(doc: Document) -> bool:
-    meta = doc.metadata
-    if meta is None:
-        return False
-    for key in ("labels", "annotations"):
-        values = meta.get(key)
-        if isinstance(values, Map) and values.get(DISABLED) == "disabled":
-            return True
-    return False
+    return envsubst(text, value_of)
 
 
 class Stores:

@@ -22,10 +22,10 @@ these (a partial checkout) has no known start: then everything counts as applied
 from __future__ import annotations
 
 import os
-import re
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, Document, Map, Seq
 from gitops_guard.core.quoting import shown
+from gitops_guard.repo.flux_vars import disabled, envsubst
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from gitops_guard.repo.repository import Repository
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
-_VAR = re.compile(r"\$\{([^}]*)\}")
-#: envsubst's ${NAME}, ${NAME:=default}, ${NAME:-default}, ${NAME=default}, ${NAME-default}
-_PARAM = re.compile(r"([_A-Za-z][_A-Za-z0-9]*)(?:(:?[-=])(.*))?", re.S)
 _ENDINGS = tuple(os.sep + n for n in KUSTOMIZATION_FILES)
 
 
@@ -60,40 +56,17 @@ class Build:
 
     def substitute(self, value: str, doc: Document) -> str | None:
         """``value`` as this build applies it (None: it depends on what the cluster holds)."""
-        if self.vars is None or "$" not in value or _disabled(doc):
+        if self.vars is None or "$" not in value or disabled(doc):
             return value
-        failed = False
+        known = self.vars
 
-        def one(match: re.Match[str]) -> str:
-            nonlocal failed
-            param = _PARAM.fullmatch(match.group(1))
-            if param is None:  # ${#X}, ${X:0:2}, ${X^^}: not guessed
-                failed = True
-                return ""
-            name, op, default = param.groups()
-            assert self.vars is not None
-            found = self.vars.get(name)
+        def value_of(name: str) -> str | None:
+            found = known.get(name)
             if found is None and not self.complete:
-                failed = True  # substituteFrom may set it
-                return ""
-            found = found or ""
-            if op and not found:
-                return default
-            return found
+                return None  # substituteFrom may set it
+            return found or ""
 
-        result = _VAR.sub(one, value)
-        return None if failed or "$" in result else result
-
-
-def _disabled(doc: Document) -> bool:
-    meta = doc.metadata
-    if meta is None:
-        return False
-    for key in ("labels", "annotations"):
-        values = meta.get(key)
-        if isinstance(values, Map) and values.get(DISABLED) == "disabled":
-            return True
-    return False
+        return envsubst(value, value_of)
 
 
 class FluxBuilds:
