@@ -586,12 +586,32 @@ def test_template_uses_reads_plain_values_actions():
         "image: {{ .Values.e.image }}:{{ .Values.e.tag | upper }}\n"
     )
     uses = template_uses(text)
-    assert uses[("image", "repository")] == [(SUPPLIED, ":", ("image", "tag"), True)]
-    assert uses[("a", "image")] == [(SUPPLIED, "@", ("a", "digest"), False)]
-    assert uses[("b", "image")] == [(WHOLE, "", None, False)]  # quoted: not a name
-    assert uses[("c", "image")] == [(SUPPLIED, ":", None, False)]
-    assert uses[("d", "image")] == [(WHOLE, "", None, False)]  # the `if` is no use
-    assert uses[("e", "image")] == [(SUPPLIED, ":", None, False)]  # upper changes the tag
+    assert uses[("image", "repository")] == [(SUPPLIED, ":", ("image", "tag"), True, "")]
+    assert uses[("a", "image")] == [(SUPPLIED, "@", ("a", "digest"), False, "")]
+    assert uses[("b", "image")] == [(WHOLE, "", None, False, "")]  # quoted: not a name
+    assert uses[("c", "image")] == [(SUPPLIED, ":", None, False, "")]
+    assert uses[("d", "image")] == [(WHOLE, "", None, False, "")]  # the `if` is no use
+    assert uses[("e", "image")] == [(SUPPLIED, ":", None, False, "")]  # upper changes it
+
+
+def test_template_uses_reads_what_is_written_before_the_name():
+    from gitops_guard.checks.images.chart_templates import template_uses
+
+    text = (
+        "image: {{.Values.common.imagePrefix}}{{.Values.server.image}}:{{.Values.tag}}\n"
+        "image: registry.example.com/{{ .Values.r.image }}:{{ .Values.r.tag }}\n"
+        "image: localhost:5000/{{ .Values.v.image }}:v1\n"
+        "image:{{ .Values.s.image }}\n"
+        "image: {{ .Values.t.registry }}/{{ .Values.t.image }}:v1\n"
+        'image: {{ .Values.u.registry | default "x" }}{{ .Values.u.image }}:v1\n'
+    )
+    uses = template_uses(text)
+    assert uses[("server", "image")][0][4] == ("common", "imagePrefix")
+    assert uses[("r", "image")][0][4] == "registry.example.com/"
+    assert uses[("v", "image")][0][4] == "localhost:5000/"
+    assert uses[("s", "image")][0][4] == ""
+    assert uses[("t", "image")][0][4] is None  # a value, then "/": not one value
+    assert uses[("u", "image")][0][4] is None  # a default: which one renders is unknown
 
 
 def test_a_consumer_that_sets_the_templates_tag_value_makes_the_default_moot(make_repo, cli):
@@ -613,3 +633,62 @@ def test_a_consumer_that_sets_the_templates_tag_value_makes_the_default_moot(mak
             assert code == 0 and ":3:13: image/overridden" in lines[0], lines
         else:
             assert code == 1 and ":3:13: image/tag-not-allowed" in lines[0], lines
+
+
+def test_the_name_a_template_writes_before_the_value_is_part_of_it(make_repo, cli):
+    # {{ .Values.common.imagePrefix }}{{ .Values.server.image }}: the registry is the prefix's
+    pol = "version: 1\nimages:\n  allowed_registries: [registry.example.com]\n"
+    policy_file = {"policies/gitops-guard.yaml": pol}
+    repo = chart_repo(make_repo, **policy_file)
+    code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
+    # the worker's helper writes printf "%s:%s" with no registry: Docker Hub, truly refused
+    assert code == 1 and len(lines) == 1, lines
+    assert ":7:10: image/registry-not-allowed" in lines[0] and "ms-worker" in lines[0], lines
+    values = CHART_FILES["charts/ms/values.yaml"].format(tag="v1.20.2")
+    other = values.replace("registry.example.com/ms/", "quay.io/ms/")
+    repo = chart_repo(make_repo, **policy_file, charts__ms__values_yaml=other)
+    code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
+    assert code == 1 and len(lines) == 2, lines
+    assert ":2:16: image/registry-not-allowed" in lines[0] and "quay.io" in lines[0], lines
+
+
+def test_a_sibling_tag_the_template_does_not_read_is_not_the_tag(make_repo, cli):
+    # the template writes {{ .Values.server.image }} whole: the imageTag beside it is unused
+    values = "server:\n  image: metersphere\n  imageTag: v1.2.3\n"
+    whole = "image: {{ .Values.server.image }}\n"
+    repo = chart_repo(
+        make_repo,
+        charts__ms__values_yaml=values,
+        charts__ms__templates__server_yaml=whole,
+        **{"charts/ms/templates/_helpers.tpl": ""},
+    )
+    code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
+    assert code == 1 and len(lines) == 1 and ":2:10: image/tag-missing" in lines[0], lines
+    # without the chart's word (a values file of no chart folder) the sibling is the tag
+    assert check(values, "values.yaml") == []
+
+
+def test_values_a_template_renders_with_tpl_say_how_their_images_are_completed(make_repo, cli):
+    # metersphere's ConfigMap: {{ tpl .Values.server.properties . }} renders the values text
+    # jmeter.image={{ .Values.common.imagePrefix }}{{ .Values.jmeter.image }}:{{ ... }}
+    pol = "version: 1\nimages:\n  allowed_registries: [registry.example.com]\n"
+    values = (
+        "common:\n  imagePrefix: registry.example.com/ms/\n"
+        "server:\n  properties: |-\n"
+        "    jmeter.image={{ .Values.common.imagePrefix }}{{ .Values.jmeter.image }}:"
+        "{{ .Values.jmeter.imageTag }}\n"
+        "jmeter:\n  image: jmeter-master\n  imageTag: v5.4.3\n"
+    )
+    config = "data:\n  server.properties: |-\n    {{ tpl .Values.server.properties . }}\n"
+    files = {
+        "policies/gitops-guard.yaml": pol,
+        "charts/ms/values.yaml": values,
+        "charts/ms/templates/server.yaml": "",
+        "charts/ms/templates/_helpers.tpl": "",
+    }
+    repo = chart_repo(make_repo, **files, charts__ms__templates__config_yaml=config)
+    assert run_chart(cli, repo, "charts/ms/values.yaml") == (0, [])
+    # without the tpl the values text is only text: the name is judged as written
+    repo = chart_repo(make_repo, **files)
+    code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
+    assert code == 1 and len(lines) == 1 and ":7:10: image/registry-not-allowed" in lines[0]

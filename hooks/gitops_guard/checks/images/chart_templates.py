@@ -19,6 +19,10 @@ from __future__ import annotations
 import os
 import re
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 #: one template action, ``{{ ... }}`` / ``{{- ... -}}``
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 #: an action that is one value of ``.Values``, possibly piped (``| default .Chart.AppVersion``)
@@ -42,15 +46,26 @@ _MAX_FILES = 2000
 
 #: (WHOLE or SUPPLIED, the separator ``:`` / ``@`` the template writes, the ``.Values`` path
 #: the tag or digest is taken from when the template names one plainly, whether a
-#: ``default`` stands in when that value is unset)
-Use = tuple[str, str, tuple[str, ...] | None, bool]
+#: ``default`` stands in when that value is unset, what the template writes before the value:
+#: ``""`` nothing, a ``.Values`` path (``{{ .Values.common.imagePrefix }}``), literal text
+#: (``registry.example.com/``), None something else)
+Use = tuple[str, str, tuple[str, ...] | None, bool, "tuple[str, ...] | str | None"]
 
 
-def chart_uses(chart: str) -> dict[tuple[str, ...], list[Use]]:
-    """``.Values`` path -> how each action naming it uses it, over the chart's templates."""
+#: ``tpl .Values.a.b``: the value is itself rendered as a template (Helm's ``tpl`` function,
+#: pkg/engine/engine.go), as metersphere renders ``server.properties`` into a ConfigMap
+_TPL = re.compile(r"\btpl\s+\(?\$?\.Values\.([A-Za-z_][\w.]*)")
+
+Uses = dict[tuple[str, ...], list[Use]]
+
+
+def chart_uses(chart: str) -> tuple[Uses, set[tuple[str, ...]]]:
+    """(``.Values`` path -> how each action naming it uses it, over the chart's templates;
+    the ``.Values`` paths the templates render with ``tpl``)."""
     from gitops_guard.core.documents import read_regular
 
-    found: dict[tuple[str, ...], list[Use]] = {}
+    found: Uses = {}
+    rendered: set[tuple[str, ...]] = set()
     root = os.path.join(chart, "templates")
     count = 0
     for folder, dirs, files in os.walk(root):
@@ -60,16 +75,34 @@ def chart_uses(chart: str) -> dict[tuple[str, ...], list[Use]]:
                 continue
             count += 1
             if count > _MAX_FILES:
-                return found
+                return found, rendered
             data, _ = read_regular(os.path.join(folder, name), _MAX_BYTES)
             if data is not None:
-                template_uses(data.decode("utf-8", "replace"), found)
-    return found
+                text = data.decode("utf-8", "replace")
+                template_uses(text, found)
+                rendered.update(tuple(m.group(1).split(".")) for m in _TPL.finditer(text))
+    return found, rendered
 
 
-def template_uses(
-    text: str, found: dict[tuple[str, ...], list[Use]] | None = None
-) -> dict[tuple[str, ...], list[Use]]:
+def with_rendered_values(uses: Uses, rendered: set[tuple[str, ...]], values: Any) -> Uses:
+    """``uses`` and the uses in the values strings the templates render with ``tpl`` (a
+    values file's own ``{{ .Values.jmeter.image }}:{{ .Values.jmeter.imageTag }}``)."""
+    texts = []
+    for path in sorted(rendered):
+        node = values
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and ".Values." in node:
+            texts.append(node)
+    if not texts:
+        return uses
+    merged = {path: list(found) for path, found in uses.items()}
+    for text in texts:
+        template_uses(text, merged)
+    return merged
+
+
+def template_uses(text: str, found: Uses | None = None) -> Uses:
     """How the actions of one template use each plainly named ``.Values`` path."""
     if found is None:
         found = {}
@@ -81,7 +114,7 @@ def template_uses(
         printf = _PRINTF.match(body)
         if printf:
             path = tuple(printf.group(2).split("."))
-            use = (SUPPLIED, printf.group(1), *_tag_source(printf.group(3)))
+            use = (SUPPLIED, printf.group(1), *_tag_source(printf.group(3)), "")
             found.setdefault(path, []).append(use)
             continue
         value = _VALUE.match(body)
@@ -89,15 +122,41 @@ def template_uses(
             continue
         path = tuple(value.group(1).split("."))
         after = text[action.end() : action.end() + 2]
-        use: Use = (WHOLE, "", None, False)
+        before = _before(text, actions, i)
+        use: Use = (WHOLE, "", None, False, before)
         if after[:1] in (":", "@") and _plain(value.group(2)):
             following = actions[i + 1] if i + 1 < len(actions) else None
             if following is not None and following.start() == action.end() + 1:
-                use = (SUPPLIED, after[:1], *_tag_source(following.group(1)))
+                use = (SUPPLIED, after[:1], *_tag_source(following.group(1)), before)
             elif _LITERAL_TAG.match(after[1:]):
-                use = (SUPPLIED, after[:1], None, False)
+                use = (SUPPLIED, after[:1], None, False, before)
         found.setdefault(path, []).append(use)
     return found
+
+
+#: what a reference's name may be made of in front of a value: ``registry.example.com/``
+_NAME_CHARS = re.compile(r"[\w./:-]*$")
+
+
+def _before(text: str, actions: list[re.Match[str]], i: int) -> tuple[str, ...] | str | None:
+    """What the template writes right before action ``i``, as far as a reference goes: a
+    plain ``.Values`` action (a path), literal text, ``""`` (nothing), None (other)."""
+    start = actions[i].start()
+    previous = actions[i - 1] if i > 0 else None
+    if previous is not None and previous.end() == start:
+        value = _VALUE.match(previous.group(1))
+        if value and not value.group(2) and _before(text, actions, i - 1) == "":
+            return tuple(value.group(1).split("."))
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    literal = _NAME_CHARS.search(text, line_start, start)
+    run = literal.group(0) if literal else ""
+    # ``image:`` or ``- image:`` itself is the key, not part of the name
+    if ":" in run:
+        run = run.rsplit(":", 1)[1] if run.rstrip().endswith(":") or "/" not in run else run
+    if previous is not None and previous.end() == start - len(run):
+        return None  # a value, then text: not one the file holds whole
+    return run
 
 
 def _tag_source(body: str) -> tuple[tuple[str, ...] | None, bool]:

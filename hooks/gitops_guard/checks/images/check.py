@@ -47,6 +47,7 @@ class ImageSite:
     __slots__ = (
         "digest_pos",
         "doc",
+        "name_known",
         "name_pos",
         "pos",
         "tag_known",
@@ -54,6 +55,7 @@ class ImageSite:
         "tag_pos",
         "text",
         "where",
+        "written",
     )
 
     def __init__(
@@ -81,6 +83,11 @@ class ImageSite:
         self.tag_only = tag_only
         #: the document it is written in (set by :func:`sites`)
         self.doc: Document | None = None
+        #: False when the chart's template puts something unknown before the name (so the
+        #: registry is not known here)
+        self.name_known = True
+        #: the ``image:`` value as written, when ``text`` joins it to a sibling key's tag
+        self.written: str | None = None
 
     def replaced(self, text: str) -> ImageSite:
         """The same place, holding ``text`` (a substituted value)."""
@@ -95,6 +102,7 @@ class ImageSite:
             self.tag_only,
         )
         site.doc = self.doc
+        site.name_known = self.name_known
         return site
 
 
@@ -371,7 +379,7 @@ def _sibling_tagged(item: Map, site: ImageSite) -> ImageSite:
         text += f":{item.text(tag_key)}"
     if digest_key is not None and "@" not in text:
         text += f"@{item.text(digest_key)}"
-    return ImageSite(
+    joined = ImageSite(
         text,
         site.pos,
         site.where,
@@ -379,6 +387,8 @@ def _sibling_tagged(item: Map, site: ImageSite) -> ImageSite:
         tag_pos=item.at(tag_key) if tag_key else None,
         digest_pos=item.at(digest_key) if digest_key else None,
     )
+    joined.written = site.text
+    return joined
 
 
 #: file names an ``image:`` key of an application's settings holds (a logo, a background)
@@ -892,7 +902,11 @@ def _checked(
                 site,
             )
             return
-        if allowed and not any(reference.registry_matches(ref, a) for a in allowed):
+        if (
+            allowed
+            and site.name_known
+            and not any(reference.registry_matches(ref, a) for a in allowed)
+        ):
             add(
                 site.name_pos,
                 "image/registry-not-allowed",
@@ -947,12 +961,12 @@ def _checked(
                 )
 
     found = _template_images(source) if source.skipped == "helm template" else sites(source)
-    uses: Any = None  # the chart's templates, read when a site needs them
+    uses: dict[Any, Any] = {}  # per document: the chart's templates, read when a site needs them
     for site in found:
-        if lookup is not None and _chart_decides(source, site):
-            if uses is None:
-                uses = lookup.chart_uses(source.path) or {}
-            site = _chart_tagged(site, uses)
+        if lookup is not None and site.doc is not None and _chart_decides(source, site):
+            if id(site.doc) not in uses:
+                uses[id(site.doc)] = _chart_uses(source, site.doc, lookup)
+            site = _chart_tagged(site, uses[id(site.doc)])
         expanded = _flux_substituted(source, site, lookup)
         if expanded is None:
             why = ""
@@ -964,15 +978,28 @@ def _checked(
     return findings
 
 
+def _chart_uses(source: SourceFile, doc: Document, lookup: Any) -> dict:
+    """How the chart's templates (and the values they render with ``tpl``) use each value."""
+    from gitops_guard.checks.images.chart_templates import with_rendered_values
+
+    found = lookup.chart_uses(source.path)
+    if found is None:
+        return {}
+    return with_rendered_values(found[0], found[1], doc.data)
+
+
 def _chart_decides(source: SourceFile, site: ImageSite) -> bool:
-    """Whether the chart's templates may say where the tag of a site comes from: an untagged
-    name (an ``image:`` string, an ``image.repository``) in a values file."""
+    """Whether the chart's templates may say what a site becomes: an untagged name (an
+    ``image:`` string, an ``image.repository``) in a values file, or one joined to the tag of
+    its sibling key."""
     if site.tag_only or site.doc is None or site.doc.is_kubernetes:
         return False
     if not is_values_file(source.path) or reference.is_templated(site.text):
         return False
     if site.where not in ("Helm values image", "image") and not site.where.startswith("container "):
         return False
+    if site.written is not None:
+        return True
     try:
         ref = reference.parse(site.text)
     except reference.ReferenceError:
@@ -986,37 +1013,61 @@ def _chart_tagged(site: ImageSite, uses: dict) -> ImageSite:
     digest) after it, the tag is the template's: taken plainly from another value of this
     file, the reference is ``name:value`` and the tag rules are checked on that value; from
     anywhere else (``.Chart.AppVersion``, a literal, a helper) it is not this file's to pin.
-    A value some template uses whole is judged as written."""
+    A value some template uses whole is judged as written, without the tag of a sibling key
+    (the template does not read it). What every template writes before an ``image:`` string
+    (``{{ .Values.common.imagePrefix }}``, ``registry.example.com/``) is part of its name; when
+    the templates disagree or it is not plain, the name (and so its registry) is unknown."""
     from gitops_guard.checks.images.chart_templates import SUPPLIED
 
     doc = site.doc
     path = _path_at(doc.data, site.pos) if doc is not None else None
-    if path is None or any(not isinstance(key, str) for key in path):
+    if doc is None or path is None or any(not isinstance(key, str) for key in path):
         return site
     found = uses.get(path)
-    if not found or any(kind != SUPPLIED for kind, *_ in found):
+    if not found:
         return site
-    sources = {(sep, source) for _kind, sep, source, _default in found}
-    sep, source = next(iter(sources))
-    value = None
-    if len(sources) == 1 and source is not None:
-        holder = _at(doc.data, source[:-1])
-        if isinstance(holder, Map) and _is_set(holder.text(source[-1])):
-            value = (holder.text(source[-1]), holder.at(source[-1]))
-    if value is None:
-        result = ImageSite(
-            site.text, site.pos, site.where, site.name_pos or site.pos, tag_known=False
-        )
+    written = site.written if site.written is not None else site.text
+    name, name_pos, name_known = written, site.name_pos or site.pos, True
+    if site.where != "Helm values image":  # a mapping's name is its registry + repository
+        prefixes = {use[4] for use in found}
+        prefix = next(iter(prefixes)) if len(prefixes) == 1 else None
+        if isinstance(prefix, tuple):
+            holder = _at(doc.data, prefix[:-1])
+            value = holder.get(prefix[-1]) if isinstance(holder, Map) else None
+            if _is_set(value):
+                name, name_pos = f"{holder.text(prefix[-1])}{written}", holder.at(prefix[-1])
+            elif value not in (None, ""):
+                name_known = False  # not a string: the template's rendering of it is unknown
+            # unset or empty: Helm renders a missing value as "" (pkg/engine/engine.go)
+        elif isinstance(prefix, str):
+            name = f"{prefix}{written}"
+        else:
+            name_known = False
+    if any(kind != SUPPLIED for kind, *_ in found):
+        if site.where == "Helm values image":
+            return site  # a mapping without a tag: its tag is the chart's, as before
+        result = ImageSite(name, site.pos, site.where, name_pos, tag_known=site.tag_known)
     else:
-        text, pos = value
-        result = ImageSite(
-            f"{site.text}{sep}{text}",
-            site.pos,
-            site.where,
-            site.name_pos or site.pos,
-            tag_pos=pos if sep == ":" else None,
-            digest_pos=pos if sep == "@" else None,
-        )
+        sources = {(use[1], use[2]) for use in found}
+        sep, source = next(iter(sources))
+        value = None
+        if len(sources) == 1 and source is not None:
+            holder = _at(doc.data, source[:-1])
+            if isinstance(holder, Map) and _is_set(holder.text(source[-1])):
+                value = (holder.text(source[-1]), holder.at(source[-1]))
+        if value is None:
+            result = ImageSite(name, site.pos, site.where, name_pos, tag_known=False)
+        else:
+            text, pos = value
+            result = ImageSite(
+                f"{name}{sep}{text}",
+                site.pos,
+                site.where,
+                name_pos,
+                tag_pos=pos if sep == ":" else None,
+                digest_pos=pos if sep == "@" else None,
+            )
+    result.name_known = name_known
     result.doc = doc
     return result
 

@@ -267,9 +267,10 @@ class Lookup:
         return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))
 
     # -- charts ------------------------------------------------------------------------------
-    def chart_uses(self, path: str) -> dict[tuple[str, ...], list[Any]] | None:
-        """How the templates of the chart a values file sits in use each ``.Values`` path
-        (``chart_templates.py``); None when ``path`` is no values file of a chart folder."""
+    def chart_uses(self, path: str) -> tuple[dict[tuple[str, ...], list[Any]], set[Any]] | None:
+        """How the templates of the chart a values file sits in use each ``.Values`` path,
+        and which values they render with ``tpl`` (``chart_templates.py``); None when
+        ``path`` is no values file of a chart folder."""
         from gitops_guard.core.documents import is_values_file
         from gitops_guard.repo.repository import Repository
 
