@@ -692,3 +692,37 @@ def test_values_a_template_renders_with_tpl_say_how_their_images_are_completed(m
     repo = chart_repo(make_repo, **files)
     code, lines = run_chart(cli, repo, "charts/ms/values.yaml")
     assert code == 1 and len(lines) == 1 and ":7:10: image/registry-not-allowed" in lines[0]
+
+
+# -- repo/flux_vars.py: the substitution both check-images and check-sync-waves use -----------
+
+
+def test_envsubst_evaluates_what_drone_envsubst_does_and_refuses_what_it_cannot_tell():
+    from gitops_guard.repo.flux_vars import envsubst
+
+    # drone/envsubst funcs.go toDefault: every default form (-, :-, =, :=) applies when the
+    # value is empty, an unset one included
+    values = {"TAG": "v1.2.3", "EMPTY": ""}
+    known = values.get  # None: cannot be known here
+    assert envsubst("web:${TAG}", known) == "web:v1.2.3"
+    assert envsubst("web:${EMPTY:=v0.0.1}", known) == "web:v0.0.1"
+    assert envsubst("web:${EMPTY-v0.0.1}", known) == "web:v0.0.1"
+    assert envsubst("web:${TAG:-v0.0.1}", known) == "web:v1.2.3"
+    assert envsubst("web:${OTHER}", known) is None  # unknown
+    assert envsubst("web:${OTHER}", lambda name: values.get(name, "")) == "web:"
+    assert envsubst("web:${TAG:0:2}", known) is None  # not evaluated here
+    assert envsubst("web:${TAG}", lambda name: "$X") is None  # a $ left over
+
+
+def test_flux_substitute_disabled_by_label_or_annotation_only_when_disabled():
+    from gitops_guard.repo.flux_vars import disabled
+
+    def doc(meta: str):
+        text = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n{meta}"
+        return load_text("x.yaml", text).documents[0]
+
+    key = "kustomize.toolkit.fluxcd.io/substitute"
+    assert disabled(doc(f"  labels:\n    {key}: disabled\n"))
+    assert disabled(doc(f"  annotations:\n    {key}: disabled\n"))
+    assert not disabled(doc(f"  annotations:\n    {key}: enabled\n"))
+    assert not disabled(doc(""))
