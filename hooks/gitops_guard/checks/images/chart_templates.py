@@ -23,10 +23,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-#: one template action, ``{{ ... }}`` / ``{{- ... -}}``
-_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 #: an action that is one value of ``.Values``, possibly piped (``| default .Chart.AppVersion``)
-_VALUE = re.compile(r"^\(?\$?\.Values\.([A-Za-z_][\w.]*?)\)?(?:\s*\|\s*(.*))?$", re.S)
+_VALUE = re.compile(r"^\(?\$?\.Values\.([A-Za-z_][\w.]*)\)?(?:\s*\|\s*(.*))?$", re.S)
 #: ``printf "%s:%s" .Values.a.b <tag>``: Helm's and Bitnami's helpers spell the image so
 _PRINTF = re.compile(r"""^printf\s+"%s([:@])%s"\s+\$?\.Values\.([A-Za-z_][\w.]*)\s+(.*)$""", re.S)
 #: a literal tag after ``:`` in the template itself (``{{ .Values.image }}:1.2``)
@@ -108,9 +106,8 @@ def template_uses(text: str, found: Uses | None = None) -> Uses:
         found = {}
     if ".Values." not in text:
         return found
-    actions = list(_ACTION.finditer(text))
-    for i, action in enumerate(actions):
-        body = action.group(1)
+    actions = _actions(text)
+    for i, (_start, end, body) in enumerate(actions):
         printf = _PRINTF.match(body)
         if printf:
             path = tuple(printf.group(2).split("."))
@@ -121,41 +118,67 @@ def template_uses(text: str, found: Uses | None = None) -> Uses:
         if not value:
             continue
         path = tuple(value.group(1).split("."))
-        after = text[action.end() : action.end() + 2]
+        after = text[end : end + 2]
         before = _before(text, actions, i)
         use: Use = (WHOLE, "", None, False, before)
         if after[:1] in (":", "@") and _plain(value.group(2)):
             following = actions[i + 1] if i + 1 < len(actions) else None
-            if following is not None and following.start() == action.end() + 1:
-                use = (SUPPLIED, after[:1], *_tag_source(following.group(1)), before)
+            if following is not None and following[0] == end + 1:
+                use = (SUPPLIED, after[:1], *_tag_source(following[2]), before)
             elif _LITERAL_TAG.match(after[1:]):
                 use = (SUPPLIED, after[:1], None, False, before)
         found.setdefault(path, []).append(use)
     return found
 
 
+def _actions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, body) of each ``{{ ... }}`` / ``{{- ... -}}`` action, scanned once (an
+    unclosed ``{{`` ends the scan: nothing after it is an action)."""
+    found = []
+    at = text.find("{{")
+    while at >= 0:
+        close = text.find("}}", at + 2)
+        if close < 0:
+            break
+        body = text[at + 2 : close]
+        body = body[1:] if body.startswith("-") else body
+        body = body[:-1] if body.endswith("-") else body
+        found.append((at, close + 2, body.strip()))
+        at = text.find("{{", close + 2)
+    return found
+
+
 #: what a reference's name may be made of in front of a value: ``registry.example.com/``
-_NAME_CHARS = re.compile(r"[\w./:-]*$")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:-")
 
 
-def _before(text: str, actions: list[re.Match[str]], i: int) -> tuple[str, ...] | str | None:
+def _before(text: str, actions: list[tuple[int, int, str]], i: int) -> tuple[str, ...] | str | None:
     """What the template writes right before action ``i``, as far as a reference goes: a
     plain ``.Values`` action (a path), literal text, ``""`` (nothing), None (other)."""
-    start = actions[i].start()
-    previous = actions[i - 1] if i > 0 else None
-    if previous is not None and previous.end() == start:
-        value = _VALUE.match(previous.group(1))
-        if value and not value.group(2) and _before(text, actions, i - 1) == "":
+    start = actions[i][0]
+    if i > 0 and actions[i - 1][1] == start:
+        previous = actions[i - 1]
+        value = _VALUE.match(previous[2])
+        if value and not value.group(2) and _literal_before(text, actions, i - 1) == "":
             return tuple(value.group(1).split("."))
         return None
-    line_start = text.rfind("\n", 0, start) + 1
-    literal = _NAME_CHARS.search(text, line_start, start)
-    run = literal.group(0) if literal else ""
-    # ``image:`` or ``- image:`` itself is the key, not part of the name
-    if ":" in run:
-        run = run.rsplit(":", 1)[1] if run.rstrip().endswith(":") or "/" not in run else run
-    if previous is not None and previous.end() == start - len(run):
-        return None  # a value, then text: not one the file holds whole
+    return _literal_before(text, actions, i)
+
+
+def _literal_before(text: str, actions: list[tuple[int, int, str]], i: int) -> str | None:
+    """The name characters written right before action ``i`` (``registry.example.com/``),
+    ``""`` for none; None when another action comes first or the text is not a name."""
+    start = actions[i][0]
+    at = start
+    while at > 0 and text[at - 1] in _NAME_CHARS:
+        at -= 1
+    run = text[at:start]
+    if i > 0 and actions[i - 1][1] == at:
+        return None  # an action, then text
+    if run.endswith(":"):
+        return ""  # ``image:{{ ... }}``: the key, not a name
+    if ":" in run and "/" not in run:
+        return None  # ``image:foo{{ ... }}``: what is the key and what the name is unclear
     return run
 
 

@@ -1020,6 +1020,8 @@ def _chart_tagged(site: ImageSite, uses: dict) -> ImageSite:
     from gitops_guard.checks.images.chart_templates import SUPPLIED
 
     doc = site.doc
+    if not uses:
+        return site
     path = _path_at(doc.data, site.pos) if doc is not None else None
     if doc is None or path is None or any(not isinstance(key, str) for key in path):
         return site
