@@ -726,3 +726,64 @@ def test_flux_substitute_disabled_by_label_or_annotation_only_when_disabled():
     assert disabled(doc(f"  annotations:\n    {key}: disabled\n"))
     assert not disabled(doc(f"  annotations:\n    {key}: enabled\n"))
     assert not disabled(doc(""))
+
+
+# -- a values file a kustomization renders a remote chart with (helmCharts) --------------------
+# kustomize runs generators (HelmChartInflationGenerator) before transformers (api/krusty/
+# kusttarget.go), so the kustomization's images: rewrite what the chart renders: the "last
+# mile" pattern of kustomize's examples/chart.md. Seen on a repository that adds the ksops
+# init container to Argo CD's chart and pins its tag in the kustomization.
+
+HELM_KUSTOMIZATION = """\
+helmCharts:
+  - name: argo-cd
+    repo: https://argoproj.github.io/argo-helm
+    version: 9.2.4
+    releaseName: argocd
+    valuesFile: values.yaml
+{images}"""
+
+HELM_VALUES = """\
+repoServer:
+  initContainers:
+    - name: install-ksops
+      image: viaductoss/ksops
+    - name: copy-tools
+      image: registry.example.com/tools
+"""
+
+
+def helm_values_repo(make_repo, images: str, overlay: str = ""):
+    files = {
+        "apps/argocd/kustomization.yaml": HELM_KUSTOMIZATION.format(images=images),
+        "apps/argocd/values.yaml": HELM_VALUES,
+    }
+    if overlay:
+        files["apps/prod/kustomization.yaml"] = overlay
+    return make_repo(files, name=f"helmvalues{len(images)}{len(overlay)}")
+
+
+def test_a_helm_values_image_the_kustomization_retags_is_overridden_not_untagged(make_repo, cli):
+    images = "images:\n  - name: viaductoss/ksops\n    newTag: v4.3.3\n"
+    repo = helm_values_repo(make_repo, images)
+    code, lines = run(cli, repo, "apps/argocd/kustomization.yaml", "apps/argocd/values.yaml")
+    assert lines[0].startswith("apps/argocd/values.yaml:4:14: image/overridden "), lines
+    assert "(kustomization apps/argocd/kustomization.yaml)" in lines[0]
+    # the image no entry names is still deployed as written: untagged
+    assert lines[1].startswith("apps/argocd/values.yaml:6:14: image/tag-missing "), lines
+    assert code == 1 and len(lines) == 2
+
+
+def test_a_helm_values_image_no_kustomization_retags_is_untagged(make_repo, cli):
+    other = "images:\n  - name: viaductoss/other\n    newTag: v4.3.3\n"
+    repo = helm_values_repo(make_repo, other)
+    _, lines = run(cli, repo, "apps/argocd/values.yaml")
+    assert [line.split(" ")[1] for line in lines] == ["image/tag-missing", "image/tag-missing"]
+
+
+def test_an_overlay_above_the_helm_kustomization_retags_it_too(make_repo, cli):
+    overlay = "resources: [../argocd]\nimages:\n  - name: viaductoss/ksops\n    newTag: v4.3.3\n"
+    repo = helm_values_repo(make_repo, "", overlay)
+    _, lines = run(cli, repo, "apps/argocd/values.yaml")
+    assert lines[0].startswith("apps/argocd/values.yaml:4:14: image/overridden "), lines
+    assert "(kustomization apps/prod/kustomization.yaml)" in lines[0]

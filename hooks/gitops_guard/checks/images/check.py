@@ -749,17 +749,22 @@ def _consumers(source: SourceFile, site: ImageSite, lookup: Any, containers: set
     """The consumers of a site, with the parts each replaces; None: deployed as written."""
     from gitops_guard.checks.images import consumers as found
 
+    whole = not site.tag_only and not reference.is_templated(site.text)
     if site.where == "kustomize images" or site.pos in containers:
-        if site.tag_only or reference.is_templated(site.text):
+        if not whole:
             return None
-        return lookup.kustomize(source.path, site.text)
+        found = lookup.kustomize(source.path, site.text)
+        if found is None and is_values_file(source.path):
+            found = lookup.helm_values(source.path, site.text)
+        return found
     if not is_values_file(source.path) or not site.where.startswith(
         ("Helm values", "container", "image")
     ):
         return None
     charts = lookup.chart(source.path)
     if charts is None:
-        return None
+        # a values file a kustomization renders a chart with: its images: rewrite the output
+        return lookup.helm_values(source.path, site.text) if whole else None
     paths = _value_paths(source, site)
     if paths is None:
         return None

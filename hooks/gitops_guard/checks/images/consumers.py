@@ -69,6 +69,7 @@ class Lookup:
         self._graph: Graph | None = None
         self._pointers: dict[str, list[tuple[str, list[Entry]]]] | None = None
         self._charts: dict[str, list[tuple[str, list[Any]]]] | None = None
+        self._helm_values: dict[str, list[str]] | None = None
         self._flux: Any = None
         self._stores: Any = None
         self._templates: dict[str, Any] = {}
@@ -140,25 +141,79 @@ class Lookup:
         return found
 
     def _up(self, child: str, state: tuple, found: list[Consumer], path: set[str]) -> None:
-        graph = self.graph
-        for parent in graph.parents.get(child, ()):
+        for parent in self.graph.parents.get(child, ()):
             if parent in path:
                 continue  # a cycle: kustomize refuses it; nothing deploys through it
-            data = self._kustomization(parent)
-            now = state
-            if data is not None:
-                for is_kust, target in graph.edges.get(parent, ()):
-                    component = self._kustomization(target) if is_kust else None
-                    if target != child and component is not None and _is_component(component):
-                        now = apply(now, entries(component.get("images")))
-                now = apply(now, entries(data.get("images")))
-            pointers = self.pointers().get(os.path.dirname(parent), [])
-            for label, extra in pointers:
-                found.append(Consumer(label, apply(now, extra)[3]))
-            if graph.parents.get(parent):
-                self._up(parent, now, found, path | {parent})
-            elif not pointers:
-                found.append(Consumer(f"kustomization {self.repo.display(parent)}", now[3]))
+            self._through(parent, child, state, found, path | {parent})
+
+    def _through(
+        self, parent: str, child: str | None, state: tuple, found: list[Consumer], path: set[str]
+    ) -> None:
+        """The image as the kustomization ``parent`` (reached from ``child``) and everything
+        that builds it make of it."""
+        graph = self.graph
+        data = self._kustomization(parent)
+        now = state
+        if data is not None:
+            for is_kust, target in graph.edges.get(parent, ()):
+                component = self._kustomization(target) if is_kust else None
+                if target != child and component is not None and _is_component(component):
+                    now = apply(now, entries(component.get("images")))
+            now = apply(now, entries(data.get("images")))
+        pointers = self.pointers().get(os.path.dirname(parent), [])
+        for label, extra in pointers:
+            found.append(Consumer(label, apply(now, extra)[3]))
+        if graph.parents.get(parent):
+            self._up(parent, now, found, path)
+        elif not pointers:
+            found.append(Consumer(f"kustomization {self.repo.display(parent)}", now[3]))
+
+    def helm_values(self, path: str, image: str) -> list[Consumer] | None:
+        """The consumers of ``image`` written in a values file that kustomizations render
+        through ``helmCharts`` (``valuesFile``, ``additionalValuesFiles``), each with what it
+        replaces; None when no kustomization renders the file so.
+
+        The chart's output is a generated resource of that kustomization, and its
+        ``images:`` (and every kustomization's above it) rewrite what the chart renders as
+        they rewrite a base's: generators run before transformers (kustomize
+        ``api/krusty/kusttarget.go``, ``runGenerators`` then ``runTransformers``; the "last
+        mile" pattern of kustomize's ``examples/chart.md``)."""
+        from gitops_guard.repo.repository import Repository
+
+        key = Repository.key(path)
+        if not self._inside(key):
+            return None
+        if self._helm_values is None:
+            self._helm_values = self._helm_values_files()
+        kfiles = self._helm_values.get(key)
+        if not kfiles:
+            return None
+        found: list[Consumer] = []
+        for kfile in kfiles:
+            self._through(kfile, None, (*split(image), frozenset()), found, {kfile})
+        return found
+
+    def _helm_values_files(self) -> dict[str, list[str]]:
+        """values file -> the kustomizations whose ``helmCharts`` render with it."""
+        found: dict[str, list[str]] = {}
+        for kfile, item in self._helm_chart_items():
+            for target in _values_files(kfile, item):
+                if kfile not in found.setdefault(target, []):
+                    found[target].append(kfile)
+        return found
+
+    def _helm_chart_items(self) -> Iterable[tuple[str, Map]]:
+        """(kustomization, helmCharts item) of every kustomization that inflates charts."""
+        for kfile, _data in self.repo.containing_raw(b"helmCharts"):
+            if os.path.basename(kfile) not in KUSTOMIZATION_FILES:
+                continue
+            data = self._kustomization(kfile)
+            charts = data.get("helmCharts") if data is not None else None
+            if not isinstance(charts, Seq):
+                continue
+            for item in charts:
+                if isinstance(item, Map) and isinstance(item.get("name"), str):
+                    yield kfile, item
 
     def _kustomization(self, key: str) -> Map | None:
         source = self.repo.source(key)
@@ -330,40 +385,26 @@ class Lookup:
                     found.setdefault(chart, []).append((label, self._argo_layers(chart, src)))
         # kustomize helmCharts (HelmChartInflationGenerator: chartHome/<name>, or
         # chartHome/<name>-<version>/<name>; valuesFile, additionalValuesFiles, valuesInline)
-        for kfile, _data in repo.containing_raw(b"helmCharts"):
-            if os.path.basename(kfile) not in KUSTOMIZATION_FILES:
-                continue
+        for kfile, item in self._helm_chart_items():
             data = self._kustomization(kfile)
-            charts = data.get("helmCharts") if data is not None else None
-            if not isinstance(charts, Seq):
-                continue
             folder = os.path.dirname(kfile)
-            home = data.get("helmGlobals")
+            home = data.get("helmGlobals") if data is not None else None
             home = home.get("chartHome") if isinstance(home, Map) else None
             home = os.path.normpath(
                 os.path.join(folder, home if isinstance(home, str) else "charts")
             )
-            for item in charts:
-                if not isinstance(item, Map) or not isinstance(item.get("name"), str):
-                    continue
-                name = item["name"]
-                version = item.get("version")
-                places = [os.path.join(home, name)]
-                if isinstance(version, str):
-                    places.append(os.path.join(home, f"{name}-{version}", name))
-                layers: list[Any] = []
-                files = [item.get("valuesFile")]
-                extra = item.get("additionalValuesFiles")
-                files.extend(extra if isinstance(extra, Seq) else ())
-                for file in files:
-                    if isinstance(file, str) and file and "://" not in file:
-                        layers.append(self._file(os.path.normpath(os.path.join(folder, file))))
-                inline = item.get("valuesInline")
-                if isinstance(inline, Map):
-                    layers.append(inline)
-                label = f"kustomization {repo.display(kfile)} (helmCharts {name})"
-                for place in places:
-                    found.setdefault(os.path.normpath(place), []).append((label, layers))
+            name = item["name"]
+            version = item.get("version")
+            places = [os.path.join(home, name)]
+            if isinstance(version, str):
+                places.append(os.path.join(home, f"{name}-{version}", name))
+            layers: list[Any] = [self._file(k) for k in _values_files(kfile, item)]
+            inline = item.get("valuesInline")
+            if isinstance(inline, Map):
+                layers.append(inline)
+            label = f"kustomization {repo.display(kfile)} (helmCharts {name})"
+            for place in places:
+                found.setdefault(os.path.normpath(place), []).append((label, layers))
         return found
 
     def _argo_layers(self, chart: str, src: Map) -> list[Any]:
@@ -394,6 +435,20 @@ class Lookup:
         if source is None or not source.documents:
             return None
         return source.documents[0].data
+
+
+def _values_files(kfile: str, item: Map) -> list[str]:
+    """The local values files of one ``helmCharts`` item (``valuesFile``, then
+    ``additionalValuesFiles``), as repository keys."""
+    files = [item.get("valuesFile")]
+    extra = item.get("additionalValuesFiles")
+    files.extend(extra if isinstance(extra, Seq) else ())
+    folder = os.path.dirname(kfile)
+    return [
+        os.path.normpath(os.path.join(folder, file))
+        for file in files
+        if isinstance(file, str) and file and "://" not in file
+    ]
 
 
 # -- kustomize's images transformer, as data ---------------------------------------------------
