@@ -474,3 +474,34 @@ def test_a_path_that_exists_here_is_not_read_as_random(tmp_path):
     assert mask_line(f"When done: rm -rf {path}") == f"When done: rm -rf {path}"
     key = "/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     assert key not in mask_line(f"x {key}")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "gcr.io/heptio-images/ks-guestbook-demo:0.1@sha256:"
+        "fe18e00a6aeece16b5b2f77a32ee60929e8a60e27c71df8df66bf804f5677f47",
+        "registry.example.com/team/a-rather-long-service-name:v1.2.3@sha256:"
+        + "0123456789ab" * 5
+        + "cdef",
+    ],
+)
+def test_a_bounded_quote_never_cuts_a_digest_so_the_reference_stays_readable(reference):
+    """A 114-character image reference quoted with the 100-character bound was cut inside
+    its digest; the cut hex read as random and the output's masking hid the whole reference
+    (check-promotion said "production runs 'gcr....' (100 chars)")."""
+    from gitops_guard.core.masking import printable
+    from gitops_guard.core.quoting import QUOTE_CHARS, quote
+
+    assert len(reference) > QUOTE_CHARS
+    line = f"production runs {quote(reference)} but staging has no overlay"
+    assert printable(line) == f"production runs {reference!r} but staging has no overlay"
+
+
+def test_a_bounded_quote_still_cuts_inside_what_is_no_digest():
+    from gitops_guard.core.quoting import QUOTE_CHARS, quote
+
+    long_name = "registry.example.com/" + "a" * 150
+    assert quote(long_name) == f"{long_name[:QUOTE_CHARS]!r}... ({len(long_name)} chars)"
+    hex_63 = "x" * 80 + "0123456789abcdef" * 3 + "0123456789abcde"  # 63 hex: no digest
+    assert quote(hex_63).endswith(f"... ({len(hex_63)} chars)")

@@ -223,11 +223,25 @@ def _spans(line: str) -> list[tuple[int, int]]:
 _WINDOW = 512
 
 
+#: a whole digest as masking leaves it readable (``_DIGEST``: a git id, a sha256 digest)
+_WHOLE_DIGEST = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{64}|[0-9a-f]{40})(?![0-9a-f])")
+
+
+def _past_digest(text: str, limit: int) -> int:
+    """``limit``, moved to the end of a digest it would cut: a digest cut short reads as a
+    random run (the output's masking then hides the whole reference) and names nothing."""
+    for match in _WHOLE_DIGEST.finditer(text, max(0, limit - 64), limit + 64):
+        if match.start() < limit < match.end():
+            return match.end()
+    return limit
+
+
 def masked_prefix(text: str, limit: int) -> tuple[str, bool]:
     """At most about ``limit`` characters of ``text`` as a message may quote them, and
     whether anything was left out: masked first, then cut (the start of a secret cut short
     is recognised by no format). A secret that crosses the cut is replaced whole, never
-    shown in part; a cut never falls inside what masking wrote."""
+    shown in part; a cut never falls inside what masking wrote, nor inside an image digest."""
+    limit = _past_digest(text, limit)
     window = text[: limit + _WINDOW]
     beyond = len(window) < len(text)
     # a run that goes on past the window is read as a cut value (``_cut_spans``)
