@@ -90,6 +90,27 @@ def test_dry_run_diff_is_only_the_changed_lines_and_writes_nothing(case, chdir, 
     assert "web" in err and "dry run" in err
 
 
+def test_dry_run_flag_is_the_default_said_explicitly(chdir, cli):
+    # set-image accepts --dry-run; promote takes it with the same meaning (diff, nothing written)
+    build_case(chdir, "kustomize-comments")
+    before = {p: p.read_bytes() for p in (chdir / "clusters").rglob("*.yaml")}
+    default = cli("promote", "web")
+    code, out, err = cli("promote", "web", "--dry-run")
+    assert (code, out, err) == default
+    assert code == 0 and out.startswith("---") and "dry run" in err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("other", ["--write", "--branch"])
+def test_dry_run_with_write_or_branch_is_a_usage_error(other, chdir, cli):
+    build_case(chdir, "kustomize-comments")
+    before = {p: p.read_bytes() for p in (chdir / "clusters").rglob("*.yaml")}
+    code, out, err = cli("promote", "web", "--dry-run", other)
+    assert code == 2 and out == ""
+    assert f"{other} or --dry-run, not both" in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in before} == before
+
+
 def test_promote_refuses_when_the_target_policy_requires_a_digest(chdir, cli):
     build_case(chdir, "kustomize-comments")
     (chdir / "policies").mkdir()

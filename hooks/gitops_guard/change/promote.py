@@ -4,7 +4,8 @@ from one environment's overlay to the next, as a reviewable Git change.
 Where the overlays are is :mod:`gitops_guard.repo.environments`' answer. Only the scalars
 that change are touched (see :mod:`gitops_guard.core.yamledit`); the result is verified by
 parsing it again before anything is written, checked against the target environment's image
-policy, and written atomically. Dry run by default (a unified diff), ``--write`` to apply,
+policy, and written atomically. Dry run by default (a unified diff; ``--dry-run`` says so
+explicitly, as set-image's does), ``--write`` to apply,
 ``--branch`` to commit on ``promote/<app>-<tag>`` (the source is read from the commit: a
 source overlay with uncommitted changes is refused).
 
@@ -75,6 +76,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--push", action="store_true", help="push the branch (with --branch)")
     parser.add_argument(
+        "--dry-run", action="store_true", help="print the diff, write nothing (the default)"
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="promote even when it skips an environment or moves the target backwards",
@@ -90,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give one APP or --all")
     if args.push and not args.branch:
         raise UsageError("--push needs --branch")
+    if args.dry_run and (args.write or args.branch):
+        raise UsageError(f"give --{'write' if args.write else 'branch'} or --dry-run, not both")
     try:
         model, source, target = overlays.environment_pair(policy, args.source, args.target)
     except LayoutError as exc:
