@@ -52,7 +52,7 @@ def test_drift_is_reported_in_text_and_json_with_exit_1(chdir, cli):
     code, out, _ = cli("drift", "--format", "json", "web")
     assert code == 1
     payload = json.loads(out)
-    assert (payload["from"], payload["to"]) == ("staging", "production")
+    assert (payload["from"], payload["to"], payload["apps"]) == ("staging", "production", ["web"])
     kinds = {
         (d["kind"], d["path"]): (d["type"], d["from"], d["to"]) for d in payload["differences"]
     }
@@ -417,3 +417,42 @@ def test_a_namespace_that_differs_beyond_the_environment_name_is_still_drift(chd
     assert code == 1
     assert 'Deployment/guestbook-<env>/guestbook: staging="present" prod=(absent)' in out
     assert 'Deployment/shop-<env>/guestbook: staging=(absent) prod="present"' in out
+
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LEVEL: {}\n"
+
+
+def test_no_app_setting_an_image_says_there_is_nothing_to_compare(
+    chdir, cli, monkeypatch, tmp_path_factory
+):
+    # overlays that set no image (bootstrap folders only): no "0 drift", which reads as "they
+    # agree"; nothing is rendered, so no renderer is needed either (exit 0: nothing drifted)
+    for env, level in (("staging", "info"), ("production", "debug")):
+        folder = chdir / "clusters" / env / "argocd"
+        folder.mkdir(parents=True)
+        (folder / "settings.yaml").write_text(CONFIGMAP.format(level))
+    empty = tmp_path_factory.mktemp("empty-path")
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(sys, "executable", str(empty / "python"))
+    code, out, err = cli("drift")
+    assert (code, err) == (0, "")
+    assert out == (
+        "no app in staging or production sets an image: nothing to compare "
+        "(overlay folders: 'argocd'; name one to compare it: gitops-guard drift APP)\n"
+    )
+    assert "0 drift" not in out
+    code, out, _ = cli("drift", "--format", "json")
+    payload = json.loads(out)
+    assert code == 0 and payload["apps"] == [] and payload["differences"] == []
+    assert payload["note"].startswith("no app in staging or production sets an image")
+    # naming the folder compares it, as before (and then it needs the renderer)
+    assert cli("drift", "argocd")[0] == 2
+
+
+@needs_renderer
+def test_an_app_setting_an_image_is_compared_not_reported_as_nothing(chdir, cli):
+    build(chdir, "good")
+    code, out, err = cli("drift")
+    assert "nothing to compare" not in out + err
+    assert code == 0 and "0 drift" in out
+    assert json.loads(cli("drift", "--format", "json")[1])["apps"] == ["web"]

