@@ -193,6 +193,34 @@ def test_no_environment_warning_is_at_the_policy_line_that_names_them(chdir, cli
     assert out.startswith("policies/gitops-guard.yaml:1:1: promotion/no-environments"), out
 
 
+def test_no_environment_warning_lists_the_environment_like_folders_it_saw(chdir, cli):
+    # envs/dev/ and envs/prod/ exist, the policy names other environments: the hint says which
+    # names to put in promotion.environments (base/ and hidden folders are never environments)
+    policy(chdir, "promotion:\n  environments: [qa, live]\n")
+    for folder in ("envs/dev", "envs/prod", "envs/base", "web/overlays/eu", "envs/.cache"):
+        write(chdir, f"{folder}/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0 and out.count("\n") == 1, out
+    assert (
+        "nothing was checked; folders that look like environments: envs/dev/, envs/prod/, "
+        "web/overlays/eu/ (named dev, eu, prod): put those names, in promotion order, in "
+        "promotion.environments, or map the folders with promotion.paths [warning]"
+    ) in out
+    assert "envs/base" not in out and ".cache" not in out
+
+
+def test_no_environment_warning_without_such_folders_keeps_the_short_hint(chdir, cli):
+    policy(chdir, "promotion:\n  environments: [qa, live]\n")
+    write(chdir, "deploy/prod/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "apps/web/kustomization.yaml", kustomization("v1.0.0"))  # apps/: apps, not envs
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0
+    assert out.rstrip().endswith("nothing was checked (map them with promotion.paths) [warning]")
+    assert "look like environments" not in out
+
+
 @pytest.mark.e2e
 def test_no_environment_warning_shows_under_pre_commit(hooks_repo, make_repo, run_pre_commit):
     """pre-commit hides a passing hook's output unless the hook is ``verbose`` (ours is): the

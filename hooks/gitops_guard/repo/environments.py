@@ -753,15 +753,50 @@ def no_environment_finding(
     """The warning when no environment of the policy has a folder (at the policy's
     ``promotion.environments`` when there is a policy file)."""
     names = ", ".join(model.names)
+    seen = environment_like_folders(model.files)
+    if seen:
+        shown = _listing(seen[:SEEN_SHOWN]) + (
+            f" and {len(seen) - SEEN_SHOWN} more" if len(seen) > SEEN_SHOWN else ""
+        )
+        seen_names = sorted({folder.rsplit("/", 1)[-1] for folder in seen})
+        hint = (
+            f"; folders that look like environments: {shown} (named "
+            f"{', '.join(seen_names)}): put those names, in promotion order, in "
+            "promotion.environments, or map the folders with promotion.paths"
+        )
+    else:
+        hint = " (map them with promotion.paths)"
     return Finding(
         where,
         line,
         column,
         "promotion/no-environments",
         f"no folder of any environment ({names}) found: looked for "
-        f"{', '.join(model.looked)}; nothing was checked (map them with promotion.paths)",
+        f"{', '.join(model.looked)}; nothing was checked{hint}",
         WARNING,
     )
+
+
+#: how many environment-like folders the no-environments warning lists
+SEEN_SHOWN = 6
+
+
+def environment_like_folders(files: list[str]) -> list[str]:
+    """Folders that look like an environment whatever their name: a folder holding YAML below
+    ``clusters/``, ``env/``, ``envs/``, ``environments/`` or ``overlays/`` (not ``base``,
+    ``components``..., hidden or vendored ones), for the warning that found no environment.
+    ``apps/`` is left out: its sub-folders are more often apps than environments."""
+    seen: set[str] = set()
+    for folder in _yaml_folders(files):
+        parts = folder.split("/")
+        if len(parts) < 2 or parts[-2] not in (*ENV_PARENTS, "overlays"):
+            continue
+        if any(p.startswith((".", "_")) or p in SKIPPED_FOLDERS for p in parts):
+            continue
+        if parts[-1].lower() in NOT_ENVIRONMENTS:
+            continue
+        seen.add(folder)
+    return sorted(seen, key=lambda f: (f.count("/"), f))
 
 
 _ENV_TOKEN: dict[str, re.Pattern[str]] = {}
