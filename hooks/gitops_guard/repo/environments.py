@@ -758,10 +758,17 @@ def no_environment_finding(
         shown = _listing(seen[:SEEN_SHOWN]) + (
             f" and {len(seen) - SEEN_SHOWN} more" if len(seen) > SEEN_SHOWN else ""
         )
-        seen_names = sorted({folder.rsplit("/", 1)[-1] for folder in seen})
+        count: dict[str, int] = {}
+        for folder in seen:
+            name = folder.rsplit("/", 1)[-1]
+            count[name] = count.get(name, 0) + 1
+        seen_names = sorted(count, key=lambda name: (-count[name], name))  # the commonest first
+        named = ", ".join(seen_names[:SEEN_SHOWN]) + (
+            f" and {len(seen_names) - SEEN_SHOWN} more" if len(seen_names) > SEEN_SHOWN else ""
+        )
         hint = (
             f"; folders that look like environments: {shown} (named "
-            f"{', '.join(seen_names)}): put those names, in promotion order, in "
+            f"{named}): put those names, in promotion order, in "
             "promotion.environments, or map the folders with promotion.paths"
         )
     else:
