@@ -456,3 +456,27 @@ def test_an_app_setting_an_image_is_compared_not_reported_as_nothing(chdir, cli)
     assert "nothing to compare" not in out + err
     assert code == 0 and "0 drift" in out
     assert json.loads(cli("drift", "--format", "json")[1])["apps"] == ["web"]
+
+
+@needs_renderer
+@pytest.mark.parametrize(
+    "namespaces,code",
+    [
+        ({"stage": "guestbook-stage", "prod": "guestbook-prod"}, 0),
+        ({"stage": "guestbook-stage", "prod": "shop-prod"}, 1),
+    ],
+    ids=["same-app", "another-app"],
+)
+def test_the_default_orders_stage_and_prod_folders_pair_up_by_those_names(
+    namespaces, code, chdir, cli
+):
+    # no promotion.environments: env/stage/ is staging's, env/prod/ production's, and a name
+    # or namespace embedding stage / prod pairs up as one embedding staging / production does
+    _kargo_layout(chdir, namespaces)
+    (chdir / "policies" / "gitops-guard.yaml").unlink()
+    got, out, err = cli("drift")
+    assert got == code, out + err
+    if code == 0:
+        assert out.startswith("0 drift, 0 pending promotion") and "(staging -> production)" in out
+    else:
+        assert 'Deployment/shop-<env>/guestbook: staging=(absent) production="present"' in out

@@ -147,8 +147,9 @@ def test_a_folder_that_looks_like_an_environment_but_is_not_in_the_policy(chdir,
 
 def test_an_unnamed_folder_is_only_a_warning_when_the_order_is_the_default_guess(chdir, cli):
     """Kargo's layout (env/dev, env/staging, env/prod) with no policy: staging/production is
-    the default guess, not the team's order, so dev and prod are no evidence of an unguarded
-    cluster; once the policy writes an order, an unnamed sibling is an error."""
+    the default guess (env/prod/ is production's, by its other name), not the team's order,
+    so dev is no evidence of an unguarded cluster; once the policy writes an order, an unnamed
+    sibling (prod too: the team names its folders) is an error."""
     for env in ("dev", "staging", "prod"):
         write(chdir, f"env/{env}/kustomization.yaml", kustomization("v1.0.0", base="../../base"))
     write(chdir, "base/kustomization.yaml", "resources:\n  - deployment.yaml\n")
@@ -157,8 +158,8 @@ def test_an_unnamed_folder_is_only_a_warning_when_the_order_is_the_default_guess
     code, out, _ = cli("check-promotion")
     found = [line for line in out.splitlines() if "unknown-environment" in line]
     assert code == 0, out
-    assert len(found) == 2 and all(line.endswith("[warning]") for line in found), out
-    assert "the default order" in found[0]
+    assert len(found) == 1 and found[0].endswith("[warning]"), out
+    assert "env/dev/ looks like an environment" in found[0] and "the default order" in found[0]
     # a policy that says only something else keeps the default guess
     policy(chdir, "images:\n  tag_pattern: '.*'\n")
     assert cli("check-promotion")[0] == 0
@@ -171,7 +172,7 @@ def test_an_unnamed_folder_is_only_a_warning_when_the_order_is_the_default_guess
 
 
 def test_no_environment_found_is_a_warning_saying_where_it_looked(chdir, cli):
-    write(chdir, "deploy/prod/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "deploy/live/kustomization.yaml", kustomization("v1.0.0"))
     init_repo(chdir)
     code, out, _ = cli("check-promotion")
     assert code == 0
@@ -181,8 +182,8 @@ def test_no_environment_found_is_a_warning_saying_where_it_looked(chdir, cli):
 
 
 def test_no_environment_warning_is_at_the_policy_line_that_names_them(chdir, cli):
-    policy(chdir, "images:\n  require_digest: false\npromotion:\n  environments: [qa, live]\n")
-    write(chdir, "deploy/prod/kustomization.yaml", kustomization("v1.0.0"))
+    policy(chdir, "images:\n  require_digest: false\npromotion:\n  environments: [qa, dev]\n")
+    write(chdir, "deploy/live/kustomization.yaml", kustomization("v1.0.0"))
     init_repo(chdir)
     code, out, _ = cli("check-promotion")
     assert code == 0
@@ -911,3 +912,103 @@ def test_nested_app_folders_are_found_by_one_sorted_pass():
         seen.add(_any_nested(folders))
         assert _any_nested(folders) == by_pairs(folders), folders
     assert seen == {True, False}
+
+
+@pytest.mark.parametrize(
+    "stg,prod", [("envs/stage", "envs/prod"), ("clusters/stg/web", "clusters/prd/web")]
+)
+def test_the_default_order_finds_stage_and_prod_folders_by_their_other_names(stg, prod, chdir, cli):
+    """No promotion.environments: prod/prd are production's folders, stage/stg staging's, for
+    check-promotion, promote and the per-environment policy alike."""
+    policy(chdir, "environments:\n  production:\n    images:\n      require_digest: true\n")
+    write(chdir, f"{stg}/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    write(chdir, f"{stg}/kustomization.yaml", kustomization("v1.1.0"))
+    commit(chdir, "staging: v1.1.0")
+    model = environments.load(chdir, load_policy())
+    assert [a.folder for a in model.apps("staging").values()] == [stg]
+    assert [a.folder for a in model.apps("production").values()] == [prod]
+    assert environments.environment_of(f"{prod}/kustomization.yaml", load_policy()) == (
+        "production"
+    )
+    assert cli("check-promotion")[:2] == (0, "")
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v9.0.0"))
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and f"{prod}/kustomization.yaml:4:13: promotion/not-promoted" in out, out
+    assert "production runs registry.example.com/web:v9.0.0, which staging never ran" in out
+    # production's override reaches prod/ (and not stage/)
+    code, out, _ = cli("check-images", stg, prod)
+    assert code == 1 and f"{prod}/kustomization.yaml" in out and stg + "/" not in out, out
+    # promote finds both, and writes production's prod/ folder
+    write(chdir, f"{prod}/kustomization.yaml", kustomization("v1.0.0"))
+    policy(chdir, "images:\n  tag_pattern: '.*'\n")
+    code, _, err = cli("promote", "web" if "clusters" in stg else "envs", "--write")
+    assert code == 0, err
+    assert "newTag: v1.1.0" in (chdir / prod / "kustomization.yaml").read_text()
+
+
+def test_other_names_are_only_the_default_orders_and_never_beat_the_own_name(chdir, cli):
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "clusters/prod/web/kustomization.yaml", kustomization("v7.0.0"))
+    init_repo(chdir)
+    # clusters/production/ is production; prod/ beside it is a folder the order does not name
+    model = environments.load(chdir, load_policy())
+    assert model.app("production", "web").folder == "clusters/production/web"
+    code, out, _ = cli("check-promotion")
+    assert code == 0 and "not-promoted" not in out
+    assert "clusters/prod/ looks like an environment" in out and "[warning]" in out
+
+
+def test_other_names_are_not_guessed_once_the_policy_writes_the_order(chdir, cli):
+    # a team that writes its order names its folders: envs/prod/ is not production's then
+    write(chdir, "envs/stage/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "envs/prod/kustomization.yaml", kustomization("v9.0.0"))
+    policy(chdir, "promotion:\n  environments: [staging, production]\n")
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0 and "promotion/no-environments" in out
+    assert "envs/prod/, envs/stage/ (named prod, stage)" in out
+
+
+def test_an_override_keyed_by_the_folders_own_name_keeps_it_its_own_environment(chdir, cli):
+    # environments.prod (allowed: clusters/prod/ exists) applies to clusters/prod/ as before
+    write(chdir, "clusters/stg/web/kustomization.yaml", kustomization("v1.0.0"))
+    write(chdir, "clusters/prod/web/kustomization.yaml", kustomization("v1.0.0"))
+    policy(chdir, "environments:\n  prod:\n    images:\n      require_digest: true\n")
+    init_repo(chdir)
+    assert load_policy().folder_aliases == {
+        "stage": "staging",
+        "stg": "staging",
+        "prd": "production",
+    }
+    path = "clusters/prod/web/kustomization.yaml"
+    assert environments.environment_of(path, load_policy()) == "prod"
+    model = environments.load(chdir, load_policy())
+    assert model.app("production", "web") is None and model.app("staging", "web") is not None
+    code, out, _ = cli("check-images", path)
+    assert code == 1 and "image/digest-required" in out
+
+
+@pytest.mark.parametrize(
+    "resources,reported", [("../prod\n  - ../stage", False), ("../stage", True)]
+)
+def test_a_folder_deploying_two_environments_at_once_is_no_environment(
+    resources, reported, chdir, cli
+):
+    # gitops-catalog's apicast/overlays/default/ lists ../prod and ../stage: an aggregate of
+    # both environments, not an unnamed one; a qa/ built on ../stage alone still looks like one
+    write(chdir, "apicast/base/kustomization.yaml", "resources:\n  - deployment.yaml\n")
+    write(chdir, "apicast/base/deployment.yaml", BASE)
+    for env in ("stage", "prod"):
+        write(
+            chdir,
+            f"apicast/overlays/{env}/kustomization.yaml",
+            kustomization("v1.0.0", base="../../base"),
+        )
+    write(chdir, "apicast/overlays/other/kustomization.yaml", f"resources:\n  - {resources}\n")
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0
+    assert ("apicast/overlays/other/ looks like an environment" in out) == reported, out

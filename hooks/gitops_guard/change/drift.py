@@ -27,7 +27,7 @@ from typing import Any
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
 from gitops_guard.core.findings import printable_path
 from gitops_guard.core.quoting import quote, quote_list, shown
-from gitops_guard.repo import overlays
+from gitops_guard.repo import environments, overlays
 from gitops_guard.repo.overlays import LayoutError
 
 PENDING = "pending promotion"
@@ -186,24 +186,29 @@ def _env_neutral(
     ``production-web``: Argo CD Applications of one repository), and the environment's folder
     in a path (``clusters/staging/web``) is taken out. Other values are left alone: a
     token that differs by the environment's name is still a difference."""
-    token = re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
-    folders = {f"clusters/{env}", *(f for f in env_folders or [] if f.endswith(f"/{env}"))}
+    words = environments.names_of(env)  # production's folder may be prod/ (the default order)
+    token = re.compile(
+        r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])"
+    )
+    folders = {f"clusters/{w}" for w in words} | {
+        f for f in env_folders or [] if f.endswith(tuple(f"/{w}" for w in words))
+    }
     folder = re.compile(
         r"(?<![^/\s])(" + "|".join(re.escape(f) for f in sorted(folders)) + r")(?=/|$)"
     )
 
     def neutral_folder(match: re.Match[str]) -> str:
-        return match.group(1)[: -len(env)] + "<env>"
+        return match.group(1).rsplit("/", 1)[0] + "/<env>"
 
     def name_of(name: str) -> str:
-        return token.sub("<env>", name) if name != env else name
+        return token.sub("<env>", name) if name not in words else name
 
     def namespace_of(namespace: str) -> str:
         return token.sub("<env>", namespace)
 
     def paths(value: Any) -> Any:
         if isinstance(value, str):
-            return folder.sub(neutral_folder, value) if env in value else value
+            return folder.sub(neutral_folder, value) if any(w in value for w in words) else value
         if isinstance(value, dict):
             return {k: paths(v) for k, v in value.items()}
         if isinstance(value, list):

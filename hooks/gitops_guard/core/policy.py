@@ -297,6 +297,17 @@ def schema() -> dict[str, Any]:
     }
 
 
+#: with the default order (no promotion.environments written), the other names the default
+#: environments' folders go by (``envs/prod/`` is production's): a team that writes its order
+#: names its folders
+DEFAULT_FOLDER_ALIASES = {
+    "stage": "staging",
+    "stg": "staging",
+    "prod": "production",
+    "prd": "production",
+}
+
+
 class PolicyError(Exception):
     """An invalid or unreadable policy file (exit code 2)."""
 
@@ -316,6 +327,7 @@ class Policy:
         self._declared = declared
         self._per_env: dict[str, dict[str, Any]] = {}
         self._root_dir: str | None = None
+        self._aliases: dict[str, str] | None = None
 
     @property
     def path(self) -> Path | None:
@@ -376,6 +388,23 @@ class Policy:
         return isinstance(promotion, dict) and bool(promotion.get("environments"))
 
     @property
+    def folder_aliases(self) -> dict[str, str]:
+        """folder name -> the default environment it stands for (``prod`` -> production):
+        only with the default order, for an environment not mapped by ``promotion.paths``,
+        and not a name the policy's ``environments:`` overrides use for itself."""
+        if self._aliases is None:
+            self._aliases = {}
+            if not self.declares_environments:
+                paths = self.section("promotion").get("paths") or {}
+                overrides = self.data.get("environments") or {}
+                self._aliases = {
+                    alias: env
+                    for alias, env in DEFAULT_FOLDER_ALIASES.items()
+                    if env not in paths and alias not in overrides
+                }
+        return self._aliases
+
+    @property
     def environments(self) -> list[str]:
         """Every environment, in promotion order (parallel ones in the order written)."""
         return [env for stage in self.stages for env in stage]
@@ -404,8 +433,9 @@ class Policy:
 
 def environment_of_relpath(relpath: str, policy: Policy) -> str | None:
     """The environment of a repository-relative path: a ``promotion.paths`` pattern of the
-    environment, else the first folder named like an environment of the policy, else the
-    folder below ``clusters/`` (the contract; also for names not in the order)."""
+    environment, else the first folder named like an environment of the policy (or, with the
+    default order, like one of ``DEFAULT_FOLDER_ALIASES``), else the folder below
+    ``clusters/`` (the contract; also for names not in the order)."""
     parts = [p for p in relpath.replace(os.sep, "/").split("/") if p not in ("", ".")]
     folders = parts[:-1]
     if not folders:
@@ -416,11 +446,14 @@ def environment_of_relpath(relpath: str, policy: Policy) -> str | None:
             if match_folder(pattern_parts(pattern), folders) is not None:
                 return env
     names = set(policy.environments) - set(paths)
+    aliases = policy.folder_aliases
     for i, part in enumerate(folders):
         if part in names:
             return part
+        if part in aliases:
+            return aliases[part]
         if part == "clusters" and i + 1 < len(folders):
-            return folders[i + 1]
+            return aliases.get(folders[i + 1], folders[i + 1])
     return None
 
 

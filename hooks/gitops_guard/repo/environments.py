@@ -26,7 +26,9 @@ of its own, named after the folder above the layout folder (``web`` for
 else each sub-folder is an app. Where guessing is not enough, ``promotion.paths`` maps an
 environment to folder patterns (``*`` one name, ``**`` any depth, ``{app}`` the app's
 folder): ``{production: ["deploy/prod-cluster/{app}"]}``. An environment with ``paths`` is
-found only there.
+found only there. With the default order (no ``promotion.environments``), staging's folders
+may be named ``stage``/``stg`` and production's ``prod``/``prd`` (core/policy.py's
+``DEFAULT_FOLDER_ALIASES``), unless a sibling folder has the environment's own name.
 
 A folder beside a found environment's folder that looks like an environment (under
 ``clusters/``, ``env/``, ``envs/``, ``environments/``: any folder of YAML; elsewhere: a
@@ -46,8 +48,13 @@ from operator import itemgetter
 from gitops_guard.core import processes
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, is_yaml_name
 from gitops_guard.core.findings import ERROR, WARNING, Finding, quote
+from gitops_guard.core.policy import (
+    DEFAULT_FOLDER_ALIASES,
+    environment_of_relpath,
+    match_folder,
+    pattern_parts,
+)
 from gitops_guard.core.policy import environment_of_path as policy_environment_of_path
-from gitops_guard.core.policy import environment_of_relpath, match_folder, pattern_parts
 
 TYPE_CHECKING = False  # start-up time (a hook): typing, pathlib and dataclasses are not imported
 if TYPE_CHECKING:
@@ -332,13 +339,20 @@ def load(root: Path, policy: Any, files: list[str] | None = None) -> Environment
             found[env] = _from_patterns(env, explicit[env], folders, files)
             looked.extend(explicit[env])
     guessed = [env for env in names if env not in explicit]
-    candidates = sorted(d for d in folders if d and d.rsplit("/", 1)[-1] in guessed)
+    # the default order's other folder names (envs/prod/ is production's), where no folder
+    # beside it has the environment's own name
+    aliases = {a: env for a, env in folder_aliases(policy).items() if env in guessed}
+    candidates = sorted(
+        d
+        for d in folders
+        if d and (d.rsplit("/", 1)[-1] in guessed or _alias_of(d, aliases, folders))
+    )
     taken: list[str] = []
     for folder in candidates:
         if any(folder.startswith(f"{t}/") for t in taken):
             continue  # an environment's name inside another's folder: an app, not an env
         parts = folder.split("/")
-        env = parts[-1]
+        env = _alias_of(folder, aliases, folders) or parts[-1]
         parent = parts[-2] if len(parts) > 1 else ""
         if parts[0].startswith(".") or any(p in SKIPPED_FOLDERS for p in parts):
             continue
@@ -353,6 +367,25 @@ def load(root: Path, policy: Any, files: list[str] | None = None) -> Environment
     _disambiguate(model)
     model.findings.extend(_unnamed(model, folders, files, set(names)))
     return model
+
+
+def folder_aliases(policy: Any) -> dict[str, str]:
+    """folder name -> the default environment it stands for (core/policy.py's
+    ``DEFAULT_FOLDER_ALIASES``, with the default order only)."""
+    return getattr(policy, "folder_aliases", None) or {}
+
+
+def _alias_of(folder: str, aliases: dict[str, str], folders: dict[str, set[str]]) -> str | None:
+    """The environment a folder named by an alias stands for, unless a sibling has the
+    environment's own name (``clusters/prod/`` beside ``clusters/production/``: that one is
+    production, and prod an unknown environment)."""
+    if not aliases:
+        return None
+    parent, _, name = folder.rpartition("/")
+    env = aliases.get(name)
+    if env is None or env in folders.get(parent, ()):
+        return None
+    return env
 
 
 def _env_folder(
@@ -470,7 +503,7 @@ def _any_nested(folders: list[str]) -> bool:
 def _neutral_folder(env_folder: EnvFolder, app: App) -> str:
     """``clusters/production/web`` -> ``clusters/<env>/web``: the same in every environment."""
     top = env_folder.folder
-    if top and app.folder.startswith(top) and top.rsplit("/", 1)[-1] == env_folder.env:
+    if top and app.folder.startswith(top) and top.rsplit("/", 1)[-1] in names_of(env_folder.env):
         head = top.rsplit("/", 1)[0] + "/" if "/" in top else ""
         return f"{head}<env>{app.folder[len(top) :]}"
     return app.folder
@@ -541,6 +574,10 @@ def _looks_like(
     kust = next((f for f in mine if f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES), None)
     if kust is not None:
         bases = _bases(root, kust, files)
+        if sum(env_folder.folder in bases for env_folder in known) > 1:
+            # it deploys two environments' overlays at once (gitops-catalog's
+            # apicast/overlays/default/ is ../prod + ../stage): an aggregate, not an environment
+            return None
         for env_folder in known:
             other = next(
                 (
@@ -809,10 +846,18 @@ def environment_like_folders(files: list[str]) -> list[str]:
 _ENV_TOKEN: dict[str, re.Pattern[str]] = {}
 
 
+def names_of(env: str) -> tuple[str, ...]:
+    """The names an environment goes by in files: its own, and for the default order's
+    staging and production their other folder names (``prod-web`` is production's web)."""
+    return (env, *sorted(a for a, e in DEFAULT_FOLDER_ALIASES.items() if e == env))
+
+
 def neutral(text: str, env: str) -> str:
-    """``staging-web`` -> ``<env>-web``: names that embed the environment's own name pair up."""
+    """``staging-web`` -> ``<env>-web``: names that embed the environment's own name (or,
+    for staging and production, ``stage``/``stg``/``prod``/``prd``) pair up."""
     pattern = _ENV_TOKEN.get(env)
     if pattern is None:
-        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
+        words = "|".join(re.escape(n) for n in names_of(env))
+        pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{words})(?![A-Za-z0-9])")
         _ENV_TOKEN[env] = pattern
     return pattern.sub("<env>", text)
