@@ -186,6 +186,21 @@ def test_app_without_a_predecessor_is_a_warning(chdir, cli):
     assert "staging has no overlay of solo" in out and "looked in clusters/staging/" in out
 
 
+def test_no_predecessor_says_when_the_predecessor_has_no_folder_at_all(chdir, cli):
+    # argoproj-labs image-updater-examples' 011-appset/cluster-addons/prod/ is production's with
+    # no staging anywhere: say that, not "looked in no folder of staging"
+    write(
+        chdir, "addons/prod/values.yaml", "image:\n  repository: r.example.com/a\n  tag: v1.0.0\n"
+    )
+    init_repo(chdir)
+    code, out, _ = cli("check-promotion")
+    assert code == 0 and out.count("\n") == 1, out
+    assert (
+        "staging has no overlay of addons to promote it from (staging has no folder at all: " in out
+    )
+    assert "looked for clusters/<env>/<app>/" in out and "no folder of staging" not in out
+
+
 def test_three_environments_in_policy_order(chdir, cli):
     write(
         chdir,

@@ -381,8 +381,7 @@ def _check_app(
                     col,
                     "promotion/no-predecessor",
                     f"{env} runs {shown(slot.reference)} but {pred} has no overlay of "
-                    f"{shown(app.name)} "
-                    f"to promote it from (looked in {_pred_places(model, pred)})",
+                    f"{shown(app.name)} to promote it from ({_pred_places(model, pred)})",
                 )
             )
         return findings
@@ -507,7 +506,9 @@ def _ran_in(states: list[tuple[int, list[Artifact]]], a: Artifact) -> list[int]:
 
 def _pred_places(model: Environments, pred: str) -> str:
     folders = [f.folder or "." for f in model.folders.get(pred, [])]
-    return ", ".join(f"{f}/" for f in folders) if folders else f"no folder of {pred}"
+    if folders:
+        return "looked in " + ", ".join(f"{f}/" for f in folders)
+    return f"{pred} has no folder at all: looked for {', '.join(model.looked)}"
 
 
 def _prefer(slot: overlays.ImageSlot, a: Artifact, known: list[Artifact]) -> tuple[str, ...]:
