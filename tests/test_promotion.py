@@ -201,6 +201,30 @@ def test_no_predecessor_says_when_the_predecessor_has_no_folder_at_all(chdir, cl
     assert "looked for clusters/<env>/<app>/" in out and "no folder of staging" not in out
 
 
+def test_production_ahead_of_staging_that_caught_up_later_is_not_promoted(chdir, cli):
+    # production got v1.2.0 in one commit, staging in a later one: not "the same commit that
+    # gives it to staging" (it gave staging v1.1.0), a step taken before staging ran it
+    for env in ("staging", "production"):
+        write(chdir, f"clusters/{env}/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.1.0"))
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "staging v1.1.0, production v1.2.0")
+    first = git(chdir, "rev-parse", "--short=12", "HEAD").stdout.strip()
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "staging v1.2.0")
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and out.count("\n") == 1, out
+    assert "promotion/not-promoted production runs registry.example.com/web:v1.2.0 since " in out
+    assert f"commit {first}, before staging ran it (staging got it later, in commit " in out
+    # both in one commit is still same-change
+    write(chdir, "clusters/staging/web/kustomization.yaml", kustomization("v1.3.0"))
+    write(chdir, "clusters/production/web/kustomization.yaml", kustomization("v1.3.0"))
+    commit(chdir, "both v1.3.0")
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and "promotion/same-change" in out and "in the same commit" in out
+
+
 def test_three_environments_in_policy_order(chdir, cli):
     write(
         chdir,

@@ -479,6 +479,21 @@ def _judge(
         return None
     known = [k for _, s in states_pred for k in s]
     line, col = slot.position(*_prefer(slot, a, known))
+    if history.in_base is None and min(ran) > intro:
+        # the predecessor caught up later: not the same commit, a step taken before it ran
+        later = (
+            "in the uncommitted change"
+            if min(ran) == history.now
+            else f"in commit {history.short(min(ran))}"
+        )
+        return Finding(
+            slot.path,
+            line,
+            col,
+            "promotion/not-promoted",
+            f"{env} runs {describe(a, slot)} since commit {history.short(intro)}, before "
+            f"{pred} ran it ({pred} got it later, {later}){inserted}",
+        )
     return Finding(
         slot.path,
         line,
