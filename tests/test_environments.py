@@ -1012,3 +1012,62 @@ def test_a_folder_deploying_two_environments_at_once_is_no_environment(
     code, out, _ = cli("check-promotion")
     assert code == 0
     assert ("apicast/overlays/other/ looks like an environment" in out) == reported, out
+
+
+REGIONS = "promotion:\n  environments: [dev, [staging-eu, staging-us], [prod-eu, prod-us]]\n"
+
+
+def test_parallel_groups_on_both_sides_pair_up_by_region(chdir, cli):
+    """prod-eu promotes from staging-eu, not from every staging: a tag only staging-eu ran is
+    a valid promotion to prod-eu, and one only staging-us ran is not."""
+    policy(chdir, REGIONS)
+    for env in ("dev", "staging-eu", "staging-us", "prod-eu", "prod-us"):
+        write(chdir, f"clusters/{env}/web/kustomization.yaml", kustomization("v1.0.0"))
+    init_repo(chdir)
+    model = environments.load(chdir, load_policy())
+    assert model.pairs() == [
+        ("dev", "staging-eu"),
+        ("dev", "staging-us"),
+        ("staging-eu", "prod-eu"),
+        ("staging-us", "prod-us"),
+    ]
+    assert model.successors("staging-eu") == ["prod-eu"]
+    for tag in ("v1.1.0", "v1.2.0"):
+        write(chdir, "clusters/dev/web/kustomization.yaml", kustomization(tag))
+        commit(chdir, f"dev: {tag}")
+    write(chdir, "clusters/staging-eu/web/kustomization.yaml", kustomization("v1.1.0"))
+    write(chdir, "clusters/staging-us/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "staging-eu: v1.1.0, staging-us: v1.2.0")
+    # prod-eu takes what staging-eu ran (staging-us never had v1.1.0: no finding)
+    code, out, err = cli("promote", "web", "--to", "prod-eu", "--write")
+    assert code == 0, err
+    assert "newTag: v1.1.0" in (chdir / "clusters/prod-eu/web/kustomization.yaml").read_text()
+    commit(chdir, "prod-eu: v1.1.0")
+    assert cli("check-promotion")[:2] == (0, "")
+    # prod-eu moving to what only staging-us ran is a finding naming staging-eu
+    write(chdir, "clusters/prod-eu/web/kustomization.yaml", kustomization("v1.2.0"))
+    commit(chdir, "prod-eu: v1.2.0")
+    code, out, _ = cli("check-promotion")
+    assert code == 1 and out.count("promotion/not-promoted") == 1, out
+    assert "clusters/prod-eu/web/kustomization.yaml" in out and "staging-eu never ran" in out
+    # and promote refuses the cross-region step unless forced
+    code, _, err = cli("promote", "web", "--from", "staging-us", "--to", "prod-eu")
+    assert code == 1 and "prod-eu promotes from staging-eu, not staging-us" in err
+    assert cli("promote", "web", "--from", "staging-us", "--to", "prod-eu", "--force")[0] == 0
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        "[dev, [staging-eu, staging-ap], [prod-eu, prod-us]]",  # us has no staging of its own
+        "[dev, staging, [prod-eu, prod-us]]",  # one staging before the group
+    ],
+)
+def test_groups_that_do_not_pair_one_to_one_keep_every_predecessor(order, chdir):
+    policy(chdir, f"promotion:\n  environments: {order}\n")
+    model = environments.load(chdir, load_policy())
+    assert model.predecessors("prod-eu") == model.stages[1]
+    assert model.predecessors("prod-us") == model.stages[1]
+    assert environments.counterpart("eu-prod", ["eu-prod", "us-prod"], ["eu-stg", "us-stg"]) == (
+        "eu-stg"
+    )

@@ -152,6 +152,12 @@ def check_order(model: Any, source: str, target: str) -> None:
             f"{source} -> {target} skips {', '.join(skipped)} ({order}); promote through "
             f"{skipped[0]} first (or use --force)"
         )
+    preds = model.predecessors(target)
+    if source not in preds:  # parallel groups on both sides pair by name: eu from eu
+        raise Refused(
+            f"{target} promotes from {', '.join(preds)}, not {source} ({order}: parallel "
+            "environments pair up by the rest of their names; use --force to do it anyway)"
+        )
 
 
 def check_committed(model: Any, plans: list[Plan], source: str) -> None:

@@ -4,7 +4,9 @@ policy share.
 
 The order is ``promotion.environments``; an item may be a list of parallel environments that
 all promote from the item before (``[dev, staging, [prod-eu, prod-us]]``): each item is a
-*stage*, and an environment's predecessors are the environments of the stage before it.
+*stage*, and an environment's predecessors are the environments of the stage before it; from
+one parallel group to the next, its counterpart there (``prod-eu`` from ``staging-eu``, when
+the groups pair one to one by the rest of their names: :func:`counterpart`).
 
 An environment's files are found where real repositories keep them, with nothing but the
 environment's name (a folder named like it, in a known position):
@@ -229,12 +231,20 @@ class Environments:
         raise KeyError(env)
 
     def predecessors(self, env: str) -> list[str]:
+        """The environments ``env`` promotes from: the stage before it, or, from one parallel
+        group to the next, its counterpart there (:func:`counterpart`)."""
         index = self.stage_of(env)
-        return list(self.stages[index - 1]) if index > 0 else []
+        if index == 0:
+            return []
+        before = self.stages[index - 1]
+        mate = counterpart(env, self.stages[index], before)
+        return [mate] if mate is not None else list(before)
 
     def successors(self, env: str) -> list[str]:
         index = self.stage_of(env)
-        return list(self.stages[index + 1]) if index + 1 < len(self.stages) else []
+        if index + 1 >= len(self.stages):
+            return []
+        return [e for e in self.stages[index + 1] if env in self.predecessors(e)]
 
     def pairs(self) -> list[tuple[str, str]]:
         """(predecessor, environment) for every promotion step."""
@@ -318,6 +328,34 @@ class Environments:
     def pathspecs(self, env: str) -> list[str]:
         """The environment's folders, for ``git log -- <paths>``."""
         return [f.folder or "." for f in self.folders.get(env, [])]
+
+
+_PARTS = re.compile(r"[-_.]")
+
+
+def counterpart(env: str, stage: list[str], before: list[str]) -> str | None:
+    """From one parallel group to the next, the environment of ``before`` that ``env`` pairs
+    with: the one whose name differs from its group's the way ``env``'s differs from its own
+    group's (``prod-eu`` of ``[prod-eu, prod-us]`` pairs with ``staging-eu`` of
+    ``[staging-eu, staging-us]``; ``eu-prod`` with ``eu-staging``). None when either stage is
+    a single environment, or when not every environment of both groups pairs with exactly one
+    of the other (then each environment of ``before`` is a predecessor, as before)."""
+    if len(stage) < 2 or len(before) < 2:
+        return None
+    mine, theirs = _distinct(stage), _distinct(before)
+    if len(set(mine.values())) < len(stage) or len(set(theirs.values())) < len(before):
+        return None  # two names of one group differ in nothing but the shared parts
+    if set(mine.values()) != set(theirs.values()):
+        return None  # not a one-to-one pairing: [eu, us] after [eu, ap]
+    return next(e for e, key in theirs.items() if key == mine[env])
+
+
+def _distinct(group: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each name of a group with the parts every name of the group shares taken out:
+    ``[prod-eu, prod-us]`` -> ``{prod-eu: (eu,), prod-us: (us,)}``."""
+    parts = {env: _PARTS.split(env) for env in group}
+    shared = set.intersection(*(set(p) for p in parts.values()))
+    return {env: tuple(p for p in ps if p not in shared) for env, ps in parts.items()}
 
 
 def load(root: Path, policy: Any, files: list[str] | None = None) -> Environments:
