@@ -1071,3 +1071,27 @@ def test_groups_that_do_not_pair_one_to_one_keep_every_predecessor(order, chdir)
     assert environments.counterpart("eu-prod", ["eu-prod", "us-prod"], ["eu-stg", "us-stg"]) == (
         "eu-stg"
     )
+
+
+def _entry(name: str, tag: str) -> str:
+    return f"images:\n  - name: {name}\n    newName: registry.example.com/web\n    newTag: {tag}\n"
+
+
+@pytest.mark.parametrize(
+    "stg,prod,pairs",
+    [("envs/stage", "envs/prod", True), ("envs/staging", "envs/production", False)],
+)
+def test_names_embed_the_other_name_only_where_the_folder_goes_by_it(stg, prod, pairs, chdir, cli):
+    # entries web-stage / web-prod pair up where the folders are stage/ and prod/; beside
+    # staging/ and production/ folders, "prod" in a name is just a word
+    write(chdir, f"{stg}/kustomization.yaml", _entry("web-stage", "v1.1.0"))
+    write(chdir, f"{prod}/kustomization.yaml", _entry("web-prod", "v1.0.0"))
+    init_repo(chdir)
+    model = environments.load(chdir, load_policy())
+    assert model.words("production") == (("production", "prod") if pairs else ("production",))
+    code, out, err = cli("promote", "envs", "--write")
+    written = (chdir / prod / "kustomization.yaml").read_text()
+    if pairs:
+        assert code == 0 and "newTag: v1.1.0" in written, out + err
+    else:
+        assert code == 1 and "newTag: v1.0.0" in written, out + err

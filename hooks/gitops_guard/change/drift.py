@@ -27,7 +27,7 @@ from typing import Any
 from gitops_guard.core.documents import KUSTOMIZATION_FILES, YAML_SUFFIXES
 from gitops_guard.core.findings import printable_path
 from gitops_guard.core.quoting import quote, quote_list, shown
-from gitops_guard.repo import environments, overlays
+from gitops_guard.repo import overlays
 from gitops_guard.repo.overlays import LayoutError
 
 PENDING = "pending promotion"
@@ -169,10 +169,14 @@ def compare_app(
             return [Difference(app, "", "", "", "", DRIFT, *_only(other, source))], 0
     folders = {env: model.path(a.folder) for env, a in apps.items()}
     if not all(_has_kustomization(f) for f in folders.values()):
-        return _compare_values(app, folders, source, target, allowed)
+        words = {env: model.words(env) for env in folders}
+        return _compare_values(app, folders, source, target, allowed, words)
     rendered = {
         env: _env_neutral(
-            _unhash(render(folder, command)), env, [a.folder, a.folder.rsplit("/", 1)[0]]
+            _unhash(render(folder, command)),
+            env,
+            [a.folder, a.folder.rsplit("/", 1)[0]],
+            model.words(env),
         )
         for env, (folder, a) in ((e, (folders[e], apps[e])) for e in folders)
     }
@@ -180,13 +184,17 @@ def compare_app(
 
 
 def _env_neutral(
-    resources: dict[tuple[str, str, str], Any], env: str, env_folders: list[str] | None = None
+    resources: dict[tuple[str, str, str], Any],
+    env: str,
+    env_folders: list[str] | None = None,
+    words: tuple[str, ...] | None = None,
 ) -> dict[tuple[str, str, str], Any]:
     """Names that embed the environment's own name pair up (``staging-web`` ~
     ``production-web``: Argo CD Applications of one repository), and the environment's folder
     in a path (``clusters/staging/web``) is taken out. Other values are left alone: a
-    token that differs by the environment's name is still a difference."""
-    words = environments.names_of(env)  # production's folder may be prod/ (the default order)
+    token that differs by the environment's name is still a difference. ``words``: every
+    name the environment goes by (``Environments.words``; default: its own)."""
+    words = words or (env,)  # production's folder may be prod/ (the default order)
     token = re.compile(
         r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])"
     )
@@ -274,12 +282,14 @@ def _compare_values(
     source: str,
     target: str,
     allowed: dict[str, list[list[str]]],
+    words: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[Difference] | None, int]:
     """A values-only overlay (Argo CD ``helm.valueFiles``: no kustomization to render): its
     values files compared key by key, paired by name with the environment's name taken out
     (``values-staging.yaml`` ~ ``values-production.yaml``). HelmRelease ``spec.values``
     allowed differences apply. None when neither folder holds a values file."""
-    files = {env: _values_files(folders[env], env) for env in (source, target)}
+    words = words or {}
+    files = {env: _values_files(folders[env], words.get(env, (env,))) for env in (source, target)}
     if not files[source] and not files[target]:
         return None, 0
     allowed = dict(allowed)
@@ -291,14 +301,19 @@ def _compare_values(
     return _compare_resources(app, a, b, allowed, ("spec", "values"))
 
 
-def _values_files(folder: Path, env: str) -> dict[str, Any]:
-    """name (env taken out) -> the values file's content, for the values files in folder."""
+def _values_files(folder: Path, words: tuple[str, ...]) -> dict[str, Any]:
+    """name (the environment's names taken out) -> the values file's content, for the values
+    files in folder."""
     from gitops_guard.core.documents import is_values_file
 
     found: dict[str, Any] = {}
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.name.endswith(YAML_SUFFIXES) and is_values_file(path.name):
-            name = re.sub(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])", "<env>", path.name)
+            name = re.sub(
+                r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])",
+                "<env>",
+                path.name,
+            )
             try:
                 data = _load_embedded(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):

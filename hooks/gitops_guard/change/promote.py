@@ -289,7 +289,7 @@ def plan_app(model: Any, policy: Any, app: str, source: str, target: str) -> Pla
         edits: list[yamledit.Edit] = []
         keyed: dict[str, ImageSlot] = {}
         for slot in f.slots:
-            key = neutral(slot.key, target)
+            key = neutral(slot.key, tgt.words)
             want = wanted.get(key)
             if want is None or slot.kind != want.kind:
                 if want is not None:

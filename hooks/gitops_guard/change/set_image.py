@@ -395,11 +395,13 @@ def _add_helm_entry(
             return f, _append_block(f, f.roots[0], fields)
     wanted = {overlay.app, image.name.rsplit("/", 1)[-1]}
     if releases:
-        f, root, _ = _one(releases, lambda r: r[2], wanted, overlay.env, "HelmReleases", image.name)
+        f, root, _ = _one(
+            releases, lambda r: r[2], wanted, overlay.words, "HelmReleases", image.name
+        )
         return f, _add_values(f, root, fields)
     if sources:
         f, src, where, _ = _one(
-            sources, lambda s: s[3], wanted, overlay.env, "Helm sources", image.name
+            sources, lambda s: s[3], wanted, overlay.words, "Helm sources", image.name
         )
         return f, _add_parameters(f, src, where, fields)
     if not_helm:
@@ -408,7 +410,12 @@ def _add_helm_entry(
 
 
 def _one(
-    candidates: list[Any], name_of: Any, wanted: set[str], env: str, what: str, image: str
+    candidates: list[Any],
+    name_of: Any,
+    wanted: set[str],
+    env: tuple[str, ...],
+    what: str,
+    image: str,
 ) -> Any:
     """The one candidate the image goes to: the only one, else the only one named after the
     app or the image (``staging-web`` counts as ``web``)."""
@@ -424,7 +431,7 @@ def _one(
     )
 
 
-def _bare(name: str, env: str) -> str:
+def _bare(name: str, env: str | tuple[str, ...]) -> str:
     """A name without the environment's own name in it: ``staging-web`` -> ``web``."""
     return environments.neutral(name, env).replace("<env>", "").strip("-_.")
 

@@ -253,6 +253,16 @@ class Environments:
     def found(self) -> bool:
         return any(self.folders.values())
 
+    def words(self, env: str) -> tuple[str, ...]:
+        """The names ``env`` goes by in files: its own, and the other name its folders have
+        under the default order (``prod`` where production's folder is ``envs/prod/``)."""
+        used = {
+            f.folder.rsplit("/", 1)[-1]
+            for f in self.folders.get(env, [])
+            if f.folder and not f.layout.startswith("policy:")
+        }
+        return (env, *sorted(w for w in used if DEFAULT_FOLDER_ALIASES.get(w) == env))
+
     def apps(self, env: str) -> dict[str, App]:
         """app name -> its overlay in ``env``."""
         cached = self._apps.get(env)
@@ -541,7 +551,9 @@ def _any_nested(folders: list[str]) -> bool:
 def _neutral_folder(env_folder: EnvFolder, app: App) -> str:
     """``clusters/production/web`` -> ``clusters/<env>/web``: the same in every environment."""
     top = env_folder.folder
-    if top and app.folder.startswith(top) and top.rsplit("/", 1)[-1] in names_of(env_folder.env):
+    last = top.rsplit("/", 1)[-1]
+    own = last == env_folder.env or DEFAULT_FOLDER_ALIASES.get(last) == env_folder.env
+    if top and app.folder.startswith(top) and own:
         head = top.rsplit("/", 1)[0] + "/" if "/" in top else ""
         return f"{head}<env>{app.folder[len(top) :]}"
     return app.folder
@@ -884,18 +896,14 @@ def environment_like_folders(files: list[str]) -> list[str]:
 _ENV_TOKEN: dict[str, re.Pattern[str]] = {}
 
 
-def names_of(env: str) -> tuple[str, ...]:
-    """The names an environment goes by in files: its own, and for the default order's
-    staging and production their other folder names (``prod-web`` is production's web)."""
-    return (env, *sorted(a for a, e in DEFAULT_FOLDER_ALIASES.items() if e == env))
-
-
-def neutral(text: str, env: str) -> str:
-    """``staging-web`` -> ``<env>-web``: names that embed the environment's own name (or,
-    for staging and production, ``stage``/``stg``/``prod``/``prd``) pair up."""
-    pattern = _ENV_TOKEN.get(env)
+def neutral(text: str, env: str | tuple[str, ...]) -> str:
+    """``staging-web`` -> ``<env>-web``: names that embed the environment's own name pair up.
+    ``env``: the name, or every name it goes by (:meth:`Environments.words`: ``prod-web`` is
+    production's web where production's folder is ``prod/``)."""
+    key = env if isinstance(env, str) else "|".join(env)
+    pattern = _ENV_TOKEN.get(key)
     if pattern is None:
-        words = "|".join(re.escape(n) for n in names_of(env))
+        words = "|".join(re.escape(n) for n in ((env,) if isinstance(env, str) else env))
         pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{words})(?![A-Za-z0-9])")
-        _ENV_TOKEN[env] = pattern
+        _ENV_TOKEN[key] = pattern
     return pattern.sub("<env>", text)

@@ -198,6 +198,8 @@ class Overlay:
         self.files: list[OverlayFile] = files if files is not None else []
         self.problems: list[Finding] = problems if problems is not None else []
         self.app_ref = app_ref
+        #: the names the environment goes by in files (``Environments.words``)
+        self.words: tuple[str, ...] = (env,)
 
     def slots(self) -> dict[str, list[ImageSlot]]:
         """key (the environment's own name in it taken out) -> the slots with that key."""
@@ -206,7 +208,7 @@ class Overlay:
         result: dict[str, list[ImageSlot]] = {}
         for f in self.files:
             for slot in f.slots:
-                result.setdefault(neutral(slot.key, self.env), []).append(slot)
+                result.setdefault(neutral(slot.key, self.words), []).append(slot)
         return result
 
 
@@ -268,6 +270,8 @@ def load_app(model: Any, app: Any, exact: bool = False) -> Overlay:
 
     folder = model.path(app.folder)
     overlay = Overlay(app=app.name, env=app.env, folder=folder, app_ref=app)
+    if hasattr(model, "words"):
+        overlay.words = model.words(app.env)
     for rel in model.files_of(app):
         path = model.path(rel)
         shown = display_path(path)
