@@ -338,3 +338,19 @@ def test_braces_in_an_application_are_literal():
     """An Application (not an ApplicationSet) is applied as written: '{{x}}' is wave 0."""
     (finding,) = _findings(_meta("    argocd.argoproj.io/sync-wave: '{{ wave }}'\n"))
     assert finding.rule == "sync/wave-not-integer"
+
+
+def test_unreadable_wave_names_the_helm_weight_argo_cd_falls_back_to():
+    # gitops-engine pkg/sync/syncwaves/waves.go Wave: an Atoi failure falls back to
+    # helm.Weight (pkg/sync/hook/helm/weight.go), the helm.sh/hook-weight, else 0
+    text = _meta('    argocd.argoproj.io/sync-wave: "two"\n    helm.sh/hook-weight: "-4"\n')
+    found = [f for f in _findings(text) if f.rule == "sync/wave-not-integer"]
+    (finding,) = found
+    assert "helm.sh/hook-weight -4 as the wave" in finding.message
+    assert "wave 0" not in finding.message
+
+
+def test_unreadable_wave_with_an_unreadable_helm_weight_is_wave_0():
+    text = _meta('    argocd.argoproj.io/sync-wave: "two"\n    helm.sh/hook-weight: "x"\n')
+    (finding,) = [f for f in _findings(text) if f.rule == "sync/wave-not-integer"]
+    assert finding.message.endswith("Argo CD would silently use wave 0")

@@ -39,6 +39,53 @@ def test_slot_phase_then_wave():
     assert slots[0].order < slots[3].order < slots[1].order
 
 
+def test_wave_falls_back_to_the_helm_weight_as_gitops_engine_waves_go_does():
+    # gitops-engine pkg/sync/syncwaves/waves.go Wave: a sync-wave absent or unreadable by
+    # strconv.Atoi falls back to helm.Weight (pkg/sync/hook/helm/weight.go), which "does not
+    # take into account if this is or is not a hook": an Argo CD hook keeps its Helm weight
+    app = _app(
+        _obj(
+            "ConfigMap",
+            "a",
+            '    argocd.argoproj.io/hook: PreSync\n    helm.sh/hook-weight: "-5"\n',
+        )
+        + _obj(
+            "ConfigMap",
+            "b",
+            '    argocd.argoproj.io/sync-wave: "x"\n    helm.sh/hook-weight: "4"\n',
+        )
+        + _obj("ConfigMap", "c", '    helm.sh/hook-weight: "7"\n')
+    )
+    assert [str(ordering.slot(o)) for o in app.objects] == [
+        "PreSync wave -5",
+        "Sync wave 4",
+        "Sync wave 7",
+    ]
+
+
+def test_a_readable_wave_wins_over_the_helm_weight_and_an_unreadable_weight_is_0():
+    app = _app(
+        _obj(
+            "ConfigMap",
+            "a",
+            '    argocd.argoproj.io/sync-wave: "2"\n    helm.sh/hook-weight: "5"\n',
+        )
+        + _obj(
+            "ConfigMap", "b", '    argocd.argoproj.io/hook: PreSync\n    helm.sh/hook-weight: "x"\n'
+        )
+        + _obj(
+            "ConfigMap",
+            "c",
+            '    argocd.argoproj.io/sync-wave: "x"\n    helm.sh/hook-weight: "1.5"\n',
+        )
+    )
+    assert [str(ordering.slot(o)) for o in app.objects] == [
+        "Sync wave 2",
+        "PreSync wave 0",
+        "Sync wave 0",
+    ]
+
+
 def test_helm_hooks_take_the_phases_gitops_engine_maps_and_others_are_never_synced():
     # gitops-engine pkg/sync/hook/helm/type.go maps pre-install/pre-upgrade to PreSync and
     # post-install/post-upgrade to PostSync; helm/hook.go IsHook: every other helm.sh/hook

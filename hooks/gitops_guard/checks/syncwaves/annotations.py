@@ -88,6 +88,16 @@ def _literal(value: str) -> list[tuple[str, str]]:
     return [(value, "")]
 
 
+def _fallback(annotations: Map) -> str:
+    """What Argo CD uses instead of a sync-wave it cannot read: gitops-engine
+    pkg/sync/syncwaves/waves.go Wave falls back to helm.Weight (pkg/sync/hook/helm/weight.go),
+    the object's helm.sh/hook-weight read with Atoi, else 0."""
+    weight = parse_wave(annotations.get(HELM_WEIGHT))
+    if weight is not None:
+        return f"Argo CD would silently use its helm.sh/hook-weight {weight} as the wave"
+    return "Argo CD would silently use wave 0"
+
+
 def argo_values(
     annotations: Map, path: str, where: str = "", expand: Expand | None = None
 ) -> Iterator[Finding]:
@@ -111,7 +121,7 @@ def argo_values(
                 line,
                 col,
                 "sync/wave-not-integer",
-                f"sync-wave {_shown(made)}{note}{where} {what}; Argo CD would silently use wave 0",
+                f"sync-wave {_shown(made)}{note}{where} {what}; {_fallback(annotations)}",
             )
     hook = annotations.get(HOOK)
     if isinstance(hook, str):

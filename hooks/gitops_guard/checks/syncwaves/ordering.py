@@ -20,7 +20,6 @@ from gitops_guard.core.quoting import LIST_ITEMS, shown
 from gitops_guard.repo.applications import Application, application_folders
 from gitops_guard.repo.argo import (
     HELM_WEIGHT,
-    HOOK,
     SYNC_OPTIONS,
     WAVE,
     hook_phases,
@@ -68,7 +67,11 @@ def slot(obj: Obj) -> Slot | None:
             return None
         phase = min(ordered, key=PHASES.__getitem__)
     wave = parse_wave(obj.annotations.get(WAVE))
-    if wave is None and WAVE not in obj.annotations and HOOK not in obj.annotations:
+    if wave is None:
+        # gitops-engine pkg/sync/syncwaves/waves.go Wave: a sync-wave that is absent or that
+        # strconv.Atoi cannot read falls back to helm.Weight (pkg/sync/hook/helm/weight.go,
+        # "we do not take into account if this is or is not a hook"): an Argo CD hook, or an
+        # unreadable sync-wave, still takes its helm.sh/hook-weight; 0 when that is unreadable
         wave = parse_wave(obj.annotations.get(HELM_WEIGHT))
     return Slot(phase, wave or 0)
 
