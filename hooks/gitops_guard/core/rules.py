@@ -256,9 +256,11 @@ _RULES = [
     Rule(
         "sync/wave-not-integer",
         ERROR,
-        "`argocd.argoproj.io/sync-wave` is not an integer string, so Argo CD uses wave 0.",
+        "`argocd.argoproj.io/sync-wave` is not an integer string, so Argo CD uses its "
+        "`helm.sh/hook-weight`, else wave 0.",
         "Read as Go's `strconv.Atoi` reads it: an optional sign and digits, nothing else "
-        '(`"+5"` is wave 5; `"1.5"`, `"first"`, `" 2"`, `"5\\n"` all become wave 0).',
+        '(`"+5"` is wave 5; `"1.5"`, `"first"`, `" 2"`, `"5\\n"` all become wave 0, or the '
+        "object's `helm.sh/hook-weight` where it has one: gitops-engine `syncwaves.Wave`).",
     ),
     Rule(
         "sync/hook-unknown",
