@@ -323,3 +323,89 @@ def test_a_cycle_among_kustomizations_nothing_applies_is_none(tmp_path):
     assert [f.rule for f in _check(tmp_path, files, given)] == ["sync/depends-on-cycle"]
     files["kubernetes/apps/kustomization.yaml"] = "resources: [a.yaml]\n"  # b: archived
     assert _check(tmp_path / "2", files, given) == []
+
+
+def _resourceset(inputs: str, name: str, ns: str = "flux-system", kind: str = "Kustomization"):
+    api = "kustomize" if kind == "Kustomization" else "helm"
+    version = "v1" if kind == "Kustomization" else "v2"
+    return (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: infra\n"
+        f"  namespace: flux-system\nspec:\n{inputs}  resources:\n"
+        f"    - apiVersion: {api}.toolkit.fluxcd.io/{version}\n      kind: {kind}\n"
+        f"      metadata:\n        name: {name}\n        namespace: {ns}\n"
+        "      spec:\n        interval: 1h\n"
+    )
+
+
+INLINE = "  inputs:\n    - tenant: cert-manager\n    - tenant: ingress\n"
+
+
+def test_a_dependency_a_resourceset_makes_from_inline_inputs_exists(tmp_path):
+    # flux-operator internal/builder/resourceset.go BuildResourceSet renders each
+    # spec.resources entry once per input set with the << >> delimiters: the Kustomization
+    # cert-manager exists once the ResourceSet is applied
+    files = {
+        "rs.yaml": _resourceset(INLINE, "<< inputs.tenant >>"),
+        "apps.yaml": ks("apps", deps="    - name: cert-manager\n"),
+    }
+    assert _check(tmp_path, files, ["apps.yaml"]) == []
+    literal = {"rs.yaml": _resourceset("", "cert-manager"), "apps.yaml": files["apps.yaml"]}
+    assert _check(tmp_path / "2", literal, ["apps.yaml"]) == []
+
+
+def test_a_resourceset_whose_inputs_come_at_run_time_may_make_it_a_warning(tmp_path):
+    inputs = "  inputsFrom:\n    - name: tenants\n"
+    files = {
+        "rs.yaml": _resourceset(inputs, "<< inputs.tenant >>-infra"),
+        "apps.yaml": ks("apps", deps="    - name: cert-manager-infra\n"),
+    }
+    (finding,) = _check(tmp_path, files, ["apps.yaml"])
+    assert finding.rule == "sync/depends-on-missing"
+    assert finding.severity == "warning"
+    assert "rs.yaml:1 makes Kustomization objects from templates" in finding.message
+
+
+def test_a_resourceset_that_makes_another_name_kind_or_namespace_is_no_excuse(tmp_path):
+    apps = ks("apps", deps="    - name: cert-manager\n")
+    for i, rs in enumerate(
+        (
+            _resourceset(INLINE, "<< inputs.tenant >>-infra"),  # renders cert-manager-infra
+            _resourceset(INLINE, "<< inputs.tenant >>", kind="HelmRelease"),
+            _resourceset(INLINE, "<< inputs.tenant >>", ns="team"),
+            _resourceset(INLINE, "<< inputs.tenant >>").replace(
+                "fluxcd.controlplane.io/v1", "example.com/v1"
+            ),
+        )
+    ):
+        found = _check(tmp_path / str(i), {"rs.yaml": rs, "apps.yaml": apps}, ["apps.yaml"])
+        assert [(f.rule, f.severity) for f in found] == [("sync/depends-on-missing", None)], i
+
+
+def test_a_resourcestemplate_names_what_it_may_make(tmp_path):
+    template = (
+        "  inputs:\n    - tenant: cert-manager\n  resourcesTemplate: |\n"
+        '    <<- range $t := list "a" "b" >>\n'
+        "    ---\n    apiVersion: kustomize.toolkit.fluxcd.io/v1\n    kind: Kustomization\n"
+        "    metadata:\n      name: << $t >>-infra-<< inputs.tenant >>\n"
+        "      namespace: flux-system\n"
+        "    <<- end >>\n"
+    )
+    rs = (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: infra\n"
+        f"  namespace: flux-system\nspec:\n{template}"
+    )
+    files = {"rs.yaml": rs, "apps.yaml": ks("apps", deps="    - name: a-infra-cert-manager\n")}
+    (finding,) = _check(tmp_path, files, ["apps.yaml"])
+    assert finding.severity == "warning" and "ResourceSet" in finding.message
+    files["apps.yaml"] = ks("apps", deps="    - name: cert-manager\n")
+    (finding,) = _check(tmp_path / "2", files, ["apps.yaml"])
+    assert finding.severity is None
+
+
+def test_a_resourcestemplate_beside_resources_leaves_their_names_exact(tmp_path):
+    rs = _resourceset(INLINE, "<< inputs.tenant >>") + (
+        "  resourcesTemplate: |\n    apiVersion: v1\n    kind: ConfigMap\n"
+        "    metadata:\n      name: << inputs.tenant >>\n"
+    )
+    files = {"rs.yaml": rs, "apps.yaml": ks("apps", deps="    - name: ingress\n")}
+    assert _check(tmp_path, files, ["apps.yaml"]) == []

@@ -360,7 +360,9 @@ _RULES = [
         "`spec.components` built in. Only objects a Flux Kustomization reachable from the "
         "cluster's start applies are checked (an archived or unlisted ks.yaml waits for "
         "nothing); with no start in the repository, every object. A dependency only a name "
-        "that `substituteFrom` sets may provide is a warning.",
+        "that `substituteFrom` sets may provide is a warning. A Flux Operator ResourceSet "
+        "makes the objects its templates name: one made from inline `inputs` exists, one "
+        "only run-time inputs (`inputsFrom`, `resourcesTemplate`) may make is a warning.",
     ),
     Rule("sync/depends-on-cycle", ERROR, "Flux `dependsOn` entries form a cycle.", ""),
     Rule(

@@ -11,6 +11,9 @@ depending object's (Flux's default); the finding says where it looked and why. T
 can exist once per cluster, so a dependency resolves inside its environment first (the
 environment of the file, as every check reads it: ``clusters/<env>/``, a folder named like an
 environment of the policy, ``promotion.paths``; see ``repo/environments.py``).
+
+A Flux Operator ResourceSet (``fluxcd.controlplane.io``) makes Flux objects from templates at
+run time, so a dependency it makes is no missing one (see ``ResourceSets``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from gitops_guard.repo.repository import Repository
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
     Key = tuple[str | None, str, str | None, str]  # env, kind, namespace, name
 
@@ -133,6 +137,136 @@ class Namespaces:
         return best
 
 
+#: a ResourceSet action, ``<< ... >>`` (Go text/template with Flux Operator's delimiters)
+_ACTION = re.compile(r"<<-?\s*(.*?)\s*-?>>", re.S)
+#: an action that is only an input, ``inputs.tenant`` (no function, no pipe)
+_INPUT = re.compile(r"inputs((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+
+
+class ResourceSets:
+    """The Flux objects the repository's Flux Operator ResourceSets make.
+
+    flux-operator ``internal/builder/resourceset.go`` BuildResourceSet renders every entry of
+    ``spec.resources`` (and the multi-document ``spec.resourcesTemplate``) once per input set,
+    or once when there is none, as a Go template with the delimiters ``<<`` and ``>>``; the
+    inputs are ``spec.inputs`` and what ``spec.inputsFrom`` providers export at run time. So a
+    template's ``metadata.name`` is known exactly only when every action in it is a plain
+    ``inputs.<key>`` and all inputs are written inline; otherwise each action may be anything.
+    """
+
+    def __init__(self, repo: Repository, sources: list[SourceFile]) -> None:
+        #: (env, kind, names, name pattern, namespaces or None for any, file key, line)
+        self.made: list[tuple[str | None, str, set[str], re.Pattern[str], Any, str, int]] = []
+        for source in sources:
+            skey = repo.key(source.path)
+            env = repo.environment_of(skey)
+            for doc in source.documents:
+                if doc.kind != "ResourceSet" or doc.group != "fluxcd.controlplane.io":
+                    continue
+                spec = doc.data.get("spec")
+                if isinstance(spec, Map):
+                    self._add(env, skey, doc, spec)
+
+    def _add(self, env: str | None, skey: str, doc: Document, spec: Map) -> None:
+        inputs = spec.get("inputs")
+        rows = list(inputs) if isinstance(inputs, Seq) else []
+        exact = not spec.get("inputsFrom") and all(isinstance(r, Map) for r in rows)
+        #: (template, whether its names can be known exactly)
+        templates: list[tuple[Any, bool]] = []
+        resources = spec.get("resources")
+        if isinstance(resources, Seq):
+            templates.extend((item, exact) for item in resources)
+        steps = spec.get("steps")
+        for step in steps if isinstance(steps, Seq) else []:
+            more = step.get("resources") if isinstance(step, Map) else None
+            if isinstance(more, Seq):
+                templates.extend((item, exact) for item in more)
+        text = spec.get("resourcesTemplate")
+        if isinstance(text, str):
+            # its actions may loop or branch around the objects: only their names are read
+            templates.extend((item, False) for item in _template_objects(text))
+        for item, known in templates:
+            if not isinstance(item, dict):
+                continue
+            api, kind = item.get("apiVersion"), item.get("kind")
+            meta = item.get("metadata")
+            if not isinstance(api, str) or not isinstance(kind, str) or kind not in FLUX_KINDS:
+                continue
+            if api.rsplit("/", 1)[0] != FLUX_KINDS[kind] or not isinstance(meta, dict):
+                continue
+            name, ns = meta.get("name"), meta.get("namespace")
+            if not isinstance(name, str):
+                continue
+            names = _rendered(name, rows) if known else None
+            spaces = None
+            if isinstance(ns, str):
+                spaces = _rendered(ns, rows) if known else None
+                spaces = spaces if spaces is not None else _pattern(ns)
+            self.made.append((env, kind, names or set(), _pattern(name), spaces, skey, doc.pos[0]))
+
+    def find(self, target: Key) -> tuple[bool, str, int] | None:
+        """(made exactly, file key, line) of a ResourceSet that makes ``target``."""
+        env, kind, ns, name = target
+        best: tuple[bool, str, int] | None = None
+        for made_env, made_kind, names, pattern, spaces, skey, line in self.made:
+            if made_kind != kind or (env and made_env and env != made_env):
+                continue
+            if spaces is not None and ns is not None:
+                if isinstance(spaces, set) and ns not in spaces:
+                    continue
+                if not isinstance(spaces, set) and not spaces.fullmatch(ns):
+                    continue
+            if name in names and not (spaces is not None and not isinstance(spaces, set)):
+                return True, skey, line
+            if pattern.fullmatch(name) and best is None:
+                best = (False, skey, line)
+        return best
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """The strings a template may render to: each action any text (or none)."""
+    parts = _ACTION.split(template)[::2]
+    return re.compile(".*".join(re.escape(p) for p in parts), re.S)
+
+
+def _rendered(template: str, rows: list[Any]) -> set[str] | None:
+    """What a template renders to for each inline input set (None: it is not that simple)."""
+    if not _ACTION.search(template):
+        return {template}
+    values: set[str] = set()
+    for row in rows or [None]:
+        out, failed = [], False
+
+        def one(match: re.Match[str], row: Any = row) -> str:
+            nonlocal failed
+            found = _INPUT.fullmatch(match.group(1))
+            value: Any = row
+            for key in found.group(1)[1:].split(".") if found else []:
+                value = value.get(key) if isinstance(value, dict) else None
+            if found is None or isinstance(value, (dict, list, bool)) or value is None:
+                failed = True
+                return ""
+            return str(value)
+
+        out.append(_ACTION.sub(one, template))
+        if failed:
+            return None
+        values.update(out)
+    return values
+
+
+def _template_objects(text: str) -> list[Any]:
+    """The objects of a ``resourcesTemplate``, actions kept as text: lines that are only an
+    action (``<<- range ...>>``, ``<<- end >>``) dropped, the rest read as YAML."""
+    import yaml
+
+    kept = [line for line in text.splitlines() if _ACTION.sub("", line).strip() or not line]
+    try:
+        return [d for d in yaml.safe_load_all("\n".join(kept)) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        return []
+
+
 def _nodes(
     repo: Repository, source: SourceFile, spaces: Namespaces, builds: FluxBuilds
 ) -> Iterator[Node]:
@@ -208,6 +342,7 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
     spaces = Namespaces(repo, flux_sources)
     builds = FluxBuilds(repo, spaces.graph, flux_sources)
     nodes: dict[Key, Node] = {}
+    made = ResourceSets(repo, flux_sources)
     #: objects whose name is a ${VAR} nothing here sets: (kind, pattern, node)
     templated: list[tuple[str, re.Pattern[str], Node]] = []
     for source in flux_sources:
@@ -241,6 +376,9 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
                 continue
             if not node.applied:
                 continue  # nothing applies the depending object: nothing waits
+            producer = made.find(target)
+            if producer is not None and producer[0]:
+                continue  # a ResourceSet makes it from inline inputs (ResourceSets)
             _, kind, ns, name = target
             where = f"namespace {shown(ns)}" if ns else "no namespace"
             message = (
@@ -253,7 +391,15 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
             )
             maybe = next((n for k, p, n in templated if k == kind and p.fullmatch(name)), None)
             severity = None
-            if maybe is not None:
+            if producer is not None:
+                severity = WARNING
+                message = (
+                    f"{node.label()} depends on {kind} {quote(name)}, which is not in the "
+                    f"repository under that name; the ResourceSet at "
+                    f"{repo.display(producer[1])}:{producer[2]} makes {kind} objects from "
+                    "templates and may make it, with inputs known only at run time"
+                )
+            elif maybe is not None:
                 severity = WARNING
                 message = (
                     f"{node.label()} depends on {kind} {quote(name)}, which is not in the "
