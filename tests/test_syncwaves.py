@@ -442,3 +442,33 @@ def test_helm_templated_applications_are_judged_as_rendered(make_repo, cli, monk
         ("charts/apps/values.yaml", "sync/wave-not-integer")
     ]
     assert "'first'" in sync[0]["message"]
+
+
+def _symlinked_repo(tmp_path):
+    real = tmp_path / "real"
+    cm = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n  annotations:\n"
+        '    argocd.argoproj.io/sync-wave: "1"\n'
+    )
+    for rel, text in {
+        "base/kustomization.yaml": "resources:\n  - cm.yaml\n",
+        "base/cm.yaml": cm.format("base"),
+        "demo/kustomization.yaml": "resources:\n  - ../base\n  - cm.yaml\n  - ../../outside\n",
+        "demo/cm.yaml": cm.format("demo"),
+    }.items():
+        (real / rel).parent.mkdir(parents=True, exist_ok=True)
+        (real / rel).write_text(text, encoding="utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    return link
+
+
+def test_a_root_given_through_a_symlink_holds_its_own_files(tmp_path, cli, monkeypatch):
+    """The working directory is the resolved folder (the kernel resolves it), the root as
+    given keeps the link: entries inside the root are read, only a real outside one is said."""
+    link = _symlinked_repo(tmp_path)
+    monkeypatch.chdir(link)
+    code, out, err = cli("check-sync-waves", "--root", str(link), "demo/kustomization.yaml")
+    noted = [line for line in out.splitlines() if "sync/context-not-read" in line]
+    assert (code, err) == (0, "")
+    assert len(noted) == 1 and "'../../outside'" in noted[0], out

@@ -171,14 +171,17 @@ class Graph:
     def outside(self, kfile: str) -> list[str]:
         """The local entries of a kustomization that resolve outside the repository root:
         what a run rooted there cannot read (said aloud, never dropped in silence)."""
-        root = self.repo.root.rstrip(os.sep)
+        # the root as given may run through a symlink while a file's key holds the resolved
+        # working directory (os.getcwd() is always resolved): inside by either spelling
+        roots = {self.repo.root.rstrip(os.sep), os.path.realpath(self.repo.root).rstrip(os.sep)}
         folder = os.path.dirname(kfile)
         found = []
         for entry in self.entries.get(kfile, ()):
             if is_remote(entry):
                 continue
             target = os.path.normpath(os.path.join(folder, entry))
-            if target != root and not target.startswith(root + os.sep):
+            spellings = {target, os.path.realpath(target)}
+            if not any(t == r or t.startswith(r + os.sep) for t in spellings for r in roots):
                 found.append(entry)
         return found
 
