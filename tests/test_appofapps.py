@@ -68,3 +68,73 @@ def test_one_finding_per_argocd_cm_with_the_count_not_one_per_child(tmp_path):
 )
 def test_either_form_of_the_health_check(tmp_path, data):
     assert _check(tmp_path, CM + data) == []
+
+
+def _check_with(tmp_path, extra: dict[str, str]):
+    """A vendored argocd-cm without the check, and files that may add it as argocd-cm is built."""
+    root = tmp_path / "repo"
+    for rel, text in {"argocd-cm.yaml": CM + '  url: "https://a.example.com"\n', **extra}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "child.yaml").write_text(CHILD)
+    sources = [load_file(str(root / "child.yaml"))]
+    return appofapps.check(Repository(root, sources), sources)
+
+
+KUSTOMIZATION = "resources:\n  - argocd-cm.yaml\n"
+GENERATOR = KUSTOMIZATION + (
+    "configMapGenerator:\n  - name: argocd-cm\n    behavior: merge\n    files:\n"
+    "      - resource.customizations.health.{}=health.lua\n"
+)
+INLINE_PATCH = KUSTOMIZATION + (
+    "patches:\n  - patch: |-\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n"
+    "        name: argocd-cm\n      data:\n        resource.customizations: |\n"
+    "          {}:\n            health.lua: |\n              return {{}}\n"
+)
+OPERATOR = (
+    "apiVersion: argoproj.io/v1beta1\nkind: ArgoCD\nmetadata:\n  name: argocd\nspec:\n"
+    "  resourceHealthChecks:\n    - group: {}\n      kind: {}\n      check: |\n"
+    "        return {{}}\n  server:\n    insecure: true\n"
+)
+#: the operator's ArgoCD resource as Helm values of a chart that makes it (a string)
+OPERATOR_IN_VALUES = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: argocd\n"
+    "spec:\n  source:\n    chart: gitops-operator\n    helm:\n      values: |\n"
+    "        argocd_cr:\n          resourceHealthChecks:\n            - group: argoproj.io\n"
+    "              kind: Application\n              check: |\n                return {}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"kustomization.yaml": GENERATOR.format("argoproj.io_Application")},
+        {"kustomization.yaml": INLINE_PATCH.format("argoproj.io/Application")},
+        {"argocd.yaml": OPERATOR.format("argoproj.io", "Application")},
+        {"bootstrap/argocd.yaml": OPERATOR_IN_VALUES},
+        {
+            "values.yaml": "configs:\n  cm:\n    resource.customizations.health.argoproj.io_"
+            "Application: |\n      return {}\n"
+        },
+    ],
+    ids=["generator", "inline-patch", "operator", "operator-in-values", "helm-values"],
+)
+def test_the_check_added_as_argocd_cm_is_built_is_no_finding(tmp_path, extra):
+    # kustomize merges a configMapGenerator (behavior: merge) or a patch into the vendored
+    # argocd-cm; argocd-operator writes spec.resourceHealthChecks into argocd-cm
+    assert _check_with(tmp_path, extra) == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"kustomization.yaml": GENERATOR.format("cert-manager.io_Certificate")},
+        {"kustomization.yaml": INLINE_PATCH.format("cert-manager.io/Certificate")},
+        {"argocd.yaml": OPERATOR.format("cert-manager.io", "Certificate")},
+        {"notes.yaml": "data:\n  health.lua: x\nkind: Application\n"},
+    ],
+    ids=["generator", "inline-patch", "operator", "unrelated"],
+)
+def test_a_check_for_another_kind_still_leaves_applications_unjudged(tmp_path, extra):
+    (finding,) = _check_with(tmp_path, extra)
+    assert finding.rule == "sync/app-health-missing"

@@ -350,7 +350,10 @@ _RULES = [
         "sync/app-health-missing",
         ERROR,
         "Child Applications carry sync waves but `argocd-cm` has no Application health check.",
-        "Without it the parent Application does not wait for a child, so waves order nothing.",
+        "Without it the parent Application does not wait for a child, so waves order nothing. "
+        "The check counts as present when any file adds it to argocd-cm as built: a "
+        "configMapGenerator merge, an inline patch, Helm `configs.cm` values, or the "
+        "argocd-operator's `resourceHealthChecks`.",
     ),
     Rule(
         "sync/depends-on-missing",

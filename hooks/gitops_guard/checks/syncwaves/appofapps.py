@@ -5,10 +5,19 @@ child Applications in waves moves on at once: the waves order nothing. The fix i
 ``argoproj.io/Application`` health customization in ``argocd-cm``. When the repository holds an
 ``argocd-cm`` without it, that ``argocd-cm`` is reported once, with how many child
 Applications carry waves (not one line per child: one fix, one finding).
+
+The ``argocd-cm`` Argo CD reads is the one as built, and the check is often added on the way:
+by a kustomize ``configMapGenerator`` (``behavior: merge``, a ``files``/``literals`` entry named
+after the key) or an inline ``patches`` entry over a vendored ``install.yaml``, by the argo-cd
+Helm chart's ``configs.cm`` values, by the argocd-operator ``ArgoCD`` resource
+(``spec.resourceHealthChecks``, ``spec.extraConfig``; the operator writes them into
+``argocd-cm``). So an ``argocd-cm`` without the key is only reported when no file of the
+repository writes the check in any of these ways.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from gitops_guard.core.documents import Map, SourceFile
@@ -27,6 +36,27 @@ def _has_application_health(data: Map) -> bool:
         return True
     legacy = data.get("resource.customizations")
     return isinstance(legacy, str) and "argoproj.io/Application" in legacy and "health" in legacy
+
+
+#: the legacy ``resource.customizations`` block, as YAML text: an ``argoproj.io/Application:``
+#: key holding ``health.lua`` (argo-cd util/settings: the per-group/kind ``health.lua``)
+_LEGACY = re.compile(rb"argoproj\.io/Application['\"]?:\s*\n\s*health\.lua\s*:")
+#: an argocd-operator ``spec.resourceHealthChecks`` entry for ``Application`` (group, kind,
+#: check; the operator writes each as resource.customizations.health.<group>_<kind>)
+_OPERATOR = re.compile(
+    rb"resourceHealthChecks\s*:(?:(?!\n\S)[\s\S]){0,4000}?\bkind\s*:\s*['\"]?Application['\"]?\s*$",
+    re.M,
+)
+
+
+def health_written_elsewhere(repo: Repository) -> bool:
+    """Whether a file of the repository adds the Application health check to ``argocd-cm``
+    in a way no ``ConfigMap`` document shows (see the module docstring)."""
+    if repo.containing_raw(HEALTH_KEY.encode()):
+        return True  # a generator entry, an inline patch, Helm values, extraConfig...
+    if any(_LEGACY.search(data) for _, data in repo.containing_raw(b"health.lua")):
+        return True
+    return any(_OPERATOR.search(data) for _, data in repo.containing_raw(b"resourceHealthChecks"))
 
 
 def argocd_configmaps(repo: Repository) -> list[tuple[SourceFile, Map, bool]]:
@@ -58,6 +88,8 @@ def check(repo: Repository, sources: list[SourceFile]) -> list[Finding]:
     configmaps = argocd_configmaps(repo)
     if not configmaps or any(has for _, _, has in configmaps):
         return []
+    if health_written_elsewhere(repo):
+        return []  # the argocd-cm as built has it
     waved = sorted(
         {name for s in repo.containing(b"sync-wave") for name, _, _ in waved_applications(s)}
     )
