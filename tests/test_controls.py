@@ -469,6 +469,57 @@ def test_application_set_template_counts_as_an_application(controls):
     assert "ApplicationSet argocd/web (template) in production" in message
 
 
+APPSET_PATCHED = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: web\n"
+    "  namespace: argocd\nspec:\n  goTemplate: true\n  generators:\n    - list:\n"
+    "        elements: [{name: web, autoSync: true, selfHeal: true}]\n"
+    "  template:\n    metadata:\n      name: '{{ .name }}'\n    spec:\n      project: default\n"
+    "      source:\n        repoURL: https://example.com/repo.git\n        path: apps/web\n"
+    "      destination:\n        server: https://kubernetes.default.svc\n"
+    "  templatePatch: |\n"
+)
+ALL_ARGO = {"control/drift-not-reconciled", "control/prune-disabled", "control/sync-not-retried"}
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        # the Argo CD docs' own use of templatePatch: automation for some elements only
+        "    {{- if .autoSync }}\n    spec:\n      syncPolicy:\n        automated:\n"
+        "          prune: true\n          selfHeal: true\n        retry:\n          limit: 5\n"
+        "    {{- end }}\n",
+        # values only each generator knows
+        "    spec:\n      syncPolicy:\n        automated:\n          prune: {{ .prune }}\n"
+        "          selfHeal: {{ .selfHeal }}\n        retry: {{ toJson .retry }}\n",
+        "    spec:\n      syncPolicy: {{ toJson .syncPolicy }}\n",
+    ],
+    ids=["conditional", "templated-values", "templated-whole"],
+)
+def test_application_set_template_patch_sets_the_sync_policy(controls, patch):
+    # argo-cd applicationset/controllers/template/patch.go applyTemplatePatch: the rendered
+    # templatePatch is a strategic merge patch over the Application the template makes
+    found = controls(argo_repo(**{"clusters/production/argocd/web.yaml": APPSET_PATCHED + patch}))
+    assert found == set()
+
+
+@pytest.mark.parametrize(
+    ("patch", "rules"),
+    [
+        ("    metadata:\n      labels:\n        team: web\n", ALL_ARGO),
+        (
+            "    spec:\n      syncPolicy:\n        automated:\n          prune: true\n"
+            "          selfHeal: false\n",
+            {"control/drift-not-reconciled", "control/sync-not-retried"},
+        ),
+        ("    spec: {{ broken\n", ALL_ARGO),  # no patch Argo CD could apply
+    ],
+    ids=["unrelated", "self-heal-off", "unreadable"],
+)
+def test_a_template_patch_that_sets_no_control_still_misses_it(controls, patch, rules):
+    found = controls(argo_repo(**{"clusters/production/argocd/web.yaml": APPSET_PATCHED + patch}))
+    assert found == {("clusters/production/argocd/web.yaml", rule) for rule in rules}
+
+
 # -- control/no-telemetry --------------------------------------------------------------------
 
 

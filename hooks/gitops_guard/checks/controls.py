@@ -182,6 +182,10 @@ class Controller:
         self.spec: dict[str, Any] = to_plain(spec) if isinstance(spec, dict) else {}
         self.labels = _strings(_get(meta, "labels"))
         self.annotations = _strings(_get(meta, "annotations"))
+        patch = _get(doc.data, "spec", "templatePatch") if self.template else None
+        patched = _template_patch(patch) if isinstance(patch, str) else None
+        if patched is not None and isinstance(patched.get("spec"), dict):
+            self.spec = _merged(self.spec, patched["spec"])
         #: the files this view of the object depends on besides its own (patches)
         self.via: set[str] = set()
 
@@ -193,6 +197,54 @@ class Controller:
 
     def where(self) -> str:
         return f" in {shown(self.env)}" if self.env else ""
+
+
+#: what a Go template action in an ApplicationSet ``templatePatch`` renders to: unknown here
+#: (it depends on each generator's parameters), so any control it may set counts as set
+TEMPLATED = "\x00templated"
+_GO_ACTION = re.compile(r"\{\{-?.*?-?\}\}", re.S)
+
+
+def _template_patch(text: str) -> dict[str, Any] | None:
+    """An ApplicationSet's ``templatePatch`` as the patch it may be.
+
+    argo-cd applicationset/controllers/template/patch.go ``applyTemplatePatch``: the patch is
+    rendered with each generator's parameters, then applied to the Application the template
+    made as a strategic merge patch. Here a line that is only an action (``{{- if .autoSync }}``,
+    ``{{- end }}``) is dropped, so every branch counts as taken, and any other action is a
+    value not known (``TEMPLATED``)."""
+    import yaml
+
+    kept = [line for line in text.splitlines() if _GO_ACTION.sub("", line).strip()]
+    body = _GO_ACTION.sub("TEMPLATED-VALUE", "\n".join(kept))
+    try:
+        patch = yaml.safe_load(body)
+    except yaml.YAMLError:
+        return None
+    return _unknowns(patch) if isinstance(patch, dict) else None
+
+
+def _unknowns(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknowns(v) for v in value]
+    if isinstance(value, str) and "TEMPLATED-VALUE" in value:
+        return TEMPLATED
+    return value
+
+
+def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """A strategic merge of ``patch`` over ``base`` as Application's fields take it: maps
+    merge key by key, anything else (lists included: no patch strategy on these fields)
+    replaces."""
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -904,10 +956,16 @@ def _problem(ctrl: Controller, rule: str, message: str, more: Iterable[str] = ()
 
 
 def _argo(model: Model, ctrl: Controller, want: Wanted, telemetry: bool) -> Iterator[Problem]:
-    sync = ctrl.spec.get("syncPolicy") if isinstance(ctrl.spec.get("syncPolicy"), dict) else {}
+    sync = ctrl.spec.get("syncPolicy")
+    if sync == TEMPLATED:  # a templatePatch writes it whole: nothing known to be missing
+        return
+    sync = sync if isinstance(sync, dict) else {}
     automated = sync.get("automated")
+    if automated == TEMPLATED:
+        automated = {"selfHeal": True, "prune": True}
     on = isinstance(automated, dict) and automated.get("enabled") is not False
     auto: dict[str, Any] = automated if on else {}  # type: ignore[assignment]
+    auto = {k: True if v == TEMPLATED else v for k, v in auto.items()}
     fires = _argo_fires(model, ctrl) if (telemetry or want.drift) else {}
     if want.drift and auto.get("selfHeal") is not True and "outofsync" not in fires:
         fix = (
@@ -937,6 +995,8 @@ def _argo(model: Model, ctrl: Controller, want: Wanted, telemetry: bool) -> Iter
     if want.remediation:
         retry = sync.get("retry")
         limit = retry.get("limit") if isinstance(retry, dict) else None
+        if retry == TEMPLATED or limit == TEMPLATED:
+            limit = 1  # a templatePatch sets it to what each generator says
         if not isinstance(limit, int) or isinstance(limit, bool) or limit == 0:
             yield _problem(
                 ctrl,
