@@ -512,8 +512,13 @@ def test_application_set_template_patch_sets_the_sync_policy(controls, patch):
             {"control/drift-not-reconciled", "control/sync-not-retried"},
         ),
         ("    spec: {{ broken\n", ALL_ARGO),  # no patch Argo CD could apply
+        # hostile: 3,000 levels deep (yaml.safe_load raised RecursionError: an internal
+        # error, exit 2), an alias bomb, 100 KB of unclosed actions (quadratic to scan)
+        ("    spec: " + "[" * 3000 + "\n", ALL_ARGO),
+        ("    a: &a [x, x]\n    b: &b [*a, *a]\n    c: &c [*b, *b]\n    d: [*c, *c]\n", ALL_ARGO),
+        ("    spec: " + "{{ " * 30_000 + "\n", ALL_ARGO),
     ],
-    ids=["unrelated", "self-heal-off", "unreadable"],
+    ids=["unrelated", "self-heal-off", "unreadable", "deep", "aliases", "unclosed"],
 )
 def test_a_template_patch_that_sets_no_control_still_misses_it(controls, patch, rules):
     found = controls(argo_repo(**{"clusters/production/argocd/web.yaml": APPSET_PATCHED + patch}))

@@ -409,3 +409,47 @@ def test_a_resourcestemplate_beside_resources_leaves_their_names_exact(tmp_path)
     )
     files = {"rs.yaml": rs, "apps.yaml": ks("apps", deps="    - name: ingress\n")}
     assert _check(tmp_path, files, ["apps.yaml"]) == []
+
+
+def test_a_hostile_resourceset_name_is_matched_in_linear_time(tmp_path):
+    """``<<a>>x`` 25 times made the regular expression ``.*x.*x...``, which backtracks
+    exponentially on a dependsOn name of sixty x and a y: the hook never finished."""
+    import time
+
+    inputs = "  inputsFrom:\n    - name: tenants\n"
+    hostile = "'" + "<<a>>x" * 25 + "'"
+    near_miss = "x" * 60 + "y"
+    files = {
+        "rs.yaml": _resourceset(inputs, hostile),
+        "apps.yaml": ks("apps", deps=f"    - name: {near_miss}\n"),
+    }
+    started = time.process_time()
+    (finding,) = _check(tmp_path, files, ["apps.yaml"])
+    assert finding.rule == "sync/depends-on-missing" and finding.severity is None
+    assert time.process_time() - started < 30  # a guard against a hang, not a benchmark
+    # a name the template can render is still read as the ResourceSet's
+    files["apps.yaml"] = ks("apps", deps="    - name: " + "x" * 25 + "\n")
+    (finding,) = _check(tmp_path / "2", files, ["apps.yaml"])
+    assert finding.severity == "warning"
+
+
+def test_an_unclosed_action_in_a_resourcestemplate_is_literal_text(tmp_path):
+    """60 KB of ``<< `` with no ``>>`` (the lazy regex rescanned to the end each time)."""
+    rs = _resourceset(INLINE, "<< inputs.tenant >>") + (
+        "  resourcesTemplate: |\n    # " + "<< " * 20_000 + "\n"
+    )
+    files = {"rs.yaml": rs, "apps.yaml": ks("apps", deps="    - name: ingress\n")}
+    assert _check(tmp_path, files, ["apps.yaml"]) == []
+
+
+def test_a_resourcestemplate_nested_too_deep_is_read_as_making_nothing(tmp_path):
+    """3,000 levels of [ (yaml.safe_load raised RecursionError: an internal error)."""
+    rs = _resourceset(INLINE, "<< inputs.tenant >>") + (
+        "  resourcesTemplate: |\n    spec: " + "[" * 3000 + "\n"
+    )
+    files = {"rs.yaml": rs, "apps.yaml": ks("apps", deps="    - name: ingress\n")}
+    assert _check(tmp_path, files, ["apps.yaml"]) == []  # ingress: from its resources
+    files["apps.yaml"] = ks("apps", deps="    - name: other\n")
+    assert [f.rule for f in _check(tmp_path / "2", files, ["apps.yaml"])] == [
+        "sync/depends-on-missing"
+    ]

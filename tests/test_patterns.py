@@ -87,3 +87,33 @@ def test_without_re2_only_the_proven_default_runs(monkeypatch: pytest.MonkeyPatc
     assert compile_pattern(r"^v\d+\.\d+\.\d+$").search("v1.2.3")
     with pytest.raises(PatternError, match="google-re2"):
         compile_pattern(r"^v(\d+\.?)+$")
+
+
+@pytest.mark.parametrize(
+    ("parts", "gap", "text", "expected"),
+    [
+        (["a", "b"], 0, "ab", True),
+        (["a", "b"], 0, "axxb", True),
+        (["a", "b"], 1, "ab", False),  # ${X} stands for at least one character
+        (["a", "b"], 1, "axb", True),
+        (["a", "a"], 0, "a", False),  # the two parts cannot overlap
+        (["", "-infra"], 1, "-infra", False),
+        (["", "-infra"], 1, "cert-manager-infra", True),
+        (["x", "x", "y"], 0, "xxy", True),
+        (["x", "x", "y"], 0, "xy", False),
+        (["exact"], 0, "exact", True),
+        (["exact"], 0, "exactly", False),
+        (["", "x", "x", ""], 0, "x" * 60 + "y", True),
+        (["", "x", "x", ""], 1, "xx", False),
+    ],
+)
+def test_wildcards_match_as_the_regular_expression_would(parts, gap, text, expected):
+    """``Wildcards(parts, gap)`` agrees with ``(.{gap,}?)``-joined parts, in linear time."""
+    import re
+
+    from gitops_guard.core.patterns import Wildcards
+
+    joiner = ".*" if gap == 0 else ".+"
+    regex = re.compile(joiner.join(re.escape(p) for p in parts), re.S)
+    assert Wildcards(parts, gap).fullmatch(text) is expected
+    assert bool(regex.fullmatch(text)) is expected

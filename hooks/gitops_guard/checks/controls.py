@@ -44,11 +44,13 @@ from gitops_guard.core.documents import (
     Document,
     Map,
     SourceFile,
+    embedded_data,
     is_kustomization,
     read_regular,
     to_plain,
 )
 from gitops_guard.core.findings import Finding
+from gitops_guard.core.patterns import split_actions
 from gitops_guard.core.policy import Policy, environment_of_relpath
 from gitops_guard.core.quoting import quote, shown, shown_list
 from gitops_guard.repo.repository import Repository, find_root
@@ -202,7 +204,6 @@ class Controller:
 #: what a Go template action in an ApplicationSet ``templatePatch`` renders to: unknown here
 #: (it depends on each generator's parameters), so any control it may set counts as set
 TEMPLATED = "\x00templated"
-_GO_ACTION = re.compile(r"\{\{-?.*?-?\}\}", re.S)
 
 
 def _template_patch(text: str) -> dict[str, Any] | None:
@@ -213,15 +214,16 @@ def _template_patch(text: str) -> dict[str, Any] | None:
     made as a strategic merge patch. Here a line that is only an action (``{{- if .autoSync }}``,
     ``{{- end }}``) is dropped, so every branch counts as taken, and any other action is a
     value not known (``TEMPLATED``)."""
-    import yaml
-
-    kept = [line for line in text.splitlines() if _GO_ACTION.sub("", line).strip()]
-    body = _GO_ACTION.sub("TEMPLATED-VALUE", "\n".join(kept))
-    try:
-        patch = yaml.safe_load(body)
-    except yaml.YAMLError:
-        return None
+    kept = [line for line in text.splitlines() if _literal(line).strip()]
+    body = "TEMPLATED-VALUE".join(split_actions("\n".join(kept), "{{", "}}")[::2])
+    found = embedded_data(body)  # guarded: depth, aliases, recursion
+    patch = found[0] if found and len(found) == 1 else None
     return _unknowns(patch) if isinstance(patch, dict) else None
+
+
+def _literal(line: str) -> str:
+    """A line without its ``{{ }}`` actions."""
+    return "".join(split_actions(line, "{{", "}}")[::2])
 
 
 def _unknowns(value: Any) -> Any:
@@ -609,8 +611,6 @@ class Model:
                     self._metric_rules(self.env_of(key), key, doc.data)
 
     def _notifications_cm(self, env: str | None, key: str, doc: Document) -> None:
-        import yaml
-
         data = _get(doc.data, "data")
         if not isinstance(data, dict):
             return
@@ -623,9 +623,9 @@ class Model:
                 self.defines_triggers = True
                 triggers[name[len("trigger.") :]] = _fires_on(value)
             elif name == "defaultTriggers":
-                self.default_triggers[env] = _yaml_list(yaml, value)
+                self.default_triggers[env] = _yaml_list(value)
             elif name == "subscriptions":
-                for sub in _yaml_list(yaml, value):
+                for sub in _yaml_list(value):
                     if not isinstance(sub, dict):
                         continue
                     names = sub.get("triggers")
@@ -712,11 +712,9 @@ def _annotations_of(doc: Document) -> dict[str, str]:
     return _strings(_get(data, "metadata", "annotations"))
 
 
-def _yaml_list(yaml: Any, text: str) -> list[Any]:
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []
+def _yaml_list(text: str) -> list[Any]:
+    found = embedded_data(text)  # guarded: depth, aliases, recursion
+    value = found[0] if found and len(found) == 1 else None
     return value if isinstance(value, list) else []
 
 
@@ -751,18 +749,16 @@ def _with_patches(ctrl: Controller, parent: Controller | None) -> Controller:
 def _patches(spec: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(strategic-merge patch, target) of a Flux Kustomization's ``spec.patches``, including
     the ones it adds to the Kustomizations it applies (``patches`` inside a patch)."""
-    import yaml
-
     entries = spec.get("patches")
     if not isinstance(entries, list):
         return
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("patch"), str):
             continue
-        try:
-            patch = yaml.safe_load(entry["patch"])
-        except yaml.YAMLError:
+        found = embedded_data(entry["patch"])  # guarded: depth, aliases, recursion
+        if not found or len(found) != 1:
             continue
+        patch = found[0]
         target = entry.get("target") if isinstance(entry.get("target"), dict) else {}
         if isinstance(patch, dict):
             yield patch, target
@@ -1060,9 +1056,7 @@ def _argo_fires(model: Model, ctrl: Controller) -> dict[str, Any]:
             parts = key[len(SUBSCRIBE) + 1 :].split(".")
             subscribed.extend(parts[:1] if len(parts) >= 2 else defaults)
         elif key == SUBSCRIPTIONS:
-            import yaml
-
-            for sub in _yaml_list(yaml, value):
+            for sub in _yaml_list(value):
                 if isinstance(sub, dict) and isinstance(sub.get("trigger"), str):
                     subscribed.append(sub["trigger"])
     fires: dict[str, Any] = {}

@@ -683,6 +683,17 @@ def load_bytes(path: str, data: bytes) -> SourceFile:
     return load_text(path, text)
 
 
+def embedded_data(text: str, path: str = "embedded.yaml") -> list[Any] | None:
+    """The documents of YAML held in a string (an ApplicationSet's ``templatePatch``, a
+    kustomize patch, a notification trigger list), read with a file's guards (nesting depth,
+    alias bombs, recursion); None when it does not parse. ``yaml.safe_load`` has none of
+    them: a 3,000-deep list raises RecursionError, shared aliases walk exponentially."""
+    documents, problems = _Builder(path).build(text)
+    if not documents and problems:
+        return None
+    return [d.data for d in documents]
+
+
 def load_text(path: str, text: str) -> SourceFile:
     source = SourceFile(path=path, text=text)
     if not text.strip():

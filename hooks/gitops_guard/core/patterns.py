@@ -153,3 +153,54 @@ def _fallback(pattern: str, ignore_case: bool) -> Any:
     import re
 
     return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+
+
+class Wildcards:
+    """The texts a template may render to when each of its actions may be any text: the
+    literal parts in order, with at least ``gap`` characters (0 or 1) between two of them.
+
+    Matched in linear time (the first part at the start, the last at the end, each other
+    part at its leftmost place after the one before, which is optimal for wildcards). The
+    same test as a regular expression, ``a.*b.*c``, backtracks exponentially on a name with
+    many near-misses: a repository's ``<<a>>x<<b>>x...`` template stalled the hook."""
+
+    __slots__ = ("_gap", "_parts")
+
+    def __init__(self, parts: list[str], gap: int = 0) -> None:
+        self._parts = parts
+        self._gap = gap
+
+    def fullmatch(self, text: str) -> bool:
+        parts, gap = self._parts, self._gap
+        if len(parts) == 1:
+            return text == parts[0]
+        first, last = parts[0], parts[-1]
+        if not text.startswith(first) or not text.endswith(last):
+            return False
+        at, end = len(first), len(text) - len(last)
+        if end < at:
+            return False
+        for part in parts[1:-1]:
+            found = text.find(part, at + gap, end)
+            if found < 0:
+                return False
+            at = found + len(part)
+        return end - at >= gap
+
+
+def split_actions(text: str, opening: str, closing: str) -> list[str]:
+    """``text`` cut at its template actions: literal, action, literal, ... (an action's text
+    without the delimiters; an opening with no closing after it is literal text). Linear in
+    the text: a lazy regular expression (``\\{\\{.*?\\}\\}``) rescans to the end after each
+    unclosed opening, quadratic on a file of them."""
+    parts: list[str] = []
+    at = 0
+    while True:
+        start = text.find(opening, at)
+        end = text.find(closing, start + len(opening)) if start >= 0 else -1
+        if end < 0:
+            parts.append(text[at:])
+            return parts
+        parts.append(text[at:start])
+        parts.append(text[start + len(opening) : end])
+        at = end + len(closing)

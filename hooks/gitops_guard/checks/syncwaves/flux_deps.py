@@ -22,8 +22,9 @@ import os
 import re
 
 from gitops_guard.checks.syncwaves.flux_build import Build, FluxBuilds
-from gitops_guard.core.documents import Document, Map, Seq, SourceFile
+from gitops_guard.core.documents import Document, Map, Seq, SourceFile, embedded_data
 from gitops_guard.core.findings import WARNING, Finding, quote
+from gitops_guard.core.patterns import Wildcards, split_actions
 from gitops_guard.core.quoting import shown
 from gitops_guard.repo.repository import Repository
 
@@ -137,8 +138,8 @@ class Namespaces:
         return best
 
 
-#: a ResourceSet action, ``<< ... >>`` (Go text/template with Flux Operator's delimiters)
-_ACTION = re.compile(r"<<-?\s*(.*?)\s*-?>>", re.S)
+#: a ResourceSet action is ``<< ... >>`` (Go text/template with Flux Operator's delimiters):
+#: ``_split_actions`` finds them
 #: an action that is only an input, ``inputs.tenant`` (no function, no pipe)
 _INPUT = re.compile(r"inputs((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 
@@ -156,7 +157,7 @@ class ResourceSets:
 
     def __init__(self, repo: Repository, sources: list[SourceFile]) -> None:
         #: (env, kind, names, name pattern, namespaces or None for any, file key, line)
-        self.made: list[tuple[str | None, str, set[str], re.Pattern[str], Any, str, int]] = []
+        self.made: list[tuple[str | None, str, set[str], Wildcards, Any, str, int]] = []
         for source in sources:
             skey = repo.key(source.path)
             env = repo.environment_of(skey)
@@ -223,48 +224,54 @@ class ResourceSets:
         return best
 
 
-def _pattern(template: str) -> re.Pattern[str]:
+def _pattern(template: str) -> Wildcards:
     """The strings a template may render to: each action any text (or none)."""
-    parts = _ACTION.split(template)[::2]
-    return re.compile(".*".join(re.escape(p) for p in parts), re.S)
+    return Wildcards(_split_actions(template)[::2])
+
+
+def _split_actions(text: str) -> list[str]:
+    """``text`` cut at its ``<< ... >>`` actions (literal, action, literal, ...; an action
+    without its trim markers and spaces), in linear time (``patterns.split_actions``)."""
+    parts = split_actions(text, "<<", ">>")
+    for index in range(1, len(parts), 2):
+        inner = parts[index]
+        inner = inner[1:] if inner.startswith("-") else inner
+        inner = inner.strip()
+        parts[index] = inner[:-1].rstrip() if inner.endswith("-") else inner
+    return parts
 
 
 def _rendered(template: str, rows: list[Any]) -> set[str] | None:
     """What a template renders to for each inline input set (None: it is not that simple)."""
-    if not _ACTION.search(template):
+    pieces = _split_actions(template)
+    if len(pieces) == 1:
         return {template}
     values: set[str] = set()
     for row in rows or [None]:
-        out, failed = [], False
-
-        def one(match: re.Match[str], row: Any = row) -> str:
-            nonlocal failed
-            found = _INPUT.fullmatch(match.group(1))
+        out = []
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                out.append(piece)
+                continue
+            found = _INPUT.fullmatch(piece)
             value: Any = row
             for key in found.group(1)[1:].split(".") if found else []:
                 value = value.get(key) if isinstance(value, dict) else None
             if found is None or isinstance(value, (dict, list, bool)) or value is None:
-                failed = True
-                return ""
-            return str(value)
-
-        out.append(_ACTION.sub(one, template))
-        if failed:
-            return None
-        values.update(out)
+                return None
+            out.append(str(value))
+        values.add("".join(out))
     return values
 
 
 def _template_objects(text: str) -> list[Any]:
     """The objects of a ``resourcesTemplate``, actions kept as text: lines that are only an
     action (``<<- range ...>>``, ``<<- end >>``) dropped, the rest read as YAML."""
-    import yaml
-
-    kept = [line for line in text.splitlines() if _ACTION.sub("", line).strip() or not line]
-    try:
-        return [d for d in yaml.safe_load_all("\n".join(kept)) if isinstance(d, dict)]
-    except yaml.YAMLError:
-        return []
+    kept = [
+        line for line in text.splitlines() if "".join(_split_actions(line)[::2]).strip() or not line
+    ]
+    found = embedded_data("\n".join(kept)) or []  # guarded: a template may nest 3,000 deep
+    return [d for d in found if isinstance(d, dict)]
 
 
 def _nodes(
@@ -344,13 +351,12 @@ def check(repo: Repository, sources: list[SourceFile], all_files: bool) -> list[
     nodes: dict[Key, Node] = {}
     made = ResourceSets(repo, flux_sources)
     #: objects whose name is a ${VAR} nothing here sets: (kind, pattern, node)
-    templated: list[tuple[str, re.Pattern[str], Node]] = []
+    templated: list[tuple[str, Wildcards, Node]] = []
     for source in flux_sources:
         for node in _nodes(repo, source, spaces, builds):
             if node.templated and node.applied:
                 parts = re.split(r"\$\{[^}]*\}", node.key[3])
-                pattern = re.compile(".+".join(re.escape(p) for p in parts), re.S)
-                templated.append((node.key[1], pattern, node))
+                templated.append((node.key[1], Wildcards(parts, gap=1), node))
             nodes.setdefault(node.key, node)
     names = {(kind, ns, name) for _, kind, ns, name in nodes}
 
