@@ -586,12 +586,12 @@ def test_template_uses_reads_plain_values_actions():
         "image: {{ .Values.e.image }}:{{ .Values.e.tag | upper }}\n"
     )
     uses = template_uses(text)
-    assert uses[("image", "repository")] == [(SUPPLIED, ":", ("image", "tag"), True, "")]
-    assert uses[("a", "image")] == [(SUPPLIED, "@", ("a", "digest"), False, "")]
-    assert uses[("b", "image")] == [(WHOLE, "", None, False, "")]  # quoted: not a name
-    assert uses[("c", "image")] == [(SUPPLIED, ":", None, False, "")]
-    assert uses[("d", "image")] == [(WHOLE, "", None, False, "")]  # the `if` is no use
-    assert uses[("e", "image")] == [(SUPPLIED, ":", None, False, "")]  # upper changes it
+    assert uses[("image", "repository")] == [(SUPPLIED, ":", ("image", "tag"), True, "", True)]
+    assert uses[("a", "image")] == [(SUPPLIED, "@", ("a", "digest"), False, "", True)]
+    assert uses[("b", "image")] == [(WHOLE, "", None, False, "", True)]  # quoted: not a name
+    assert uses[("c", "image")] == [(SUPPLIED, ":", None, False, "", True)]
+    assert uses[("d", "image")] == [(WHOLE, "", None, False, "", True)]  # the `if` is no use
+    assert uses[("e", "image")] == [(SUPPLIED, ":", None, False, "", True)]  # upper changes it
 
 
 def test_template_uses_reads_what_is_written_before_the_name():
@@ -787,3 +787,42 @@ def test_an_overlay_above_the_helm_kustomization_retags_it_too(make_repo, cli):
     _, lines = run(cli, repo, "apps/argocd/values.yaml")
     assert lines[0].startswith("apps/argocd/values.yaml:4:14: image/overridden "), lines
     assert "(kustomization apps/prod/kustomization.yaml)" in lines[0]
+
+
+def _mention_chart(make_repo, deployment: str, name: str):
+    return make_repo(
+        {
+            "policies/gitops-guard.yaml": (
+                "version: 1\nimages:\n  allowed_registries: [ghcr.io/acme]\n"
+            ),
+            "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+            "charts/app/values.yaml": "image: docker.io/evil/miner\ntag: v1.2.3\n",
+            "charts/app/templates/deploy.yaml": (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n"
+                "  template:\n    spec:\n      containers:\n        - name: app\n"
+                f"          image: {deployment}\n"
+            ),
+            # a label that mentions the image with something written before it
+            "charts/app/templates/cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  labels:\n"
+                '    built-from: "mirror-{{ .Values.image }}:{{ .Values.tag }}"\n'
+            ),
+        },
+        name=name,
+    )
+
+
+def test_a_label_that_mentions_the_image_does_not_hide_its_registry(make_repo, cli):
+    """The pod spec's image: key decides the name; a template that writes mirror- before
+    the value elsewhere made the templates disagree, and the registry check was dropped."""
+    repo = _mention_chart(make_repo, "{{ .Values.image }}:{{ .Values.tag }}", "mention")
+    code, lines = run_chart(cli, repo, "charts/app/values.yaml")
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("charts/app/values.yaml:1:8: image/registry-not-allowed"), lines
+    assert "docker.io" in lines[0]
+
+
+def test_the_image_key_s_own_prefix_still_names_the_registry(make_repo, cli):
+    repo = _mention_chart(make_repo, "ghcr.io/acme/{{ .Values.image }}:{{ .Values.tag }}", "pre")
+    code, lines = run_chart(cli, repo, "charts/app/values.yaml")
+    assert (code, lines) == (0, []), lines  # ghcr.io/acme/docker.io/evil/miner: allowed

@@ -46,8 +46,12 @@ _MAX_FILES = 2000
 #: the tag or digest is taken from when the template names one plainly, whether a
 #: ``default`` stands in when that value is unset, what the template writes before the value:
 #: ``""`` nothing, a ``.Values`` path (``{{ .Values.common.imagePrefix }}``), literal text
-#: (``registry.example.com/``), None something else)
-Use = tuple[str, str, tuple[str, ...] | None, bool, "tuple[str, ...] | str | None"]
+#: (``registry.example.com/``), None something else; whether the action is the value of an
+#: ``image:`` key, where a pod spec takes it, not a label or a note that mentions it)
+Use = tuple[str, str, tuple[str, ...] | None, bool, "tuple[str, ...] | str | None", bool]
+
+#: a template line that sets a container's image: ``image:``, ``- image:``, ``"image":``
+_IMAGE_KEY = re.compile(r"""[ \t]*(?:-[ \t]+)?["']?image["']?[ \t]*:""")
 
 
 #: ``tpl .Values.a.b``: the value is itself rendered as a template (Helm's ``tpl`` function,
@@ -107,11 +111,12 @@ def template_uses(text: str, found: Uses | None = None) -> Uses:
     if ".Values." not in text:
         return found
     actions = _actions(text)
-    for i, (_start, end, body) in enumerate(actions):
+    for i, (start, end, body) in enumerate(actions):
+        keyed = _IMAGE_KEY.match(text, text.rfind("\n", 0, start) + 1) is not None
         printf = _PRINTF.match(body)
         if printf:
             path = tuple(printf.group(2).split("."))
-            use = (SUPPLIED, printf.group(1), *_tag_source(printf.group(3)), "")
+            use = (SUPPLIED, printf.group(1), *_tag_source(printf.group(3)), "", keyed)
             found.setdefault(path, []).append(use)
             continue
         value = _VALUE.match(body)
@@ -120,13 +125,13 @@ def template_uses(text: str, found: Uses | None = None) -> Uses:
         path = tuple(value.group(1).split("."))
         after = text[end : end + 2]
         before = _before(text, actions, i)
-        use: Use = (WHOLE, "", None, False, before)
+        use: Use = (WHOLE, "", None, False, before, keyed)
         if after[:1] in (":", "@") and _plain(value.group(2)):
             following = actions[i + 1] if i + 1 < len(actions) else None
             if following is not None and following[0] == end + 1:
-                use = (SUPPLIED, after[:1], *_tag_source(following[2]), before)
+                use = (SUPPLIED, after[:1], *_tag_source(following[2]), before, keyed)
             elif _LITERAL_TAG.match(after[1:]):
-                use = (SUPPLIED, after[:1], None, False, before)
+                use = (SUPPLIED, after[:1], None, False, before, keyed)
         found.setdefault(path, []).append(use)
     return found
 

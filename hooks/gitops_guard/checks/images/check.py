@@ -1036,7 +1036,10 @@ def _chart_tagged(site: ImageSite, uses: dict) -> ImageSite:
     written = site.written if site.written is not None else site.text
     name, name_pos, name_known = written, site.name_pos or site.pos, True
     if site.where != "Helm values image":  # a mapping's name is its registry + repository
-        prefixes = {use[4] for use in found}
+        # where a pod spec takes the value (an image: key) decides its name: a label or a
+        # note that writes something else before it ("mirror-{{ .Values.image }}") does not
+        keyed = [use for use in found if use[5]] or found
+        prefixes = {use[4] for use in keyed}
         prefix = next(iter(prefixes)) if len(prefixes) == 1 else None
         if isinstance(prefix, tuple):
             holder = _at(doc.data, prefix[:-1])
