@@ -694,6 +694,63 @@ def test_argo_cd_keeps_kustomizes_load_restrictor_unless_argocd_cm_lifts_it(make
     assert code == 0, found
 
 
+CI_BUILD = (
+    "on: [push]\njobs:\n  verify:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - run: |\n          kustomize build app \\\n"
+    "            --enable-helm --load-restrictor=LoadRestrictionsNone\n"
+)
+
+
+@NEEDS_KUSTOMIZE
+@pytest.mark.parametrize(
+    ("recipe", "text"),
+    [
+        (".github/workflows/verify.yaml", CI_BUILD),
+        ("Makefile", "render:\n\tkubectl kustomize --load-restrictor LoadRestrictionsNone app\n"),
+        ("hack/build.sh", '#!/bin/sh\nkustomize build --load_restrictor none "$1"\n'),
+    ],
+)
+def test_a_repository_whose_own_build_lifts_the_load_restrictor_is_built_that_way(
+    make_repo, cli, recipe, text
+):
+    """kustomize kustomize/commands/build/flagloadrestrictor.go: --load-restrictor
+    LoadRestrictionsNone lifts the default LoadRestrictionsRootOnly. A repository with no Argo
+    CD Application or ApplicationSet whose own CI workflow, Makefile or script builds with it
+    renders (shyuen/eas-weather-rs-k8s: helmGlobals.chartHome ../../charts)."""
+    root = make_repo({**OUTSIDE, recipe: text})
+    code, found, _ = run(cli, root)
+    assert code == 0, found
+    assert not [f for f in found if f["rule"] == "render/build-failed"]
+
+
+@NEEDS_KUSTOMIZE
+@pytest.mark.parametrize(
+    "files",
+    [
+        # the recipe builds with kustomize's default: the default holds
+        {
+            ".github/workflows/verify.yaml": CI_BUILD.replace(
+                " --load-restrictor=LoadRestrictionsNone", ""
+            )
+        },
+        # documentation is no build recipe
+        {"README.md": "kustomize build app --load-restrictor LoadRestrictionsNone\n"},
+        # the flag for another tool is not kustomize's build
+        {"Makefile": "lint:\n\tmytool --load-restrictor LoadRestrictionsNone\n"},
+        # an Argo CD Application in the repository: argocd-cm decides, not the CI workflow
+        {".github/workflows/verify.yaml": CI_BUILD, "argocd/app.yaml": ARGO_APP},
+    ],
+)
+def test_a_build_recipe_that_does_not_lift_the_load_restrictor_keeps_the_failure(
+    make_repo, cli, files
+):
+    root = make_repo({**OUTSIDE, **files})
+    code, found, _ = run(cli, root)
+    assert code == 1
+    hit = at(found, "app/kustomization.yaml", 1, "render/build-failed")
+    assert "is not in or below" in hit["message"]
+
+
 @NEEDS_KUSTOMIZE
 def test_a_github_scp_style_remote_is_never_fetched_and_gh_prefix_is_a_local_path(make_repo, cli):
     """kustomize api/internal/git/repospec.go (extractHost, isStandardGithubHost): without a

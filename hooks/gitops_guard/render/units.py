@@ -30,6 +30,7 @@ without remotes, as CI checks out); a Flux source likewise by its ``sourceRef``.
 from __future__ import annotations
 
 import os
+import re
 
 from gitops_guard.core.documents import (
     KUSTOMIZATION_FILES,
@@ -932,9 +933,18 @@ class Plan:
         any folder below it), every unit of a repository with Flux Kustomizations and no Argo
         CD Application, and every unit when the repository's argocd-cm turns it off, is built
         unrestricted; the rest keep kustomize's default.
+
+        A repository that holds no Argo CD Application or ApplicationSet names no engine whose
+        options could say otherwise; when its own build recipe (a CI workflow, a Makefile, a
+        script of its top, ``scripts/`` or ``hack/`` folder) runs ``kustomize build`` or
+        ``kubectl kustomize`` with ``--load-restrictor LoadRestrictionsNone`` (kustomize
+        ``kustomize/commands/build/flagloadrestrictor.go``: the flag that lifts the default
+        ``LoadRestrictionsRootOnly``), its kustomizations are built the way it builds them.
         """
         argo_off = self._argocd_cm_unrestricted()
         flux_only = self._flux_kustomizations and not self._argo_applications
+        if not argo_off and not self._any_argo_object():
+            argo_off = _recipe_unrestricted(str(self.repo.root))
         paths = self._flux_paths
         for unit in [*self.units, *self._not_rendered]:
             if unit.kind != KUSTOMIZE:
@@ -946,6 +956,16 @@ class Plan:
             # (fluxcd/pkg kustomize/kustomize_generator.go, WriteFile): a parent that fills
             # in its children's interval/prune/sourceRef is applied before validation
             unit.patches = self._flux_patches.get(folder, [])
+
+    def _any_argo_object(self) -> bool:
+        """Whether the repository holds an Argo CD Application or ApplicationSet."""
+        if self._argo_applications:
+            return True
+        return any(
+            doc.group == "argoproj.io" and doc.kind in ("Application", "ApplicationSet")
+            for source in self.sources("argo")
+            for doc in source.documents
+        )
 
     def _argocd_cm_unrestricted(self) -> bool:
         """argocd-cm itself, or the values of Argo CD's Helm chart that become it
@@ -988,6 +1008,39 @@ def _ref_url(spec: Map, ref: str) -> str | None:
             url = source.get("repoURL")
             return url if isinstance(url, str) else None
     return None
+
+
+#: where a repository keeps the commands that build it (read directly: hidden folders such as
+#: ``.github`` are not in the YAML listing); none is searched below its own folder
+_RECIPE_FOLDERS = (".github/workflows", ".gitlab", ".", "scripts", "hack", ".ci", "ci")
+_RECIPE_NAMES = re.compile(
+    r"(?:.*\.ya?ml|Makefile|makefile|GNUmakefile|Justfile|justfile|.*\.mk|.*\.sh|.*\.bash)\Z"
+)
+#: kustomize's flag (``--load-restrictor``; kustomize v3 spelled it ``--load_restrictor none``)
+_UNRESTRICTED_FLAG = re.compile(
+    rb"--load[-_]restrictor(?:=|[ \t]+)['\"]?(?:LoadRestrictionsNone|none)\b"
+)
+_KUSTOMIZE_BUILD = re.compile(rb"\bkustomize[ \t]+build\b|\bkubectl[ \t]+kustomize\b")
+
+
+def _recipe_unrestricted(root: str) -> bool:
+    """Whether one of the repository's own build recipes builds kustomizations with the load
+    restrictor off: a file that runs kustomize's build and passes it the flag."""
+    for folder in _RECIPE_FOLDERS:
+        path = os.path.join(root, folder)
+        try:
+            names = sorted(os.listdir(path))
+        except OSError:
+            continue
+        for name in names:
+            if folder == "." and name.startswith(".") and name != ".gitlab-ci.yml":
+                continue
+            if not _RECIPE_NAMES.match(name):
+                continue
+            data, _problem = read_regular(os.path.join(path, name), MAX_FILE_BYTES)
+            if data and _KUSTOMIZE_BUILD.search(data) and _UNRESTRICTED_FLAG.search(data):
+                return True
+    return False
 
 
 def _lifts_load_restrictor(data: Any) -> bool:
