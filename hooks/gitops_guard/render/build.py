@@ -243,6 +243,8 @@ class Renderer:
                     result.output = f"{_HEADER}\n{rebased}"
                 return result
             full = list(command)
+            if unit.local_deps:
+                full[full.index(unit.root)] = _with_local_dependencies(unit, tmp, self.root)
             for i, text in enumerate(extra):
                 path = os.path.join(tmp, f"values-{i}.yaml")
                 with open(path, "w", encoding="utf-8") as handle:
@@ -293,6 +295,29 @@ def _file_cause(error: str) -> str:
             break
         error = shorter
     return error
+
+
+def _with_local_dependencies(unit: Unit, tmp: str, root: str | None) -> str:
+    """A copy of the unit's chart with the charts its ``file://`` dependencies name in its
+    charts/ folder (and theirs in theirs), as ``helm dependency build`` leaves it before Argo
+    CD or Flux templates it (see ``units.local_dependencies``); the repository is untouched."""
+    from gitops_guard.render.units import local_dependencies
+
+    top = root or os.getcwd()
+    copy = os.path.join(tmp, "chart", os.path.basename(unit.root) or "chart")
+    shutil.copytree(unit.root, copy, symlinks=True)
+    pending = [(copy, unit.local_deps)]
+    placed = 0
+    while pending and placed < 64:
+        target, deps = pending.pop()
+        for name, folder in deps.items():
+            dest = os.path.join(target, "charts", name)
+            if os.path.exists(dest):
+                continue
+            shutil.copytree(folder, dest, symlinks=True)
+            placed += 1
+            pending.append((dest, local_dependencies(folder, top)))
+    return copy
 
 
 def _unrooted(error: str, root: str | None, tmp: str) -> str:
@@ -430,7 +455,10 @@ def _helm_objects(
             if line.startswith("# Source: "):
                 shown = line[len("# Source: ") :].strip()
                 parts = shown.split("/")
-                if len(parts) > 1:
+                if len(parts) > 3 and parts[1] == "charts" and parts[2] in unit.local_deps:
+                    # a template of a file:// dependency: its file in the repository
+                    origin = os.path.normpath(os.path.join(unit.local_deps[parts[2]], *parts[3:]))
+                elif len(parts) > 1:
                     origin = os.path.normpath(os.path.join(unit.root, *parts[1:]))
                 break
         source = load_text("rendered.yaml", chunk)

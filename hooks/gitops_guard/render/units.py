@@ -91,6 +91,10 @@ class Unit:
         self.defaults_note = "nothing in the repository gives this chart values"
         #: a library chart (``type: library``): helm does not render one alone
         self.library = False
+        #: helm only: the charts a ``file://`` dependency names and charts/ does not vendor
+        #: (dependency name -> its folder), placed in charts/ before rendering, as the
+        #: ``helm dependency build`` Argo CD and Flux run before templating does
+        self.local_deps: dict[str, str] = {}
         # directory only
         self.recurse = False
         # kustomize only: build with kustomize's load restrictor off (a file outside the
@@ -391,7 +395,9 @@ class Plan:
                 if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
                     continue
                 repo_url = dep.get("repository")
-                if not isinstance(repo_url, str) or not repo_url or repo_url.startswith("file:"):
+                if isinstance(repo_url, str) and repo_url.startswith("file:"):
+                    continue
+                if not isinstance(repo_url, str) or not repo_url:
                     continue
                 if _vendored_dependency(chart, dep):
                     continue
@@ -404,6 +410,14 @@ class Plan:
                     f"charts/ (no network in a hook); {unit.label} is not rendered",
                 )
                 return None
+        unit.local_deps = local_dependencies(chart, str(self.repo.root))
+        # a change to a chart a file:// dependency names changes what this chart renders
+        pending = list(unit.local_deps.values())
+        while pending and len(unit.folders) < 64:
+            folder = pending.pop()
+            if folder not in unit.folders:
+                unit.folders.add(folder)
+                pending.extend(local_dependencies(folder, str(self.repo.root)).values())
         return unit
 
     # -- Argo CD --------------------------------------------------------------------------
@@ -1152,6 +1166,47 @@ def _source_ref(ref: Any) -> tuple[str, str] | None:
         return None
     name = ref.get("name")
     return (ref["kind"], name) if isinstance(name, str) else None
+
+
+def local_dependencies(chart: str, root: str) -> dict[str, str]:
+    """The dependencies of ``chart`` a ``file://`` repository names and its charts/ folder
+    does not vendor: name -> the folder of that chart (inside ``root``, with a Chart.yaml).
+
+    Argo CD runs ``helm dependency build`` when ``helm template`` says a dependency is
+    missing (argo-cd ``reposerver/repository/repository.go``, ``helmTemplate`` and
+    ``runHelmBuild``), and Flux's source-controller builds a chart of a GitRepository with its
+    local dependencies (``internal/helm/chart/dependency_manager.go``, ``addLocal``); for a
+    ``file://`` dependency both take the chart from that folder, relative to the chart (helm
+    ``pkg/downloader/manager.go``). A folder without a Chart.yaml stays missing, as it does
+    for them."""
+    from gitops_guard.core.documents import load_file
+
+    try:
+        source = load_file(os.path.join(chart, "Chart.yaml"))
+    except OSError:
+        return {}
+    data = source.documents[0].data if source.documents else None
+    deps = data.get("dependencies") if isinstance(data, Map) else None
+    found: dict[str, str] = {}
+    if not isinstance(deps, Seq):
+        return found
+    top = os.path.realpath(root)
+    for dep in deps:
+        if not isinstance(dep, Map) or not isinstance(dep.get("name"), str):
+            continue
+        url = dep.get("repository")
+        if not isinstance(url, str) or not url.startswith("file://"):
+            continue
+        folder = os.path.normpath(os.path.join(chart, url[len("file://") :]))
+        real = os.path.realpath(folder)
+        if real != top and not real.startswith(top + os.sep):
+            continue  # outside the repository: not in the engine's checkout either
+        if _vendored_dependency(chart, dep) or not os.path.isfile(
+            os.path.join(folder, "Chart.yaml")
+        ):
+            continue
+        found[dep["name"]] = folder
+    return found
 
 
 def _vendored_dependency(chart: str, dep: Map) -> bool:
