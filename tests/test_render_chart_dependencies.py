@@ -87,3 +87,27 @@ def test_a_file_dependency_folder_without_a_chart_stays_missing(make_repo, cli):
     failed = [f for f in found if f["rule"] == "render/build-failed"]
     assert code == 1 and failed, found
     assert "missing in charts/ directory: common" in failed[0]["message"]
+
+
+@pytest.mark.skipif(
+    engines.helm() is None or engines.kustomize() is None, reason="needs helm and kustomize"
+)
+def test_kustomize_helmcharts_run_no_dependency_build_so_the_dependency_stays_missing(
+    make_repo, cli
+):
+    """kustomize HelmChartInflationGenerator.Generate pulls a chart it does not find and runs
+    helm template: no helm dependency build, so a local chart's file:// dependency that
+    charts/ does not vendor fails there as it does for kustomize."""
+    files = {
+        "app/kustomization.yaml": (
+            "helmGlobals:\n  chartHome: charts\nhelmCharts:\n  - name: platform\n"
+            "    releaseName: platform\n"
+        ),
+        "app/charts/platform/Chart.yaml": UMBRELLA,
+        "app/charts/platform/values.yaml": "{}\n",
+        **{f"app/{k}": v for k, v in COMMON.items()},
+    }
+    code, found = check(cli, make_repo(files))
+    failed = [f for f in found if f["rule"] == "render/build-failed"]
+    assert code == 1 and failed, found
+    assert "missing in charts/ directory: common" in failed[0]["message"]
