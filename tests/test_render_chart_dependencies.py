@@ -111,3 +111,19 @@ def test_kustomize_helmcharts_run_no_dependency_build_so_the_dependency_stays_mi
     failed = [f for f in found if f["rule"] == "render/build-failed"]
     assert code == 1 and failed, found
     assert "missing in charts/ directory: common" in failed[0]["message"]
+
+
+@NEEDS_HELM
+def test_an_aliased_file_dependency_is_rendered_and_traced_to_its_own_template(make_repo, cli):
+    """helm pkg/chart/util/dependencies.go renders an aliased dependency under its alias: the
+    ``# Source:`` of its templates names charts/<alias>/, the file is the dependency's own."""
+    umbrella = UMBRELLA.replace("    repository:", "    alias: web\n    repository:")
+    common = dict(COMMON)
+    common["charts/common/templates/svc.yaml"] = COMMON["charts/common/templates/svc.yaml"].replace(
+        "{{ .Values.port }}", '"eighty"'
+    )
+    files = {**repo(common=common), "charts/platform/Chart.yaml": umbrella}
+    files["apps/platform.yaml"] = files["apps/platform.yaml"].replace("common:", "web:")
+    code, found = check(cli, make_repo(files))
+    hits = [f for f in found if f["rule"] == "render/schema"]
+    assert code == 1 and [f["path"] for f in hits] == ["charts/common/templates/svc.yaml"], found

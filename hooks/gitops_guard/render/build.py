@@ -455,9 +455,9 @@ def _helm_objects(
             if line.startswith("# Source: "):
                 shown = line[len("# Source: ") :].strip()
                 parts = shown.split("/")
-                if len(parts) > 3 and parts[1] == "charts" and parts[2] in unit.local_deps:
+                if len(parts) > 3 and parts[1] == "charts" and parts[2] in unit.dep_sources:
                     # a template of a file:// dependency: its file in the repository
-                    origin = os.path.normpath(os.path.join(unit.local_deps[parts[2]], *parts[3:]))
+                    origin = os.path.normpath(os.path.join(unit.dep_sources[parts[2]], *parts[3:]))
                 elif len(parts) > 1:
                     origin = os.path.normpath(os.path.join(unit.root, *parts[1:]))
                 break

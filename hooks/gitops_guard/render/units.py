@@ -95,6 +95,8 @@ class Unit:
         #: (dependency name -> its folder), placed in charts/ before rendering, as the
         #: ``helm dependency build`` Argo CD and Flux run before templating does
         self.local_deps: dict[str, str] = {}
+        #: the name helm renders each of those under (its alias, else its name) -> its folder
+        self.dep_sources: dict[str, str] = {}
         # directory only
         self.recurse = False
         # kustomize only: build with kustomize's load restrictor off (a file outside the
@@ -411,6 +413,7 @@ class Plan:
                 )
                 return None
         unit.local_deps = local_dependencies(chart, str(self.repo.root))
+        unit.dep_sources = local_dependencies(chart, str(self.repo.root), by_alias=True)
         # a change to a chart a file:// dependency names changes what this chart renders
         pending = list(unit.local_deps.values())
         while pending and len(unit.folders) < 64:
@@ -1168,7 +1171,7 @@ def _source_ref(ref: Any) -> tuple[str, str] | None:
     return (ref["kind"], name) if isinstance(name, str) else None
 
 
-def local_dependencies(chart: str, root: str) -> dict[str, str]:
+def local_dependencies(chart: str, root: str, by_alias: bool = False) -> dict[str, str]:
     """The dependencies of ``chart`` a ``file://`` repository names and its charts/ folder
     does not vendor: name -> the folder of that chart (inside ``root``, with a Chart.yaml).
 
@@ -1178,7 +1181,9 @@ def local_dependencies(chart: str, root: str) -> dict[str, str]:
     local dependencies (``internal/helm/chart/dependency_manager.go``, ``addLocal``); for a
     ``file://`` dependency both take the chart from that folder, relative to the chart (helm
     ``pkg/downloader/manager.go``). A folder without a Chart.yaml stays missing, as it does
-    for them."""
+    for them. ``by_alias``: keyed by the name helm renders the dependency under (its
+    ``alias``, else its name: helm ``pkg/chart/util/dependencies.go`` renames an aliased
+    copy), which its templates' ``# Source:`` lines name."""
     from gitops_guard.core.documents import load_file
 
     try:
@@ -1205,7 +1210,9 @@ def local_dependencies(chart: str, root: str) -> dict[str, str]:
             os.path.join(folder, "Chart.yaml")
         ):
             continue
-        found[dep["name"]] = folder
+        alias = dep.get("alias")
+        key = alias if by_alias and isinstance(alias, str) and alias else dep["name"]
+        found[key] = folder
     return found
 
 
