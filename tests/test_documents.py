@@ -583,7 +583,7 @@ def test_jinja_raw_marker_lines_read_as_blank_lines_positions_kept(open_, close)
     """Jinja drops a ``{% raw %}`` / ``{% endraw %}`` marker (Ansible keeps another tool's
     ``{{ }}`` from Jinja this way): the rest of the file is YAML, at its own lines."""
     text = ANSIBLE_RAW.format(open=open_, close=close)
-    source = load_text("playbook.yml", text)
+    source = load_text("roles/ci/templates/workflow.yml", text)  # the template module's
     assert source.problems == [] and source.skipped is None
     (doc,) = source.documents
     lines = text.splitlines()
@@ -603,4 +603,13 @@ def test_jinja_raw_marker_lines_read_as_blank_lines_positions_kept(open_, close)
 )
 def test_only_whole_raw_marker_lines_are_blanked(line):
     text = f"a: 1\n{line}\nb: 2\n"
-    assert rules(load_text("x.yml", text))[0][0] == "yaml/syntax"
+    assert rules(load_text("templates/x.yml", text))[0][0] == "yaml/syntax"
+
+
+@pytest.mark.parametrize("path", ["playbook.yml", "apps/web/deployment.yaml"])
+def test_a_raw_marker_outside_a_jinja_template_is_the_syntax_error_yaml_readers_meet(path):
+    """Ansible parses a playbook as YAML before it templates strings, and Argo CD decodes a
+    manifest as written: neither drops the marker, so the file is broken YAML for them."""
+    text = ANSIBLE_RAW.format(open="{% raw %}", close="{% endraw %}")
+    assert rules(load_text(path, text))[0][0] == "yaml/syntax"
+    assert rules(load_text("site.yml.j2", text)) == []  # a Jinja template by its name

@@ -756,10 +756,12 @@ ANSIBLE = """- name: deploy the workflow
 def test_an_ansible_raw_block_is_yaml_and_a_password_in_it_is_still_found(tmp_path, cli):
     """The raw markers no longer make the file broken YAML (an error of its own): a
     credential inside the block is found at its line, by the YAML walker."""
-    path = write(tmp_path, "tasks.yml", ANSIBLE.format(line="token: ${{ secrets.TOKEN }}"))
+    path = write(
+        tmp_path, "roles/ci/templates/tasks.yml", ANSIBLE.format(line="token: ${{ secrets.TOKEN }}")
+    )
     assert cli("check-secrets", path) == (0, "", "")
     own = body(RNG, ALNUM_CHARS, 18)
-    path = write(tmp_path, "own.yml", ANSIBLE.format(line=f"password: {own}"))
+    path = write(tmp_path, "roles/ci/templates/own.yml", ANSIBLE.format(line=f"password: {own}"))
     code, out, _ = cli("check-secrets", path)
     assert code == 1 and out.count("\n") == 1 and own not in out, out
     assert ":10:15: secret/literal-credential password: literal password" in out, out
@@ -770,7 +772,9 @@ def test_a_raw_block_of_template_keys_is_scanned_line_by_line(tmp_path, cli):
     not YAML (documents.load_text). The line scanners still read every line of it."""
     own = body(RNG, ALNUM_CHARS, 18)
     line = f"{{{{ item }}}}: x\n    DB_PASSWORD={own}"
-    code, out, _ = cli("check-secrets", write(tmp_path, "t.yml", ANSIBLE.format(line=line)))
+    code, out, _ = cli(
+        "check-secrets", write(tmp_path, "roles/ci/templates/t.yml", ANSIBLE.format(line=line))
+    )
     assert code == 1 and out.count("\n") == 1 and ":11:17: secret/literal-credential" in out, out
     assert own not in out
 

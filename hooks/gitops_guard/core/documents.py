@@ -743,15 +743,26 @@ def _json_manifest(text: str) -> bool:
 #: Ansible template that keeps the ``{{ }}`` of another tool (a Helm value, a GitHub Actions
 #: expression) out of Jinja's hands. Jinja drops the marker; the lines between are the file.
 _JINJA_RAW_LINE = re.compile(r"^[ \t]*\{%-?[ \t]*(?:end)?raw[ \t]*-?%\}[ \t]*$", re.MULTILINE)
+#: names of files Jinja renders before anything reads them as YAML
+_JINJA_SUFFIXES = (".j2", ".jinja", ".jinja2")
+
+
+def _jinja_rendered(path: str) -> bool:
+    """Whether Jinja renders the file first: an Ansible role's ``templates/`` (``template``
+    module), or a ``.j2`` name. Elsewhere a marker line is read by a YAML parser as it is
+    (Ansible parses a playbook as YAML before templating its strings; Argo CD decodes a
+    manifest as written), so it is the syntax error they meet."""
+    parts = path.replace("\\", "/").split("/")
+    return "templates" in parts[:-1] or parts[-1].endswith(_JINJA_SUFFIXES)
 
 
 def _yaml_text(path: str, text: str) -> str:
     """The text the YAML parser reads. JSON is YAML, except that JSON allows tabs between
     tokens where YAML forbids them in indentation: a ``.json`` file that is valid JSON has
     its tabs read as spaces (a tab inside a JSON string is always escaped, so none is data;
-    lines and columns stay where they are). A Jinja raw marker line reads as a blank line
-    (the other lines keep their lines and columns)."""
-    if "{%" in text:
+    lines and columns stay where they are). In a file Jinja renders first, a raw marker
+    line reads as a blank line (the other lines keep their lines and columns)."""
+    if "{%" in text and _jinja_rendered(path):
         text = _JINJA_RAW_LINE.sub("", text)
     if "\t" not in text or not path.endswith(".json"):
         return text
