@@ -467,3 +467,29 @@ def test_a_finding_naming_100000_allowed_registries_is_bounded(chdir: Path, cli)
     code, out, _err = cli("check-images", "pod.yaml")
     assert code == 1 and "image/registry-not-allowed" in out
     assert max(len(line) for line in out.splitlines()) < 2_200
+
+
+def test_an_alias_folder_beside_its_environment_s_own_name_is_not_that_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """clusters/prod/ stands for production under the default order, unless a sibling has
+    production's own name: then prod is an environment of its own (repo/environments.py
+    _alias_of), and production's overrides do not apply to it."""
+    getattr(policy_mod, "_OWN_NAMES", {}).clear()
+    (tmp_path / "policies").mkdir()
+    policy_file = tmp_path / "policies" / "gitops-guard.yaml"
+    policy_file.write_text(
+        "version: 1\nenvironments:\n  production:\n    images:\n      require_digest: true\n"
+    )
+    for folder in ("clusters/prod/web", "apps/stage/web"):
+        (tmp_path / folder).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    policy = load_policy(str(policy_file))
+    prod = str(tmp_path / "clusters" / "prod" / "web" / "deploy.yaml")
+    assert policy.environment_of(prod) == "production"  # alone: production by its alias
+    assert policy.environment_of(str(tmp_path / "apps/stage/web/x.yaml")) == "staging"
+    (tmp_path / "clusters" / "production").mkdir()
+    getattr(policy_mod, "_OWN_NAMES", {}).clear()
+    again = load_policy(str(policy_file))
+    assert again.environment_of(prod) == "prod"
+    assert again.environment_of(str(tmp_path / "apps/stage/web/x.yaml")) == "staging"

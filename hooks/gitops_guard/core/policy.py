@@ -428,13 +428,17 @@ class Policy:
             prefix = top.rstrip(os.sep) + os.sep
             if absolute.startswith(prefix):
                 path = absolute[len(prefix) :]
-        return environment_of_relpath(path, self)
+            else:
+                top = None
+        return environment_of_relpath(path, self, top or None)
 
 
-def environment_of_relpath(relpath: str, policy: Policy) -> str | None:
+def environment_of_relpath(relpath: str, policy: Policy, root: str | None = None) -> str | None:
     """The environment of a repository-relative path: a ``promotion.paths`` pattern of the
     environment, else the first folder named like an environment of the policy (or, with the
-    default order, like one of ``DEFAULT_FOLDER_ALIASES``), else the folder below
+    default order, like one of ``DEFAULT_FOLDER_ALIASES``, unless a sibling folder below
+    ``root`` has the environment's own name: ``clusters/prod/`` beside ``clusters/production/``
+    is an environment of its own, as repo/environments.py reads it), else the folder below
     ``clusters/`` (the contract; also for names not in the order)."""
     parts = [p for p in relpath.replace(os.sep, "/").split("/") if p not in ("", ".")]
     folders = parts[:-1]
@@ -450,11 +454,30 @@ def environment_of_relpath(relpath: str, policy: Policy) -> str | None:
     for i, part in enumerate(folders):
         if part in names:
             return part
-        if part in aliases:
+        if part in aliases and not _beside_own_name(root, folders[:i], aliases[part]):
             return aliases[part]
         if part == "clusters" and i + 1 < len(folders):
-            return aliases.get(folders[i + 1], folders[i + 1])
+            name = folders[i + 1]
+            env = aliases.get(name)
+            if env is not None and not _beside_own_name(root, folders[: i + 1], env):
+                return env
+            return name
     return None
+
+
+_OWN_NAMES: dict[tuple[str, tuple[str, ...], str], bool] = {}
+
+
+def _beside_own_name(root: str | None, parent: list[str], env: str) -> bool:
+    """Whether the folder ``parent`` below ``root`` also holds a folder named ``env``
+    (remembered per folder: this runs for every checked file)."""
+    if not root:
+        return False
+    key = (root, tuple(parent), env)
+    found = _OWN_NAMES.get(key)
+    if found is None:
+        found = _OWN_NAMES[key] = os.path.isdir(os.path.join(root, *parent, env))
+    return found
 
 
 def pattern_parts(pattern: str) -> list[str]:
