@@ -959,3 +959,94 @@ def test_reviewed_true_findings_on_real_repositories_stay(tmp_path, cli):
     )
     code, out, _ = cli("check-secrets", write(tmp_path, "vw.yaml", broken))
     assert code == 1 and ":12:25: yaml/syntax found undefined alias" in out, out
+
+
+# -- 18. annotation maps of Helm values, app-of-apps values, example pull-secret configs --------
+
+NETBOX_VALUES = """ingress:
+  enabled: true
+  annotations:
+    nginx.ingress.kubernetes.io/auth-type: basic
+    nginx.ingress.kubernetes.io/auth-secret: {value}
+    nginx.ingress.kubernetes.io/auth-secret-type: auth-file
+"""
+
+
+def test_an_annotation_naming_the_basic_auth_secret_in_helm_values_passes(tmp_path, cli):
+    """marokiki/infra's netbox values: ``ingress.annotations`` is copied onto the Ingress's
+    metadata.annotations, where ``nginx.ingress.kubernetes.io/auth-secret`` names the Secret
+    holding the htpasswd file (ingress-nginx docs/examples/auth/basic: "name of the secret
+    that contains the user/password definitions"), ``namespace/name`` or ``name``."""
+    for ref in ("flux-system/netbox-basic-auth", "basic-auth"):
+        path = write(tmp_path, "values.yaml", NETBOX_VALUES.format(value=ref))
+        code, out, _ = cli("check-secrets", path)
+        assert code == 0 and out == "", out
+    # a token pasted into an annotation of the same map is still found (token rule, entropy)
+    token = random_secret()
+    path = write(tmp_path, "values.yaml", NETBOX_VALUES.format(value=token))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "secret/high-entropy-string" in out and token not in out, out
+    # and the key-name rule keeps its hold outside annotation maps
+    text = f"ingress:\n  auth:\n    secret: {body(RNG, ALNUM_CHARS, 18)}\n"
+    code, out, _ = cli("check-secrets", write(tmp_path, "other.yaml", text))
+    assert code == 1 and "secret/literal-credential" in out, out
+
+
+APP_OF_APPS_VALUES = """argo-project:
+  argo:
+    applicationRequirements:
+      chart: mariadb
+      helm:
+        values: |
+          fullnameOverride: wp-db
+          auth:
+            rootPassword: {root}
+            database: wordpress
+            username: wpuser
+"""
+
+
+def test_helm_values_inside_app_of_apps_values_are_read_as_yaml(tmp_path, cli):
+    """Mikroways/argo-gitops-demo-example's project chart values carry the child chart's values
+    as ``helm.values: |`` (the chart renders them into an Application's
+    ``spec.source.helm.values``): a literal ``auth.rootPassword`` there is what Argo CD passes
+    to the chart, found as in an Application (it was read as plain text and missed)."""
+    root = body(RNG, ALNUM_CHARS, 16)
+    path = write(tmp_path, "values.yaml", APP_OF_APPS_VALUES.format(root=root))
+    code, out, _ = cli("check-secrets", path)
+    # the line is the file's; the column, as for an Application's helm.values, is the block's
+    assert code == 1 and ":9:" in out and "secret/literal-credential rootPassword" in out, out
+    assert root not in out
+    # a reference or a placeholder there passes, as it would in an Application
+    for stand_in in ("${MARIADB_ROOT_PASSWORD}", "changeme"):
+        path = write(tmp_path, "values.yaml", APP_OF_APPS_VALUES.format(root=stand_in))
+        code, out, _ = cli("check-secrets", path)
+        assert code == 0 and out == "", out
+
+
+def docker_config(user: str, password: str) -> str:
+    auth = b64(f"{user}:{password}".encode())
+    entry = f'{{"username":"{user}","password":"{password}","auth":"{auth}"}}'
+    return b64(f'{{"auths":{{"registry.example.org":{entry}}}}}'.encode())
+
+
+def test_an_example_pull_secret_config_in_values_passes_a_real_one_does_not(tmp_path, cli):
+    """Mikroways/argo-gitops-demo-example's project values hold ``registrySecret.
+    dockerconfigjson``: base64 of a docker config (``kubectl create secret docker-registry``)
+    whose only credential is ``pepe``/``pass``, an example; entropy alone called it a secret."""
+    text = "registrySecret:\n  dockerconfigjson: {value}\n"
+    path = write(tmp_path, "values.yaml", text.format(value=docker_config("pepe", "pass")))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 0 and out == "", out
+    password = body(RNG, ALNUM_CHARS, 24)
+    value = docker_config("robot", password)
+    code, out, _ = cli("check-secrets", write(tmp_path, "values.yaml", text.format(value=value)))
+    assert code == 1 and "dockerconfigjson" in out and password not in out and value not in out
+    # in a Secret the example config is still plaintext Secret data (applied as written)
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pull\n"
+        "type: kubernetes.io/dockerconfigjson\ndata:\n"
+        f"  .dockerconfigjson: {docker_config('robot', password)}\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "secret.yaml", secret))
+    assert code == 1 and "secret/k8s-secret-plaintext" in out, out

@@ -22,7 +22,12 @@ from typing import Any, NamedTuple
 
 from gitops_guard.checks.secrets.embedded import embedded_credentials
 from gitops_guard.checks.secrets.engine import Engine, empty_pem, hash_secret, header_only
-from gitops_guard.checks.secrets.kinds import KindRules, sops_config, sops_exempt
+from gitops_guard.checks.secrets.kinds import (
+    KindRules,
+    docker_config_stand_ins,
+    sops_config,
+    sops_exempt,
+)
 from gitops_guard.checks.secrets.lines import LineRules
 from gitops_guard.checks.secrets.values import (
     BINARY_PROBE,
@@ -104,6 +109,8 @@ class _Scanner(LineRules, KindRules):
         self.no_entropy = False
         #: the user and database names written beside the value being judged (_identities)
         self.ids: frozenset[str] = frozenset()
+        #: ids of ``helm.values`` strings an Application's ``argo_values`` already parsed
+        self.inlined: set[int] = set()
 
     def add(
         self,
@@ -200,7 +207,7 @@ class _Scanner(LineRules, KindRules):
         if id(node) in skip:
             return
         if isinstance(node, Map):
-            annotations = path[-2:] == ("metadata", "annotations")
+            annotations = _annotation_map(path)
             pair = node.get("name")
             pair_kind = sensitive_kind(pair) if names and "value" in node else None
             ids = ids | _identities((k, node.text(k)) for k in node)
@@ -217,6 +224,14 @@ class _Scanner(LineRules, KindRules):
                     continue
                 text = node.text(key)
                 if text is None:
+                    continue
+                if (
+                    sub[-2:] == ("helm", "values")
+                    and isinstance(value, str)
+                    and id(value) not in self.inlined
+                    and "\n" in value.strip()
+                    and self.inline_values(value, node.at(key))
+                ):
                     continue
                 kind = None
                 if names and not annotations:
@@ -319,6 +334,9 @@ class _Scanner(LineRules, KindRules):
             return  # a base64 image (an icon, a logo): random by its encoding only
         if pgp_ciphertext(stripped):
             return  # an OpenPGP message encrypted to a key (Renovate's ``encrypted``)
+        # base64 of ``{"``, ``{\n``, ``{ `` or the JSON itself
+        if stripped.startswith(("eyJ", "ewo", "eyA", "{")) and docker_config_stand_ins(stripped):
+            return  # an example pull secret's config: ``pepe``/``pass`` for a registry
         entropy = (
             not self.no_entropy
             and not NO_ENTROPY_KEY.search(label.replace("-", "").replace("_", ""))
@@ -367,6 +385,19 @@ _IDENTITY_WORDS = frozenset({"user", "username", "login", "database", "db", "dbn
 #: a plain name (``pricelist``, ``app_user``): lower case, at most two digits (a random value
 #: mixes cases and digits)
 _PLAIN_NAME = re.compile(r"^(?=(?:[^0-9]*[0-9]){0,2}[^0-9]*$)[a-z][a-z0-9_.-]{0,40}$")
+
+
+def _annotation_map(path: tuple[Any, ...]) -> bool:
+    """An object's ``metadata.annotations``, or a Helm values map a chart copies there
+    (``ingress.annotations``, ``podAnnotations``, ``serviceAnnotations``): its keys are
+    annotation names, not credential names. ``nginx.ingress.kubernetes.io/auth-secret:
+    ns/basic-auth`` names the Secret holding the htpasswd file (ingress-nginx
+    docs/examples/auth/basic: "name of the secret that contains the user/password
+    definitions"). Values are still checked for tokens and by entropy."""
+    if path[-2:] == ("metadata", "annotations"):
+        return True
+    last = path[-1] if path else None
+    return isinstance(last, str) and (last == "annotations" or last.endswith("Annotations"))
 
 
 def _identities(pairs: Any) -> frozenset[str]:

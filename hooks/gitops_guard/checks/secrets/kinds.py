@@ -24,6 +24,7 @@ from gitops_guard.checks.secrets.values import (
     b64decode,
     credential_word,
     describe,
+    dummy_credential,
     is_dummy,
     is_placeholder,
     key_words,
@@ -319,11 +320,67 @@ class KindRules:
                 continue
             line = helm.at("values")[0]
             raw = helm["values"]
+            self.inlined.add(id(raw))  # the walk does not read it a second time
             inner = load_text(self.path, raw)
             saved = getattr(self, "offset", 0)
             for doc in inner.documents:
                 self.document(doc, offset=saved + line)  # block scalar: content starts below
             self.offset = saved
+
+    def inline_values(self, raw: str, pos: Pos) -> bool:
+        """``helm: {values: |...}`` outside an Application: an app-of-apps chart's values or
+        a Helm values file that a template renders into an Application's
+        ``spec.source.helm.values`` (Argo CD ``ApplicationSourceHelm.Values``, "Helm values to
+        be passed to helm template, typically defined as a block"; argo-helm's argocd-apps
+        chart takes ``applications.<name>.source.helm.values`` the same way). The block is
+        the values the child chart gets: parsed and scanned as YAML, as ``argo_values`` does,
+        so ``auth.rootPassword: ...`` in it is a literal credential. False (the caller reads
+        it line by line) when it is no YAML mapping."""
+        inner = load_text(self.path, raw)
+        docs = [d for d in inner.documents if isinstance(d.data, Map)]
+        if inner.problems or not docs:
+            return False
+        saved = (getattr(self, "offset", 0), self.no_entropy, self.ids)
+        for doc in docs:
+            self.document(doc, offset=saved[0] + pos[0])  # block scalar: content starts below
+        self.offset, self.no_entropy, self.ids = saved
+        return True
+
+
+def docker_config_stand_ins(value: str) -> bool:
+    """A docker config (``{"auths": {registry: {username, password, auth}}}``, base64 or
+    plain, as ``kubectl create secret docker-registry`` writes ``.dockerconfigjson``) whose
+    every credential is a stand-in (``pepe``/``pass``, ``user``/``password``): an example
+    pull secret, not a credential. One real password, token or ``auth`` in it, or no
+    credential at all, and this is False (the value is judged as before)."""
+    import json
+
+    text = value
+    if not value.lstrip().startswith("{"):
+        raw = b64decode(value)
+        if raw is None:
+            return False
+        text = raw.decode("utf-8", "replace")
+    try:
+        config = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(config, dict):
+        return False
+    auths = config.get("auths") if isinstance(config.get("auths"), dict) else config
+    secrets: list[tuple[str, str]] = []
+    for entry in auths.values():
+        if not isinstance(entry, dict):
+            return False
+        for field in ("password", "identitytoken", "registrytoken"):
+            if isinstance(entry.get(field), str) and entry[field]:
+                secrets.append((field, entry[field]))
+        if isinstance(entry.get("auth"), str) and entry["auth"]:
+            pair = b64decode(entry["auth"])
+            if pair is None or b":" not in pair:
+                return False
+            secrets.append(("password", pair.decode("utf-8", "replace").split(":", 1)[1]))
+    return bool(secrets) and all(dummy_credential(v, k) for k, v in secrets)
 
 
 #: Argo CD's declarative Secrets (label ``argocd.argoproj.io/secret-type``) and the keys of
