@@ -136,6 +136,8 @@ class _Scanner(LineRules, KindRules):
         if not isinstance(data, (Map, Seq)):
             return
         self.offset = offset
+        if offset == 0:  # a file's own document (an inner one, from a values block, is below)
+            self.inlined = set()
         kind = doc.kind if isinstance(data, Map) else None
         group = doc.group if isinstance(data, Map) else ""
         if kind == "List" and isinstance(data.get("items"), Seq):  # kubectl get -o yaml
