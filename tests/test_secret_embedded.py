@@ -39,6 +39,9 @@ TOKEN = "Kq" + "9zVb3Lmx7Tq2"
             "helm --set auth.password",
         ),
         (f"helm install x c --set-string global.apiToken={PASSWORD}", "helm --set global.apiToken"),
+        # a prefixed option still names a credential (only ``--generate-*`` makes one)
+        (f"mysqladmin --db-password={PASSWORD} status", "--db-password option"),
+        (f"op item edit app --new-password {PASSWORD}", "--new-password option"),
     ],
 )
 def test_a_credential_inside_a_value_is_found(text, what):
@@ -70,6 +73,10 @@ def test_a_credential_inside_a_value_is_found(text, what):
         "sort -u file.txt",
         "Password=;User=app",
         "https://user:********@example.org/",
+        # 1Password CLI: ``--generate-password[=recipe]`` sets a random password from a recipe
+        # (1activegeek/home-ops .opencode/command/secrets.md)
+        "op item create --title app --generate-password='letters,digits,symbols,30'",
+        "op item edit app --generate-password=letters,digits,32",
     ],
 )
 def test_no_credential_inside_these(text):

@@ -131,6 +131,11 @@ _OPTION = re.compile(
     r"|secret-key|secret-access-key|client-secret|auth-token|private-key))(?:=|\s+)"
     r"(?P<q>['\"]?)(?P<secret>[^\s'\"]{3,512})(?P=q)(?=\s|$|[;|&)])"
 )
+#: ``--generate-password[=recipe]`` (1Password CLI ``op item create`` / ``op item edit``:
+#: "set a random password ... specify the password length and the character types",
+#: developer.1password.com/docs/cli/reference/management-commands/item): the value says how
+#: to make a password, it is none
+_GENERATE_WORDS = frozenset({"generate"})
 #: ``docker login -u user -p secret``
 _LOGIN_P = re.compile(
     r"\blogin\b[^\n;|&]*?\s-p\s+(?P<q>['\"]?)(?P<secret>[^\s'\"-][^\s'\"]{2,255})(?P=q)"
@@ -180,6 +185,8 @@ def embedded_credentials(value: str) -> list[Embedded]:
         for m in _CURL_USER.finditer(value):
             add("user:password option", m.group("secret"), m.start("secret"))
         for m in _OPTION.finditer(value):
+            if m.group("opt").split("-", 1)[0] in _GENERATE_WORDS:
+                continue  # ``op item create --generate-password='letters,digits,30'``: a recipe
             add(f"--{m.group('opt')} option", m.group("secret"), m.start("secret"))
         for m in _LOGIN_P.finditer(value):
             add("login -p password", m.group("secret"), m.start("secret"))
