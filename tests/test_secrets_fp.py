@@ -1050,3 +1050,40 @@ def test_an_example_pull_secret_config_in_values_passes_a_real_one_does_not(tmp_
     )
     code, out, _ = cli("check-secrets", write(tmp_path, "secret.yaml", secret))
     assert code == 1 and "secret/k8s-secret-plaintext" in out, out
+
+
+TRAEFIK_MIDDLEWARE = """apiVersion: {api}
+kind: Middleware
+metadata:
+  name: admin-auth
+spec:
+  {auth}:
+    secret: {value}
+"""
+
+
+@pytest.mark.parametrize("api", ["traefik.io/v1alpha1", "traefik.containo.us/v1alpha1"])
+@pytest.mark.parametrize("auth", ["basicAuth", "digestAuth"])
+def test_a_traefik_middleware_names_its_auth_secret_a_literal_there_is_found(
+    api, auth, tmp_path, cli
+):
+    """Traefik's Middleware takes ``basicAuth.secret`` / ``digestAuth.secret``: the name of
+    the Secret holding the htpasswd users (doc.traefik.io middlewares/http/basicauth: "the
+    field users doesn't exist for Kubernetes IngressRoute, and one should use the secret
+    field instead"), a homelab staple; the name rule read ``secret: traefik-auth`` as one."""
+    text = TRAEFIK_MIDDLEWARE.format(api=api, auth=auth, value="traefik-auth")
+    code, out, _ = cli("check-secrets", write(tmp_path, "mw.yaml", text))
+    assert code == 0 and out == "", out
+    # not a Kubernetes name: a literal, as the same key elsewhere
+    literal = body(RNG, ALNUM_CHARS, 18)
+    text = TRAEFIK_MIDDLEWARE.format(api=api, auth=auth, value=literal)
+    code, out, _ = cli("check-secrets", write(tmp_path, "mw.yaml", text))
+    assert code == 1 and ":7:13: secret/literal-credential" in out and literal not in out, out
+    # and a plaintext Secret of htpasswd users beside it is still reported
+    users = f"admin:{body(RNG, ALNUM_CHARS, 22)}"
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: traefik-auth\n"
+        f"stringData:\n  users: {users}\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "secret.yaml", secret))
+    assert code == 1 and "secret/k8s-secret-plaintext" in out and users not in out, out

@@ -109,6 +109,8 @@ class _Scanner(LineRules, KindRules):
         self.no_entropy = False
         #: the user and database names written beside the value being judged (_identities)
         self.ids: frozenset[str] = frozenset()
+        #: paths in this document whose value names a Secret (SECRET_NAME_FIELDS)
+        self.secret_names: frozenset[tuple[str, ...]] = frozenset()
         #: ids of ``helm.values`` strings an Application's ``argo_values`` already parsed
         self.inlined: set[int] = set()
 
@@ -148,6 +150,7 @@ class _Scanner(LineRules, KindRules):
         skip: set[int] = set()  # ids of subtrees handled (or exempted) by structure
         names = True
         self.no_entropy = False
+        self.secret_names = SECRET_NAME_FIELDS.get((group, kind), frozenset())
         sops = sops_config(data) if isinstance(data, Map) else None
         if sops is not None:
             skip.add(id(data["sops"]))
@@ -240,6 +243,12 @@ class _Scanner(LineRules, KindRules):
                     kind = pair_kind if key == "value" else sensitive_kind(key)
                     if kind is not None and names_a_key(key, text.strip(), node):
                         kind = None  # ``authKey: auth`` beside ``existingSecret``
+                    if (
+                        kind is not None
+                        and sub in self.secret_names
+                        and _OBJECT_NAME.match(text.strip())
+                    ):
+                        kind = None  # Traefik ``basicAuth.secret: admin-auth``: a Secret's name
                 label = pair if key == "value" and isinstance(pair, str) else str(key)
                 self.value(text, node.at(key), label, kind, sub, sops)
         elif isinstance(node, Seq):
@@ -387,6 +396,20 @@ _IDENTITY_WORDS = frozenset({"user", "username", "login", "database", "db", "dbn
 #: a plain name (``pricelist``, ``app_user``): lower case, at most two digits (a random value
 #: mixes cases and digits)
 _PLAIN_NAME = re.compile(r"^(?=(?:[^0-9]*[0-9]){0,2}[^0-9]*$)[a-z][a-z0-9_.-]{0,40}$")
+
+
+#: Fields of custom resources whose value is the name of a Secret, under a key the name rule
+#: reads as a credential: Traefik's Middleware ``basicAuth.secret`` / ``digestAuth.secret``
+#: ("the field users doesn't exist for Kubernetes IngressRoute, and one should use the secret
+#: field instead": doc.traefik.io middlewares/http/basicauth; traefik.io since v3,
+#: traefik.containo.us before).
+_TRAEFIK_AUTH = frozenset({("spec", "basicAuth", "secret"), ("spec", "digestAuth", "secret")})
+SECRET_NAME_FIELDS: dict[tuple[str, str | None], frozenset[tuple[str, ...]]] = {
+    ("traefik.io", "Middleware"): _TRAEFIK_AUTH,
+    ("traefik.containo.us", "Middleware"): _TRAEFIK_AUTH,
+}
+#: a Kubernetes object name (DNS-1123 subdomain)
+_OBJECT_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
 def _annotation_map(path: tuple[Any, ...]) -> bool:

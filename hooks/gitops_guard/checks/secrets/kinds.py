@@ -340,10 +340,10 @@ class KindRules:
         docs = [d for d in inner.documents if isinstance(d.data, Map)]
         if inner.problems or not docs:
             return False
-        saved = (getattr(self, "offset", 0), self.no_entropy, self.ids)
+        saved = (getattr(self, "offset", 0), self.no_entropy, self.ids, self.secret_names)
         for doc in docs:
             self.document(doc, offset=saved[0] + pos[0])  # block scalar: content starts below
-        self.offset, self.no_entropy, self.ids = saved
+        self.offset, self.no_entropy, self.ids, self.secret_names = saved
         return True
 
 
