@@ -668,6 +668,18 @@ def test_published_jwt_reads_the_whole_token_where_detect_secrets_stops():
     assert not published_jwt("eyJ.not.json")
 
 
+def test_a_password_that_only_starts_with_jwt_ios_token_is_still_a_password(tmp_path, cli):
+    """The example token is a stand-in only as the whole value: jwt.io's token with a
+    random tail is a chosen secret (it was passed as a dummy)."""
+    from gitops_guard.checks.secrets.engine import JWT_IO_CLAIMS, JWT_IO_SECRETS
+
+    token = jwt(JWT_IO_CLAIMS[0], JWT_IO_SECRETS[0])
+    tail = body(RNG, ALNUM_CHARS, 22)
+    code, out, _ = cli("check-secrets", write(tmp_path, "v.yaml", f'password: "{token}/{tail}"\n'))
+    assert code == 1 and tail not in out, out
+    assert cli("check-secrets", write(tmp_path, "w.yaml", f'password: "{token}"\n')) == (0, "", "")
+
+
 # -- 13. a base64 private key over a block scalar's lines ---------------------------------------
 
 
@@ -933,6 +945,22 @@ def test_a_random_user_name_does_not_make_the_same_password_pass(tmp_path, cli):
     )
     code, out, _ = cli("check-secrets", write(tmp_path, "s.yaml", secret))
     assert code == 1 and "secret/k8s-secret-plaintext" in out, out
+
+
+def test_only_a_password_may_repeat_a_plain_name_and_only_a_word_like_one(tmp_path, cli):
+    """A token or API key equal to the login beside it is still a literal credential, and a
+    lower-case value with a digit inside (``qmz7rkvtwpxa``, generated) is no plain name."""
+    word = "".join(RNG.choice("abcdefghjkmnpqrstuvwxyz") for _ in range(13))
+    for key in ("API_TOKEN", "API_KEY", "CLIENT_SECRET"):
+        text = f"env:\n  API_LOGIN: {word}\n  {key}: {word}\n"
+        code, out, _ = cli("check-secrets", write(tmp_path, "t.yaml", text))
+        assert code == 1 and "secret/literal-credential" in out and word not in out, (key, out)
+    generated = word[:4] + "7" + word[4:11]
+    text = f"env:\n  DB_USER: {generated}\n  DB_PASSWORD: {generated}\n"
+    code, out, _ = cli("check-secrets", write(tmp_path, "g.yaml", text))
+    assert code == 1 and "secret/literal-credential" in out and generated not in out, out
+    same = f"env:\n  DB_USER: {word}2\n  DB_PASSWORD: {word}2\n"  # a name with a number
+    assert cli("check-secrets", write(tmp_path, "n.yaml", same)) == (0, "", "")
 
 
 # -- 17. reviewed findings on real repositories that stay ---------------------------------------

@@ -366,7 +366,7 @@ class _Scanner(LineRules, KindRules):
         if not hits and kind is not None:
             if (
                 not dummy_credential(stripped, label)
-                and stripped not in self.ids
+                and not (kind in _PASSWORD_KINDS and stripped in self.ids)
                 and not NAMES_A_SECRET.match(stripped)
                 and not (NAMES_A_FILE.match(stripped))
             ):
@@ -393,9 +393,12 @@ class _Scanner(LineRules, KindRules):
 
 #: the last word of a key that names who or what a credential is for
 _IDENTITY_WORDS = frozenset({"user", "username", "login", "database", "db", "dbname", "schema"})
-#: a plain name (``pricelist``, ``app_user``): lower case, at most two digits (a random value
-#: mixes cases and digits)
-_PLAIN_NAME = re.compile(r"^(?=(?:[^0-9]*[0-9]){0,2}[^0-9]*$)[a-z][a-z0-9_.-]{0,40}$")
+#: a plain name (``pricelist``, ``app_user``, ``shop2``): lower-case words, digits only at the
+#: end (a generated value puts digits anywhere: ``qmz7rkvtwpxa``)
+_PLAIN_NAME = re.compile(r"^[a-z]+(?:[_.-][a-z]+){0,4}[0-9]{0,2}$")
+#: the kinds a demo sets to its user's name (``pricelist``/``pricelist``); a token, an API
+#: key or a secret equal to a name is still a literal credential
+_PASSWORD_KINDS = frozenset({"password", "passwd", "pass", "pwd"})
 
 
 #: Fields of custom resources whose value is the name of a Secret, under a key the name rule

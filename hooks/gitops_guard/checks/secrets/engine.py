@@ -60,6 +60,11 @@ JWT_TYPE = "JSON Web Token"
 _JWT_AT = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_-]+")
 
 
+def is_whole_jwt(value: str) -> bool:
+    """Whether a value is one token and nothing else (three base64url parts)."""
+    return _JWT_AT.fullmatch(value.strip()) is not None
+
+
 def published_jwt(match: str, text: str | None = None) -> bool:
     """jwt.io's example token: its sample claims, signed with a secret jwt.io publishes (the
     signature is checked, so a token of other claims or another key is still a token).

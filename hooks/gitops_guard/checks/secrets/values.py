@@ -13,7 +13,7 @@ import re
 from typing import Any, NamedTuple
 
 from gitops_guard.checks.secrets.embedded import is_placeholder_token, is_reference
-from gitops_guard.checks.secrets.engine import Engine, Hit, published_jwt
+from gitops_guard.checks.secrets.engine import Engine, Hit, is_whole_jwt, published_jwt
 from gitops_guard.core.findings import Finding
 
 BINARY_PROBE = 8192
@@ -252,7 +252,8 @@ def is_dummy(value: str) -> bool:
         or bool(REPEATED.match(value))
         or len(value) < 4
         or (TOKEN_SHAPE.match(value) is not None and is_placeholder_token(value))
-        or (value.startswith("eyJ") and published_jwt(value))  # jwt.io's example token
+        # jwt.io's example token, the whole value (not a value that only starts with it)
+        or (value.startswith("eyJ") and is_whole_jwt(value) and published_jwt(value))
     )
 
 
