@@ -106,6 +106,138 @@ spec:
     assert check(warehouse, pol=pol) == [("image/registry-not-allowed", 8, 16)]
 
 
+# -- Kargo argocd-update over an ApplicationSet: kargo argocd_updater.go applyArgoCDSourceUpdate,
+# argo-cd applicationset/utils/createOrUpdate.go applyIgnoreDifferences --------------------------
+
+KARGO_APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: demo
+spec:
+  generators:
+  - list:
+      elements:
+      - stage: test
+  template:
+    metadata:
+      name: demo-{{stage}}
+      annotations:
+        kargo.akuity.io/authorized-stage: demo:{{stage}}
+    spec:
+      project: default
+      source:
+        repoURL: https://charts.example.com
+        chart: nginx
+        targetRevision: 14.1.0
+        kustomize:
+          images:
+          - public.ecr.aws/nginx/nginx=public.ecr.aws/nginx/nginx:placeholder
+        helm:
+          parameters:
+          - name: image.tag
+            value: placeholder
+          - name: sidecar.image.repository
+            value: docker.io/library/busybox
+          - name: sidecar.image.tag
+            value: latest
+      destination:
+        server: https://kubernetes.default.svc
+  ignoreApplicationDifferences:
+  - jqPathExpressions:
+    - .spec.source.kustomize.images
+    - .spec.source.helm.parameters
+"""
+
+
+def test_kargo_seeded_applicationset_fields_have_kargo_tags_not_the_written_ones():
+    # krancour/kargo-examples 01-argocd-driven: Kargo rewrites the live Application's
+    # kustomize.images / helm.parameters; the ApplicationSet only seeds them
+    assert check(KARGO_APPSET) == []
+    pol = policy(allowed_registries=["registry.example.com"])
+    assert check(KARGO_APPSET, pol=pol) == [
+        ("image/registry-not-allowed", 23, 13),
+        ("image/registry-not-allowed", 29, 20),
+    ]  # the names are still what is deployed
+    jsonpointers = KARGO_APPSET.replace(
+        "  - jqPathExpressions:\n    - .spec.source.kustomize.images\n"
+        "    - .spec.source.helm.parameters\n",
+        "  - jsonPointers:\n    - /spec/source\n",
+    )
+    assert check(jsonpointers) == []
+
+
+def test_kargo_tags_are_checked_as_written_when_the_appset_resets_them():
+    found = [
+        ("image/tag-latest", 31, 20),
+        ("image/tag-not-allowed", 23, 13),
+        ("image/tag-not-allowed", 27, 20),
+    ]
+    # no annotation: Kargo may not update the Application
+    assert check(KARGO_APPSET.replace("kargo.akuity.io/authorized-stage", "x")) == found
+    # no ignoreApplicationDifferences: the ApplicationSet controller resets the fields
+    no_ignore = KARGO_APPSET.split("  ignoreApplicationDifferences:")[0]
+    assert check(no_ignore) == found
+    # a rule for one named Application, or for another field, does not hold for these
+    named = KARGO_APPSET.replace(
+        "  - jqPathExpressions:", "  - name: demo-test\n    jqPathExpressions:"
+    )
+    assert check(named) == found
+    other = KARGO_APPSET.replace(".spec.source.kustomize.images", ".spec.source.targetRevision")
+    assert check(other) == [("image/tag-not-allowed", 23, 13)]
+    # a plain Application with the annotation: its parent syncs what is written
+    app = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: demo-test
+  annotations:
+    kargo.akuity.io/authorized-stage: demo:test
+spec:
+  source:
+    repoURL: https://example.com/repo.git
+    kustomize:
+      images:
+      - nginx=nginx:placeholder
+"""
+    assert check(app) == [("image/tag-not-allowed", 12, 9)]
+
+
+def test_kargo_seeded_multi_source_index_and_wildcard():
+    multi = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: demo
+spec:
+  template:
+    metadata:
+      annotations:
+        kargo.akuity.io/authorized-stage: demo:{{stage}}
+    spec:
+      sources:
+      - repoURL: https://example.com/values.git
+        ref: values
+      - repoURL: https://example.com/app.git
+        path: app
+        kustomize:
+          images:
+          - nginx=nginx:placeholder
+  ignoreApplicationDifferences:
+  - jqPathExpressions:
+    - PATH
+"""
+    assert check(multi.replace("PATH", ".spec.sources[].kustomize.images")) == []
+    assert check(multi.replace("PATH", ".spec.sources[1].kustomize")) == []
+    assert check(multi.replace("PATH", ".spec.sources[0].kustomize.images")) == [
+        ("image/tag-not-allowed", 18, 13)
+    ]
+    # a jq program that is more than a path is not read: the tag is checked as written
+    assert check(multi.replace("PATH", ".spec.sources[] | select(.path)")) == [
+        ("image/tag-not-allowed", 18, 13)
+    ]
+
+
 # -- Flux postBuild substitution: fluxcd/pkg kustomize/kustomize_varsub.go ---------------------
 
 FLUX_KS = """\

@@ -596,24 +596,99 @@ def _argocd_sources(app: Map) -> list[Map]:
 def _argocd_images(source_file: SourceFile, app: Map) -> Iterator[ImageSite]:
     """Argo CD sources: ``kustomize.images`` strings (``[old=]new[:tag][@digest]``), Helm
     ``parameters`` (``image.repository`` / ``image.tag`` / ``image``) and a ``values`` string."""
+    spec = app.get("spec")
+    multi = isinstance(spec, Map) and app.get("kind") == "ApplicationSet"
+    template = spec.get("template") if multi else None
+    tspec = template.get("spec") if isinstance(template, Map) else spec
     for source in _argocd_sources(app):
-        yield from _argocd_source(source_file, source)
+        path = ("spec", "source")
+        if isinstance(tspec, Map) and tspec.get("source") is not source:
+            sources = tspec.get("sources")
+            index = next((i for i, s in enumerate(sources) if s is source), 0)
+            path = ("spec", "sources", str(index))
+        yield from _argocd_source(source_file, source, _kargo_owned(app, path))
 
 
-def _argocd_source(source_file: SourceFile, source: Map) -> Iterator[ImageSite]:
-    """One Application source (or a parameter overrides file, which has its shape)."""
+#: the annotation that lets a Kargo Stage update an Argo CD Application (kargo
+#: ``pkg/promotion/runner/builtin/argocd_updater.go``, ``authorizeArgoCDAppUpdate``)
+KARGO_AUTHORIZED_STAGE = "kargo.akuity.io/authorized-stage"
+#: ``.spec.sources[0].helm`` / ``.spec.sources[].helm``: a jq path of plain keys and indexes
+_JQ_PATH = re.compile(r"(?:\.[A-Za-z_][\w-]*|\[\d*\])+\Z")
+_JQ_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d*)\]")
+
+
+def _kargo_owned(app: Map, source_path: tuple[str, ...]) -> frozenset[str]:
+    """The fields of one source (``kustomize.images``, ``helm.parameters``) that Kargo sets.
+
+    Kargo's ``argocd-update`` step (``argocd_updater.go``, ``applyArgoCDSourceUpdate``)
+    replaces a source's ``kustomize.images`` and sets its Helm ``parameters`` in the live
+    Application, which must carry the ``kargo.akuity.io/authorized-stage`` annotation. When
+    the Application comes from an ApplicationSet whose ``ignoreApplicationDifferences``
+    (every Application: no ``name``) covers the field, the ApplicationSet controller writes
+    the field only when it creates the Application and never resets it (argo-cd
+    ``applicationset/utils/createOrUpdate.go``, ``applyIgnoreDifferences``; docs
+    Controlling-Resource-Modification.md): the tag written there is a seed Kargo replaces,
+    not what is deployed. A plain Application is checked as written (a parent app syncs it)."""
+    if app.get("kind") != "ApplicationSet":
+        return frozenset()
+    spec = app.get("spec")
+    template = spec.get("template") if isinstance(spec, Map) else None
+    meta = template.get("metadata") if isinstance(template, Map) else None
+    notes = meta.get("annotations") if isinstance(meta, Map) else None
+    if not isinstance(notes, Map) or KARGO_AUTHORIZED_STAGE not in notes:
+        return frozenset()
+    ignored = spec.get("ignoreApplicationDifferences")
+    if not isinstance(ignored, Seq):
+        return frozenset()
+    covers: list[tuple[str, ...]] = []
+    for rule in ignored:
+        if not isinstance(rule, Map) or rule.get("name") is not None:
+            continue  # a rule for one named Application does not hold for the others
+        for pointer in rule.get("jsonPointers") or ():
+            if isinstance(pointer, str) and pointer.startswith("/"):
+                parts = pointer[1:].split("/")
+                covers.append(tuple(p.replace("~1", "/").replace("~0", "~") for p in parts))
+        for expression in rule.get("jqPathExpressions") or ():
+            if isinstance(expression, str) and _JQ_PATH.match(expression.strip()):
+                covers.append(
+                    tuple(
+                        key or (index if index else "*")
+                        for key, index in _JQ_PART.findall(expression.strip())
+                    )
+                )
+    owned = set()
+    for field in ("kustomize.images", "helm.parameters"):
+        target = (*source_path, *field.split("."))
+        for cover in covers:
+            if len(cover) <= len(target) and all(
+                c == t or (c == "*" and t.isdigit()) for c, t in zip(cover, target)
+            ):
+                owned.add(field)
+    return frozenset(owned)
+
+
+def _argocd_source(
+    source_file: SourceFile, source: Map, kargo: frozenset[str] = frozenset()
+) -> Iterator[ImageSite]:
+    """One Application source (or a parameter overrides file, which has its shape); in
+    ``kargo``, the fields whose tag Kargo sets at promotion (:func:`_kargo_owned`): their
+    names are checked, their tags are not what is deployed."""
     kustomize = source.get("kustomize")
     images = kustomize.get("images") if isinstance(kustomize, Map) else None
     if isinstance(images, Seq):
+        seeded = "kustomize.images" in kargo
         for i, entry in enumerate(images):
             if isinstance(entry, str):
                 new = entry.split("=", 1)[1] if "=" in entry else entry
-                yield ImageSite(new, images.at(i), "Argo CD kustomize image")
+                pos = images.at(i)
+                yield ImageSite(
+                    new, pos, "Argo CD kustomize image", name_pos=pos, tag_known=not seeded
+                )
     helm = source.get("helm")
     if not isinstance(helm, Map):
         return
     if isinstance(helm.get("parameters"), Seq):
-        yield from _helm_parameters(helm["parameters"])
+        yield from _helm_parameters(helm["parameters"], "helm.parameters" in kargo)
     if isinstance(helm.get("values"), str) and "image" in helm["values"]:
         yield from _embedded(source_file, helm, "values", _values_text)
 
@@ -621,8 +696,9 @@ def _argocd_source(source_file: SourceFile, source: Map) -> Iterator[ImageSite]:
 _IMAGE_FIELDS = ("registry", "repository", "tag", "digest")
 
 
-def _helm_parameters(parameters: Seq) -> Iterator[ImageSite]:
-    """``--set``-style parameters: ``image.repository`` + ``image.tag`` make one image."""
+def _helm_parameters(parameters: Seq, seeded: bool = False) -> Iterator[ImageSite]:
+    """``--set``-style parameters: ``image.repository`` + ``image.tag`` make one image.
+    ``seeded``: Kargo sets the parameters' tags (:func:`_kargo_owned`), so only names count."""
     groups: dict[str, Map] = {}
     for entry in parameters:
         if not isinstance(entry, Map) or not isinstance(entry.get("name"), str):
@@ -632,16 +708,21 @@ def _helm_parameters(parameters: Seq) -> Iterator[ImageSite]:
             continue
         prefix, _, field = entry["name"].rpartition(".")
         if field == "image":
-            yield ImageSite(value, entry.at("value"), "Argo CD Helm parameter")
+            pos = entry.at("value")
+            yield ImageSite(
+                value, pos, "Argo CD Helm parameter", name_pos=pos, tag_known=not seeded
+            )
         elif field in _IMAGE_FIELDS:
             group = groups.setdefault(prefix, Map())
             group[field] = value
             group.value_pos[field] = entry.at("value")
     for group in groups.values():
         if _is_set(group.get("repository")):
-            yield _helm_image(group)
-        elif group.get("tag") or group.get("digest"):  # `worker.image.tag` alone
-            yield _helm_tag_only(group)
+            site = _helm_image(group)
+            site.tag_known = site.tag_known and not seeded
+            yield site
+        elif (group.get("tag") or group.get("digest")) and not seeded:
+            yield _helm_tag_only(group)  # `worker.image.tag` alone (Kargo's when seeded)
 
 
 #: ``image: repo:tag`` on one line of a chart template, with nothing templated in it
