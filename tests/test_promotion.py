@@ -429,3 +429,87 @@ def test_a_merge_that_puts_a_tag_into_staging_and_production_at_once_is_one_chan
     code, out, _ = cli("check-promotion")
     assert code == 1 and "promotion/same-change" in out, out
     assert f"in the same commit {merge[:12]}" in out, out
+
+
+# -- an images entry that matches no container deploys nothing: kustomize api/filters/imagetag
+# (api/image/image.go IsImageMatched); pnz1990/kardinal-demo's environments/prod -------------
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: {image}
+"""
+
+
+def overlay(root: Path, env: str, image: str, tag: str, extra: str = "") -> None:
+    write(root, f"clusters/{env}/web/deployment.yaml", DEPLOYMENT.format(image=image))
+    write(
+        root,
+        f"clusters/{env}/web/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n" + extra + "images:\n  - name: ghcr.io/acme/podinfo\n"
+        f"    newTag: {tag}\n",
+    )
+
+
+@pytest.mark.parametrize("require", ["current", "history"])
+def test_an_images_entry_matching_no_container_is_not_what_the_environment_runs(
+    chdir, cli, require
+):
+    overlay(chdir, "staging", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    overlay(chdir, "production", "ghcr.io/acme/nginx:v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    overlay(chdir, "production", "ghcr.io/acme/nginx:v1.27.0", "v2.0.0")
+    if require == "history":
+        commit(chdir, "production: nginx v1.27.0")
+    _code, out, err = cli("check-promotion", "--require", require)
+    # production runs nginx (staging never did), not podinfo v2.0.0: its entry changes nothing
+    assert out.count("promotion/not-promoted") == 1, out + err
+    assert "clusters/production/web/deployment.yaml:10:18:" in out, out
+    assert "podinfo" not in out, out
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",  # the entry matches the container: production runs podinfo v2.0.0
+        "  - https://github.com/acme/base//web?ref=v1\n",  # a remote base may hold podinfo
+        "patches:\n  - patch: |-\n      kind: Deployment\n      metadata: {name: web}\n",
+        "helmCharts:\n  - name: podinfo\n",
+        "components:\n  - ../missing\n",
+    ],
+)
+def test_an_images_entry_is_counted_as_run_unless_everything_it_may_match_is_read(
+    chdir, cli, extra
+):
+    image = "ghcr.io/acme/podinfo:v1.0.0" if not extra else "ghcr.io/acme/nginx:v1.0.0"
+    overlay(chdir, "staging", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    write(chdir, "clusters/staging/web/more.yaml", DEPLOYMENT.format(image=image))
+    text = (chdir / "clusters/staging/web/kustomization.yaml").read_text()
+    more = text.replace("  - deployment.yaml\n", "  - deployment.yaml\n  - more.yaml\n")
+    write(chdir, "clusters/staging/web/kustomization.yaml", more)
+    overlay(chdir, "production", image, "v1.0.0", extra)
+    init_repo(chdir)
+    overlay(chdir, "production", image, "v2.0.0", extra)
+    code, out, err = cli("check-promotion", "--require", "current")
+    assert code == 1, out + err
+    assert "runs ghcr.io/acme/podinfo:v2.0.0" in out, out
+
+
+def test_a_component_images_entry_applies_to_its_users_resources(chdir, cli):
+    overlay(chdir, "staging", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    component = (
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "images:\n  - name: ghcr.io/acme/podinfo\n    newTag: {}\n"
+    )
+    write(chdir, "clusters/production/web/kustomization.yaml", component.format("v1.0.0"))
+    init_repo(chdir)
+    write(chdir, "clusters/production/web/kustomization.yaml", component.format("v2.0.0"))
+    _code, out, err = cli("check-promotion", "--require", "current")
+    assert "runs ghcr.io/acme/podinfo:v2.0.0" in out, out + err

@@ -141,15 +141,142 @@ def check_repository(
     pinned = Pinned(model, policy, records)
     compare_base = base if history is None else None
 
+    reaches = Reaches(model, records)
     for pred, env in model.pairs():
         for app in model.apps(env).values():
             findings.extend(
-                _check_app(model, policy, pred, env, app, history, pinned, base, compare_base, load)
+                _check_app(
+                    model,
+                    policy,
+                    pred,
+                    env,
+                    app,
+                    history,
+                    pinned,
+                    base,
+                    compare_base,
+                    load,
+                    reaches,
+                )
             )
     for why in pinned.warnings:
         notes.append(_note(model, policy, why))
     records.save()
     return _unique(notes) + findings
+
+
+class Reaches:
+    """Which kustomize ``images:`` entries of an overlay rewrite a container it deploys.
+
+    kustomize's images transformer (``api/filters/imagetag``, matching with
+    ``api/image/image.go`` ``IsImageMatched``) changes only the container images whose name
+    the entry's ``name`` matches: an entry that matches none deploys nothing, so the
+    environment does not run the image it names (check-manifests reports it as
+    ``render/image-unused``). It is known unused only when everything the kustomization
+    reaches is read here: local files and kustomizations, patches from files; a remote
+    resource, a Helm chart, a generator or transformer plugin, an inline patch, a listed path
+    that is not there, a Component or a kustomization listing nothing leaves it counted as run."""
+
+    def __init__(self, model: Environments, records: Any) -> None:
+        self.model = model
+        self.records = records
+        self._images: dict[str, list[str] | None] = {}
+        self._rel: dict[str, dict[str, str]] = {}
+
+    def unused(self, app: App, slot: Any) -> bool:
+        if slot.kind != "kustomize" or not slot.key.startswith("images["):
+            return False  # a Flux Kustomization's images apply to its own path
+        rels = self._rel.get(app.folder)
+        if rels is None:
+            rels = {self.model.shown(r): r for r in self.model.files_of(app)}
+            self._rel[app.folder] = rels
+        rel = rels.get(slot.path)
+        if rel is None:
+            return False
+        images = self._images.get(rel, False)
+        if images is False:
+            images = self._images[rel] = self._reached(rel)
+        if images is None or not slot.name:
+            return False
+        from gitops_guard.checks.images.consumers import matched
+
+        return not any(matched(image, slot.name) for image in images)
+
+    def _reached(self, kust: str) -> list[str] | None:
+        """The container images of every file the kustomization reaches; None: not known."""
+        from gitops_guard.core.documents import KUSTOMIZATION_FILES
+        from gitops_guard.repo.kgraph import is_remote, listed
+
+        model = self.model
+        known = set(model.files)
+        files: list[str] = []
+        seen = {kust}
+        stack = [(kust, 0)]
+        while stack:
+            current, depth = stack.pop()
+            if depth > environments.MAX_KUSTOMIZE_DEPTH:
+                return None
+            data = environments._read_yaml(model.abspath(current))
+            if (
+                not isinstance(data, dict)
+                or data.get("kind") == "Component"  # its images apply to its user's resources
+                or any(data.get(k) for k in ("helmCharts", "generators", "transformers"))
+            ):
+                return None
+            entries = list(listed(data))
+            for patch in data.get("patches") or ():
+                if not isinstance(patch, dict) or "patch" in patch:
+                    return None  # an inline patch may add a container
+                if isinstance(patch.get("path"), str):
+                    entries.append(patch["path"])
+            for patch in data.get("patchesStrategicMerge") or ():
+                if not isinstance(patch, str) or "\n" in patch:
+                    return None
+                entries.append(patch)
+            if data.get("patchesJson6902"):
+                return None
+            folder = current.rsplit("/", 1)[0] if "/" in current else ""
+            for entry in entries:
+                if not isinstance(entry, str) or is_remote(entry):
+                    return None
+                target = os.path.normpath(os.path.join(folder or ".", entry)).replace(os.sep, "/")
+                if target == ".." or target.startswith("../"):
+                    return None
+                if target in known:
+                    files.append(target)
+                    continue
+                child = next(
+                    (
+                        f"{target}/{n}" if target != "." else n
+                        for n in KUSTOMIZATION_FILES
+                        if (f"{target}/{n}" if target != "." else n) in known
+                    ),
+                    None,
+                )
+                if child is None:
+                    return None  # not there, or a folder kustomize cannot build
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, depth + 1))
+        if not files:
+            return None  # nothing listed: a fragment another tool completes, not an overlay
+        images: list[str] = []
+        for rel in files:
+            name = rel.rsplit("/", 1)[-1]
+            if not is_yaml_name(name):
+                return None  # a JSON manifest: not read here
+            try:
+                with open(model.abspath(rel), "rb") as handle:
+                    data = handle.read(overlays.MAX_BYTES + 1)
+            except OSError:
+                return None
+            if len(data) > overlays.MAX_BYTES:
+                return None
+            got = self.records.records(model.shown(rel), name, data)
+            if got is None:
+                return None
+            images.extend(r.reference for r in got if r.kind == "string")
+        return images
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -355,6 +482,7 @@ def _check_app(
     base: str | None,
     compare_base: str | None,
     load: Any = None,
+    reaches: Reaches | None = None,
 ) -> list[Finding]:
     if load is None:
         records = overlays.RecordCache(model.top, derived_by=(__file__,))
@@ -369,10 +497,16 @@ def _check_app(
     pairs = [(s, raw) for s, raw in zip(mine, each) if s.pinned]
     if not pairs:
         return findings
+
+    def deployed(slot: Any) -> bool:  # asked only of a finding: the fast path reads no YAML
+        return reaches is None or not reaches.unused(app, slot)
+
     slots = [s for s, _ in pairs]
     pred_app = model.app(pred, app.name)
     if pred_app is None:
         for slot in slots:
+            if not deployed(slot):
+                continue
             line, col = slot.position()
             findings.append(
                 Finding(
@@ -411,6 +545,8 @@ def _check_app(
             what = f"which is not what {pred} runs ({had})"
             if compare_base is not None:
                 what = f"which is not what {pred} ran at the base revision {compare_base} ({had})"
+            if not deployed(slot):
+                continue
             findings.append(
                 Finding(
                     slot.path,
@@ -435,7 +571,7 @@ def _check_app(
                     "environment before it then)"
                 )
             finding = _judge(history, slot, a, env, judge, states, intro, created, inserted)
-            if finding is not None:
+            if finding is not None and deployed(slot):
                 findings.append(finding)
     return findings
 
