@@ -513,3 +513,44 @@ def test_a_component_images_entry_applies_to_its_users_resources(chdir, cli):
     write(chdir, "clusters/production/web/kustomization.yaml", component.format("v2.0.0"))
     _code, out, err = cli("check-promotion", "--require", "current")
     assert "runs ghcr.io/acme/podinfo:v2.0.0" in out, out + err
+
+
+@pytest.mark.parametrize("require", ["current", "history"])
+def test_a_container_image_an_images_entry_rewrites_is_not_what_runs(chdir, cli, require):
+    # kustomize api/filters/imagetag: the entry's newTag replaces the container's tag, so
+    # production runs podinfo v1.0.0 (what staging runs), not the v0.9.0 written under it
+    overlay(chdir, "staging", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    overlay(chdir, "production", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    overlay(chdir, "production", "ghcr.io/acme/podinfo:v0.9.0", "v1.0.0")
+    if require == "history":
+        commit(chdir, "production: an older tag under the entry")
+    code, out, err = cli("check-promotion", "--require", require)
+    assert (code, out) == (0, ""), err
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "images:\n  - name: ghcr.io/acme/other\n    newTag: v1.0.0\n",  # another image
+        "images:\n  - name: ghcr.io/acme/podinfo\n    newName: ghcr.io/acme/podinfo\n",  # no tag
+    ],
+)
+def test_a_container_image_no_entry_retags_is_what_runs(chdir, cli, entry):
+    overlay(chdir, "staging", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    overlay(chdir, "production", "ghcr.io/acme/podinfo:v1.0.0", "v1.0.0")
+    init_repo(chdir)
+    write(
+        chdir,
+        "clusters/production/web/deployment.yaml",
+        DEPLOYMENT.format(image="ghcr.io/acme/podinfo:v0.9.0"),
+    )
+    write(
+        chdir,
+        "clusters/production/web/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n" + entry,
+    )
+    code, out, err = cli("check-promotion", "--require", "current")
+    assert code == 1, out + err
+    assert "production/web/deployment.yaml:10:18: promotion/not-promoted production runs " in out
+    assert "ghcr.io/acme/podinfo:v0.9.0" in out, out

@@ -166,16 +166,18 @@ def check_repository(
 
 
 class Reaches:
-    """Which kustomize ``images:`` entries of an overlay rewrite a container it deploys.
+    """Which image slots of an overlay are what it deploys, as kustomize builds it.
 
     kustomize's images transformer (``api/filters/imagetag``, matching with
     ``api/image/image.go`` ``IsImageMatched``) changes only the container images whose name
-    the entry's ``name`` matches: an entry that matches none deploys nothing, so the
-    environment does not run the image it names (check-manifests reports it as
-    ``render/image-unused``). It is known unused only when everything the kustomization
-    reaches is read here: local files and kustomizations, patches from files; a remote
+    an entry's ``name`` matches: an entry that matches none deploys nothing (check-manifests
+    reports it as ``render/image-unused``), and a container image that an entry with
+    ``newTag`` or ``digest`` rewrites is not deployed as written (the entry's reference is,
+    judged where it is written). Either is known only when everything the kustomization
+    reaches is read here (local files and kustomizations, patches from files); a remote
     resource, a Helm chart, a generator or transformer plugin, an inline patch, a listed path
-    that is not there, a Component or a kustomization listing nothing leaves it counted as run."""
+    that is not there, a Component or a kustomization listing nothing leaves the slot
+    counted as run."""
 
     def __init__(self, model: Environments, records: Any) -> None:
         self.model = model
@@ -183,27 +185,61 @@ class Reaches:
         self._images: dict[str, list[str] | None] = {}
         self._rel: dict[str, dict[str, str]] = {}
 
-    def unused(self, app: App, slot: Any) -> bool:
-        if slot.kind != "kustomize" or not slot.key.startswith("images["):
-            return False  # a Flux Kustomization's images apply to its own path
+    def deployed(self, app: App, slot: Any, mine: list[Any]) -> bool:
+        """Whether the slot is what the cluster runs: not an entry that matches no container,
+        not a container image an entry of the overlay rewrites the tag (or digest) of."""
+        if slot.kind == "string":
+            return not self._rewritten(app, slot, mine)
+        return not self._unused(app, slot)
+
+    def _rels(self, app: App) -> dict[str, str]:
         rels = self._rel.get(app.folder)
         if rels is None:
             rels = {self.model.shown(r): r for r in self.model.files_of(app)}
             self._rel[app.folder] = rels
-        rel = rels.get(slot.path)
-        if rel is None:
+        return rels
+
+    def _reach(self, rel: str) -> tuple[set[str], list[str]] | None:
+        found = self._images.get(rel, False)
+        if found is False:
+            found = self._images[rel] = self._reached(rel)
+        return found
+
+    @staticmethod
+    def _entry(slot: Any) -> bool:
+        # a Flux Kustomization's images apply to its own path, not to this folder
+        return slot.kind == "kustomize" and slot.key.startswith("images[") and bool(slot.name)
+
+    def _unused(self, app: App, slot: Any) -> bool:
+        if not self._entry(slot):
             return False
-        images = self._images.get(rel, False)
-        if images is False:
-            images = self._images[rel] = self._reached(rel)
-        if images is None or not slot.name:
+        rel = self._rels(app).get(slot.path)
+        reach = self._reach(rel) if rel is not None else None
+        if reach is None:
             return False
         from gitops_guard.checks.images.consumers import matched
 
-        return not any(matched(image, slot.name) for image in images)
+        return not any(matched(image, slot.name) for image in reach[1])
 
-    def _reached(self, kust: str) -> list[str] | None:
-        """The container images of every file the kustomization reaches; None: not known."""
+    def _rewritten(self, app: App, slot: Any, mine: list[Any]) -> bool:
+        rels = self._rels(app)
+        rel = rels.get(slot.path)
+        image = slot.reference
+        if rel is None or not image:
+            return False
+        from gitops_guard.checks.images.consumers import matched
+
+        for entry in mine:
+            if not self._entry(entry) or not (entry.value("newTag") or entry.value("digest")):
+                continue  # without a new tag or digest the container's own tag runs
+            krel = rels.get(entry.path)
+            reach = self._reach(krel) if krel is not None else None
+            if reach is not None and rel in reach[0] and matched(image, entry.name):
+                return True
+        return False
+
+    def _reached(self, kust: str) -> tuple[set[str], list[str]] | None:
+        """(every file the kustomization reaches, their container images); None: not known."""
         from gitops_guard.core.documents import KUSTOMIZATION_FILES
         from gitops_guard.repo.kgraph import is_remote, listed
 
@@ -276,7 +312,7 @@ class Reaches:
             if got is None:
                 return None
             images.extend(r.reference for r in got if r.kind == "string")
-        return images
+        return set(files), images
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -499,7 +535,7 @@ def _check_app(
         return findings
 
     def deployed(slot: Any) -> bool:  # asked only of a finding: the fast path reads no YAML
-        return reaches is None or not reaches.unused(app, slot)
+        return reaches is None or reaches.deployed(app, slot, mine)
 
     slots = [s for s, _ in pairs]
     pred_app = model.app(pred, app.name)
