@@ -38,9 +38,11 @@ def policy(root: Path, body: str) -> None:
     write(root, "policies/gitops-guard.yaml", "version: 1\n" + body)
 
 
+#: the image the overlays' ``images: [{name: web, newName: registry.example.com/web}]`` entry
+#: matches (kustomize api/image/image.go IsImageMatched: the name, then a tag or digest)
 BASE = (
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
-    "    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web\n"
+    "    spec:\n      containers:\n        - name: web\n          image: web\n"
 )
 
 #: layout -> (staging overlay folder, production overlay folder, base folder or "")
