@@ -685,3 +685,39 @@ def test_a_newline_in_a_folder_name_never_splits_a_summary_or_diff_line(chdir, c
         code == 0
         and "set-image we\\nb staging: clusters/staging/we\\nb/kustomization.yaml\n" in err
     )
+
+
+# -- a container image an images entry retags is not promoted: kustomize api/filters/imagetag --
+
+RETAGGED = BASE_DEPLOYMENT.replace("image: web", "image: ghcr.io/acme/web:WRITTEN")
+
+
+def retag_case(root: Path, entry: str, written: dict[str, str]) -> None:
+    for env, tag in (("staging", "v2.0.0"), ("production", "v1.0.0")):
+        folder = root / "clusters" / env / "web"
+        folder.mkdir(parents=True)
+        (folder / "deployment.yaml").write_text(RETAGGED.replace("WRITTEN", written[env]))
+        (folder / "kustomization.yaml").write_text(
+            f"resources:\n  - deployment.yaml\nimages:\n  - name: {entry}\n    newTag: {tag}\n"
+        )
+    init_repo(root)
+
+
+def test_promote_moves_the_entry_not_the_container_line_it_retags(chdir, cli):
+    retag_case(chdir, "ghcr.io/acme/web", {"staging": "v0.1.0", "production": "v0.0.9"})
+    deployment = chdir / "clusters" / "production" / "web" / "deployment.yaml"
+    before = deployment.read_bytes()
+    code, out, err = cli("promote", "web", "--write")
+    assert code == 0, out + err
+    assert "newTag: v2.0.0" in (chdir / "clusters/production/web/kustomization.yaml").read_text()
+    assert deployment.read_bytes() == before  # what runs there is the entry's tag
+    assert "retags container:Deployment/web/containers/web" in err
+
+
+def test_promote_moves_a_container_line_no_entry_retags(chdir, cli):
+    retag_case(chdir, "ghcr.io/acme/other", {"staging": "v0.1.0", "production": "v0.0.9"})
+    code, out, err = cli("promote", "web", "--write")
+    assert code == 0, out + err
+    deployment = (chdir / "clusters" / "production" / "web" / "deployment.yaml").read_text()
+    assert "image: ghcr.io/acme/web:v0.1.0" in deployment
+    assert "retags" not in err

@@ -265,6 +265,7 @@ def plan_app(model: Any, policy: Any, app: str, source: str, target: str) -> Pla
             raise Refused(f"{first.path}:{first.line}:{first.column}: {first.message}")
     wanted = _wanted(src)
     plan = Plan(app, source, target)
+    _drop_retagged(model, src_app, src, wanted, plan)
     for key in [k for k, slot in wanted.items() if not slot.pinned]:
         del wanted[key]
         plan.notes.append(
@@ -323,6 +324,30 @@ def plan_app(model: Any, policy: Any, app: str, source: str, target: str) -> Pla
 def _known(model: Any, env: str) -> str:
     names = sorted(model.apps(env))
     return f" (its apps: {', '.join(names)})" if names else ""
+
+
+def _drop_retagged(
+    model: Any, src_app: Any, src: Overlay, wanted: dict[str, ImageSlot], plan: Plan
+) -> None:
+    """A container image that an images entry of the source overlay retags (``newTag`` /
+    ``digest``) is not what the source runs (kustomize ``api/filters/imagetag``): the entry is
+    promoted, and the line under it is left alone in both environments (check-promotion's
+    :class:`~gitops_guard.checks.promotion.Reaches` decides it the same way)."""
+    if not any(s.kind == "string" for s in wanted.values()):
+        return
+    if not any(s.kind == "kustomize" for s in wanted.values()):
+        return
+    from gitops_guard.checks.promotion import Reaches
+
+    reaches = Reaches(model, overlays.RecordCache(model.top))
+    mine = [s for f in src.files for s in f.slots]
+    for key in [k for k, s in wanted.items() if s.kind == "string"]:
+        if not reaches.deployed(src_app, wanted[key], mine):
+            del wanted[key]
+            plan.notes.append(
+                f"{plan.app}: {plan.source} retags {key} with its kustomize images entry; the "
+                "entry is promoted, the image written under it is left alone"
+            )
 
 
 def _wanted(src: Overlay) -> dict[str, ImageSlot]:
