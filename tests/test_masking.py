@@ -505,3 +505,28 @@ def test_a_bounded_quote_still_cuts_inside_what_is_no_digest():
     assert quote(long_name) == f"{long_name[:QUOTE_CHARS]!r}... ({len(long_name)} chars)"
     hex_63 = "x" * 80 + "0123456789abcdef" * 3 + "0123456789abcde"  # 63 hex: no digest
     assert quote(hex_63).endswith(f"... ({len(hex_63)} chars)")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Deployment/e2e-testgithub-unreviewedpr-bd53a891/platform-config",
+        "github-unreviewedpr-bd53a891/platform",
+    ],
+)
+def test_an_object_name_with_a_hash_suffix_stays_readable(name):
+    """drift prints objects as Kind/namespace/name; a name of words and a short hash scored
+    above the base64 entropy limit and drift printed 'Depl...' (63 chars)."""
+    assert mask_line(f"changed {name} (spec.replicas)") == f"changed {name} (spec.replicas)"
+
+
+def test_a_mostly_random_lower_case_run_is_still_masked():
+    import random
+
+    rng = random.Random(SEED)
+    alphabet = list("abcdefghijklmnopqrstuvwxyz0123456789")
+    rng.shuffle(alphabet)
+    key = "".join(alphabet) + "".join(rng.choice(alphabet) for _ in range(4))  # high entropy
+    for run in (f"token-{key}", f"{key[:20]}-{key[20:]}", f"db-{key[:20]}/{key[20:]}"):
+        masked = mask_line(f"value {run} here")
+        assert key[4:12] not in masked and key[24:32] not in masked, masked

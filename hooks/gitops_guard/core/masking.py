@@ -380,7 +380,7 @@ def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...
                     spans.append(span)
     for token in _TOKEN.finditer(text):
         value = token.group(0)
-        if _DIGEST.fullmatch(value) or _local_path(value):
+        if _DIGEST.fullmatch(value) or _local_path(value) or _object_name(value):
             continue
         for plugin in plugins.entropy:
             if (
@@ -391,6 +391,26 @@ def _candidate_spans(text: str, plugins: _Plugins) -> tuple[tuple[int, int], ...
                 spans.append(token.span())
                 break
     return tuple(spans)
+
+
+#: a Kubernetes object's name, or ``Kind/namespace/name`` as drift prints an object: DNS-1123
+#: labels (lower-case letters, digits, ``-``, ``.``) joined by ``/``, after an optional Kind
+_OBJECT_KEY = re.compile(r"(?:[A-Z][A-Za-z0-9]*/)?[a-z0-9]+(?:[-./][a-z0-9]+)*")
+_NAME_PARTS = re.compile(r"[-./]")
+
+
+def _object_name(value: str) -> bool:
+    """Whether a run reads as an object name made of words with at most a short generated
+    part (``e2e-test-github-unreviewedpr-bd53a891/platform-config``: a name prefix and a
+    hash suffix), which the base64 entropy plugin scores above its limit. Only the entropy
+    plugins pass it: a provider token is still masked by its format, and a run that is
+    mostly random (a lower-case key, a hex secret) has too few words."""
+    if not _OBJECT_KEY.fullmatch(value):
+        return False
+    parts = _NAME_PARTS.split(value.split("/", 1)[1] if value[:1].isupper() else value)
+    words = sum(1 for part in parts if part.isalpha() and len(part) >= 3)
+    generated = sum(len(part) for part in parts if not part.isalpha())
+    return words >= 2 and generated <= 16 and words * 2 > len(parts) - words
 
 
 def _local_path(value: str) -> bool:
