@@ -5,6 +5,7 @@ Each test names the upstream behaviour it follows; each shape has a positive and
 
 from __future__ import annotations
 
+import pytest
 from gitops_guard.checks.images import check as images
 from gitops_guard.core.documents import load_text
 from gitops_guard.core.policy import DEFAULTS, Policy, deep_merge
@@ -958,3 +959,56 @@ def test_the_image_key_s_own_prefix_still_names_the_registry(make_repo, cli):
     repo = _mention_chart(make_repo, "ghcr.io/acme/{{ .Values.image }}:{{ .Values.tag }}", "pre")
     code, lines = run_chart(cli, repo, "charts/app/values.yaml")
     assert (code, lines) == (0, []), lines  # ghcr.io/acme/docker.io/evil/miner: allowed
+
+
+# -- the helm test pod of every `helm create` chart ---------------------------------------------
+# gitops-engine pkg/sync/hook/helm/type.go maps only pre/post-install and pre/post-upgrade to a
+# sync phase: Argo CD never applies a test hook (repo/argo.py HELM_PHASES); helm-controller runs
+# it only with spec.test.enable. Its image is still checked, as a warning.
+
+TEST_CONNECTION = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "{{{{ include "app.fullname" . }}}}-test-connection"
+  annotations:
+    {hook}
+spec:
+  containers:
+    - name: wget
+      image: busybox
+      command: ['wget']
+  restartPolicy: Never
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: plain
+spec:
+  containers:
+    - name: c
+      image: busybox
+"""
+
+
+@pytest.mark.parametrize(
+    ("hook", "first"),
+    [
+        ('"helm.sh/hook": test', "warning"),
+        ("helm.sh/hook: test-success", "warning"),
+        ("helm.sh/hook: post-install", "error"),  # an install hook is applied
+        ("team: web", "error"),
+    ],
+)
+def test_the_image_of_a_helm_test_hook_is_a_warning(tmp_path, cli, hook, first):
+    chart = tmp_path / "app"
+    (chart / "templates" / "tests").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    path = chart / "templates" / "tests" / "test-connection.yaml"
+    path.write_text(TEST_CONNECTION.format(hook=hook))
+    code, out, _ = cli("check-images", str(path))
+    found = [line for line in out.splitlines() if "image/tag-missing" in line]
+    assert [":10:14:" in found[0], ":21:14:" in found[1]] == [True, True], out
+    assert found[0].endswith("[warning]") is (first == "warning"), out
+    assert not found[1].endswith("]"), out  # the plain pod in the same file: an error
+    assert code == 1

@@ -27,7 +27,7 @@ from gitops_guard.core.documents import (
 )
 from gitops_guard.core.documents import containers as _containers
 from gitops_guard.core.errors import UsageError
-from gitops_guard.core.findings import Finding, bounded, quote, shown
+from gitops_guard.core.findings import WARNING, Finding, bounded, quote, shown
 
 #: the files this check reads (core/pipeline.py): YAML, and JSON manifests
 reads = is_manifest_name
@@ -938,6 +938,35 @@ def _at(data: Any, path: tuple) -> Any:
     return data
 
 
+#: ``helm.sh/hook: test`` (``test-success``, ``test-failure``: Helm 2's names), in a template
+#: or in a rendered manifest
+_HELM_TEST_HOOK = re.compile(
+    r"""^\s*["']?helm\.sh/hook["']?\s*:\s*["']?test(?:-success|-failure)?["']?\s*(?:#.*)?$"""
+)
+_TEST_HOOK_NOTE = (
+    "(a helm test hook: Argo CD never applies it, gitops-engine maps no phase to it; "
+    "Flux runs it only with spec.test.enable, helm only under 'helm test')"
+)
+
+
+def _helm_test_lines(lines: list[str]) -> list[tuple[int, int]]:
+    """The line ranges (1-based, inclusive) of the documents that are Helm test hooks: the
+    pod ``helm create`` scaffolds in ``templates/tests/`` (``image: busybox``). gitops-engine
+    ``pkg/sync/hook/helm/type.go`` maps only the install and upgrade hooks to a phase, so
+    Argo CD never applies a test hook (repo/argo.py HELM_PHASES); helm-controller runs it
+    only with ``spec.test.enable``. Its image is still checked, as a warning."""
+    ranges: list[tuple[int, int]] = []
+    start, hook = 1, False
+    for number, line in enumerate([*lines, "---"], 1):
+        if line.startswith("---"):
+            if hook:
+                ranges.append((start, number - 1))
+            start, hook = number + 1, False
+        elif not hook and "helm.sh/hook" in line and _HELM_TEST_HOOK.match(line):
+            hook = True
+    return ranges
+
+
 def _checked(
     source: SourceFile, policy: Policy, lookup: Any = None
 ) -> list[tuple[ImageSite, Finding]]:
@@ -953,6 +982,7 @@ def _checked(
     reported: set[tuple[int, int, str, str]] = set()
     #: how the value checked came to be, when Flux substituted it (said in every message)
     why = ""
+    tests = _helm_test_lines(source.lines) if "helm.sh/hook" in source.text else ()
 
     def add(
         pos: Pos | None, rule: str, message: str, site: ImageSite, severity: str | None = None
@@ -960,6 +990,9 @@ def _checked(
         line, col = pos or site.pos
         if (line, col, rule, why) not in reported:
             reported.add((line, col, rule, why))
+            if tests and severity is None and any(a <= site.pos[0] <= b for a, b in tests):
+                severity = WARNING
+                message += f" {_TEST_HOOK_NOTE}"
             finding = Finding(source.path, line, col, rule, message + why, severity)
             findings.append((site, finding))
 
