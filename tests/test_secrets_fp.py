@@ -550,6 +550,89 @@ def test_a_url_example_with_a_dummy_password_passes_a_real_one_does_not(tmp_path
     assert code == 1 and "secret/url-credentials" in out, out
 
 
+# -- 10b. a placeholder URL (user, password and host all stand-ins) -----------------------------
+
+KUBECTL_EXAMPLE = """# Example:
+#   kubectl create secret generic s \\
+#     --from-literal=conn_url=mysql://{user}:{password}@{host}:3306/db
+replicas: 1
+"""
+#: documentation stand-ins: detect-secrets' BasicAuthDetector (detect_secrets/plugins/
+#: basic_auth.py) matches every ``://user:password@`` and knows no placeholder
+STAND_IN_URLS = [
+    ("user", "pass", "host"),
+    ("USER", "PASSWORD", "localhost"),
+    ("username", "password", "hostname"),
+    ("myuser", "changeme", "db.example.com"),
+    ("user", "secret", "postgres.test"),
+]
+
+
+def _random_password() -> str:
+    return "".join(RNG.choice(ALNUM_CHARS) for _ in range(14))
+
+
+@pytest.mark.parametrize("user, password, host", STAND_IN_URLS)
+def test_a_placeholder_url_passes_in_a_comment_and_in_a_value(user, password, host, tmp_path, cli):
+    """``mysql://user:pass@host:3306/db`` in a commented ``kubectl create secret`` example
+    (and the same URL as a value, in a .env line or in a script) documents the shape."""
+    path = write(
+        tmp_path, "values.yaml", KUBECTL_EXAMPLE.format(user=user, password=password, host=host)
+    )
+    assert cli("check-secrets", path) == (0, "", "")
+    url = f"mysql://{user}:{password}@{host}:3306/db"
+    for name, text in (
+        ("v.yaml", f'conn_url: {url}\nextra:\n  dsn: "{url}"\n'),
+        ("app.env", f"DATABASE_URL={url}\n"),
+        ("run.sh", f"#!/bin/sh\nmysql --url {url}\n"),
+    ):
+        assert cli("check-secrets", write(tmp_path, name, text)) == (0, "", ""), name
+
+
+@pytest.mark.parametrize(
+    "user, password, host",
+    [
+        ("user", None, "host"),  # a random password
+        ("user", "hunter2", "localhost"),  # a chosen word that is no placeholder
+        ("app", "pass", "host"),  # a real user
+        ("user", "pass", "db.prod.acme.io"),  # a real host
+    ],
+)
+def test_a_url_with_one_real_part_is_still_found(user, password, host, tmp_path, cli):
+    password = password or _random_password()
+    path = write(
+        tmp_path, "values.yaml", KUBECTL_EXAMPLE.format(user=user, password=password, host=host)
+    )
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and "values.yaml:3:" in out and "secret/url-credentials" in out, out
+    assert password not in out
+    url = f"mysql://{user}:{password}@{host}:3306/db"
+    code, out, _ = cli("check-secrets", write(tmp_path, "v.yaml", f"conn_url: {url}\n"))
+    assert code == 1 and "secret/url-credentials" in out, out
+
+
+def test_a_placeholder_url_in_a_secret_object_is_still_found(tmp_path, cli):
+    """A Secret is applied as written: its stand-in URL is the cluster's credential."""
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+        "stringData:\n  conn_url: mysql://user:pass@host:3306/db\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "secret.yaml", text))
+    assert code == 1 and "secret/k8s-secret-plaintext" in out, out
+
+
+def test_stand_in_url_reads_user_password_and_host():
+    from gitops_guard.checks.secrets.values import stand_in_url
+
+    text = "x mysql://user:pass@host:3306/db and https://user:pass@api.acme.io/"
+    assert stand_in_url(text, text.find("://"))
+    assert stand_in_url(text, text.find("pass"))
+    assert not stand_in_url(text, text.rfind("://"))
+    assert not stand_in_url("no url here", 3)
+    assert stand_in_url("h://user:pass@[::1]:80/", 1)
+    assert not stand_in_url("h://user:pass@example.com.evil.io/", 1)
+
+
 # -- 11. a vendor's published default ---------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ import os
 import re
 from typing import Any, NamedTuple
 
-from gitops_guard.checks.secrets.embedded import embedded_credentials
 from gitops_guard.checks.secrets.engine import Engine, empty_pem, hash_secret, header_only
 from gitops_guard.checks.secrets.kinds import (
     KindRules,
@@ -46,8 +45,8 @@ from gitops_guard.checks.secrets.values import (
     credential_word,
     describe,
     dummy_credential,
+    embedded_kept,
     encoded_media,
-    is_dummy,
     is_git_id_key,
     is_placeholder,
     is_reference_key,
@@ -60,6 +59,7 @@ from gitops_guard.checks.secrets.values import (
     redact,
     rule_for,
     sensitive_kind,
+    stand_in_hit,
 )
 from gitops_guard.core.documents import (
     MAX_FILE_BYTES,
@@ -278,7 +278,7 @@ class _Scanner(LineRules, KindRules):
 
     def inside(self, text: str, pos: Pos, label: str, advice: str = REFERENCE_ADVICE) -> bool:
         """Credentials written inside the value; True when one was reported."""
-        found = [e for e in embedded_credentials(text) if not is_dummy(e.secret)]
+        found = embedded_kept(text)
         if not found:
             return False
         first = found[0]
@@ -361,6 +361,7 @@ class _Scanner(LineRules, KindRules):
         # most specific first: a provider token, a credential inside the value (a connection
         # string, a URL, a command), then the name, then entropy
         hits = self.engine.scan_value(stripped, entropy=False)
+        hits = tuple(h for h in hits if not stand_in_hit(h, stripped))
         if not hits and self.inside(stripped, pos, label, advice):
             return
         if not hits and kind is not None:
@@ -380,6 +381,7 @@ class _Scanner(LineRules, KindRules):
             return
         if not hits and entropy and not (GIT_OBJECT_ID.match(stripped) and is_git_id_key(label)):
             hits = self.engine.scan_value(stripped, entropy=True)
+            hits = tuple(h for h in hits if not stand_in_hit(h, stripped))
         if hits:
             hit = hits[0]
             self.add(

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 
 from gitops_guard.checks.secrets.embedded import (
-    embedded_credentials,
     file_type,
     is_lockfile,
     is_reference,
@@ -26,8 +25,8 @@ from gitops_guard.checks.secrets.values import (
     credential_word,
     describe,
     dummy_credential,
+    embedded_kept,
     encoded_media,
-    is_dummy,
     is_placeholder,
     mask,
     names_a_key,
@@ -35,6 +34,7 @@ from gitops_guard.checks.secrets.values import (
     pgp_ciphertext,
     rule_for,
     sensitive_kind,
+    stand_in_hit,
 )
 from gitops_guard.core.documents import (
     Pos,
@@ -115,7 +115,11 @@ class LineRules:
                 # ``# Example: mysql://user:secret@host:port/database`` (Grafana's sample.ini):
                 # the same dummy words the URL rules of a value pass (embedded.py)
                 password = hit.secret.rstrip("@").rpartition(":")[2]
-                if dummy_credential(password) or is_placeholder(password):
+                if (
+                    dummy_credential(password)
+                    or is_placeholder(password)
+                    or stand_in_hit(hit, line)
+                ):
                     continue
             elif hit.type == "Private Key":
                 nxt = next((x for x in following if x.strip()), "")
@@ -156,7 +160,7 @@ class LineRules:
     def inside_line(self, line: str, number: int) -> bool:
         """Credentials inside a line of a script or text file: ``curl -u user:pass``, a
         connection string, an ``Authorization`` header, ``helm --set x.password=...``."""
-        found = [e for e in embedded_credentials(line) if not is_dummy(e.secret)]
+        found = embedded_kept(line)
         if not found:
             return False
         first = found[0]
@@ -205,6 +209,8 @@ class LineRules:
                         and not key_body_follows(lines[number : number + 3])
                     ):
                         continue  # a commented example naming the marker, no key after it
+                    if stand_in_hit(hit, text):
+                        continue  # ``# mysql://user:pass@host:3306/db``: a documented example
                     col = line.find(hit.secret) + 1 or 1
                     self.add((number, col), rule_for(hit), describe(hit), (hit.secret,), hit.type)
 
@@ -220,7 +226,7 @@ class LineRules:
             source = self.file_lines[number - 1] if number <= len(self.file_lines) else line
             hits = self.line_hits(name, line, i + 1, iter(text.splitlines()[i + 1 : i + 4]))
             if not hits and _INSIDE_HINT.search(line):
-                inner = [e for e in embedded_credentials(line) if not is_dummy(e.secret)]
+                inner = embedded_kept(line)
                 if inner:
                     col = source.find(inner[0].secret) + 1 or 1
                     self.add(

@@ -12,7 +12,12 @@ import os
 import re
 from typing import Any, NamedTuple
 
-from gitops_guard.checks.secrets.embedded import is_placeholder_token, is_reference
+from gitops_guard.checks.secrets.embedded import (
+    Embedded,
+    embedded_credentials,
+    is_placeholder_token,
+    is_reference,
+)
 from gitops_guard.checks.secrets.engine import Engine, Hit, is_whole_jwt, published_jwt
 from gitops_guard.core.findings import Finding
 
@@ -255,6 +260,76 @@ def is_dummy(value: str) -> bool:
         # jwt.io's example token, the whole value (not a value that only starts with it)
         or (value.startswith("eyJ") and is_whole_jwt(value) and published_jwt(value))
     )
+
+
+#: The user and password of a documentation example's URL (``mysql://user:pass@host/db``,
+#: ``postgres://username:password@localhost``): with a placeholder host (STAND_IN_HOSTS) a
+#: URL made only of these is a stand-in. detect-secrets' BasicAuthDetector
+#: (detect_secrets/plugins/basic_auth.py) matches any ``://user:password@`` and knows no
+#: placeholder; a dummy password (is_dummy) counts as one of these too.
+STAND_IN_USERS = frozenset({
+    "user", "username", "usr", "myuser", "youruser", "dbuser",
+})  # fmt: skip
+STAND_IN_PASSWORDS = frozenset({
+    "pass", "passwd", "pwd", "pw", "mypass", "yourpass", "dbpass",
+})  # fmt: skip
+#: hosts of an example: a word for "the host", the loopback, and the names RFC 2606 and
+#: RFC 6761 reserve for documentation (``example.com``, ``*.example``, ``*.test``, ``*.invalid``)
+STAND_IN_HOSTS = frozenset({
+    "host", "hostname", "myhost", "yourhost", "dbhost", "server", "localhost", "127.0.0.1",
+    "[::1]", "example.com", "example.org", "example.net",
+})  # fmt: skip
+_RESERVED_HOST_SUFFIXES = (
+    ".example.com",
+    ".example.org",
+    ".example.net",
+    ".example",
+    ".test",
+    ".invalid",
+    ".localhost",
+)
+#: ``://user:password@host``: the userinfo and the host of one URL (RFC 3986 authority)
+_AUTHORITY = re.compile(
+    r"://(?P<user>[^\s:/?#@\[\]\"'<>{}]{1,128}):(?P<password>[^\s/?#@\[\]\"'<>{}]{1,256})@"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/?#@\[\]\"'<>{}]{1,253})"
+)
+
+
+def stand_in_url(text: str, at: int) -> bool:
+    """The URL whose userinfo holds ``text[at]`` (a Basic Auth hit, a password in a URL) is
+    a documentation stand-in: its user AND its password are placeholder words and its host
+    is a placeholder or reserved example host (``mysql://user:pass@host:3306/db``). A chosen
+    or random password, a real user or a real host keeps it a credential."""
+    start = text.rfind("://", 0, at + 3)
+    found = _AUTHORITY.match(text, start) if start >= 0 else None
+    if found is None or not (found.start("user") - 3 <= at < found.end("password") + 1):
+        return False
+    user = re.sub(r"[^a-z0-9]", "", found.group("user").lower())
+    password = found.group("password")
+    host = found.group("host").lower().rstrip(".")
+    return (
+        (user in STAND_IN_USERS or user in DUMMY_WORDS)
+        and (re.sub(r"[^a-z0-9]", "", password.lower()) in STAND_IN_PASSWORDS or is_dummy(password))
+        and (host in STAND_IN_HOSTS or host.endswith(_RESERVED_HOST_SUFFIXES))
+    )
+
+
+def stand_in_hit(hit: Hit, text: str) -> bool:
+    """A Basic Auth hit of detect-secrets on a stand-in URL (:func:`stand_in_url`)."""
+    if hit.type != "Basic Auth Credentials":
+        return False
+    at = text.find(hit.shown or hit.secret)
+    return at >= 0 and stand_in_url(text, at)
+
+
+def embedded_kept(text: str) -> list[Embedded]:
+    """The credentials inside ``text`` (:func:`embedded_credentials`) less dummy values and
+    stand-in URLs."""
+    return [
+        e
+        for e in embedded_credentials(text)
+        if not is_dummy(e.secret) and not (e.what.endswith("URL") and stand_in_url(text, e.start))
+    ]
 
 
 #: Words a made-up credential is built from (``super_secret_password``,
