@@ -633,6 +633,50 @@ def test_stand_in_url_reads_user_password_and_host():
     assert not stand_in_url("h://user:pass@example.com.evil.io/", 1)
 
 
+# -- 10c. helmfile / Helm Go templates of YAML ----------------------------------------------------
+
+
+def bcrypt_hash() -> str:
+    """The shape ``htpasswd -nbBC 10`` writes: ``$2a$10$`` and 53 characters of bcrypt's
+    base64 (``./A-Za-z0-9``), random here."""
+    alphabet = "./" + ALNUM_CHARS
+    return "$2a$10$" + "".join(RNG.choice(alphabet) for _ in range(53))
+
+
+ARGOCD_VALUES = """configs:
+  secret:
+    argocdServerAdminPassword: {password}
+    extra:
+      url: https://github.com/{{{{ .Values.org }}}}
+"""
+
+
+@pytest.mark.parametrize("name", ["values.yaml.gotmpl", "secrets.yaml.tpl", "values.yaml"])
+def test_a_bcrypt_admin_password_in_a_values_template_is_found_as_in_yaml(name, tmp_path, cli):
+    """helmfile renders ``values.yaml.gotmpl`` and reads it as YAML (helmfile
+    pkg/state/envvals_loader.go): its literal values are the release's values."""
+    hashed = bcrypt_hash()
+    path = write(tmp_path, name, ARGOCD_VALUES.format(password=hashed))
+    code, out, _ = cli("check-secrets", path)
+    assert code == 1 and f"{name}:3:32: secret/literal-credential" in out, out
+    assert hashed not in out
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        '{{ requiredEnv "ARGOCD_ADMIN_PASSWORD" | quote }}',
+        "{{.Values.adminPassword}}",
+        '"{{ .Values.adminPassword }}"',
+        "changeme",
+        "$ARGOCD_ADMIN_PASSWORD",
+    ],
+)
+def test_a_template_expression_or_dummy_in_a_values_template_passes(password, tmp_path, cli):
+    path = write(tmp_path, "values.yaml.gotmpl", ARGOCD_VALUES.format(password=password))
+    assert cli("check-secrets", path) == (0, "", ""), password
+
+
 # -- 11. a vendor's published default ---------------------------------------------------------
 
 

@@ -49,8 +49,14 @@ MAX_LINE_CHARS = 1_000_000
 _KEY_BEFORE = re.compile(r"""([A-Za-z_][\w.-]*)["'\]]?\s*(?::=|=>|[:=]|\s)\s*["'`]?$""")
 #: ``KEY: value`` in a text or env-like file (YAML files are read with their structure)
 _COLON_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*:\s+(\S+)\s*$")
-#: files whose ``KEY: value`` lines are configuration: text, env-like, extensionless
-COLON_SUFFIXES = frozenset({"", ".txt", ".env", ".ini", ".cfg", ".conf", ".properties"})
+#: files whose ``KEY: value`` lines are configuration: text, env-like, extensionless, and Go
+#: templates of YAML: helmfile renders a ``values.yaml.gotmpl`` and reads the result as YAML
+#: (helmfile pkg/state/envvals_loader.go: ``tmpl.NewFileRenderer(...).RenderToBytes`` then
+#: ``yaml.Unmarshal``), as Helm does with a chart's ``.tpl`` files; a line with a literal
+#: value is that value in the rendered YAML (``{{ ... }}`` values are placeholders)
+COLON_SUFFIXES = frozenset({
+    "", ".txt", ".env", ".ini", ".cfg", ".conf", ".properties", ".gotmpl", ".tpl",
+})  # fmt: skip
 #: words that make a line worth the embedded-credential rules
 _INSIDE_HINT = re.compile(
     r"://|assword|passwd|pwd=|secret|token|key=|authorization|-u |--user|--set|login",
