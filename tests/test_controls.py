@@ -502,6 +502,22 @@ def test_application_set_template_patch_sets_the_sync_policy(controls, patch):
     assert found == set()
 
 
+def test_a_template_patch_writing_the_whole_sync_policy_still_needs_telemetry(controls):
+    # the patch sets syncPolicy (argo-cd applicationset/controllers/template/patch.go), not the
+    # notifications: a subscription to an undefined trigger still reaches no one
+    patched = APPSET_PATCHED + "    spec:\n      syncPolicy: {{ toJson .syncPolicy }}\n"
+    cm = NOTIFICATIONS_CM.replace("on-sync-failed,", "on-sync-fail,")
+    files = argo_repo(
+        **{
+            "clusters/production/argocd/web.yaml": patched,
+            "bootstrap/argocd-notifications-cm.yaml": cm,
+        }
+    )
+    assert controls(files) == {("clusters/production/argocd/web.yaml", "control/no-telemetry")}
+    files["bootstrap/argocd-notifications-cm.yaml"] = NOTIFICATIONS_CM
+    assert controls(files) == set()
+
+
 @pytest.mark.parametrize(
     ("patch", "rules"),
     [

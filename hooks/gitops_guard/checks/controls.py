@@ -953,8 +953,10 @@ def _problem(ctrl: Controller, rule: str, message: str, more: Iterable[str] = ()
 
 def _argo(model: Model, ctrl: Controller, want: Wanted, telemetry: bool) -> Iterator[Problem]:
     sync = ctrl.spec.get("syncPolicy")
-    if sync == TEMPLATED:  # a templatePatch writes it whole: nothing known to be missing
-        return
+    if sync == TEMPLATED:
+        # a templatePatch writes it whole: nothing of it is known to be missing, so the sync
+        # controls read it as fully set; telemetry (notifications, not syncPolicy) still counts
+        sync = {"automated": TEMPLATED, "retry": TEMPLATED}
     sync = sync if isinstance(sync, dict) else {}
     automated = sync.get("automated")
     if automated == TEMPLATED:
