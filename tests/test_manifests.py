@@ -1250,6 +1250,35 @@ def test_an_unknown_field_written_as_null_is_no_finding_a_valued_one_is():
     ]
 
 
+def test_an_unknown_null_field_other_than_a_metadata_creation_timestamp_is_a_finding():
+    # kubectl's default strict field validation refuses an unknown field of a custom resource
+    # even written as null (scylladb/scylla-operator#1251); only the `creationTimestamp: null`
+    # kubectl and kubeseal write into metadata is exempt
+    from gitops_guard.render.schemas import Schemas
+
+    validator = Schemas().validator("argoproj.io/v1alpha1", "Rollout")
+    assert validator is not None
+    meta: dict = {"creationTimestamp": None, "lables": None}
+    pod = {"containers": [{"name": "web", "image": "nginx:v1.2.3"}]}
+    spec = {
+        "selector": {"matchLabels": {"app": "web"}},
+        "strategy": {"canary": {"stableService": "web", "stabelService": None}},
+        "template": {"metadata": meta, "spec": pod},
+    }
+    rollout = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "spec": spec}
+    rollout["metadata"] = {"name": "web"}
+    assert sorted((e.field, e.unknown) for e in validator.errors(rollout)) == [
+        (("spec", "strategy", "canary", "stabelService"), "stabelService"),
+        (("spec", "template", "metadata", "lables"), "lables"),
+    ]
+    # creationTimestamp is a metadata field only: null elsewhere is an unknown field too
+    meta.pop("lables")
+    spec["strategy"] = {"canary": {"creationTimestamp": None}}
+    assert [(e.field, e.unknown) for e in validator.errors(rollout)] == [
+        (("spec", "strategy", "canary", "creationTimestamp"), "creationTimestamp")
+    ]
+
+
 @NEEDS_KUSTOMIZE
 def test_an_overlay_of_a_folder_without_a_kustomization_says_so_whole(
     make_repo, cli, tmp_path, monkeypatch

@@ -305,13 +305,18 @@ def _describe(error: Any) -> list[SchemaError]:
         allowed = set((error.schema.get("properties") or {}).keys())
         patterns = error.schema.get("patternProperties") or {}
         if error.schema.get("additionalProperties") is False and not patterns:
-            # an unknown field written as null holds nothing the API server's pruning loses
-            # (kubectl and kubeseal write `creationTimestamp: null` into every template's
-            # metadata, an Argo Rollout's too, whose schema names only labels/annotations)
+            # `creationTimestamp: null` in a metadata mapping is what kubectl and kubeseal
+            # write into every template they print (metav1.ObjectMeta's zero Time marshals
+            # as null), an Argo Rollout's too, whose schema names only labels/annotations:
+            # the API server's pruning drops it. Any other unknown field, null or not, is
+            # refused under strict field validation, kubectl's default
+            # (scylladb/scylla-operator#1251: a null unknown field in a custom resource)
+            meta = bool(path) and path[-1] == "metadata"
             return [
                 SchemaError(path, _unknown(name, allowed), unknown=name, known=tuple(allowed))
                 for name, value in error.instance.items()
-                if name not in allowed and value is not None
+                if name not in allowed
+                and not (meta and name == "creationTimestamp" and value is None)
             ]
     if error.validator in ("oneOf", "anyOf") and error.context:
         types = _types_of(error.schema.get(error.validator) or [])
