@@ -96,6 +96,16 @@ OPERATOR = (
     "  resourceHealthChecks:\n    - group: {}\n      kind: {}\n      check: |\n"
     "        return {{}}\n  server:\n    insecure: true\n"
 )
+HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+LITERALS = KUSTOMIZATION + (
+    "configMapGenerator:\n  - name: argocd-cm\n    behavior: merge\n    literals:\n"
+    f"      - {HEALTH_KEY}=hs = {{}} return hs\n"
+)
+GENERATOR_FILE = KUSTOMIZATION + (
+    "configMapGenerator:\n  - name: argocd-cm\n    behavior: merge\n    files:\n"
+    f"      - health/{HEALTH_KEY}\n"
+)
+JSON_PATCH = f"- op: add\n  path: /data/{HEALTH_KEY}\n  value: return {{}}\n"
 #: the operator's ArgoCD resource as Helm values of a chart that makes it (a string)
 OPERATOR_IN_VALUES = (
     "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: argocd\n"
@@ -116,8 +126,23 @@ OPERATOR_IN_VALUES = (
             "values.yaml": "configs:\n  cm:\n    resource.customizations.health.argoproj.io_"
             "Application: |\n      return {}\n"
         },
+        # kustomize api/kv: a literals entry is KEY=VALUE, a files entry's key its base name
+        {"kustomization.yaml": LITERALS},
+        {"kustomization.yaml": f"# {HEALTH_KEY}: Applications get a health\n" + LITERALS},
+        {"kustomization.yaml": GENERATOR_FILE},
+        {"patch.yaml": JSON_PATCH},
     ],
-    ids=["generator", "inline-patch", "operator", "operator-in-values", "helm-values"],
+    ids=[
+        "generator",
+        "inline-patch",
+        "operator",
+        "operator-in-values",
+        "helm-values",
+        "literals",
+        "literals-after-comment",
+        "generator-file",
+        "json-patch",
+    ],
 )
 def test_the_check_added_as_argocd_cm_is_built_is_no_finding(tmp_path, extra):
     # kustomize merges a configMapGenerator (behavior: merge) or a patch into the vendored
@@ -132,8 +157,22 @@ def test_the_check_added_as_argocd_cm_is_built_is_no_finding(tmp_path, extra):
         {"kustomization.yaml": INLINE_PATCH.format("cert-manager.io/Certificate")},
         {"argocd.yaml": OPERATOR.format("cert-manager.io", "Certificate")},
         {"notes.yaml": "data:\n  health.lua: x\nkind: Application\n"},
+        # the key in a comment or a sentence writes nothing into argocd-cm
+        {"NOTES.yaml": f"# TODO: add {HEALTH_KEY}\n"},
+        {"kustomization.yaml": LITERALS.replace("  - resource", "  # - resource")},
+        {"values.yaml": f"configs:\n  cm:\n    url: https://a.example.com  # {HEALTH_KEY}: x\n"},
+        {"values.yaml": f"description: add {HEALTH_KEY} to argocd-cm\n"},
     ],
-    ids=["generator", "inline-patch", "operator", "unrelated"],
+    ids=[
+        "generator",
+        "inline-patch",
+        "operator",
+        "unrelated",
+        "todo-comment",
+        "commented-literal",
+        "trailing-comment",
+        "sentence",
+    ],
 )
 def test_a_check_for_another_kind_still_leaves_applications_unjudged(tmp_path, extra):
     (finding,) = _check_with(tmp_path, extra)

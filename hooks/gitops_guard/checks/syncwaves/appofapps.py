@@ -49,10 +49,38 @@ _OPERATOR = re.compile(
 )
 
 
+_KEY = re.escape(HEALTH_KEY.encode())
+#: the key where ``argocd-cm`` gets it: a mapping key (the ConfigMap's data, an inline patch,
+#: Helm ``configs.cm`` values, the operator's ``extraConfig``; block, flow or JSON), a
+#: configMapGenerator ``literals``/``files`` entry ``KEY=...`` or a ``files`` entry of a file
+#: named after the key (kustomize api/kv: the key of a file source is its base name), a JSON
+#: patch's ``/data/KEY``; never the words of a comment or of a sentence
+_WRITTEN = re.compile(
+    rb"(?:^|[ \t{,])[\"']?" + _KEY + rb"[\"']?[ \t]*:"
+    rb"|(?:^|[ \t\[,\"'/])" + _KEY + rb"="
+    rb"|^[ \t]*-[ \t]+[\"']?(?:[^\s\"'#]*/)?" + _KEY + rb"[\"']?[ \t]*(?:#.*)?$"
+    rb"|[\[,][ \t]*[\"']?(?:[^\s\"'#,\]]*/)?" + _KEY + rb"[\"']?[ \t]*[,\]]"
+    rb"|/data/" + _KEY + rb"(?![\w.-])",
+    re.M,
+)
+#: a YAML comment before a position on its line: ``#`` at the start or after a blank
+_COMMENT = re.compile(rb"(?:^|[ \t])#", re.M)
+
+
+def _writes_health_key(data: bytes) -> bool:
+    """Whether ``data`` writes the health key somewhere ``argocd-cm`` gets it (not in a
+    comment: ``# TODO: add resource.customizations.health.argoproj.io_Application``)."""
+    for match in _WRITTEN.finditer(data):
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        if not _COMMENT.search(data, start, match.start() + 1):
+            return True
+    return False
+
+
 def health_written_elsewhere(repo: Repository) -> bool:
     """Whether a file of the repository adds the Application health check to ``argocd-cm``
     in a way no ``ConfigMap`` document shows (see the module docstring)."""
-    if repo.containing_raw(HEALTH_KEY.encode()):
+    if any(_writes_health_key(data) for _, data in repo.containing_raw(HEALTH_KEY.encode())):
         return True  # a generator entry, an inline patch, Helm values, extraConfig...
     if any(_LEGACY.search(data) for _, data in repo.containing_raw(b"health.lua")):
         return True
