@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from gitops_guard.core.documents import load_file
 from gitops_guard.repo.applications import Builder
@@ -94,3 +96,54 @@ def test_kustomization_cycles_do_not_hang(tmp_path):
     }
     _, apps = _apps(tmp_path, files, ["a/x.yaml"])
     assert all(isinstance(a.objects, list) for a in apps)
+
+
+NO_PATH_APP = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: root\nspec:\n  SOURCE"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "remote", "folders", "opaque"),
+    [
+        # argo-cd pkg/apis/application/v1alpha1/types.go: Path is a Go string, `path:` with
+        # no value (or none) is "": the root of the repository repoURL names
+        ("source:\n    repoURL: https://example.com/org/repo.git\n    path:\n", True, ["."], False),
+        ("source:\n    repoURL: https://example.com/org/repo.git\n", True, ["."], False),
+        # another repository's root, or one not known to be this one: not shown here
+        ("source:\n    repoURL: https://example.com/org/other.git\n", True, [], True),
+        ("source:\n    repoURL: https://example.com/org/repo.git\n", False, [], True),
+        # a ref-only entry renders nothing (reposerver/repository/repository.go
+        # GenerateManifest), and a Helm repository's chart has no path
+        (
+            "sources:\n  - repoURL: https://example.com/org/repo.git\n    ref: values\n"
+            "  - repoURL: https://charts.example.com\n    chart: web\n",
+            True,
+            [],
+            True,
+        ),
+    ],
+    ids=["null", "missing", "other-repository", "no-remote", "ref-only"],
+)
+def test_an_application_source_with_no_path_is_the_root(tmp_path, source, remote, folders, opaque):
+    from conftest import git
+    from gitops_guard.repo.applications import argo_applications
+
+    root = tmp_path / "repo"
+    (root / "argocd").mkdir(parents=True)
+    (root / "argocd/root.yaml").write_text(NO_PATH_APP.replace("SOURCE", source))
+    (root / "cm.yaml").write_text(CM.format(name="a"))
+    git(root, "init", "-q")
+    if remote:
+        git(root, "remote", "add", "origin", "git@example.com:org/repo.git")
+    sources = [load_file(str(root / "argocd/root.yaml"))]
+    (app,) = argo_applications(Builder(Repository(root, sources)), sources)
+    assert [os.path.relpath(f, root) for f in app.folders] == folders
+    assert app.opaque is opaque
+    # the root is a directory application holding its manifests
+    given = [load_file(str(root / "cm.yaml"))]
+    built = Builder(Repository(root, given)).applications(all_files=False)
+    dirs = [a for a in built if "Argo CD Application root" in a.description]
+    assert [sorted(os.path.relpath(f, root) for f in a.files) for a in dirs] == (
+        [["cm.yaml"]] if folders else []
+    ), [a.description for a in built]

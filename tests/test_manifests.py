@@ -1302,3 +1302,126 @@ def test_an_overlay_of_a_folder_without_a_kustomization_says_so_whole(
         " does not render: unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
         "'Kustomization' in directory 'base/catalog'"
     ), hit
+
+
+# -- an Application source whose path has no value: Argo CD reads "" (the root) -------------
+
+ROOT_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "values.yaml": 'image:\n  repository: alpine\n  tag: "3.19"\n',
+    "values-staging.yaml": "image:\n  tag: v1.2.3\n",
+    "templates/deploy.yaml": (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        '  - name: web\n    image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+    ),
+}
+ROOT_APP = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n"
+    "  destination:\n    namespace: web\n  SOURCE"
+)
+OURS = "https://example.com/org/repo.git"
+
+
+def _root_chart_images(make_repo, cli, source: str, remote: str = OURS) -> list[str]:
+    from conftest import git
+
+    root = make_repo({**ROOT_CHART, "app.yaml": ROOT_APP.replace("SOURCE", source)})
+    git(root, "remote", "add", "origin", remote)
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        _code, out, err = cli("check-images", "values.yaml", "app.yaml")
+    finally:
+        os.chdir(old)
+    assert "Traceback" not in err, err
+    return [line.split(" ")[1] for line in out.splitlines()]
+
+
+@NEEDS_HELM
+@pytest.mark.parametrize("path", ["    path:\n", "    path: ~\n", "", '    path: ""\n'])
+def test_an_application_path_with_no_value_is_the_repository_root(make_repo, cli, path):
+    # argo-cd pkg/apis/application/v1alpha1/types.go: ApplicationSource.Path is a Go string
+    # (`json:"path,omitempty"`), so `path:` with no value, or none, decodes to "": the root
+    source = (
+        f"source:\n    repoURL: {OURS}\n{path}    helm:\n      valueFiles: [values-staging.yaml]\n"
+    )
+    assert _root_chart_images(make_repo, cli, source) == ["image/overridden"]
+
+
+@NEEDS_HELM
+@pytest.mark.parametrize(
+    ("source", "remote"),
+    [
+        # another repository's root: nothing of this one
+        (
+            "source:\n    repoURL: https://example.com/org/other.git\n    helm:\n"
+            "      valueFiles: [values-staging.yaml]\n",
+            OURS,
+        ),
+        # this repository, but no remote says so and no other path of it exists here
+        (
+            f"source:\n    repoURL: {OURS}\n    helm:\n      valueFiles: [values-staging.yaml]\n",
+            "https://example.com/org/elsewhere.git",
+        ),
+        # a Helm repository's chart has no path
+        (
+            f"source:\n    repoURL: {OURS}\n    chart: web\n    helm:\n"
+            "      valueFiles: [values-staging.yaml]\n",
+            OURS,
+        ),
+        # a multi-source ref-only entry renders nothing (argo-cd reposerver/repository/
+        # repository.go GenerateManifest skips it); the chart comes from a Helm repository
+        (
+            f"sources:\n  - repoURL: {OURS}\n    ref: values\n"
+            "  - repoURL: https://charts.example.com\n    chart: web\n    helm:\n"
+            "      valueFiles: [$values/values-staging.yaml]\n",
+            OURS,
+        ),
+    ],
+    ids=["other-repository", "not-known-ours", "helm-repository", "ref-only"],
+)
+def test_a_source_with_no_path_that_renders_no_root_leaves_the_chart_alone(
+    make_repo, cli, source, remote
+):
+    assert _root_chart_images(make_repo, cli, source, remote) == ["image/tag-not-allowed"]
+
+
+ROOT_KUSTOMIZE = {
+    "kustomization.yaml": "resources:\n  - deploy.yaml\n",
+    "deploy.yaml": (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        "  - name: web\n    image: nginx:1.16.0\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "remote", "rule"),
+    [
+        ("    path:\n", OURS, "image/overridden"),
+        ("", OURS, "image/overridden"),
+        ("    path:\n", "https://example.com/org/elsewhere.git", "image/tag-not-allowed"),
+    ],
+    ids=["null", "missing", "another-repository"],
+)
+def test_an_application_with_no_path_retags_the_root_kustomization(
+    make_repo, cli, path, remote, rule
+):
+    # the root's kustomization, as Argo CD renders a source with path "" (types.go above), with
+    # the Application's kustomize.images (argo-cd reposerver/repository/repository.go)
+    from conftest import git
+
+    source = (
+        f"source:\n    repoURL: {OURS}\n{path}    kustomize:\n      images:\n"
+        "      - nginx:v1.17.0\n"
+    )
+    root = make_repo({**ROOT_KUSTOMIZE, "app.yaml": ROOT_APP.replace("SOURCE", source)})
+    git(root, "remote", "add", "origin", remote)
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        _code, out, err = cli("check-images", "deploy.yaml")
+    finally:
+        os.chdir(old)
+    assert "Traceback" not in err, err
+    assert [line.split(" ")[1] for line in out.splitlines()] == [rule], out

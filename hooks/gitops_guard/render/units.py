@@ -41,6 +41,9 @@ from gitops_guard.core.documents import (
 )
 from gitops_guard.core.findings import Finding
 from gitops_guard.core.quoting import quote, shown
+from gitops_guard.repo.argo import normal_url as _normal_url
+from gitops_guard.repo.argo import origin_urls as _origin_urls
+from gitops_guard.repo.argo import source_path
 from gitops_guard.repo.kgraph import Graph, is_remote
 
 TYPE_CHECKING = False
@@ -463,8 +466,8 @@ class Plan:
                     "not fetched (no network in a hook)",
                 )
                 continue
-            path = src.get("path")
-            if not isinstance(path, str) or "{{" in path or _normal_url(url) not in ours:
+            path = source_path(src, ours)  # `path:` with no value: the repository root
+            if path is None or "{{" in path or _normal_url(url) not in ours:
                 continue
             folder = self._in_repo(path)
             if not folder.startswith(self.repo.root + os.sep) and folder != self.repo.root:
@@ -679,8 +682,8 @@ class Plan:
             expansion = Expansion(doc.data, keeps="source")
             label = f"ApplicationSet {shown(doc.name or '?')}"
             for src in _app_sources(tspec):
-                path, url = src.get("path"), src.get("repoURL")
-                if not isinstance(path, str) or not isinstance(url, str):
+                path, url = source_path(src, self._ours), src.get("repoURL")
+                if path is None or not isinstance(url, str):
                     continue
                 if isinstance(src.get("chart"), str):
                     continue
@@ -1240,37 +1243,6 @@ def _dump(values: Map) -> str:
     from gitops_guard.core.documents import to_plain
 
     return json.dumps(to_plain(values))
-
-
-def _normal_url(url: str) -> str:
-    """``git@github.com:org/repo.git``, ``https://github.com/org/repo/`` -> one spelling."""
-    text = url.strip().lower()
-    for prefix in ("https://", "http://", "ssh://", "git://", "git+ssh://"):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-    if "@" in text.split("/", 1)[0]:
-        text = text.split("@", 1)[1]
-    if ":" in text.split("/", 1)[0]:
-        host, _, rest = text.partition(":")
-        text = f"{host}/{rest}" if not rest[:1].isdigit() else f"{host}/{rest.split('/', 1)[-1]}"
-    text = text.rstrip("/")
-    return text[: -len(".git")] if text.endswith(".git") else text
-
-
-def _origin_urls(root: str) -> list[str]:
-    """The repository's own remote URLs, as ``.git/config`` names them (no git process)."""
-    config = os.path.join(root, ".git", "config")
-    try:
-        with open(config, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return []
-    urls = []
-    for line in lines:
-        text = line.strip()
-        if text.startswith("url") and "=" in text:
-            urls.append(_normal_url(text.split("=", 1)[1]))
-    return urls
 
 
 def _itself(value: str) -> str:

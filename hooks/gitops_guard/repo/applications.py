@@ -22,7 +22,13 @@ from __future__ import annotations
 import os
 
 from gitops_guard.core.documents import Map, Pos, Seq
-from gitops_guard.repo.argo import WAVE, directory_filter, sync_options
+from gitops_guard.repo.argo import (
+    WAVE,
+    directory_filter,
+    origin_urls,
+    source_path,
+    sync_options,
+)
 from gitops_guard.repo.kgraph import Graph
 from gitops_guard.repo.objects import CLUSTER_SCOPED, WATCHED, Obj, make_obj
 from gitops_guard.repo.repository import Repository, kind_line
@@ -190,6 +196,7 @@ class Builder:
         hold a given file (a manifest of a directory application is checked as part of it,
         as in a full run, not as a lone folder)."""
         seen: set[str] = set()
+        ours = set(origin_urls(str(self.repo.root)))
         keys = set(self.repo.given)
         if not all_files:
             keys |= self._directory_app_files()
@@ -206,8 +213,8 @@ class Builder:
                     continue
                 skip = _app_skip_dry_run(spec)
                 for src in _app_sources(spec):
-                    path = src.get("path")
-                    if not isinstance(path, str) or "{{" in path:
+                    path = source_path(src, ours)  # `path:` with no value: the root
+                    if path is None or "{{" in path:
                         continue
                     if not self.repo.app_path_inside(path):  # never walked: it may be "/"
                         if given:
@@ -402,6 +409,7 @@ def argo_applications(
     repo = builder.repo
     graph = builder.graph
     found: list[ArgoApp] = []
+    ours = set(origin_urls(str(repo.root)))
     if sources is None:
         sources = repo.containing(*ARGO_APPLICATION_FILES)
     for source in sources:
@@ -426,8 +434,8 @@ def argo_applications(
             app.skip_dry_run = _app_skip_dry_run(spec)
             app.create_ns = _app_option(spec, "CreateNamespace")
             for src in _app_sources(spec):
-                path = src.get("path")
-                if src.get("chart") is not None or not isinstance(path, str) or "{{" in path:
+                path = source_path(src, ours)  # `path:` with no value: the root
+                if src.get("chart") is not None or path is None or "{{" in path:
                     app.opaque = True
                     continue
                 folder = os.path.normpath(os.path.join(str(repo.root), path))
@@ -476,6 +484,8 @@ def application_folders(data: bytes, root: str) -> set[str] | None:
     matches = list(lines.finditer(data))
     if data.count(b"path") != len(matches):
         return None  # "path" in a flow mapping, a comment, another key...
+    if data.count(b"repoURL") > len(matches):
+        return None  # a source with no path: the root, unless a chart or a ref (source_path)
     for match in matches:
         value = match.group(2).strip()
         line = match.group(0)

@@ -7,10 +7,12 @@ about the engine that the application model and several checks share.
 
 from __future__ import annotations
 
+import os
 import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Container
     from typing import Any
 
 WAVE = "argocd.argoproj.io/sync-wave"
@@ -182,3 +184,56 @@ def _glob(pattern: str) -> re.Pattern[str] | None:
         return re.compile("".join(out), re.S)
     except re.error:
         return None
+
+
+def source_path(source: Any, ours: Container[str]) -> str | None:
+    """The folder of this repository an Argo CD Application source renders, as Argo CD reads
+    the source's ``path`` (None: no folder of this repository).
+
+    The path is a Go string (argo-cd pkg/apis/application/v1alpha1/types.go,
+    ApplicationSource ``Path string `json:"path,omitempty"```): ``path:`` written with no
+    value, or left out, decodes to "", the root of the repository the source names. That is
+    a folder of this one only when ``repoURL`` is one of ``ours`` (normal_url spellings) and
+    the source renders a folder at all: not a Helm repository's ``chart:``, not a multi-source
+    ``ref:`` entry without a path (reposerver/repository/repository.go GenerateManifest skips
+    a ref-only source). A written path is returned as it is (the caller judges it)."""
+    if not isinstance(source, dict):
+        return None
+    path = source.get("path")
+    if isinstance(path, str):
+        return path
+    if path is not None or source.get("chart") or source.get("ref"):
+        return None
+    url = source.get("repoURL")
+    return "" if isinstance(url, str) and url and normal_url(url) in ours else None
+
+
+def normal_url(url: str) -> str:
+    """``git@github.com:org/repo.git``, ``https://github.com/org/repo/`` -> one spelling."""
+    text = url.strip().lower()
+    for prefix in ("https://", "http://", "ssh://", "git://", "git+ssh://"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    if "@" in text.split("/", 1)[0]:
+        text = text.split("@", 1)[1]
+    if ":" in text.split("/", 1)[0]:
+        host, _, rest = text.partition(":")
+        text = f"{host}/{rest}" if not rest[:1].isdigit() else f"{host}/{rest.split('/', 1)[-1]}"
+    text = text.rstrip("/")
+    return text[: -len(".git")] if text.endswith(".git") else text
+
+
+def origin_urls(root: str) -> list[str]:
+    """The repository's own remote URLs, as ``.git/config`` names them (no git process)."""
+    config = os.path.join(root, ".git", "config")
+    try:
+        with open(config, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    urls = []
+    for line in lines:
+        text = line.strip()
+        if text.startswith("url") and "=" in text:
+            urls.append(normal_url(text.split("=", 1)[1]))
+    return urls

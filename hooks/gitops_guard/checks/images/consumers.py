@@ -247,7 +247,7 @@ class Lookup:
                     continue
                 label = f"{doc.kind} {doc.name or '?'} ({repo.display(repo.key(source.path))})"
                 for src in argo_sources(doc.data):
-                    folder = self._folder(src.get("path"))
+                    folder = self._folder(src)
                     if folder is None or os.path.isfile(os.path.join(folder, "Chart.yaml")):
                         continue
                     kustomize = src.get("kustomize")
@@ -317,6 +317,14 @@ class Lookup:
         return found
 
     def _folder(self, path: Any) -> str | None:
+        """The folder a ``path`` names; an Argo CD source (a mapping) names it as Argo CD
+        reads it (repo/argo.py source_path: ``path:`` with no value is the root)."""
+        if isinstance(path, Map):
+            from gitops_guard.repo.argo import origin_urls, source_path
+
+            path = source_path(path, origin_urls(str(self.repo.root)))
+            if path == "":
+                return os.path.normpath(str(self.repo.root))
         if not isinstance(path, str) or not path or "{{" in path or "$" in path:
             return None
         return os.path.normpath(os.path.join(self.repo.root, path.lstrip("/")))
@@ -379,7 +387,7 @@ class Lookup:
                     continue
                 label = f"ApplicationSet {doc.name or '?'} ({repo.display(source.path)})"
                 for src in argo_sources(doc.data):
-                    chart = self._folder(src.get("path"))
+                    chart = self._folder(src)
                     if chart is None or not os.path.isfile(os.path.join(chart, "Chart.yaml")):
                         continue
                     found.setdefault(chart, []).append((label, self._argo_layers(chart, src)))
