@@ -486,3 +486,22 @@ def test_an_include_that_keeps_no_manifest_is_a_warning_not_a_failed_render(make
             )
             assert glob.split(": ")[1] in hit["message"] and "'web'" in hit["message"]
         assert not [f for f in found if f["rule"] == "render/path-missing"], found
+
+
+def test_nothing_included_names_the_exclude_when_it_drops_what_the_include_keeps(make_repo, cli):
+    # findManifests (reposerver/repository/repository.go) drops what exclude matches before
+    # include keeps: include '*.yaml' keeps cm.yaml, exclude '*' drops it; the glob to fix is
+    # the exclude. An include that keeps nothing on its own is still the one named.
+    good = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: b\n"
+    files = {"web/deploy/cm.yaml": good}
+    for glob, field, line in (
+        ("include: '*.yaml'\n      exclude: '*'", "exclude", 14),
+        ("include: '*.yml'\n      exclude: '*'", "include", 13),
+    ):
+        files["argocd/web.yaml"] = DIRECTORY_APP.replace("GLOB", glob)
+        code, found, _ = check(cli, make_repo(files, f"both-{field}"))
+        (hit,) = [f for f in found if f["rule"] == "render/nothing-included"]
+        assert code == 0 and (hit["path"], hit["line"]) == ("argocd/web.yaml", line), found
+        assert f"directory {field} " in hit["message"], hit
+        if field == "exclude":
+            assert "exclude '*' drops every manifest the include keeps in 'web'" in hit["message"]

@@ -519,20 +519,33 @@ class Plan:
         from gitops_guard.repo.argo import directory_filter
 
         wanted = directory_filter(directory)
-        if wanted is not None and any(wanted(rel) for rel in _manifest_files(folder, recurse)):
+        manifests = _manifest_files(folder, recurse)
+        if wanted is not None and any(wanted(rel) for rel in manifests):
             return  # Argo CD reads one this check does not (a .jsonnet, a hidden folder's)
-        field = "include" if directory.get("include") else "exclude"
+        include, exclude = directory.get("include"), directory.get("exclude")
+        field = "include" if include else "exclude"
+        if include and exclude:
+            # findManifests drops what exclude matches, then keeps what include matches: when
+            # the include alone keeps a manifest, the exclude is what drops them all
+            alone = directory_filter({"include": include})
+            if alone is not None and any(alone(rel) for rel in manifests):
+                field = "exclude"
         glob = directory.get(field)
         if not isinstance(glob, str):
             return
         where = self.repo.display(folder) or "."
+        what = (
+            f"keeps none of the manifests in {quote(where)}"
+            if field == "include"
+            else f"drops every manifest {'the include keeps ' if include else ''}in {quote(where)}"
+        )
         self._add(
             key,
             directory.at(field),
             "render/nothing-included",
-            f"Application {shown(name)} directory {field} {quote(glob)} keeps none of the "
-            f"manifests in {quote(where)}: Argo CD renders nothing from this source and says "
-            "no error (an empty application syncs nothing)",
+            f"Application {shown(name)} directory {field} {quote(glob)} {what}: Argo CD "
+            "renders nothing from this source and says no error (an empty application syncs "
+            "nothing)",
         )
 
     def _argo_helm(
