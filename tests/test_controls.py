@@ -374,6 +374,64 @@ def test_install_retry_on_failure_strategy_counts(controls):
     assert controls(flux_repo(**{"clusters/production/app/helmrelease.yaml": hr})) == set()
 
 
+SUBSTITUTING_KS = FLUX_KS + (
+    "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("retries", "found"),
+    [
+        ("${RETRIES:=3}", False),  # Flux applies the default: retries: 3
+        ("${RETRIES:-3}", False),
+        ("${RETRIES}", False),  # the value is in the ConfigMap: not known to be 0
+        ("${RETRIES:=0}", True),  # the default Flux applies is 0: no retry
+        ("0", True),
+    ],
+)
+def test_remediation_from_flux_post_build_substitution(controls, retries, found):
+    """fluxcd/pkg kustomize/kustomize_varsub.go SubstituteVariables runs envsubst over every
+    object a Kustomization with postBuild builds, then reads the YAML again: the HelmRelease
+    is applied with the substituted retry count, not the ``${...}`` text."""
+    hr = HELM_RELEASE.replace("      retries: 3\n", f"      retries: {retries}\n")
+    files = flux_repo(
+        **{
+            "clusters/production/flux/app.yaml": SUBSTITUTING_KS,
+            "clusters/production/app/helmrelease.yaml": hr,
+        }
+    )
+    path = "clusters/production/app/helmrelease.yaml"
+    expected = (
+        {(path, "control/install-not-remediated"), (path, "control/upgrade-not-rolled-back")}
+        if found
+        else set()
+    )
+    assert controls(files) == expected
+
+
+def test_flux_kustomization_prune_and_wait_from_substitution(controls):
+    """A child Kustomization's ``prune``/``wait`` written as ``${var:=default}`` are applied
+    as their defaults by the parent's postBuild (kustomize_varsub.go)."""
+    child = FLUX_KS.replace("  prune: true\n  wait: true\n", "  prune: ${PRUNE:=true}\n")
+    child = child.replace("name: app\n", "name: child\n", 1) + "  wait: ${WAIT:=true}\n"
+    files = flux_repo(
+        **{
+            "clusters/production/flux/app.yaml": SUBSTITUTING_KS,
+            "clusters/production/app/kustomization.yaml": APP_KUSTOMIZATION + "  - child.yaml\n",
+            "clusters/production/app/child.yaml": child,
+        }
+    )
+    # the child lands in namespace app (the kustomization's namespace:), which the Alert does
+    # not cover: its no-telemetry is true and not what this test is about
+    telemetry = {("clusters/production/app/child.yaml", "control/no-telemetry")}
+    assert controls(files) == telemetry
+    off = child.replace("${PRUNE:=true}", "${PRUNE:=false}")
+    files["clusters/production/app/child.yaml"] = off
+    assert controls(files) == telemetry | {
+        ("clusters/production/app/child.yaml", "control/prune-disabled")
+    }
+
+
 @pytest.mark.parametrize(
     ("upgrade", "ok"),
     [

@@ -249,6 +249,36 @@ def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Flux kustomize-controller substitutes ``${var}``, ``${var:=default}`` and ``${var:-default}``
+# in every object it builds when the Kustomization has ``postBuild`` (fluxcd/pkg
+# kustomize/kustomize_varsub.go SubstituteVariables: drone/envsubst over the object's YAML,
+# then the YAML is read again), so ``retries: ${RETRIES:=3}`` is applied as ``retries: 3``.
+# Without substitution such a string in an integer or boolean field is refused by the API
+# server (a render/schema finding), so a control is never judged on the literal text.
+_FLUX_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[=-]([^}]*))?\}")
+
+
+def _substituted(value: Any) -> Any:
+    """``value`` as Flux applies it: a whole ``${var:=default}`` becomes its default read as
+    YAML (``3``, ``true``, ``enabled``); a ``${var}`` with no default, whose value is in a
+    ConfigMap or Secret (``substituteFrom``), is ``TEMPLATED``: not known, so not missing."""
+    if isinstance(value, dict):
+        return {k: _substituted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substituted(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    match = _FLUX_VAR.fullmatch(value.strip())
+    if match is None:
+        return TEMPLATED if _FLUX_VAR.search(value) else value
+    default = match.group(2)
+    if default is None:
+        return TEMPLATED
+    found = embedded_data(default) if default.strip() else None
+    value = found[0] if found and len(found) == 1 else None
+    return value if isinstance(value, (str, int, float, bool)) else default
+
+
 def _get(data: Any, *keys: str) -> Any:
     for key in keys:
         if not isinstance(data, dict):
@@ -1088,7 +1118,7 @@ def _argo_fires(model: Model, ctrl: Controller) -> dict[str, Any]:
 def _flux_kustomization(
     model: Model, ctrl: Controller, want: Wanted, telemetry: bool
 ) -> Iterator[Problem]:
-    spec = ctrl.spec
+    spec = _substituted(ctrl.spec)
     if want.drift:
         if spec.get("suspend") is True:
             yield _problem(
@@ -1103,7 +1133,7 @@ def _flux_kustomization(
                 "control/drift-not-reconciled",
                 "it has no spec.interval, so drift is never corrected; add spec.interval: 10m",
             )
-    if want.prune and spec.get("prune") is not True:
+    if want.prune and spec.get("prune") not in (True, TEMPLATED):
         yield _problem(
             ctrl,
             "control/prune-disabled",
@@ -1111,7 +1141,9 @@ def _flux_kustomization(
             "(or allow it: controls.prune: false for this environment)",
         )
     checks = spec.get("healthChecks")
-    gated = spec.get("wait") is True or (isinstance(checks, list) and bool(checks))
+    gated = spec.get("wait") in (True, TEMPLATED) or (
+        checks == TEMPLATED or (isinstance(checks, list) and bool(checks))
+    )
     if want.health and not gated:  # the timeout defaults to the interval: a gate either way
         workloads = sorted(
             {
@@ -1172,9 +1204,10 @@ def _content_files(model: Model, ctrl: Controller) -> set[str]:
 def _helm_release(
     model: Model, ctrl: Controller, want: Wanted, telemetry: bool
 ) -> Iterator[Problem]:
-    spec = ctrl.spec
+    spec = _substituted(ctrl.spec)
     if want.drift:
         mode = _get(spec, "driftDetection", "mode")
+        mode = "enabled" if mode == TEMPLATED else mode
         if spec.get("suspend") is True:
             yield _problem(
                 ctrl,
@@ -1194,7 +1227,10 @@ def _helm_release(
         default = "RetryOnFailure" if model.retry_on_failure else "RemediateOnFailure"
         install = spec.get("install") if isinstance(spec.get("install"), dict) else {}
         retries = _get(install, "remediation", "retries")
-        retry_strategy = (_get(install, "strategy", "name") or default) == "RetryOnFailure"
+        retry_strategy = (_get(install, "strategy", "name") or default) in (
+            "RetryOnFailure",
+            TEMPLATED,
+        )
         if not retry_strategy and not _nonzero(retries):
             yield _problem(
                 ctrl,
@@ -1205,14 +1241,17 @@ def _helm_release(
         remediation = upgrade.get("remediation")
         remediation = remediation if isinstance(remediation, dict) else {}
         strategy = remediation.get("strategy", "rollback")
+        strategy = "rollback" if strategy == TEMPLATED else strategy
         retrying = (_get(upgrade, "strategy", "name") or default) == "RetryOnFailure"
         rolls_back = (
             not retrying
             and strategy == "rollback"
-            and (_nonzero(remediation.get("retries")) or remediation.get("remediateLastFailure"))
-            is True
+            and (
+                _nonzero(remediation.get("retries"))
+                or remediation.get("remediateLastFailure") in (True, TEMPLATED)
+            )
         )
-        if not rolls_back:
+        if not rolls_back and _get(upgrade, "strategy", "name") != TEMPLATED:
             if retrying:
                 why = (
                     "upgrade strategy RetryOnFailure"
@@ -1238,6 +1277,8 @@ def _helm_release(
 
 def _nonzero(value: Any) -> bool:
     """A retry count that retries: positive, or negative for unlimited (helm-controller)."""
+    if value == TEMPLATED:  # a ${var} of a ConfigMap or Secret: not known to be 0
+        return True
     return isinstance(value, int) and not isinstance(value, bool) and value != 0
 
 
