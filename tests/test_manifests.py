@@ -737,8 +737,15 @@ def test_a_repository_whose_own_build_lifts_the_load_restrictor_is_built_that_wa
         {"README.md": "kustomize build app --load-restrictor LoadRestrictionsNone\n"},
         # the flag for another tool is not kustomize's build
         {"Makefile": "lint:\n\tmytool --load-restrictor LoadRestrictionsNone\n"},
-        # an Argo CD Application in the repository: argocd-cm decides, not the CI workflow
-        {".github/workflows/verify.yaml": CI_BUILD, "argocd/app.yaml": ARGO_APP},
+        # Argo CD's own configuration in the repository decides, not the CI workflow
+        {
+            ".github/workflows/verify.yaml": CI_BUILD,
+            "argocd/app.yaml": ARGO_APP,
+            "argocd/argocd-cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n"
+                "  namespace: argocd\ndata:\n  kustomize.buildOptions: --enable-helm\n"
+            ),
+        },
     ],
 )
 def test_a_build_recipe_that_does_not_lift_the_load_restrictor_keeps_the_failure(
@@ -749,6 +756,21 @@ def test_a_build_recipe_that_does_not_lift_the_load_restrictor_keeps_the_failure
     assert code == 1
     hit = at(found, "app/kustomization.yaml", 1, "render/build-failed")
     assert "is not in or below" in hit["message"]
+
+
+@NEEDS_KUSTOMIZE
+def test_applications_without_argo_cds_configuration_are_built_as_the_repository_builds(
+    make_repo, cli
+):
+    """Argo CD installed elsewhere (Terraform, another repository: gitops-bridge's layouts)
+    keeps argocd-cm out of this one; the repository's own CI then says how it builds."""
+    root = make_repo(
+        {**OUTSIDE, ".github/workflows/verify.yaml": CI_BUILD, "argocd/app.yaml": ARGO_APP},
+        name="external-argo",
+    )
+    code, found, _ = run(cli, root)
+    assert code == 0, found
+    assert not [f for f in found if f["rule"] == "render/build-failed"]
 
 
 @NEEDS_KUSTOMIZE

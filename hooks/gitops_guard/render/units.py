@@ -968,15 +968,18 @@ class Plan:
         unrestricted; the rest keep kustomize's default.
 
         A repository that holds no Argo CD Application or ApplicationSet names no engine whose
-        options could say otherwise; when its own build recipe (a CI workflow, a Makefile, a
-        script of its top, ``scripts/`` or ``hack/`` folder) runs ``kustomize build`` or
-        ``kubectl kustomize`` with ``--load-restrictor LoadRestrictionsNone`` (kustomize
-        ``kustomize/commands/build/flagloadrestrictor.go``: the flag that lifts the default
-        ``LoadRestrictionsRootOnly``), its kustomizations are built the way it builds them.
+        options could say otherwise, and one that holds Applications but not Argo CD's
+        configuration (no argocd-cm, no argo-cd chart values: Argo CD installed by Terraform
+        or another repository) does not say how its Argo CD builds. When its own build recipe
+        (a CI workflow, a Makefile, a script of its top, ``scripts/`` or ``hack/`` folder)
+        runs ``kustomize build`` or ``kubectl kustomize`` with ``--load-restrictor
+        LoadRestrictionsNone`` (kustomize ``kustomize/commands/build/flagloadrestrictor.go``:
+        the flag that lifts the default ``LoadRestrictionsRootOnly``), its kustomizations are
+        built the way it builds them.
         """
-        argo_off = self._argocd_cm_unrestricted()
+        argo_off, argo_cm = self._argocd_cm_unrestricted()
         flux_only = self._flux_kustomizations and not self._argo_applications
-        if not argo_off and not self._any_argo_object():
+        if not argo_off and not (argo_cm and self._any_argo_object()):
             argo_off = _recipe_unrestricted(str(self.repo.root))
         paths = self._flux_paths
         for unit in [*self.units, *self._not_rendered]:
@@ -1000,21 +1003,27 @@ class Plan:
             for doc in source.documents
         )
 
-    def _argocd_cm_unrestricted(self) -> bool:
-        """argocd-cm itself, or the values of Argo CD's Helm chart that become it
-        (argo-helm ``charts/argo-cd``: ``configs.cm`` is merged into argocd-cm; in a values
-        file, a HelmRelease's ``spec.values``, an Application's ``helm.valuesObject``)."""
+    def _argocd_cm_unrestricted(self) -> tuple[bool, bool]:
+        """(whether Argo CD's configuration here lifts the load restrictor, whether the
+        repository holds that configuration at all): argocd-cm itself, or the values of Argo
+        CD's Helm chart that become it (argo-helm ``charts/argo-cd``: ``configs.cm`` is merged
+        into argocd-cm; in a values file, a HelmRelease's ``spec.values``, an Application's
+        ``helm.valuesObject``)."""
+        present = False
         for source in self.sources("argocd-cm"):
             for doc in source.documents:
                 if not isinstance(doc.data, Map):
                     continue
                 if doc.kind == "ConfigMap" and doc.name == "argocd-cm":
+                    present = True
                     if _lifts_load_restrictor(doc.data.get("data")):
-                        return True
+                        return True, True
                     continue
-                if any(_lifts_load_restrictor(cm) for cm in _chart_cm_values(doc.data)):
-                    return True
-        return False
+                values = _chart_cm_values(doc.data)
+                present = present or bool(values)
+                if any(_lifts_load_restrictor(cm) for cm in values):
+                    return True, True
+        return False, present
 
     # -- which units a change touches ----------------------------------------------------
     def touched(self, given: set[str]) -> list[Unit]:
