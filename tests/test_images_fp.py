@@ -1012,3 +1012,121 @@ def test_the_image_of_a_helm_test_hook_is_a_warning(tmp_path, cli, hook, first):
     assert found[0].endswith("[warning]") is (first == "warning"), out
     assert not found[1].endswith("]"), out  # the plain pod in the same file: an error
     assert code == 1
+
+
+# -- Helm values that set global.imageRegistry ------------------------------------------------
+# bitnami/charts bitnami/common/templates/_images.tpl (common.images.image): the global
+# registry replaces the image's own; charts copying that interface may let the image's win.
+
+BITNAMI_VALUES = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: pg
+spec:
+  chart:
+    spec:
+      chart: postgresql
+      sourceRef: {{kind: HelmRepository, name: bitnami}}
+  values:
+{global_}    image:
+      registry: docker.io
+      repository: bitnami/postgresql
+      tag: {tag}
+    metrics:
+      image:
+        registry: docker.io
+        repository: bitnami/postgres-exporter
+        tag: v0.15.0
+"""
+GLOBAL_REGISTRY = "    global:\n      imageRegistry: registry.example.com\n"
+
+
+def test_global_image_registry_leaves_the_registry_to_the_chart_bitnami_common_images_tpl():
+    pol = policy(allowed_registries=["registry.example.com"])
+    text = BITNAMI_VALUES.format(global_=GLOBAL_REGISTRY, tag="v16.1.0")
+    assert check(text, pol=pol) == []
+
+
+def test_global_image_registry_still_checks_the_tag():
+    pol = policy(allowed_registries=["registry.example.com"])
+    text = BITNAMI_VALUES.format(global_=GLOBAL_REGISTRY, tag="latest")
+    assert check(text, pol=pol) == [("image/tag-latest", 16, 12)]
+
+
+def test_without_global_image_registry_the_image_s_own_registry_is_checked():
+    pol = policy(allowed_registries=["registry.example.com"])
+    text = BITNAMI_VALUES.format(global_="", tag="v16.1.0")
+    assert check(text, pol=pol) == [
+        ("image/registry-not-allowed", 12, 17),
+        ("image/registry-not-allowed", 17, 19),
+    ]
+
+
+# -- OpenShift image triggers: the cluster sets the container's image -------------------------
+# DeploymentConfig ImageChange trigger (openshift/api apps/v1/types.go, containerNames) and the
+# image.openshift.io/triggers annotation (openshift/origin
+# pkg/image/apis/image/v1/trigger/trigger.go, TriggerAnnotationKey, fieldPath, paused)
+
+DEPLOYMENT_CONFIG = """\
+apiVersion: apps.openshift.io/v1
+kind: DeploymentConfig
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: ' '
+      - name: sidecar
+        image: quay.io/team/sidecar
+  triggers:
+  - type: ConfigChange
+  - type: ImageChange
+    imageChangeParams:
+      automatic: true
+      containerNames: [{names}]
+      from:
+        kind: ImageStreamTag
+        name: app:latest
+"""
+
+
+def test_a_deploymentconfig_image_change_trigger_sets_the_named_container_s_image():
+    # the triggered placeholder ' ' is not checked; the untriggered sidecar still is
+    assert check(DEPLOYMENT_CONFIG.format(names="app")) == [("image/tag-missing", 12, 16)]
+
+
+def test_a_deploymentconfig_container_no_trigger_names_is_checked():
+    assert check(DEPLOYMENT_CONFIG.format(names="other")) == [
+        ("image/invalid-reference", 10, 16),
+        ("image/tag-missing", 12, 16),
+    ]
+
+
+TRIGGERED_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    image.openshift.io/triggers: >-
+      [{{"from": {{"kind": "ImageStreamTag", "name": "web:prod"}},
+      "fieldPath": "spec.template.spec.containers[?(@.name==\\"web\\")].image"{paused}}}]
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web
+"""
+
+
+def test_the_image_trigger_annotation_sets_the_container_s_image():
+    assert check(TRIGGERED_DEPLOYMENT.format(paused="")) == []
+
+
+def test_a_paused_image_trigger_leaves_the_written_image_checked():
+    text = TRIGGERED_DEPLOYMENT.format(paused=', "paused": true')
+    assert check(text) == [("image/tag-missing", 14, 16)]

@@ -10,6 +10,7 @@ HelmRelease ``spec.values`` and Argo CD ``helm.valuesObject``, kustomize and Flu
 
 from __future__ import annotations
 
+import json
 import re
 
 from gitops_guard.checks.images import reference
@@ -157,9 +158,81 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
     if doc.kind == "Cluster" and group == "postgresql.cnpg.io":
         yield from _cnpg_cluster(data)
     roots = list(_values_roots(doc, data, values_file))
-    yield from _image_keys(data, roots)
+    triggered = _openshift_triggered(data)
+    relocated = _globally_registered(roots)
+    for site in _image_keys(data, roots):
+        if site.pos not in triggered:
+            yield _registry_unknown(site) if site.pos in relocated else site
     for values in roots:
-        yield from _flat_helm_images(values)
+        for site in _flat_helm_images(values):
+            yield _registry_unknown(site) if site.pos in relocated else site
+
+
+def _globally_registered(roots: list[Map]) -> set[Pos]:
+    """Where the images of Helm values that set ``global.imageRegistry`` are written.
+
+    Which registry such an image is pulled from is the chart's choice: Bitnami's
+    ``common.images.image`` (bitnami/charts ``bitnami/common/templates/_images.tpl``) puts the
+    global registry in place of the image's own ``registry``, other charts copying its
+    interface let the image's own win, and a chart that never reads ``global`` ignores it.
+    So the registry is not known from the values alone; the tag and digest still are."""
+    found: set[Pos] = set()
+    for values in roots:
+        glob = values.get("global")
+        if isinstance(glob, Map) and _is_set(glob.text("imageRegistry")):
+            found.update(site.pos for site in _image_keys(values, [values]))
+            found.update(site.pos for site in _flat_helm_images(values))
+    return found
+
+
+def _registry_unknown(site: ImageSite) -> ImageSite:
+    site.name_known = False
+    return site
+
+
+#: the key of OpenShift's image trigger annotation (openshift/origin
+#: ``pkg/image/apis/image/v1/trigger/trigger.go``, ``TriggerAnnotationKey``)
+_TRIGGER_ANNOTATION = "image.openshift.io/triggers"
+#: the container a trigger's ``fieldPath`` names:
+#: ``spec.template.spec.containers[?(@.name=="web")].image``
+_TRIGGER_FIELD = re.compile(r"""\[\?\(@\.name\s*==\s*["']([^"']+)["']\)\]\.image\s*$""")
+
+
+def _openshift_triggered(data: Map) -> set[Pos]:
+    """The ``image:`` fields of containers whose image an OpenShift image trigger sets from an
+    image stream tag: a DeploymentConfig's ``ImageChange`` trigger (``imageChangeParams.
+    containerNames``, openshift/api ``apps/v1/types.go``) and the ``image.openshift.io/triggers``
+    annotation on any workload (its ``fieldPath`` names the container). What Git holds there
+    is a placeholder the cluster replaces (``image: ' '`` by convention), not what runs."""
+    names: set[str] = set()
+    spec = data.get("spec")
+    triggers = spec.get("triggers") if isinstance(spec, Map) else None
+    if isinstance(triggers, list):
+        for trigger in triggers:
+            params = trigger.get("imageChangeParams") if isinstance(trigger, Map) else None
+            if isinstance(params, Map) and isinstance(params.get("containerNames"), list):
+                names.update(n for n in params["containerNames"] if isinstance(n, str))
+    metadata = data.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Map) else None
+    text = annotations.get(_TRIGGER_ANNOTATION) if isinstance(annotations, Map) else None
+    if isinstance(text, str):
+        try:
+            entries = json.loads(text)
+        except ValueError:
+            entries = None
+        for entry in entries if isinstance(entries, list) else ():
+            field = entry.get("fieldPath") if isinstance(entry, dict) else None
+            match = _TRIGGER_FIELD.search(field) if isinstance(field, str) else None
+            if match and not entry.get("paused"):
+                names.add(match.group(1))
+    if not names:
+        return set()
+    return {
+        c.at("image")
+        for pod in pod_specs(data)
+        for _, c in _containers(pod)
+        if c.get("name") in names and "image" in c
+    }
 
 
 def is_override_file(path: str) -> bool:
@@ -1148,7 +1221,7 @@ def _chart_tagged(site: ImageSite, uses: dict) -> ImageSite:
     if not found:
         return site
     written = site.written if site.written is not None else site.text
-    name, name_pos, name_known = written, site.name_pos or site.pos, True
+    name, name_pos, name_known = written, site.name_pos or site.pos, site.name_known
     if site.where != "Helm values image":  # a mapping's name is its registry + repository
         # where a pod spec takes the value (an image: key) decides its name: a label or a
         # note that writes something else before it ("mirror-{{ .Values.image }}") does not
