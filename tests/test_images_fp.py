@@ -1130,3 +1130,37 @@ def test_the_image_trigger_annotation_sets_the_container_s_image():
 def test_a_paused_image_trigger_leaves_the_written_image_checked():
     text = TRIGGERED_DEPLOYMENT.format(paused=', "paused": true')
     assert check(text) == [("image/tag-missing", 14, 16)]
+
+
+ARGO_PARAMETERS = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: pg
+spec:
+  source:
+    repoURL: https://charts.example.com
+    chart: postgresql
+    targetRevision: 16.0.0
+    helm:
+      parameters:
+{global_}      - name: image.registry
+        value: docker.io
+      - name: image.repository
+        value: bitnami/postgresql
+      - name: image.tag
+        value: v16.1.0
+"""
+
+
+def test_an_argo_cd_global_image_registry_parameter_leaves_the_registry_to_the_chart():
+    pol = policy(allowed_registries=["registry.example.com"])
+    glob = "      - name: global.imageRegistry\n        value: registry.example.com\n"
+    assert check(ARGO_PARAMETERS.format(global_=glob), pol=pol) == []
+
+
+def test_argo_cd_image_parameters_without_a_global_registry_are_checked():
+    pol = policy(allowed_registries=["registry.example.com"])
+    assert check(ARGO_PARAMETERS.format(global_=""), pol=pol) == [
+        ("image/registry-not-allowed", 13, 16)
+    ]

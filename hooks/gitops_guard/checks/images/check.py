@@ -178,11 +178,15 @@ def _globally_registered(roots: list[Map]) -> set[Pos]:
     So the registry is not known from the values alone; the tag and digest still are."""
     found: set[Pos] = set()
     for values in roots:
-        glob = values.get("global")
-        if isinstance(glob, Map) and _is_set(glob.text("imageRegistry")):
+        if _sets_global_registry(values):
             found.update(site.pos for site in _image_keys(values, [values]))
             found.update(site.pos for site in _flat_helm_images(values))
     return found
+
+
+def _sets_global_registry(values: Any) -> bool:
+    glob = values.get("global") if isinstance(values, Map) else None
+    return isinstance(glob, Map) and _is_set(glob.text("imageRegistry"))
 
 
 def _registry_unknown(site: ImageSite) -> ImageSite:
@@ -761,7 +765,16 @@ def _argocd_source(
     if not isinstance(helm, Map):
         return
     if isinstance(helm.get("parameters"), Seq):
-        yield from _helm_parameters(helm["parameters"], "helm.parameters" in kargo)
+        parameters = helm["parameters"]
+        values = helm.get("valuesObject")
+        relocated = _sets_global_registry(values) or any(  # see _globally_registered
+            isinstance(p, Map)
+            and p.get("name") == "global.imageRegistry"
+            and _is_set(p.text("value"))
+            for p in parameters
+        )
+        for site in _helm_parameters(parameters, "helm.parameters" in kargo):
+            yield _registry_unknown(site) if relocated else site
     if isinstance(helm.get("values"), str) and "image" in helm["values"]:
         yield from _embedded(source_file, helm, "values", _values_text)
 
