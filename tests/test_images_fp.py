@@ -1164,3 +1164,32 @@ def test_argo_cd_image_parameters_without_a_global_registry_are_checked():
     assert check(ARGO_PARAMETERS.format(global_=""), pol=pol) == [
         ("image/registry-not-allowed", 13, 16)
     ]
+
+
+OC_NEW_APP_LIST = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: redis
+    annotations:
+      image.openshift.io/triggers: >-
+        [{{"from": {{"kind": "ImageStreamTag", "name": "redis:latest"}},
+        "fieldPath": "spec.template.spec.containers[?(@.name==\\"{name}\\")].image"}}]
+  spec:
+    template:
+      spec:
+        containers:
+        - name: redis
+          image: redis
+"""
+
+
+def test_an_image_trigger_of_an_oc_new_app_list_item_sets_its_container_s_image():
+    assert check(OC_NEW_APP_LIST.format(name="redis")) == []
+
+
+def test_a_list_item_trigger_naming_another_container_leaves_the_image_checked():
+    assert check(OC_NEW_APP_LIST.format(name="other")) == [("image/tag-missing", 17, 18)]

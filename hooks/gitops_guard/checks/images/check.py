@@ -203,6 +203,16 @@ _TRIGGER_FIELD = re.compile(r"""\[\?\(@\.name\s*==\s*["']([^"']+)["']\)\]\.image
 
 
 def _openshift_triggered(data: Map) -> set[Pos]:
+    """:func:`_triggered` of the object, or of each item of a ``kind: List`` (what
+    ``oc new-app -o yaml`` writes)."""
+    items = data.get("items")
+    objects = (
+        [data, *(i for i in items if isinstance(i, Map))] if isinstance(items, list) else [data]
+    )
+    return {pos for obj in objects for pos in _triggered(obj)}
+
+
+def _triggered(data: Map) -> set[Pos]:
     """The ``image:`` fields of containers whose image an OpenShift image trigger sets from an
     image stream tag: a DeploymentConfig's ``ImageChange`` trigger (``imageChangeParams.
     containerNames``, openshift/api ``apps/v1/types.go``) and the ``image.openshift.io/triggers``
