@@ -1193,3 +1193,40 @@ def test_an_image_trigger_of_an_oc_new_app_list_item_sets_its_container_s_image(
 
 def test_a_list_item_trigger_naming_another_container_leaves_the_image_checked():
     assert check(OC_NEW_APP_LIST.format(name="other")) == [("image/tag-missing", 17, 18)]
+
+
+# -- the Argo CD operator's ArgoCD object: image + version per component -----------------------
+# argoproj-labs/argocd-operator controllers/argocd/util.go (getArgoContainerImage: an empty
+# version is the operator's default; argoutil.CombineImageTag joins image and version)
+
+ARGOCD_OPERATOR = """\
+apiVersion: argoproj.io/v1beta1
+kind: ArgoCD
+metadata:
+  name: openshift-gitops
+spec:
+  image: quay.io/argoproj/argocd
+{version}  redis:
+    image: registry.redhat.io/rhel8/redis-6
+  repo:
+    sidecarContainers:
+    - name: cmp
+      image: quay.io/team/cmp-plugin
+"""
+
+
+def test_the_argocd_operator_joins_image_and_version_and_defaults_an_empty_version():
+    # spec.image + spec.version is one reference; redis without version: the operator's
+    # default tag; the sidecar container is a container: its image is checked as written
+    text = ARGOCD_OPERATOR.format(version="  version: v2.10.1\n")
+    assert check(text) == [("image/tag-missing", 13, 14)]
+
+
+def test_the_argocd_operator_version_is_the_tag_checked():
+    text = ARGOCD_OPERATOR.format(version="  version: latest\n")
+    assert check(text) == [("image/tag-latest", 7, 12), ("image/tag-missing", 13, 14)]
+
+
+def test_an_argocd_operator_image_with_its_own_tag_is_checked_as_written():
+    text = ARGOCD_OPERATOR.format(version="").replace("argocd\n", "argocd:latest\n", 1)
+    assert check(text) == [("image/tag-latest", 6, 10), ("image/tag-missing", 12, 14)]

@@ -159,6 +159,10 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
         yield from _cnpg_cluster(data)
     roots = list(_values_roots(doc, data, values_file))
     triggered = _openshift_triggered(data)
+    if doc.kind == "ArgoCD" and group == "argoproj.io":
+        operator = list(_argocd_operator(data))
+        triggered |= {site.pos for site in operator}
+        yield from operator
     relocated = _globally_registered(roots)
     for site in _image_keys(data, roots):
         if site.pos not in triggered:
@@ -166,6 +170,43 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
     for values in roots:
         for site in _flat_helm_images(values):
             yield _registry_unknown(site) if site.pos in relocated else site
+
+
+def _argocd_operator(data: Map) -> Iterator[ImageSite]:
+    """The images of an Argo CD operator ``ArgoCD`` object: each component's ``image`` and
+    ``version`` (``spec.image`` / ``spec.version``, ``spec.redis.image`` / ``spec.redis.version``,
+    ...) are joined by the operator, and an empty ``version`` is the operator's default
+    version, never ``latest`` (argoproj-labs/argocd-operator ``controllers/argocd/util.go``,
+    ``getArgoContainerImage``, ``argoutil.CombineImageTag``: a ``sha256:`` version is a
+    digest). A container of the object (``sidecarContainers``, ``initContainers``) keeps its
+    own ``image`` as written."""
+    items = list(_walk_data(data.get("spec")))
+    # a list's items are containers (sidecarContainers, initContainers), not components
+    listed = {id(i) for seq in items if isinstance(seq, list) for i in seq}
+    for item in items:
+        if not isinstance(item, Map) or id(item) in listed or not _is_set(item.get("image")):
+            continue
+        image = item["image"]
+        version = item.text("version") if _is_set(item.get("version")) else None
+        try:
+            ref = reference.parse(image)
+        except reference.ReferenceError:
+            ref = None
+        if ref is None or ref.tag is not None or ref.digest is not None or version is None:
+            # as written; untagged and no version: the operator's default version
+            tagged = ref is None or ref.tag is not None or ref.digest is not None
+            yield ImageSite(image, item.at("image"), "Argo CD operator image", tag_known=tagged)
+            continue
+        joined = ImageSite(
+            image + ("@" if version.startswith("sha256:") else ":") + version,
+            item.at("image"),
+            "Argo CD operator image",
+            name_pos=item.at("image"),
+            tag_pos=None if version.startswith("sha256:") else item.at("version"),
+            digest_pos=item.at("version") if version.startswith("sha256:") else None,
+        )
+        joined.written = image
+        yield joined
 
 
 def _globally_registered(roots: list[Map]) -> set[Pos]:
