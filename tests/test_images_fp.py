@@ -1230,3 +1230,39 @@ def test_the_argocd_operator_version_is_the_tag_checked():
 def test_an_argocd_operator_image_with_its_own_tag_is_checked_as_written():
     text = ARGOCD_OPERATOR.format(version="").replace("argocd\n", "argocd:latest\n", 1)
     assert check(text) == [("image/tag-latest", 6, 10), ("image/tag-missing", 12, 14)]
+
+
+# -- Flux HelmRelease post-renderers: kustomize images over the rendered chart ----------------
+# fluxcd/helm-controller internal/postrender/kustomize.go (spec.postRenderers[].kustomize.images)
+
+POST_RENDERED = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  chart:
+    spec:
+      chart: podinfo
+      sourceRef: {{kind: HelmRepository, name: podinfo}}
+  values:
+    image:
+      repository: ghcr.io/stefanprodan/podinfo
+      tag: latest
+  postRenderers:
+  - kustomize:
+      images:
+      - name: {name}
+        newTag: {tag}
+"""
+
+
+def test_a_post_renderer_retag_replaces_the_values_tag_and_is_checked_itself():
+    assert check(POST_RENDERED.format(name="ghcr.io/stefanprodan/podinfo", tag="v6.5.0")) == []
+    text = POST_RENDERED.format(name="ghcr.io/stefanprodan/podinfo", tag="latest")
+    assert check(text) == [("image/tag-latest", 18, 17)]
+
+
+def test_a_post_renderer_entry_for_another_image_leaves_the_values_tag_checked():
+    text = POST_RENDERED.format(name="ghcr.io/other/image", tag="v6.5.0")
+    assert check(text) == [("image/tag-latest", 13, 12)]

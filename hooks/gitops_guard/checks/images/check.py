@@ -164,12 +164,54 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
         triggered |= {site.pos for site in operator}
         yield from operator
     relocated = _globally_registered(roots)
+    post = _post_renderer_images(doc, data)
+    for entries in post:
+        yield from _kustomize_entries(entries, "Flux post-renderer images")
     for site in _image_keys(data, roots):
         if site.pos not in triggered:
-            yield _registry_unknown(site) if site.pos in relocated else site
+            site = _registry_unknown(site) if site.pos in relocated else site
+            yield _post_rendered(site, post) if post else site
     for values in roots:
         for site in _flat_helm_images(values):
-            yield _registry_unknown(site) if site.pos in relocated else site
+            site = _registry_unknown(site) if site.pos in relocated else site
+            yield _post_rendered(site, post) if post else site
+
+
+def _post_renderer_images(doc: Document, data: Map) -> list[Seq]:
+    """A Flux HelmRelease's ``spec.postRenderers[].kustomize.images``: kustomize's images
+    transformer run over the rendered chart (fluxcd/helm-controller
+    ``internal/postrender/kustomize.go``), so they rewrite what the values wrote."""
+    api = doc.api_version or ""
+    spec = data.get("spec")
+    if doc.kind != "HelmRelease" or not api.startswith("helm.toolkit.fluxcd.io/"):
+        return []
+    renderers = spec.get("postRenderers") if isinstance(spec, Map) else None
+    found = []
+    for renderer in renderers if isinstance(renderers, Seq) else ():
+        kustomize = renderer.get("kustomize") if isinstance(renderer, Map) else None
+        images = kustomize.get("images") if isinstance(kustomize, Map) else None
+        if isinstance(images, Seq):
+            found.append(images)
+    return found
+
+
+def _post_rendered(site: ImageSite, post: list[Seq]) -> ImageSite:
+    """A values image a post-renderer entry names: its tag (``newTag``/``digest``) and name
+    (``newName``) are the entry's, checked there (kustomize ``IsImageMatched``)."""
+    from gitops_guard.checks.images.consumers import matched
+
+    if site.tag_only or reference.is_templated(site.text):
+        return site
+    for entries in post:
+        for entry in entries:
+            name = entry.text("name") if isinstance(entry, Map) else None
+            if not name or not matched(site.text, name):
+                continue
+            if entry.text("newTag") or entry.text("digest"):
+                site.tag_known = False
+            if entry.text("newName"):
+                site.name_known = False
+    return site
 
 
 def _argocd_operator(data: Map) -> Iterator[ImageSite]:
