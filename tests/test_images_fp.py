@@ -1063,6 +1063,15 @@ def test_without_global_image_registry_the_image_s_own_registry_is_checked():
     ]
 
 
+def test_a_global_image_registry_that_is_not_allowed_is_reported_at_its_key():
+    """The key that hands the registry to the chart must name an allowed one: otherwise
+    ``global.imageRegistry: evil.example.org`` lifted the registry check for every image."""
+    pol = policy(allowed_registries=["registry.example.com"])
+    evil = GLOBAL_REGISTRY.replace("registry.example.com", "evil.example.org")
+    text = BITNAMI_VALUES.format(global_=evil, tag="v16.1.0")
+    assert check(text, pol=pol) == [("image/registry-not-allowed", 12, 22)]
+
+
 # -- OpenShift image triggers: the cluster sets the container's image -------------------------
 # DeploymentConfig ImageChange trigger (openshift/api apps/v1/types.go, containerNames) and the
 # image.openshift.io/triggers annotation (openshift/origin

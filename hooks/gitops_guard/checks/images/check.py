@@ -175,6 +175,8 @@ def _doc_sites(source: SourceFile, doc: Document, values_file: bool) -> Iterator
         for site in _flat_helm_images(values):
             site = _registry_unknown(site) if site.pos in relocated else site
             yield _post_rendered(site, post) if post else site
+        if _sets_global_registry(values):
+            yield from _global_registry_sites(values)
 
 
 def _post_renderer_images(doc: Document, data: Map) -> list[Seq]:
@@ -265,6 +267,25 @@ def _globally_registered(roots: list[Map]) -> set[Pos]:
             found.update(site.pos for site in _image_keys(values, [values]))
             found.update(site.pos for site in _flat_helm_images(values))
     return found
+
+
+def _global_registry_sites(values: Map) -> Iterator[ImageSite]:
+    """Each image of values that set ``global.imageRegistry``, as pulled from that registry
+    (Bitnami's ``common.images.image`` puts it first), at the ``global.imageRegistry`` key: the
+    registry a chart may take must be an allowed one, or the key would lift the check."""
+    glob = values["global"]
+    registry = glob.text("imageRegistry").strip().rstrip("/")
+    at = glob.at("imageRegistry")
+    for site in [*_image_keys(values, [values]), *_flat_helm_images(values)]:
+        if site.tag_only or reference.is_templated(site.text):
+            continue
+        try:
+            ref = reference.parse(site.text)
+        except reference.ReferenceError:
+            continue
+        yield ImageSite(
+            f"{registry}/{ref.path}", at, "Helm values global.imageRegistry", tag_known=False
+        )
 
 
 def _sets_global_registry(values: Any) -> bool:
