@@ -1275,3 +1275,11 @@ def test_a_post_renderer_retag_replaces_the_values_tag_and_is_checked_itself():
 def test_a_post_renderer_entry_for_another_image_leaves_the_values_tag_checked():
     text = POST_RENDERED.format(name="ghcr.io/other/image", tag="v6.5.0")
     assert check(text) == [("image/tag-latest", 13, 12)]
+
+
+def test_an_argo_cd_global_image_registry_parameter_must_name_an_allowed_registry():
+    pol = policy(allowed_registries=["registry.example.com"])
+    glob = "      - name: global.imageRegistry\n        value: evil.example.org\n"
+    assert check(ARGO_PARAMETERS.format(global_=glob), pol=pol) == [
+        ("image/registry-not-allowed", 13, 16)
+    ]

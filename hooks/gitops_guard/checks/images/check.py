@@ -274,18 +274,25 @@ def _global_registry_sites(values: Map) -> Iterator[ImageSite]:
     (Bitnami's ``common.images.image`` puts it first), at the ``global.imageRegistry`` key: the
     registry a chart may take must be an allowed one, or the key would lift the check."""
     glob = values["global"]
-    registry = glob.text("imageRegistry").strip().rstrip("/")
-    at = glob.at("imageRegistry")
     for site in [*_image_keys(values, [values]), *_flat_helm_images(values)]:
-        if site.tag_only or reference.is_templated(site.text):
-            continue
-        try:
-            ref = reference.parse(site.text)
-        except reference.ReferenceError:
-            continue
-        yield ImageSite(
-            f"{registry}/{ref.path}", at, "Helm values global.imageRegistry", tag_known=False
-        )
+        yield from _relocated_to(site, glob.text("imageRegistry"), glob.at("imageRegistry"))
+
+
+def _relocated_to(site: ImageSite, registry: str, at: Pos) -> Iterator[ImageSite]:
+    """``site``'s image as pulled from ``registry``, at the key that names it: only its
+    registry is judged."""
+    if site.tag_only or reference.is_templated(site.text) or reference.is_templated(registry):
+        return
+    try:
+        ref = reference.parse(site.text)
+    except reference.ReferenceError:
+        return
+    yield ImageSite(
+        f"{registry.strip().rstrip('/')}/{ref.path}",
+        at,
+        "Helm values global.imageRegistry",
+        tag_known=False,
+    )
 
 
 def _sets_global_registry(values: Any) -> bool:
@@ -881,14 +888,18 @@ def _argocd_source(
     if isinstance(helm.get("parameters"), Seq):
         parameters = helm["parameters"]
         values = helm.get("valuesObject")
-        relocated = _sets_global_registry(values) or any(  # see _globally_registered
-            isinstance(p, Map)
+        given = [
+            p
+            for p in parameters
+            if isinstance(p, Map)
             and p.get("name") == "global.imageRegistry"
             and _is_set(p.text("value"))
-            for p in parameters
-        )
+        ]
+        relocated = _sets_global_registry(values) or bool(given)  # see _globally_registered
         for site in _helm_parameters(parameters, "helm.parameters" in kargo):
             yield _registry_unknown(site) if relocated else site
+            for p in given:  # the registry the parameter hands the chart must be allowed
+                yield from _relocated_to(site, p.text("value"), p.at("value"))
     if isinstance(helm.get("values"), str) and "image" in helm["values"]:
         yield from _embedded(source_file, helm, "values", _values_text)
 
