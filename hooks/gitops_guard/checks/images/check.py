@@ -10,7 +10,6 @@ HelmRelease ``spec.values`` and Argo CD ``helm.valuesObject``, kustomize and Flu
 
 from __future__ import annotations
 
-import json
 import re
 
 from gitops_guard.checks.images import reference
@@ -341,6 +340,8 @@ def _triggered(data: Map) -> set[Pos]:
     annotations = metadata.get("annotations") if isinstance(metadata, Map) else None
     text = annotations.get(_TRIGGER_ANNOTATION) if isinstance(annotations, Map) else None
     if isinstance(text, str):
+        import json  # only for this annotation: start-up time of every other run
+
         try:
             entries = json.loads(text)
         except ValueError:
