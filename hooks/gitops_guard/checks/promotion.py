@@ -488,6 +488,22 @@ def describe(a: Artifact, slot: overlays.ImageSlot) -> str:
 MAX_LISTED = 10
 
 
+def _mirror_hint(a: Artifact, known: list[Artifact]) -> str:
+    """When the predecessor ran no tag of this image but runs the same path from another
+    registry (production pulling through a mirror), the setting that makes them one."""
+    name = a[0]
+    if name.startswith("chart ") or any(k[0] == name for k in known):
+        return ""
+    path = name.partition("/")[2]
+    others = sorted({k[0] for k in known if k[0] != name and k[0].partition("/")[2] == path})
+    if not path or not others:
+        return ""
+    return (
+        f"; {shown(others[0])} is the same image path from another registry: if one mirrors "
+        "the other, name both in promotion.registry_aliases"
+    )
+
+
 def _natural(text: str) -> list[Any]:
     """v1.9.0 before v1.10.0."""
     return [
@@ -578,7 +594,7 @@ def _check_app(
             if any(same(a, k) for k in known) or any(same(a, k) for k in unchanged):
                 continue
             had = _listing(sorted({label(k) for k in known if k[0] == a[0]}, key=_natural))
-            what = f"which is not what {pred} runs ({had})"
+            what = f"which is not what {pred} runs ({had}){_mirror_hint(a, known)}"
             if compare_base is not None:
                 what = f"which is not what {pred} ran at the base revision {compare_base} ({had})"
             if not deployed(slot):
@@ -635,7 +651,8 @@ def _judge(
             line,
             col,
             "promotion/not-promoted",
-            f"{env} runs {describe(a, slot)}, which {pred} never ran ({pred} ran: {had}){inserted}",
+            f"{env} runs {describe(a, slot)}, which {pred} never ran ({pred} ran: {had})"
+            f"{inserted}{_mirror_hint(a, known)}",
         )
     if history.in_base is not None and intro not in history.in_base:
         ok = any(i in history.in_base for i in ran) or (created and min(ran) <= intro)
