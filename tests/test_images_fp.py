@@ -1141,6 +1141,30 @@ def test_a_paused_image_trigger_leaves_the_written_image_checked():
     assert check(text) == [("image/tag-missing", 14, 16)]
 
 
+def test_an_image_trigger_annotation_does_not_hide_a_full_reference():
+    """The annotation means nothing without OpenShift's trigger controller: a full
+    reference written in the field is what such a cluster runs, so it is checked; only a
+    placeholder (blank, a bare image stream name) is left to the trigger."""
+    evil = TRIGGERED_DEPLOYMENT.format(paused="").replace(
+        "        image: web\n", "        image: docker.io/evil/miner:latest\n"
+    )
+    pol = policy(allowed_registries=["registry.example.com"])
+    assert check(evil, pol=pol) == [
+        ("image/registry-not-allowed", 14, 16),
+        ("image/tag-latest", 14, 16),
+    ]
+    blank = TRIGGERED_DEPLOYMENT.format(paused="").replace("image: web", "image: ' '")
+    assert check(blank, pol=pol) == []
+
+
+def test_a_trigger_annotation_nested_too_deep_is_no_internal_error():
+    deep = TRIGGERED_DEPLOYMENT.format(paused="").replace(
+        "    image.openshift.io/triggers: >-\n",
+        "    image.openshift.io/triggers: '" + "[" * 20_000 + "]" * 20_000 + "'\n    x: >-\n",
+    )
+    assert check(deep) == [("image/tag-missing", 15, 16)]  # no trigger read: checked as written
+
+
 ARGO_PARAMETERS = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Application

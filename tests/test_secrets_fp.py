@@ -1207,6 +1207,36 @@ def test_an_example_pull_secret_config_in_values_passes_a_real_one_does_not(tmp_
     assert code == 1 and "secret/k8s-secret-plaintext" in out, out
 
 
+def test_a_json_config_with_a_stand_in_password_is_no_docker_config(tmp_path, cli):
+    """Only a docker config is read as one: a JSON settings object whose ``password`` is a
+    stand-in must not hide the AWS key beside it (any object was read as registries), and a
+    docker config with a key of another kind is judged whole."""
+    import json
+
+    aws = next(f for f in FAMILIES if f.name == "AWS access key id").make(RNG)
+    settings = json.dumps({"db": {"password": "changeme", "api_key": aws}})
+    cm = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n"
+        f"  settings.json: '{settings}'\n"
+    )
+    code, out, _ = cli("check-secrets", write(tmp_path, "cm.yaml", cm))
+    assert code == 1 and aws not in out, out
+    token = aws
+    headers = json.dumps(
+        {"auths": {"registry.example.com": {"auth": ""}}, "HttpHeaders": {"X-Token": token}}
+    )
+    text = f"registrySecret:\n  dockerconfigjson: {b64(headers.encode())}\n"
+    code, out, _ = cli("check-secrets", write(tmp_path, "values.yaml", text))
+    assert code == 1 and token not in out, out
+
+
+def test_a_json_value_nested_too_deep_is_no_internal_error(tmp_path, cli):
+    deep = '{"a":' * 20_000 + "1" + "}" * 20_000
+    cm = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  x.json: '{deep}'\n"
+    code, _, err = cli("check-secrets", write(tmp_path, "deep.yaml", cm))
+    assert code in (0, 1) and "internal error" not in err and "Traceback" not in err, err
+
+
 TRAEFIK_MIDDLEWARE = """apiVersion: {api}
 kind: Middleware
 metadata:

@@ -256,7 +256,7 @@ class Reaches:
             if (
                 not isinstance(data, dict)
                 or data.get("kind") == "Component"  # its images apply to its user's resources
-                or any(data.get(k) for k in ("helmCharts", "generators", "transformers"))
+                or any(data.get(k) for k in _NOT_READ_HERE)
             ):
                 return None
             entries = list(listed(data))
@@ -486,6 +486,14 @@ def describe(a: Artifact, slot: overlays.ImageSlot) -> str:
 
 
 MAX_LISTED = 10
+
+#: kustomization fields whose effect on images is not read here: charts and plugins that make
+#: containers, custom image field specs (``configurations``: a CR's ``spec.image``) and field
+#: copies (``replacements``), schemas that change what a field means (``openapi``, ``crds``)
+_NOT_READ_HERE = (
+    "helmCharts", "generators", "transformers", "configurations", "replacements",
+    "openapi", "crds",
+)  # fmt: skip
 
 
 def _mirror_hint(a: Artifact, known: list[Artifact]) -> str:

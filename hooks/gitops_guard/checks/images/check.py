@@ -328,10 +328,11 @@ def _triggered(data: Map) -> set[Pos]:
     containerNames``, openshift/api ``apps/v1/types.go``) and the ``image.openshift.io/triggers``
     annotation on any workload (its ``fieldPath`` names the container). What Git holds there
     is a placeholder the cluster replaces (``image: ' '`` by convention), not what runs."""
-    names: set[str] = set()
+    names: set[str] = set()  # containers any trigger sets
+    placeholders: set[str] = set()  # ... by the annotation: only a placeholder image is skipped
     spec = data.get("spec")
     triggers = spec.get("triggers") if isinstance(spec, Map) else None
-    if isinstance(triggers, list):
+    if isinstance(triggers, list) and data.get("kind") == "DeploymentConfig":
         for trigger in triggers:
             params = trigger.get("imageChangeParams") if isinstance(trigger, Map) else None
             if isinstance(params, Map) and isinstance(params.get("containerNames"), list):
@@ -344,21 +345,36 @@ def _triggered(data: Map) -> set[Pos]:
 
         try:
             entries = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             entries = None
         for entry in entries if isinstance(entries, list) else ():
             field = entry.get("fieldPath") if isinstance(entry, dict) else None
             match = _TRIGGER_FIELD.search(field) if isinstance(field, str) else None
             if match and not entry.get("paused"):
-                names.add(match.group(1))
-    if not names:
+                placeholders.add(match.group(1))
+    if not names and not placeholders:
         return set()
     return {
         c.at("image")
         for pod in pod_specs(data)
         for _, c in _containers(pod)
-        if c.get("name") in names and "image" in c
+        if "image" in c
+        and (
+            c.get("name") in names
+            or (c.get("name") in placeholders and _placeholder_image(c.get("image")))
+        )
     }
+
+
+def _placeholder_image(image: Any) -> bool:
+    """What a manifest holds where OpenShift's trigger annotation sets the image: blank, or
+    a bare image stream name (``web``). The annotation means nothing to a cluster without
+    OpenShift's trigger controller, where a full reference in the field is what runs, so
+    only a placeholder is left unchecked."""
+    if not isinstance(image, str):
+        return False
+    text = image.strip()
+    return not text or re.fullmatch(r"[a-z0-9][a-z0-9._-]*", text) is not None
 
 
 def is_override_file(path: str) -> bool:

@@ -347,6 +347,16 @@ class KindRules:
         return True
 
 
+#: what a docker config holds (docker/cli cli/config/configfile/file.go ConfigFile and
+#: types.AuthConfig); any other key is not a docker config's, and may hold a real secret
+_DOCKER_CONFIG_KEYS = frozenset({"auths", "credsStore", "credHelpers"})
+_DOCKER_ENTRY_KEYS = frozenset(
+    {"username", "password", "auth", "email", "identitytoken", "registrytoken", "serveraddress"}
+)
+#: a registry as a legacy ``.dockercfg`` key: a host (with a dot or a port) or a URL of one
+_REGISTRY_KEY = re.compile(r"^(?:https?://)?(?:localhost|[\w-]+(?:\.[\w-]+)+)(?::\d+)?(?:/\S*)?$")
+
+
 def docker_config_stand_ins(value: str) -> bool:
     """A docker config (``{"auths": {registry: {username, password, auth}}}``, base64 or
     plain, as ``kubectl create secret docker-registry`` writes ``.dockerconfigjson``) whose
@@ -363,15 +373,22 @@ def docker_config_stand_ins(value: str) -> bool:
         text = raw.decode("utf-8", "replace")
     try:
         config = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if not isinstance(config, dict):
         return False
-    auths = config.get("auths") if isinstance(config.get("auths"), dict) else config
+    if "auths" in config:  # config.json: nothing but auths (and credential helper names)
+        auths = config["auths"]
+        if not isinstance(auths, dict) or set(config) - _DOCKER_CONFIG_KEYS:
+            return False
+    else:  # the legacy .dockercfg: registries at the top
+        auths = config
+        if not all(_REGISTRY_KEY.match(key) for key in auths):
+            return False
     secrets: list[tuple[str, str]] = []
     for entry in auths.values():
-        if not isinstance(entry, dict):
-            return False
+        if not isinstance(entry, dict) or set(entry) - _DOCKER_ENTRY_KEYS:
+            return False  # another key may hold anything: the value is judged as a whole
         for field in ("password", "identitytoken", "registrytoken"):
             if isinstance(entry.get(field), str) and entry[field]:
                 secrets.append((field, entry[field]))
@@ -470,7 +487,7 @@ def _empty_docker_config(key: str, text: str) -> bool:
 
     try:
         config = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if isinstance(config, dict) and set(config) <= {"auths"}:
         return not config.get("auths")
@@ -482,7 +499,7 @@ def _docker_auths(key: str, text: str) -> Iterator[str]:
 
     try:
         config = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         yield f"an unreadable {key}"
         return
     if not isinstance(config, dict):
