@@ -1237,6 +1237,26 @@ def test_a_json_value_nested_too_deep_is_no_internal_error(tmp_path, cli):
     assert code in (0, 1) and "internal error" not in err and "Traceback" not in err, err
 
 
+def _nested_values(levels: int, inner: str) -> str:
+    text = inner
+    for _ in range(levels):
+        text = "helm:\n  values: |\n" + "".join(f"    {line}\n" for line in text.splitlines())
+    return text
+
+
+def test_helm_values_blocks_nested_deep_are_no_internal_error(tmp_path, cli):
+    """Each ``helm: {values: |}`` level is parsed and walked: 250 of them exhausted Python's
+    stack. Past eight levels a block is judged as one value, as before blocks were parsed."""
+    password = body(RNG, ALNUM_CHARS, 20)
+    text = _nested_values(3, f"auth:\n  rootPassword: {password}\n")
+    code, out, _ = cli("check-secrets", write(tmp_path, "values.yaml", text))
+    assert code == 1 and "rootPassword" in out and password not in out, out
+    deep = _nested_values(250, f"auth:\n  rootPassword: {password}\n")
+    code, out, err = cli("check-secrets", write(tmp_path, "deep.yaml", deep))
+    assert code in (0, 1) and "internal error" not in err and "Traceback" not in err, err
+    assert password not in out
+
+
 TRAEFIK_MIDDLEWARE = """apiVersion: {api}
 kind: Middleware
 metadata:

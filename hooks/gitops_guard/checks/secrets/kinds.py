@@ -336,16 +336,28 @@ class KindRules:
         the values the child chart gets: parsed and scanned as YAML, as ``argo_values`` does,
         so ``auth.rootPassword: ...`` in it is a literal credential. False (the caller reads
         it line by line) when it is no YAML mapping."""
+        depth = getattr(self, "inline_depth", 0)
+        if depth >= MAX_INLINE_DEPTH:
+            return False  # values inside values inside values...: read line by line from here
         inner = load_text(self.path, raw)
         docs = [d for d in inner.documents if isinstance(d.data, Map)]
         if inner.problems or not docs:
             return False
         saved = (getattr(self, "offset", 0), self.no_entropy, self.ids, self.secret_names)
-        for doc in docs:
-            self.document(doc, offset=saved[0] + pos[0])  # block scalar: content starts below
-        self.offset, self.no_entropy, self.ids, self.secret_names = saved
+        self.inline_depth = depth + 1
+        try:
+            for doc in docs:
+                self.document(doc, offset=saved[0] + pos[0])  # block scalar: content below
+        finally:
+            self.inline_depth = depth
+            self.offset, self.no_entropy, self.ids, self.secret_names = saved
         return True
 
+
+#: how many ``helm: {values: |}`` blocks inside each other are parsed as YAML (each level is
+#: a parse and a walk of its own: 250 levels exhausted Python's stack); deeper ones are read
+#: line by line
+MAX_INLINE_DEPTH = 8
 
 #: what a docker config holds (docker/cli cli/config/configfile/file.go ConfigFile and
 #: types.AuthConfig); any other key is not a docker config's, and may hold a real secret
