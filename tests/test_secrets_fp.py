@@ -1136,15 +1136,33 @@ def test_an_annotation_naming_the_basic_auth_secret_in_helm_values_passes(tmp_pa
         path = write(tmp_path, "values.yaml", NETBOX_VALUES.format(value=ref))
         code, out, _ = cli("check-secrets", path)
         assert code == 0 and out == "", out
-    # a token pasted into an annotation of the same map is still found (token rule, entropy)
+    # a token pasted into an annotation of the same map is still found (no object's name)
     token = random_secret()
     path = write(tmp_path, "values.yaml", NETBOX_VALUES.format(value=token))
     code, out, _ = cli("check-secrets", path)
-    assert code == 1 and "secret/high-entropy-string" in out and token not in out, out
+    assert code == 1 and "secret/literal-credential" in out and token not in out, out
     # and the key-name rule keeps its hold outside annotation maps
     text = f"ingress:\n  auth:\n    secret: {body(RNG, ALNUM_CHARS, 18)}\n"
     code, out, _ = cli("check-secrets", write(tmp_path, "other.yaml", text))
     assert code == 1 and "secret/literal-credential" in out, out
+
+
+def test_a_password_under_a_credential_named_annotation_key_of_values_is_found(tmp_path, cli):
+    """In a values annotation map only a value that names an object passes the name rule:
+    ``podAnnotations: {db-password: Winter2025x}`` is a literal password."""
+    word = "Winter" + body(RNG, "0123456789", 4) + "x"
+    for text in (
+        f"podAnnotations:\n  db-password: {word}\n",
+        f"ingress:\n  annotations:\n    basic-auth-password: {word}\n",
+    ):
+        code, out, _ = cli("check-secrets", write(tmp_path, "values.yaml", text))
+        assert code == 1 and "secret/literal-credential" in out and word not in out, out
+    # an object's own metadata.annotations keep annotation names out of the name rule
+    cm = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  annotations:\n"
+        "    example.com/auth-secret: team/basic-auth\n"
+    )
+    assert cli("check-secrets", write(tmp_path, "cm.yaml", cm)) == (0, "", "")
 
 
 APP_OF_APPS_VALUES = """argo-project:

@@ -239,8 +239,10 @@ class _Scanner(LineRules, KindRules):
                 ):
                     continue
                 kind = None
-                if names and not annotations:
+                if names and annotations != "object":
                     kind = pair_kind if key == "value" else sensitive_kind(key)
+                    if annotations and kind is not None and _OBJECT_REF.match(text.strip()):
+                        kind = None  # ``nginx.ingress.kubernetes.io/auth-secret: ns/basic-auth``
                     if kind is not None and names_a_key(key, text.strip(), node):
                         kind = None  # ``authKey: auth`` beside ``existingSecret``
                     if (
@@ -417,17 +419,27 @@ SECRET_NAME_FIELDS: dict[tuple[str, str | None], frozenset[tuple[str, ...]]] = {
 _OBJECT_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
-def _annotation_map(path: tuple[Any, ...]) -> bool:
-    """An object's ``metadata.annotations``, or a Helm values map a chart copies there
-    (``ingress.annotations``, ``podAnnotations``, ``serviceAnnotations``): its keys are
-    annotation names, not credential names. ``nginx.ingress.kubernetes.io/auth-secret:
-    ns/basic-auth`` names the Secret holding the htpasswd file (ingress-nginx
-    docs/examples/auth/basic: "name of the secret that contains the user/password
-    definitions"). Values are still checked for tokens and by entropy."""
+def _annotation_map(path: tuple[Any, ...]) -> str | None:
+    """``"object"`` for an object's ``metadata.annotations`` (its keys are annotation names,
+    not credential names), ``"values"`` for a Helm values map a chart copies there
+    (``ingress.annotations``, ``podAnnotations``, ``serviceAnnotations``), None otherwise. In
+    a values map a credential-named key is judged unless its value names an object:
+    ``nginx.ingress.kubernetes.io/auth-secret: ns/basic-auth`` names the Secret holding the
+    htpasswd file (ingress-nginx docs/examples/auth/basic: "name of the secret that contains
+    the user/password definitions"), ``db-password: Winter2025x`` is a password. Values are
+    always checked for tokens and by entropy."""
     if path[-2:] == ("metadata", "annotations"):
-        return True
+        return "object"
     last = path[-1] if path else None
-    return isinstance(last, str) and (last == "annotations" or last.endswith("Annotations"))
+    if isinstance(last, str) and (last == "annotations" or last.endswith("Annotations")):
+        return "values"
+    return None
+
+
+#: ``name`` or ``namespace/name`` of a Kubernetes object (DNS-1123 labels)
+_OBJECT_REF = re.compile(
+    r"^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$"
+)
 
 
 def _identities(pairs: Any) -> frozenset[str]:
