@@ -50,6 +50,7 @@ class ImageSite:
         "name_known",
         "name_pos",
         "pos",
+        "registry_note",
         "tag_known",
         "tag_only",
         "tag_pos",
@@ -88,6 +89,9 @@ class ImageSite:
         self.name_known = True
         #: the ``image:`` value as written, when ``text`` joins it to a sibling key's tag
         self.written: str | None = None
+        #: why the registry written here may not be the one pulled from (``global.imageRegistry``):
+        #: a disallowed one is then a warning that says so
+        self.registry_note: str | None = None
 
     def replaced(self, text: str) -> ImageSite:
         """The same place, holding ``text`` (a substituted value)."""
@@ -103,6 +107,7 @@ class ImageSite:
         )
         site.doc = self.doc
         site.name_known = self.name_known
+        site.registry_note = self.registry_note
         return site
 
 
@@ -300,7 +305,13 @@ def _sets_global_registry(values: Any) -> bool:
 
 
 def _registry_unknown(site: ImageSite) -> ImageSite:
-    site.name_known = False
+    """A site whose registry the chart may replace with ``global.imageRegistry``: a
+    disallowed registry written here is a warning (Bitnami's charts pull from the global
+    registry instead; other charts pull from this one)."""
+    site.registry_note = (
+        "(global.imageRegistry replaces it only in charts that read it, as Bitnami's "
+        "common.images.image does; other charts pull from this registry)"
+    )
     return site
 
 
@@ -1254,12 +1265,14 @@ def _checked(
             and site.name_known
             and not any(reference.registry_matches(ref, a) for a in allowed)
         ):
+            note = f" {site.registry_note}" if site.registry_note else ""
             add(
                 site.name_pos,
                 "image/registry-not-allowed",
                 f"registry {quote(ref.domain)} of {quote(ref.repository)} is not allowed "
-                f"(allowed: {bounded(', '.join(allowed), 300)})",
+                f"(allowed: {bounded(', '.join(allowed), 300)}){note}",
                 site,
+                WARNING if site.registry_note else None,
             )
         if site.tag_known:
             expected = f" matching {bounded(pattern_text, 200)}" if pattern_text else ""
