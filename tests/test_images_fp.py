@@ -291,7 +291,8 @@ def flux_repo(make_repo, post: str, meta: str = "", **extra: str):
     return make_repo(files)
 
 
-def run(cli, repo, *files: str) -> tuple[int, list[str]]:
+def run(cli, repo, *files: str, under: str = "apps/") -> tuple[int, list[str]]:
+    """check-images run in ``repo``: (exit code, the output lines of files below ``under``)."""
     import os
 
     old = os.getcwd()
@@ -301,7 +302,7 @@ def run(cli, repo, *files: str) -> tuple[int, list[str]]:
     finally:
         os.chdir(old)
     assert "Traceback" not in err, err
-    return code, [line for line in out.splitlines() if line.startswith("apps/")]
+    return code, [line for line in out.splitlines() if line.startswith(under)]
 
 
 ALL = ("clusters/main/apps.yaml", "apps/kustomization.yaml", "apps/web.yaml")
@@ -662,16 +663,7 @@ def chart_repo(make_repo, tag: str = "v1.20.2", **changes: str):
 
 
 def run_chart(cli, repo, *files: str) -> tuple[int, list[str]]:
-    import os
-
-    old = os.getcwd()
-    os.chdir(repo)
-    try:
-        code, out, err = cli("check-images", *files)
-    finally:
-        os.chdir(old)
-    assert "Traceback" not in err, err
-    return code, [line for line in out.splitlines() if line.startswith("charts/")]
+    return run(cli, repo, *files, under="charts/")
 
 
 def test_a_chart_template_that_writes_the_tag_after_the_name_supplies_it(make_repo, cli):

@@ -51,7 +51,7 @@ from gitops_guard.core.documents import (
 )
 from gitops_guard.core.findings import Finding
 from gitops_guard.core.patterns import split_actions
-from gitops_guard.core.policy import Policy, environment_of_relpath
+from gitops_guard.core.policy import Policy, deep_merge, environment_of_relpath
 from gitops_guard.core.quoting import quote, shown, shown_list
 from gitops_guard.repo.repository import Repository, find_root
 
@@ -187,7 +187,9 @@ class Controller:
         patch = _get(doc.data, "spec", "templatePatch") if self.template else None
         patched = _template_patch(patch) if isinstance(patch, str) else None
         if patched is not None and isinstance(patched.get("spec"), dict):
-            self.spec = _merged(self.spec, patched["spec"])
+            # a strategic merge with no merge keys on these fields: maps merge, the rest
+            # replaces (deep_merge)
+            self.spec = deep_merge(self.spec, patched["spec"])
         #: the files this view of the object depends on besides its own (patches)
         self.via: set[str] = set()
 
@@ -234,19 +236,6 @@ def _unknowns(value: Any) -> Any:
     if isinstance(value, str) and "TEMPLATED-VALUE" in value:
         return TEMPLATED
     return value
-
-
-def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A strategic merge of ``patch`` over ``base`` as Application's fields take it: maps
-    merge key by key, anything else (lists included: no patch strategy on these fields)
-    replaces."""
-    out = dict(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merged(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 # Flux kustomize-controller substitutes ``${var}``, ``${var:=default}`` and ``${var:-default}``
@@ -771,7 +760,7 @@ def _with_patches(ctrl: Controller, parent: Controller | None) -> Controller:
         if _targets(target, patch, ctrl):
             spec = _get(patch, "spec")
             if isinstance(spec, dict):
-                ctrl.spec = _merge(ctrl.spec, spec)
+                ctrl.spec = deep_merge(ctrl.spec, spec)  # a CR declares no merge keys
                 ctrl.via.add(parent.key)
     return ctrl
 
@@ -829,18 +818,6 @@ def _targets(target: dict[str, Any], patch: dict[str, Any], ctrl: Controller) ->
     if isinstance(selector, str) and selector:
         return _selector_matches(selector, ctrl.labels)
     return True
-
-
-def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A strategic merge of a custom resource: maps merge, lists and scalars replace (a CRD
-    declares no merge keys)."""
-    merged = dict(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _selector_matches(selector: str, labels: dict[str, str]) -> bool:
